@@ -1,0 +1,150 @@
+"""The JSON API: the kiosk's operations for other systems (DMS, scripts, tests). Calls the same services."""
+# No `from __future__ import annotations` here: FastAPI reads these annotations at runtime, closures included.
+
+
+import hmac
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from shopfloor.domain.errors import DomainError, Invalid, LoginRefused, NotFound, Refused
+from shopfloor.services.appointments import AppointmentService
+from shopfloor.services.checkin import CheckinRequest, CheckinService, JobLineInput
+from shopfloor.services.printing import PrintService
+from shopfloor.services.repair_orders import RepairOrderService
+
+PREFIX = "/api/v1"
+
+
+class CheckinBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tag: str = Field(min_length=1, max_length=200, description="the scanned QR tag (or text containing it)")
+    advisor: int | None = Field(default=None, description="advisor id; default: the appointment's advisor")
+    complaint: str = Field(default="", max_length=2000, description="the customer's own words")
+    mileage_km: int | None = Field(default=None, ge=0, le=2_000_000)
+    fuel_eighths: int | None = Field(default=None, ge=0, le=8)
+    operations: list[str] = Field(default_factory=list, max_length=50, description="labour-operation codes")
+    promised_at: datetime | None = None
+    printer: str | None = Field(default=None, description="print the job ticket on this printer")
+
+
+class TransitionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: str = Field(min_length=1, max_length=30)
+    technician: int | str | None = None
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class TicketBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    printer: str = Field(min_length=1, max_length=32)
+    reprint: bool = True
+
+
+class Detail(BaseModel):
+    detail: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Detail, "description": "missing or wrong bearer token"},
+    404: {"model": Detail, "description": "unknown tag, repair order, technician or printer"},
+    409: {"model": Detail, "description": "refused by the rules (e.g. the state machine)"},
+}
+
+
+def build_router(api_token: str, checkin: CheckinService, repair_orders: RepairOrderService,
+                 appointments: AppointmentService, printing: PrintService) -> APIRouter:
+    bearer = HTTPBearer(auto_error=False)
+
+    def authorized(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+        if creds is None or not hmac.compare_digest(creds.credentials.encode(), api_token.encode()):
+            raise HTTPException(status_code=401, detail="missing or wrong API token (Authorization: Bearer …)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return "api"
+
+    router = APIRouter(prefix=PREFIX, dependencies=[Depends(authorized)], responses=ERRORS)
+
+    @router.get("/appointments", summary="Appointments of one day")
+    def list_appointments(day: Annotated[str | None, Query(description="YYYY-MM-DD; default today")] = None
+                          ) -> list[dict[str, Any]]:
+        try:
+            when = date.fromisoformat(day) if day else checkin.ctx.today()
+        except ValueError:
+            raise Invalid("error.day_invalid", day=day) from None
+        return appointments.list_day(when)
+
+    @router.post("/checkins", summary="Check a vehicle in by its QR tag (a repeated scan returns the open order)",
+                 status_code=201)
+    def post_checkin(body: CheckinBody, response: Response) -> dict[str, Any]:
+        result = checkin.check_in(CheckinRequest(
+            tag=body.tag, actor="api", advisor_id=body.advisor, complaint=body.complaint,
+            mileage_km=body.mileage_km, fuel_eighths=body.fuel_eighths, operation_codes=body.operations,
+            extra_lines=[], promised_at=body.promised_at))
+        if not result.created:
+            response.status_code = 200
+        out: dict[str, Any] = {"repair_order": result.repair_order, "created": result.created}
+        if body.printer and result.created:
+            job = printing.print_ticket(result.repair_order["number"], body.printer, actor="api")
+            out["print_job"] = {"id": job.id, "printer": job.printer, "status": job.status}
+        return out
+
+    @router.get("/repair-orders", summary="Open repair orders")
+    def list_repair_orders() -> list[dict[str, Any]]:
+        return repair_orders.open_orders()
+
+    @router.get("/repair-orders/{number}", summary="One repair order with its history")
+    def get_repair_order(number: str) -> dict[str, Any]:
+        state = repair_orders.get(number)
+        state["history"] = [
+            {"at": h.at.isoformat(), "actor": h.actor, "kind": h.kind, "from": h.from_status, "to": h.to_status,
+             "technician": h.technician, "reason": h.reason} for h in repair_orders.history(number)]
+        return state
+
+    @router.post("/repair-orders/{number}/transitions", summary="Move a repair order to another state")
+    def post_transition(number: str, body: TransitionBody) -> dict[str, Any]:
+        state = repair_orders.transition(number, body.to, actor="api", technician=body.technician,
+                                         reason=body.reason)
+        return {"repair_order": state}
+
+    @router.post("/repair-orders/{number}/tickets", summary="Print (or reprint) the job ticket", status_code=201)
+    def post_ticket(number: str, body: TicketBody) -> dict[str, Any]:
+        job = printing.print_ticket(number, body.printer, actor="api", reprint=body.reprint)
+        return {"id": job.id, "printer": job.printer, "status": job.status, "reprint": job.reprint}
+
+    @router.get("/technicians", summary="Active technicians")
+    def list_technicians() -> list[dict[str, Any]]:
+        return repair_orders.technicians()
+
+    @router.get("/operations", summary="The labour-operation catalogue")
+    def list_operations() -> list[dict[str, Any]]:
+        return [{"code": o.code, "name_zh": o.name_zh, "name_en": o.name_en, "hours": float(o.hours),
+                 "skill": o.skill} for o in checkin.operations()]
+
+    return router
+
+
+_STATUS = {NotFound: 404, Refused: 409, Invalid: 422, LoginRefused: 403}
+
+
+def install(app: FastAPI, router: APIRouter) -> None:
+    app.include_router(router)
+
+    async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
+        return JSONResponse({"detail": exc.message("en")}, status_code=status)
+
+    app.add_exception_handler(DomainError, domain_error)
+    schema: dict[str, Any] = {}
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi() -> dict[str, Any]:
+        if not schema:
+            schema.update(get_openapi(title="shopfloor API", version="1", routes=router.routes,
+                                      description="Bearer token: [api] token in credentials.toml"))
+        return schema

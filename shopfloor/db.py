@@ -1,0 +1,88 @@
+"""Engines and transactions. SQLite by default (WAL; writes take the lock up front with BEGIN IMMEDIATE
+so two writers never deadlock half-way), PostgreSQL for larger sites."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Set in session.info by whoever adds an outbox row; after commit the publisher is woken.
+OUTBOX_PENDING = "outbox_pending"
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def _make_engine(url: str, *, immediate: bool) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" hook below issue BEGIN, instead of pysqlite's implicit one.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk when commit returns, also across a power cut, not only a crash.
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.write_engine = _make_engine(url, immediate=True)
+        self.read_engine = _make_engine(url, immediate=False) if url.startswith("sqlite") else self.write_engine
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+        self.after_outbox_commit: list[Callable[[], None]] = []
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction: committed if the block ends normally, rolled back if it raises."""
+        with self._write() as session:
+            with session.begin():
+                yield session
+            if session.info.pop(OUTBOX_PENDING, False):
+                for wake in self.after_outbox_commit:
+                    wake()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read() as session, session.begin():
+            yield session
+
+    def alembic_config(self) -> Config:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        return cfg
+
+    def migrate(self, revision: str = "head") -> None:
+        with self.write_engine.begin() as conn:
+            cfg = self.alembic_config()
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+    def dispose(self) -> None:
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()

@@ -1,0 +1,211 @@
+"""Reception: a scanned QR tag finds the vehicle, marks today's appointment arrived, and opens one repair
+order (never a second while one is open)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shopfloor.domain.errors import Invalid, NotFound
+from shopfloor.domain.identifiers import display_plate, normalize_tag
+from shopfloor.domain.models import Advisor, Appointment, JobLine, LabourOperation, QrTag, RepairOrder, RoEvent
+from shopfloor.domain.states import OPEN_STATUSES, RoStatus
+from shopfloor.services import views
+from shopfloor.services.context import ServiceContext
+from shopfloor.services.publishing import publish_appointment, publish_repair_order
+from shopfloor.services.repair_orders import hours
+
+log = logging.getLogger(__name__)
+
+ARRIVABLE = ("booked", "confirmed", "late")
+MAX_COMPLAINT = 2000
+
+
+@dataclass(frozen=True)
+class JobLineInput:
+    description: str
+    hours: Decimal
+    skill: str = "maintenance"
+    code: str | None = None
+
+
+@dataclass
+class CheckinRequest:
+    tag: str
+    actor: str
+    advisor_id: int | None = None
+    complaint: str = ""
+    mileage_km: int | None = None
+    fuel_eighths: int | None = None
+    operation_codes: list[str] = field(default_factory=list)
+    extra_lines: list[JobLineInput] = field(default_factory=list)
+    promised_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    tag: str
+    plate: str
+    plate_display: str
+    vehicle_model: str
+    vin: str
+    customer: str
+    phone: str
+    appointment: dict[str, Any] | None
+    open_ro: str | None
+    mileage_km: int | None
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    repair_order: dict[str, Any]
+    created: bool
+
+
+def _tag(session: Session, raw: str) -> QrTag:
+    token = normalize_tag(raw)
+    tag = session.get(QrTag, token)
+    if tag is None or tag.revoked_at is not None:
+        log.info("scan of unknown tag %s", token)
+        raise NotFound("error.tag_unknown", tag=token)
+    return tag
+
+
+def _open_ro(session: Session, vehicle_id: int) -> RepairOrder | None:
+    return session.scalar(select(RepairOrder).where(
+        RepairOrder.vehicle_id == vehicle_id, RepairOrder.status.in_([s.value for s in OPEN_STATUSES]))
+        .order_by(RepairOrder.id.desc()).limit(1))
+
+
+class CheckinService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def _todays_appointment(self, session: Session, vehicle_id: int) -> Appointment | None:
+        start, end = self.ctx.day_bounds(self.ctx.today())
+        rows = list(session.scalars(select(Appointment).where(
+            Appointment.vehicle_id == vehicle_id, Appointment.start >= start, Appointment.start < end,
+            Appointment.status.in_((*ARRIVABLE, "arrived")))))
+        if not rows:
+            return None
+        now = self.ctx.now()
+        return min(rows, key=lambda a: abs((a.start - now).total_seconds()))
+
+    def scan(self, raw_tag: str, actor: str) -> ScanResult:
+        """A tag was scanned: the customer is here. Marks today's appointment arrived (once)."""
+        with self.ctx.db.write() as s:
+            tag = _tag(s, raw_tag)
+            vehicle = tag.vehicle
+            appt = self._todays_appointment(s, vehicle.id)
+            if appt is not None and appt.status in ARRIVABLE:
+                appt.status, appt.arrived_at = "arrived", self.ctx.now()
+                publish_appointment(s, self.ctx, appt)
+                log.info("%s arrived for appointment %s (scan by %s)", vehicle.plate, appt.id, actor)
+            ro = _open_ro(s, vehicle.id)
+            return ScanResult(
+                tag=tag.token, plate=vehicle.plate, plate_display=display_plate(vehicle.plate),
+                vehicle_model=vehicle.model, vin=vehicle.vin, customer=vehicle.customer.addressed,
+                phone=vehicle.customer.phone,
+                appointment=views.appointment_state(appt, self.ctx.tz, None) if appt else None,
+                open_ro=ro.number if ro else None, mileage_km=vehicle.mileage_km)
+
+    def operations(self) -> list[LabourOperation]:
+        with self.ctx.db.read() as s:
+            return list(s.scalars(select(LabourOperation).where(LabourOperation.site_id == self.ctx.site)
+                                  .order_by(LabourOperation.code)))
+
+    def default_promise(self, total_hours: float) -> datetime:
+        """Now + the flat-rate hours + half an hour to wash and hand over, up to the next quarter hour."""
+        local = (self.ctx.now() + timedelta(hours=total_hours, minutes=30)).astimezone(self.ctx.tz)
+        quarter = math.ceil((local.minute + local.second / 60) / 15) * 15
+        return local.replace(minute=0, second=0, microsecond=0) + timedelta(minutes=quarter)
+
+    def _validate(self, req: CheckinRequest) -> None:
+        if len(req.complaint) > MAX_COMPLAINT:
+            raise Invalid("error.complaint_too_long", limit=MAX_COMPLAINT)
+        if req.mileage_km is not None and not 0 <= req.mileage_km <= 2_000_000:
+            raise Invalid("error.mileage_range")
+        if req.fuel_eighths is not None and not 0 <= req.fuel_eighths <= 8:
+            raise Invalid("error.fuel_range")
+        if req.promised_at is not None:
+            if req.promised_at.tzinfo is None:
+                raise Invalid("error.promised_naive")
+            if req.promised_at < self.ctx.now() - timedelta(minutes=1):
+                raise Invalid("error.promised_past")
+        for line in req.extra_lines:
+            if not line.description.strip() or not Decimal(0) < line.hours <= Decimal(100):
+                raise Invalid("error.job_line_invalid")
+
+    def check_in(self, req: CheckinRequest) -> CheckinResult:
+        self._validate(req)
+        now = self.ctx.now()
+        with self.ctx.db.write() as s:
+            tag = _tag(s, req.tag)
+            vehicle = tag.vehicle
+            existing = _open_ro(s, vehicle.id)
+            if existing is not None:
+                return CheckinResult(views.repair_order_state(existing, self.ctx.tz), created=False)
+            appt = self._todays_appointment(s, vehicle.id)
+            if appt is not None and appt.status in ARRIVABLE:
+                appt.status, appt.arrived_at = "arrived", now
+            advisor_id = req.advisor_id or (appt.advisor_id if appt else None) or self._first_advisor(s)
+            if req.mileage_km is not None and req.mileage_km < (vehicle.mileage_km or 0):
+                log.warning("%s: mileage %s below the last recorded %s", vehicle.plate, req.mileage_km,
+                            vehicle.mileage_km)
+            if req.mileage_km is not None:
+                vehicle.mileage_km = req.mileage_km
+            lines = self._job_lines(s, req)
+            total = float(sum((line.hours for line in lines), Decimal(0)))
+            ro = RepairOrder(
+                site_id=self.ctx.site, number=self._next_number(s, now), vehicle_id=vehicle.id,
+                appointment_id=appt.id if appt else None, advisor_id=advisor_id, status=RoStatus.CHECKED_IN.value,
+                complaint=req.complaint.strip(), mileage_km=req.mileage_km, fuel_eighths=req.fuel_eighths,
+                promised_at=req.promised_at or self.default_promise(total), opened_at=now)
+            for pos, line in enumerate(lines):
+                line.position = pos
+                ro.job_lines.append(line)
+            s.add(ro)
+            s.flush()
+            s.add(RoEvent(repair_order_id=ro.id, at=now, actor=req.actor, kind="checked_in", from_status=None,
+                          to_status=RoStatus.CHECKED_IN.value, technician_id=None, reason=None))
+            s.flush()
+            s.refresh(ro)
+            publish_repair_order(s, self.ctx, ro, {"kind": "checked_in", "to": ro.status, "actor": req.actor,
+                                                   "at": views.iso(now, self.ctx.tz)})
+            if appt is not None:
+                publish_appointment(s, self.ctx, appt)
+            log.info("checked in %s as %s (%s)", vehicle.plate, ro.number, req.actor)
+            return CheckinResult(views.repair_order_state(ro, self.ctx.tz), created=True)
+
+    def _first_advisor(self, s: Session) -> int:
+        advisor_id = s.scalar(select(Advisor.id).where(Advisor.site_id == self.ctx.site, Advisor.active)
+                              .order_by(Advisor.code).limit(1))
+        if advisor_id is None:
+            raise NotFound("error.no_advisors")
+        return advisor_id
+
+    def _job_lines(self, s: Session, req: CheckinRequest) -> list[JobLine]:
+        ops = {op.code: op for op in s.scalars(select(LabourOperation).where(
+            LabourOperation.site_id == self.ctx.site, LabourOperation.code.in_(req.operation_codes)))}
+        unknown = [c for c in req.operation_codes if c not in ops]
+        if unknown:
+            raise Invalid("error.operation_unknown", code=", ".join(unknown))
+        lang = self.ctx.settings.site.language
+        lines = [JobLine(operation_code=op.code, description=op.name(lang), hours=op.hours, skill=op.skill,
+                         position=0)
+                 for op in (ops[c] for c in req.operation_codes)]
+        lines += [JobLine(operation_code=x.code, description=x.description.strip(), hours=hours(x.hours),
+                          skill=x.skill, position=0) for x in req.extra_lines]
+        return lines
+
+    def _next_number(self, s: Session, now: datetime) -> str:
+        prefix = f"{self.ctx.settings.site.ro_prefix}{now.astimezone(self.ctx.tz):%Y%m%d}-"
+        count = s.scalar(select(func.count()).select_from(RepairOrder).where(RepairOrder.number.like(f"{prefix}%")))
+        return f"{prefix}{(count or 0) + 1:03d}"

@@ -1,0 +1,36 @@
+"""What every service needs: the database, the site's settings and the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from shopfloor.clock import Clock
+from shopfloor.db import Database
+from shopfloor.settings import Settings
+
+
+@dataclass
+class ServiceContext:
+    db: Database
+    settings: Settings
+    clock: Clock
+
+    @property
+    def site(self) -> str:
+        return self.settings.site.id
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.settings.site.tz
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self) -> date:
+        return self.now().astimezone(self.tz).date()
+
+    def day_bounds(self, day: date) -> tuple[datetime, datetime]:
+        start = datetime.combine(day, time(0, 0), tzinfo=self.tz)
+        return start, start + timedelta(days=1)

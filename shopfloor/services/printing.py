@@ -1,0 +1,164 @@
+"""Job tickets: rendered to ESC/POS bytes, stored as a print job, retained on the printer's topic until its
+agent acknowledges. A job whose fate is unknown waits for a person: reprint (marked REPRINT) or confirm."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shopfloor.contract import payloads, topics
+from shopfloor.domain.errors import Invalid, NotFound, Refused
+from shopfloor.domain.identifiers import display_plate
+from shopfloor.domain.models import PrintJob, RepairOrder, Site
+from shopfloor.domain.versions import next_version
+from shopfloor.printer.ticket import PrinterProfile, TicketData, render_ticket
+from shopfloor.services import outbox, views
+from shopfloor.services.context import ServiceContext
+from shopfloor.services.repair_orders import load_ro
+
+log = logging.getLogger(__name__)
+
+PENDING, PRINTED, UNCERTAIN, FAILED = "pending", "printed", "uncertain", "failed"
+
+
+@dataclass(frozen=True)
+class PrintJobInfo:
+    id: int
+    printer: str
+    status: str
+    reprint: bool
+    ro_number: str | None
+    created_at: datetime
+    detail: str
+
+
+class PrintService:
+    def __init__(self, ctx: ServiceContext, qr_url: str | None = None) -> None:
+        self.ctx = ctx
+        # A QR may hold a URL with the RO number (opens the order on a phone on the shop LAN); else the number.
+        self.qr_url = qr_url
+
+    def profile(self, printer: str) -> PrinterProfile:
+        try:
+            p = self.ctx.settings.printer(printer)
+        except KeyError:
+            raise NotFound("error.printer_unknown", printer=printer) from None
+        return PrinterProfile(name=p.name, encoding=p.encoding, columns=p.columns)
+
+    def ticket_data(self, s: Session, ro: RepairOrder, reprint: bool) -> TicketData:
+        site = s.get(Site, ro.site_id)
+        qr_text = self.qr_url.format(number=ro.number) if self.qr_url else ro.number
+        return TicketData(
+            site_name=site.name if site else ro.site_id, ro_number=ro.number, plate=display_plate(ro.vehicle.plate),
+            customer=ro.vehicle.customer.addressed, advisor=ro.advisor.name,
+            promised_at=ro.promised_at.astimezone(self.ctx.tz) if ro.promised_at else None,
+            checked_in_at=ro.opened_at.astimezone(self.ctx.tz),
+            job_lines=[(line.description, float(line.hours)) for line in ro.job_lines],
+            complaint=ro.complaint, qr_text=qr_text, reprint=reprint, language=self.ctx.settings.site.language,
+            reprinted_at=self.ctx.now().astimezone(self.ctx.tz) if reprint else None)
+
+    def print_ticket(self, number: str, printer: str, *, actor: str, reprint: bool = False) -> PrintJobInfo:
+        profile = self.profile(printer)
+        now = self.ctx.now()
+        with self.ctx.db.write() as s:
+            ro = load_ro(s, number)
+            data = render_ticket(self.ticket_data(s, ro, reprint), profile)
+            job = PrintJob(site_id=ro.site_id, printer=printer, kind="ticket", repair_order_id=ro.id, reprint=reprint,
+                           data=data, status=PENDING, requested_by=actor, created_at=now, meta={})
+            s.add(job)
+            s.flush()
+            self._publish_job(s, job, ro.number)
+            log.info("ticket for %s queued on %s as job %s%s", number, printer, job.id, " (reprint)" if reprint else "")
+            return self._info(job, ro.number)
+
+    def _publish_job(self, s: Session, job: PrintJob, ro_number: str | None) -> None:
+        job.version = next_version(job.version)
+        payload = payloads.print_job(job_id=job.id, printer=job.printer, version=job.version, ro_number=ro_number,
+                                     kind=job.kind, reprint=job.reprint,
+                                     created_at=views.iso(job.created_at, self.ctx.tz) or "", data=job.data)
+        outbox.put_raw(s, self.ctx.now(), topics.print_job(self.ctx.site, job.printer, job.id),
+                       payloads.encode(payload), retain=True)
+
+    def _clear_job(self, s: Session, job: PrintJob) -> None:
+        outbox.put_raw(s, self.ctx.now(), topics.print_job(self.ctx.site, job.printer, job.id), b"", retain=True)
+
+    @staticmethod
+    def _info(job: PrintJob, ro_number: str | None) -> PrintJobInfo:
+        return PrintJobInfo(job.id, job.printer, job.status, job.reprint, ro_number, job.created_at, job.detail)
+
+    def handle_ack(self, printer: str, raw: bytes) -> None:
+        """An agent's acknowledgement: record the outcome and take the job off its retained topic."""
+        try:
+            ack = _decode_ack(raw)
+            job_id, result = int(ack["job_id"]), str(ack["result"])
+        except (payloads.PayloadError, KeyError, TypeError, ValueError) as exc:
+            log.warning("ignoring garbled print ack from %s: %s", printer, exc)
+            return
+        if result not in (payloads.ACK_PRINTED, payloads.ACK_UNCERTAIN, payloads.ACK_FAILED):
+            log.warning("ignoring print ack for job %s with unknown result %r", job_id, result)
+            return
+        with self.ctx.db.write() as s:
+            job = s.get(PrintJob, job_id)
+            if job is None or job.printer != printer:
+                log.warning("print ack from %s for unknown job %s", printer, job_id)
+                return
+            if job.status != PENDING:
+                return  # a repeated ack: the first one decided
+            job.status = result
+            job.detail = str(ack.get("detail", ""))[:200]
+            job.finished_at = self.ctx.now()
+            self._clear_job(s, job)
+            level = logging.INFO if result == payloads.ACK_PRINTED else logging.WARNING
+            log.log(level, "print job %s on %s: %s %s", job_id, printer, result, job.detail)
+
+    def jobs_for(self, number: str) -> list[PrintJobInfo]:
+        with self.ctx.db.read() as s:
+            ro = load_ro(s, number)
+            rows = s.scalars(select(PrintJob).where(PrintJob.repair_order_id == ro.id).order_by(PrintJob.id))
+            return [self._info(j, number) for j in rows]
+
+    def needing_decision(self) -> list[PrintJobInfo]:
+        with self.ctx.db.read() as s:
+            rows = s.execute(select(PrintJob, RepairOrder.number).outerjoin(
+                RepairOrder, RepairOrder.id == PrintJob.repair_order_id).where(
+                PrintJob.site_id == self.ctx.site, PrintJob.status.in_((UNCERTAIN, FAILED))).order_by(PrintJob.id))
+            return [self._info(job, number) for job, number in rows]
+
+    def resolve(self, job_id: int, decision: str, *, actor: str) -> PrintJobInfo | None:
+        """A person decides an uncertain or failed job: "confirm" (it did print) or "reprint"."""
+        with self.ctx.db.write() as s:
+            job = s.get(PrintJob, job_id)
+            if job is None:
+                raise NotFound("error.print_job_unknown", job=job_id)
+            if job.status not in (UNCERTAIN, FAILED):
+                raise Refused("error.print_job_settled", job=job_id, status=job.status)
+            if decision == "confirm":
+                job.status, job.detail = PRINTED, f"confirmed by {actor}"
+                return None
+            if decision != "reprint":
+                raise Invalid("error.print_decision", decision=decision)
+            job.detail = f"{job.detail}; reprint requested by {actor}"[:200]
+            number = s.scalar(select(RepairOrder.number).where(RepairOrder.id == job.repair_order_id))
+            printer = job.printer
+            was_uncertain = job.status == UNCERTAIN
+            job.status = "superseded"
+        if number is None:
+            return None
+        # A job that may have come out is reprinted marked REPRINT; one that surely failed is a first print.
+        return self.print_ticket(number, printer, actor=actor, reprint=was_uncertain)
+
+
+def _decode_ack(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise payloads.PayloadError(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise payloads.PayloadError("not a JSON object")
+    return data

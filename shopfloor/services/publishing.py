@@ -1,0 +1,49 @@
+"""Bump an entity's version and put its new state in the outbox, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shopfloor.contract import topics
+from shopfloor.domain.models import Advisor, Appointment, RepairOrder, Technician
+from shopfloor.domain.states import OPEN_STATUSES, RoStatus
+from shopfloor.domain.versions import next_version
+from shopfloor.services import outbox, views
+from shopfloor.services.context import ServiceContext
+
+
+def ro_number_for_appointment(session: Session, appointment_id: int) -> str | None:
+    return session.scalar(select(RepairOrder.number).where(RepairOrder.appointment_id == appointment_id)
+                          .order_by(RepairOrder.id.desc()).limit(1))
+
+
+def publish_repair_order(session: Session, ctx: ServiceContext, ro: RepairOrder, event: dict | None = None) -> None:
+    ro.version = next_version(ro.version)
+    session.flush()
+    now = ctx.now()
+    outbox.put_state(session, now, ctx.site, topics.REPAIR_ORDERS, ro.number, views.repair_order_state(ro, ctx.tz))
+    lounge = views.lounge_state(ro, ctx.tz) if RoStatus(ro.status) in OPEN_STATUSES else None
+    outbox.put_state(session, now, ctx.site, topics.LOUNGE, ro.number, lounge)
+    if event is not None:
+        outbox.put_event(session, now, ctx.site, topics.REPAIR_ORDERS, ro.number,
+                         {"version": ro.version, "number": ro.number, **event})
+
+
+def publish_appointment(session: Session, ctx: ServiceContext, appt: Appointment) -> None:
+    appt.version = next_version(appt.version)
+    session.flush()
+    state = views.appointment_state(appt, ctx.tz, ro_number_for_appointment(session, appt.id))
+    outbox.put_state(session, ctx.now(), ctx.site, topics.APPOINTMENTS, appt.id, state)
+
+
+def publish_advisor(session: Session, ctx: ServiceContext, advisor: Advisor) -> None:
+    advisor.version = next_version(advisor.version)
+    session.flush()
+    outbox.put_state(session, ctx.now(), ctx.site, topics.ADVISORS, advisor.id, views.advisor_state(advisor))
+
+
+def publish_technician(session: Session, ctx: ServiceContext, tech: Technician) -> None:
+    tech.version = next_version(tech.version)
+    session.flush()
+    outbox.put_state(session, ctx.now(), ctx.site, topics.TECHNICIANS, tech.id, views.technician_state(tech))

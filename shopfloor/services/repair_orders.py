@@ -1,0 +1,117 @@
+"""Repair orders: reading them, and moving them through the state machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from shopfloor.domain import states
+from shopfloor.domain.errors import Invalid, NotFound, Refused
+from shopfloor.domain.models import RepairOrder, RoEvent, Technician
+from shopfloor.domain.states import OPEN_STATUSES, RoStatus
+from shopfloor.services import views
+from shopfloor.services.context import ServiceContext
+from shopfloor.services.publishing import publish_repair_order
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    actor: str
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    technician: str | None
+    reason: str | None
+
+
+def load_ro(session: Session, number: str) -> RepairOrder:
+    ro = session.scalar(select(RepairOrder).where(RepairOrder.number == number).options(
+        selectinload(RepairOrder.job_lines)))
+    if ro is None:
+        raise NotFound("error.ro_unknown", number=number)
+    return ro
+
+
+def resolve_technician(session: Session, site: str, technician: int | str | None) -> Technician | None:
+    if technician is None or technician == "":
+        return None
+    if isinstance(technician, int) or (isinstance(technician, str) and technician.isdigit()):
+        tech = session.get(Technician, int(technician))
+    else:
+        tech = session.scalar(select(Technician).where(Technician.site_id == site, Technician.name == technician))
+    if tech is None or tech.site_id != site or not tech.active:
+        raise NotFound("error.technician_unknown", technician=technician)
+    return tech
+
+
+class RepairOrderService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def get(self, number: str) -> dict[str, Any]:
+        with self.ctx.db.read() as s:
+            return views.repair_order_state(load_ro(s, number), self.ctx.tz)
+
+    def open_orders(self) -> list[dict[str, Any]]:
+        with self.ctx.db.read() as s:
+            rows = s.scalars(select(RepairOrder).where(
+                RepairOrder.site_id == self.ctx.site, RepairOrder.status.in_([x.value for x in OPEN_STATUSES]))
+                .order_by(RepairOrder.opened_at))
+            return [views.repair_order_state(ro, self.ctx.tz) for ro in rows]
+
+    def history(self, number: str) -> list[HistoryEntry]:
+        with self.ctx.db.read() as s:
+            ro = load_ro(s, number)
+            techs = {t.id: t.name for t in s.scalars(select(Technician).where(Technician.site_id == ro.site_id))}
+            return [HistoryEntry(e.at, e.actor, e.kind, e.from_status, e.to_status,
+                                 techs.get(e.technician_id) if e.technician_id else None, e.reason)
+                    for e in ro.events]
+
+    def technicians(self) -> list[dict[str, Any]]:
+        with self.ctx.db.read() as s:
+            rows = s.scalars(select(Technician).where(Technician.site_id == self.ctx.site, Technician.active)
+                             .order_by(Technician.id))
+            return [views.technician_state(t) for t in rows]
+
+    def transition(self, number: str, target: str, *, actor: str, technician: int | str | None = None,
+                   reason: str | None = None) -> dict[str, Any]:
+        try:
+            to = RoStatus(target)
+        except ValueError:
+            raise Invalid("error.status_unknown", status=target) from None
+        reason = reason.strip() if isinstance(reason, str) and reason.strip() else None
+        if reason is not None and len(reason) > 200:
+            raise Invalid("error.reason_too_long")
+        now = self.ctx.now()
+        with self.ctx.db.write() as s:
+            ro = load_ro(s, number)
+            current = RoStatus(ro.status)
+            tech = resolve_technician(s, ro.site_id, technician) if to == RoStatus.DISPATCHED else None
+            states.check(current, to, technician=tech.id if tech else None, reason=reason)
+            if tech is not None:
+                needs = {line.skill for line in ro.job_lines}
+                if "repair" in needs and tech.skill != "repair":
+                    raise Refused("error.technician_skill", technician=tech.name)
+                ro.technician_id = tech.id
+            ro.status = to.value
+            ro.hold_reason = reason if to == RoStatus.ON_HOLD else None
+            if to in (RoStatus.DELIVERED, RoStatus.CANCELLED):
+                ro.closed_at = now
+            s.add(RoEvent(repair_order_id=ro.id, at=now, actor=actor, kind="transition", from_status=current.value,
+                          to_status=to.value, technician_id=tech.id if tech else None, reason=reason))
+            s.flush()
+            s.refresh(ro)
+            publish_repair_order(s, self.ctx, ro, {
+                "kind": "transition", "from": current.value, "to": to.value, "actor": actor,
+                "at": views.iso(now, self.ctx.tz), "reason": reason})
+            return views.repair_order_state(ro, self.ctx.tz)
+
+
+def hours(value: float | Decimal | str) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))

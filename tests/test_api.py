@@ -1,0 +1,81 @@
+"""The JSON API on the demo services (mounted on a bare FastAPI app; the same router the server mounts)."""
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from shopfloor.api.routes import build_router, install
+from shopfloor.testing.plugin import Services
+
+TOKEN = "test-token"
+
+
+@pytest.fixture
+def client(services: Services) -> TestClient:
+    app = FastAPI()
+    install(app, build_router(TOKEN, services.checkin, services.repair_orders, services.appointments,
+                              services.printing))
+    return TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"})
+
+
+def _waiting(client: TestClient) -> dict:
+    appts = client.get("/api/v1/appointments", params={"day": "2026-11-23"}).json()
+    return next(a for a in appts if a["status"] in ("booked", "confirmed"))
+
+
+def test_token_is_required(client: TestClient) -> None:
+    assert client.get("/api/v1/appointments", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/api/v1/appointments", headers={"Authorization": ""}).status_code == 401
+
+
+def test_appointments_of_a_day(client: TestClient) -> None:
+    appts = client.get("/api/v1/appointments", params={"day": "2026-11-23"}).json()
+    assert len(appts) >= 20
+    first = appts[0]
+    assert {"id", "plate", "tag", "start", "status"} <= set(first)
+    assert first["start"].endswith("+08:00")
+    assert client.get("/api/v1/appointments", params={"day": "2026-11-24"}).json() == []
+    bad = client.get("/api/v1/appointments", params={"day": "23.11.2026"})
+    assert bad.status_code == 422 and "YYYY-MM-DD" in bad.json()["detail"]
+
+
+def test_checkin_then_moves(client: TestClient) -> None:
+    appt = _waiting(client)
+    first = client.post("/api/v1/checkins", json={"tag": appt["tag"], "operations": ["M10"]})
+    assert first.status_code == 201
+    number = first.json()["repair_order"]["number"]
+    again = client.post("/api/v1/checkins", json={"tag": appt["tag"]})
+    assert again.status_code == 200 and again.json()["repair_order"]["number"] == number
+    refused = client.post(f"/api/v1/repair-orders/{number}/transitions", json={"to": "ready"})
+    assert refused.status_code == 409 and "checked_in" in refused.json()["detail"]
+    ok = client.post(f"/api/v1/repair-orders/{number}/transitions", json={"to": "dispatched", "technician": "周杰"})
+    assert ok.status_code == 200 and ok.json()["repair_order"]["technician"]["name"] == "周杰"
+    detail = client.get(f"/api/v1/repair-orders/{number}").json()
+    assert [h["to"] for h in detail["history"]] == ["checked_in", "dispatched"]
+    ticket = client.post(f"/api/v1/repair-orders/{number}/tickets", json={"printer": "workshop"})
+    assert ticket.status_code == 201 and ticket.json()["reprint"] is True
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    ({"tag": "SFT-" + "A" * 24}, 404),
+    ({"tag": "not a tag"}, 422),
+    ({}, 422),
+    ({"tag": 5, "extra": 1}, 422),
+])
+def test_bad_checkins(client: TestClient, body: dict, status: int) -> None:
+    response = client.post("/api/v1/checkins", json=body)
+    assert response.status_code == status
+    assert response.json()["detail"]
+
+
+def test_unknown_and_malformed_transitions(client: TestClient) -> None:
+    assert client.post("/api/v1/repair-orders/RO19990101-001/transitions", json={"to": "dispatched"}
+                       ).status_code == 404
+    assert client.post("/api/v1/repair-orders/X/transitions", content=b"{not json").status_code == 422
+
+
+def test_openapi_lists_versioned_paths(client: TestClient) -> None:
+    schema = client.get("/api/openapi.json").json()
+    assert "/api/v1/checkins" in schema["paths"]
+    assert "/api/v1/repair-orders/{number}/transitions" in schema["paths"]
+    assert all(path.startswith("/api/v1/") for path in schema["paths"])

@@ -1,0 +1,226 @@
+"""The services on a seeded demo site: check-in, moves, history, outbox, login, lateness, printing."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from shopfloor.contract import payloads, topics
+from shopfloor.domain.errors import Invalid, LoginRefused, NotFound, Refused
+from shopfloor.domain.models import Appointment, OutboxMessage, PrintJob, QrTag, RepairOrder, Vehicle
+from shopfloor.domain.states import TransitionRefused
+from shopfloor.printer.inspect import text_lines
+from shopfloor.services import outbox
+from shopfloor.services.checkin import CheckinRequest
+from shopfloor.testing.plugin import DEMO_PINS, Services
+
+
+def waiting_appointment(svc: Services) -> tuple[Appointment, str]:
+    """A booked/confirmed appointment today, and its vehicle's tag."""
+    with svc.db.read() as s:
+        appt = s.scalars(select(Appointment).where(Appointment.status.in_(("booked", "confirmed")))
+                         .order_by(Appointment.start.desc())).first()
+        assert appt is not None
+        tag = s.scalar(select(QrTag.token).where(QrTag.vehicle_id == appt.vehicle_id))
+        return appt, tag
+
+
+def outbox_topics(svc: Services) -> list[str]:
+    with svc.db.read() as s:
+        return [m.topic for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+
+
+def test_scan_marks_the_appointment_arrived_and_publishes_it(services: Services) -> None:
+    appt, tag = waiting_appointment(services)
+    before = len(outbox_topics(services))
+    result = services.checkin.scan(tag, actor="张伟")
+    assert result.appointment is not None and result.appointment["status"] == "arrived"
+    assert result.open_ro is None
+    topics_written = outbox_topics(services)[before:]
+    assert topics_written == [topics.state("demo", topics.APPOINTMENTS, appt.id)]
+
+
+def test_check_in_creates_one_order_and_a_repeated_scan_returns_it(services: Services) -> None:
+    _, tag = waiting_appointment(services)
+    req = CheckinRequest(tag=tag, actor="张伟", complaint="刹车时有异响", mileage_km=45678, fuel_eighths=4,
+                         operation_codes=["M20", "BRK"])
+    first = services.checkin.check_in(req)
+    assert first.created
+    ro = first.repair_order
+    assert ro["status"] == "checked_in" and ro["total_hours"] == pytest.approx(3.3)
+    assert [line["code"] for line in ro["job_lines"]] == ["M20", "BRK"]
+    again = services.checkin.check_in(CheckinRequest(tag=tag, actor="李娜"))
+    assert not again.created and again.repair_order["number"] == ro["number"]
+    assert services.checkin.scan(tag, actor="李娜").open_ro == ro["number"]
+    with services.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(RepairOrder).where(RepairOrder.number == ro["number"])) == 1
+
+
+def test_state_and_outbox_commit_together(services: Services) -> None:
+    _, tag = waiting_appointment(services)
+    number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟")).repair_order["number"]
+    written = outbox_topics(services)
+    assert topics.state("demo", topics.REPAIR_ORDERS, number) in written
+    assert topics.state("demo", topics.LOUNGE, number) in written
+    assert topics.event("demo", topics.REPAIR_ORDERS, number) in written
+    # A refused move writes nothing, neither state nor outbox.
+    before = len(written)
+    with pytest.raises(TransitionRefused):
+        services.repair_orders.transition(number, "ready", actor="张伟")
+    assert len(outbox_topics(services)) == before
+    assert services.repair_orders.get(number)["status"] == "checked_in"
+
+
+def test_lounge_payload_has_no_personal_data(services: Services) -> None:
+    _, tag = waiting_appointment(services)
+    number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟")).repair_order["number"]
+    with services.db.read() as s:
+        msg = s.scalars(select(OutboxMessage).where(
+            OutboxMessage.topic == topics.state("demo", topics.LOUNGE, number))).one()
+        vehicle = s.scalars(select(Vehicle).join(QrTag).where(QrTag.token == tag)).one()
+        full_name, plate, phone = vehicle.customer.full_name, vehicle.plate, vehicle.customer.phone
+    lounge = json.loads(msg.payload)
+    text = msg.payload.decode()
+    assert plate not in text and phone not in text and vehicle.vin not in text
+    assert full_name not in text or vehicle.customer.given_name == ""
+    assert lounge["plate_masked"].endswith(plate[-2:]) and "*" in lounge["plate_masked"]
+    assert set(lounge) == {"schema", "version", "site", "number", "plate_masked", "customer_masked", "status",
+                           "promised_at"}
+
+
+def test_full_journey_records_who_and_when(services: Services) -> None:
+    _, tag = waiting_appointment(services)
+    number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=["BRK"])
+                                       ).repair_order["number"]
+    ro = services.repair_orders
+    with pytest.raises(Refused, match="not qualified"):
+        ro.transition(number, "dispatched", actor="张伟", technician="周杰")  # maintenance-only technician
+    steps = [("dispatched", {"technician": "陈刚"}), ("in_progress", {}),
+             ("on_hold", {"reason": "waiting_parts"}), ("in_progress", {}), ("quality_check", {}),
+             ("in_progress", {}), ("quality_check", {}), ("ready", {}), ("delivered", {})]
+    versions = []
+    for target, extra in steps:
+        services.clock.advance(minutes=5)
+        state = ro.transition(number, target, actor="张伟", **extra)
+        assert state["status"] == target
+        versions.append(state["version"])
+    assert versions == sorted(versions) and len(set(versions)) == len(versions)
+    history = ro.history(number)
+    assert [h.to_status for h in history] == ["checked_in"] + [t for t, _ in steps]
+    assert all(h.actor == "张伟" for h in history)
+    assert history[1].technician == "陈刚"
+    assert history[3].reason == "waiting_parts"
+    assert history[-1].at > history[0].at
+    # Delivered: the lounge entry is deleted (empty retained payload).
+    with services.db.read() as s:
+        last = s.scalars(select(OutboxMessage).where(
+            OutboxMessage.topic == topics.state("demo", topics.LOUNGE, number)).order_by(OutboxMessage.id.desc())
+                        ).first()
+        assert last is not None and last.payload == b""
+    with pytest.raises(TransitionRefused):
+        ro.transition(number, "cancelled", actor="张伟")
+
+
+@pytest.mark.parametrize(("tag", "error"), [("nonsense", Invalid), ("SFT-" + "A" * 24, NotFound)])
+def test_bad_tags_are_refused_clearly(services: Services, tag: str, error: type) -> None:
+    with pytest.raises(error) as exc:
+        services.checkin.scan(tag, actor="张伟")
+    assert exc.value.message("en")
+    assert exc.value.message("zh-CN") != exc.value.message("en")
+
+
+def test_bad_checkin_input_changes_nothing(services: Services) -> None:
+    _, tag = waiting_appointment(services)
+    with services.db.read() as s:
+        before = s.scalar(select(func.count()).select_from(RepairOrder))
+    for req in (CheckinRequest(tag=tag, actor="x", fuel_eighths=9),
+                CheckinRequest(tag=tag, actor="x", mileage_km=-1),
+                CheckinRequest(tag=tag, actor="x", operation_codes=["NOPE"]),
+                CheckinRequest(tag=tag, actor="x", promised_at=services.clock.now() - timedelta(hours=1))):
+        with pytest.raises(Invalid):
+            services.checkin.check_in(req)
+    with services.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(RepairOrder)) == before
+
+
+def test_unknown_order_and_state(services: Services) -> None:
+    with pytest.raises(NotFound):
+        services.repair_orders.transition("RO19990101-001", "dispatched", actor="x", technician="陈刚")
+    _, tag = waiting_appointment(services)
+    number = services.checkin.check_in(CheckinRequest(tag=tag, actor="x")).repair_order["number"]
+    with pytest.raises(Invalid):
+        services.repair_orders.transition(number, "teleported", actor="x")
+
+
+def test_wrong_pins_lock_the_advisor_out(services: Services) -> None:
+    advisor = services.auth.advisors()[0]
+    assert services.auth.login(advisor.id, DEMO_PINS[advisor.name]).name == advisor.name
+    for left in (4, 3, 2, 1):
+        with pytest.raises(LoginRefused) as exc:
+            services.auth.login(advisor.id, "9999")
+        assert exc.value.key == "error.wrong_pin" and exc.value.params["left"] == left
+    with pytest.raises(LoginRefused) as exc:
+        services.auth.login(advisor.id, "9999")
+    assert exc.value.key == "error.locked_out"
+    with pytest.raises(LoginRefused):  # even the right PIN, while locked
+        services.auth.login(advisor.id, DEMO_PINS[advisor.name])
+    services.clock.advance(minutes=6)
+    assert services.auth.login(advisor.id, DEMO_PINS[advisor.name]).id == advisor.id
+
+
+def test_late_is_marked_by_the_server_clock(services: Services) -> None:
+    appt, _ = waiting_appointment(services)
+    services.clock.set(appt.start + timedelta(minutes=9))
+    services.appointments.mark_late()
+    with services.db.read() as s:
+        assert s.get(Appointment, appt.id).status in ("booked", "confirmed")
+    services.clock.set(appt.start + timedelta(minutes=11))
+    assert services.appointments.mark_late() >= 1
+    with services.db.read() as s:
+        assert s.get(Appointment, appt.id).status == "late"
+    assert services.appointments.mark_late() == 0  # nothing twice
+
+
+def test_print_job_is_retained_until_acknowledged(services: Services) -> None:
+    _, tag = waiting_appointment(services)
+    number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=["M10"])
+                                       ).repair_order["number"]
+    job = services.printing.print_ticket(number, "reception", actor="张伟")
+    job_topic = topics.print_job("demo", "reception", job.id)
+    with services.db.read() as s:
+        msg = s.scalars(select(OutboxMessage).where(OutboxMessage.topic == job_topic)).one()
+        assert msg.retain
+        body = json.loads(msg.payload)
+        lines = text_lines(payloads.print_job_bytes(body), "gb18030")
+    assert any(number in line for line in lines)
+    ack = payloads.encode(payloads.print_ack(job_id=job.id, result="printed", at="2026-11-23T10:40:00+08:00"))
+    services.printing.handle_ack("reception", ack)
+    services.printing.handle_ack("reception", b"{garbled")  # logged, ignored
+    with services.db.read() as s:
+        assert s.get(PrintJob, job.id).status == "printed"
+        cleared = s.scalars(select(OutboxMessage).where(OutboxMessage.topic == job_topic)
+                            .order_by(OutboxMessage.id.desc())).first()
+        assert cleared is not None and cleared.payload == b"" and cleared.retain
+    reprint = services.printing.print_ticket(number, "workshop", actor="张伟", reprint=True)
+    with services.db.read() as s:
+        data = s.get(PrintJob, reprint.id).data
+    assert any("REPRINT" in line for line in text_lines(data, "gbk"))
+
+
+def test_uncertain_job_waits_for_a_person(services: Services) -> None:
+    _, tag = waiting_appointment(services)
+    number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟")).repair_order["number"]
+    job = services.printing.print_ticket(number, "reception", actor="张伟")
+    services.printing.handle_ack("reception", payloads.encode(
+        payloads.print_ack(job_id=job.id, result="uncertain", detail="connection dropped", at="x")))
+    assert [j.id for j in services.printing.needing_decision()] == [job.id]
+    again = services.printing.resolve(job.id, "reprint", actor="王芳")
+    assert again is not None and again.reprint
+    assert services.printing.needing_decision() == []
+
+
+def test_pending_outbox_rows_come_out_in_order(services: Services) -> None:
+    with services.db.read() as s:
+        rows = outbox.pending(s, 1000)
+    assert [r.id for r in rows] == sorted(r.id for r in rows)
