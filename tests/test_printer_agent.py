@@ -1,0 +1,282 @@
+import json
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from shopfloor.printer.agent import PrinterAgent, PrintJobHandler, VersionClock
+from shopfloor.printer.journal import PRINTED, UNCERTAIN, PrintJournal
+from shopfloor.printer.transports import FileTransport, PrinterUnreachable, TransferBroken
+
+from shopfloor.contract import payloads, topics
+from shopfloor.contract.access import Role
+from shopfloor.contract.payloads import ACK_FAILED, ACK_PRINTED, ACK_UNCERTAIN, PayloadError
+from shopfloor.credentials import MqttAccount
+from shopfloor.mqtt import BrokerAddress
+
+SITE = "wangjing"
+PRINTER = "front-desk"
+NOW = datetime(2024, 11, 22, 8, 5, 0, tzinfo=UTC)
+TICKET = b"\x1b@\x1c&" + "王先生".encode("gbk") + b"\n\x1dVB\x18"
+
+
+def job(job_id: int = 7, data: bytes = TICKET, printer: str = PRINTER) -> dict:
+    return payloads.print_job(job_id=job_id, printer=printer, version=1_732_000_000_000_000 + job_id,
+                              ro_number="RO2411220012", kind="ticket", reprint=False,
+                              created_at="2024-11-22T08:05:00+08:00", data=data)
+
+
+class BrokenTransport:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.calls: list[int] = []
+
+    def send(self, job_id: int, data: bytes) -> None:
+        self.calls.append(job_id)
+        raise self.error
+
+
+def bin_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.bin"))
+
+
+@pytest.fixture
+def spool(tmp_path: Path) -> Path:
+    return tmp_path / "spool"
+
+
+@pytest.fixture
+def handler(tmp_path: Path, spool: Path) -> PrintJobHandler:
+    return PrintJobHandler(PRINTER, FileTransport(spool, clock=lambda: NOW), PrintJournal(tmp_path / "journal.jsonl"),
+                           clock=lambda: NOW)
+
+
+# --- the handler --------------------------------------------------------------------------------------------
+
+
+def test_prints_once_and_acks(handler, spool):
+    ack = handler.handle(job(7))
+    assert ack == payloads.print_ack(job_id=7, result=ACK_PRINTED, detail="", at=NOW.isoformat())
+    [written] = bin_files(spool)
+    assert written.name == "20241122-080500-job7.bin"
+    assert written.read_bytes() == TICKET
+    assert not list(spool.glob("*.tmp"))  # nothing left behind by the atomic write
+
+
+def test_redelivered_job_is_acked_but_not_printed_again(handler, spool):
+    handler.handle(job(7))
+    again = handler.handle(job(7))
+    assert again["result"] == ACK_PRINTED
+    assert again["detail"] == "already printed"
+    assert len(bin_files(spool)) == 1
+
+
+def test_journal_reloaded_from_disk_still_knows_the_job(tmp_path, spool):
+    journal_path = tmp_path / "journal.jsonl"
+    first = PrintJobHandler(PRINTER, FileTransport(spool), PrintJournal(journal_path), clock=lambda: NOW)
+    first.handle(job(7))
+    # a restarted agent: fresh objects, same files
+    restarted = PrintJobHandler(PRINTER, FileTransport(spool), PrintJournal(journal_path), clock=lambda: NOW)
+    ack = restarted.handle(job(7))
+    assert (ack["result"], ack["detail"]) == (ACK_PRINTED, "already printed")
+    assert len(bin_files(spool)) == 1
+    assert restarted.handle(job(8))["result"] == ACK_PRINTED
+    assert len(bin_files(spool)) == 2
+
+
+def test_broken_transfer_is_uncertain_and_never_retried(tmp_path):
+    journal = PrintJournal(tmp_path / "journal.jsonl")
+    transport = BrokenTransport(TransferBroken("connection reset after 812 of 2048 bytes"))
+    handler = PrintJobHandler(PRINTER, transport, journal, clock=lambda: NOW)
+    ack = handler.handle(job(9))
+    assert ack["result"] == ACK_UNCERTAIN
+    assert "812 of 2048" in ack["detail"]
+    redelivered = handler.handle(job(9))
+    assert redelivered["result"] == ACK_UNCERTAIN
+    assert transport.calls == [9]  # the redelivery did not reach the printer
+    assert PrintJournal(tmp_path / "journal.jsonl").outcome(9) == UNCERTAIN
+
+
+def test_unreachable_printer_fails_and_may_be_retried(tmp_path, spool):
+    journal = PrintJournal(tmp_path / "journal.jsonl")
+    transport = BrokenTransport(PrinterUnreachable("connection refused"))
+    ack = PrintJobHandler(PRINTER, transport, journal, clock=lambda: NOW).handle(job(10))
+    assert ack["result"] == ACK_FAILED
+    assert ack["detail"] == "connection refused"
+    assert 10 not in journal
+    # nothing reached paper, so the same job prints once the printer is back
+    retry = PrintJobHandler(PRINTER, FileTransport(spool), journal, clock=lambda: NOW).handle(job(10))
+    assert retry["result"] == ACK_PRINTED
+    assert len(bin_files(spool)) == 1
+
+
+def test_file_transport_with_vanished_directory_is_unreachable(tmp_path, spool):
+    transport = FileTransport(spool)
+    spool.rmdir()
+    with pytest.raises(PrinterUnreachable):
+        transport.send(1, TICKET)
+
+
+def test_unexpected_transport_error_counts_as_uncertain(tmp_path):
+    journal = PrintJournal(tmp_path / "journal.jsonl")
+    ack = PrintJobHandler(PRINTER, BrokenTransport(RuntimeError("driver bug")), journal).handle(job(11))
+    assert ack["result"] == ACK_UNCERTAIN
+    assert journal.outcome(11) == UNCERTAIN
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({**job(), "data": "not base64!!"}, "base64"),
+        ({k: v for k, v in job().items() if k != "data"}, "data"),
+        ({k: v for k, v in job().items() if k != "job_id"}, "job_id"),
+        ({**job(), "job_id": "7"}, "job_id"),
+        ({**job(), "schema": 99}, "schema"),
+        (job(printer="workshop"), "workshop"),
+        (job(data=b""), "no data"),
+    ],
+)
+def test_garbled_payload_is_rejected_with_a_clear_error(handler, spool, payload, message):
+    with pytest.raises(PayloadError, match=message):
+        handler.handle(payload)
+    assert bin_files(spool) == []
+
+
+# --- the journal ----------------------------------------------------------------------------------------------
+
+
+def test_journal_tolerates_a_truncated_last_line(tmp_path):
+    path = tmp_path / "journal.jsonl"
+    journal = PrintJournal(path)
+    journal.record(1, PRINTED)
+    journal.record(2, UNCERTAIN, "reset")
+    with open(path, "ab") as f:
+        f.write(b'{"job_id": 3, "outco')  # the crash came mid-write
+    reloaded = PrintJournal(path)
+    assert (reloaded.outcome(1), reloaded.outcome(2), reloaded.outcome(3)) == (PRINTED, UNCERTAIN, None)
+    # the half line is gone, so the next record is readable after another restart
+    reloaded.record(4, PRINTED)
+    assert PrintJournal(path).outcome(4) == PRINTED
+    assert all(json.loads(line) for line in path.read_text().splitlines())
+
+
+def test_journal_whole_last_record_without_newline_is_kept(tmp_path):
+    path = tmp_path / "journal.jsonl"
+    path.write_text('{"job_id": 5, "outcome": "printed"}')
+    journal = PrintJournal(path)
+    assert journal.outcome(5) == PRINTED
+    journal.record(6, PRINTED)
+    assert {PrintJournal(path).outcome(i) for i in (5, 6)} == {PRINTED}
+
+
+def test_journal_skips_a_damaged_middle_line(tmp_path):
+    path = tmp_path / "journal.jsonl"
+    path.write_text('{"job_id": 1, "outcome": "printed"}\n###\n{"job_id": 2, "outcome": "uncertain"}\n')
+    journal = PrintJournal(path)
+    assert (journal.outcome(1), journal.outcome(2), len(journal)) == (PRINTED, UNCERTAIN, 2)
+
+
+# --- the agent, with the MQTT link replaced by a recorder ----------------------------------------------------
+
+
+class RecordingLink:
+    """Stands in for MqttLink: records what the agent publishes; tests feed messages in."""
+
+    def __init__(self, **kwargs) -> None:
+        self.kwargs = kwargs
+        self.connected = threading.Event()
+        self.published: list[tuple[str, dict, bool]] = []
+
+    def start(self, wait: float | None = None) -> bool:
+        self.connected.set()
+        self.kwargs["on_connected"]()
+        return True
+
+    def stop(self) -> None:
+        self.connected.clear()
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool, qos: int = 1):
+        self.published.append((topic, json.loads(payload), retain))
+        return _Sent()
+
+
+class _Sent:
+    def wait_for_publish(self, timeout: float | None = None) -> None:
+        return None
+
+
+@pytest.fixture
+def agent(tmp_path, spool):
+    agent = PrinterAgent(SITE, PRINTER, FileTransport(spool), PrintJournal(tmp_path / "journal.jsonl"),
+                         BrokerAddress("127.0.0.1", 1883), MqttAccount("shopfloor-printer", "pw"),
+                         link_factory=RecordingLink)
+    agent.start()
+    yield agent
+    agent.stop()
+
+
+def deliver(agent: PrinterAgent, job_id: int, raw: bytes) -> None:
+    agent.on_message(topics.print_job(SITE, PRINTER, job_id), raw, True)
+
+
+def acks(agent: PrinterAgent) -> list[dict]:
+    return [p for t, p, _ in agent.link.published if t == topics.print_ack(SITE, PRINTER)]
+
+
+def test_agent_link_is_a_printer_role_subscribed_to_its_jobs(agent):
+    kwargs = agent.link.kwargs
+    assert kwargs["role"] == Role.PRINTER
+    assert kwargs["subscriptions"] == [topics.print_jobs_filter(SITE, PRINTER)]
+
+
+def test_agent_prints_in_order_and_acks_each_job(agent, spool):
+    for job_id in (3, 1, 2, 1):
+        deliver(agent, job_id, payloads.encode(job(job_id)))
+    assert agent.wait_idle(5)
+    assert [(a["job_id"], a["result"], a["detail"]) for a in acks(agent)] == [
+        (3, ACK_PRINTED, ""), (1, ACK_PRINTED, ""), (2, ACK_PRINTED, ""), (1, ACK_PRINTED, "already printed"),
+    ]
+    assert [p.name.split("-job")[1] for p in bin_files(spool)] == ["1.bin", "2.bin", "3.bin"]
+    assert all(not retain for t, _, retain in agent.link.published if t.endswith("/acks"))
+
+
+def test_agent_skips_garbage_and_empty_payloads_and_keeps_going(agent, spool):
+    deliver(agent, 4, b"\xff\xfe not json")
+    deliver(agent, 5, b"")  # job removed by the server: nothing to do
+    deliver(agent, 6, payloads.encode({**job(6), "job_id": 60}))
+    deliver(agent, 7, payloads.encode(job(7)))
+    assert agent.wait_idle(5)
+    results = [(a["job_id"], a["result"]) for a in acks(agent)]
+    assert results == [(4, ACK_FAILED), (6, ACK_FAILED), (7, ACK_PRINTED)]
+    assert "not JSON" in acks(agent)[0]["detail"]
+    assert len(bin_files(spool)) == 1
+
+
+def test_agent_ignores_other_topics(agent):
+    agent.on_message(topics.print_job(SITE, "workshop", 1), payloads.encode(job(1, printer="workshop")), True)
+    agent.on_message(topics.state(SITE, topics.REPAIR_ORDERS, 1), b"{}", True)
+    assert agent.wait_idle(5)
+    assert acks(agent) == []
+
+
+def test_agent_status_online_error_offline(tmp_path, spool):
+    broken = BrokenTransport(PrinterUnreachable("no paper path"))
+    agent = PrinterAgent(SITE, PRINTER, broken, PrintJournal(tmp_path / "j.jsonl"), BrokerAddress("h", 1),
+                         MqttAccount("u", "p"), link_factory=RecordingLink)
+    agent.start()
+    deliver(agent, 1, payloads.encode(job(1)))
+    deliver(agent, 2, payloads.encode(job(2)))
+    assert agent.wait_idle(5)
+    agent.stop()
+    statuses = [(p["status"], p["version"]) for t, p, retain in agent.link.published
+                if t == topics.printer_status(SITE, PRINTER) and retain]
+    # "error" once, not once per failed job
+    assert [s for s, _ in statuses] == [payloads.PRINTER_ONLINE, payloads.PRINTER_ERROR, payloads.PRINTER_OFFLINE]
+    versions = [v for _, v in statuses]
+    assert versions == sorted(versions) and len(set(versions)) == 3
+
+
+def test_version_clock_grows_even_when_the_wall_clock_does_not():
+    readings = iter([1000, 1000, 999, 2000])
+    clock = VersionClock(lambda: next(readings))
+    assert [clock.next() for _ in range(4)] == [1000, 1001, 1002, 2000]
