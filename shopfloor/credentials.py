@@ -40,7 +40,8 @@ def generate(advisor_names: list[str] | None = None) -> Credentials:
     return Credentials(
         api_token=secrets.token_urlsafe(32),
         board_token=secrets.token_urlsafe(24),
-        mqtt={role: MqttAccount(username=f"shopfloor-{role.value}", password=secrets.token_urlsafe(24)) for role in Role},
+        mqtt={role: MqttAccount(username=f"shopfloor-{role.value}", password=secrets.token_urlsafe(24))
+              for role in Role},
         advisors={name: f"{secrets.randbelow(10**4):04d}" for name in advisor_names or []},
     )
 
@@ -125,5 +126,5 @@ def load_or_create(data_dir: Path, advisor_names: list[str], broker_host: str, b
 def load(data_dir: Path) -> Credentials:
     path = data_dir / FILE_NAME
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: run `shopfloor demo --data-dir {data_dir}` or `shopfloor init` first")
+        raise FileNotFoundError(f"{path} does not exist: run `shopfloor demo --data-dir {data_dir}` first")
     return loads(path.read_text(encoding="utf-8"), str(path))

@@ -6,6 +6,7 @@ that touch asyncio or UI state hand the work over with `loop.call_soon_threadsaf
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -103,10 +104,8 @@ class MqttLink:
         self.connected.clear()  # a clean stop is not a lost connection: keeps the log quiet
         if was_connected:
             info = self._client.publish(self.status_topic, self._status_payload("offline"), qos=1, retain=True)
-            try:
+            with contextlib.suppress(RuntimeError, ValueError):  # not sent in time: the will says it anyway
                 info.wait_for_publish(timeout=2)
-            except (RuntimeError, ValueError):
-                pass
         self._client.disconnect()
         self._client.loop_stop()
 

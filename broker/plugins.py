@@ -1,0 +1,121 @@
+"""amqtt plugin enforcing shopfloor's MQTT accounts and the topic rights of `shopfloor.contract.access`.
+
+One class does both jobs (authentication and topic checks) so the account table exists once: the role a
+topic check needs comes from the same account the login was verified against.
+
+amqtt calls `topic_filtering` for PUBLISH, SUBSCRIBE and each live delivery (RECEIVE) only; retained
+deliveries bypass it, which `shopfloor.broker.embedded` closes in its Broker subclass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from amqtt.contexts import Action, BaseContext
+from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
+from amqtt.session import Session
+
+from shopfloor.broker.passwords import hash_password, verify_password
+from shopfloor.contract.access import Role, may_publish, may_receive, may_subscribe
+
+log = logging.getLogger(__name__)
+
+
+def is_topic_name(topic: str) -> bool:
+    """A concrete topic a client may publish to: no wildcards, no broker-internal `$` topics."""
+    return bool(topic) and not topic.startswith("$") and "+" not in topic and "#" not in topic
+
+
+def is_allowed(role: Role, site: str, action: Action, topic: str) -> bool:
+    """The broker's whole access decision; `$SYS/…` is never readable because no rule grants `$` topics and
+    `topic_matches` keeps `$` topics out of wildcard rules."""
+    if action == Action.PUBLISH:
+        return is_topic_name(topic) and may_publish(role, site, topic)
+    if action == Action.SUBSCRIBE:
+        return may_subscribe(role, site, topic)
+    if action == Action.RECEIVE:
+        return may_receive(role, site, topic)
+    return False
+
+
+@dataclass
+class AccountConfig:
+    password_hash: str
+    """`shopfloor.broker.passwords.hash_password` of the account's password."""
+    role: str
+    """A `shopfloor.contract.access.Role` value (a plain str: amqtt builds the config with strict dacite)."""
+
+
+@dataclass(frozen=True)
+class _Account:
+    password_hash: str
+    role: Role
+
+
+class ShopfloorAccessPlugin(BaseAuthPlugin, BaseTopicPlugin):
+    """Logins need a known username and its password; every topic action is checked against the role's rules."""
+
+    @dataclass
+    class Config:
+        site: str = ""
+        accounts: dict[str, AccountConfig] = field(default_factory=dict)
+        """username -> its password hash and role"""
+
+    def __init__(self, context: BaseContext) -> None:
+        super().__init__(context)
+        config = context.config
+        if not isinstance(config, ShopfloorAccessPlugin.Config):
+            raise TypeError("ShopfloorAccessPlugin must be configured through BrokerConfig.plugins")
+        if not config.site:
+            raise ValueError("ShopfloorAccessPlugin: 'site' is empty")
+        if not config.accounts:
+            raise ValueError("ShopfloorAccessPlugin: no accounts configured; the broker would refuse every login")
+        self.site = config.site
+        self._accounts = {name: _Account(a.password_hash, Role(a.role)) for name, a in config.accounts.items()}
+        # Unknown usernames are checked against this too, so a refusal takes as long whether or not the name exists.
+        self._decoy_hash = hash_password("decoy")
+
+    def role_of(self, session: Session | None) -> Role | None:
+        if session is None or session.username is None:
+            return None
+        account = self._accounts.get(session.username)
+        return account.role if account else None
+
+    async def authenticate(self, *, session: Session) -> bool:
+        who = f"client {session.client_id!r} from {session.remote_address}:{session.remote_port}"
+        if not session.username:
+            log.warning("MQTT login refused: %s sent no username (anonymous access is off)", who)
+            return False
+        account = self._accounts.get(session.username)
+        # scrypt takes tens of milliseconds: keep it off the loop that serves every other client.
+        password_ok = await asyncio.to_thread(
+            verify_password, session.password or "", account.password_hash if account else self._decoy_hash
+        )
+        if account is None or not password_ok:
+            log.warning("MQTT login refused: user %r, %s: unknown user or wrong password", session.username, who)
+            return False
+        # A last will is published by the broker on the client's behalf, past the PUBLISH check: vet it now
+        # rather than let a lounge screen leave a retained repair-order state behind.
+        will_topic = session.will_topic or ""
+        if session.will_flag and not is_allowed(account.role, self.site, Action.PUBLISH, will_topic):
+            log.warning("MQTT login refused: user %r, %s: last will topic %r is not writable for role %s",
+                        session.username, who, will_topic, account.role.value)
+            return False
+        log.debug("MQTT login: user %r (%s), %s", session.username, account.role.value, who)
+        return True
+
+    async def topic_filtering(
+        self, *, session: Session | None = None, topic: str | None = None, action: Action | None = None
+    ) -> bool:
+        role = self.role_of(session)
+        if role is not None and topic is not None and action is not None and is_allowed(role, self.site, action, topic):
+            return True
+        username = session.username if session else None
+        client_id = session.client_id if session else None
+        # Receive denials are the broker filtering for a client, not a client misbehaving: keep them quieter.
+        level = logging.INFO if action == Action.RECEIVE else logging.WARNING
+        log.log(level, "MQTT %s denied: user %r (role %s, client %r), topic %r",
+                action.value if action else "action", username, role.value if role else "unknown", client_id, topic)
+        return False

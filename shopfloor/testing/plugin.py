@@ -1,0 +1,152 @@
+"""shopfloor's pytest fixtures, shipped as a plugin (entry point `pytest11`): a demo site on a fresh database
+with a clock the test moves, and the embedded broker on a free port."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from shopfloor import settings as settings_mod
+from shopfloor.broker.embedded import EmbeddedBroker
+from shopfloor.clock import FixedClock
+from shopfloor.credentials import Credentials, MqttAccount
+from shopfloor.db import Database, sqlite_url
+from shopfloor.demo import seed
+from shopfloor.mqtt import BrokerAddress
+from shopfloor.services.appointments import AppointmentService
+from shopfloor.services.auth import AuthService
+from shopfloor.services.checkin import CheckinService
+from shopfloor.services.context import ServiceContext
+from shopfloor.services.printing import PrintService
+from shopfloor.services.repair_orders import RepairOrderService
+from shopfloor.testing.broker_fixtures import credentials, embedded_broker  # noqa: F401  (re-exported fixtures)
+
+# 10:30 in Beijing on a weekday: inside opening hours, some demo appointments already past their time.
+DEMO_NOW = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
+DEMO_PINS = {"张伟": "1111", "李娜": "2222", "王芳": "3333", "刘洋": "4444"}
+
+
+def require_service(available: bool, what: str) -> None:
+    """Skip a test whose real service is missing on a developer's machine; under CI=true, fail instead."""
+    if available:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{what} is required under CI=true but is not available")
+    pytest.skip(f"{what} not available")
+
+
+@dataclass
+class Services:
+    ctx: ServiceContext
+    clock: FixedClock
+    auth: AuthService
+    checkin: CheckinService
+    repair_orders: RepairOrderService
+    appointments: AppointmentService
+    printing: PrintService
+
+    @property
+    def db(self) -> Database:
+        return self.ctx.db
+
+
+def make_services(db: Database, clock: FixedClock | None = None, settings: settings_mod.Settings | None = None
+                  ) -> Services:
+    settings = settings or settings_mod.load(settings_mod.demo_config_path())
+    clock = clock or FixedClock(DEMO_NOW)
+    ctx = ServiceContext(db, settings, clock)
+    return Services(ctx, clock, AuthService(ctx), CheckinService(ctx), RepairOrderService(ctx),
+                    AppointmentService(ctx), PrintService(ctx))
+
+
+@pytest.fixture
+def demo_settings() -> settings_mod.Settings:
+    return settings_mod.load(settings_mod.demo_config_path())
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    db = Database(sqlite_url(tmp_path / "shopfloor.sqlite3"))
+    db.migrate()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def services(sqlite_db: Database) -> Services:
+    """A seeded demo site (fixed clock at DEMO_NOW) on a fresh SQLite database."""
+    svc = make_services(sqlite_db)
+    seed.seed(svc.ctx, DEMO_PINS)
+    return svc
+
+
+@pytest.fixture
+def demo_broker(credentials: Credentials) -> Iterator[EmbeddedBroker]:  # noqa: F811  (the fixture)
+    """The embedded broker for the demo site ("demo") on a free port."""
+    with EmbeddedBroker("127.0.0.1", 0, "demo", credentials) as broker:
+        yield broker
+
+
+class Collector:
+    """A plain paho client that records what actually arrives (tests assert on that, not on SUBACKs)."""
+
+    def __init__(self, address: BrokerAddress, account: MqttAccount | None, filters: list[str],
+                 client_id: str = "collector") -> None:
+        import paho.mqtt.client as paho
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        self.messages: list[tuple[str, bytes, bool]] = []
+        self._lock = threading.Lock()
+        self.connected = threading.Event()
+        self.refused = threading.Event()
+        self.client = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id,
+                                  protocol=paho.MQTTv311)
+        if account is not None:
+            self.client.username_pw_set(account.username, account.password)
+        self.filters = filters
+
+        def on_connect(client: paho.Client, _u: object, _f: object, rc: object, _p: object) -> None:
+            if getattr(rc, "is_failure", False):
+                self.refused.set()
+                return
+            for f in self.filters:
+                client.subscribe(f, qos=1)
+            self.connected.set()
+
+        def on_message(_c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+            with self._lock:
+                self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
+
+        self.client.on_connect = on_connect
+        self.client.on_message = on_message
+        self.client.connect(address.host, address.port, keepalive=10)
+        self.client.loop_start()
+
+    def wait_for(self, predicate: Callable[[list[tuple[str, bytes, bool]]], bool], timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                messages = list(self.messages)
+            if predicate(messages):
+                return True
+            time.sleep(0.02)
+        return False
+
+    def latest(self) -> dict[str, bytes]:
+        """The last payload per topic, as a subscriber that applied every message in order would hold it."""
+        with self._lock:
+            out: dict[str, bytes] = {}
+            for topic, payload, _ in self.messages:
+                out[topic] = payload
+            return out
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()

@@ -1,0 +1,153 @@
+"""Outbox → embedded broker → subscribers and the board store, for real, on a free port."""
+
+import asyncio
+import json
+
+from sqlalchemy import select
+
+from shopfloor.board.feed import BoardFeed
+from shopfloor.board.store import BoardStore
+from shopfloor.broker.embedded import EmbeddedBroker
+from shopfloor.contract import topics
+from shopfloor.contract.access import Role
+from shopfloor.credentials import Credentials
+from shopfloor.domain.models import Appointment, QrTag, RepairOrder
+from shopfloor.publisher import OutboxPublisher
+from shopfloor.services.checkin import CheckinRequest
+from shopfloor.testing.plugin import Collector, Services
+
+RO_STATE = topics.state_filter("demo", topics.REPAIR_ORDERS)
+
+
+def _tags(svc: Services, n: int) -> list[str]:
+    with svc.db.read() as s:
+        rows = s.execute(select(QrTag.token).join(Appointment, Appointment.vehicle_id == QrTag.vehicle_id)
+                         .where(Appointment.status.in_(("booked", "confirmed"))).order_by(Appointment.start.desc()))
+        return [r[0] for r in rows][:n]
+
+
+def _publisher(svc: Services, broker: EmbeddedBroker, creds: Credentials, client_id: str = "server-demo"
+               ) -> OutboxPublisher:
+    pub = OutboxPublisher(svc.ctx, broker.address, creds.account(Role.SERVER), on_print_ack=svc.printing.handle_ack,
+                          client_id=client_id)
+    assert pub.start(wait=10)
+    return pub
+
+
+def test_check_in_yields_retained_state_for_a_fresh_subscriber(services: Services, demo_broker: EmbeddedBroker,
+                                                                 credentials: Credentials) -> None:
+    pub = _publisher(services, demo_broker, credentials)
+    try:
+        tag = _tags(services, 1)[0]
+        number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=["M10"])
+                                           ).repair_order["number"]
+        topic = topics.state("demo", topics.REPAIR_ORDERS, number)
+        assert _wait(lambda: pub.pending() == 0)
+        fresh = Collector(demo_broker.address, credentials.account(Role.BOARD), [RO_STATE], "fresh-board")
+        try:
+            assert fresh.wait_for(lambda msgs: any(t == topic and r for t, _, r in msgs))
+            state = json.loads(fresh.latest()[topic])
+            assert state["number"] == number and state["status"] == "checked_in"
+            assert isinstance(state["version"], int) and state["plate"]
+        finally:
+            fresh.close()
+    finally:
+        pub.stop()
+
+
+async def test_board_store_follows_every_move(services: Services, demo_broker: EmbeddedBroker,
+                                              credentials: Credentials) -> None:
+    pub = _publisher(services, demo_broker, credentials)
+    store = BoardStore()
+    feed = BoardFeed(store, address=demo_broker.address, account=credentials.account(Role.BOARD), site="demo",
+                     role=Role.BOARD, loop=asyncio.get_running_loop())
+    feed.start()
+    try:
+        tag = _tags(services, 1)[0]
+        result = await asyncio.to_thread(services.checkin.check_in, CheckinRequest(tag=tag, actor="张伟"))
+        number = result.repair_order["number"]
+        assert await _until(lambda: (store.get(topics.REPAIR_ORDERS, number) or {}).get("status") == "checked_in")
+        appt_id = str(result.repair_order["appointment_id"])
+        assert await _until(lambda: (store.get(topics.APPOINTMENTS, appt_id) or {}).get("status") == "arrived")
+        for target, extra in (("dispatched", {"technician": "陈刚"}), ("in_progress", {}), ("quality_check", {})):
+            await asyncio.to_thread(services.repair_orders.transition, number, target, actor="张伟", **extra)
+            assert await _until(lambda t=target: store.get(topics.REPAIR_ORDERS, number)["status"] == t)
+        assert store.get(topics.REPAIR_ORDERS, number)["technician"]["name"] == "陈刚"
+        # The advisors and technicians (the boards' rows) arrive through the republish after connect.
+        assert await _until(lambda: len(store.states(topics.ADVISORS)) == 4
+                            and len(store.states(topics.TECHNICIANS)) == 8)
+    finally:
+        feed.stop()
+        pub.stop()
+
+
+def test_server_killed_mid_stream_loses_no_state_change(services: Services, demo_broker: EmbeddedBroker,
+                                                        credentials: Credentials) -> None:
+    watcher = Collector(demo_broker.address, credentials.account(Role.BOARD), [RO_STATE], "watcher")
+    assert watcher.connected.wait(5)
+    tags = _tags(services, 8)
+    pub = _publisher(services, demo_broker, credentials)
+    numbers = []
+    for i, tag in enumerate(tags):
+        if i == 3:
+            pub.kill()  # as a crash would: rows committed from here on wait in the outbox
+        numbers.append(services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟")).repair_order["number"])
+    for number in numbers[:5]:
+        services.repair_orders.transition(number, "dispatched", actor="张伟", technician="陈刚")
+    assert pub.pending() > 0
+    restarted = _publisher(services, demo_broker, credentials, client_id="server-demo-2")
+    try:
+        assert _wait(lambda: restarted.pending() == 0)
+        with services.db.read() as s:
+            expected = {ro.number: (ro.status, ro.version) for ro in s.scalars(select(RepairOrder))}
+        assert watcher.wait_for(lambda _m: all(
+            json.loads(watcher.latest().get(topics.state("demo", topics.REPAIR_ORDERS, n), b"{}") or b"{}"
+                       ).get("version") == expected[n][1] for n in numbers))
+        latest = watcher.latest()
+        for number in numbers:
+            state = json.loads(latest[topics.state("demo", topics.REPAIR_ORDERS, number)])
+            assert (state["status"], state["version"]) == expected[number]
+        # Nothing applied twice: the newest version a consumer saw for each order is the database's.
+        seen: dict[str, int] = {}
+        for topic, payload, _ in watcher.messages:
+            if payload:
+                seen[topic] = max(seen.get(topic, 0), json.loads(payload)["version"])
+        assert all(seen[topics.state("demo", topics.REPAIR_ORDERS, n)] == expected[n][1] for n in numbers)
+    finally:
+        restarted.stop()
+        watcher.close()
+
+
+def test_garbled_state_payload_is_logged_and_ignored(caplog, credentials: Credentials) -> None:  # type: ignore[no-untyped-def]
+    store = BoardStore()
+    good = json.dumps({"version": 5, "number": "RO1", "status": "ready", "plate": "京A12345"}).encode()
+    topic = topics.state("demo", topics.REPAIR_ORDERS, "RO1")
+    store.apply(topic, good)
+    store.apply(topic, b"\xff\xfe not json")
+    store.apply(topic, b'{"number": "RO1"}')
+    assert store.get(topics.REPAIR_ORDERS, "RO1")["status"] == "ready"
+    assert sum("RO1" in r.getMessage() for r in caplog.records) >= 2
+
+
+def _wait(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+async def _until(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        try:
+            if predicate():
+                return True
+        except (KeyError, TypeError):
+            pass
+        await asyncio.sleep(0.02)
+    return False
