@@ -16,14 +16,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from shopfloor.printer.journal import PRINTED, UNCERTAIN, PrintJournal
-from shopfloor.printer.transports import PrinterTransport, PrinterUnreachable, TransferBroken
-
 from shopfloor.contract import payloads, topics
 from shopfloor.contract.access import Role
 from shopfloor.contract.payloads import PayloadError
 from shopfloor.credentials import MqttAccount
 from shopfloor.mqtt import BrokerAddress, MqttLink
+from shopfloor.printer.journal import PRINTED, UNCERTAIN, PrintJournal
+from shopfloor.printer.transports import PrinterTransport, PrinterUnreachable, TransferBroken
 
 log = logging.getLogger(__name__)
 

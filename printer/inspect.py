@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from PIL import Image
+
 from shopfloor.printer.escpos_text import paper_width
 
 _ESC, _GS, _FS, _LF = 0x1B, 0x1D, 0x1C, 0x0A

@@ -9,6 +9,7 @@ from typing import Final
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
+
 from shopfloor.printer.escpos_text import (
     ALIGN_CENTER,
     ALIGN_LEFT,

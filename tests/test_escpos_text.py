@@ -1,6 +1,7 @@
 import logging
 
 import pytest
+
 from shopfloor.printer import escpos_text as et
 from shopfloor.printer.escpos_text import (
     center,

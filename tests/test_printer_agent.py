@@ -4,15 +4,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from shopfloor.printer.agent import PrinterAgent, PrintJobHandler, VersionClock
-from shopfloor.printer.journal import PRINTED, UNCERTAIN, PrintJournal
-from shopfloor.printer.transports import FileTransport, PrinterUnreachable, TransferBroken
 
 from shopfloor.contract import payloads, topics
 from shopfloor.contract.access import Role
 from shopfloor.contract.payloads import ACK_FAILED, ACK_PRINTED, ACK_UNCERTAIN, PayloadError
 from shopfloor.credentials import MqttAccount
 from shopfloor.mqtt import BrokerAddress
+from shopfloor.printer.agent import PrinterAgent, PrintJobHandler, VersionClock
+from shopfloor.printer.journal import PRINTED, UNCERTAIN, PrintJournal
+from shopfloor.printer.transports import FileTransport, PrinterUnreachable, TransferBroken
 
 SITE = "wangjing"
 PRINTER = "front-desk"

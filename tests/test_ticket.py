@@ -4,6 +4,7 @@ from datetime import datetime
 
 import pytest
 from pyzbar import pyzbar
+
 from shopfloor.printer import escpos_text
 from shopfloor.printer.escpos_text import display_width, paper_width
 from shopfloor.printer.inspect import decode_raster_images, parse, text_lines
