@@ -1,0 +1,148 @@
+"""Turn retained state payloads into the small dicts the browser components draw (one per card or row).
+
+Only what a board shows leaves the server, times already in the site's zone. Projections are shared by every
+screen through a CardCache, so 20 screens showing the same 200 cards hold one copy of each card.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shopfloor.domain.states import RoStatus
+
+log = logging.getLogger(__name__)
+
+Card = dict[str, Any]
+State = dict[str, Any]
+Projection = Callable[[str, State, ZoneInfo], Card]
+
+# repair orders that have left the lane: no board shows them
+CLOSED = frozenset({RoStatus.DELIVERED.value, RoStatus.CANCELLED.value})
+
+# the lounge's four steps: what a waiting customer cares about, not the workshop's detail (a hold is
+# still "in the workshop" to them)
+LOUNGE_STEPS = ("checked_in", "in_workshop", "quality_check", "ready")
+_LOUNGE_STEP_OF = {
+    RoStatus.CHECKED_IN.value: 0,
+    RoStatus.DISPATCHED.value: 1,
+    RoStatus.IN_PROGRESS.value: 1,
+    RoStatus.ON_HOLD.value: 1,
+    RoStatus.QUALITY_CHECK.value: 2,
+    RoStatus.READY.value: 3,
+}
+
+
+def parse_time(value: object, tz: ZoneInfo) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(tz)
+
+
+def _text(state: State, key: str) -> str:
+    value = state.get(key)
+    return "" if value is None else str(value)
+
+
+def _moment_fields(prefix: str, moment: datetime | None) -> Card:
+    """hh:mm, the date (for "tomorrow 10:00") and epoch ms (for "overdue", judged by the browser's clock)."""
+    if moment is None:
+        return {prefix: "", f"{prefix}_date": "", f"{prefix}_ms": None}
+    return {prefix: f"{moment:%H:%M}", f"{prefix}_date": moment.date().isoformat(),
+            f"{prefix}_ms": int(moment.timestamp() * 1000)}
+
+
+def appointment_card(entity_id: str, state: State, tz: ZoneInfo) -> Card:
+    start = parse_time(state["start"], tz)
+    if start is None:
+        raise ValueError("no start time")
+    advisor = state.get("advisor") or {}
+    return {
+        "key": entity_id,
+        "status": _text(state, "status") or "booked",
+        "date": start.date().isoformat(),
+        "start": start.hour * 60 + start.minute,
+        "time": f"{start:%H:%M}",
+        "plate": _text(state, "plate"),
+        "customer": _text(state, "customer"),
+        "work": _text(state, "work"),
+        "bay": _text(state, "bay"),
+        "advisor": {"id": str(advisor.get("id", "")), "name": str(advisor.get("name", "")),
+                    "code": str(advisor.get("code", ""))},
+    }
+
+
+def repair_order_card(entity_id: str, state: State, tz: ZoneInfo) -> Card:
+    tech = state.get("technician") or {}
+    advisor = state.get("advisor") or {}
+    return {
+        "key": entity_id,
+        "number": _text(state, "number"),
+        "status": _text(state, "status"),
+        "hold": _text(state, "hold_reason"),
+        "plate": _text(state, "plate"),
+        "work": _text(state, "work"),
+        "hours": float(state.get("total_hours") or 0),
+        "advisor_code": str(advisor.get("code", "")),
+        "tech": str(tech["id"]) if tech.get("id") is not None else "",
+        "tech_name": str(tech.get("name", "")),
+        **_moment_fields("promised", parse_time(state.get("promised_at"), tz)),
+    }
+
+
+def lounge_card(entity_id: str, state: State, tz: ZoneInfo) -> Card:
+    """Only the masked fields: the lounge payload has nothing else, and this keeps it that way."""
+    status = _text(state, "status")
+    return {
+        "key": entity_id,
+        "status": status,
+        "step": _LOUNGE_STEP_OF.get(status, 0),
+        "plate_masked": _text(state, "plate_masked"),
+        "customer_masked": _text(state, "customer_masked"),
+        **_moment_fields("promised", parse_time(state.get("promised_at"), tz)),
+    }
+
+
+def advisor_row(entity_id: str, state: State, _tz: ZoneInfo) -> Card:
+    return {"id": entity_id, "name": _text(state, "name"), "code": _text(state, "code"),
+            "active": state.get("active", True) is not False}
+
+
+def technician_row(entity_id: str, state: State, _tz: ZoneInfo) -> Card:
+    return {"id": entity_id, "name": _text(state, "name"), "skill": _text(state, "skill"),
+            "active": state.get("active", True) is not False}
+
+
+class CardCache:
+    """Projections memoised by (entity, version): computed once however many screens show the card."""
+
+    def __init__(self, project: Projection, tz: ZoneInfo) -> None:
+        self._project = project
+        self._tz = tz
+        self._memo: dict[str, tuple[int, Card | None]] = {}
+
+    def card(self, entity_id: str, state: State | None) -> Card | None:
+        """The card for this state, or None when deleted or when the payload cannot be drawn."""
+        if state is None:
+            self._memo.pop(entity_id, None)
+            return None
+        version = state["version"]
+        hit = self._memo.get(entity_id)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        try:
+            card: Card | None = self._project(entity_id, state, self._tz)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            log.warning("cannot show %s (version %s) on the board: %s", entity_id, version, exc)
+            card = None
+        self._memo[entity_id] = (version, card)
+        return card
+
+    def prune(self, live: set[str]) -> None:
+        """Forget entities deleted while no screen was listening."""
+        for entity_id in self._memo.keys() - live:
+            del self._memo[entity_id]

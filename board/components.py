@@ -1,0 +1,70 @@
+"""The browser side of each board: one Vue component per page that draws every card itself.
+
+A few hundred NiceGUI elements per screen would cost ~1 MB of server memory and ~170 ms to build; one
+element that gets the card list once and then single-card updates (run_method) builds in about a
+millisecond and keeps a connected screen at tens of kB (bench/board_render.py).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nicegui import ui
+
+Card = dict[str, Any]
+
+
+class BoardView(ui.element):
+    """Cards keyed by `key`, optional rows keyed by `id`; `cards`/`rows` mirror what the browser shows."""
+
+    def __init__(self, *, cards: dict[str, Card], labels: dict[str, str], config: dict[str, Any],
+                 rows: dict[str, Card] | None = None) -> None:
+        super().__init__()
+        # Plain dicts holding the shared card objects: NiceGUI would deep-copy a dict prop into observable
+        # dicts (~400 kB per screen for 200 cards) and re-send the whole element on every change.
+        self.cards: dict[str, Card] = dict(cards)
+        self.rows: dict[str, Card] = dict(rows or {})
+        # so the initial list travels once, as one JSON string, and is dropped once the page is delivered
+        self._props["init"] = json.dumps({"cards": self.cards, "rows": self.rows}, separators=(",", ":"))
+        self._props["labels"] = labels
+        self._props["config"] = config
+        self.client.on_connect(self._forget_init)
+
+    def _forget_init(self) -> None:
+        # the browser has it: after a short drop NiceGUI replays missed messages, after a long one it reloads
+        with self._props.suspend_updates():
+            self._props.pop("init", None)
+
+    def upsert_card(self, card: Card) -> None:
+        if self.cards.get(card["key"]) == card:
+            return  # a new version that changes nothing on screen
+        self.cards[card["key"]] = card
+        self.run_method("upsert", card)
+
+    # not remove(): that is Element.remove(child), which NiceGUI itself calls
+    def remove_card(self, key: str) -> None:
+        if self.cards.pop(key, None) is not None:
+            self.run_method("remove", key)
+
+    def upsert_row(self, row: Card) -> None:
+        if self.rows.get(row["id"]) == row:
+            return
+        self.rows[row["id"]] = row
+        self.run_method("upsertRow", row)
+
+    def remove_row(self, row_id: str) -> None:
+        if self.rows.pop(row_id, None) is not None:
+            self.run_method("removeRow", row_id)
+
+
+class AppointmentBoardView(BoardView, component="static/appointment_board.js"):
+    pass
+
+
+class ProgressBoardView(BoardView, component="static/progress_board.js"):
+    pass
+
+
+class LoungeView(BoardView, component="static/lounge_board.js"):
+    pass

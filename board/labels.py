@@ -1,0 +1,63 @@
+"""Every word a board shows, looked up once per language and handed to the browser component as one dict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+
+from shopfloor.i18n import Translator
+
+# fields the browser fills in itself ("{count} jobs"): translated with the placeholder left in place
+_BROWSER_FIELDS = {name: "{" + name + "}" for name in ("count", "hours")}
+
+APPOINTMENT_STATUSES = ("booked", "confirmed", "arrived", "late", "no_show", "cancelled")
+RO_STATUSES = ("checked_in", "dispatched", "in_progress", "on_hold", "quality_check", "ready")
+HOLD_REASONS = ("waiting_parts", "waiting_approval", "other")
+SKILLS = ("maintenance", "repair")
+LOUNGE_STEPS = ("checked_in", "in_workshop", "quality_check", "ready")
+
+APPOINTMENT_BOARD: Mapping[str, str] = {
+    "title": "board.appointments.title",
+    "advisor": "board.appointments.advisor",
+    "empty": "board.appointments.empty",
+    "bay": "board.appointments.bay",
+    "count": "board.appointments.count",
+    "now": "board.now",
+    **{f"status.{s}": f"appointment.{s}" for s in APPOINTMENT_STATUSES},
+}
+
+PROGRESS_BOARD: Mapping[str, str] = {
+    "title": "board.progress.title",
+    "technician": "board.progress.technician",
+    "waiting": "board.progress.waiting",
+    "promised": "board.progress.promised",
+    "overdue": "board.progress.overdue",
+    "load": "board.progress.load",
+    "empty_row": "board.progress.empty_row",
+    **{f"status.{s}": f"status.{s}" for s in RO_STATUSES},
+    **{f"hold.{r}": f"hold.{r}" for r in HOLD_REASONS},
+    **{f"skill.{s}": f"skill.{s}" for s in SKILLS},
+}
+
+LOUNGE: Mapping[str, str] = {
+    "title": "board.lounge.title",
+    "hint": "board.lounge.hint",
+    "expected": "board.lounge.expected",
+    "empty": "board.lounge.empty",
+    "ready_call": "board.lounge.ready_call",
+    **{f"step.{s}": f"board.step.{s}" for s in LOUNGE_STEPS},
+}
+
+
+SPECS: Mapping[str, Mapping[str, str]] = {
+    "appointments": APPOINTMENT_BOARD,
+    "progress": PROGRESS_BOARD,
+    "lounge": LOUNGE,
+}
+
+
+@cache
+def labels(board: str, lang: str) -> dict[str, str]:
+    """The label dict for one board in one language; shared by every screen (the browser never mutates it)."""
+    t = Translator(lang)
+    return {name: t(key, **_BROWSER_FIELDS) for name, key in SPECS[board].items()}

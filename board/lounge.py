@@ -1,0 +1,44 @@
+"""The customer lounge TV: each car's step towards pick-up. No personal data: it reads only the lounge
+entities, fed by the lounge MQTT role whose payloads carry a masked plate and "王先生", never a full name."""
+
+from __future__ import annotations
+
+from shopfloor.board.cards import CLOSED, CardCache, lounge_card
+from shopfloor.board.components import LoungeView
+from shopfloor.board.labels import labels
+from shopfloor.board.page import BoardPage
+from shopfloor.board.store import BoardStore, State
+from shopfloor.clock import Clock
+from shopfloor.contract import topics
+from shopfloor.i18n import Translator
+from shopfloor.settings import Settings
+
+
+class LoungePage(BoardPage):
+    title_key = "board.lounge.title"
+    needs_pairing = False  # a public screen, so it shows nothing that needs hiding
+
+    def __init__(self, store: BoardStore, settings: Settings, *, clock: Clock | None = None) -> None:
+        super().__init__(store, settings, "", clock=clock)
+        self.cards = CardCache(lounge_card, self.tz)
+
+    def build(self, t: Translator) -> None:
+        entries = self.store.states(topics.LOUNGE)
+        self.cards.prune(set(entries))
+        cards = {}
+        for entity_id, state in entries.items():
+            card = self.cards.card(entity_id, state)
+            if card is not None and card["status"] not in CLOSED:
+                cards[entity_id] = card
+        view = LoungeView(cards=cards, labels=labels("lounge", t.lang), config=self.clock_config(t))
+
+        def on_change(kind: str, entity_id: str, state: State | None) -> None:
+            if kind != topics.LOUNGE:
+                return
+            card = self.cards.card(entity_id, state)
+            if card is not None and card["status"] not in CLOSED:
+                view.upsert_card(card)
+            else:
+                view.remove_card(entity_id)
+
+        self.follow(on_change)

@@ -1,0 +1,131 @@
+// The customer lounge TV: each car's step towards pick-up, drawn entirely in the browser.
+// Props: init (JSON {cards: {key: lounge card (masked plate, 王先生, status, step, promised)}}), labels, config.
+// The server then calls upsert(card) / remove(key). Cards carry data-plate (the masked plate) / data-status.
+// More cars than fit turn into pages that change every few seconds.
+
+const STEPS = ["checked_in", "in_workshop", "quality_check", "ready"];
+const ROW_H = 104; // px per car, gap included
+const PAGE_SECONDS = 12;
+
+function pad(n) {
+  return String(n).padStart(2, "0");
+}
+
+export default {
+  template: `
+    <div class="sfb sfb-lounge" :style="{'--sfb-row-h': (rowH - 14) + 'px'}">
+      <header class="sfb-head">
+        <div class="sfb-head-title">
+          <span class="sfb-site">{{ config.site }}</span>
+          <span class="sfb-name">{{ labels.title }}</span>
+        </div>
+        <div class="sfb-head-mid"><span class="sfb-date">{{ config.date_label }}</span></div>
+        <span class="sfb-clock">{{ clockText }}</span>
+      </header>
+      <div class="sfb-lounge-body" ref="body">
+        <div v-for="c in shown" :key="c.key" class="sfb-lounge-card" :data-plate="c.plate_masked" :data-status="c.status" :data-key="c.key">
+          <div class="sfb-lounge-id">
+            <span class="sfb-plate" :class="{'is-nev': c.plate_masked.length === 9}">{{ c.plate_masked.slice(0, 2) }}<span class="sfb-dot">·</span>{{ c.plate_masked.slice(3) }}</span>
+            <span class="sfb-lounge-name">{{ c.customer_masked }}</span>
+          </div>
+          <div class="sfb-steps">
+            <div v-for="(s, i) in steps" :key="s" class="sfb-step" :class="{'is-done': i < c.step, 'is-current': i === c.step}">
+              <span class="sfb-step-dot"></span>
+              <span class="sfb-step-label">{{ labels['step.' + s] }}</span>
+            </div>
+          </div>
+          <div v-if="c.status === 'ready'" class="sfb-lounge-when is-ready">{{ labels.ready_call }}</div>
+          <div v-else class="sfb-lounge-when"><template v-if="c.promised"><span>{{ labels.expected }}</span><b>{{ due(c) }}</b></template></div>
+        </div>
+        <div v-if="!ordered.length" class="sfb-empty">{{ labels.empty }}</div>
+      </div>
+      <footer class="sfb-foot">
+        <span>{{ labels.hint }}</span>
+        <span class="sfb-foot-spacer"></span>
+        <span v-if="pages > 1" class="sfb-pages">
+          <span v-for="p in pages" :key="p" class="sfb-page-dot" :class="{'is-on': p - 1 === page}"></span>
+        </span>
+      </footer>
+    </div>`,
+  props: {
+    init: String, // JSON {cards, rows}: read once; the server drops it after delivering the page
+    labels: Object,
+    config: Object,
+  },
+  data() {
+    const init = this.init ? JSON.parse(this.init) : {};
+    return {
+      items: init.cards || {},
+      skew: this.config.now_ms - Date.now(),
+      nowMs: this.config.now_ms,
+      bodyHeight: 860,
+      rowH: ROW_H,
+      page: 0,
+      steps: STEPS,
+    };
+  },
+  computed: {
+    ordered() {
+      // cars ready for pick-up first (their owners are the ones to act), then by promised time
+      return Object.values(this.items).sort(
+        (a, b) =>
+          (b.status === "ready") - (a.status === "ready") ||
+          (a.promised_ms ?? Infinity) - (b.promised_ms ?? Infinity) ||
+          (a.key < b.key ? -1 : 1),
+      );
+    },
+    perPage() {
+      return Math.max(Math.floor((this.bodyHeight - 44 + 14) / this.rowH), 1) * 2;
+    },
+    pages() {
+      return Math.max(Math.ceil(this.ordered.length / this.perPage), 1);
+    },
+    shown() {
+      const page = Math.min(this.page, this.pages - 1);
+      return this.ordered.slice(page * this.perPage, (page + 1) * this.perPage);
+    },
+    siteDate() {
+      return new Date(this.nowMs + this.config.tz_offset_min * 60000);
+    },
+    clockText() {
+      return pad(this.siteDate.getUTCHours()) + ":" + pad(this.siteDate.getUTCMinutes());
+    },
+    siteDay() {
+      return this.siteDate.toISOString().slice(0, 10);
+    },
+  },
+  methods: {
+    upsert(card) {
+      this.items[card.key] = card;
+    },
+    remove(key) {
+      delete this.items[key];
+    },
+    due(card) {
+      return card.promised_date && card.promised_date !== this.siteDay ? card.promised_date.slice(5) + " " + card.promised : card.promised;
+    },
+    tick() {
+      this.nowMs = Date.now() + this.skew;
+      if (this.siteDay !== this.config.day) window.location.reload();
+    },
+    turnPage() {
+      this.page = this.pages > 1 ? (this.page + 1) % this.pages : 0;
+    },
+    measure() {
+      const body = this.$refs.body;
+      if (body) this.bodyHeight = body.clientHeight || this.bodyHeight;
+    },
+  },
+  mounted() {
+    this.measure();
+    this.resizer = new ResizeObserver(() => this.measure());
+    this.resizer.observe(this.$refs.body);
+    this.timer = setInterval(() => this.tick(), 5000);
+    this.pager = setInterval(() => this.turnPage(), PAGE_SECONDS * 1000);
+  },
+  unmounted() {
+    clearInterval(this.timer);
+    clearInterval(this.pager);
+    if (this.resizer) this.resizer.disconnect();
+  },
+};

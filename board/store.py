@@ -1,0 +1,154 @@
+"""What the boards know: the latest retained state of every entity, fed from MQTT, held in memory.
+
+Runs on the event loop only (the feed hands messages over from paho's thread), so no locking.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from shopfloor.contract import payloads, topics
+
+log = logging.getLogger(__name__)
+
+State = dict[str, Any]
+# (kind, entity_id, state); state None means the entity was deleted
+Listener = Callable[[str, str, State | None], None]
+PRINTERS = "printers"
+
+
+def _parse_printer_status(topic: str) -> str | None:
+    """The printer name of a printers/<name>/status topic, else None."""
+    parts = topic.split("/")
+    if len(parts) == 6 and f"{parts[0]}/{parts[1]}" == topics.ROOT and parts[3] == PRINTERS and parts[5] == "status":
+        return parts[4]
+    return None
+
+
+class BoardStore:
+    def __init__(self, site: str | None = None) -> None:
+        self.site = site
+        self._states: dict[str, dict[str, State]] = {kind: {} for kind in topics.STATE_KINDS}
+        self.printer_status: dict[str, State] = {}
+        self._listeners: list[Listener] = []
+        # entities re-announced since the last (re)connect; None outside a resync
+        self._seen: set[tuple[str, str]] | None = None
+
+    # -- reading ------------------------------------------------------------------------------------------
+
+    def states(self, kind: str) -> Mapping[str, State]:
+        """A read-only live view of one kind: entity id -> state payload."""
+        return MappingProxyType(self._states[kind])
+
+    def get(self, kind: str, entity_id: str) -> State | None:
+        return self._states[kind].get(entity_id)
+
+    def __iter__(self) -> Iterator[tuple[str, str, State]]:
+        for kind, entities in self._states.items():
+            for entity_id, state in entities.items():
+                yield kind, entity_id, state
+
+    def __len__(self) -> int:
+        return sum(len(entities) for entities in self._states.values())
+
+    # -- listening ----------------------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` after every change; returns the function that stops it (safe to call twice)."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    @property
+    def listener_count(self) -> int:
+        return len(self._listeners)
+
+    def _notify(self, kind: str, entity_id: str, state: State | None) -> None:
+        # copy: a listener may unsubscribe itself (its page went away) while we iterate
+        for listener in list(self._listeners):
+            try:
+                listener(kind, entity_id, state)
+            except Exception:
+                # one broken screen must not stop the others from updating
+                log.exception("board listener failed on %s/%s", kind, entity_id)
+
+    # -- writing ------------------------------------------------------------------------------------------
+
+    def apply(self, topic: str, raw: bytes) -> None:
+        """Take one MQTT message: keep it if it is newer, delete on an empty payload, ignore garbage."""
+        parsed = topics.parse_state(topic)
+        if parsed is None:
+            printer = _parse_printer_status(topic)
+            if printer is not None:
+                self._apply_printer(topic, printer, raw)
+            else:
+                log.debug("ignoring %s: not a state topic", topic)
+            return
+        if self.site is not None and parsed.site != self.site:
+            log.debug("ignoring %s: other site", topic)
+            return
+        kind, entity_id = parsed.kind, parsed.entity_id
+        if self._seen is not None:
+            # even a garbled or stale message shows the entity still exists on the broker
+            self._seen.add((kind, entity_id))
+        try:
+            state = payloads.decode_state(raw)
+        except payloads.PayloadError as exc:
+            log.warning("ignoring garbled state on %s: %s; keeping the previous state", topic, exc)
+            return
+        entities = self._states[kind]
+        if state is None:
+            if entities.pop(entity_id, None) is not None:
+                self._notify(kind, entity_id, None)
+            return
+        current = entities.get(entity_id)
+        if current is not None and state["version"] <= current["version"]:
+            log.debug("ignoring %s: version %s not newer than %s", topic, state["version"], current["version"])
+            return
+        entities[entity_id] = state
+        self._notify(kind, entity_id, state)
+
+    def _apply_printer(self, topic: str, printer: str, raw: bytes) -> None:
+        try:
+            state = payloads.decode_state(raw)
+        except payloads.PayloadError as exc:
+            log.warning("ignoring garbled printer status on %s: %s", topic, exc)
+            return
+        if state is None:
+            if self.printer_status.pop(printer, None) is not None:
+                self._notify(PRINTERS, printer, None)
+            return
+        current = self.printer_status.get(printer)
+        if current is not None and state["version"] <= current["version"]:
+            return
+        self.printer_status[printer] = state
+        self._notify(PRINTERS, printer, state)
+
+    # -- resync after a reconnect -------------------------------------------------------------------------
+
+    def begin_resync(self) -> None:
+        """The broker is about to resend every retained state: start noting which entities still exist.
+
+        A deletion (empty retained payload) published while we were offline is never resent, so after a
+        reconnect the only way to learn of it is that the entity is not re-announced."""
+        self._seen = set()
+
+    def end_resync(self) -> int:
+        """Drop entities the broker did not re-announce since begin_resync(); returns how many."""
+        if self._seen is None:
+            return 0
+        seen, self._seen = self._seen, None
+        gone = [(kind, eid) for kind, entities in self._states.items() for eid in entities if (kind, eid) not in seen]
+        for kind, entity_id in gone:
+            del self._states[kind][entity_id]
+            self._notify(kind, entity_id, None)
+        if gone:
+            log.info("dropped %d board entities no longer on the broker", len(gone))
+        return len(gone)
