@@ -224,3 +224,16 @@ def test_pending_outbox_rows_come_out_in_order(services: Services) -> None:
     with services.db.read() as s:
         rows = outbox.pending(s, 1000)
     assert [r.id for r in rows] == sorted(r.id for r in rows)
+
+
+def test_default_promise_stays_inside_opening_hours(services: Services) -> None:
+    from datetime import datetime
+
+    tz = services.ctx.tz
+    services.clock.set(datetime(2026, 11, 23, 10, 5, tzinfo=tz))
+    # 10:05 + 1.2 h + 30 min, up to the next quarter hour
+    assert services.checkin.default_promise(1.2).strftime("%d %H:%M") == "23 12:00"
+    services.clock.set(datetime(2026, 11, 23, 19, 0, tzinfo=tz))  # 2 h of work, 1 h before closing
+    assert services.checkin.default_promise(1.5).strftime("%d %H:%M") == "24 09:00"
+    services.clock.set(datetime(2026, 11, 23, 22, 0, tzinfo=tz))  # after closing
+    assert services.checkin.default_promise(0.5).strftime("%d %H:%M") == "24 09:00"

@@ -122,8 +122,21 @@ class CheckinService:
                                   .order_by(LabourOperation.code)))
 
     def default_promise(self, total_hours: float) -> datetime:
-        """Now + the flat-rate hours + half an hour to wash and hand over, up to the next quarter hour."""
-        local = (self.ctx.now() + timedelta(hours=total_hours, minutes=30)).astimezone(self.ctx.tz)
+        """Now + the flat-rate hours + half an hour to wash and hand over, up to the next quarter hour.
+        Work that cannot end before closing is promised for the next morning: opening + what is left."""
+        site = self.ctx.settings.site
+        now = self.ctx.now().astimezone(self.ctx.tz)
+        work = timedelta(hours=total_hours, minutes=30)
+        opening = datetime.combine(now.date(), site.opening, tzinfo=self.ctx.tz)
+        closing = datetime.combine(now.date(), site.closing, tzinfo=self.ctx.tz)
+        start = max(now, opening)
+        if start >= closing:
+            start, left = opening + timedelta(days=1), work
+        else:
+            left = work - (closing - start) if start + work > closing else timedelta(0)
+            if left:
+                start = opening + timedelta(days=1)
+        local = start + (left or work)
         quarter = math.ceil((local.minute + local.second / 60) / 15) * 15
         return local.replace(minute=0, second=0, microsecond=0) + timedelta(minutes=quarter)
 

@@ -14,7 +14,6 @@ from shopfloor.db import OUTBOX_PENDING
 from shopfloor.domain.models import OutboxMessage
 
 
-
 def _add(session: Session, topic: str, payload: bytes, retain: bool, now: datetime) -> None:
     session.add(OutboxMessage(topic=topic, payload=payload, retain=retain, created_at=now))
     session.info[OUTBOX_PENDING] = True

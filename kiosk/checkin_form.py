@@ -1,0 +1,138 @@
+"""The check-in form shown after a scan: the customer's words, mileage, fuel, job lines, promised time."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from nicegui import ui
+
+from shopfloor.domain.errors import DomainError
+from shopfloor.i18n import Translator
+from shopfloor.kiosk.blocking import io
+from shopfloor.services.checkin import CheckinRequest, ScanResult
+
+if TYPE_CHECKING:
+    from shopfloor.domain.models import LabourOperation
+    from shopfloor.main import Shopfloor
+
+FUEL_STEPS = (0, 2, 4, 6, 8)
+
+
+class CheckinForm:
+    def __init__(self, system: Shopfloor, t: Translator, scan: ScanResult, actor: tuple[int, str],
+                 on_done: Callable[[str], Awaitable[None]]) -> None:
+        self.system = system
+        self.t = t
+        self.scan = scan
+        self.actor = actor
+        self.on_done = on_done
+        self.selected: dict[str, LabourOperation] = {}
+        self.promise_touched = False
+
+    def build(self, operations: list[LabourOperation]) -> None:
+        t, scan = self.t, self.scan
+        lang = t.lang
+        with ui.card().classes("w-full").props("flat bordered"), \
+                ui.row().classes("w-full items-center justify-between"):
+            with ui.column().classes("gap-0"):
+                ui.label(scan.plate_display).classes("text-3xl font-bold").props("data-testid=scan-plate")
+                ui.label(f"{scan.customer} · {scan.vehicle_model} · VIN {scan.vin}").classes("text-grey-8")
+            appt = scan.appointment
+            if appt:
+                ui.label(t("kiosk.appointment_at", time=appt["start"][11:16], work=appt["work"],
+                           advisor=appt["advisor"]["name"])).classes("text-lg text-primary").mark("scan-appt")
+            else:
+                ui.label(t("kiosk.walk_in")).classes("text-lg text-orange-9").mark("scan-walkin")
+        with ui.row().classes("w-full gap-4 no-wrap items-start"):
+            with ui.column().classes("w-1/2 gap-2"):
+                self.complaint = ui.textarea(t("kiosk.complaint"), placeholder=t("kiosk.complaint_hint")) \
+                    .props("outlined autogrow").classes("w-full text-lg").mark("complaint")
+                with ui.row().classes("w-full no-wrap gap-2"):
+                    self.mileage = ui.number(t("kiosk.mileage"), min=0, max=2_000_000, step=1, format="%d",
+                                             value=None, suffix="km").props("outlined").classes("w-1/2")
+                    if scan.mileage_km:
+                        self.mileage.props(f'hint="{t("kiosk.last_mileage", km=scan.mileage_km)}"')
+                    self.promised = ui.input(t("kiosk.promised")).props("outlined type=time").classes("w-1/2") \
+                        .mark("promised").on("update:model-value", self._promise_edited)
+                ui.label(t("kiosk.fuel")).classes("text-grey-8")
+                self.fuel = ui.toggle({s: t(f"fuel.e{s}") for s in FUEL_STEPS}, value=None) \
+                    .props("spread unelevated toggle-color=primary").classes("w-full")
+            with ui.column().classes("w-1/2 gap-1"):
+                ui.label(t("kiosk.job_lines")).classes("text-grey-8")
+                booked = self.scan.appointment["work"] if self.scan.appointment else None
+                # The booked work first and ticked; then maintenance before repair, as the catalogue reads.
+                ordered = sorted(operations, key=lambda o: (booked not in (o.name_zh, o.name_en),
+                                                            o.skill != "maintenance", o.code))
+                with ui.scroll_area().classes("w-full h-72 border rounded"):
+                    for op in ordered:
+                        preselect = booked in (op.name_zh, op.name_en)
+                        if preselect:
+                            self.selected[op.code] = op
+                        ui.checkbox(f"{op.name(lang)} · {float(op.hours):g} h · {t('skill.' + op.skill)}",
+                                    value=preselect, on_change=lambda e, o=op: self._toggle(o, e.value)) \
+                            .props("dense").classes("py-1 text-base").mark(f"op-{op.code}")
+                self.total = ui.label("").classes("text-lg font-bold")
+        with ui.row().classes("w-full items-center justify-end gap-4"):
+            printers = {p.name: p.label or p.name for p in self.system.settings.printers}
+            self.printer = ui.select(printers, value=next(iter(printers)), label=t("kiosk.printer")) \
+                .props("outlined").classes("w-64")
+            self.submit = ui.button(t("kiosk.check_in_print"), icon="print", on_click=self._submit) \
+                .props("size=lg unelevated color=primary").mark("check-in")
+        self._recalc()
+
+    def _toggle(self, op: LabourOperation, on: bool) -> None:
+        if on:
+            self.selected[op.code] = op
+        else:
+            self.selected.pop(op.code, None)
+        self._recalc()
+
+    def _promise_edited(self) -> None:
+        self.promise_touched = True
+
+    def _recalc(self) -> None:
+        hours = float(sum(op.hours for op in self.selected.values()))
+        self.total.text = self.t("kiosk.total_hours", hours=f"{hours:g}")
+        if not self.promise_touched:
+            promise = self.system.checkin.default_promise(hours)
+            self.promised.set_value(promise.strftime("%H:%M"))
+            self.promise_touched = False
+
+    def _promised_at(self) -> datetime | None:
+        value = (self.promised.value or "").strip()
+        if not value:
+            return None
+        try:
+            hh, mm = (int(x) for x in value.split(":")[:2])
+        except ValueError:
+            return None
+        now = self.system.ctx.now().astimezone(self.system.ctx.tz)
+        promised = now.replace(hour=hh, minute=mm, second=0, microsecond=0)
+        # A time earlier than now means tomorrow (a car kept overnight).
+        return promised + timedelta(days=1) if promised < now - timedelta(minutes=1) else promised
+
+    async def _submit(self) -> None:
+        if not self.selected and not (self.complaint.value or "").strip():
+            ui.notify(self.t("kiosk.need_work"), type="warning")
+            return
+        advisor_id, advisor_name = self.actor
+        req = CheckinRequest(
+            tag=self.scan.tag, actor=advisor_name, advisor_id=advisor_id, complaint=self.complaint.value or "",
+            mileage_km=int(self.mileage.value) if self.mileage.value is not None else None,
+            fuel_eighths=self.fuel.value, operation_codes=list(self.selected), promised_at=self._promised_at())
+        self.submit.disable()
+        try:
+            result = await io(self.system.checkin.check_in, req)
+            number = result.repair_order["number"]
+            if result.created:
+                await io(self.system.printing.print_ticket, number, self.printer.value, actor=advisor_name)
+                ui.notify(self.t("kiosk.checked_in", number=number), type="positive")
+            else:
+                ui.notify(self.t("kiosk.already_open", number=number), type="info")
+        except DomainError as exc:
+            ui.notify(exc.message(self.t.lang), type="negative", multi_line=True)
+            self.submit.enable()
+            return
+        await self.on_done(number)

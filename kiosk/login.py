@@ -1,0 +1,78 @@
+"""The login view: tap your name, type your PIN on a big keypad."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from nicegui import ui
+
+from shopfloor.domain.errors import DomainError
+from shopfloor.i18n import Translator
+from shopfloor.kiosk import session
+from shopfloor.kiosk.blocking import io
+
+if TYPE_CHECKING:
+    from shopfloor.services.auth import AdvisorInfo, AuthService
+
+PIN_LENGTH_MAX = 8
+
+
+class LoginView:
+    def __init__(self, auth: AuthService, t: Translator, session_hours: int, on_success: Callable[[], None]) -> None:
+        self.auth = auth
+        self.t = t
+        self.session_hours = session_hours
+        self.on_success = on_success
+        self.selected: AdvisorInfo | None = None
+        self.pin = ""
+
+    def build(self, advisors: list[AdvisorInfo]) -> None:
+        with ui.column().classes("w-full items-center gap-4 pt-2"):
+            ui.label(self.t("kiosk.login_title")).classes("text-3xl font-bold")
+            with ui.row().classes("gap-4"):
+                for advisor in advisors:
+                    ui.button(f"{advisor.code} · {advisor.name}", on_click=lambda a=advisor: self._select(a)) \
+                        .props("size=xl unelevated").classes("w-56 h-16 text-xl advisor-button") \
+                        .mark(f"advisor-{advisor.id}")
+            self.prompt = ui.label(self.t("kiosk.choose_advisor")).classes("text-lg text-grey-8")
+            self.pin_display = ui.label("").classes("text-4xl tracking-[0.5em] h-10 font-mono")
+            with ui.grid(columns=3).classes("gap-2"):
+                for key in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "OK"]:
+                    ui.button(key, on_click=lambda k=key: self._key(k)).props("unelevated outline size=xl") \
+                        .classes("w-28 h-16 text-2xl").mark(f"pin-{key}")
+            self.error = ui.label("").classes("text-lg text-negative").props("data-testid=login-error")
+
+    def _select(self, advisor: AdvisorInfo) -> None:
+        self.selected = advisor
+        self.pin = ""
+        self.pin_display.text = ""
+        self.error.text = ""
+        self.prompt.text = self.t("kiosk.enter_pin", name=advisor.name)
+
+    async def _key(self, key: str) -> None:
+        if self.selected is None:
+            self.error.text = self.t("kiosk.choose_advisor")
+            return
+        if key == "⌫":
+            self.pin = self.pin[:-1]
+        elif key == "OK":
+            await self._submit()
+            return
+        elif len(self.pin) < PIN_LENGTH_MAX:
+            self.pin += key
+        self.pin_display.text = "●" * len(self.pin)
+
+    async def _submit(self) -> None:
+        advisor, pin = self.selected, self.pin
+        self.pin = ""
+        self.pin_display.text = ""
+        if advisor is None or not pin:
+            return
+        try:
+            info = await io(self.auth.login, advisor.id, pin)
+        except DomainError as exc:
+            self.error.text = exc.message(self.t.lang)
+            return
+        session.log_in(info.id, info.name, self.session_hours)
+        self.on_success()

@@ -1,0 +1,166 @@
+"""/kiosk: the advisor's tablet at the reception bay (1280×800)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nicegui import app, ui
+
+from shopfloor.contract import topics
+from shopfloor.domain.errors import DomainError
+from shopfloor.domain.states import OPEN_STATUSES
+from shopfloor.i18n import Translator
+from shopfloor.kiosk import session
+from shopfloor.kiosk.blocking import io
+from shopfloor.kiosk.checkin_form import CheckinForm
+from shopfloor.kiosk.login import LoginView
+from shopfloor.kiosk.repair_order_panel import STATUS_COLOURS, RepairOrderPanel
+
+if TYPE_CHECKING:
+    from shopfloor.main import Shopfloor
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+STATIC_URL = "/kiosk-static"
+_OPEN = {s.value for s in OPEN_STATUSES}
+
+
+class KioskPage:
+    def __init__(self, system: Shopfloor) -> None:
+        self.system = system
+
+    def register(self, path: str) -> None:
+        app.add_static_files(STATIC_URL, STATIC)
+        ui.page(path, title="shopfloor · kiosk")(self.build)
+
+    async def build(self, lang: str | None = None) -> None:
+        default = self.system.settings.site.language
+        if lang:
+            session.set_language(lang)
+        t = session.translator(default)
+        ui.add_head_html('<style>body{font-family:"Noto Sans CJK SC","Noto Sans SC",sans-serif}</style>')
+        user = session.current_user()
+        self._header(t, user)
+        if user is None:
+            advisors = await io(self.system.auth.advisors)
+            LoginView(self.system.auth, t, self.system.settings.kiosk.session_hours,
+                      on_success=lambda: ui.navigate.reload()).build(advisors)
+            return
+        KioskWorkspace(self.system, t, user).build()
+
+    def _header(self, t: Translator, user: session.KioskUser | None) -> None:
+        with ui.header().classes("items-center justify-between bg-primary px-4 py-2"):
+            with ui.row().classes("items-center gap-3"):
+                ui.icon("car_repair", size="md")
+                ui.label(self.system.settings.site.name).classes("text-xl font-bold")
+            with ui.row().classes("items-center gap-2"):
+                if user is not None:
+                    ui.label(t("kiosk.signed_in", name=user.name)).classes("text-lg").mark("signed-in")
+                other = "en" if t.lang == "zh-CN" else "zh-CN"
+                ui.button("EN" if other == "en" else "中文", on_click=lambda: self._switch(other)) \
+                    .props("flat color=white").mark("lang")
+                if user is not None:
+                    ui.button(t("kiosk.log_out"), icon="logout", on_click=self._log_out).props("flat color=white")
+
+    @staticmethod
+    def _switch(lang: str) -> None:
+        session.set_language(lang)
+        ui.navigate.reload()
+
+    @staticmethod
+    def _log_out() -> None:
+        session.log_out()
+        ui.navigate.reload()
+
+
+class KioskWorkspace:
+    """The logged-in view: scan anywhere; open orders on the left; the car or order in hand on the right."""
+
+    def __init__(self, system: Shopfloor, t: Translator, user: session.KioskUser) -> None:
+        self.system = system
+        self.t = t
+        self.user = user
+        self.current: str | None = None
+
+    def build(self) -> None:
+        t = self.t
+        ui.add_body_html(f'<script src="{STATIC_URL}/wedge_scanner.js"></script>')
+        ui.on("tag_scanned", lambda e: self.on_scan(str(e.args)))
+        with ui.row().classes("w-full no-wrap gap-4 items-start"):
+            with ui.column().classes("w-[30%] gap-2"):
+                with ui.card().classes("w-full items-center bg-blue-1").props("flat"):
+                    ui.icon("qr_code_scanner", size="xl").classes("text-primary")
+                    ui.label(t("kiosk.scan_hint")).classes("text-lg text-center").props("data-testid=scan-hint")
+                    self.manual = ui.input(placeholder=t("kiosk.manual_tag")).props("outlined dense clearable") \
+                        .classes("w-full").on("keydown.enter", self._manual_entry).mark("manual-tag")
+                ui.label(t("kiosk.open_orders")).classes("text-grey-8 pt-2")
+                self.orders = ui.column().classes("w-full gap-1").mark("open-orders")
+            self.panel = ui.column().classes("w-[70%] gap-3")
+        self._render_orders()
+        self._idle()
+        unsubscribe = self.system.board_store.subscribe(self._store_changed)
+        client = ui.context.client
+        client.on_delete(unsubscribe)
+
+    def _idle(self) -> None:
+        self.current = None
+        self.panel.clear()
+        with self.panel, ui.column().classes("w-full items-center pt-16 gap-4 text-grey-7"):
+            ui.icon("directions_car", size="6rem")
+            ui.label(self.t("kiosk.idle")).classes("text-2xl")
+
+    def _store_changed(self, kind: str, _entity_id: str, _state: dict[str, Any] | None) -> None:
+        if kind == topics.REPAIR_ORDERS:
+            self._render_orders()
+
+    def _render_orders(self) -> None:
+        orders = [s for s in self.system.board_store.states(topics.REPAIR_ORDERS).values() if s["status"] in _OPEN]
+        orders.sort(key=lambda s: s.get("promised_at") or "")
+        self.orders.clear()
+        with self.orders:
+            if not orders:
+                ui.label(self.t("kiosk.no_open_orders")).classes("text-grey-6")
+            for ro in orders:
+                with ui.item(on_click=lambda n=ro["number"]: self.show_order(n)).classes(
+                        "w-full rounded border bg-white").props(f'data-plate="{ro["plate"]}" dense'):
+                    with ui.item_section():
+                        ui.item_label(ro["plate_display"]).classes("text-lg font-bold")
+                        ui.item_label(f"{ro['customer']} · {ro['work']}").props("caption")
+                    with ui.item_section().props("side"):
+                        ui.badge(self.t(f"status.{ro['status']}"), color=STATUS_COLOURS.get(ro["status"], "grey"))
+                        ui.item_label((ro.get("promised_at") or "")[11:16]).props("caption")
+
+    async def _manual_entry(self) -> None:
+        text = (self.manual.value or "").strip()
+        self.manual.set_value("")
+        if text:
+            await self.on_scan(text)
+
+    async def on_scan(self, text: str) -> None:
+        try:
+            scan = await io(self.system.checkin.scan, text, self.user.name)
+        except DomainError as exc:
+            log.info("kiosk scan refused: %s", exc.message("en"))
+            ui.notify(exc.message(self.t.lang), type="negative", position="center", multi_line=True,
+                      classes="text-xl")
+            return
+        if scan.open_ro:
+            ui.notify(self.t("kiosk.opened_existing", number=scan.open_ro), type="info")
+            await self.show_order(scan.open_ro)
+            return
+        operations = await io(self.system.checkin.operations)
+        self.current = None
+        self.panel.clear()
+        with self.panel:
+            CheckinForm(self.system, self.t, scan, (self.user.advisor_id, self.user.name),
+                        on_done=self.show_order).build(operations)
+
+    async def show_order(self, number: str) -> None:
+        self.current = number
+        self.panel.clear()
+        with self.panel:
+            with ui.row().classes("w-full justify-end"):
+                ui.button(self.t("kiosk.close"), icon="close", on_click=self._idle).props("flat")
+            await RepairOrderPanel(self.system, self.t, self.user.name, on_change=self.show_order).build(number)

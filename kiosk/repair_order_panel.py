@@ -1,0 +1,155 @@
+"""One repair order on the kiosk: its details, the moves the state machine allows, reprint, history."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from nicegui import ui
+
+from shopfloor.domain.errors import DomainError
+from shopfloor.domain.states import HoldReason, RoStatus, next_moves
+from shopfloor.i18n import Translator
+from shopfloor.kiosk.blocking import io
+
+if TYPE_CHECKING:
+    from shopfloor.main import Shopfloor
+
+STATUS_COLOURS = {
+    "checked_in": "blue-grey", "dispatched": "indigo", "in_progress": "primary", "on_hold": "orange",
+    "quality_check": "purple", "ready": "positive", "delivered": "grey", "cancelled": "grey",
+}
+MOVE_ICONS = {
+    "dispatched": "engineering", "in_progress": "build", "on_hold": "pause_circle", "quality_check": "fact_check",
+    "ready": "local_car_wash", "delivered": "key", "cancelled": "cancel",
+}
+
+
+def status_chip(t: Translator, status: str) -> None:
+    ui.badge(t(f"status.{status}"), color=STATUS_COLOURS.get(status, "grey")).classes("text-base px-3 py-1") \
+        .props(f'data-status="{status}"')
+
+
+class RepairOrderPanel:
+    def __init__(self, system: Shopfloor, t: Translator, actor: str, on_change: Callable[[str], Awaitable[None]]):
+        self.system = system
+        self.t = t
+        self.actor = actor
+        self.on_change = on_change
+
+    async def build(self, number: str) -> None:
+        t = self.t
+        try:
+            ro = await io(self.system.repair_orders.get, number)
+            history = await io(self.system.repair_orders.history, number)
+            jobs = await io(self.system.printing.jobs_for, number)
+        except DomainError as exc:
+            ui.label(exc.message(t.lang)).classes("text-negative text-lg")
+            return
+        with ui.card().classes("w-full").props("flat bordered").mark("ro-panel"):
+            with ui.row().classes("w-full items-center justify-between"):
+                with ui.column().classes("gap-0"):
+                    ui.label(ro["number"]).classes("text-sm text-grey-7").mark("ro-number")
+                    ui.label(ro["plate_display"]).classes("text-3xl font-bold")
+                    ui.label(f"{ro['customer']} · {ro['vehicle_model']}").classes("text-grey-8")
+                with ui.column().classes("items-end gap-1"):
+                    status_chip(t, ro["status"])
+                    if ro["hold_reason"]:
+                        ui.label(t(f"hold.{ro['hold_reason']}")).classes("text-orange-9")
+                    ui.label(t("kiosk.promised_at", time=(ro["promised_at"] or "")[11:16])).classes("text-lg")
+                    if ro["technician"]:
+                        ui.label(t("kiosk.technician_is", name=ro["technician"]["name"]))
+            with ui.row().classes("w-full gap-6 no-wrap"):
+                with ui.column().classes("w-1/2 gap-1"):
+                    for line in ro["job_lines"]:
+                        ui.label(f"• {line['description']} · {line['hours']:g} h")
+                    ui.label(t("kiosk.total_hours", hours=f"{ro['total_hours']:g}")).classes("font-bold")
+                with ui.column().classes("w-1/2 gap-1"):
+                    if ro.get("complaint"):
+                        ui.label(ro["complaint"]).classes("italic")
+        self._moves(ro)
+        with ui.row().classes("w-full gap-6 no-wrap items-start"):
+            with ui.column().classes("w-1/2"):
+                ui.label(t("kiosk.history")).classes("text-grey-8")
+                for h in history:
+                    who = f"{h.at.astimezone(self.system.ctx.tz):%H:%M} {h.actor}"
+                    what = t(f"status.{h.to_status}") if h.to_status else h.kind
+                    extra = f" → {h.technician}" if h.technician else ""
+                    extra += f" ({t('hold.' + h.reason) if h.to_status == 'on_hold' else h.reason})" if h.reason else ""
+                    ui.label(f"{who} · {what}{extra}").classes("text-sm")
+            with ui.column().classes("w-1/2"):
+                ui.label(t("kiosk.tickets")).classes("text-grey-8")
+                for job in jobs:
+                    label = f"#{job.id} {job.printer} · {t('print.' + job.status)}"
+                    ui.label(label + (" · REPRINT" if job.reprint else "")).classes("text-sm")
+                printers = {p.name: p.label or p.name for p in self.system.settings.printers}
+                with ui.row().classes("items-center"):
+                    target = ui.select(printers, value=next(iter(printers))).props("outlined dense").classes("w-48")
+                    ui.button(t("kiosk.reprint"), icon="print",
+                              on_click=lambda: self._reprint(ro["number"], target.value)) \
+                        .props("outline").mark("reprint")
+
+    def _moves(self, ro: dict[str, Any]) -> None:
+        with ui.row().classes("w-full gap-3 py-2").mark("moves"):
+            for target in next_moves(RoStatus(ro["status"])):
+                if target == RoStatus.DISPATCHED and ro["status"] == RoStatus.DISPATCHED:
+                    label = self.t("kiosk.redispatch")
+                else:
+                    label = self.t(f"kiosk.move_{target.value}")
+                colour = "negative" if target == RoStatus.CANCELLED else "primary"
+                ui.button(label, icon=MOVE_ICONS.get(target.value),
+                          on_click=lambda tgt=target: self._ask(ro, tgt)) \
+                    .props(f"size=lg unelevated color={colour}" if target != RoStatus.CANCELLED
+                           else "size=lg outline color=negative").mark(f"move-{target.value}")
+
+    async def _ask(self, ro: dict[str, Any], target: RoStatus) -> None:
+        t = self.t
+        if target == RoStatus.DISPATCHED:
+            techs = await io(self.system.repair_orders.technicians)
+            needs_repair = any(line["skill"] == "repair" for line in ro["job_lines"])
+            options = {x["id"]: f"{x['name']} · {t('skill.' + x['skill'])}" for x in techs
+                       if not needs_repair or x["skill"] == "repair"}
+            await self._dialog(ro, target, t("kiosk.choose_technician"), options, "technician")
+        elif target == RoStatus.ON_HOLD:
+            options = {r.value: t(f"hold.{r.value}") for r in HoldReason}
+            await self._dialog(ro, target, t("kiosk.choose_hold_reason"), options, "reason")
+        elif target == RoStatus.CANCELLED:
+            await self._dialog(ro, target, t("kiosk.cancel_reason"), None, "reason")
+        else:
+            await self._move(ro["number"], target.value)
+
+    async def _dialog(self, ro: dict[str, Any], target: RoStatus, title: str, options: dict[Any, str] | None,
+                      field: str) -> None:
+        with ui.dialog() as dialog, ui.card().classes("w-[32rem]"):
+            ui.label(title).classes("text-xl")
+            if options is None:
+                choice: Any = ui.input().props("outlined autofocus").classes("w-full")
+            else:
+                choice = ui.radio(options).props("size=lg").classes("text-lg")
+            with ui.row().classes("w-full justify-end"):
+                ui.button(self.t("kiosk.back"), on_click=dialog.close).props("flat")
+                ui.button(self.t("kiosk.confirm"), on_click=lambda: dialog.submit(choice.value)) \
+                    .props("unelevated").mark("dialog-confirm")
+        value = await dialog
+        if value is None:
+            return
+        await self._move(ro["number"], target.value, **{field: value})
+
+    async def _move(self, number: str, target: str, technician: int | None = None, reason: str | None = None) -> None:
+        try:
+            await io(self.system.repair_orders.transition, number, target, actor=self.actor,
+                               technician=technician, reason=reason)
+        except DomainError as exc:
+            ui.notify(exc.message(self.t.lang), type="negative", multi_line=True)
+            return
+        ui.notify(self.t("kiosk.moved", number=number, status=self.t(f"status.{target}")), type="positive")
+        await self.on_change(number)
+
+    async def _reprint(self, number: str, printer: str) -> None:
+        try:
+            await io(self.system.printing.print_ticket, number, printer, actor=self.actor, reprint=True)
+        except DomainError as exc:
+            ui.notify(exc.message(self.t.lang), type="negative")
+            return
+        ui.notify(self.t("kiosk.reprinted", number=number), type="positive")
+        await self.on_change(number)
