@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shopfloor.domain.errors import DomainError, Invalid, LoginRefused, NotFound, Refused
 from shopfloor.services.appointments import AppointmentService
-from shopfloor.services.checkin import CheckinRequest, CheckinService, JobLineInput
+from shopfloor.services.checkin import CheckinRequest, CheckinService
 from shopfloor.services.printing import PrintService
 from shopfloor.services.repair_orders import RepairOrderService
 

@@ -1,0 +1,154 @@
+"""`shopfloor …`: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+from shopfloor import settings as settings_mod
+
+log = logging.getLogger("shopfloor")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("alembic", "amqtt", "transitions", "uvicorn.access", "watchfiles", "engineio", "socketio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from shopfloor import credentials as creds_mod
+    from shopfloor.demo import seed
+    from shopfloor.main import Options, Shopfloor
+    from shopfloor.mqtt import BrokerAddress
+    from shopfloor.ports import PortInUse, ensure_free
+
+    config_path = Path(args.config) if args.config else settings_mod.demo_config_path()
+    settings = settings_mod.load(config_path)
+    data_dir = Path(args.data_dir).resolve()
+    if args.no_embedded_broker:
+        if not args.broker:
+            print("--no-embedded-broker needs --broker mqtt://HOST:PORT", file=sys.stderr)
+            return 2
+        broker = BrokerAddress.parse(args.broker)
+    else:
+        broker = BrokerAddress("127.0.0.1", args.mqtt_port)
+    try:
+        ensure_free(args.host, args.http_port, "HTTP", "--http-port")
+        if not args.no_embedded_broker:
+            ensure_free(broker.host, broker.port, "MQTT", "--mqtt-port")
+    except PortInUse as exc:
+        print(f"shopfloor: {exc}", file=sys.stderr)
+        return 2
+    if args.reset and data_dir.exists():
+        for name in ("shopfloor.sqlite3", "shopfloor.sqlite3-wal", "shopfloor.sqlite3-shm"):
+            (data_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(data_dir / "agents", ignore_errors=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    credentials = creds_mod.load_or_create(data_dir, [name for _, name in seed.ADVISORS], broker.host, broker.port)
+    system = Shopfloor(settings, credentials, Options(
+        data_dir=data_dir, http_host=args.host, http_port=args.http_port, broker=broker,
+        embedded_broker=not args.no_embedded_broker, printer_agents=True))
+    system.db.migrate()
+    if not seed.has_site(system.ctx):
+        summary = seed.seed(system.ctx, credentials.advisors)
+        log.info("demo data: %s", summary)
+    else:
+        added = seed.ensure_today(system.ctx)
+        if added:
+            log.info("demo data: %d appointments for today", added)
+    with system.db.write() as s:
+        seed.sync_advisor_pins(s, settings.site.id, credentials.advisors)
+    _write_tag_sheet(system, data_dir)
+    _banner(system, data_dir, args)
+    system.run()
+    return 0
+
+
+def _write_tag_sheet(system: object, data_dir: Path) -> None:
+    from shopfloor.main import Shopfloor
+
+    assert isinstance(system, Shopfloor)
+    rows = system.appointments.list_day(system.ctx.today())
+    lines = ["time,advisor,plate,customer,status,tag"]
+    lines += [f"{r['start'][11:16]},{r['advisor']['name']},{r['plate']},{r['customer']},{r['status']},{r['tag']}"
+              for r in rows]
+    (data_dir / "demo-tags.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _banner(system: object, data_dir: Path, args: argparse.Namespace) -> None:
+    from shopfloor.main import Shopfloor
+
+    assert isinstance(system, Shopfloor)
+    base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{args.http_port}"
+    token = system.credentials.board_token
+    printers = "\n".join(f"    {p.name:<10} {p.directory(data_dir)}  ({p.encoding})" for p in system.settings.printers)
+    pins = "\n".join(f"    {name}  PIN {pin}" for name, pin in system.credentials.advisors.items())
+    broker = system.options.broker
+    print(f"""
+shopfloor demo · {system.settings.site.name} ({system.settings.site.id})
+  Kiosk (tablet)          {base}/kiosk
+  Appointment board       {base}/board/appointments?token={token}
+  Progress board          {base}/board/progress?token={token}
+  Lounge screen           {base}/lounge
+  API (Bearer token)      {base}/api/v1/…   schema: {base}/api/openapi.json
+  MQTT broker             mqtt://{broker.host}:{broker.port} ({'embedded' if system.broker else 'external'})
+  Advisors
+{pins}
+  Tickets land in
+{printers}
+  Credentials             {data_dir / 'credentials.toml'}
+  Demo QR tags            {data_dir / 'demo-tags.csv'} (type one into the kiosk and press Enter, as a scanner does)
+Ctrl-C stops everything.
+""", flush=True)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    try:
+        s = settings_mod.load(Path(args.file))
+    except settings_mod.ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"{args.file}: ok (site {s.site.id}, {len(s.printers)} printers)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shopfloor", description="Runs a dealership's service lane.")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="start the whole system with a demo day on embedded defaults")
+    demo.add_argument("--data-dir", default="data", help="where the database, credentials and tickets live")
+    demo.add_argument("--config", help="site configuration TOML (default: config/demo.toml)")
+    demo.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on")
+    demo.add_argument("--http-port", type=int, default=8080)
+    demo.add_argument("--mqtt-port", type=int, default=1884, help="embedded broker port (default 1884: "
+                      "1883 is often a system Mosquitto's)")
+    demo.add_argument("--no-embedded-broker", action="store_true", help="use --broker instead of the embedded one")
+    demo.add_argument("--broker", help="mqtt://HOST:PORT of an external broker")
+    demo.add_argument("--reset", action="store_true", help="wipe the demo database and start a fresh day")
+    demo.set_defaults(func=_demo)
+    check = sub.add_parser("check-config", help="validate a site configuration TOML")
+    check.add_argument("file")
+    check.set_defaults(func=_check_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        return int(args.func(args))
+    except settings_mod.ConfigError as exc:
+        print(f"shopfloor: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

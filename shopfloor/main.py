@@ -1,0 +1,173 @@
+"""The composition root: builds every long-lived object once and registers the pages at startup."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nicegui import app, run, ui
+
+from shopfloor.api.routes import build_router, install
+from shopfloor.clock import Clock
+from shopfloor.contract import topics
+from shopfloor.contract.access import Role
+from shopfloor.credentials import Credentials
+from shopfloor.db import Database, sqlite_url
+from shopfloor.mqtt import BrokerAddress
+from shopfloor.publisher import OutboxPublisher
+from shopfloor.services.appointments import AppointmentService
+from shopfloor.services.auth import AuthService
+from shopfloor.services.checkin import CheckinService
+from shopfloor.services.context import ServiceContext
+from shopfloor.services.printing import PrintService
+from shopfloor.services.repair_orders import RepairOrderService
+from shopfloor.settings import Settings
+
+log = logging.getLogger(__name__)
+LATE_CHECK_SECONDS = 20
+
+
+@dataclass
+class Options:
+    data_dir: Path
+    http_host: str = "0.0.0.0"
+    http_port: int = 8080
+    broker: BrokerAddress = field(default_factory=lambda: BrokerAddress("127.0.0.1", 1884))
+    embedded_broker: bool = True
+    printer_agents: bool = True  # run the file printers' agents in this process (demo)
+    database_url: str | None = None
+
+
+class Shopfloor:
+    def __init__(self, settings: Settings, credentials: Credentials, options: Options, clock: Clock | None = None):
+        from shopfloor.board.appointment_board import AppointmentBoardPage
+        from shopfloor.board.feed import BoardFeed
+        from shopfloor.board.lounge import LoungePage
+        from shopfloor.board.progress_board import ProgressBoardPage
+        from shopfloor.board.store import BoardStore
+        from shopfloor.kiosk.page import KioskPage
+
+        self.settings = settings
+        self.credentials = credentials
+        self.options = options
+        site = settings.site.id
+        self.db = Database(options.database_url or sqlite_url(options.data_dir / "shopfloor.sqlite3"))
+        self.ctx = ServiceContext(self.db, settings, clock or Clock())
+        self.auth = AuthService(self.ctx)
+        self.checkin = CheckinService(self.ctx)
+        self.repair_orders = RepairOrderService(self.ctx)
+        self.appointments = AppointmentService(self.ctx)
+        self.printing = PrintService(self.ctx)
+        self.broker = None
+        if options.embedded_broker:
+            from shopfloor.broker.embedded import EmbeddedBroker
+
+            self.broker = EmbeddedBroker(options.broker.host, options.broker.port, site, credentials)
+        self.publisher = OutboxPublisher(self.ctx, options.broker, credentials.account(Role.SERVER),
+                                         on_print_ack=self.printing.handle_ack)
+        self.board_store = BoardStore()
+        self.lounge_store = BoardStore()
+        self._feeds: list[BoardFeed] = []
+        self._feed_factory = BoardFeed
+        self.agents = self._build_agents() if options.printer_agents else []
+        self.kiosk = KioskPage(self)
+        self.pages = [
+            (self.kiosk, "/kiosk"),
+            (AppointmentBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock),
+             "/board/appointments"),
+            (ProgressBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock),
+             "/board/progress"),
+            (LoungePage(self.lounge_store, settings, clock=self.ctx.clock), "/lounge"),
+        ]
+        self._late_task: asyncio.Task[None] | None = None
+
+    def _build_agents(self) -> list:
+        from shopfloor.printer.agent import PrinterAgent
+        from shopfloor.printer.journal import PrintJournal
+        from shopfloor.printer.transports import FileTransport
+
+        agents = []
+        for p in self.settings.printers:
+            directory = p.directory(self.options.data_dir)
+            directory.mkdir(parents=True, exist_ok=True)
+            agents.append(PrinterAgent(
+                site=self.settings.site.id, printer_name=p.name, transport=FileTransport(directory),
+                journal=PrintJournal(self.options.data_dir / "agents" / f"{p.name}.journal"),
+                address=self.options.broker, account=self.credentials.account(Role.PRINTER)))
+        return agents
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+    def start_backend(self) -> None:
+        """Broker, publisher and printer agents: everything that does not need the web server's loop."""
+        self.db.migrate()
+        if self.broker is not None:
+            self.broker.start()
+        if not self.publisher.start(wait=10):
+            log.warning("MQTT broker %s not reachable yet; state changes wait in the outbox", self.options.broker)
+        for agent in self.agents:
+            agent.start()
+
+    async def _start_feeds(self) -> None:
+        loop = asyncio.get_running_loop()
+        site = self.settings.site.id
+        board_filters = [topics.state_filter(site, k) for k in
+                         (topics.ADVISORS, topics.TECHNICIANS, topics.APPOINTMENTS, topics.REPAIR_ORDERS)]
+        self._feeds = [
+            self._feed_factory(self.board_store, address=self.options.broker,
+                               account=self.credentials.account(Role.BOARD), site=site, role=Role.BOARD,
+                               filters=board_filters, loop=loop),
+            self._feed_factory(self.lounge_store, address=self.options.broker,
+                               account=self.credentials.account(Role.LOUNGE), site=site, role=Role.LOUNGE,
+                               filters=[topics.state_filter(site, topics.LOUNGE)], loop=loop),
+        ]
+        for feed in self._feeds:
+            feed.start()
+        self._late_task = asyncio.create_task(self._mark_late_forever())
+
+    async def _mark_late_forever(self) -> None:
+        while True:
+            try:
+                await run.io_bound(self.appointments.mark_late)
+            except Exception:
+                log.exception("marking late appointments failed")
+            await asyncio.sleep(LATE_CHECK_SECONDS)
+
+    def stop(self) -> None:
+        if self._late_task:
+            self._late_task.cancel()
+        for feed in self._feeds:
+            feed.stop()
+        for agent in self.agents:
+            agent.stop()
+        self.publisher.stop()
+        if self.broker is not None:
+            self.broker.stop()
+        self.db.dispose()
+
+    # -- web ------------------------------------------------------------------------------------------------
+    def register(self) -> None:
+        for page, path in self.pages:
+            page.register(path)
+        install(app, build_router(self.credentials.api_token, self.checkin, self.repair_orders,
+                                  self.appointments, self.printing))
+
+        @ui.page("/")
+        def index() -> None:
+            ui.navigate.to("/kiosk")
+
+        app.on_startup(self._start_feeds)
+        app.on_shutdown(self.stop)
+
+    def storage_secret(self) -> str:
+        return hashlib.sha256(b"shopfloor-storage:" + self.credentials.api_token.encode()).hexdigest()
+
+    def run(self) -> None:
+        """Start everything and serve until Ctrl-C."""
+        self.start_backend()
+        self.register()
+        ui.run(host=self.options.http_host, port=self.options.http_port, title="shopfloor", reload=False,
+               show=False, storage_secret=self.storage_secret(), language="zh-CN", uvicorn_logging_level="warning",
+               favicon="🔧", reconnect_timeout=10)
