@@ -3,78 +3,19 @@ appointment board turns `arrived` by itself."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
-import tomllib
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from shopfloor.ports import free_port
-from shopfloor.testing.plugin import require_service
+from shopfloor.testing.plugin import DemoServer, require_service
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-
-@dataclass
-class DemoServer:
-    base: str
-    data_dir: Path
-    credentials: dict
-    process: subprocess.Popen[bytes]
-
-    def api(self, path: str) -> object:
-        req = urllib.request.Request(self.base + path,
-                                     headers={"Authorization": f"Bearer {self.credentials['api']['token']}"})
-        with urllib.request.urlopen(req, timeout=10) as response:
-            return json.load(response)
-
-
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    data_dir = tmp_path_factory.mktemp("demo")
-    http_port, mqtt_port = free_port(), free_port()
-    log = (data_dir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shopfloor.cli", "demo", "--data-dir", str(data_dir), "--host", "127.0.0.1",
-         "--http-port", str(http_port), "--mqtt-port", str(mqtt_port)],
-        stdout=log, stderr=subprocess.STDOUT,
-        # NiceGUI switches to its screen-test mode when it sees pytest's variable: the demo must run as itself.
-        env={k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"})
-    base = f"http://127.0.0.1:{http_port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"demo exited early:\n{(data_dir / 'server.log').read_text()}")
-        try:
-            with urllib.request.urlopen(base + "/kiosk", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail(f"demo did not answer:\n{(data_dir / 'server.log').read_text()}")
-    creds = tomllib.loads((data_dir / "credentials.toml").read_text())
-    yield DemoServer(base, data_dir, creds, process)
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail("demo did not stop on Ctrl-C within 20 s")
-    log.close()
 
 
 @pytest.fixture

@@ -103,6 +103,8 @@ def build_router(api_token: str, checkin: CheckinService, repair_orders: RepairO
         state["history"] = [
             {"at": h.at.isoformat(), "actor": h.actor, "kind": h.kind, "from": h.from_status, "to": h.to_status,
              "technician": h.technician, "reason": h.reason} for h in repair_orders.history(number)]
+        state["print_jobs"] = [{"id": j.id, "printer": j.printer, "status": j.status, "reprint": j.reprint}
+                               for j in printing.jobs_for(number)]
         return state
 
     @router.post("/repair-orders/{number}/transitions", summary="Move a repair order to another state")

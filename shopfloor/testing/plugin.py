@@ -3,13 +3,21 @@ with a clock the test moves, and the embedded broker on a free port."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+import tomllib
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +28,7 @@ from shopfloor.credentials import Credentials, MqttAccount
 from shopfloor.db import Database, sqlite_url
 from shopfloor.demo import seed
 from shopfloor.mqtt import BrokerAddress
+from shopfloor.ports import free_port
 from shopfloor.services.appointments import AppointmentService
 from shopfloor.services.auth import AuthService
 from shopfloor.services.checkin import CheckinService
@@ -150,3 +159,63 @@ class Collector:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+@dataclass
+class DemoServer:
+    base: str
+    data_dir: Path
+    credentials: dict
+    process: subprocess.Popen[bytes]
+
+    def api(self, path: str) -> Any:
+        return self.call("GET", path)[1]
+
+    def call(self, method: str, path: str, body: object | None = None) -> tuple[int, Any]:
+        """An API call with the demo's token: (status, decoded JSON), also for 4xx answers."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers={
+            "Authorization": f"Bearer {self.credentials['api']['token']}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    data_dir = tmp_path_factory.mktemp("demo")
+    http_port, mqtt_port = free_port(), free_port()
+    log = (data_dir / "server.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shopfloor.cli", "demo", "--data-dir", str(data_dir), "--host", "127.0.0.1",
+         "--http-port", str(http_port), "--mqtt-port", str(mqtt_port)],
+        stdout=log, stderr=subprocess.STDOUT,
+        # NiceGUI switches to its screen-test mode when it sees pytest's variable: the demo must run as itself.
+        env={k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"})
+    base = f"http://127.0.0.1:{http_port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"demo exited early:\n{(data_dir / 'server.log').read_text()}")
+        try:
+            with urllib.request.urlopen(base + "/kiosk", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail(f"demo did not answer:\n{(data_dir / 'server.log').read_text()}")
+    creds = tomllib.loads((data_dir / "credentials.toml").read_text())
+    yield DemoServer(base, data_dir, creds, process)
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("demo did not stop on Ctrl-C within 20 s")
+    log.close()
+
+

@@ -1,0 +1,94 @@
+"""Site configuration, credentials and message catalogues."""
+
+import stat
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from shopfloor import credentials as creds_mod
+from shopfloor import i18n
+from shopfloor import settings as settings_mod
+from shopfloor.contract.access import Role
+
+GOOD = """
+[site]
+id = "bj-01"
+name = "测试店"
+
+[[printers]]
+name = "reception"
+"""
+
+
+def test_demo_config_is_valid() -> None:
+    s = settings_mod.load(settings_mod.demo_config_path())
+    assert s.site.late_grace_minutes == 10
+    assert (s.site.opening.hour, s.site.closing.hour) == (8, 20)
+    assert {p.encoding for p in s.printers} == {"gb18030", "gbk"}
+
+
+def test_defaults_fill_in() -> None:
+    s = settings_mod.parse(GOOD)
+    assert s.site.timezone == "Asia/Shanghai" and s.kiosk.max_pin_attempts == 5
+    assert s.printers[0].columns == 48
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (GOOD.replace('id = "bj-01"', 'id = "bj 01"'), "site.id:"),
+    (GOOD.replace('name = "测试店"', 'name = "测试店"\nlate_grace_minutes = "ten"'), "site.late_grace_minutes:"),
+    (GOOD.replace('name = "测试店"', 'name = "测试店"\ntimezone = "Mars/Olympus"'), "unknown time zone"),
+    (GOOD.replace('name = "测试店"', 'name = "测试店"\nopening = "20:00"\nclosing = "08:00"'), "must be after"),
+    (GOOD + '\n[[printers]]\nname = "reception"\n', "repeated: reception"),
+    (GOOD.replace('name = "reception"', 'name = "reception"\nencoding = "big5"'), "printers[0].encoding:"),
+    (GOOD.replace('[site]', '[site]\ncolour = "red"'), "site.colour: Extra inputs are not permitted"),
+    (GOOD.replace('[[printers]]\nname = "reception"', ''), "printers:"),
+    ("[site\nid=", "not valid TOML"),
+])
+def test_invalid_config_names_the_key(text: str, expected: str) -> None:
+    with pytest.raises(settings_mod.ConfigError) as exc:
+        settings_mod.parse(text, "site.toml")
+    assert str(exc.value).startswith("site.toml:")
+    assert expected in str(exc.value)
+
+
+def test_credentials_written_once_with_exactly_the_contract_tables(tmp_path: Path) -> None:
+    first = creds_mod.load_or_create(tmp_path, ["张伟", "李娜"], "127.0.0.1", 1884)
+    path = tmp_path / "credentials.toml"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    data = tomllib.loads(path.read_text())
+    assert set(data) == {"api", "boards", "broker", "mqtt", "advisors"}
+    assert set(data["api"]) == {"token"} and set(data["boards"]) == {"token"}
+    assert set(data["mqtt"]) == {r.value for r in Role}
+    assert all(set(v) == {"username", "password"} for v in data["mqtt"].values())
+    assert set(data["advisors"]) == {"张伟", "李娜"} and all(len(p) == 4 for p in data["advisors"].values())
+    again = creds_mod.load_or_create(tmp_path, ["张伟", "李娜", "王芳"], "127.0.0.1", 1885)
+    assert again.api_token == first.api_token and again.board_token == first.board_token
+    assert again.mqtt == first.mqtt and again.advisors["张伟"] == first.advisors["张伟"]
+    assert "王芳" in again.advisors and again.broker_port == 1885
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_damaged_credentials_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "credentials.toml").write_text("[api]\ntoken = 1\n")
+    with pytest.raises(ValueError, match="cannot read credentials"):
+        creds_mod.load_or_create(tmp_path, [], "127.0.0.1", 1884)
+
+
+def test_catalogues_have_the_same_keys_and_fields() -> None:
+    import string
+
+    zh, en = i18n.catalogue("zh-CN"), i18n.catalogue("en")
+    assert set(zh) == set(en), sorted(set(zh) ^ set(en))
+    fields = string.Formatter()
+    # A date reads differently: 2026年11月22日 (month number) vs 22 November 2026 (month name); the board
+    # supplies both fields, so each catalogue takes what it needs.
+    for key in set(zh) - {"board.date"}:
+        zh_fields = {f for _, f, _, _ in fields.parse(zh[key]) if f}
+        en_fields = {f for _, f, _, _ in fields.parse(en[key]) if f}
+        assert zh_fields == en_fields, key
+
+
+def test_missing_key_shows_itself() -> None:
+    assert i18n.t("zh-CN", "no.such.key") == "no.such.key"
+    assert i18n.normalize("zh_TW") == "zh-CN" and i18n.normalize("fr") == "en"
