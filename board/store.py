@@ -125,9 +125,8 @@ class BoardStore:
             if self.printer_status.pop(printer, None) is not None:
                 self._notify(PRINTERS, printer, None)
             return
-        current = self.printer_status.get(printer)
-        if current is not None and state["version"] <= current["version"]:
-            return
+        # Availability is "last message wins" (docs/asyncapi.yaml): the agent's last will was composed before
+        # its "online" message, so comparing versions would hide a crashed agent's "offline".
         self.printer_status[printer] = state
         self._notify(PRINTERS, printer, state)
 

@@ -11,6 +11,7 @@ from nicegui import ui
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.blocking import io
+from shopfloor.kiosk.printer_choice import printer_select
 from shopfloor.services.checkin import CheckinRequest, ScanResult
 
 if TYPE_CHECKING:
@@ -75,9 +76,7 @@ class CheckinForm:
                             .props("dense").classes("py-1 text-base").mark(f"op-{op.code}")
                 self.total = ui.label("").classes("text-lg font-bold")
         with ui.row().classes("w-full items-center justify-end gap-4"):
-            printers = {p.name: p.label or p.name for p in self.system.settings.printers}
-            self.printer = ui.select(printers, value=next(iter(printers)), label=t("kiosk.printer")) \
-                .props("outlined").classes("w-64")
+            self.printer = printer_select(self.system, t, t("kiosk.printer"))
             self.submit = ui.button(t("kiosk.check_in_print"), icon="print", on_click=self._submit) \
                 .props("size=lg unelevated color=primary").mark("check-in")
         self._recalc()

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nicegui import app, ui
+from nicegui import app, background_tasks, ui
 
 from shopfloor.contract import topics
 from shopfloor.domain.errors import DomainError
@@ -15,6 +15,7 @@ from shopfloor.i18n import Translator
 from shopfloor.kiosk import session
 from shopfloor.kiosk.blocking import io
 from shopfloor.kiosk.checkin_form import CheckinForm
+from shopfloor.kiosk.formatting import when
 from shopfloor.kiosk.login import LoginView
 from shopfloor.kiosk.repair_order_panel import STATUS_COLOURS, RepairOrderPanel
 
@@ -83,6 +84,7 @@ class KioskWorkspace:
         self.t = t
         self.user = user
         self.current: str | None = None
+        self.shown_version = 0
 
     def build(self) -> None:
         t = self.t
@@ -111,13 +113,18 @@ class KioskWorkspace:
             ui.icon("directions_car", size="6rem")
             ui.label(self.t("kiosk.idle")).classes("text-2xl")
 
-    def _store_changed(self, kind: str, _entity_id: str, _state: dict[str, Any] | None) -> None:
-        if kind == topics.REPAIR_ORDERS:
-            self._render_orders()
+    def _store_changed(self, kind: str, entity_id: str, state: dict[str, Any] | None) -> None:
+        if kind != topics.REPAIR_ORDERS:
+            return
+        self._render_orders()
+        # Someone else moved the order on screen (another advisor, the API): show its new state.
+        if entity_id == self.current and state is not None and state["version"] > self.shown_version:
+            background_tasks.create(self.show_order(entity_id), name="kiosk-follow-order")
 
     def _render_orders(self) -> None:
         orders = [s for s in self.system.board_store.states(topics.REPAIR_ORDERS).values() if s["status"] in _OPEN]
         orders.sort(key=lambda s: s.get("promised_at") or "")
+        today = self.system.ctx.today()
         self.orders.clear()
         with self.orders:
             if not orders:
@@ -130,7 +137,7 @@ class KioskWorkspace:
                         ui.item_label(f"{ro['customer']} · {ro['work']}").props("caption")
                     with ui.item_section().props("side"):
                         ui.badge(self.t(f"status.{ro['status']}"), color=STATUS_COLOURS.get(ro["status"], "grey"))
-                        ui.item_label((ro.get("promised_at") or "")[11:16]).props("caption")
+                        ui.item_label(when(ro.get("promised_at"), today)).props("caption")
 
     async def _manual_entry(self) -> None:
         text = (self.manual.value or "").strip()
@@ -158,9 +165,12 @@ class KioskWorkspace:
                         on_done=self.show_order).build(operations)
 
     async def show_order(self, number: str) -> None:
+        if number != self.current:
+            self.shown_version = 0
         self.current = number
         self.panel.clear()
         with self.panel:
             with ui.row().classes("w-full justify-end"):
                 ui.button(self.t("kiosk.close"), icon="close", on_click=self._idle).props("flat")
-            await RepairOrderPanel(self.system, self.t, self.user.name, on_change=self.show_order).build(number)
+            self.shown_version = await RepairOrderPanel(self.system, self.t, self.user.name,
+                                                        on_change=self.show_order).build(number)

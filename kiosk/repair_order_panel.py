@@ -11,6 +11,8 @@ from shopfloor.domain.errors import DomainError
 from shopfloor.domain.states import HoldReason, RoStatus, next_moves
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.blocking import io
+from shopfloor.kiosk.formatting import when
+from shopfloor.kiosk.printer_choice import printer_select
 
 if TYPE_CHECKING:
     from shopfloor.main import Shopfloor
@@ -37,7 +39,8 @@ class RepairOrderPanel:
         self.actor = actor
         self.on_change = on_change
 
-    async def build(self, number: str) -> None:
+    async def build(self, number: str) -> int:
+        """Render the order; returns the version shown, so the page can tell when it is out of date."""
         t = self.t
         try:
             ro = await io(self.system.repair_orders.get, number)
@@ -45,7 +48,7 @@ class RepairOrderPanel:
             jobs = await io(self.system.printing.jobs_for, number)
         except DomainError as exc:
             ui.label(exc.message(t.lang)).classes("text-negative text-lg")
-            return
+            return 0
         with ui.card().classes("w-full").props("flat bordered").mark("ro-panel"):
             with ui.row().classes("w-full items-center justify-between"):
                 with ui.column().classes("gap-0"):
@@ -56,7 +59,8 @@ class RepairOrderPanel:
                     status_chip(t, ro["status"])
                     if ro["hold_reason"]:
                         ui.label(t(f"hold.{ro['hold_reason']}")).classes("text-orange-9")
-                    ui.label(t("kiosk.promised_at", time=(ro["promised_at"] or "")[11:16])).classes("text-lg")
+                    promised = when(ro["promised_at"], self.system.ctx.today())
+                    ui.label(t("kiosk.promised_at", time=promised)).classes("text-lg")
                     if ro["technician"]:
                         ui.label(t("kiosk.technician_is", name=ro["technician"]["name"]))
             with ui.row().classes("w-full gap-6 no-wrap"):
@@ -79,15 +83,16 @@ class RepairOrderPanel:
                     ui.label(f"{who} · {what}{extra}").classes("text-sm")
             with ui.column().classes("w-1/2"):
                 ui.label(t("kiosk.tickets")).classes("text-grey-8")
+                labels = {p.name: p.label or p.name for p in self.system.settings.printers}
                 for job in jobs:
-                    label = f"#{job.id} {job.printer} · {t('print.' + job.status)}"
-                    ui.label(label + (" · REPRINT" if job.reprint else "")).classes("text-sm")
-                printers = {p.name: p.label or p.name for p in self.system.settings.printers}
+                    text = f"#{job.id} {labels.get(job.printer, job.printer)} · {t('print.' + job.status)}"
+                    ui.label(text + (" · REPRINT" if job.reprint else "")).classes("text-sm")
                 with ui.row().classes("items-center"):
-                    target = ui.select(printers, value=next(iter(printers))).props("outlined dense").classes("w-48")
+                    target = printer_select(self.system, t)
                     ui.button(t("kiosk.reprint"), icon="print",
                               on_click=lambda: self._reprint(ro["number"], target.value)) \
                         .props("outline").mark("reprint")
+        return int(ro["version"])
 
     def _moves(self, ro: dict[str, Any]) -> None:
         with ui.row().classes("w-full gap-3 py-2").mark("moves"):

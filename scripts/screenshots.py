@@ -8,9 +8,10 @@ Uses Debian's headless Chromium + chromedriver. Look at the PNGs: a page you hav
 from __future__ import annotations
 
 import argparse
-import csv
+import json
 import time
 import tomllib
+import urllib.request
 from pathlib import Path
 
 from selenium import webdriver
@@ -49,7 +50,10 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     creds = tomllib.loads((Path(args.data_dir) / "credentials.toml").read_text())
-    tags = list(csv.DictReader((Path(args.data_dir) / "demo-tags.csv").open(encoding="utf-8")))
+    request = urllib.request.Request(f"{args.base}/api/v1/appointments",
+                                     headers={"Authorization": f"Bearer {creds['api']['token']}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        today = json.load(response)
     suffix = "" if args.lang == "zh-CN" else "-en"
 
     wall = chrome(1920, 1080)
@@ -76,7 +80,7 @@ def main() -> None:
     click(drv, "//button[.//*[normalize-space(text())='OK']]")
     time.sleep(2)
     drv.save_screenshot(str(out / f"kiosk-idle{suffix}.png"))
-    waiting = next(r for r in tags if r["status"] in ("booked", "confirmed", "late"))
+    waiting = next(a for a in today if a["status"] in ("booked", "confirmed", "late") and not a["ro_number"])
     ActionChains(drv).send_keys(waiting["tag"] + Keys.ENTER).perform()
     time.sleep(2)
     drv.save_screenshot(str(out / f"kiosk-checkin{suffix}.png"))

@@ -12,7 +12,6 @@ from nicegui import app, run, ui
 
 from shopfloor.api.routes import build_router, install
 from shopfloor.clock import Clock
-from shopfloor.contract import topics
 from shopfloor.contract.access import Role
 from shopfloor.credentials import Credentials
 from shopfloor.db import Database, sqlite_url
@@ -113,15 +112,13 @@ class Shopfloor:
     async def _start_feeds(self) -> None:
         loop = asyncio.get_running_loop()
         site = self.settings.site.id
-        board_filters = [topics.state_filter(site, k) for k in
-                         (topics.ADVISORS, topics.TECHNICIANS, topics.APPOINTMENTS, topics.REPAIR_ORDERS)]
+        # Each feed subscribes to what its role may read (board: states + printer status; lounge: masked states).
         self._feeds = [
             self._feed_factory(self.board_store, address=self.options.broker,
-                               account=self.credentials.account(Role.BOARD), site=site, role=Role.BOARD,
-                               filters=board_filters, loop=loop),
+                               account=self.credentials.account(Role.BOARD), site=site, role=Role.BOARD, loop=loop),
             self._feed_factory(self.lounge_store, address=self.options.broker,
                                account=self.credentials.account(Role.LOUNGE), site=site, role=Role.LOUNGE,
-                               filters=[topics.state_filter(site, topics.LOUNGE)], loop=loop),
+                               loop=loop),
         ]
         for feed in self._feeds:
             feed.start()
