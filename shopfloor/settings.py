@@ -58,10 +58,25 @@ class KioskSettings(_Strict):
 class PrinterSettings(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]
     label: str = ""
-    transport: Literal["file"] = "file"
-    path: str = ""
+    # file: the demo's simulation (one .bin per job); network: raw TCP (port 9100); usb: the kernel's
+    # printer device (/dev/usb/lp0); serial: an RS-232 port.
+    transport: Literal["file", "network", "usb", "serial"] = "file"
+    path: str = ""                  # file: folder for the .bin files, relative to the data directory
+    host: str = ""                  # network
+    port: Annotated[int, Field(ge=1, le=65535)] = 9100
+    device: str = ""                # usb: /dev/usb/lp0; serial: /dev/ttyUSB0
+    baudrate: Annotated[int, Field(ge=1200, le=921600)] = 19200
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
     encoding: Literal["gb18030", "gbk", "ascii"] = "gb18030"
     columns: Annotated[int, Field(ge=24, le=64)] = 48
+
+    @model_validator(mode="after")
+    def _transport_complete(self) -> PrinterSettings:
+        if self.transport == "network" and not self.host:
+            raise ValueError(f"printer {self.name!r}: transport 'network' needs host")
+        if self.transport in ("usb", "serial") and not self.device:
+            raise ValueError(f"printer {self.name!r}: transport {self.transport!r} needs device")
+        return self
 
     def directory(self, data_dir: Path) -> Path:
         path = Path(self.path or f"tickets/{self.name}")

@@ -260,5 +260,8 @@ class PrintJob(Base):
     requested_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A job whose fate was unknown is settled by a person: who, and when (rev 0002).
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
     meta: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

@@ -138,6 +138,7 @@ class PrintService:
                 raise NotFound("error.print_job_unknown", job=job_id)
             if job.status not in (UNCERTAIN, FAILED):
                 raise Refused("error.print_job_settled", job=job_id, status=job.status)
+            job.decided_by, job.decided_at = actor, self.ctx.now()
             if decision == "confirm":
                 job.status, job.detail = PRINTED, f"confirmed by {actor}"
                 return None
