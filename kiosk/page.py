@@ -17,10 +17,12 @@ from shopfloor.kiosk.blocking import io
 from shopfloor.kiosk.checkin_form import CheckinForm
 from shopfloor.kiosk.formatting import when
 from shopfloor.kiosk.login import LoginView
+from shopfloor.kiosk.print_decisions import PrintDecisions
 from shopfloor.kiosk.repair_order_panel import STATUS_COLOURS, RepairOrderPanel
 
 if TYPE_CHECKING:
     from shopfloor.main import Shopfloor
+    from shopfloor.services.printing import PrintJobInfo
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -97,14 +99,17 @@ class KioskWorkspace:
                     ui.label(t("kiosk.scan_hint")).classes("text-lg text-center").props("data-testid=scan-hint")
                     self.manual = ui.input(placeholder=t("kiosk.manual_tag")).props("outlined dense clearable") \
                         .classes("w-full").on("keydown.enter", self._manual_entry).mark("manual-tag")
+                self.decisions = PrintDecisions(self.system, t, self.user.name)
                 ui.label(t("kiosk.open_orders")).classes("text-grey-8 pt-2")
                 self.orders = ui.column().classes("w-full gap-1").mark("open-orders")
             self.panel = ui.column().classes("w-[70%] gap-3")
         self._render_orders()
         self._idle()
         unsubscribe = self.system.board_store.subscribe(self._store_changed)
-        client = ui.context.client
-        client.on_delete(unsubscribe)
+        ui.context.client.on_delete(unsubscribe)
+        # Subscribed inside the page: NiceGUI drops the subscription when this client goes away.
+        self.system.print_settled.subscribe(self._print_settled)
+        background_tasks.create(self.decisions.refresh(), name="kiosk-print-decisions")
 
     def _idle(self) -> None:
         self.current = None
@@ -138,6 +143,14 @@ class KioskWorkspace:
                     with ui.item_section().props("side"):
                         ui.badge(self.t(f"status.{ro['status']}"), color=STATUS_COLOURS.get(ro["status"], "grey"))
                         ui.item_label(when(ro.get("promised_at"), today)).props("caption")
+
+    async def _print_settled(self, job: PrintJobInfo) -> None:
+        await self.decisions.refresh()
+        if job.status != "printed":
+            ui.notify(self.t("kiosk.print_problem", number=job.ro_number or "—", status=self.t(f"print.{job.status}")),
+                      type="warning", multi_line=True)
+        if job.ro_number is not None and job.ro_number == self.current:
+            await self.show_order(job.ro_number)
 
     async def _manual_entry(self) -> None:
         text = (self.manual.value or "").strip()

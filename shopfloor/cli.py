@@ -8,7 +8,10 @@ import shutil
 import sys
 from pathlib import Path
 
+from shopfloor import credentials as creds_mod
 from shopfloor import settings as settings_mod
+from shopfloor.credentials import Credentials
+from shopfloor.mqtt import BrokerAddress
 
 log = logging.getLogger("shopfloor")
 
@@ -20,16 +23,43 @@ def _setup_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+SITE_FILE = "site.toml"
+
+
+def _site_settings(args: argparse.Namespace, data_dir: Path) -> tuple[settings_mod.Settings, Path]:
+    """--config, else DIR/site.toml (the demo writes one), else the demo configuration."""
+    if getattr(args, "config", None):
+        path = Path(args.config)
+    elif (data_dir / SITE_FILE).exists():
+        path = data_dir / SITE_FILE
+    else:
+        path = settings_mod.demo_config_path()
+    return settings_mod.load(path), path
+
+
+def _credentials(data_dir: Path) -> Credentials:
+    try:
+        return creds_mod.load(data_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        raise SystemExit(f"shopfloor: {exc}") from None
+
+
+def _broker_address(args: argparse.Namespace, creds: Credentials) -> BrokerAddress:
+    if args.broker:
+        try:
+            return BrokerAddress.parse(args.broker)
+        except ValueError as exc:
+            raise SystemExit(f"shopfloor: {exc}") from None
+    return BrokerAddress(creds.broker_host, creds.broker_port)
+
+
 def _demo(args: argparse.Namespace) -> int:
-    from shopfloor import credentials as creds_mod
     from shopfloor.demo import seed
     from shopfloor.main import Options, Shopfloor
-    from shopfloor.mqtt import BrokerAddress
     from shopfloor.ports import PortInUse, ensure_free
 
-    config_path = Path(args.config) if args.config else settings_mod.demo_config_path()
-    settings = settings_mod.load(config_path)
     data_dir = Path(args.data_dir).resolve()
+    settings, config_path = _site_settings(args, data_dir)
     if args.no_embedded_broker:
         if not args.broker:
             print("--no-embedded-broker needs --broker mqtt://HOST:PORT", file=sys.stderr)
@@ -49,6 +79,9 @@ def _demo(args: argparse.Namespace) -> int:
             (data_dir / name).unlink(missing_ok=True)
         shutil.rmtree(data_dir / "agents", ignore_errors=True)
     data_dir.mkdir(parents=True, exist_ok=True)
+    if not (data_dir / SITE_FILE).exists():
+        # The roles started later (serve, broker, printer-agent) read the same site configuration.
+        shutil.copyfile(config_path, data_dir / SITE_FILE)
     credentials = creds_mod.load_or_create(data_dir, [name for _, name in seed.ADVISORS], broker.host, broker.port)
     system = Shopfloor(settings, credentials, Options(
         data_dir=data_dir, http_host=args.host, http_port=args.http_port, broker=broker,
@@ -107,6 +140,54 @@ Ctrl-C stops everything.
 """, flush=True)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    """The server role alone: kiosk, boards, API and outbox publisher, against an external broker."""
+    from shopfloor.main import Options, Shopfloor
+    from shopfloor.ports import PortInUse, ensure_free
+
+    data_dir = Path(args.data_dir).resolve()
+    settings, config_path = _site_settings(args, data_dir)
+    creds = _credentials(data_dir)
+    broker = _broker_address(args, creds)
+    try:
+        ensure_free(args.host, args.http_port, "HTTP", "--http-port")
+    except PortInUse as exc:
+        print(f"shopfloor: {exc}", file=sys.stderr)
+        return 2
+    system = Shopfloor(settings, creds, Options(
+        data_dir=data_dir, http_host=args.host, http_port=args.http_port, broker=broker, embedded_broker=False,
+        printer_agents=False, database_url=args.database))
+    log.info("site %s from %s; broker %s; database %s", settings.site.id, config_path, broker,
+             system.db.url.split("@")[-1])
+    system.run()
+    return 0
+
+
+def _broker(args: argparse.Namespace) -> int:
+    """The embedded broker alone, for a site without Mosquitto."""
+    import signal
+    import threading
+
+    from shopfloor.broker.embedded import BrokerStartError, EmbeddedBroker
+
+    data_dir = Path(args.data_dir).resolve()
+    settings, _ = _site_settings(args, data_dir)
+    creds = _credentials(data_dir)
+    broker = EmbeddedBroker(args.host, args.port, settings.site.id, creds)
+    try:
+        broker.start()
+    except BrokerStartError as exc:
+        print(f"shopfloor: {exc}", file=sys.stderr)
+        return 2
+    print(f"MQTT broker for site {settings.site.id} on {args.host}:{broker.port} (Ctrl-C stops it)", flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    broker.stop()
+    return 0
+
+
 def _check_config(args: argparse.Namespace) -> int:
     try:
         s = settings_mod.load(Path(args.file))
@@ -132,6 +213,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--broker", help="mqtt://HOST:PORT of an external broker")
     demo.add_argument("--reset", action="store_true", help="wipe the demo database and start a fresh day")
     demo.set_defaults(func=_demo)
+    serve = sub.add_parser("serve", help="run the server role (kiosk, boards, API, publisher) against a broker")
+    serve.add_argument("--data-dir", default="data")
+    serve.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--http-port", type=int, default=8080)
+    serve.add_argument("--broker", help="mqtt://HOST:PORT (default: [broker] in credentials.toml)")
+    serve.add_argument("--database", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
+                       "(default: DATA_DIR/shopfloor.sqlite3)")
+    serve.set_defaults(func=_serve)
+    broker = sub.add_parser("broker", help="run the embedded MQTT broker alone")
+    broker.add_argument("--data-dir", default="data")
+    broker.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
+    broker.add_argument("--host", default="0.0.0.0")
+    broker.add_argument("--port", type=int, default=1883)
+    broker.set_defaults(func=_broker)
     check = sub.add_parser("check-config", help="validate a site configuration TOML")
     check.add_argument("file")
     check.set_defaults(func=_check_config)

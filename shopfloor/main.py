@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nicegui import app, run, ui
+from nicegui import Event, app, run, ui
 
 from shopfloor.api.routes import build_router, install
 from shopfloor.clock import Clock
@@ -21,7 +21,7 @@ from shopfloor.services.appointments import AppointmentService
 from shopfloor.services.auth import AuthService
 from shopfloor.services.checkin import CheckinService
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.printing import PrintService
+from shopfloor.services.printing import PrintJobInfo, PrintService
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.settings import Settings
 
@@ -82,6 +82,8 @@ class Shopfloor:
             (LoungePage(self.lounge_store, settings, clock=self.ctx.clock), "/lounge"),
         ]
         self._late_task: asyncio.Task[None] | None = None
+        # Fired on the event loop when an agent's acknowledgement settles a print job (kiosk pages listen).
+        self.print_settled: Event[PrintJobInfo] = Event()
 
     def _build_agents(self) -> list:
         from shopfloor.printer.agent import PrinterAgent
@@ -122,6 +124,11 @@ class Shopfloor:
         ]
         for feed in self._feeds:
             feed.start()
+
+        def settled(info: PrintJobInfo) -> None:  # the publisher's thread: hand over to the loop
+            loop.call_soon_threadsafe(self.print_settled.emit, info)
+
+        self.printing.on_settled = settled
         self._late_task = asyncio.create_task(self._mark_late_forever())
 
     async def _mark_late_forever(self) -> None:

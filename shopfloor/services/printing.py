@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,8 @@ class PrintService:
         self.ctx = ctx
         # A QR may hold a URL with the RO number (opens the order on a phone on the shop LAN); else the number.
         self.qr_url = qr_url
+        # Told after an agent's acknowledgement is committed; called from the publisher's thread.
+        self.on_settled: Callable[[PrintJobInfo], None] | None = None
 
     def profile(self, printer: str) -> PrinterProfile:
         try:
@@ -116,6 +119,10 @@ class PrintService:
             self._clear_job(s, job)
             level = logging.INFO if result == payloads.ACK_PRINTED else logging.WARNING
             log.log(level, "print job %s on %s: %s %s", job_id, printer, result, job.detail)
+            number = s.scalar(select(RepairOrder.number).where(RepairOrder.id == job.repair_order_id))
+            info = self._info(job, number)
+        if self.on_settled is not None:
+            self.on_settled(info)
 
     def jobs_for(self, number: str) -> list[PrintJobInfo]:
         with self.ctx.db.read() as s:
