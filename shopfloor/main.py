@@ -106,7 +106,7 @@ class Shopfloor:
         self.db.migrate()
         if self.broker is not None:
             self.broker.start()
-        if not self.publisher.start(wait=10):
+        if not self.publisher.start(wait=3):
             log.warning("MQTT broker %s not reachable yet; state changes wait in the outbox", self.options.broker)
         for agent in self.agents:
             agent.start()

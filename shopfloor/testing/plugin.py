@@ -168,6 +168,20 @@ class DemoServer:
     credentials: dict
     process: subprocess.Popen[bytes]
 
+    def stop(self, timeout: float = 20.0) -> bool:
+        """Ctrl-C; True if it stopped in time."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return False
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+
     def api(self, path: str) -> Any:
         return self.call("GET", path)[1]
 
@@ -183,22 +197,26 @@ class DemoServer:
             return exc.code, json.loads(exc.read() or b"null")
 
 
-@pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    data_dir = tmp_path_factory.mktemp("demo")
-    http_port, mqtt_port = free_port(), free_port()
-    log = (data_dir / "server.log").open("wb")
+def start_server(data_dir: Path, command: str = "demo", *extra: str, http_port: int | None = None,
+                 timeout: float = 60.0) -> DemoServer:
+    """`shopfloor <command>` in a subprocess on free ports, once it answers HTTP. Output goes to
+    DATA_DIR/server.log; stop it with `.stop()` (Ctrl-C) or `.kill()` (SIGKILL, as a crash)."""
+    http_port = http_port or free_port()
+    args = [sys.executable, "-m", "shopfloor.cli", command, "--data-dir", str(data_dir), "--host", "127.0.0.1",
+            "--http-port", str(http_port), *extra]
+    if command == "demo" and "--mqtt-port" not in extra and "--no-embedded-broker" not in extra:
+        args += ["--mqtt-port", str(free_port())]
+    log = (data_dir / "server.log").open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "shopfloor.cli", "demo", "--data-dir", str(data_dir), "--host", "127.0.0.1",
-         "--http-port", str(http_port), "--mqtt-port", str(mqtt_port)],
-        stdout=log, stderr=subprocess.STDOUT,
-        # NiceGUI switches to its screen-test mode when it sees pytest's variable: the demo must run as itself.
+        args, stdout=log, stderr=subprocess.STDOUT,
+        # NiceGUI switches to its screen-test mode when it sees pytest's variable: the server must run as itself.
         env={k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"})
+    log.close()
     base = f"http://127.0.0.1:{http_port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"demo exited early:\n{(data_dir / 'server.log').read_text()}")
+            pytest.fail(f"shopfloor {command} exited early:\n{(data_dir / 'server.log').read_text()}")
         try:
             with urllib.request.urlopen(base + "/kiosk", timeout=2) as r:
                 if r.status == 200:
@@ -207,15 +225,17 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
             time.sleep(0.3)
     else:
         process.kill()
-        pytest.fail(f"demo did not answer:\n{(data_dir / 'server.log').read_text()}")
+        pytest.fail(f"shopfloor {command} did not answer:\n{(data_dir / 'server.log').read_text()}")
     creds = tomllib.loads((data_dir / "credentials.toml").read_text())
-    yield DemoServer(base, data_dir, creds, process)
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    return DemoServer(base, data_dir, creds, process)
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The whole demo (embedded broker, file printers) in a subprocess, shared by the system tests."""
+    server = start_server(tmp_path_factory.mktemp("demo"))
+    yield server
+    if not server.stop():
         pytest.fail("demo did not stop on Ctrl-C within 20 s")
-    log.close()
 
 
