@@ -103,6 +103,7 @@ def lounge_card(entity_id: str, state: State, tz: ZoneInfo) -> Card:
         "step": _LOUNGE_STEP_OF.get(status, 0),
         "plate_masked": _text(state, "plate_masked"),
         "customer_masked": _text(state, "customer_masked"),
+        "needs_customer": state.get("needs_customer") is True,
         **_moment_fields("promised", parse_time(state.get("promised_at"), tz)),
     }
 

@@ -45,6 +45,8 @@ LOUNGE: Mapping[str, str] = {
     "expected": "board.lounge.expected",
     "empty": "board.lounge.empty",
     "ready_call": "board.lounge.ready_call",
+    "see_advisor": "board.lounge.see_advisor",
+    "tomorrow": "board.lounge.tomorrow",
     **{f"step.{s}": f"board.step.{s}" for s in LOUNGE_STEPS},
 }
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from nicegui import ui
 
-from shopfloor.domain.errors import DomainError
+from shopfloor.domain.errors import DomainError, Refused
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.blocking import io
 from shopfloor.kiosk.printer_choice import printer_select
@@ -55,7 +55,9 @@ class CheckinForm:
                                              value=None, suffix="km").props("outlined").classes("w-1/2")
                     if scan.mileage_km:
                         self.mileage.props(f'hint="{t("kiosk.last_mileage", km=scan.mileage_km)}"')
-                    self.promised = ui.input(t("kiosk.promised")).props("outlined type=time").classes("w-1/2") \
+                    # A 24-hour HH:MM field: the browser's own time input shows AM/PM in some locales.
+                    self.promised = ui.input(t("kiosk.promised"), placeholder="HH:MM") \
+                        .props('outlined mask="##:##" inputmode=numeric').classes("w-1/2") \
                         .mark("promised").on("update:model-value", self._promise_edited)
                 ui.label(t("kiosk.fuel")).classes("text-grey-8")
                 self.fuel = ui.toggle({s: t(f"fuel.e{s}") for s in FUEL_STEPS}, value=None) \
@@ -90,6 +92,23 @@ class CheckinForm:
 
     def _promise_edited(self) -> None:
         self.promise_touched = True
+        self._show_promise_day()
+
+    def _show_promise_day(self) -> None:
+        """Say the date when the promised time falls on another day (a car kept overnight)."""
+        promised = self._promised_at()
+        today = self.system.ctx.today()
+        hint = self.t("kiosk.promised_tomorrow", when=f"{promised:%m-%d %H:%M}") \
+            if promised and promised.date() != today else ""
+        if hint:
+            self.promised.props(f'hint="{hint}"')
+        else:
+            self.promised.props(remove="hint")
+
+    def dirty(self) -> bool:
+        """Has the advisor typed anything worth keeping?"""
+        return bool((self.complaint.value or "").strip() or self.mileage.value is not None
+                    or self.fuel.value is not None)
 
     def _recalc(self) -> None:
         hours = float(sum(op.hours for op in self.selected.values()))
@@ -98,6 +117,7 @@ class CheckinForm:
             promise = self.system.checkin.default_promise(hours)
             self.promised.set_value(promise.strftime("%H:%M"))
             self.promise_touched = False
+        self._show_promise_day()
 
     def _promised_at(self) -> datetime | None:
         value = (self.promised.value or "").strip()
@@ -112,6 +132,14 @@ class CheckinForm:
         # A time earlier than now means tomorrow (a car kept overnight).
         return promised + timedelta(days=1) if promised < now - timedelta(minutes=1) else promised
 
+    async def _confirm_mileage(self, message: str) -> bool:
+        with ui.dialog() as dialog, ui.card().classes("w-[36rem]"):
+            ui.label(message).classes("text-lg")
+            with ui.row().classes("w-full justify-end"):
+                ui.button(self.t("kiosk.back"), on_click=lambda: dialog.submit(False)).props("flat")
+                ui.button(self.t("kiosk.mileage_confirm"), on_click=lambda: dialog.submit(True)).props("unelevated")
+        return bool(await dialog)
+
     async def _submit(self) -> None:
         if not self.selected and not (self.complaint.value or "").strip():
             ui.notify(self.t("kiosk.need_work"), type="warning")
@@ -123,7 +151,13 @@ class CheckinForm:
             fuel_eighths=self.fuel.value, operation_codes=list(self.selected), promised_at=self._promised_at())
         self.submit.disable()
         try:
-            result = await io(self.system.checkin.check_in, req)
+            try:
+                result = await io(self.system.checkin.check_in, req)
+            except Refused as exc:
+                if exc.key != "error.mileage_lower" or not await self._confirm_mileage(exc.message(self.t.lang)):
+                    raise
+                req.mileage_confirmed = True
+                result = await io(self.system.checkin.check_in, req)
             number = result.repair_order["number"]
             if result.created:
                 await io(self.system.printing.print_ticket, number, self.printer.value, actor=advisor_name)

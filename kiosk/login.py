@@ -30,9 +30,11 @@ class LoginView:
     def build(self, advisors: list[AdvisorInfo]) -> None:
         with ui.column().classes("w-full items-center gap-4 pt-2"):
             ui.label(self.t("kiosk.login_title")).classes("text-3xl font-bold")
+            self.buttons: dict[int, ui.button] = {}
             with ui.row().classes("gap-4"):
                 for advisor in advisors:
-                    ui.button(f"{advisor.code} · {advisor.name}", on_click=lambda a=advisor: self._select(a)) \
+                    self.buttons[advisor.id] = ui.button(f"{advisor.code} · {advisor.name}",
+                                                         on_click=lambda a=advisor: self._select(a)) \
                         .props("size=xl unelevated").classes("w-56 h-16 text-xl advisor-button") \
                         .mark(f"advisor-{advisor.id}")
             self.prompt = ui.label(self.t("kiosk.choose_advisor")).classes("text-lg text-grey-8")
@@ -45,6 +47,8 @@ class LoginView:
 
     def _select(self, advisor: AdvisorInfo) -> None:
         self.selected = advisor
+        for advisor_id, button in self.buttons.items():
+            button.props(f"color={'orange-9' if advisor_id == advisor.id else 'primary'}")
         self.pin = ""
         self.pin_display.text = ""
         self.error.text = ""

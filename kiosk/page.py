@@ -36,6 +36,8 @@ class KioskPage:
 
     def register(self, path: str) -> None:
         app.add_static_files(STATIC_URL, STATIC)
+        # Tablet buttons read better in sentence case than in Quasar's default capitals.
+        ui.button.default_props("no-caps")
         ui.page(path, title="shopfloor · kiosk")(self.build)
 
     async def build(self, lang: str | None = None) -> None:
@@ -47,6 +49,8 @@ class KioskPage:
         user = session.current_user()
         self._header(t, user)
         if user is None:
+            ui.add_body_html(f'<script src="{STATIC_URL}/wedge_scanner.js"></script>')
+            ui.on("tag_scanned", lambda: ui.notify(t("kiosk.scan_logged_out"), type="warning", position="center"))
             advisors = await io(self.system.auth.advisors)
             LoginView(self.system.auth, t, self.system.settings.kiosk.session_hours,
                       on_success=lambda: ui.navigate.reload()).build(advisors)
@@ -87,6 +91,7 @@ class KioskWorkspace:
         self.user = user
         self.current: str | None = None
         self.shown_version = 0
+        self.form: CheckinForm | None = None
 
     def build(self) -> None:
         t = self.t
@@ -113,6 +118,7 @@ class KioskWorkspace:
 
     def _idle(self) -> None:
         self.current = None
+        self.form = None
         self.panel.clear()
         with self.panel, ui.column().classes("w-full items-center pt-16 gap-4 text-grey-7"):
             ui.icon("directions_car", size="6rem")
@@ -166,6 +172,9 @@ class KioskWorkspace:
             ui.notify(exc.message(self.t.lang), type="negative", position="center", multi_line=True,
                       classes="text-xl")
             return
+        if self.form is not None and self.form.dirty() and self.form.scan.tag != scan.tag \
+                and not await self._discard_form():
+            return
         if scan.open_ro:
             ui.notify(self.t("kiosk.opened_existing", number=scan.open_ro), type="info")
             await self.show_order(scan.open_ro)
@@ -174,10 +183,20 @@ class KioskWorkspace:
         self.current = None
         self.panel.clear()
         with self.panel:
-            CheckinForm(self.system, self.t, scan, (self.user.advisor_id, self.user.name),
-                        on_done=self.show_order).build(operations)
+            self.form = CheckinForm(self.system, self.t, scan, (self.user.advisor_id, self.user.name),
+                                    on_done=self.show_order)
+            self.form.build(operations)
+
+    async def _discard_form(self) -> bool:
+        with ui.dialog() as dialog, ui.card().classes("w-[36rem]"):
+            ui.label(self.t("kiosk.discard_form")).classes("text-lg")
+            with ui.row().classes("w-full justify-end"):
+                ui.button(self.t("kiosk.back"), on_click=lambda: dialog.submit(False)).props("flat")
+                ui.button(self.t("kiosk.discard"), on_click=lambda: dialog.submit(True)).props("unelevated")
+        return bool(await dialog)
 
     async def show_order(self, number: str) -> None:
+        self.form = None
         if number != self.current:
             self.shown_version = 0
         self.current = number

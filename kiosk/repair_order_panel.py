@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
+from shopfloor.contract import topics
 from shopfloor.domain.errors import DomainError
 from shopfloor.domain.states import HoldReason, RoStatus, next_moves
 from shopfloor.i18n import Translator
@@ -21,6 +22,7 @@ STATUS_COLOURS = {
     "checked_in": "blue-grey", "dispatched": "indigo", "in_progress": "primary", "on_hold": "orange",
     "quality_check": "purple", "ready": "positive", "delivered": "grey", "cancelled": "grey",
 }
+ACTIVE = {"dispatched", "in_progress", "on_hold", "quality_check"}
 MOVE_ICONS = {
     "dispatched": "engineering", "in_progress": "build", "on_hold": "pause_circle", "quality_check": "fact_check",
     "ready": "local_car_wash", "delivered": "key", "cancelled": "cancel",
@@ -70,14 +72,24 @@ class RepairOrderPanel:
                     ui.label(t("kiosk.total_hours", hours=f"{ro['total_hours']:g}")).classes("font-bold")
                 with ui.column().classes("w-1/2 gap-1"):
                     if ro.get("complaint"):
-                        ui.label(ro["complaint"]).classes("italic")
+                        ui.label(t("kiosk.complaint")).classes("text-xs text-grey-7")
+                        ui.label(f"“{ro['complaint']}”").classes("italic")
+                    facts = []
+                    if ro.get("mileage_km") is not None:
+                        facts.append(f"{t('kiosk.mileage')} {ro['mileage_km']:,} km")
+                    if ro.get("fuel_eighths") is not None:
+                        fuel = ro["fuel_eighths"]
+                        facts.append(f"{t('kiosk.fuel')} {t(f'fuel.e{fuel}') if fuel % 2 == 0 else f'{fuel}/8'}")
+                    if facts:
+                        ui.label(" · ".join(facts)).classes("text-sm text-grey-8")
         self._moves(ro)
         with ui.row().classes("w-full gap-6 no-wrap items-start"):
             with ui.column().classes("w-1/2"):
                 ui.label(t("kiosk.history")).classes("text-grey-8")
                 for h in history:
                     who = f"{h.at.astimezone(self.system.ctx.tz):%H:%M} {h.actor}"
-                    what = t(f"status.{h.to_status}") if h.to_status else h.kind
+                    what = t("kiosk.rework") if h.kind == "rework" else t(f"status.{h.to_status}") if h.to_status \
+                        else h.kind
                     extra = f" → {h.technician}" if h.technician else ""
                     extra += f" ({t('hold.' + h.reason) if h.to_status == 'on_hold' else h.reason})" if h.reason else ""
                     ui.label(f"{who} · {what}{extra}").classes("text-sm")
@@ -99,6 +111,8 @@ class RepairOrderPanel:
             for target in next_moves(RoStatus(ro["status"])):
                 if target == RoStatus.DISPATCHED and ro["status"] == RoStatus.DISPATCHED:
                     label = self.t("kiosk.redispatch")
+                elif target == RoStatus.IN_PROGRESS and ro["status"] == RoStatus.QUALITY_CHECK:
+                    label = self.t("kiosk.rework")
                 else:
                     label = self.t(f"kiosk.move_{target.value}")
                 colour = "negative" if target == RoStatus.CANCELLED else "primary"
@@ -112,7 +126,13 @@ class RepairOrderPanel:
         if target == RoStatus.DISPATCHED:
             techs = await io(self.system.repair_orders.technicians)
             needs_repair = any(line["skill"] == "repair" for line in ro["job_lines"])
-            options = {x["id"]: f"{x['name']} · {t('skill.' + x['skill'])}" for x in techs
+            # What the progress board shows: how many open jobs each technician already has.
+            load: dict[str, int] = {}
+            for state in self.system.board_store.states(topics.REPAIR_ORDERS).values():
+                if state.get("technician") and state["status"] in ACTIVE:
+                    load[state["technician"]["name"]] = load.get(state["technician"]["name"], 0) + 1
+            options = {x["id"]: f"{x['name']} · {t('skill.' + x['skill'])} · "
+                                f"{t('kiosk.open_jobs', count=load.get(x['name'], 0))}" for x in techs
                        if not needs_repair or x["skill"] == "repair"}
             await self._dialog(ro, target, t("kiosk.choose_technician"), options, "technician")
         elif target == RoStatus.ON_HOLD:
@@ -125,16 +145,24 @@ class RepairOrderPanel:
 
     async def _dialog(self, ro: dict[str, Any], target: RoStatus, title: str, options: dict[Any, str] | None,
                       field: str) -> None:
-        with ui.dialog() as dialog, ui.card().classes("w-[32rem]"):
+        with ui.dialog() as dialog, ui.card().classes("w-[36rem]"):
             ui.label(title).classes("text-xl")
             if options is None:
                 choice: Any = ui.input().props("outlined autofocus").classes("w-full")
             else:
                 choice = ui.radio(options).props("size=lg").classes("text-lg")
+            missing = ui.label("").classes("text-negative")
+
+            def submit() -> None:
+                value = choice.value.strip() if isinstance(choice.value, str) else choice.value
+                if value in (None, ""):
+                    missing.text = self.t("error.cancel_needs_reason" if options is None else "error.choice_needed")
+                    return
+                dialog.submit(value)
+
             with ui.row().classes("w-full justify-end"):
                 ui.button(self.t("kiosk.back"), on_click=dialog.close).props("flat")
-                ui.button(self.t("kiosk.confirm"), on_click=lambda: dialog.submit(choice.value)) \
-                    .props("unelevated").mark("dialog-confirm")
+                ui.button(self.t("kiosk.confirm"), on_click=submit).props("unelevated").mark("dialog-confirm")
         value = await dialog
         if value is None:
             return

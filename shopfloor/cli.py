@@ -6,10 +6,12 @@ import argparse
 import logging
 import shutil
 import sys
+from datetime import datetime, time
 from pathlib import Path
 
 from shopfloor import credentials as creds_mod
 from shopfloor import settings as settings_mod
+from shopfloor.clock import Clock, OffsetClock
 from shopfloor.credentials import Credentials
 from shopfloor.mqtt import BrokerAddress
 
@@ -85,7 +87,7 @@ def _demo(args: argparse.Namespace) -> int:
     credentials = creds_mod.load_or_create(data_dir, [name for _, name in seed.ADVISORS], broker.host, broker.port)
     system = Shopfloor(settings, credentials, Options(
         data_dir=data_dir, http_host=args.host, http_port=args.http_port, broker=broker,
-        embedded_broker=not args.no_embedded_broker, printer_agents=True))
+        embedded_broker=not args.no_embedded_broker, printer_agents=True), clock=_demo_clock(args.time, settings))
     system.db.migrate()
     if not seed.has_site(system.ctx):
         summary = seed.seed(system.ctx, credentials.advisors)
@@ -102,14 +104,31 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_clock(at: str | None, settings: settings_mod.Settings) -> Clock | None:
+    """--time HH:MM: run the demo day as if it were that time now (the clock keeps ticking from there)."""
+    if not at:
+        return None
+    try:
+        hh, mm = (int(x) for x in at.split(":"))
+        wanted = time(hh, mm)
+    except ValueError:
+        raise SystemExit(f"shopfloor: --time {at!r}: expected HH:MM, e.g. 10:30") from None
+    now = datetime.now(settings.site.tz)
+    return OffsetClock(datetime.combine(now.date(), wanted, tzinfo=settings.site.tz) - now)
+
+
 def _write_tag_sheet(system: object, data_dir: Path) -> None:
+    """Every demo car and its tag, appointments first (a tag is what a scanner would type)."""
     from shopfloor.main import Shopfloor
 
     assert isinstance(system, Shopfloor)
-    rows = system.appointments.list_day(system.ctx.today())
-    lines = ["time,advisor,plate,customer,status,tag"]
-    lines += [f"{r['start'][11:16]},{r['advisor']['name']},{r['plate']},{r['customer']},{r['status']},{r['tag']}"
-              for r in rows]
+    lines = ["appointment,advisor,plate,customer,tag"]
+    booked = set()
+    for r in system.appointments.list_day(system.ctx.today()):
+        booked.add(r["plate"])
+        lines.append(f"{r['start'][11:16]},{r['advisor']['name']},{r['plate']},{r['customer']},{r['tag']}")
+    lines += [f"walk-in,,{plate},{customer},{tag}" for plate, customer, tag in system.checkin.all_tags()
+              if plate not in booked]
     (data_dir / "demo-tags.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -199,10 +218,12 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="shopfloor", description="Runs a dealership's service lane.")
+    parser = argparse.ArgumentParser(prog="shopfloor", description="Runs a dealership's service lane.",
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="start the whole system with a demo day on embedded defaults")
+    demo = sub.add_parser("demo", help="start the whole system with a demo day on embedded defaults",
+                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     demo.add_argument("--data-dir", default="data", help="where the database, credentials and tickets live")
     demo.add_argument("--config", help="site configuration TOML (default: config/demo.toml)")
     demo.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on")
@@ -212,8 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-embedded-broker", action="store_true", help="use --broker instead of the embedded one")
     demo.add_argument("--broker", help="mqtt://HOST:PORT of an external broker")
     demo.add_argument("--reset", action="store_true", help="wipe the demo database and start a fresh day")
+    demo.add_argument("--time", metavar="HH:MM", help="run the demo as if it were this time of day now "
+                      "(e.g. 10:30 for a morning demo in the evening)")
     demo.set_defaults(func=_demo)
-    serve = sub.add_parser("serve", help="run the server role (kiosk, boards, API, publisher) against a broker")
+    serve = sub.add_parser("serve", help="run the server role (kiosk, boards, API, publisher) against a broker",
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     serve.add_argument("--data-dir", default="data")
     serve.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
     serve.add_argument("--host", default="0.0.0.0")
@@ -222,7 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--database", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
                        "(default: DATA_DIR/shopfloor.sqlite3)")
     serve.set_defaults(func=_serve)
-    broker = sub.add_parser("broker", help="run the embedded MQTT broker alone")
+    broker = sub.add_parser("broker", help="run the embedded MQTT broker alone",
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     broker.add_argument("--data-dir", default="data")
     broker.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
     broker.add_argument("--host", default="0.0.0.0")

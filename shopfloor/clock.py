@@ -10,6 +10,16 @@ class Clock:
         return datetime.now(UTC)
 
 
+class OffsetClock(Clock):
+    """The real clock shifted by a fixed amount: a demo shown at night can run as if it were mid-morning."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
 class FixedClock(Clock):
     """A clock tests move by hand."""
 

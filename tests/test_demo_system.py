@@ -66,10 +66,13 @@ def test_reprint_on_the_gbk_printer_is_marked(demo_server: DemoServer) -> None:
     folder = demo_server.data_dir / "tickets" / "workshop"
     before = len(list(folder.glob("*.bin"))) if folder.exists() else 0
     status, job = demo_server.call("POST", f"/api/v1/repair-orders/{number}/tickets", {"printer": "workshop"})
+    assert status == 201 and job["reprint"] is False  # the order's first ticket
+    status, job = demo_server.call("POST", f"/api/v1/repair-orders/{number}/tickets", {"printer": "workshop"})
     assert status == 201 and job["reprint"] is True
-    files = _wait_for_files(folder, before + 1)
-    text = "\n".join(text_lines(files[-1].read_bytes(), "gbk"))
-    assert "REPRINT" in text and number in text and "更换前刹车片" in text
+    files = _wait_for_files(folder, before + 2)
+    first, again = ("\n".join(text_lines(f.read_bytes(), "gbk")) for f in files[-2:])
+    assert "REPRINT" not in first and number in first
+    assert "REPRINT" in again and number in again and "更换前刹车片" in again
 
 
 def test_refused_and_unknown_moves_over_http(demo_server: DemoServer) -> None:

@@ -35,7 +35,8 @@ export default {
             </div>
           </div>
           <div v-if="c.status === 'ready'" class="sfb-lounge-when is-ready">{{ labels.ready_call }}</div>
-          <div v-else class="sfb-lounge-when"><template v-if="c.promised"><span>{{ labels.expected }}</span><b>{{ due(c) }}</b></template></div>
+          <div v-else-if="c.needs_customer" class="sfb-lounge-when is-needed">{{ labels.see_advisor }}</div>
+          <div v-else class="sfb-lounge-when" :class="{'is-dated': isOtherDay(c)}"><template v-if="c.promised"><span>{{ labels.expected }}</span><b>{{ due(c) }}</b></template></div>
         </div>
         <div v-if="!ordered.length" class="sfb-empty">{{ labels.empty }}</div>
       </div>
@@ -101,8 +102,13 @@ export default {
     remove(key) {
       delete this.items[key];
     },
+    isOtherDay(card) {
+      return Boolean(card.promised_date && card.promised_date !== this.siteDay);
+    },
     due(card) {
-      return card.promised_date && card.promised_date !== this.siteDay ? card.promised_date.slice(5) + " " + card.promised : card.promised;
+      if (!this.isOtherDay(card)) return card.promised;
+      const next = new Date(Date.parse(this.siteDay + "T00:00:00Z") + 86400000).toISOString().slice(0, 10);
+      return (card.promised_date === next ? this.labels.tomorrow : card.promised_date.slice(5)) + " " + card.promised;
     },
     tick() {
       this.nowMs = Date.now() + this.skew;

@@ -3,14 +3,18 @@
 
 
 import hmac
+import json
+import math
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shopfloor.domain.errors import DomainError, Invalid, LoginRefused, NotFound, Refused
 from shopfloor.services.appointments import AppointmentService
@@ -19,31 +23,49 @@ from shopfloor.services.printing import PrintService
 from shopfloor.services.repair_orders import RepairOrderService
 
 PREFIX = "/api/v1"
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: larger numbers name nothing (and overflow the drivers)
+
+
+def _storable(value: str) -> str:
+    """Text every database can store and compare: PostgreSQL refuses NUL in text, and a lone UTF-16 surrogate
+    (JSON allows "\\ud800") is not UTF-8 at all. Either would otherwise fail in the driver: a 500."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable)]
 
 
 class CheckinBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    tag: str = Field(min_length=1, max_length=200, description="the scanned QR tag (or text containing it)")
-    advisor: int | None = Field(default=None, description="advisor id; default: the appointment's advisor")
-    complaint: str = Field(default="", max_length=2000, description="the customer's own words")
+    tag: Text = Field(min_length=1, max_length=200, description="the scanned QR tag (or text containing it)")
+    advisor: int | None = Field(default=None, ge=1, le=MAX_ID,
+                                description="advisor id; default: the appointment's advisor")
+    complaint: Text = Field(default="", max_length=2000, description="the customer's own words")
     mileage_km: int | None = Field(default=None, ge=0, le=2_000_000)
+    mileage_confirmed: bool = Field(default=False, description="accept a reading below the last recorded one")
     fuel_eighths: int | None = Field(default=None, ge=0, le=8)
-    operations: list[str] = Field(default_factory=list, max_length=50, description="labour-operation codes")
+    operations: list[Text] = Field(default_factory=list, max_length=50, description="labour-operation codes")
     promised_at: datetime | None = None
-    printer: str | None = Field(default=None, description="print the job ticket on this printer")
+    printer: Text | None = Field(default=None, description="print the job ticket on this printer")
 
 
 class TransitionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    to: str = Field(min_length=1, max_length=30)
-    technician: int | str | None = None
-    reason: str | None = Field(default=None, max_length=200)
+    to: Text = Field(min_length=1, max_length=30)
+    technician: int | Text | None = Field(default=None, description="technician id or name (needed to dispatch)")
+    reason: Text | None = Field(default=None, max_length=200)
 
 
 class TicketBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    printer: str = Field(min_length=1, max_length=32)
-    reprint: bool = True
+    printer: Text = Field(min_length=1, max_length=32)
+    reprint: bool | None = Field(default=None, description="default: REPRINT if this order had a ticket before")
 
 
 class Detail(BaseModel):
@@ -55,6 +77,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": Detail, "description": "unknown tag, repair order, technician or printer"},
     409: {"model": Detail, "description": "refused by the rules (e.g. the state machine)"},
 }
+RoNumber = Annotated[Text, Path(min_length=1, max_length=40, description="repair order number, e.g. RO20261123-001")]
 
 
 def build_router(api_token: str, checkin: CheckinService, repair_orders: RepairOrderService,
@@ -70,21 +93,26 @@ def build_router(api_token: str, checkin: CheckinService, repair_orders: RepairO
     router = APIRouter(prefix=PREFIX, dependencies=[Depends(authorized)], responses=ERRORS)
 
     @router.get("/appointments", summary="Appointments of one day")
-    def list_appointments(day: Annotated[str | None, Query(description="YYYY-MM-DD; default today")] = None
-                          ) -> list[dict[str, Any]]:
+    def list_appointments(day: Annotated[Text | None, Query(max_length=40, description="YYYY-MM-DD; default today")
+                                         ] = None) -> list[dict[str, Any]]:
         try:
             when = date.fromisoformat(day) if day else checkin.ctx.today()
         except ValueError:
             raise Invalid("error.day_invalid", day=day) from None
+        if not date.min < when < date.max:  # the day's bounds in the site's zone, in UTC, must be dates too
+            raise Invalid("error.day_invalid", day=day)
         return appointments.list_day(when)
 
     @router.post("/checkins", summary="Check a vehicle in by its QR tag (a repeated scan returns the open order)",
-                 status_code=201)
+                 status_code=201, responses={200: {"description": "the vehicle already has an open repair order: "
+                                                                  "that one is returned, nothing new is created"}})
     def post_checkin(body: CheckinBody, response: Response) -> dict[str, Any]:
+        if body.printer:
+            printing.profile(body.printer)  # an unknown printer is refused before anything is checked in
         result = checkin.check_in(CheckinRequest(
             tag=body.tag, actor="api", advisor_id=body.advisor, complaint=body.complaint,
             mileage_km=body.mileage_km, fuel_eighths=body.fuel_eighths, operation_codes=body.operations,
-            extra_lines=[], promised_at=body.promised_at))
+            extra_lines=[], promised_at=body.promised_at, mileage_confirmed=body.mileage_confirmed))
         if not result.created:
             response.status_code = 200
         out: dict[str, Any] = {"repair_order": result.repair_order, "created": result.created}
@@ -98,7 +126,7 @@ def build_router(api_token: str, checkin: CheckinService, repair_orders: RepairO
         return repair_orders.open_orders()
 
     @router.get("/repair-orders/{number}", summary="One repair order with its history")
-    def get_repair_order(number: str) -> dict[str, Any]:
+    def get_repair_order(number: RoNumber) -> dict[str, Any]:
         state = repair_orders.get(number)
         state["history"] = [
             {"at": h.at.isoformat(), "actor": h.actor, "kind": h.kind, "from": h.from_status, "to": h.to_status,
@@ -108,13 +136,13 @@ def build_router(api_token: str, checkin: CheckinService, repair_orders: RepairO
         return state
 
     @router.post("/repair-orders/{number}/transitions", summary="Move a repair order to another state")
-    def post_transition(number: str, body: TransitionBody) -> dict[str, Any]:
+    def post_transition(number: RoNumber, body: TransitionBody) -> dict[str, Any]:
         state = repair_orders.transition(number, body.to, actor="api", technician=body.technician,
                                          reason=body.reason)
         return {"repair_order": state}
 
     @router.post("/repair-orders/{number}/tickets", summary="Print (or reprint) the job ticket", status_code=201)
-    def post_ticket(number: str, body: TicketBody) -> dict[str, Any]:
+    def post_ticket(number: RoNumber, body: TicketBody) -> dict[str, Any]:
         job = printing.print_ticket(number, body.printer, actor="api", reprint=body.reprint)
         return {"id": job.id, "printer": job.printer, "status": job.status, "reprint": job.reprint}
 
@@ -133,6 +161,16 @@ def build_router(api_token: str, checkin: CheckinService, repair_orders: RepairO
 _STATUS = {NotFound: 404, Refused: 409, Invalid: 422, LoginRefused: 403}
 
 
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
 def install(app: FastAPI, router: APIRouter) -> None:
     app.include_router(router)
 
@@ -142,6 +180,16 @@ def install(app: FastAPI, router: APIRouter) -> None:
         return JSONResponse({"detail": exc.message("en")}, status_code=status)
 
     app.add_exception_handler(DomainError, domain_error)
+
+    async def invalid_request(_request: Request, exc: Exception) -> Response:
+        # FastAPI's own handler echoes the input, and rendering it failed (a 500) for a lone surrogate
+        # ({"tag": "\\ud800"}: not UTF-8) or a number too large for a float ({"tag": 1e999}: Infinity is not
+        # JSON). ASCII-escaped JSON with non-finite numbers as text renders any input.
+        assert isinstance(exc, RequestValidationError)
+        body = json.dumps({"detail": _finite(jsonable_encoder(exc.errors()))}, allow_nan=False)
+        return Response(body, status_code=422, media_type="application/json")
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
     schema: dict[str, Any] = {}
 
     @app.get("/api/openapi.json", include_in_schema=False)

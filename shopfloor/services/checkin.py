@@ -13,9 +13,19 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shopfloor.domain.errors import Invalid, NotFound
+from shopfloor.domain.errors import Invalid, NotFound, Refused
 from shopfloor.domain.identifiers import display_plate, normalize_tag
-from shopfloor.domain.models import Advisor, Appointment, JobLine, LabourOperation, QrTag, RepairOrder, RoEvent
+from shopfloor.domain.models import (
+    Advisor,
+    Appointment,
+    Customer,
+    JobLine,
+    LabourOperation,
+    QrTag,
+    RepairOrder,
+    RoEvent,
+    Vehicle,
+)
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.services import views
 from shopfloor.services.context import ServiceContext
@@ -26,6 +36,7 @@ log = logging.getLogger(__name__)
 
 ARRIVABLE = ("booked", "confirmed", "late")
 MAX_COMPLAINT = 2000
+MAX_PROMISE_DAYS = 366
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,9 @@ class CheckinRequest:
     operation_codes: list[str] = field(default_factory=list)
     extra_lines: list[JobLineInput] = field(default_factory=list)
     promised_at: datetime | None = None
+    # An odometer reading below the last recorded one is refused unless the advisor confirms it
+    # (a replaced instrument cluster); a typo is far more likely.
+    mileage_confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,9 +104,11 @@ class CheckinService:
 
     def _todays_appointment(self, session: Session, vehicle_id: int) -> Appointment | None:
         start, end = self.ctx.day_bounds(self.ctx.today())
+        # An appointment already served by a repair order is used up: a car back after delivery is a new visit.
+        used = select(RepairOrder.appointment_id).where(RepairOrder.appointment_id.is_not(None))
         rows = list(session.scalars(select(Appointment).where(
             Appointment.vehicle_id == vehicle_id, Appointment.start >= start, Appointment.start < end,
-            Appointment.status.in_((*ARRIVABLE, "arrived")))))
+            Appointment.status.in_((*ARRIVABLE, "arrived")), Appointment.id.not_in(used))))
         if not rows:
             return None
         now = self.ctx.now()
@@ -115,6 +131,15 @@ class CheckinService:
                 phone=vehicle.customer.phone,
                 appointment=views.appointment_state(appt, self.ctx.tz, None) if appt else None,
                 open_ro=ro.number if ro else None, mileage_km=vehicle.mileage_km)
+
+    def all_tags(self) -> list[tuple[str, str, str]]:
+        """(plate, customer, tag) of every vehicle with an active tag: the demo's tag sheet."""
+        with self.ctx.db.read() as s:
+            rows = s.execute(select(Vehicle.plate, Customer.surname, Customer.salutation, QrTag.token)
+                             .join(QrTag, QrTag.vehicle_id == Vehicle.id)
+                             .join(Customer, Customer.id == Vehicle.customer_id)
+                             .where(Vehicle.site_id == self.ctx.site, QrTag.revoked_at.is_(None)).order_by(Vehicle.id))
+            return [(plate, f"{surname}{salutation}", token) for plate, surname, salutation, token in rows]
 
     def operations(self) -> list[LabourOperation]:
         with self.ctx.db.read() as s:
@@ -152,6 +177,8 @@ class CheckinService:
                 raise Invalid("error.promised_naive")
             if req.promised_at < self.ctx.now() - timedelta(minutes=1):
                 raise Invalid("error.promised_past")
+            if req.promised_at > self.ctx.now() + timedelta(days=MAX_PROMISE_DAYS):
+                raise Invalid("error.promised_far", days=MAX_PROMISE_DAYS)
         for line in req.extra_lines:
             if not line.description.strip() or not Decimal(0) < line.hours <= Decimal(100):
                 raise Invalid("error.job_line_invalid")
@@ -168,13 +195,19 @@ class CheckinService:
             appt = self._todays_appointment(s, vehicle.id)
             if appt is not None and appt.status in ARRIVABLE:
                 appt.status, appt.arrived_at = "arrived", now
+            if req.advisor_id is not None:
+                self._check_advisor(s, req.advisor_id)
             advisor_id = req.advisor_id or (appt.advisor_id if appt else None) or self._first_advisor(s)
             if req.mileage_km is not None and req.mileage_km < (vehicle.mileage_km or 0):
-                log.warning("%s: mileage %s below the last recorded %s", vehicle.plate, req.mileage_km,
-                            vehicle.mileage_km)
+                if not req.mileage_confirmed:
+                    raise Refused("error.mileage_lower", km=req.mileage_km, last=vehicle.mileage_km)
+                log.warning("%s: mileage %s below the last recorded %s, confirmed by %s", vehicle.plate,
+                            req.mileage_km, vehicle.mileage_km, req.actor)
             if req.mileage_km is not None:
                 vehicle.mileage_km = req.mileage_km
             lines = self._job_lines(s, req)
+            if not lines and appt is not None:
+                lines = [self._booked_work(s, appt)]
             total = float(sum((line.hours for line in lines), Decimal(0)))
             ro = RepairOrder(
                 site_id=self.ctx.site, number=self._next_number(s, now), vehicle_id=vehicle.id,
@@ -197,6 +230,11 @@ class CheckinService:
             log.info("checked in %s as %s (%s)", vehicle.plate, ro.number, req.actor)
             return CheckinResult(views.repair_order_state(ro, self.ctx.tz), created=True)
 
+    def _check_advisor(self, s: Session, advisor_id: int) -> None:
+        advisor = s.get(Advisor, advisor_id) if 0 < advisor_id < 2**31 else None
+        if advisor is None or advisor.site_id != self.ctx.site or not advisor.active:
+            raise NotFound("error.advisor_unknown", advisor=advisor_id)
+
     def _first_advisor(self, s: Session) -> int:
         advisor_id = s.scalar(select(Advisor.id).where(Advisor.site_id == self.ctx.site, Advisor.active)
                               .order_by(Advisor.code).limit(1))
@@ -217,6 +255,15 @@ class CheckinService:
         lines += [JobLine(operation_code=x.code, description=x.description.strip(), hours=hours(x.hours),
                           skill=x.skill, position=0) for x in req.extra_lines]
         return lines
+
+    def _booked_work(self, s: Session, appt: Appointment) -> JobLine:
+        """No job lines given (an API check-in): the work booked with the appointment becomes the first line."""
+        op = s.scalar(select(LabourOperation).where(
+            LabourOperation.site_id == self.ctx.site,
+            (LabourOperation.name_zh == appt.work) | (LabourOperation.name_en == appt.work)).limit(1))
+        if op is not None:
+            return JobLine(operation_code=op.code, description=appt.work, hours=op.hours, skill=op.skill, position=0)
+        return JobLine(operation_code=None, description=appt.work, hours=appt.hours, skill="maintenance", position=0)
 
     def _next_number(self, s: Session, now: datetime) -> str:
         prefix = f"{self.ctx.settings.site.ro_prefix}{now.astimezone(self.ctx.tz):%Y%m%d}-"

@@ -66,11 +66,16 @@ class PrintService:
             complaint=ro.complaint, qr_text=qr_text, reprint=reprint, language=self.ctx.settings.site.language,
             reprinted_at=self.ctx.now().astimezone(self.ctx.tz) if reprint else None)
 
-    def print_ticket(self, number: str, printer: str, *, actor: str, reprint: bool = False) -> PrintJobInfo:
+    def print_ticket(self, number: str, printer: str, *, actor: str, reprint: bool | None = False) -> PrintJobInfo:
+        """reprint=None: marked REPRINT only if a ticket for this order was printed or sent before."""
         profile = self.profile(printer)
         now = self.ctx.now()
         with self.ctx.db.write() as s:
             ro = load_ro(s, number)
+            if reprint is None:
+                reprint = s.scalar(select(PrintJob.id).where(
+                    PrintJob.repair_order_id == ro.id, PrintJob.status.in_((PENDING, PRINTED, UNCERTAIN))
+                ).limit(1)) is not None
             data = render_ticket(self.ticket_data(s, ro, reprint), profile)
             job = PrintJob(site_id=ro.site_id, printer=printer, kind="ticket", repair_order_id=ro.id, reprint=reprint,
                            data=data, status=PENDING, requested_by=actor, created_at=now, meta={})

@@ -41,8 +41,14 @@ def load_ro(session: Session, number: str) -> RepairOrder:
 def resolve_technician(session: Session, site: str, technician: int | str | None) -> Technician | None:
     if technician is None or technician == "":
         return None
-    if isinstance(technician, int) or (isinstance(technician, str) and technician.isdigit()):
-        tech = session.get(Technician, int(technician))
+    # An id, as a number or as decimal digits (not isdigit(): "²" is a digit that int() refuses); anything
+    # else is a name. Ids are INTEGER keys: a number beyond one names no one (and would overflow the driver).
+    if isinstance(technician, int):
+        tech_id: int | None = technician
+    else:
+        tech_id = int(technician) if technician.isdecimal() and len(technician) <= 10 else None
+    if tech_id is not None:
+        tech = session.get(Technician, tech_id) if 0 < tech_id < 2**31 else None
     else:
         tech = session.scalar(select(Technician).where(Technician.site_id == site, Technician.name == technician))
     if tech is None or tech.site_id != site or not tech.active:
@@ -103,12 +109,14 @@ class RepairOrderService:
             ro.hold_reason = reason if to == RoStatus.ON_HOLD else None
             if to in (RoStatus.DELIVERED, RoStatus.CANCELLED):
                 ro.closed_at = now
-            s.add(RoEvent(repair_order_id=ro.id, at=now, actor=actor, kind="transition", from_status=current.value,
+            # Quality check back to work is rework: recorded as such, it is the rework register.
+            kind = "rework" if (current, to) == (RoStatus.QUALITY_CHECK, RoStatus.IN_PROGRESS) else "transition"
+            s.add(RoEvent(repair_order_id=ro.id, at=now, actor=actor, kind=kind, from_status=current.value,
                           to_status=to.value, technician_id=tech.id if tech else None, reason=reason))
             s.flush()
             s.refresh(ro)
             publish_repair_order(s, self.ctx, ro, {
-                "kind": "transition", "from": current.value, "to": to.value, "actor": actor,
+                "kind": kind, "from": current.value, "to": to.value, "actor": actor,
                 "at": views.iso(now, self.ctx.tz), "reason": reason})
             return views.repair_order_state(ro, self.ctx.tz)
 

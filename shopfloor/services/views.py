@@ -52,11 +52,15 @@ def repair_order_state(ro: RepairOrder, tz: ZoneInfo) -> dict[str, Any]:
             for line in ro.job_lines
         ],
         "total_hours": float(ro.total_hours),
+        "complaint": ro.complaint,
+        "mileage_km": ro.mileage_km,
+        "fuel_eighths": ro.fuel_eighths,
     }
 
 
 def lounge_state(ro: RepairOrder, tz: ZoneInfo) -> dict[str, Any]:
-    """No personal data: masked plate, surname + salutation, the step and the promised time."""
+    """No personal data: masked plate, surname + salutation, the step and the promised time; and whether the
+    customer is needed (work on hold waiting for their approval)."""
     return {
         "schema": SCHEMA,
         "version": ro.version,
@@ -66,6 +70,7 @@ def lounge_state(ro: RepairOrder, tz: ZoneInfo) -> dict[str, Any]:
         "customer_masked": ro.vehicle.customer.addressed,
         "status": ro.status,
         "promised_at": iso(ro.promised_at, tz),
+        "needs_customer": ro.status == "on_hold" and ro.hold_reason == "waiting_approval",
     }
 
 

@@ -1,0 +1,74 @@
+"""Reception rules found by trying the product: used appointments, odometer, booked work, rework, reprints."""
+
+from sqlalchemy import select
+
+from shopfloor.domain.errors import Refused
+from shopfloor.domain.models import Appointment, PrintJob, QrTag, RoEvent
+from shopfloor.services.checkin import CheckinRequest
+from shopfloor.testing.plugin import Services
+
+
+def _waiting(svc: Services) -> tuple[Appointment, str]:
+    with svc.db.read() as s:
+        appt = s.scalars(select(Appointment).where(Appointment.status.in_(("booked", "confirmed")))
+                         .order_by(Appointment.start.desc())).first()
+        assert appt is not None
+        return appt, s.scalar(select(QrTag.token).where(QrTag.vehicle_id == appt.vehicle_id))
+
+
+def test_a_car_back_after_delivery_does_not_reuse_its_appointment(services: Services) -> None:
+    appt, tag = _waiting(services)
+    first = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=["OIL"])).repair_order
+    assert first["appointment_id"] == appt.id
+    for target, extra in (("dispatched", {"technician": "吴昊"}), ("in_progress", {}), ("quality_check", {}),
+                          ("ready", {}), ("delivered", {})):
+        services.repair_orders.transition(first["number"], target, actor="张伟", **extra)
+    scan = services.checkin.scan(tag, actor="张伟")
+    assert scan.appointment is None and scan.open_ro is None
+    second = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=["WSH"])).repair_order
+    assert second["number"] != first["number"] and second["appointment_id"] is None
+
+
+def test_odometer_going_backwards_needs_confirmation(services: Services) -> None:
+    _, tag = _waiting(services)
+    last = services.checkin.scan(tag, actor="张伟").mileage_km
+    assert last
+    try:
+        services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", mileage_km=last - 1000))
+        raise AssertionError("a lower odometer reading was accepted without confirmation")
+    except Refused as exc:
+        assert exc.key == "error.mileage_lower" and str(last) in exc.message("en")
+    ro = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", mileage_km=last - 1000,
+                                                  mileage_confirmed=True)).repair_order
+    assert ro["mileage_km"] == last - 1000
+
+
+def test_check_in_without_lines_takes_the_booked_work(services: Services) -> None:
+    appt, tag = _waiting(services)
+    ro = services.checkin.check_in(CheckinRequest(tag=tag, actor="api")).repair_order
+    assert [line["description"] for line in ro["job_lines"]] == [appt.work]
+    assert ro["total_hours"] == float(appt.hours) and ro["work"] == appt.work
+
+
+def test_rework_is_recorded_as_rework(services: Services) -> None:
+    _, tag = _waiting(services)
+    number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=["OIL"],
+                                                      complaint="换油")).repair_order["number"]
+    for target, extra in (("dispatched", {"technician": "吴昊"}), ("in_progress", {}), ("quality_check", {}),
+                          ("in_progress", {})):
+        services.repair_orders.transition(number, target, actor="徐明", **extra)
+    history = services.repair_orders.history(number)
+    assert [h.kind for h in history][-2:] == ["transition", "rework"]
+    with services.db.read() as s:
+        assert s.scalar(select(RoEvent.kind).order_by(RoEvent.id.desc()).limit(1)) == "rework"
+    assert services.repair_orders.get(number)["complaint"] == "换油"
+
+
+def test_first_ticket_is_not_a_reprint_unless_one_was_printed(services: Services) -> None:
+    _, tag = _waiting(services)
+    number = services.checkin.check_in(CheckinRequest(tag=tag, actor="api")).repair_order["number"]
+    first = services.printing.print_ticket(number, "reception", actor="api", reprint=None)
+    second = services.printing.print_ticket(number, "reception", actor="api", reprint=None)
+    assert (first.reprint, second.reprint) == (False, True)
+    with services.db.read() as s:
+        assert s.scalar(select(PrintJob.reprint).where(PrintJob.id == second.id)) is True
