@@ -12,7 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 from nicegui import ui
 
 from shopfloor.board import assets, pairing
-from shopfloor.board.store import BoardStore, Listener
+from shopfloor.board.cards import CardCache
+from shopfloor.board.components import BoardView
+from shopfloor.board.store import BoardStore, Listener, State
 from shopfloor.clock import Clock
 from shopfloor.i18n import LANGUAGES, Translator, normalize
 from shopfloor.settings import Settings
@@ -64,6 +66,15 @@ class BoardPage:
         """Feed this screen from the store until its client goes away (not on a mere reconnect)."""
         unsubscribe = self.store.subscribe(listener)
         ui.context.client.on_delete(unsubscribe)
+
+    @staticmethod
+    def update_row(view: BoardView, rows: CardCache, entity_id: str, state: State | None) -> None:
+        """An advisor's or technician's row changed: redraw it, or take it off the board."""
+        row = rows.card(entity_id, state)
+        if row is not None:
+            view.upsert_row(row)
+        else:
+            view.remove_row(entity_id)
 
     def clock_config(self, t: Translator) -> dict[str, Any]:
         """Server time and the site's UTC offset: the browser's own clock and zone may be wrong."""

@@ -49,10 +49,6 @@ class ProgressBoardPage(BoardPage):
                 else:
                     view.remove_card(entity_id)
             elif kind == topics.TECHNICIANS:
-                row = self.rows.card(entity_id, state)
-                if row is not None:
-                    view.upsert_row(row)
-                else:
-                    view.remove_row(entity_id)
+                self.update_row(view, self.rows, entity_id, state)
 
         self.follow(on_change)
