@@ -20,7 +20,12 @@ log = logging.getLogger(__name__)
 
 PRINTED: Final = "printed"
 UNCERTAIN: Final = "uncertain"  # the transfer broke: never retried by itself, a person decides
-OUTCOMES: Final = frozenset({PRINTED, UNCERTAIN})
+# Written before the first byte goes out and settled by one of the others, so a crash or power cut mid-job
+# leaves it behind: after a restart such a job counts as uncertain, not as never printed.
+SENDING: Final = "sending"
+NOT_SENT: Final = "not_sent"    # settles SENDING when the printer took nothing: the job is unknown again
+OUTCOMES: Final = frozenset({PRINTED, UNCERTAIN, SENDING})
+RECORDS: Final = OUTCOMES | {NOT_SENT}
 
 
 def _utc_now() -> datetime:
@@ -43,18 +48,18 @@ class PrintJournal:
         return len(self._outcomes)
 
     def outcome(self, job_id: int) -> str | None:
-        """PRINTED, UNCERTAIN, or None when this job never went to the printer."""
+        """PRINTED, UNCERTAIN, SENDING (left by a crash mid-job), or None when no byte of it went out."""
         return self._outcomes.get(job_id)
 
     def record(self, job_id: int, outcome: str, detail: str = "") -> None:
         """Remember the outcome, durably. Memory is updated first, so even when the disk write fails
         (OSError, re-raised) this process still will not print the job again."""
-        if outcome not in OUTCOMES:
-            raise ValueError(f"journal outcome {outcome!r}: expected {PRINTED!r} or {UNCERTAIN!r}")
+        if outcome not in RECORDS:
+            raise ValueError(f"journal outcome {outcome!r}: expected one of {', '.join(sorted(RECORDS))}")
         line = json.dumps({"job_id": job_id, "outcome": outcome, "detail": detail,
                            "at": self._clock().isoformat()}, ensure_ascii=False) + "\n"
         with self._lock:
-            self._outcomes[job_id] = outcome
+            self._apply(job_id, outcome)
             with open(self.path, "ab") as f:
                 f.write(line.encode("utf-8"))
                 f.flush()
@@ -80,7 +85,7 @@ class PrintJournal:
                     break
                 log.error("%s line %d is damaged and skipped: %r", self.path, number, chunk[:80])
             else:
-                self._outcomes[entry[0]] = entry[1]
+                self._apply(*entry)
             good_end += len(chunk) + (0 if is_last else 1)
         if good_end == len(raw) and raw.endswith(b"\n"):
             return
@@ -92,6 +97,12 @@ class PrintJournal:
                 f.write(b"\n")
             os.fsync(f.fileno())
 
+    def _apply(self, job_id: int, outcome: str) -> None:
+        if outcome == NOT_SENT:
+            self._outcomes.pop(job_id, None)
+        else:
+            self._outcomes[job_id] = outcome
+
     @staticmethod
     def _parse(chunk: bytes) -> tuple[int, str] | None:
         try:
@@ -101,6 +112,6 @@ class PrintJournal:
         if not isinstance(data, dict):
             return None
         job_id, outcome = data.get("job_id"), data.get("outcome")
-        if not isinstance(job_id, int) or isinstance(job_id, bool) or outcome not in OUTCOMES:
+        if not isinstance(job_id, int) or isinstance(job_id, bool) or outcome not in RECORDS:
             return None
         return job_id, str(outcome)

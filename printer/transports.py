@@ -1,5 +1,6 @@
-"""How job bytes reach a printer. The one thing a transport must get right is telling apart "nothing was
-sent" (safe to retry) from "the transfer broke part way" (paper may have come out: a person decides)."""
+"""How job bytes reach a printer: the transport protocol, the demo's file printer, and the one place that turns
+a printer's configuration into its transport. Network, USB and serial live in `links.py`, the job protocol
+they share (status queries around every job) in `stream.py`."""
 
 from __future__ import annotations
 
@@ -8,25 +9,32 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from shopfloor.printer.errors import PrinterUnreachable, TransferBroken, TransportError
+from shopfloor.printer.links import DeviceTransport, NetworkTransport, SerialTransport
+from shopfloor.printer.status import PrinterState, PrinterStatus
 
-class TransportError(Exception):
-    """Base for delivery failures; always raise one of the two subclasses."""
+if TYPE_CHECKING:
+    from shopfloor.settings import PrinterSettings
 
-
-class PrinterUnreachable(TransportError):
-    """Not a byte reached the printer: retrying cannot print twice."""
-
-
-class TransferBroken(TransportError):
-    """Some bytes went out before the failure: the ticket may be on paper, half-printed, or not at all."""
+__all__ = [
+    "DeviceTransport", "FileTransport", "NetworkTransport", "PrinterStatus", "PrinterTransport",
+    "PrinterUnreachable", "SerialTransport", "TransferBroken", "TransportError", "transport_for",
+]
 
 
 class PrinterTransport(Protocol):
     def send(self, job_id: int, data: bytes) -> None:
         """Deliver the whole job or raise PrinterUnreachable / TransferBroken."""
         ...
+
+    def query_status(self) -> PrinterStatus:
+        """Ask the printer how it is, sending no job bytes; never raises for an unreachable printer."""
+        ...
+
+
+# --- file: the demo's simulated printer ---------------------------------------------------------------------
 
 
 class FileTransport:
@@ -46,6 +54,11 @@ class FileTransport:
 
     def path_for(self, job_id: int, at: datetime) -> Path:
         return self.directory / f"{at.strftime('%Y%m%d-%H%M%S')}-job{job_id}.bin"
+
+    def query_status(self) -> PrinterStatus:
+        if self.directory.is_dir() and os.access(self.directory, os.W_OK | os.X_OK):
+            return PrinterStatus(PrinterState.READY)
+        return PrinterStatus(PrinterState.OFFLINE, f"cannot write to {self.directory}")
 
     def send(self, job_id: int, data: bytes) -> None:
         target = self.path_for(job_id, self._clock())
@@ -78,3 +91,18 @@ def _fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def transport_for(settings: PrinterSettings, data_dir: Path, *, status_queries: bool = True) -> PrinterTransport:
+    """The transport a printer's configuration asks for. `status_queries=False` for printers that do not answer
+    ESC/POS real-time status (PrinterSettings has no key for it yet)."""
+    timeout = settings.timeout_seconds
+    if settings.transport == "file":
+        return FileTransport(settings.directory(data_dir))
+    if settings.transport == "network":
+        return NetworkTransport(settings.host, settings.port, timeout, status_queries=status_queries)
+    if settings.transport == "usb":
+        return DeviceTransport(settings.device, timeout, status_queries=status_queries)
+    if settings.transport == "serial":
+        return SerialTransport(settings.device, settings.baudrate, timeout, status_queries=status_queries)
+    raise ValueError(f"printer {settings.name!r}: unknown transport {settings.transport!r}")

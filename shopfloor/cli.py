@@ -207,6 +207,24 @@ def _broker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _printer_agent(args: argparse.Namespace) -> int:
+    """One printer's agent, on the host the printer is attached to."""
+    from shopfloor.contract.access import Role
+    from shopfloor.printer.runner import run_agent
+
+    data_dir = Path(args.data_dir).resolve()
+    settings, _ = _site_settings(args, data_dir)
+    try:
+        settings.printer(args.name)
+    except KeyError:
+        names = ", ".join(p.name for p in settings.printers)
+        print(f"shopfloor: no printer {args.name!r} in the site configuration (printers: {names})", file=sys.stderr)
+        return 2
+    creds = _credentials(data_dir)
+    return run_agent(settings, settings.site.id, args.name, data_dir, _broker_address(args, creds),
+                     creds.account(Role.PRINTER))
+
+
 def _check_config(args: argparse.Namespace) -> int:
     try:
         s = settings_mod.load(Path(args.file))
@@ -253,6 +271,13 @@ def build_parser() -> argparse.ArgumentParser:
     broker.add_argument("--host", default="0.0.0.0")
     broker.add_argument("--port", type=int, default=1883)
     broker.set_defaults(func=_broker)
+    agent = sub.add_parser("printer-agent", help="run one printer's agent (prints its jobs, reports its status)",
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    agent.add_argument("name", help="the printer's name in the site configuration")
+    agent.add_argument("--data-dir", default="data", help="credentials.toml, site.toml and the print journal")
+    agent.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
+    agent.add_argument("--broker", help="mqtt://HOST:PORT (default: [broker] in credentials.toml)")
+    agent.set_defaults(func=_printer_agent)
     check = sub.add_parser("check-config", help="validate a site configuration TOML")
     check.add_argument("file")
     check.set_defaults(func=_check_config)

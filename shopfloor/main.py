@@ -7,6 +7,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nicegui import Event, app, run, ui
 
@@ -24,6 +25,9 @@ from shopfloor.services.context import ServiceContext
 from shopfloor.services.printing import PrintJobInfo, PrintService
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.settings import Settings
+
+if TYPE_CHECKING:
+    from shopfloor.printer.agent import PrinterAgent
 
 log = logging.getLogger(__name__)
 LATE_CHECK_SECONDS = 20
@@ -85,17 +89,18 @@ class Shopfloor:
         # Fired on the event loop when an agent's acknowledgement settles a print job (kiosk pages listen).
         self.print_settled: Event[PrintJobInfo] = Event()
 
-    def _build_agents(self) -> list:
+    def _build_agents(self) -> list[PrinterAgent]:
+        """The demo runs every printer's agent in this process; a site runs `shopfloor printer-agent NAME`
+        beside each printer instead."""
         from shopfloor.printer.agent import PrinterAgent
         from shopfloor.printer.journal import PrintJournal
-        from shopfloor.printer.transports import FileTransport
+        from shopfloor.printer.transports import transport_for
 
         agents = []
         for p in self.settings.printers:
-            directory = p.directory(self.options.data_dir)
-            directory.mkdir(parents=True, exist_ok=True)
             agents.append(PrinterAgent(
-                site=self.settings.site.id, printer_name=p.name, transport=FileTransport(directory),
+                site=self.settings.site.id, printer_name=p.name,
+                transport=transport_for(p, self.options.data_dir, status_queries=p.status_queries),
                 journal=PrintJournal(self.options.data_dir / "agents" / f"{p.name}.journal"),
                 address=self.options.broker, account=self.credentials.account(Role.PRINTER)))
         return agents

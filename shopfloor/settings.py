@@ -67,6 +67,9 @@ class PrinterSettings(_Strict):
     device: str = ""                # usb: /dev/usb/lp0; serial: /dev/ttyUSB0
     baudrate: Annotated[int, Field(ge=1200, le=921600)] = 19200
     timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
+    # Ask the printer for its status (ESC/POS DLE EOT) before and after each job; turn off only for printers
+    # that never answer (some parallel-port clones), at the price of not noticing a hung printer.
+    status_queries: bool = True
     encoding: Literal["gb18030", "gbk", "ascii"] = "gb18030"
     columns: Annotated[int, Field(ge=24, le=64)] = 48
 

@@ -1,5 +1,6 @@
 import json
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,8 +11,9 @@ from shopfloor.contract.access import Role
 from shopfloor.contract.payloads import ACK_FAILED, ACK_PRINTED, ACK_UNCERTAIN, PayloadError
 from shopfloor.credentials import MqttAccount
 from shopfloor.mqtt import BrokerAddress
-from shopfloor.printer.agent import PrinterAgent, PrintJobHandler, VersionClock
-from shopfloor.printer.journal import PRINTED, UNCERTAIN, PrintJournal
+from shopfloor.printer.agent import CUT_SHORT, PrinterAgent, PrintJobHandler, VersionClock, bus_status
+from shopfloor.printer.journal import NOT_SENT, PRINTED, SENDING, UNCERTAIN, PrintJournal
+from shopfloor.printer.status import PrinterState, PrinterStatus
 from shopfloor.printer.transports import FileTransport, PrinterUnreachable, TransferBroken
 
 SITE = "wangjing"
@@ -34,6 +36,31 @@ class BrokenTransport:
     def send(self, job_id: int, data: bytes) -> None:
         self.calls.append(job_id)
         raise self.error
+
+    def query_status(self) -> PrinterStatus:
+        return PrinterStatus(PrinterState.UNKNOWN)
+
+
+class SwitchableTransport:
+    """A printer a test switches off and on: `down` is what send raises (None: it prints)."""
+
+    def __init__(self, down: PrinterUnreachable | None = None) -> None:
+        self.down = down
+        self.printed: list[int] = []
+        self.attempts = 0
+
+    def send(self, job_id: int, data: bytes) -> None:
+        self.attempts += 1
+        if self.down is not None:
+            raise self.down
+        self.printed.append(job_id)
+
+    def query_status(self) -> PrinterStatus:
+        return self.down.status if self.down is not None else PrinterStatus(PrinterState.READY)
+
+
+PAPER_OUT = PrinterUnreachable("paper out", PrinterStatus(PrinterState.PAPER_OUT, "paper out"))
+REFUSED = PrinterUnreachable("printer 10.0.0.9:9100: connection refused")
 
 
 def bin_files(directory: Path) -> list[Path]:
@@ -97,17 +124,46 @@ def test_broken_transfer_is_uncertain_and_never_retried(tmp_path):
     assert PrintJournal(tmp_path / "journal.jsonl").outcome(9) == UNCERTAIN
 
 
-def test_unreachable_printer_fails_and_may_be_retried(tmp_path, spool):
+def test_unreachable_printer_raises_and_may_be_retried(tmp_path, spool):
     journal = PrintJournal(tmp_path / "journal.jsonl")
     transport = BrokenTransport(PrinterUnreachable("connection refused"))
-    ack = PrintJobHandler(PRINTER, transport, journal, clock=lambda: NOW).handle(job(10))
-    assert ack["result"] == ACK_FAILED
-    assert ack["detail"] == "connection refused"
+    with pytest.raises(PrinterUnreachable, match="connection refused"):
+        PrintJobHandler(PRINTER, transport, journal, clock=lambda: NOW).handle(job(10))
     assert 10 not in journal
     # nothing reached paper, so the same job prints once the printer is back
     retry = PrintJobHandler(PRINTER, FileTransport(spool), journal, clock=lambda: NOW).handle(job(10))
     assert retry["result"] == ACK_PRINTED
     assert len(bin_files(spool)) == 1
+
+
+def test_a_job_cut_short_by_a_crash_is_uncertain_after_the_restart(tmp_path, spool):
+    journal_path = tmp_path / "journal.jsonl"
+
+    class DyingTransport:
+        """The agent's process dies (power cut, kill -9) while the bytes go out."""
+
+        def send(self, job_id: int, data: bytes) -> None:
+            raise SystemExit("power cut")
+
+        def query_status(self) -> PrinterStatus:
+            return PrinterStatus(PrinterState.UNKNOWN)
+
+    with pytest.raises(SystemExit):
+        PrintJobHandler(PRINTER, DyingTransport(), PrintJournal(journal_path)).handle(job(12))
+    restarted = PrintJobHandler(PRINTER, FileTransport(spool), PrintJournal(journal_path), clock=lambda: NOW)
+    ack = restarted.handle(job(12))
+    assert (ack["result"], ack["detail"]) == (ACK_UNCERTAIN, CUT_SHORT)
+    assert bin_files(spool) == []  # not printed a second time without a person asking
+    assert restarted.handle(job(12))["detail"] == "transfer broke on an earlier attempt; not retried automatically"
+
+
+def test_a_job_the_printer_did_not_take_is_unknown_after_a_restart(tmp_path, spool):
+    journal_path = tmp_path / "journal.jsonl"
+    with pytest.raises(PrinterUnreachable):
+        PrintJobHandler(PRINTER, BrokenTransport(PrinterUnreachable("off")), PrintJournal(journal_path)).handle(job(13))
+    assert PrintJournal(journal_path).outcome(13) is None
+    assert PrintJobHandler(PRINTER, FileTransport(spool), PrintJournal(journal_path)).handle(job(13))["result"] == (
+        ACK_PRINTED)
 
 
 def test_file_transport_with_vanished_directory_is_unreachable(tmp_path, spool):
@@ -169,6 +225,19 @@ def test_journal_whole_last_record_without_newline_is_kept(tmp_path):
     assert {PrintJournal(path).outcome(i) for i in (5, 6)} == {PRINTED}
 
 
+def test_journal_sending_is_settled_by_not_sent(tmp_path):
+    path = tmp_path / "journal.jsonl"
+    journal = PrintJournal(path)
+    journal.record(1, SENDING)
+    journal.record(2, SENDING)
+    journal.record(2, NOT_SENT)
+    assert (journal.outcome(1), journal.outcome(2), 2 in journal) == (SENDING, None, False)
+    reloaded = PrintJournal(path)
+    assert (reloaded.outcome(1), reloaded.outcome(2), len(reloaded)) == (SENDING, None, 1)
+    with pytest.raises(ValueError, match="expected one of"):
+        journal.record(3, "maybe")
+
+
 def test_journal_skips_a_damaged_middle_line(tmp_path):
     path = tmp_path / "journal.jsonl"
     path.write_text('{"job_id": 1, "outcome": "printed"}\n###\n{"job_id": 2, "outcome": "uncertain"}\n')
@@ -205,11 +274,15 @@ class _Sent:
         return None
 
 
+def make_agent(tmp_path: Path, transport, **options) -> PrinterAgent:
+    return PrinterAgent(SITE, PRINTER, transport, PrintJournal(tmp_path / "journal.jsonl"),
+                        BrokerAddress("127.0.0.1", 1883), MqttAccount("shopfloor-printer", "pw"),
+                        link_factory=RecordingLink, **options)
+
+
 @pytest.fixture
 def agent(tmp_path, spool):
-    agent = PrinterAgent(SITE, PRINTER, FileTransport(spool), PrintJournal(tmp_path / "journal.jsonl"),
-                         BrokerAddress("127.0.0.1", 1883), MqttAccount("shopfloor-printer", "pw"),
-                         link_factory=RecordingLink)
+    agent = make_agent(tmp_path, FileTransport(spool))
     agent.start()
     yield agent
     agent.stop()
@@ -220,7 +293,21 @@ def deliver(agent: PrinterAgent, job_id: int, raw: bytes) -> None:
 
 
 def acks(agent: PrinterAgent) -> list[dict]:
-    return [p for t, p, _ in agent.link.published if t == topics.print_ack(SITE, PRINTER)]
+    return [p for t, p, _ in list(agent.link.published) if t == topics.print_ack(SITE, PRINTER)]
+
+
+def statuses(agent: PrinterAgent) -> list[str]:
+    return [p["status"] for t, p, retain in list(agent.link.published)
+            if t == topics.printer_status(SITE, PRINTER) and retain]
+
+
+def eventually(predicate, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def test_agent_link_is_a_printer_role_subscribed_to_its_jobs(agent):
@@ -229,15 +316,24 @@ def test_agent_link_is_a_printer_role_subscribed_to_its_jobs(agent):
     assert kwargs["subscriptions"] == [topics.print_jobs_filter(SITE, PRINTER)]
 
 
-def test_agent_prints_in_order_and_acks_each_job(agent, spool):
-    for job_id in (3, 1, 2, 1):
+def test_agent_prints_in_job_order_once_and_acks_each_job(tmp_path, spool):
+    agent = make_agent(tmp_path, FileTransport(spool))
+    for job_id in (3, 1, 2, 1):  # e.g. retained jobs coming back after a reconnect, one of them twice
         deliver(agent, job_id, payloads.encode(job(job_id)))
-    assert agent.wait_idle(5)
-    assert [(a["job_id"], a["result"], a["detail"]) for a in acks(agent)] == [
-        (3, ACK_PRINTED, ""), (1, ACK_PRINTED, ""), (2, ACK_PRINTED, ""), (1, ACK_PRINTED, "already printed"),
-    ]
-    assert [p.name.split("-job")[1] for p in bin_files(spool)] == ["1.bin", "2.bin", "3.bin"]
-    assert all(not retain for t, _, retain in agent.link.published if t.endswith("/acks"))
+    agent.start()
+    try:
+        assert agent.wait_idle(5)
+        assert [(a["job_id"], a["result"], a["detail"]) for a in acks(agent)] == [
+            (1, ACK_PRINTED, ""), (2, ACK_PRINTED, ""), (3, ACK_PRINTED, ""),
+        ]
+        assert [p.name.split("-job")[1] for p in bin_files(spool)] == ["1.bin", "2.bin", "3.bin"]
+        assert all(not retain for t, _, retain in agent.link.published if t.endswith("/acks"))
+        deliver(agent, 1, payloads.encode(job(1)))  # redelivered once more after it printed
+        assert agent.wait_idle(5)
+        assert (acks(agent)[-1]["job_id"], acks(agent)[-1]["detail"]) == (1, "already printed")
+        assert len(bin_files(spool)) == 3
+    finally:
+        agent.stop()
 
 
 def test_agent_skips_garbage_and_empty_payloads_and_keeps_going(agent, spool):
@@ -260,7 +356,7 @@ def test_agent_ignores_other_topics(agent):
 
 
 def test_agent_status_online_error_offline(tmp_path, spool):
-    broken = BrokenTransport(PrinterUnreachable("no paper path"))
+    broken = BrokenTransport(TransferBroken("reset after 10 bytes"))
     agent = PrinterAgent(SITE, PRINTER, broken, PrintJournal(tmp_path / "j.jsonl"), BrokerAddress("h", 1),
                          MqttAccount("u", "p"), link_factory=RecordingLink)
     agent.start()
@@ -274,6 +370,125 @@ def test_agent_status_online_error_offline(tmp_path, spool):
     assert [s for s, _ in statuses] == [payloads.PRINTER_ONLINE, payloads.PRINTER_ERROR, payloads.PRINTER_OFFLINE]
     versions = [v for _, v in statuses]
     assert versions == sorted(versions) and len(set(versions)) == 3
+    assert [(a["job_id"], a["result"]) for a in acks(agent)] == [(1, ACK_UNCERTAIN), (2, ACK_UNCERTAIN)]
+
+
+# --- a printer that cannot take a job: the job waits, nothing is acknowledged ----------------------------------
+
+
+def test_printer_off_keeps_the_job_waiting_then_prints_it_once(tmp_path):
+    transport = SwitchableTransport(down=REFUSED)
+    agent = make_agent(tmp_path, transport, retry_first=0.01, retry_longest=0.04)
+    agent.start()
+    try:
+        deliver(agent, 5, payloads.encode(job(5)))
+        assert eventually(lambda: transport.attempts >= 3)  # retried, with pauses
+        assert acks(agent) == []
+        assert agent.pending() == [5]
+        assert not agent.wait_idle(0.01)
+        assert statuses(agent) == [payloads.PRINTER_ONLINE, payloads.PRINTER_OFFLINE]  # once, not per retry
+        assert agent.status == (payloads.PRINTER_OFFLINE, str(REFUSED))
+        transport.down = None
+        assert agent.wait_idle(5)
+        assert transport.printed == [5]
+        assert [(a["job_id"], a["result"]) for a in acks(agent)] == [(5, ACK_PRINTED)]
+        assert statuses(agent)[-1] == payloads.PRINTER_ONLINE
+    finally:
+        agent.stop()
+
+
+def test_paper_out_is_published_and_jobs_keep_their_order(tmp_path):
+    transport = SwitchableTransport(down=PAPER_OUT)
+    agent = make_agent(tmp_path, transport, retry_first=0.01, retry_longest=0.02)
+    agent.start()
+    try:
+        for job_id in (12, 11):
+            deliver(agent, job_id, payloads.encode(job(job_id)))
+        assert eventually(lambda: payloads.PRINTER_PAPER_OUT in statuses(agent))
+        deliver(agent, 10, payloads.encode(job(10)))
+        deliver(agent, 11, payloads.encode(job(11)))  # a redelivery while waiting: still one job
+        assert agent.pending() == [10, 11, 12]
+        transport.down = None
+        assert agent.wait_idle(5)
+        assert transport.printed == [10, 11, 12]
+        assert [a["job_id"] for a in acks(agent)] == [10, 11, 12]
+        assert statuses(agent) == [payloads.PRINTER_ONLINE, payloads.PRINTER_PAPER_OUT, payloads.PRINTER_ONLINE]
+    finally:
+        agent.stop()
+
+
+def test_a_job_cleared_by_the_server_while_waiting_is_dropped(tmp_path):
+    transport = SwitchableTransport(down=REFUSED)
+    agent = make_agent(tmp_path, transport, retry_first=0.01, retry_longest=0.02)
+    agent.start()
+    try:
+        deliver(agent, 7, payloads.encode(job(7)))
+        assert eventually(lambda: transport.attempts >= 1)
+        deliver(agent, 7, b"")  # settled elsewhere (e.g. an ack from an earlier run reached the server)
+        assert agent.wait_idle(5)
+        transport.down = None
+        time.sleep(0.1)
+        assert transport.printed == []
+        assert acks(agent) == []
+    finally:
+        agent.stop()
+
+
+def test_journal_known_jobs_are_acked_while_the_printer_is_away(tmp_path):
+    journal = PrintJournal(tmp_path / "journal.jsonl")
+    journal.record(3, PRINTED)
+    journal.record(4, UNCERTAIN, "reset")
+    transport = SwitchableTransport(down=REFUSED)
+    agent = make_agent(tmp_path, transport, retry_first=60.0)
+    agent.start()
+    try:
+        deliver(agent, 9, payloads.encode(job(9)))
+        assert eventually(lambda: transport.attempts == 1)
+        deliver(agent, 4, payloads.encode(job(4)))
+        deliver(agent, 3, payloads.encode(job(3)))
+        assert eventually(lambda: len(acks(agent)) == 2)
+        assert [(a["job_id"], a["result"]) for a in acks(agent)] == [(3, ACK_PRINTED), (4, ACK_UNCERTAIN)]
+        assert agent.pending() == [9] and transport.attempts == 1 and transport.printed == []
+    finally:
+        agent.stop()
+
+
+def test_stop_does_not_wait_for_a_printer_that_is_away(tmp_path):
+    agent = make_agent(tmp_path, SwitchableTransport(down=REFUSED), retry_first=60.0)
+    agent.start()
+    deliver(agent, 1, payloads.encode(job(1)))
+    assert eventually(lambda: agent.status == (payloads.PRINTER_OFFLINE, str(REFUSED)))
+    started = time.monotonic()
+    agent.stop()
+    assert time.monotonic() - started < 1
+    assert statuses(agent)[-1] == payloads.PRINTER_OFFLINE
+
+
+def test_an_idle_agent_probes_and_publishes_paper_out(tmp_path):
+    transport = SwitchableTransport(down=PAPER_OUT)
+    agent = make_agent(tmp_path, transport, probe_interval=0.01)
+    agent.start()
+    try:
+        assert eventually(lambda: agent.status == (payloads.PRINTER_PAPER_OUT, "paper out"))
+        transport.down = None
+        assert eventually(lambda: agent.status == (payloads.PRINTER_ONLINE, ""))
+        assert transport.attempts == 0  # probing sends no job
+    finally:
+        agent.stop()
+
+
+@pytest.mark.parametrize(("state", "expected"), [
+    (PrinterState.READY, (payloads.PRINTER_ONLINE, "")),
+    (PrinterState.PAPER_OUT, (payloads.PRINTER_PAPER_OUT, "d")),
+    (PrinterState.COVER_OPEN, (payloads.PRINTER_ERROR, "d")),
+    (PrinterState.ERROR, (payloads.PRINTER_ERROR, "d")),
+    (PrinterState.OFFLINE, (payloads.PRINTER_OFFLINE, "d")),
+    (PrinterState.UNKNOWN, None),
+])
+def test_bus_status_maps_every_printer_state(state, expected):
+    assert bus_status(PrinterStatus(state, "d" if state != PrinterState.READY else "")) == expected
+    assert bus_status(PrinterStatus(PrinterState.READY, "", paper_near_end=True)) == (payloads.PRINTER_ONLINE,
+                                                                                      "paper near end")
 
 
 def test_version_clock_grows_even_when_the_wall_clock_does_not():

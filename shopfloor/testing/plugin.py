@@ -36,6 +36,7 @@ from shopfloor.services.context import ServiceContext
 from shopfloor.services.printing import PrintService
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.testing.broker_fixtures import credentials, embedded_broker  # noqa: F401  (re-exported fixtures)
+from shopfloor.testing.printer_fixtures import printer_simulator  # noqa: F401
 
 # 10:30 in Beijing on a weekday: inside opening hours, some demo appointments already past their time.
 DEMO_NOW = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)

@@ -1,0 +1,60 @@
+"""The roles a dealership runs on separate hosts, as separate processes here: broker, server (`serve`) and a
+printer agent (`printer-agent`), each with its own credentials from the data directory."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from shopfloor import credentials as creds_mod
+from shopfloor.broker.embedded import EmbeddedBroker
+from shopfloor.ports import free_port
+from shopfloor.testing.plugin import start_server
+
+
+def test_server_and_printer_agent_as_separate_roles(tmp_path: Path) -> None:
+    port = free_port()
+    # A first demo run creates the data directory (credentials, site.toml, demo data); then it stops.
+    first = start_server(tmp_path, "demo", "--no-embedded-broker", "--broker", f"mqtt://127.0.0.1:{port}")
+    assert first.stop()
+    creds = creds_mod.load(tmp_path)
+    with EmbeddedBroker("127.0.0.1", port, "demo", creds):
+        server = start_server(tmp_path, "serve", "--broker", f"mqtt://127.0.0.1:{port}")
+        agent_log = (tmp_path / "agent.log").open("wb")
+        agent = subprocess.Popen(
+            [sys.executable, "-m", "shopfloor.cli", "printer-agent", "workshop", "--data-dir", str(tmp_path),
+             "--broker", f"mqtt://127.0.0.1:{port}"], stdout=agent_log, stderr=subprocess.STDOUT,
+            env={k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"})
+        try:
+            appt = next(a for a in server.api("/api/v1/appointments")
+                        if a["status"] in ("booked", "confirmed", "late") and not a["ro_number"])
+            status, body = server.call("POST", "/api/v1/checkins", {"tag": appt["tag"], "printer": "workshop"})
+            assert status == 201, body
+            number = body["repair_order"]["number"]
+            folder = tmp_path / "tickets" / "workshop"
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not list(folder.glob("*.bin")):
+                time.sleep(0.1)
+            assert len(list(folder.glob("*.bin"))) == 1, (tmp_path / "agent.log").read_text()
+            while time.monotonic() < deadline:
+                jobs = server.api(f"/api/v1/repair-orders/{number}")["print_jobs"]
+                if jobs[0]["status"] == "printed":
+                    break
+                time.sleep(0.1)
+            assert jobs[0]["status"] == "printed"
+        finally:
+            agent.send_signal(signal.SIGINT)
+            assert agent.wait(timeout=15) == 0
+            agent_log.close()
+            assert server.stop()
+
+
+def test_printer_agent_names_an_unknown_printer(tmp_path: Path) -> None:
+    first = start_server(tmp_path, "demo")
+    assert first.stop()
+    result = subprocess.run([sys.executable, "-m", "shopfloor.cli", "printer-agent", "nope", "--data-dir",
+                             str(tmp_path)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "no printer 'nope'" in result.stderr and "reception" in result.stderr
