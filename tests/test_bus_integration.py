@@ -1,4 +1,5 @@
-"""Outbox → embedded broker → subscribers and the board store, for real, on a free port."""
+"""Outbox → broker → subscribers and the board store, for real, on a free port: once with the embedded broker
+and once with a Mosquitto configured by `shopfloor mosquitto-config` (the `any_demo_broker` fixture)."""
 
 import asyncio
 import json
@@ -7,16 +8,17 @@ from sqlalchemy import select
 
 from shopfloor.board.feed import BoardFeed
 from shopfloor.board.store import BoardStore
-from shopfloor.broker.embedded import EmbeddedBroker
 from shopfloor.contract import topics
 from shopfloor.contract.access import Role
 from shopfloor.credentials import Credentials
 from shopfloor.domain.models import Appointment, QrTag, RepairOrder
 from shopfloor.publisher import OutboxPublisher
 from shopfloor.services.checkin import CheckinRequest
+from shopfloor.testing.broker_fixtures import RunningBroker
 from shopfloor.testing.plugin import Collector, Services
 
 RO_STATE = topics.state_filter("demo", topics.REPAIR_ORDERS)
+
 
 
 def _tags(svc: Services, n: int) -> list[str]:
@@ -26,7 +28,7 @@ def _tags(svc: Services, n: int) -> list[str]:
         return [r[0] for r in rows][:n]
 
 
-def _publisher(svc: Services, broker: EmbeddedBroker, creds: Credentials, client_id: str = "server-demo"
+def _publisher(svc: Services, broker: RunningBroker, creds: Credentials, client_id: str = "server-demo"
                ) -> OutboxPublisher:
     pub = OutboxPublisher(svc.ctx, broker.address, creds.account(Role.SERVER), on_print_ack=svc.printing.handle_ack,
                           client_id=client_id)
@@ -34,16 +36,16 @@ def _publisher(svc: Services, broker: EmbeddedBroker, creds: Credentials, client
     return pub
 
 
-def test_check_in_yields_retained_state_for_a_fresh_subscriber(services: Services, demo_broker: EmbeddedBroker,
+def test_check_in_yields_retained_state_for_a_fresh_subscriber(services: Services, any_demo_broker: RunningBroker,
                                                                  credentials: Credentials) -> None:
-    pub = _publisher(services, demo_broker, credentials)
+    pub = _publisher(services, any_demo_broker, credentials)
     try:
         tag = _tags(services, 1)[0]
         number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=["M10"])
                                            ).repair_order["number"]
         topic = topics.state("demo", topics.REPAIR_ORDERS, number)
         assert _wait(lambda: pub.pending() == 0)
-        fresh = Collector(demo_broker.address, credentials.account(Role.BOARD), [RO_STATE], "fresh-board")
+        fresh = Collector(any_demo_broker.address, credentials.account(Role.BOARD), [RO_STATE], "fresh-board")
         try:
             assert fresh.wait_for(lambda msgs: any(t == topic and r for t, _, r in msgs))
             state = json.loads(fresh.latest()[topic])
@@ -55,11 +57,11 @@ def test_check_in_yields_retained_state_for_a_fresh_subscriber(services: Service
         pub.stop()
 
 
-async def test_board_store_follows_every_move(services: Services, demo_broker: EmbeddedBroker,
+async def test_board_store_follows_every_move(services: Services, any_demo_broker: RunningBroker,
                                               credentials: Credentials) -> None:
-    pub = _publisher(services, demo_broker, credentials)
+    pub = _publisher(services, any_demo_broker, credentials)
     store = BoardStore()
-    feed = BoardFeed(store, address=demo_broker.address, account=credentials.account(Role.BOARD), site="demo",
+    feed = BoardFeed(store, address=any_demo_broker.address, account=credentials.account(Role.BOARD), site="demo",
                      role=Role.BOARD, loop=asyncio.get_running_loop())
     feed.start()
     try:
@@ -81,12 +83,12 @@ async def test_board_store_follows_every_move(services: Services, demo_broker: E
         pub.stop()
 
 
-def test_server_killed_mid_stream_loses_no_state_change(services: Services, demo_broker: EmbeddedBroker,
+def test_server_killed_mid_stream_loses_no_state_change(services: Services, any_demo_broker: RunningBroker,
                                                         credentials: Credentials) -> None:
-    watcher = Collector(demo_broker.address, credentials.account(Role.BOARD), [RO_STATE], "watcher")
+    watcher = Collector(any_demo_broker.address, credentials.account(Role.BOARD), [RO_STATE], "watcher")
     assert watcher.connected.wait(5)
     tags = _tags(services, 8)
-    pub = _publisher(services, demo_broker, credentials)
+    pub = _publisher(services, any_demo_broker, credentials)
     numbers = []
     for i, tag in enumerate(tags):
         if i == 3:
@@ -95,7 +97,7 @@ def test_server_killed_mid_stream_loses_no_state_change(services: Services, demo
     for number in numbers[:5]:
         services.repair_orders.transition(number, "dispatched", actor="张伟", technician="陈刚")
     assert pub.pending() > 0
-    restarted = _publisher(services, demo_broker, credentials, client_id="server-demo-2")
+    restarted = _publisher(services, any_demo_broker, credentials, client_id="server-demo-2")
     try:
         assert _wait(lambda: restarted.pending() == 0)
         with services.db.read() as s:

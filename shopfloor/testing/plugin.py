@@ -35,7 +35,13 @@ from shopfloor.services.checkin import CheckinService
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.printing import PrintService
 from shopfloor.services.repair_orders import RepairOrderService
-from shopfloor.testing.broker_fixtures import credentials, embedded_broker  # noqa: F401  (re-exported fixtures)
+from shopfloor.testing.broker_fixtures import (  # noqa: F401  (re-exported fixtures)
+    any_broker,
+    any_demo_broker,
+    credentials,
+    embedded_broker,
+    mosquitto_broker,
+)
 from shopfloor.testing.printer_fixtures import printer_simulator  # noqa: F401
 
 # 10:30 in Beijing on a weekday: inside opening hours, some demo appointments already past their time.
