@@ -46,12 +46,18 @@ def _credentials(data_dir: Path) -> Credentials:
         raise SystemExit(f"shopfloor: {exc}") from None
 
 
+def _given_broker(args: argparse.Namespace) -> BrokerAddress:
+    """--broker mqtt://… or mqtts://… (TLS: the CA from --tls-ca, else DATA_DIR/tls/ca.crt)."""
+    ca = Path(args.tls_ca) if getattr(args, "tls_ca", None) else Path(args.data_dir) / "tls" / "ca.crt"
+    try:
+        return BrokerAddress.parse(args.broker, tls_ca=ca if args.broker.startswith("mqtts://") else None)
+    except ValueError as exc:
+        raise SystemExit(f"shopfloor: {exc}") from None
+
+
 def _broker_address(args: argparse.Namespace, creds: Credentials) -> BrokerAddress:
     if args.broker:
-        try:
-            return BrokerAddress.parse(args.broker)
-        except ValueError as exc:
-            raise SystemExit(f"shopfloor: {exc}") from None
+        return _given_broker(args)
     return BrokerAddress(creds.broker_host, creds.broker_port)
 
 
@@ -66,7 +72,7 @@ def _demo(args: argparse.Namespace) -> int:
         if not args.broker:
             print("--no-embedded-broker needs --broker mqtt://HOST:PORT", file=sys.stderr)
             return 2
-        broker = BrokerAddress.parse(args.broker)
+        broker = _given_broker(args)
     else:
         broker = BrokerAddress("127.0.0.1", args.mqtt_port)
     try:
@@ -225,6 +231,28 @@ def _printer_agent(args: argparse.Namespace) -> int:
                      creds.account(Role.PRINTER))
 
 
+def _mosquitto_config(args: argparse.Namespace) -> int:
+    """Mosquitto's conf, password and ACL files (from the same rules the embedded broker enforces), with a
+    TLS listener whose certificate comes from the site's own CA."""
+    from shopfloor.broker.certs import CertificateError
+    from shopfloor.broker.mosquitto import write_site_config
+
+    data_dir = Path(args.data_dir).resolve()
+    settings, _ = _site_settings(args, data_dir)
+    try:
+        cfg = write_site_config(_credentials(data_dir), settings.site.id, data_dir, Path(args.out).resolve(),
+                                port=args.port, tls_port=args.tls_port, tls_bind=args.tls_bind,
+                                hostnames=args.tls_host or [], addresses=args.tls_ip or [])
+    except (ValueError, CertificateError, OSError) as exc:
+        print(f"shopfloor: {exc}", file=sys.stderr)
+        return 2
+    for warning in cfg.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"wrote {cfg.conf}\n  run:   /usr/sbin/mosquitto -c {cfg.conf}\n"
+          f"  LAN clients trust {cfg.ca_cert} (e.g. --broker mqtts://HOST:{args.tls_port} --tls-ca {cfg.ca_cert})")
+    return 0
+
+
 def _check_config(args: argparse.Namespace) -> int:
     try:
         s = settings_mod.load(Path(args.file))
@@ -249,7 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--mqtt-port", type=int, default=1884, help="embedded broker port (default 1884: "
                       "1883 is often a system Mosquitto's)")
     demo.add_argument("--no-embedded-broker", action="store_true", help="use --broker instead of the embedded one")
-    demo.add_argument("--broker", help="mqtt://HOST:PORT of an external broker")
+    demo.add_argument("--broker", help="mqtt://HOST:PORT or mqtts://HOST:PORT of an external broker")
+    demo.add_argument("--tls-ca", help="CA certificate for mqtts:// (default: DATA_DIR/tls/ca.crt)")
     demo.add_argument("--reset", action="store_true", help="wipe the demo database and start a fresh day")
     demo.add_argument("--time", metavar="HH:MM", help="run the demo as if it were this time of day now "
                       "(e.g. 10:30 for a morning demo in the evening)")
@@ -260,7 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--http-port", type=int, default=8080)
-    serve.add_argument("--broker", help="mqtt://HOST:PORT (default: [broker] in credentials.toml)")
+    serve.add_argument("--broker", help="mqtt://HOST:PORT or mqtts://HOST:PORT (default: [broker] in "
+                       "credentials.toml)")
+    serve.add_argument("--tls-ca", help="CA certificate for mqtts:// (default: DATA_DIR/tls/ca.crt)")
     serve.add_argument("--database", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
                        "(default: DATA_DIR/shopfloor.sqlite3)")
     serve.set_defaults(func=_serve)
@@ -276,8 +307,21 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("name", help="the printer's name in the site configuration")
     agent.add_argument("--data-dir", default="data", help="credentials.toml, site.toml and the print journal")
     agent.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
-    agent.add_argument("--broker", help="mqtt://HOST:PORT (default: [broker] in credentials.toml)")
+    agent.add_argument("--broker", help="mqtt://HOST:PORT or mqtts://HOST:PORT (default: [broker] in "
+                       "credentials.toml)")
+    agent.add_argument("--tls-ca", help="CA certificate for mqtts:// (default: DATA_DIR/tls/ca.crt)")
     agent.set_defaults(func=_printer_agent)
+    mosq = sub.add_parser("mosquitto-config", help="write Mosquitto's conf, passwd, acl and TLS files for this site",
+                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    mosq.add_argument("--data-dir", default="data", help="where credentials.toml is (and tls/, the site's CA)")
+    mosq.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
+    mosq.add_argument("--out", required=True, help="folder for mosquitto.conf, passwd, acl and the certificates")
+    mosq.add_argument("--port", type=int, default=1883, help="plain listener on 127.0.0.1")
+    mosq.add_argument("--tls-port", type=int, default=8883)
+    mosq.add_argument("--tls-bind", default="0.0.0.0", help="address of the TLS listener")
+    mosq.add_argument("--tls-host", action="append", metavar="NAME", help="extra host name for the certificate")
+    mosq.add_argument("--tls-ip", action="append", metavar="ADDR", help="extra IP address for the certificate")
+    mosq.set_defaults(func=_mosquitto_config)
     check = sub.add_parser("check-config", help="validate a site configuration TOML")
     check.add_argument("file")
     check.set_defaults(func=_check_config)

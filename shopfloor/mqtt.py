@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -30,21 +31,27 @@ MessageHandler = Callable[[str, bytes, bool], None]
 class BrokerAddress:
     host: str
     port: int
+    # mqtts://: TLS, the broker's certificate checked against this CA (the site's own, `mosquitto-config`)
+    tls_ca: Path | None = None
 
     @classmethod
-    def parse(cls, url: str) -> BrokerAddress:
-        """Accept mqtt://HOST:PORT, HOST:PORT or HOST."""
-        rest = url.removeprefix("mqtt://").rstrip("/")
-        host, _, port = rest.rpartition(":") if ":" in rest else (rest, "", "1883")
+    def parse(cls, url: str, tls_ca: Path | None = None) -> BrokerAddress:
+        """Accept mqtt://HOST:PORT, mqtts://HOST:PORT (needs tls_ca), HOST:PORT or HOST."""
+        tls = url.startswith("mqtts://")
+        rest = url.removeprefix("mqtts://").removeprefix("mqtt://").rstrip("/")
+        default = "8883" if tls else "1883"
+        host, _, port = rest.rpartition(":") if ":" in rest else (rest, "", default)
         if not host:
-            raise ValueError(f"broker address {url!r}: expected mqtt://HOST:PORT")
+            raise ValueError(f"broker address {url!r}: expected mqtt://HOST:PORT or mqtts://HOST:PORT")
+        if tls and tls_ca is None:
+            raise ValueError(f"broker address {url!r}: TLS needs the site's CA certificate (--tls-ca FILE)")
         try:
-            return cls(host=host, port=int(port))
+            return cls(host=host, port=int(port), tls_ca=tls_ca if tls else None)
         except ValueError:
             raise ValueError(f"broker address {url!r}: port {port!r} is not a number") from None
 
     def __str__(self) -> str:
-        return f"mqtt://{self.host}:{self.port}"
+        return f"{'mqtts' if self.tls_ca else 'mqtt'}://{self.host}:{self.port}"
 
 
 class MqttLink:
@@ -82,6 +89,9 @@ class MqttLink:
             clean_session=True,
         )
         self._client.username_pw_set(account.username, account.password)
+        if address.tls_ca is not None:
+            # Checks the broker's certificate against the site's CA and the host name.
+            self._client.tls_set(ca_certs=str(address.tls_ca))
         self._client.will_set(self.status_topic, self._status_payload("offline"), qos=1, retain=True)
         self._client.reconnect_delay_set(min_delay=1, max_delay=5)
         self._client.max_queued_messages_set(0)

@@ -58,3 +58,56 @@ def test_printer_agent_names_an_unknown_printer(tmp_path: Path) -> None:
                              str(tmp_path)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "no printer 'nope'" in result.stderr and "reception" in result.stderr
+
+
+def test_serve_over_tls_to_the_generated_mosquitto(tmp_path: Path) -> None:
+    import json
+    import shutil
+    import tempfile
+
+    from shopfloor.contract import topics
+    from shopfloor.contract.access import Role
+    from shopfloor.mqtt import BrokerAddress
+    from shopfloor.testing.plugin import Collector, require_service
+
+    require_service(Path("/usr/sbin/mosquitto").exists(), "Mosquitto (/usr/sbin/mosquitto)")
+    first = start_server(tmp_path, "demo")
+    assert first.stop()
+    # Debian's Mosquitto reads its files as user mosquitto: out of pytest's 0700 tmp dirs.
+    out = Path(tempfile.mkdtemp(prefix="shopfloor-mosq-"))
+    out.chmod(0o755)
+    plain, tls = free_port(), free_port()
+    try:
+        made = subprocess.run([sys.executable, "-m", "shopfloor.cli", "mosquitto-config", "--data-dir", str(tmp_path),
+                               "--out", str(out / "conf"), "--port", str(plain), "--tls-port", str(tls),
+                               "--tls-bind", "127.0.0.1"], capture_output=True, text=True, timeout=60)
+        assert made.returncode == 0, made.stderr
+        assert {"mosquitto.conf", "passwd", "acl", "ca.crt", "server.crt", "server.key"} <= {
+            p.name for p in (out / "conf").iterdir()}
+        conf = (out / "conf" / "mosquitto.conf").read_text()
+        assert f"listener {plain} 127.0.0.1" in conf and "allow_anonymous false" in conf
+        broker = subprocess.Popen(["/usr/sbin/mosquitto", "-c", str(out / "conf" / "mosquitto.conf")],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(0.5)
+            ca = tmp_path / "tls" / "ca.crt"
+            server = start_server(tmp_path, "serve", "--broker", f"mqtts://localhost:{tls}", "--tls-ca", str(ca))
+            creds = creds_mod.load(tmp_path)
+            watcher = Collector(BrokerAddress("127.0.0.1", plain), creds.account(Role.BOARD),
+                                [topics.state_filter("demo", topics.REPAIR_ORDERS)], "tls-watcher")
+            try:
+                appt = next(a for a in server.api("/api/v1/appointments")
+                            if a["status"] in ("booked", "confirmed", "late") and not a["ro_number"])
+                status, body = server.call("POST", "/api/v1/checkins", {"tag": appt["tag"]})
+                assert status == 201
+                topic = topics.state("demo", topics.REPAIR_ORDERS, body["repair_order"]["number"])
+                assert watcher.wait_for(lambda msgs: any(t == topic for t, _, _ in msgs), timeout=15)
+                assert json.loads(watcher.latest()[topic])["status"] == "checked_in"
+            finally:
+                watcher.close()
+                assert server.stop()
+        finally:
+            broker.kill()
+            broker.wait(timeout=10)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
