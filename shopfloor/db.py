@@ -1,5 +1,6 @@
 """Engines and transactions. SQLite by default (WAL; writes take the lock up front with BEGIN IMMEDIATE
-so two writers never deadlock half-way), PostgreSQL for larger sites."""
+so two writers never deadlock half-way), PostgreSQL for larger sites (writes take one transaction-scoped
+advisory lock up front: the same one-writer-at-a-time the services are written for)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Set in session.info by whoever adds an outbox row; after commit the publisher is woken.
 OUTBOX_PENDING = "outbox_pending"
+# PostgreSQL advisory lock key held by every write transaction (arbitrary, fixed: "shopflor" in ASCII).
+WRITE_LOCK_KEY = 0x73686F70666C6F72
 
 
 def sqlite_url(path: Path) -> str:
@@ -53,13 +56,20 @@ class Database:
         self.read_engine = _make_engine(url, immediate=False) if url.startswith("sqlite") else self.write_engine
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._lock_writes = self.write_engine.dialect.name == "postgresql"
         self.after_outbox_commit: list[Callable[[], None]] = []
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One write transaction: committed if the block ends normally, rolled back if it raises."""
+        """One write transaction: committed if the block ends normally, rolled back if it raises. Write
+        transactions run one at a time, so a service may read, decide and write without racing another
+        (RO numbers, one open order per vehicle, the state machine). SQLite: BEGIN IMMEDIATE. PostgreSQL: its
+        READ COMMITTED would let two writers read the same state and both act on it, so each write takes a
+        transaction-scoped advisory lock first; reads never wait for it."""
         with self._write() as session:
             with session.begin():
+                if self._lock_writes:
+                    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
                 yield session
             if session.info.pop(OUTBOX_PENDING, False):
                 for wake in self.after_outbox_commit:

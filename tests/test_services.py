@@ -1,6 +1,7 @@
 """The services on a seeded demo site: check-in, moves, history, outbox, login, lateness, printing."""
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,12 @@ from shopfloor.printer.inspect import text_lines
 from shopfloor.services import outbox
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.testing.plugin import DEMO_PINS, Services
+
+
+@pytest.fixture
+def services(db_services: Services) -> Services:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return db_services
 
 
 def waiting_appointment(svc: Services) -> tuple[Appointment, str]:
@@ -86,7 +93,7 @@ def test_lounge_payload_has_no_personal_data(services: Services) -> None:
     assert full_name not in text or vehicle.customer.given_name == ""
     assert lounge["plate_masked"].endswith(plate[-2:]) and "*" in lounge["plate_masked"]
     assert set(lounge) == {"schema", "version", "site", "number", "plate_masked", "customer_masked", "status",
-                           "promised_at"}
+                           "promised_at", "needs_customer"}
 
 
 def test_full_journey_records_who_and_when(services: Services) -> None:
@@ -237,3 +244,56 @@ def test_default_promise_stays_inside_opening_hours(services: Services) -> None:
     assert services.checkin.default_promise(1.5).strftime("%d %H:%M") == "24 09:00"
     services.clock.set(datetime(2026, 11, 23, 22, 0, tzinfo=tz))  # after closing
     assert services.checkin.default_promise(0.5).strftime("%d %H:%M") == "24 09:00"
+
+
+def _at_once(calls: list) -> list:
+    """Run the calls in threads released together; each result or the exception it raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = calls[i]()
+        except Exception as exc:  # the test looks at what each call raised
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+def test_concurrent_check_ins_get_distinct_numbers(services: Services) -> None:
+    with services.db.read() as s:
+        open_vehicles = select(RepairOrder.vehicle_id).where(RepairOrder.closed_at.is_(None))
+        tags = list(s.scalars(select(QrTag.token).where(QrTag.vehicle_id.not_in(open_vehicles))
+                              .order_by(QrTag.token).limit(10)))
+    results = _at_once([lambda t=t: services.checkin.check_in(CheckinRequest(tag=t, actor="x")) for t in tags])
+    assert not [r for r in results if isinstance(r, Exception)]
+    numbers = [r.repair_order["number"] for r in results]
+    assert len(set(numbers)) == len(tags)
+
+
+def test_concurrent_check_ins_of_one_car_open_one_order(services: Services) -> None:
+    _, tag = waiting_appointment(services)
+    results = _at_once([lambda: services.checkin.check_in(CheckinRequest(tag=tag, actor="x")) for _ in range(6)])
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert sum(r.created for r in results) == 1
+    assert len({r.repair_order["number"] for r in results}) == 1
+
+
+def test_concurrent_conflicting_moves_one_wins(services: Services) -> None:
+    _, tag = waiting_appointment(services)
+    number = services.checkin.check_in(CheckinRequest(tag=tag, actor="x")).repair_order["number"]
+    services.repair_orders.transition(number, "dispatched", actor="x", technician="陈刚")
+    services.repair_orders.transition(number, "in_progress", actor="x")
+    moves = [("on_hold", "waiting_parts"), ("quality_check", None)] * 3
+    results = _at_once([lambda m=m: services.repair_orders.transition(number, m[0], actor="x", reason=m[1])
+                        for m in moves])
+    assert sum(isinstance(r, dict) for r in results) == 1
+    assert all(isinstance(r, dict | TransitionRefused) for r in results)
+    history = services.repair_orders.history(number)
+    assert [h.to_status for h in history][:3] == ["checked_in", "dispatched", "in_progress"] and len(history) == 4

@@ -44,6 +44,9 @@ from shopfloor.testing.broker_fixtures import (  # noqa: F401  (re-exported fixt
 )
 from shopfloor.testing.printer_fixtures import printer_simulator  # noqa: F401
 
+# The two-database fixtures (backend, database, db_services) import from this module, so they load as a plugin.
+pytest_plugins = ["shopfloor.testing.db_fixtures"]
+
 # 10:30 in Beijing on a weekday: inside opening hours, some demo appointments already past their time.
 DEMO_NOW = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
 DEMO_PINS = {"张伟": "1111", "李娜": "2222", "王芳": "3333", "刘洋": "4444"}
