@@ -6,7 +6,7 @@ import hmac
 import json
 import math
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -66,6 +66,13 @@ class TicketBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     printer: Text = Field(min_length=1, max_length=32)
     reprint: bool | None = Field(default=None, description="default: REPRINT if this order had a ticket before")
+
+
+class DecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["reprint", "confirm"] = Field(
+        description="reprint: print again, marked REPRINT if it may have come out; confirm: it did print")
+    actor: Text = Field(default="api", min_length=1, max_length=80, description="who decided")
 
 
 class Detail(BaseModel):
@@ -145,6 +152,18 @@ def build_router(api_token: str, checkin: CheckinService, repair_orders: RepairO
     def post_ticket(number: RoNumber, body: TicketBody) -> dict[str, Any]:
         job = printing.print_ticket(number, body.printer, actor="api", reprint=body.reprint)
         return {"id": job.id, "printer": job.printer, "status": job.status, "reprint": job.reprint}
+
+    @router.get("/print-jobs", summary="Tickets waiting for a person: fate unknown (uncertain) or failed")
+    def list_undecided_print_jobs() -> list[dict[str, Any]]:
+        return [{"id": j.id, "printer": j.printer, "status": j.status, "ro_number": j.ro_number,
+                 "reprint": j.reprint, "detail": j.detail, "created_at": j.created_at.isoformat()}
+                for j in printing.needing_decision()]
+
+    @router.post("/print-jobs/{job_id}/decision", summary="Settle an uncertain or failed ticket")
+    def post_print_decision(job_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: DecisionBody) -> dict[str, Any]:
+        again = printing.resolve(job_id, body.decision, actor=body.actor)
+        return {"job": job_id, "decision": body.decision,
+                "reprint_job": {"id": again.id, "printer": again.printer, "reprint": again.reprint} if again else None}
 
     @router.get("/technicians", summary="Active technicians")
     def list_technicians() -> list[dict[str, Any]]:
