@@ -263,17 +263,27 @@ def _check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+class DefaultsShown(argparse.HelpFormatter):
+    """Shows a default where there is one worth saying (not None or False, not already in the help)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text or action.option_strings == []:
+            return text
+        return f"{text} (default: %(default)s)".strip()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopfloor", description="Runs a dealership's service lane.",
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                     formatter_class=DefaultsShown)
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="start the whole system with a demo day on embedded defaults",
-                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                          formatter_class=DefaultsShown)
     demo.add_argument("--data-dir", default="data", help="where the database, credentials and tickets live")
     demo.add_argument("--config", help="site configuration TOML (default: config/demo.toml)")
     demo.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on")
-    demo.add_argument("--http-port", type=int, default=8080)
+    demo.add_argument("--http-port", type=int, default=8080, help="kiosk, boards and API")
     demo.add_argument("--mqtt-port", type=int, default=1884, help="embedded broker port (default 1884: "
                       "1883 is often a system Mosquitto's)")
     demo.add_argument("--no-embedded-broker", action="store_true", help="use --broker instead of the embedded one")
@@ -284,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
                       "(e.g. 10:30 for a morning demo in the evening)")
     demo.set_defaults(func=_demo)
     serve = sub.add_parser("serve", help="run the server role (kiosk, boards, API, publisher) against a broker",
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                           formatter_class=DefaultsShown)
     serve.add_argument("--data-dir", default="data")
     serve.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
     serve.add_argument("--host", default="0.0.0.0")
@@ -296,14 +306,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default: DATA_DIR/shopfloor.sqlite3)")
     serve.set_defaults(func=_serve)
     broker = sub.add_parser("broker", help="run the embedded MQTT broker alone",
-                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                            formatter_class=DefaultsShown)
     broker.add_argument("--data-dir", default="data")
     broker.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
     broker.add_argument("--host", default="0.0.0.0")
     broker.add_argument("--port", type=int, default=1883)
     broker.set_defaults(func=_broker)
     agent = sub.add_parser("printer-agent", help="run one printer's agent (prints its jobs, reports its status)",
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                           formatter_class=DefaultsShown)
     agent.add_argument("name", help="the printer's name in the site configuration")
     agent.add_argument("--data-dir", default="data", help="credentials.toml, site.toml and the print journal")
     agent.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
@@ -312,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--tls-ca", help="CA certificate for mqtts:// (default: DATA_DIR/tls/ca.crt)")
     agent.set_defaults(func=_printer_agent)
     mosq = sub.add_parser("mosquitto-config", help="write Mosquitto's conf, passwd, acl and TLS files for this site",
-                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                          formatter_class=DefaultsShown)
     mosq.add_argument("--data-dir", default="data", help="where credentials.toml is (and tls/, the site's CA)")
     mosq.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
     mosq.add_argument("--out", required=True, help="folder for mosquitto.conf, passwd, acl and the certificates")
