@@ -96,11 +96,16 @@ class RepairOrderPanel:
             with ui.column().classes("w-1/2"):
                 ui.label(t("kiosk.tickets")).classes("text-grey-8")
                 labels = {p.name: p.label or p.name for p in self.system.settings.printers}
-                for job in jobs:
-                    text = f"#{job.id} {labels.get(job.printer, job.printer)} · {t('print.' + job.status)}"
-                    ui.label(text + (" · REPRINT" if job.reprint else "")).classes("text-sm")
                 with ui.row().classes("items-center"):
                     target = printer_select(self.system, t)
+                for job in jobs:
+                    text = f"#{job.id} {labels.get(job.printer, job.printer)} · {t('print.' + job.status)}"
+                    with ui.row().classes("items-center gap-2"):
+                        ui.label(text + (" · REPRINT" if job.reprint else "")).classes("text-sm")
+                        if job.status == "pending":
+                            ui.button(t("kiosk.send_elsewhere"), icon="alt_route",
+                                      on_click=lambda j=job: self._redirect(j.id, ro["number"], target.value)) \
+                                .props("dense flat size=sm")
                     ui.button(t("kiosk.reprint"), icon="print",
                               on_click=lambda: self._reprint(ro["number"], target.value)) \
                         .props("outline").mark("reprint")
@@ -176,6 +181,15 @@ class RepairOrderPanel:
             ui.notify(exc.message(self.t.lang), type="negative", multi_line=True)
             return
         ui.notify(self.t("kiosk.moved", number=number, status=self.t(f"status.{target}")), type="positive")
+        await self.on_change(number)
+
+    async def _redirect(self, job_id: int, number: str, printer: str) -> None:
+        try:
+            await io(self.system.printing.redirect, job_id, printer, actor=self.actor)
+        except DomainError as exc:
+            ui.notify(exc.message(self.t.lang), type="negative")
+            return
+        ui.notify(self.t("kiosk.sent_elsewhere", number=number), type="positive")
         await self.on_change(number)
 
     async def _reprint(self, number: str, printer: str) -> None:

@@ -65,3 +65,32 @@ def test_a_ticket_of_unknown_fate_waits_for_a_person(tmp_path: Path, printer_sim
         assert len(printer_simulator.jobs()) == 1  # once
     finally:
         assert server.stop()
+
+
+def test_a_ticket_waiting_on_an_offline_printer_goes_to_another(tmp_path: Path,
+                                                                printer_simulator: PrinterSimulator) -> None:
+    _site_with_network_printer(tmp_path, printer_simulator.port)
+    printer_simulator.refuse()  # the workshop printer is off
+    server = start_server(tmp_path, "demo")
+    try:
+        appt = next(a for a in server.api("/api/v1/appointments")
+                    if a["status"] in ("booked", "confirmed", "late") and not a["ro_number"])
+        status, body = server.call("POST", "/api/v1/checkins", {"tag": appt["tag"], "printer": "workshop"})
+        assert status == 201
+        number = body["repair_order"]["number"]
+        waiting = body["print_job"]["id"]
+        time.sleep(1.5)
+        assert server.api(f"/api/v1/repair-orders/{number}")["print_jobs"][0]["status"] == "pending"
+        assert server.call("POST", f"/api/v1/print-jobs/{waiting}/redirect", {"printer": "workshop"})[0] == 422
+        status, moved = server.call("POST", f"/api/v1/print-jobs/{waiting}/redirect", {"printer": "reception"})
+        assert status == 200 and moved["job"]["reprint"] is False
+        folder = tmp_path / "tickets" / "reception"
+        assert _until(lambda: list(folder.glob("*.bin")))
+        assert "REPRINT" not in "\n".join(text_lines(next(folder.glob("*.bin")).read_bytes(), "gb18030"))
+        printer_simulator.normal()  # the workshop printer comes back: the withdrawn job must not print there
+        time.sleep(4)
+        assert printer_simulator.jobs() == []
+        assert [j["status"] for j in server.api(f"/api/v1/repair-orders/{number}")["print_jobs"]] == [
+            "moved", "printed"]
+    finally:
+        assert server.stop()

@@ -75,6 +75,12 @@ class DecisionBody(BaseModel):
     actor: Text = Field(default="api", min_length=1, max_length=80, description="who decided")
 
 
+class RedirectBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    printer: Text = Field(min_length=1, max_length=32)
+    actor: Text = Field(default="api", min_length=1, max_length=80)
+
+
 class Detail(BaseModel):
     detail: str
 
@@ -164,6 +170,11 @@ def build_router(api_token: str, checkin: CheckinService, repair_orders: RepairO
         again = printing.resolve(job_id, body.decision, actor=body.actor)
         return {"job": job_id, "decision": body.decision,
                 "reprint_job": {"id": again.id, "printer": again.printer, "reprint": again.reprint} if again else None}
+
+    @router.post("/print-jobs/{job_id}/redirect", summary="Send a waiting ticket to another printer instead")
+    def post_print_redirect(job_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: RedirectBody) -> dict[str, Any]:
+        job = printing.redirect(job_id, body.printer, actor=body.actor)
+        return {"moved": job_id, "job": {"id": job.id, "printer": job.printer, "reprint": job.reprint}}
 
     @router.get("/technicians", summary="Active technicians")
     def list_technicians() -> list[dict[str, Any]]:

@@ -142,6 +142,29 @@ class PrintService:
                 PrintJob.site_id == self.ctx.site, PrintJob.status.in_((UNCERTAIN, FAILED))).order_by(PrintJob.id))
             return [self._info(job, number) for job, number in rows]
 
+    def redirect(self, job_id: int, printer: str, *, actor: str) -> PrintJobInfo:
+        """A job still waiting (its printer offline or out of paper) goes to another printer instead. The
+        waiting job is withdrawn from its printer's retained topic first, so it cannot also print there
+        when that printer comes back; the new job is a first print, not a REPRINT."""
+        self.profile(printer)  # an unknown printer is refused before anything changes
+        with self.ctx.db.write() as s:
+            job = s.get(PrintJob, job_id)
+            if job is None:
+                raise NotFound("error.print_job_unknown", job=job_id)
+            if job.status != PENDING:
+                raise Refused("error.print_job_settled", job=job_id, status=job.status)
+            if job.printer == printer:
+                raise Invalid("error.print_same_printer", printer=printer)
+            job.status, job.detail = "moved", f"sent to {printer} by {actor}"
+            job.decided_by, job.decided_at = actor, self.ctx.now()
+            self._clear_job(s, job)
+            number = s.scalar(select(RepairOrder.number).where(RepairOrder.id == job.repair_order_id))
+            was_reprint = job.reprint
+        if number is None:
+            raise NotFound("error.print_job_unknown", job=job_id)
+        log.info("print job %s moved to %s by %s", job_id, printer, actor)
+        return self.print_ticket(number, printer, actor=actor, reprint=was_reprint)
+
     def resolve(self, job_id: int, decision: str, *, actor: str) -> PrintJobInfo | None:
         """A person decides an uncertain or failed job: "confirm" (it did print) or "reprint"."""
         with self.ctx.db.write() as s:
