@@ -105,7 +105,7 @@ class RepairOrderPanel:
                         if job.status == "pending":
                             ui.button(t("kiosk.send_elsewhere"), icon="alt_route",
                                       on_click=lambda j=job: self._redirect(j.id, ro["number"], target.value)) \
-                                .props("dense flat size=sm")
+                                .props("dense outline")
                     ui.button(t("kiosk.reprint"), icon="print",
                               on_click=lambda: self._reprint(ro["number"], target.value)) \
                         .props("outline").mark("reprint")

@@ -31,6 +31,7 @@ from shopfloor.broker.files import make_dir, write_file
 from shopfloor.broker.mosquitto import MosquittoConfig, password_line, write_config
 from shopfloor.credentials import Credentials, MqttAccount, generate
 from shopfloor.mqtt import BrokerAddress
+from shopfloor.ports import free_port
 
 TEST_SITE = "test"
 DEMO_SITE = "demo"
@@ -38,13 +39,6 @@ MOSQUITTO = Path("/usr/sbin/mosquitto")
 # A test-only account that may read every topic (never `$SYS`): the witness of what a broker retains.
 WITNESS_USER = "shopfloor-test-witness"
 BROKER_KINDS = ("embedded", "mosquitto")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free a moment ago (another process may still take it before you bind)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def mosquitto_available() -> bool:
