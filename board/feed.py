@@ -26,7 +26,8 @@ def default_filters(site: str, role: Role) -> list[str]:
     if role == Role.BOARD:
         return [
             *(topics.state_filter(site, kind)
-              for kind in (topics.APPOINTMENTS, topics.REPAIR_ORDERS, topics.ADVISORS, topics.TECHNICIANS)),
+              for kind in (topics.APPOINTMENTS, topics.REPAIR_ORDERS, topics.ADVISORS, topics.TECHNICIANS,
+                         topics.CAPACITY)),
             topics.printer_status_filter(site),
         ]
     raise ValueError(f"a board feed runs as the board or lounge role, not {role.value}")

@@ -14,17 +14,23 @@ from shopfloor.i18n import Translator, normalize
 class KioskUser:
     advisor_id: int
     name: str
+    role: str = "advisor"  # advisor, manager, cs, parts
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == "manager"
 
 
 def current_user() -> KioskUser | None:
     data = app.storage.user.get("kiosk_advisor")
     if not isinstance(data, dict) or data.get("expires", 0) < time.time():
         return None
-    return KioskUser(int(data["id"]), str(data["name"]))
+    return KioskUser(int(data["id"]), str(data["name"]), str(data.get("role") or "advisor"))
 
 
-def log_in(advisor_id: int, name: str, hours: int) -> None:
-    app.storage.user["kiosk_advisor"] = {"id": advisor_id, "name": name, "expires": time.time() + hours * 3600}
+def log_in(advisor_id: int, name: str, hours: int, role: str = "advisor") -> None:
+    app.storage.user["kiosk_advisor"] = {"id": advisor_id, "name": name, "role": role,
+                                         "expires": time.time() + hours * 3600}
 
 
 def log_out() -> None:

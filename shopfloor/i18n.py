@@ -1,4 +1,5 @@
-"""Message catalogues (shopfloor/locales/<lang>.toml): every word a person reads comes from here.
+"""Message catalogues (shopfloor/locales/<lang>.toml, plus one file per feature in locales/<lang>/*.toml):
+every word a person reads comes from here.
 
 Keys are dotted ("kiosk.scan_hint"); values use str.format fields ("{plate}"). A key missing from a
 catalogue falls back to English and then to the key itself, so a gap shows up on screen, not as a crash;
@@ -31,10 +32,16 @@ def _flatten(prefix: str, data: dict[str, Any], out: dict[str, str]) -> None:
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    with (_DIR / f"{lang}.toml").open("rb") as f:
-        out: dict[str, str] = {}
-        _flatten("", tomllib.load(f), out)
-        return out
+    out: dict[str, str] = {}
+    for path in [_DIR / f"{lang}.toml", *sorted((_DIR / lang).glob("*.toml"))]:
+        with path.open("rb") as f:
+            part: dict[str, str] = {}
+            _flatten("", tomllib.load(f), part)
+        clash = sorted(set(part) & set(out))
+        if clash:
+            raise ValueError(f"{path}: keys already defined in another catalogue file: {', '.join(clash[:5])}")
+        out.update(part)
+    return out
 
 
 def normalize(lang: str | None) -> str:

@@ -21,6 +21,7 @@ from shopfloor.mqtt import BrokerAddress
 from shopfloor.publisher import OutboxPublisher
 from shopfloor.services.appointments import AppointmentService
 from shopfloor.services.auth import AuthService
+from shopfloor.services.booking import BookingService
 from shopfloor.services.checkin import CheckinService
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.printing import PrintJobInfo, PrintService
@@ -66,6 +67,7 @@ class Shopfloor:
         self.checkin = CheckinService(self.ctx)
         self.repair_orders = RepairOrderService(self.ctx)
         self.appointments = AppointmentService(self.ctx)
+        self.booking = BookingService(self.ctx)
         self.printing = PrintService(self.ctx)
         self.broker = None
         if options.embedded_broker:
@@ -149,9 +151,12 @@ class Shopfloor:
         gc.freeze()
 
     async def _mark_late_forever(self) -> None:
+        """Late and no-show marks, and at a new day the week's capacity states (a new day joins the week bars)."""
+        day = None
         while True:
             try:
                 await run.io_bound(self.appointments.mark_late)
+                day = await run.io_bound(self.booking.roll_over, day)
             except Exception:
                 log.exception("marking late appointments failed")
             await asyncio.sleep(LATE_CHECK_SECONDS)
@@ -173,7 +178,7 @@ class Shopfloor:
         for page, path in self.pages:
             page.register(path)
         install(app, build_router(self.credentials.api_token, self.checkin, self.repair_orders,
-                                  self.appointments, self.printing))
+                                  self.appointments, self.printing, self.booking))
 
         @ui.page("/")
         def index() -> None:

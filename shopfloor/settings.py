@@ -55,6 +55,52 @@ class KioskSettings(_Strict):
     session_hours: Annotated[int, Field(ge=1, le=24)] = 12
 
 
+class BookingSettings(_Strict):
+    """Capacity booking: how the workshop's hours are sold (domain.md §2)."""
+
+    # share of each day's technician hours per skill class kept from bookings for walk-ins, additional work
+    # and carried-over cars
+    walk_in_reserve: Annotated[float, Field(ge=0, le=0.9)] = 0.2
+    # write-ups one advisor can take in one quarter hour (arrivals are staggered per advisor)
+    advisor_arrivals_per_15_min: Annotated[int, Field(ge=1, le=10)] = 1
+    slot_minutes: Literal[10, 15, 20, 30] = 15
+    # the shift a technician without shift rows works, on these ISO weekdays (1 = Monday)
+    shift_start: time = time(8, 30)
+    shift_end: time = time(17, 30)
+    break_minutes: Annotated[int, Field(ge=0, le=240)] = 60
+    workdays: list[Annotated[int, Field(ge=1, le=7)]] = [1, 2, 3, 4, 5, 6, 7]
+    # an appointment not arrived this long after its time is a no-show (late comes first: site.late_grace_minutes)
+    no_show_after_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 60
+    # the same vehicle back within this many days is flagged a repeat repair
+    repeat_repair_days: Annotated[int, Field(ge=1, le=365)] = 30
+    # periodic maintenance: every this many days or km, whichever comes first
+    service_interval_days: Annotated[int, Field(ge=30, le=730)] = 180
+    service_interval_km: Annotated[int, Field(ge=1000, le=50000)] = 5000
+    # the call lists look this many days ahead
+    call_ahead_days: Annotated[int, Field(ge=1, le=90)] = 30
+    hotline: str = ""
+
+    @model_validator(mode="after")
+    def _shift_in_order(self) -> BookingSettings:
+        if self.shift_end <= self.shift_start:
+            raise ValueError(f"shift_end {self.shift_end:%H:%M} must be after shift_start {self.shift_start:%H:%M}")
+        return self
+
+
+class TemplateSettings(_Strict):
+    """Reminder texts (domain.md §2): {customer} {plate} {date} {time} {advisor} {work} {last_service_date}
+    {last_service_km} {due} {hotline} {site} are filled in."""
+
+    sms: str = ("【{site}】{customer}您好，您的爱车{plate}已预约{date} {time}{work}，服务顾问{advisor}。"
+                "请携带保养手册。如需改约请致电{hotline}。")
+    wechat: str = ("{customer}您好！您的爱车{plate}预约了{date} {time}的{work}，服务顾问{advisor}将为您服务。"
+                   "来店请带上保养手册。改约请回复或致电{hotline}。")
+    letter: str = ("尊敬的{customer}：\n您的爱车{plate}上次保养为{last_service_date}（{last_service_km}公里），"
+                   "本次保养预约在{date} {time}，项目：{work}。请携带保养手册。\n预约热线：{hotline}\n{site}")
+    phone: str = ("您好，这里是{site}。{customer}，您的爱车{plate}预约在{date} {time}做{work}，"
+                  "服务顾问{advisor}。请问能按时到店吗？请记得带保养手册。")
+
+
 class PrinterSettings(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]
     label: str = ""
@@ -89,6 +135,8 @@ class PrinterSettings(_Strict):
 class Settings(_Strict):
     site: SiteSettings
     kiosk: KioskSettings = KioskSettings()
+    booking: BookingSettings = BookingSettings()
+    templates: TemplateSettings = TemplateSettings()
     printers: Annotated[list[PrinterSettings], Field(min_length=1)]
 
     @field_validator("printers")

@@ -15,7 +15,7 @@ def client(db_services: Services) -> TestClient:
     """The API on the demo site, on SQLite and on PostgreSQL."""
     app = FastAPI()
     install(app, build_router(TOKEN, db_services.checkin, db_services.repair_orders, db_services.appointments,
-                              db_services.printing))
+                              db_services.printing, db_services.booking))
     return TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"})
 
 

@@ -88,7 +88,7 @@ def steer(case: schemathesis.Case, data: st.DataObject, names: dict[str, set[str
 def api_schema(services: Services) -> schemathesis.BaseSchema:
     app = FastAPI()
     install(app, build_router(TOKEN, services.checkin, services.repair_orders, services.appointments,
-                              services.printing))
+                              services.printing, services.booking))
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
     schema.config.update(headers=AUTH)
     return schema
@@ -165,7 +165,7 @@ def test_inputs_that_answered_500(db_services: Services, method: str, path: str,
 
     app = FastAPI()
     install(app, build_router(TOKEN, db_services.checkin, db_services.repair_orders, db_services.appointments,
-                              db_services.printing))
+                              db_services.printing, db_services.booking))
     client = TestClient(app, headers=AUTH)
     with db_services.db.read() as s:
         busy = select(RepairOrder.vehicle_id).where(RepairOrder.closed_at.is_(None))

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shopfloor.domain.errors import DomainError, Invalid, LoginRefused, NotFound, Refused
 from shopfloor.services.appointments import AppointmentService
+from shopfloor.services.booking import BookingRefused, BookingRequest, BookingService, WorkLine
 from shopfloor.services.checkin import CheckinRequest, CheckinService
 from shopfloor.services.printing import PrintService
 from shopfloor.services.repair_orders import RepairOrderService
@@ -81,8 +82,75 @@ class RedirectBody(BaseModel):
     actor: Text = Field(default="api", min_length=1, max_length=80)
 
 
+class JobLineBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: Text | None = Field(default=None, max_length=20, description="labour-operation code")
+    description: Text | None = Field(default=None, max_length=200)
+    hours: float | None = Field(default=None, gt=0, le=100)
+    skill: Literal["maintenance", "repair"] | None = None
+
+
+class OverrideBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Text = Field(min_length=1, max_length=300, description="why the rule is broken (logged with who)")
+
+
+class AdvisorRef(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: int = Field(ge=1, le=MAX_ID)
+
+
+class AppointmentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    plate: Text | None = Field(default=None, max_length=20)
+    tag: Text | None = Field(default=None, max_length=200)
+    vehicle: int | None = Field(default=None, ge=1, le=MAX_ID, description="vehicle id")
+    start: datetime = Field(description="ISO 8601; without an offset: the site's time")
+    advisor: int | Text | AdvisorRef | None = Field(
+        default=None, description="advisor id, code (A) or name; default: shopfloor picks the best free one")
+    hours: float | None = Field(default=None, gt=0, le=100, description="estimated hours (free-text work)")
+    job_lines: list[Text | JobLineBody] | None = Field(default=None, max_length=30,
+                                                      description="operation codes, or lines with hours")
+    skill: Literal["maintenance", "repair"] | None = None
+    work: Text = Field(default="", max_length=200, description="what the card says")
+    override: OverrideBody | None = None
+    actor: Text = Field(default="api", min_length=1, max_length=80, description="who books")
+    parts_status: Literal["none", "in_stock", "to_order", "arrived"] = "none"
+    parts_eta: date | None = None
+    parts_numbers: Text = Field(default="", max_length=200)
+    waiting_customer: bool = False
+    road_test: bool = False
+    source: Literal["passive", "active", "rebook"] = "passive"
+
+
+class MoveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: datetime
+    advisor: int | Text | AdvisorRef | None = None
+    override: OverrideBody | None = None
+    actor: Text = Field(default="api", min_length=1, max_length=80)
+
+
+class CancelBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Text = Field(min_length=1, max_length=200)
+    actor: Text = Field(default="api", min_length=1, max_length=80)
+
+
+class CallBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["confirmed", "rescheduled", "cancelled", "unreachable"]
+    note: Text = Field(default="", max_length=300)
+    actor: Text = Field(default="api", min_length=1, max_length=80)
+
+
 class Detail(BaseModel):
     detail: str
+
+
+class Refusal(BaseModel):
+    detail: str
+    reason: Literal["capacity", "reserve", "stagger", "bay"]
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -93,8 +161,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 RoNumber = Annotated[Text, Path(min_length=1, max_length=40, description="repair order number, e.g. RO20261123-001")]
 
 
+def _day(day: str | None, default: date) -> date:
+    try:
+        when = date.fromisoformat(day) if day else default
+    except ValueError:
+        raise Invalid("error.day_invalid", day=day) from None
+    if not date.min < when < date.max:  # the day's bounds in the site's zone, in UTC, must be dates too
+        raise Invalid("error.day_invalid", day=day)
+    return when
+
+
 def build_router(api_token: str, checkin: CheckinService, repair_orders: RepairOrderService,
-                 appointments: AppointmentService, printing: PrintService) -> APIRouter:
+                 appointments: AppointmentService, printing: PrintService, booking: BookingService) -> APIRouter:
     bearer = HTTPBearer(auto_error=False)
 
     def authorized(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
@@ -108,13 +186,84 @@ def build_router(api_token: str, checkin: CheckinService, repair_orders: RepairO
     @router.get("/appointments", summary="Appointments of one day")
     def list_appointments(day: Annotated[Text | None, Query(max_length=40, description="YYYY-MM-DD; default today")
                                          ] = None) -> list[dict[str, Any]]:
-        try:
-            when = date.fromisoformat(day) if day else checkin.ctx.today()
-        except ValueError:
-            raise Invalid("error.day_invalid", day=day) from None
-        if not date.min < when < date.max:  # the day's bounds in the site's zone, in UTC, must be dates too
-            raise Invalid("error.day_invalid", day=day)
-        return appointments.list_day(when)
+        return appointments.list_day(_day(day, checkin.ctx.today()))
+
+    def advisor_id(value: int | str | AdvisorRef | None) -> int | None:
+        if value is None or isinstance(value, int):
+            return value
+        if isinstance(value, AdvisorRef):
+            return value.id
+        return booking.advisor_by_name(value)
+
+    def work_lines(job_lines: list[str | JobLineBody] | None, hours: float | None, skill: str | None,
+                   work: str) -> list[WorkLine]:
+        codes = [x for x in job_lines or [] if isinstance(x, str)]
+        extra = []
+        for x in job_lines or []:
+            if isinstance(x, JobLineBody):
+                if x.code and x.hours is None:
+                    codes.append(x.code)
+                    continue
+                if x.hours is None or not (x.description or work or x.code):
+                    raise Invalid("error.job_line_invalid")
+                extra.append(WorkLine((x.description or work or x.code or "").strip(), x.hours,
+                                      x.skill or skill or "maintenance", x.code))
+        if not codes and not extra and hours is None:
+            raise Invalid("booking.error.no_work")
+        return booking.lines(codes=codes, hours=hours, skill=skill, work=work, extra=extra)
+
+    @router.get("/slots", summary="Proposed slots for a booking, best first, each with why it was chosen")
+    def get_slots(day: Annotated[Text, Query(max_length=40, description="YYYY-MM-DD")],
+                  hours: Annotated[float | None, Query(gt=0, le=100, description="estimated hours")] = None,
+                  skill: Annotated[Literal["maintenance", "repair"] | None, Query()] = None,
+                  operations: Annotated[list[Text] | None, Query(max_length=30, description="operation codes")
+                                        ] = None,
+                  advisor: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+                  limit: Annotated[int, Query(ge=1, le=50)] = 5) -> list[dict[str, Any]]:
+        lines = work_lines(list(operations or []), hours, skill, "")
+        return booking.propose_slots(_day(day, checkin.ctx.today()), lines, advisor, limit)
+
+    @router.get("/capacity", summary="Technician hours of a day: per technician and per skill class")
+    def get_capacity(day: Annotated[Text | None, Query(max_length=40, description="YYYY-MM-DD; default today")
+                                    ] = None) -> dict[str, Any]:
+        return booking.capacity(_day(day, checkin.ctx.today()))
+
+    @router.get("/capacity/week", summary="Load per day (allocated / available) from a day on")
+    def get_week(start: Annotated[Text | None, Query(max_length=40)] = None,
+                 days: Annotated[int, Query(ge=1, le=31)] = 7) -> list[dict[str, Any]]:
+        return booking.week(_day(start, checkin.ctx.today()), days)
+
+    @router.post("/appointments", summary="Book an appointment (409 with the rule it would break)", status_code=201,
+                 responses={409: {"model": Refusal, "description": "it would break a booking rule; send "
+                                  "override: {reason} to book anyway (logged)"}})
+    def post_appointment(body: AppointmentBody) -> dict[str, Any]:
+        if sum(x is not None for x in (body.plate, body.tag, body.vehicle)) != 1:
+            raise Invalid("booking.error.no_vehicle")
+        lines = work_lines(body.job_lines, body.hours, body.skill, body.work)
+        return booking.book(BookingRequest(
+            start=body.start, lines=lines, actor=body.actor, vehicle_id=body.vehicle, plate=body.plate, tag=body.tag,
+            advisor_id=advisor_id(body.advisor), work=body.work,
+            override_reason=body.override.reason if body.override else None, parts_status=body.parts_status,
+            parts_eta=body.parts_eta, parts_numbers=body.parts_numbers, waiting_customer=body.waiting_customer,
+            road_test=body.road_test, source=body.source))
+
+    @router.get("/appointments/{appointment_id}", summary="One appointment, with its overrides")
+    def get_appointment(appointment_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> dict[str, Any]:
+        return booking.get(appointment_id)
+
+    @router.post("/appointments/{appointment_id}/move", summary="Move to another time or advisor (rules checked)",
+                 responses={409: {"model": Refusal}})
+    def post_move(appointment_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: MoveBody) -> dict[str, Any]:
+        return booking.move(appointment_id, body.start, advisor_id(body.advisor), actor=body.actor,
+                            override_reason=body.override.reason if body.override else None)
+
+    @router.post("/appointments/{appointment_id}/cancel", summary="Cancel (needs a reason)")
+    def post_cancel(appointment_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: CancelBody) -> dict[str, Any]:
+        return booking.cancel(appointment_id, actor=body.actor, reason=body.reason)
+
+    @router.post("/appointments/{appointment_id}/call", summary="Record the day-before confirmation call")
+    def post_call(appointment_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: CallBody) -> dict[str, Any]:
+        return booking.record_call(appointment_id, body.outcome, actor=body.actor, note=body.note)
 
     @router.post("/checkins", summary="Check a vehicle in by its QR tag (a repeated scan returns the open order)",
                  status_code=201, responses={200: {"description": "the vehicle already has an open repair order: "
@@ -207,7 +356,11 @@ def install(app: FastAPI, router: APIRouter) -> None:
     async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
         status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
-        return JSONResponse({"detail": exc.message("en")}, status_code=status)
+        body: dict[str, Any] = {"detail": exc.message("en")}
+        if isinstance(exc, BookingRefused):
+            body["reason"] = exc.reason
+            body["rules"] = [{"rule": v.rule, "detail": v.detail} for v in exc.violations]
+        return JSONResponse(body, status_code=status)
 
     app.add_exception_handler(DomainError, domain_error)
 

@@ -42,6 +42,7 @@ RULES: dict[Role, tuple[Rule, ...]] = {
         Rule(Access.READ, f"{_SITE}/appointments/+/state"),
         Rule(Access.READ, f"{_SITE}/advisors/+/state"),
         Rule(Access.READ, f"{_SITE}/technicians/+/state"),
+        Rule(Access.READ, f"{_SITE}/capacity/+/state"),
         Rule(Access.READ, f"{_SITE}/printers/+/status"),
         Rule(Access.READ, f"{_SITE}/clients/#"),
         Rule(Access.WRITE, f"{_SITE}/clients/board/+"),

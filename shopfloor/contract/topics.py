@@ -16,7 +16,9 @@ APPOINTMENTS = "appointments"
 ADVISORS = "advisors"
 TECHNICIANS = "technicians"
 LOUNGE = "lounge"
-STATE_KINDS = (REPAIR_ORDERS, APPOINTMENTS, ADVISORS, TECHNICIANS, LOUNGE)
+# one entity per day (id YYYY-MM-DD): technician hours available, allocated, free, reserved
+CAPACITY = "capacity"
+STATE_KINDS = (REPAIR_ORDERS, APPOINTMENTS, ADVISORS, TECHNICIANS, LOUNGE, CAPACITY)
 
 
 def site_root(site: str) -> str:

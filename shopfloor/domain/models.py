@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -16,7 +18,9 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -62,6 +66,9 @@ class Advisor(Base):
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
     name: Mapped[str] = mapped_column(String(60))
     code: Mapped[str] = mapped_column(String(8))  # the row letter on the appointment board: A, B, C…
+    # advisor: a row on the appointment board; manager: may move cards and override booking rules;
+    # cs: customer-service staff (call lists, bookings); parts: the parts counter (rev 0003)
+    role: Mapped[str] = mapped_column(String(20), default="advisor", server_default="advisor")
     pin_hash: Mapped[str] = mapped_column(String(200))
     failed_pins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -78,6 +85,46 @@ class Technician(Base):
     active: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
 
+    shifts: Mapped[list[Shift]] = relationship(back_populates="technician", cascade="all, delete-orphan")
+
+
+class Shift(Base):
+    """A technician's working hours on one weekday (0 = Monday), with an unpaid break inside them."""
+
+    __tablename__ = "shifts"
+    __table_args__ = (UniqueConstraint("technician_id", "weekday"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)
+    start: Mapped[time] = mapped_column(Time)
+    end: Mapped[time] = mapped_column(Time)
+    break_minutes: Mapped[int] = mapped_column(Integer, default=60)
+
+    technician: Mapped[Technician] = relationship(back_populates="shifts")
+
+
+class Leave(Base):
+    """Hours a technician is away on one day (training, sick, holiday); None = the whole day."""
+
+    __tablename__ = "technician_leave"
+    __table_args__ = (Index("ix_leave_day", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    hours: Mapped[Decimal | None] = mapped_column(Numeric(4, 2))
+    reason: Mapped[str] = mapped_column(String(80), default="")
+
+
+class Holiday(Base):
+    """A day the workshop is closed."""
+
+    __tablename__ = "holidays"
+    __table_args__ = (UniqueConstraint("site_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    day: Mapped[date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(80), default="")
+
 
 class Bay(Base):
     __tablename__ = "bays"
@@ -85,7 +132,8 @@ class Bay(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
     code: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(20))  # "reception", "lift", "alignment"…
+    # what the bay is equipped for: "lift" (general work), "alignment" (rack), "paint" (booth)…
+    kind: Mapped[str] = mapped_column(String(20))
 
 
 class Customer(Base):
@@ -97,6 +145,11 @@ class Customer(Base):
     given_name: Mapped[str] = mapped_column(String(40), default="")
     salutation: Mapped[str] = mapped_column(String(10), default="")  # 先生, 女士
     phone: Mapped[str] = mapped_column(String(30), default="")
+    # how the customer wants to be reached: sms, wechat, phone, letter (rev 0003)
+    preferred_channel: Mapped[str] = mapped_column(String(10), default="sms", server_default="sms")
+    # flagged to the service manager, who should be at reception when the customer comes
+    complaining: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    address: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
 
     vehicles: Mapped[list[Vehicle]] = relationship(back_populates="customer")
 
@@ -118,6 +171,14 @@ class Vehicle(Base):
     plate: Mapped[str] = mapped_column(String(10), index=True)
     model: Mapped[str] = mapped_column(String(60), default="")
     mileage_km: Mapped[int | None] = mapped_column(Integer)
+    # The dates the solicitation lists run on (rev 0003).
+    sold_on: Mapped[date | None] = mapped_column(Date)
+    mileage_at: Mapped[date | None] = mapped_column(Date)  # when mileage_km was read: projects the mileage
+    last_service_on: Mapped[date | None] = mapped_column(Date)
+    last_service_km: Mapped[int | None] = mapped_column(Integer)
+    insurance_expires_on: Mapped[date | None] = mapped_column(Date)
+    inspection_due_on: Mapped[date | None] = mapped_column(Date)
+    warranty_expires_on: Mapped[date | None] = mapped_column(Date)
 
     customer: Mapped[Customer] = relationship(back_populates="vehicles")
     tags: Mapped[list[QrTag]] = relationship(back_populates="vehicle")
@@ -145,6 +206,10 @@ class LabourOperation(Base):
     name_en: Mapped[str] = mapped_column(String(80))
     hours: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     skill: Mapped[str] = mapped_column(String(20))
+    # a bay kind the job cannot run without ("alignment", "paint"); None: any lift (rev 0003)
+    equipment: Mapped[str | None] = mapped_column(String(20))
+    # maintenance packages by interval: the km this package is due at (5,000 / 10,000 …)
+    interval_km: Mapped[int | None] = mapped_column(Integer)
 
     def name(self, lang: str) -> str:
         return self.name_zh if lang.startswith("zh") else self.name_en
@@ -164,10 +229,68 @@ class Appointment(Base):
     status: Mapped[str] = mapped_column(String(20), default="booked")
     arrived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # rev 0003: what capacity booking needs
+    # [{"code", "description", "hours", "skill", "equipment"}]: the hours the booking sells, per skill class
+    job_lines: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    skill: Mapped[str] = mapped_column(String(20), default="maintenance", server_default="maintenance")
+    equipment: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20), default="passive", server_default="passive")  # active, import
+    parts_status: Mapped[str] = mapped_column(String(12), default="none", server_default="none")
+    parts_eta: Mapped[date | None] = mapped_column(Date)
+    parts_numbers: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    waiting_customer: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    road_test: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    repeat_repair: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    complaining_customer: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    notes: Mapped[str] = mapped_column(String(500), default="", server_default=text("''"))
+    created_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(80), default="", server_default=text("''"))
+    # the day-before confirmation call: confirmed, rescheduled, cancelled, unreachable
+    call_outcome: Mapped[str | None] = mapped_column(String(20))
+    called_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    called_by: Mapped[str | None] = mapped_column(String(80))
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    no_show_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    rebooked_as_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id",
+                                                                  name="fk_appointments_rebooked_as"))
+    external_ref: Mapped[str | None] = mapped_column(String(60))  # the DMS's id, from an import
 
     vehicle: Mapped[Vehicle] = relationship()
     advisor: Mapped[Advisor] = relationship()
     bay: Mapped[Bay | None] = relationship()
+    overrides: Mapped[list[BookingOverride]] = relationship(back_populates="appointment",
+                                                           order_by="BookingOverride.id")
+
+
+class BookingOverride(Base):
+    """A booking rule deliberately broken: which rule, by whom, why. Rows are never updated."""
+
+    __tablename__ = "booking_overrides"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(20))  # capacity, reserve, stagger, bay
+    detail: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(String(300))
+    actor: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    appointment: Mapped[Appointment] = relationship(back_populates="overrides")
+
+
+class VehicleItem(Base):
+    """Something open on a vehicle to see before booking: a recall or campaign, work the customer declined,
+    parts ordered for them (arrived_at set when they come in)."""
+
+    __tablename__ = "vehicle_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # recall, campaign, declined, parts_order
+    description: Mapped[str] = mapped_column(String(200))
+    part_numbers: Mapped[str] = mapped_column(String(200), default="")
+    created_on: Mapped[date] = mapped_column(Date)
+    eta: Mapped[date | None] = mapped_column(Date)
+    arrived_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
 
 
 class RepairOrder(Base):

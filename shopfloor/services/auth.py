@@ -39,6 +39,7 @@ class AdvisorInfo:
     id: int
     name: str
     code: str
+    role: str = "advisor"  # advisor, manager, cs, parts
 
 
 class AuthService:
@@ -49,14 +50,14 @@ class AuthService:
         with self.ctx.db.read() as s:
             rows = s.scalars(select(Advisor).where(Advisor.site_id == self.ctx.site, Advisor.active)
                              .order_by(Advisor.code))
-            return [AdvisorInfo(a.id, a.name, a.code) for a in rows]
+            return [AdvisorInfo(a.id, a.name, a.code, a.role) for a in rows]
 
     def advisor(self, advisor_id: int) -> AdvisorInfo:
         with self.ctx.db.read() as s:
             a = s.get(Advisor, advisor_id)
             if a is None or not a.active:
                 raise NotFound("error.advisor_unknown", advisor=advisor_id)
-            return AdvisorInfo(a.id, a.name, a.code)
+            return AdvisorInfo(a.id, a.name, a.code, a.role)
 
     def login(self, advisor_id: int, pin: str) -> AdvisorInfo:
         now = self.ctx.now()
@@ -69,7 +70,7 @@ class AuthService:
                 raise LoginRefused("error.locked_out", until=_local_hm(a.locked_until, self.ctx))
             if verify_pin(pin, a.pin_hash):
                 a.failed_pins, a.locked_until = 0, None
-                return AdvisorInfo(a.id, a.name, a.code)
+                return AdvisorInfo(a.id, a.name, a.code, a.role)
             a.failed_pins += 1
             log.warning("wrong PIN for advisor %s (%d in a row)", a.name, a.failed_pins)
             if a.failed_pins >= kiosk.max_pin_attempts:

@@ -10,6 +10,7 @@ from shopfloor.domain.models import Advisor, Appointment, RepairOrder, Technicia
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.domain.versions import next_version
 from shopfloor.services import outbox, views
+from shopfloor.services.capacity import publish_capacity
 from shopfloor.services.context import ServiceContext
 
 
@@ -28,6 +29,8 @@ def publish_repair_order(session: Session, ctx: ServiceContext, ro: RepairOrder,
     if event is not None:
         outbox.put_event(session, now, ctx.site, topics.REPAIR_ORDERS, ro.number,
                          {"version": ro.version, "number": ro.number, **event})
+    # walk-ins and carried-over cars hold today's hours; a dispatch moves them onto a technician
+    publish_capacity(session, ctx, ctx.today())
 
 
 def publish_appointment(session: Session, ctx: ServiceContext, appt: Appointment) -> None:

@@ -11,7 +11,9 @@ from sqlalchemy import or_, select
 from shopfloor.contract import payloads, topics
 from shopfloor.domain.models import Advisor, Appointment, PrintJob, RepairOrder, Technician
 from shopfloor.domain.states import OPEN_STATUSES
+from shopfloor.domain.versions import next_version
 from shopfloor.services import views
+from shopfloor.services.capacity import board_days, capacity_state, load_plan
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.publishing import ro_number_for_appointment
 
@@ -48,6 +50,9 @@ class SnapshotService:
                 lounge = views.lounge_state(ro, tz) if ro.closed_at is None else None
                 yield (topics.state(site, topics.LOUNGE, ro.number),
                        payloads.encode(lounge) if lounge else b"", True)
+            for day in board_days(self.ctx):
+                state = capacity_state(load_plan(s, self.ctx, day), site, next_version())
+                yield topics.state(site, topics.CAPACITY, day.isoformat()), payloads.encode(state), True
             jobs = s.execute(select(PrintJob, RepairOrder.number).outerjoin(
                 RepairOrder, RepairOrder.id == PrintJob.repair_order_id).where(
                 PrintJob.site_id == site, PrintJob.status == "pending"))

@@ -96,12 +96,25 @@ def appointment_state(appt: Appointment, tz: ZoneInfo, ro_number: str | None) ->
         "bay": appt.bay.code if appt.bay else None,
         "arrived_at": iso(appt.arrived_at, tz),
         "ro_number": ro_number,
+        "skill": appt.skill,
+        "job_lines": list(appt.job_lines or []),
+        "equipment": appt.equipment,
+        "source": appt.source,
+        "parts": {"status": appt.parts_status, "eta": appt.parts_eta.isoformat() if appt.parts_eta else None,
+                  "numbers": appt.parts_numbers},
+        "flags": {"waiting_customer": appt.waiting_customer, "road_test": appt.road_test,
+                  "repeat_repair": appt.repeat_repair, "complaining_customer": appt.complaining_customer},
+        "call_outcome": appt.call_outcome,
+        "no_show_at": iso(appt.no_show_at, tz),
+        "cancel_reason": appt.cancel_reason,
+        "rebooked_as": appt.rebooked_as_id,
+        "overridden": bool(appt.overrides),
     }
 
 
 def advisor_state(advisor: Advisor) -> dict[str, Any]:
     return {"schema": SCHEMA, "version": advisor.version, "site": advisor.site_id, **_advisor_ref(advisor),
-            "active": advisor.active}
+            "active": advisor.active, "role": advisor.role}
 
 
 def technician_state(tech: Technician) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from shopfloor.mqtt import BrokerAddress
 from shopfloor.ports import free_port
 from shopfloor.services.appointments import AppointmentService
 from shopfloor.services.auth import AuthService
+from shopfloor.services.booking import BookingService
 from shopfloor.services.checkin import CheckinService
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.printing import PrintService
@@ -70,6 +71,7 @@ class Services:
     repair_orders: RepairOrderService
     appointments: AppointmentService
     printing: PrintService
+    booking: BookingService
 
     @property
     def db(self) -> Database:
@@ -82,7 +84,7 @@ def make_services(db: Database, clock: FixedClock | None = None, settings: setti
     clock = clock or FixedClock(DEMO_NOW)
     ctx = ServiceContext(db, settings, clock)
     return Services(ctx, clock, AuthService(ctx), CheckinService(ctx), RepairOrderService(ctx),
-                    AppointmentService(ctx), PrintService(ctx))
+                    AppointmentService(ctx), PrintService(ctx), BookingService(ctx))
 
 
 @pytest.fixture
