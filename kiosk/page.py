@@ -12,7 +12,7 @@ from shopfloor.contract import topics
 from shopfloor.domain.errors import DomainError
 from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.i18n import Translator
-from shopfloor.kiosk import session
+from shopfloor.kiosk import frame, session
 from shopfloor.kiosk.blocking import io
 from shopfloor.kiosk.checkin_form import CheckinForm
 from shopfloor.kiosk.formatting import when
@@ -41,13 +41,9 @@ class KioskPage:
         ui.page(path, title="shopfloor · kiosk")(self.build)
 
     async def build(self, lang: str | None = None) -> None:
-        default = self.system.settings.site.language
-        if lang:
-            session.set_language(lang)
-        t = session.translator(default)
-        ui.add_head_html('<style>body{font-family:"Noto Sans CJK SC","Noto Sans SC",sans-serif}</style>')
+        t = frame.translator(self.system, lang)
         user = session.current_user()
-        self._header(t, user)
+        frame.header(self.system, t, user, "/kiosk")
         if user is None:
             ui.add_body_html(f'<script src="{STATIC_URL}/wedge_scanner.js"></script>')
             ui.on("tag_scanned", lambda: ui.notify(t("kiosk.scan_logged_out"), type="warning", position="center"))
@@ -56,30 +52,6 @@ class KioskPage:
                       on_success=lambda: ui.navigate.reload()).build(advisors)
             return
         KioskWorkspace(self.system, t, user).build()
-
-    def _header(self, t: Translator, user: session.KioskUser | None) -> None:
-        with ui.header().classes("items-center justify-between bg-primary px-4 py-2"):
-            with ui.row().classes("items-center gap-3"):
-                ui.icon("car_repair", size="md")
-                ui.label(self.system.settings.site.name).classes("text-xl font-bold")
-            with ui.row().classes("items-center gap-2"):
-                if user is not None:
-                    ui.label(t("kiosk.signed_in", name=user.name)).classes("text-lg").mark("signed-in")
-                other = "en" if t.lang == "zh-CN" else "zh-CN"
-                ui.button("EN" if other == "en" else "中文", on_click=lambda: self._switch(other)) \
-                    .props("flat color=white").mark("lang")
-                if user is not None:
-                    ui.button(t("kiosk.log_out"), icon="logout", on_click=self._log_out).props("flat color=white")
-
-    @staticmethod
-    def _switch(lang: str) -> None:
-        session.set_language(lang)
-        ui.navigate.reload()
-
-    @staticmethod
-    def _log_out() -> None:
-        session.log_out()
-        ui.navigate.reload()
 
 
 class KioskWorkspace:

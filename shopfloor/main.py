@@ -89,6 +89,7 @@ class Shopfloor:
             (ProgressBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock),
              "/board/progress"),
             (LoungePage(self.lounge_store, settings, clock=self.ctx.clock), "/lounge"),
+            # staff pages (kiosk/): each adds itself here
         ]
         self._late_task: asyncio.Task[None] | None = None
         # Fired on the event loop when an agent's acknowledgement settles a print job (kiosk pages listen).
