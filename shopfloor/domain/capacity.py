@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, timedelta
 
 MAINTENANCE = "maintenance"
@@ -62,11 +63,11 @@ class Booking:
     equipment: str | None = None
     bay_id: int | None = None
 
-    @property
+    @cached_property
     def total(self) -> float:
         return sum(self.hours.values())
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         return self.start + timedelta(hours=max(self.total, 0.25))
 
@@ -300,16 +301,23 @@ def propose(plan: DayPlan, advisors: Sequence[int], hours: dict[str, float], equ
         if b.advisor_id in per_advisor:
             per_advisor[b.advisor_id].append(b.start)
     window = timedelta(minutes=30)
+    # arrivals per advisor and quarter hour, counted once (the stagger rule, for every candidate)
+    taken: dict[tuple[int, datetime], int] = {}
+    for b in plan.bookings:
+        key = (b.advisor_id, plan.quarter(b.start))
+        taken[key] = taken.get(key, 0) + 1
     choices: list[SlotChoice] = []
     t = first
     while t <= latest:
+        bay, problem = plan.free_bay(equipment, t, total)  # the same for every advisor
+        if problem is not None:
+            t += step
+            continue
         near = sum(1 for s in starts if abs(s - t) < window)
+        quarter = plan.quarter(t)
         best: SlotChoice | None = None
         for advisor in advisors:
-            if plan.stagger_violation(advisor, t) is not None:
-                continue
-            bay, problem = plan.free_bay(equipment, t, total)
-            if problem is not None:
+            if taken.get((advisor, quarter), 0) >= plan.arrivals_per_quarter:
                 continue
             mine = per_advisor[advisor]
             adv_near = sum(1 for s in mine if abs(s - t) < window)

@@ -38,15 +38,19 @@ _DONE = (RoStatus.QUALITY_CHECK.value, RoStatus.READY.value)
 _OPEN = [s.value for s in OPEN_STATUSES]
 
 
-def appointment_lines(appt: Appointment) -> list[tuple[str, float]]:
+def _lines(job_lines: list[dict[str, object]] | None, skill: str | None, hours: float) -> list[tuple[str, float]]:
     """(skill, hours) per job line; an appointment booked before job lines existed is one line of its hours."""
     lines = []
-    for line in appt.job_lines or []:
+    for line in job_lines or []:
         try:
-            lines.append((str(line.get("skill") or appt.skill), float(line.get("hours") or 0)))  # type: ignore[arg-type]
+            lines.append((str(line.get("skill") or skill), float(line.get("hours") or 0)))  # type: ignore[arg-type]
         except (TypeError, ValueError):
             continue
-    return lines or [(appt.skill or MAINTENANCE, float(appt.hours))]
+    return lines or [(skill or MAINTENANCE, hours)]
+
+
+def appointment_lines(appt: Appointment) -> list[tuple[str, float]]:
+    return _lines(appt.job_lines, appt.skill, float(appt.hours))
 
 
 def booking_of(appt: Appointment) -> Booking:
@@ -68,9 +72,12 @@ def load_plan(s: Session, ctx: ServiceContext, day: date) -> DayPlan:
     holiday = s.scalar(select(Holiday).where(Holiday.site_id == site, Holiday.day == day))
     techs = list(s.scalars(select(Technician).where(Technician.site_id == site, Technician.active.is_(True))
                            .order_by(Technician.id)))
-    shifts = {(sh.technician_id): sh for sh in s.scalars(select(Shift).where(
-        Shift.technician_id.in_([t.id for t in techs]), Shift.weekday == day.weekday()))}
-    has_shifts = set(s.scalars(select(Shift.technician_id).where(Shift.technician_id.in_([t.id for t in techs]))))
+    shifts: dict[int, Shift] = {}
+    has_shifts: set[int] = set()
+    for sh in s.scalars(select(Shift).where(Shift.technician_id.in_([t.id for t in techs]))):
+        has_shifts.add(sh.technician_id)
+        if sh.weekday == day.weekday():
+            shifts[sh.technician_id] = sh
     leave: dict[int, float | None] = {}
     for row in s.scalars(select(Leave).where(Leave.day == day, Leave.technician_id.in_([t.id for t in techs]))):
         if row.hours is None or leave.get(row.technician_id, 0.0) is None:
@@ -94,10 +101,14 @@ def load_plan(s: Session, ctx: ServiceContext, day: date) -> DayPlan:
         hours = 0.0 if away is None else max(hours - away, 0.0)
         tech_days.append(TechnicianDay(t.id, t.name, t.skill, hours))
     bays = [BayInfo(b.id, b.code, b.kind) for b in s.scalars(select(Bay).where(Bay.site_id == site).order_by(Bay.id))]
-    appts = s.scalars(select(Appointment).where(
-        Appointment.site_id == site, Appointment.start >= day_start, Appointment.start < day_end,
-        Appointment.status.not_in(RELEASED)))
-    bookings = [booking_of(a) for a in appts]
+    # columns, not entities: a busy day is read for every proposal and every booking
+    rows = s.execute(select(Appointment.id, Appointment.advisor_id, Appointment.start, Appointment.hours,
+                            Appointment.skill, Appointment.job_lines, Appointment.equipment, Appointment.bay_id)
+                     .where(Appointment.site_id == site, Appointment.start >= day_start, Appointment.start < day_end,
+                            Appointment.status.not_in(RELEASED)))
+    bookings = [Booking(id=r.id, advisor_id=r.advisor_id, start=r.start,
+                        hours=as_hours(_lines(r.job_lines, r.skill, float(r.hours))), equipment=r.equipment,
+                        bay_id=r.bay_id) for r in rows]
     return DayPlan(day=day, opening=opening, closing=closing, technicians=tech_days, bays=bays, bookings=bookings,
                    unplanned=_unplanned(s, ctx) if day == ctx.today() else [],
                    reserve_share=cfg.walk_in_reserve, arrivals_per_quarter=cfg.advisor_arrivals_per_15_min,
