@@ -1,11 +1,17 @@
 """The appointment management board (预约管理板): advisors as rows, the opening hours as columns, one magnet
-card per appointment of today, coloured magnets for arrived / late / no-show / cancelled, a red "now" line."""
+card per appointment of today, coloured magnets for arrived / late / no-show / cancelled, a red "now" line.
+
+Below the cards, as on Toyota's board, the capacity strip: today's hours per technician (available, allocated,
+free), the maintenance (PM) and general-repair (GR) totals with the walk-in reserve, the hours held for cars
+carried over, and one load bar per day for today and the six days after it (levelling the week)."""
 
 from __future__ import annotations
 
-from datetime import time
+from collections.abc import Mapping
+from datetime import date, time, timedelta
+from typing import Any
 
-from shopfloor.board.cards import CardCache, advisor_row, appointment_card
+from shopfloor.board.cards import Card, CardCache, advisor_row, appointment_card, capacity_day
 from shopfloor.board.components import AppointmentBoardView
 from shopfloor.board.labels import labels
 from shopfloor.board.page import BoardPage
@@ -14,6 +20,8 @@ from shopfloor.clock import Clock
 from shopfloor.contract import topics
 from shopfloor.i18n import Translator
 from shopfloor.settings import Settings
+
+WEEK_DAYS = 7  # today and the six days after it: what the server publishes capacity for
 
 
 def _hour_floor(moment: time) -> int:
@@ -24,6 +32,28 @@ def _hour_ceil(moment: time) -> int:
     return moment.hour * 60 + (60 if moment.minute or moment.second else 0)
 
 
+def week_of(today: date) -> list[str]:
+    """The days the week-load bars show, as ISO dates."""
+    return [(today + timedelta(days=i)).isoformat() for i in range(WEEK_DAYS)]
+
+
+def week_config(t: Translator, today: date) -> list[dict[str, str]]:
+    """Each week bar's day and its caption (today, tomorrow, then the weekday) and short date."""
+    weekdays = t("board.capacity.weekdays").split(",")
+    out = []
+    for i in range(WEEK_DAYS):
+        day = today + timedelta(days=i)
+        if i == 0:
+            label = t("board.capacity.today")
+        elif i == 1:
+            label = t("board.capacity.tomorrow")
+        else:
+            label = weekdays[day.weekday()] if len(weekdays) == 7 else day.isoformat()
+        out.append({"day": day.isoformat(), "label": label,
+                    "date": t("board.capacity.day_date", month=day.month, day=day.day)})
+    return out
+
+
 class AppointmentBoardPage(BoardPage):
     title_key = "board.appointments.title"
 
@@ -32,28 +62,41 @@ class AppointmentBoardPage(BoardPage):
         super().__init__(store, settings, board_token, clock=clock)
         self.cards = CardCache(appointment_card, self.tz)
         self.rows = CardCache(advisor_row, self.tz)
+        self.capacity = CardCache(capacity_day, self.tz)
+
+    def advisor_rows(self) -> dict[str, Card]:
+        """The board's rows: service advisors only (other staff share the advisors' topic)."""
+        advisors = self.store.states(topics.ADVISORS)
+        self.rows.prune(set(advisors))
+        return {entity_id: row for entity_id, state in advisors.items()
+                if (row := self.rows.card(entity_id, state)) is not None}
+
+    def capacity_days(self, today: date) -> dict[str, Card]:
+        """The capacity strip's data: one projected day per ISO date of the week that has a state."""
+        week = set(week_of(today))
+        states: Mapping[str, State] = self.store.states(topics.CAPACITY)
+        self.capacity.prune(set(states))
+        return {entity_id: day for entity_id, state in states.items()
+                if entity_id in week and (day := self.capacity.card(entity_id, state)) is not None}
 
     def build(self, t: Translator) -> None:
-        config = self.clock_config(t)
+        config: dict[str, Any] = self.clock_config(t)
         day = config["day"]
+        today = date.fromisoformat(day)
         appointments = self.store.states(topics.APPOINTMENTS)
-        advisors = self.store.states(topics.ADVISORS)
         self.cards.prune(set(appointments))
-        self.rows.prune(set(advisors))
         cards = {}
         for entity_id, state in appointments.items():
             card = self.cards.card(entity_id, state)
             if card is not None and card["date"] == day:
                 cards[entity_id] = card
-        rows = {}
-        for entity_id, state in advisors.items():
-            row = self.rows.card(entity_id, state)
-            if row is not None:
-                rows[entity_id] = row
         site = self.settings.site
         # the columns are whole clock hours, even for a site opening at 08:30
-        config |= {"open_min": _hour_floor(site.opening), "close_min": _hour_ceil(site.closing)}
-        view = AppointmentBoardView(cards=cards, rows=rows, labels=labels("appointments", t.lang), config=config)
+        config |= {"open_min": _hour_floor(site.opening), "close_min": _hour_ceil(site.closing),
+                   "week": week_config(t, today)}
+        week = set(week_of(today))
+        view = AppointmentBoardView(cards=cards, rows=self.advisor_rows(), labels=labels("appointments", t.lang),
+                                    config=config, capacity=self.capacity_days(today))
 
         def on_change(kind: str, entity_id: str, state: State | None) -> None:
             if kind == topics.APPOINTMENTS:
@@ -65,5 +108,11 @@ class AppointmentBoardPage(BoardPage):
                     view.remove_card(entity_id)
             elif kind == topics.ADVISORS:
                 self.update_row(view, self.rows, entity_id, state)
+            elif kind == topics.CAPACITY and entity_id in week:
+                capacity = self.capacity.card(entity_id, state)
+                if capacity is not None:
+                    view.upsert_capacity(capacity)
+                else:
+                    view.remove_capacity(entity_id)
 
         self.follow(on_change)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 Card = dict[str, Any]
 State = dict[str, Any]
-Projection = Callable[[str, State, ZoneInfo], Card]
+# a projection may return None: this state is known but not drawn (e.g. a manager on the advisors' topic)
+Projection = Callable[[str, State, ZoneInfo], Card | None]
 
 # repair orders that have left the lane: no board shows them
 CLOSED = frozenset({RoStatus.DELIVERED.value, RoStatus.CANCELLED.value})
@@ -108,7 +109,14 @@ def lounge_card(entity_id: str, state: State, tz: ZoneInfo) -> Card:
     }
 
 
-def advisor_row(entity_id: str, state: State, _tz: ZoneInfo) -> Card:
+# staff on the advisors' topic who take no bookings of their own: no row on the appointment board
+ADVISOR_ROLE = "advisor"
+
+
+def advisor_row(entity_id: str, state: State, _tz: ZoneInfo) -> Card | None:
+    """A service advisor's row; None for the other staff the topic carries (role manager, cs, parts)."""
+    if (state.get("role") or ADVISOR_ROLE) != ADVISOR_ROLE:
+        return None
     return {"id": entity_id, "name": _text(state, "name"), "code": _text(state, "code"),
             "active": state.get("active", True) is not False}
 
@@ -116,6 +124,66 @@ def advisor_row(entity_id: str, state: State, _tz: ZoneInfo) -> Card:
 def technician_row(entity_id: str, state: State, _tz: ZoneInfo) -> Card:
     return {"id": entity_id, "name": _text(state, "name"), "skill": _text(state, "skill"),
             "active": state.get("active", True) is not False}
+
+
+SKILL_CLASSES = ("maintenance", "repair")  # PM and GR, in the order the capacity strip shows them
+
+
+def _hours(value: object) -> float:
+    """Hours as the strip shows them; garbage raises (TypeError/ValueError), so CardCache skips the day."""
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"hours must be a number, not {value!r}")
+    return round(float(value) + 0.0, 2)
+
+
+def _dict(state: State, key: str) -> dict[str, Any]:
+    value = state.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"{key} is not an object")
+    return value
+
+
+def capacity_day(entity_id: str, state: State, _tz: ZoneInfo) -> Card:
+    """One day of the capacity strip and the week-load bars (services/capacity.py capacity_state).
+
+    load = hours allocated / hours available for the whole workshop; None on a closed day (a holiday, or nobody
+    on shift), where there is nothing to load."""
+    day = date.fromisoformat(entity_id).isoformat()  # the topic's entity id is the day
+    total = _dict(state, "total")
+    available, allocated = _hours(total.get("available")), _hours(total.get("allocated"))
+    holiday = state.get("holiday")
+    closed = holiday is not None or available <= 0
+    techs = []
+    for tech in state.get("technicians") or []:
+        tech_available, tech_allocated = _hours(tech.get("available")), _hours(tech.get("allocated"))
+        free = tech.get("free")
+        techs.append({"id": str(tech.get("id", "")), "name": str(tech.get("name", "")),
+                      "skill": str(tech.get("skill", "")), "available": tech_available, "allocated": tech_allocated,
+                      "free": _hours(free) if free is not None else round(tech_available - tech_allocated, 2)})
+    skills = _dict(state, "skills")
+    classes = {}
+    for skill in SKILL_CLASSES:
+        part = skills.get(skill) or {}
+        classes[skill] = {name: _hours(part.get(name)) for name in ("available", "allocated", "free", "reserved")}
+    carried, walk_in = _dict(state, "carried_over"), _dict(state, "walk_in")
+    return {
+        "day": day,
+        "holiday": None if holiday is None else str(holiday),
+        "closed": closed,
+        "available": available,
+        "allocated": allocated,
+        "free": _hours(total.get("free")),
+        "load": None if available <= 0 else round(allocated / available, 2),
+        "reserve_share": _hours(state.get("reserve_share")),
+        "technicians": techs,
+        "skills": classes,
+        "carried_over": {"hours": _hours(carried.get("hours")), "cars": len(carried.get("cars") or [])},
+        "walk_in": {"hours": _hours(walk_in.get("hours")), "cars": int(walk_in.get("cars") or 0)},
+    }
 
 
 class CardCache:

@@ -8,6 +8,7 @@ millisecond and keeps a connected screen at tens of kB (bench/board_render.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from nicegui import ui
@@ -19,14 +20,15 @@ class BoardView(ui.element):
     """Cards keyed by `key`, optional rows keyed by `id`; `cards`/`rows` mirror what the browser shows."""
 
     def __init__(self, *, cards: dict[str, Card], labels: dict[str, str], config: dict[str, Any],
-                 rows: dict[str, Card] | None = None) -> None:
+                 rows: dict[str, Card] | None = None, extra: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         # Plain dicts holding the shared card objects: NiceGUI would deep-copy a dict prop into observable
         # dicts (~400 kB per screen for 200 cards) and re-send the whole element on every change.
         self.cards: dict[str, Card] = dict(cards)
         self.rows: dict[str, Card] = dict(rows or {})
         # so the initial list travels once, as one JSON string, and is dropped once the page is delivered
-        self._props["init"] = json.dumps({"cards": self.cards, "rows": self.rows}, separators=(",", ":"))
+        self._props["init"] = json.dumps({"cards": self.cards, "rows": self.rows, **(extra or {})},
+                                         separators=(",", ":"))
         self._props["labels"] = labels
         self._props["config"] = config
         self.client.on_connect(self._forget_init)
@@ -59,7 +61,22 @@ class BoardView(ui.element):
 
 
 class AppointmentBoardView(BoardView, component="static/appointment_board.js"):
-    pass
+    """Also the capacity strip: `capacity` holds one projected day (cards.capacity_day) per ISO date."""
+
+    def __init__(self, *, cards: dict[str, Card], labels: dict[str, str], config: dict[str, Any],
+                 rows: dict[str, Card] | None = None, capacity: dict[str, Card] | None = None) -> None:
+        super().__init__(cards=cards, labels=labels, config=config, rows=rows, extra={"capacity": capacity or {}})
+        self.capacity: dict[str, Card] = dict(capacity or {})
+
+    def upsert_capacity(self, day: Card) -> None:
+        if self.capacity.get(day["day"]) == day:
+            return
+        self.capacity[day["day"]] = day
+        self.run_method("upsertCapacity", day)
+
+    def remove_capacity(self, day: str) -> None:
+        if self.capacity.pop(day, None) is not None:
+            self.run_method("removeCapacity", day)
 
 
 class ProgressBoardView(BoardView, component="static/progress_board.js"):

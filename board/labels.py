@@ -24,6 +24,12 @@ APPOINTMENT_BOARD: Mapping[str, str] = {
     "count": "board.appointments.count",
     "now": "board.now",
     **{f"status.{s}": f"appointment.{s}" for s in APPOINTMENT_STATUSES},
+    # the capacity strip and the week-load bars (locales/<lang>/board_capacity.toml)
+    **{f"cap.{name}": f"board.capacity.{name}" for name in (
+        "technicians", "legend", "legend_narrow", "free", "over", "off", "totals", "available", "allocated",
+        "bookable", "reserved", "carried_over", "walk_in", "week", "closed", "no_data", "no_day")},
+    **{f"cap.skill.{s}": f"board.capacity.skill.{s}" for s in SKILLS},
+    **{f"cap.class.{s}": f"board.capacity.class.{s}" for s in SKILLS},
 }
 
 PROGRESS_BOARD: Mapping[str, str] = {
