@@ -25,7 +25,9 @@ from shopfloor.board.progress_board import ProgressBoardPage
 from shopfloor.board.store import BoardStore
 from shopfloor.clock import Clock
 from shopfloor.contract import payloads, topics
+from shopfloor.domain.capacity import Booking, DayPlan, TechnicianDay
 from shopfloor.domain.identifiers import display_plate, mask_plate
+from shopfloor.services.capacity import capacity_view
 from shopfloor.settings import PrinterSettings, Settings, SiteSettings
 
 SITE = "demo"
@@ -158,11 +160,35 @@ class Synthetic:
             yield topics.state(SITE, topics.REPAIR_ORDERS, i), ro, lounge
 
 
+    def capacity(self, appointments: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The week's capacity states, computed by the real rules from today's cards and lighter later days."""
+        today = self.now.astimezone(TZ).date()
+        for offset in range(7):
+            day = today + timedelta(days=offset)
+            techs = [TechnicianDay(i, name, skill, 8.0 if (i + offset) % 7 else 0.0)
+                     for i, (name, skill) in enumerate(TECHNICIANS, start=1)]
+            if offset == 0:
+                hours = [(a["advisor"]["id"], datetime.fromisoformat(a["start"]), a["hours"]) for a in appointments
+                         if a["status"] not in ("cancelled", "no_show")]
+            else:
+                hours = [(1 + k % len(ADVISORS), datetime.combine(day, time(8 + k % 11), tzinfo=TZ),
+                          self.rng.choice(WORK)[1]) for k in range(self.rng.randrange(14, 30))]
+            bookings = [Booking(k, adv, start, {"repair" if k % 3 == 0 else "maintenance": h})
+                        for k, (adv, start, h) in enumerate(hours)]
+            plan = DayPlan(day=day, opening=datetime.combine(day, time(8), tzinfo=TZ),
+                           closing=datetime.combine(day, time(20), tzinfo=TZ), technicians=techs, bays=[],
+                           bookings=bookings)
+            yield (topics.state(SITE, topics.CAPACITY, day.isoformat()),
+                   {"schema": 1, "version": self.next_version(), "site": SITE, **capacity_view(plan)})
+
+
 def synthetic_day(now: datetime, *, per_advisor: int = 50, orders: int = 40) -> tuple[BoardStore, BoardStore]:
     """(board store, lounge store), filled through apply() exactly as the MQTT feed would."""
     board, lounge = BoardStore(SITE), BoardStore(SITE)
     syn = Synthetic(now)
-    for topic, payload in [*syn.advisors(), *syn.technicians(), *syn.appointments(per_advisor)]:
+    appointments = list(syn.appointments(per_advisor))
+    for topic, payload in [*syn.advisors(), *syn.technicians(), *appointments,
+                           *syn.capacity([a for _, a in appointments])]:
         board.apply(topic, payloads.encode(payload))
     for topic, ro, entry in syn.repair_orders(orders):
         board.apply(topic, payloads.encode(ro))
