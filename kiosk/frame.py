@@ -31,6 +31,7 @@ NAV = (
     NavItem("/calls", "nav.calls", "call"),
     NavItem("/manager/board", "nav.manager_board", "view_timeline", frozenset({"manager"})),
     NavItem("/manager/figures", "nav.figures", "insights", frozenset({"manager"})),
+    NavItem("/data", "nav.data", "import_export", frozenset({"manager", "cs"})),
 )
 FONT = '<style>body{font-family:"Noto Sans CJK SC","Noto Sans SC",sans-serif}</style>'
 

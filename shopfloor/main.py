@@ -24,6 +24,7 @@ from shopfloor.services.auth import AuthService
 from shopfloor.services.booking import BookingService
 from shopfloor.services.checkin import CheckinService
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.customers import CustomerService
 from shopfloor.services.printing import PrintJobInfo, PrintService
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.settings import Settings
@@ -55,6 +56,7 @@ class Shopfloor:
         from shopfloor.board.lounge import LoungePage
         from shopfloor.board.progress_board import ProgressBoardPage
         from shopfloor.board.store import BoardStore
+        from shopfloor.kiosk.data_page import DataPage
         from shopfloor.kiosk.page import KioskPage
 
         self.settings = settings
@@ -68,6 +70,7 @@ class Shopfloor:
         self.repair_orders = RepairOrderService(self.ctx)
         self.appointments = AppointmentService(self.ctx)
         self.booking = BookingService(self.ctx)
+        self.customers = CustomerService(self.ctx)
         self.printing = PrintService(self.ctx)
         self.broker = None
         if options.embedded_broker:
@@ -90,6 +93,7 @@ class Shopfloor:
              "/board/progress"),
             (LoungePage(self.lounge_store, settings, clock=self.ctx.clock), "/lounge"),
             # staff pages (kiosk/): each adds itself here
+            (DataPage(self), "/data"),
         ]
         self._late_task: asyncio.Task[None] | None = None
         # Fired on the event loop when an agent's acknowledgement settles a print job (kiosk pages listen).
@@ -179,7 +183,7 @@ class Shopfloor:
         for page, path in self.pages:
             page.register(path)
         install(app, build_router(self.credentials.api_token, self.checkin, self.repair_orders,
-                                  self.appointments, self.printing, self.booking))
+                                  self.appointments, self.printing, self.booking, self.customers))
 
         @ui.page("/")
         def index() -> None:

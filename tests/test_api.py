@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from shopfloor.api.routes import build_router, install
+from shopfloor.services.customers import CustomerService
 from shopfloor.testing.plugin import Services
 
 TOKEN = "test-token"
@@ -15,7 +16,8 @@ def client(db_services: Services) -> TestClient:
     """The API on the demo site, on SQLite and on PostgreSQL."""
     app = FastAPI()
     install(app, build_router(TOKEN, db_services.checkin, db_services.repair_orders, db_services.appointments,
-                              db_services.printing, db_services.booking))
+                              db_services.printing, db_services.booking,
+                              CustomerService(db_services.ctx)))
     return TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"})
 
 

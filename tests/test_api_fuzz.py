@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from shopfloor.api.routes import build_router, install
 from shopfloor.domain.models import LabourOperation, QrTag, RepairOrder, Technician
 from shopfloor.domain.states import RoStatus
+from shopfloor.services.customers import CustomerService
 from shopfloor.testing.plugin import Services
 
 TOKEN = "fuzz-token"
@@ -88,7 +89,8 @@ def steer(case: schemathesis.Case, data: st.DataObject, names: dict[str, set[str
 def api_schema(services: Services) -> schemathesis.BaseSchema:
     app = FastAPI()
     install(app, build_router(TOKEN, services.checkin, services.repair_orders, services.appointments,
-                              services.printing, services.booking))
+                              services.printing, services.booking,
+                              CustomerService(services.ctx)))
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
     schema.config.update(headers=AUTH)
     return schema
@@ -165,7 +167,8 @@ def test_inputs_that_answered_500(db_services: Services, method: str, path: str,
 
     app = FastAPI()
     install(app, build_router(TOKEN, db_services.checkin, db_services.repair_orders, db_services.appointments,
-                              db_services.printing, db_services.booking))
+                              db_services.printing, db_services.booking,
+                              CustomerService(db_services.ctx)))
     client = TestClient(app, headers=AUTH)
     with db_services.db.read() as s:
         busy = select(RepairOrder.vehicle_id).where(RepairOrder.closed_at.is_(None))

@@ -2,10 +2,11 @@
 # No `from __future__ import annotations` here: FastAPI reads these annotations at runtime, closures included.
 
 
+import base64
 import hmac
 import json
 import math
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
@@ -17,9 +18,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shopfloor.domain.errors import DomainError, Invalid, LoginRefused, NotFound, Refused
+from shopfloor.services import dms_import, ical
 from shopfloor.services.appointments import AppointmentService
 from shopfloor.services.booking import BookingRefused, BookingRequest, BookingService, WorkLine
 from shopfloor.services.checkin import CheckinRequest, CheckinService
+from shopfloor.services.customers import CustomerService
 from shopfloor.services.printing import PrintService
 from shopfloor.services.repair_orders import RepairOrderService
 
@@ -144,6 +147,17 @@ class CallBody(BaseModel):
     actor: Text = Field(default="api", min_length=1, max_length=80)
 
 
+class ImportBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mapping: dict[str, Text] | None = Field(default=None, description="our field → the file's column header; "
+                                            "default: recognised from the header")
+    csv: Text | None = Field(default=None, description="the file as text")
+    csv_base64: str | None = Field(default=None, max_length=70_000_000,
+                                   description="the file's bytes, base64 (for GB18030 files)")
+    dry_run: bool = False
+    actor: Text = Field(default="api", min_length=1, max_length=80)
+
+
 class Detail(BaseModel):
     detail: str
 
@@ -172,7 +186,8 @@ def _day(day: str | None, default: date) -> date:
 
 
 def build_router(api_token: str, checkin: CheckinService, repair_orders: RepairOrderService,
-                 appointments: AppointmentService, printing: PrintService, booking: BookingService) -> APIRouter:
+                 appointments: AppointmentService, printing: PrintService, booking: BookingService,
+                 customers: CustomerService) -> APIRouter:
     bearer = HTTPBearer(auto_error=False)
 
     def authorized(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
@@ -260,6 +275,41 @@ def build_router(api_token: str, checkin: CheckinService, repair_orders: RepairO
     @router.post("/appointments/{appointment_id}/cancel", summary="Cancel (needs a reason)")
     def post_cancel(appointment_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: CancelBody) -> dict[str, Any]:
         return booking.cancel(appointment_id, actor=body.actor, reason=body.reason)
+
+    @router.get("/appointments.ics", summary="Appointments of a range of days as iCalendar",
+                response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
+    def get_ics(first: Annotated[Text | None, Query(max_length=40, description="YYYY-MM-DD; default today")] = None,
+                last: Annotated[Text | None, Query(max_length=40, description="YYYY-MM-DD; default first + 6")
+                                ] = None) -> Response:
+        start = _day(first, checkin.ctx.today())
+        end = _day(last, start + timedelta(days=6))
+        return Response(ical.export_range(checkin.ctx, start, end), media_type="text/calendar; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="appointments-{start}-{end}.ics"'})
+
+    @router.get("/customers", summary="Find customers and vehicles by plate, phone, name or VIN (partial)")
+    def get_customers(query: Annotated[Text, Query(min_length=1, max_length=60)],
+                      limit: Annotated[int, Query(ge=1, le=50)] = 20) -> list[dict[str, Any]]:
+        return customers.search(query, limit)
+
+    @router.get("/vehicles/{vehicle_id}", summary="A vehicle before booking: history, open items, appointments")
+    def get_vehicle(vehicle_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> dict[str, Any]:
+        return customers.overview(vehicle_id)
+
+    @router.post("/imports", summary="Import customers, vehicles and appointments from a DMS export (CSV)")
+    def post_import(body: ImportBody) -> dict[str, Any]:
+        if (body.csv is None) == (body.csv_base64 is None):
+            raise Invalid("api.import_one_file")
+        try:
+            data = body.csv.encode("utf-8") if body.csv is not None else base64.b64decode(body.csv_base64 or "",
+                                                                                          validate=True)
+        except ValueError:
+            raise Invalid("api.import_base64") from None
+        mapping = dict(body.mapping) if body.mapping else dms_import.suggest_mapping(dms_import.read_header(data))
+        report = dms_import.DmsImportService(checkin.ctx).import_csv(data, mapping, body.actor, lang="en",
+                                                                     dry_run=body.dry_run)
+        if report.days and not body.dry_run:
+            booking.refresh_days(sorted(report.days))
+        return {**report.to_dict(), "mapping": mapping}
 
     @router.post("/appointments/{appointment_id}/call", summary="Record the day-before confirmation call")
     def post_call(appointment_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: CallBody) -> dict[str, Any]:

@@ -319,6 +319,12 @@ class BookingService:
                 publish_capacity(s, self.ctx, day)
         return today
 
+    def refresh_days(self, days: list[date]) -> None:
+        """Bookings of these days changed outside this service (a DMS import): their capacity states again."""
+        with self.ctx.db.write() as s:
+            for day in days:
+                publish_capacity(s, self.ctx, day)
+
     def get(self, appointment_id: int) -> dict[str, Any]:
         with self.ctx.db.read() as s:
             return self._state(s, self._appointment(s, appointment_id))
