@@ -85,6 +85,28 @@ class PrintService:
             log.info("ticket for %s queued on %s as job %s%s", number, printer, job.id, " (reprint)" if reprint else "")
             return self._info(job, ro.number)
 
+    def add_job(self, s: Session, printer: str, kind: str, data: bytes, *, actor: str,
+                meta: dict[str, object] | None = None, reprint: bool = False) -> PrintJobInfo:
+        """Ready-made ESC/POS bytes (a pick label, a confirmation slip) as a print job of `kind` with no repair
+        order, published retained on the printer's job topic like a ticket, inside the caller's transaction."""
+        self.profile(printer)
+        job = PrintJob(site_id=self.ctx.site, printer=printer, kind=kind, repair_order_id=None, reprint=reprint,
+                       data=data, status=PENDING, requested_by=actor, created_at=self.ctx.now(), meta=meta or {})
+        s.add(job)
+        s.flush()
+        self._publish_job(s, job, None)
+        log.info("%s queued on %s as job %s by %s", kind, printer, job.id, actor)
+        return self._info(job, None)
+
+    def _copy_job(self, job_id: int, printer: str, actor: str, reprint: bool) -> PrintJobInfo:
+        """A job without a repair order is printed again from its stored bytes."""
+        with self.ctx.db.write() as s:
+            job = s.get(PrintJob, job_id)
+            if job is None:
+                raise NotFound("error.print_job_unknown", job=job_id)
+            return self.add_job(s, printer, job.kind, job.data, actor=actor, meta=dict(job.meta or {}),
+                                reprint=reprint)
+
     def _publish_job(self, s: Session, job: PrintJob, ro_number: str | None) -> None:
         job.version = next_version(job.version)
         payload = payloads.print_job(job_id=job.id, printer=job.printer, version=job.version, ro_number=ro_number,
@@ -160,9 +182,9 @@ class PrintService:
             self._clear_job(s, job)
             number = s.scalar(select(RepairOrder.number).where(RepairOrder.id == job.repair_order_id))
             was_reprint = job.reprint
-        if number is None:
-            raise NotFound("error.print_job_unknown", job=job_id)
         log.info("print job %s moved to %s by %s", job_id, printer, actor)
+        if number is None:
+            return self._copy_job(job_id, printer, actor, was_reprint)
         return self.print_ticket(number, printer, actor=actor, reprint=was_reprint)
 
     def resolve(self, job_id: int, decision: str, *, actor: str) -> PrintJobInfo | None:
@@ -184,9 +206,9 @@ class PrintService:
             printer = job.printer
             was_uncertain = job.status == UNCERTAIN
             job.status = "superseded"
-        if number is None:
-            return None
         # A job that may have come out is reprinted marked REPRINT; one that surely failed is a first print.
+        if number is None:
+            return self._copy_job(job_id, printer, actor, was_uncertain)
         return self.print_ticket(number, printer, actor=actor, reprint=was_uncertain)
 
 

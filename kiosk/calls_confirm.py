@@ -1,0 +1,240 @@
+"""The confirmation calls (domain.md §2, the day before): every appointment of the day with its phone, channel,
+work, parts and flags; one tap records the outcome; the message in the customer's channel is one tap from the
+clipboard; rescheduling moves the card to a proposed time."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from nicegui import background_tasks, ui
+
+from shopfloor.contract import topics
+from shopfloor.i18n import Translator
+from shopfloor.kiosk.calls_common import (
+    OUTCOME_COLOURS,
+    OUTCOME_ICONS,
+    DayPicker,
+    SlotChooser,
+    call,
+    channel_icon,
+    copy_text,
+    flag_chips,
+    hours_text,
+    parts_badge,
+    phone_link,
+    short_when,
+    slot_row,
+)
+from shopfloor.kiosk.session import KioskUser
+from shopfloor.services.day_prep import OUTCOMES, DayPrepService, call_counts, day_text
+from shopfloor.services.messages import CHANNELS
+
+if TYPE_CHECKING:
+    from shopfloor.main import Shopfloor
+
+COUNTS = ("to_call", "confirmed", "unreachable", "rescheduled", "cancelled")
+COUNT_COLOURS = {"to_call": "primary", **OUTCOME_COLOURS}
+
+
+class CallsTab:
+    def __init__(self, system: Shopfloor, prep: DayPrepService, t: Translator, user: KioskUser) -> None:
+        self.system = system
+        self.prep = prep
+        self.t = t
+        self.user = user
+        self.today = system.ctx.today()
+        self.day = self.today + timedelta(days=1)
+        self.rows: list[dict[str, Any]] = []
+        self._refresh_pending = False
+
+    async def build(self) -> None:
+        t = self.t
+        with ui.row().classes("w-full items-center justify-between no-wrap"):
+            self.picker = DayPicker(t, self.day, self.today, self._day_changed, earliest=self.today)
+            self.counts = ui.row().classes("items-center gap-2 no-wrap").mark("call-counts")
+        self.list = ui.column().classes("w-full gap-2").mark("call-list")
+        await self.refresh()
+        unsubscribe = self.system.board_store.subscribe(self._store_changed)
+        ui.context.client.on_delete(unsubscribe)
+
+    async def _day_changed(self, day: date) -> None:
+        self.day = day
+        await self.refresh()
+
+    def _store_changed(self, kind: str, entity_id: str, state: dict[str, Any] | None) -> None:
+        """Someone else booked, moved or called: refresh once the burst is over."""
+        if kind != topics.APPOINTMENTS or self._refresh_pending:
+            return
+        if state is not None and str(state.get("start", ""))[:10] != self.day.isoformat() \
+                and not any(str(r["id"]) == entity_id for r in self.rows):
+            return
+        self._refresh_pending = True
+
+        async def later() -> None:
+            await asyncio.sleep(1.0)
+            self._refresh_pending = False
+            await self.refresh()
+
+        background_tasks.create(later(), name="calls-refresh")
+
+    async def refresh(self) -> None:
+        rows = await call(self.t, self.prep.call_list, self.day)
+        if rows is None:
+            return
+        self.rows = rows
+        self._render_counts()
+        self.list.clear()
+        with self.list:
+            if not rows:
+                with ui.column().classes("w-full items-center pt-12 gap-2 text-grey-7"):
+                    ui.icon("event_available", size="4rem")
+                    ui.label(self.t("calls.empty", day=day_text(self.t.lang, self.day))).classes("text-xl")
+            for row in rows:
+                self._row(row)
+
+    def _render_counts(self) -> None:
+        counts = call_counts(self.rows)
+        self.counts.clear()
+        with self.counts:
+            for key in COUNTS:
+                if key in ("rescheduled", "cancelled") and not counts[key]:
+                    continue
+                ui.badge(self.t(f"calls.count.{key}", count=counts[key]), color=COUNT_COLOURS[key]) \
+                    .classes("text-base px-3 py-1").props(f'data-count="{key}" data-value="{counts[key]}"' +
+                                                          ("" if key == "to_call" else " outline"))
+
+    def _row(self, row: dict[str, Any]) -> None:
+        t = self.t
+        outcome = row["call_outcome"] or ""
+        done = row["status"] == "cancelled"
+        card = ui.card().classes("w-full py-2 px-3" + (" opacity-60" if done else "")).props(
+            f'flat bordered data-appointment="{row["id"]}" data-outcome="{outcome}" data-plate="{row["plate"]}"')
+        if outcome == "confirmed":
+            card.classes("bg-green-1")
+        elif outcome == "unreachable":
+            card.classes("bg-orange-1")
+        with card, ui.row().classes("w-full items-center no-wrap gap-3"):
+            ui.label(row["time"]).classes("text-2xl font-bold w-16 shrink-0")
+            with ui.column().classes("gap-0 w-52 shrink-0"):
+                ui.label(row["plate_display"]).classes("text-xl font-bold whitespace-nowrap")
+                with ui.row().classes("items-center gap-1 no-wrap"):
+                    ui.label(row["customer"]).classes("whitespace-nowrap")
+                    channel_icon(t, row["channel"])
+                phone_link(row["phone"])
+            with ui.column().classes("gap-1 grow min-w-0"):
+                ui.label(f"{row['work']} · {hours_text(t, row['hours'])}").classes("text-base truncate w-full")
+                with ui.row().classes("items-center gap-1"):
+                    ui.label(t("calls.advisor", name=row["advisor"]["name"])).classes("text-grey-8 pr-1")
+                    parts_badge(t, row["parts"])
+                    flag_chips(t, row["flags"])
+            with ui.column().classes("gap-1 items-end shrink-0"):
+                with ui.row().classes("gap-1 no-wrap"):
+                    for choice in OUTCOMES:
+                        chosen = choice == outcome
+                        button = ui.button(t(f"calls.outcome.{choice}"), icon=OUTCOME_ICONS[choice],
+                                           on_click=lambda r=row, c=choice: self._outcome(r, c)) \
+                            .props(f'{"unelevated" if chosen else "outline"} color={OUTCOME_COLOURS[choice]} '
+                                   f'data-outcome-button="{choice}"').classes("px-2")
+                        if done:
+                            button.disable()
+                with ui.row().classes("items-center gap-2 no-wrap"):
+                    if row["called_at"]:
+                        ui.label(t("calls.called", who=row["called_by"] or "",
+                                   when=short_when(row["called_at"], self.today))).classes("text-sm text-grey-7")
+                    ui.button(t("calls.message"), icon="content_copy", on_click=lambda r=row: self._message(r)) \
+                        .props("flat dense color=primary").mark("message")
+
+    async def _outcome(self, row: dict[str, Any], outcome: str) -> None:
+        if outcome == "rescheduled":
+            await self._reschedule(row)
+            return
+        note = ""
+        if outcome == "cancelled":
+            reason = await self._ask_reason(row)
+            if reason is None:
+                return
+            note = reason
+        result = await call(self.t, self.system.booking.record_call, row["id"], outcome, actor=self.user.name,
+                            note=note)
+        if result is not None:
+            ui.notify(self.t("calls.recorded", plate=row["plate_display"], outcome=self.t(f"calls.outcome.{outcome}")),
+                      type="positive")
+        await self.refresh()
+
+    async def _ask_reason(self, row: dict[str, Any]) -> str | None:
+        t = self.t
+        with ui.dialog() as dialog, ui.card().classes("w-[36rem]"):
+            ui.label(t("calls.cancel_title", plate=row["plate_display"], time=row["time"])).classes("text-lg")
+            reason = ui.input(t("calls.cancel_reason")).props("outlined autofocus").classes("w-full")
+            with ui.row().classes("w-full justify-end"):
+                ui.button(t("calls.back"), on_click=lambda: dialog.submit(None)).props("flat")
+                ok = ui.button(t("calls.cancel_confirm"), icon="event_busy",
+                               on_click=lambda: dialog.submit((reason.value or "").strip() or None)) \
+                    .props("unelevated color=negative").mark("confirm-cancel")
+                ok.bind_enabled_from(reason, "value", backward=lambda v: bool((v or "").strip()))
+        result = await dialog
+        return str(result) if result else None
+
+    async def _reschedule(self, row: dict[str, Any]) -> None:
+        t = self.t
+        with ui.dialog() as dialog, ui.card().classes("w-[52rem] max-w-full gap-3"):
+            ui.label(t("calls.reschedule_title", plate=row["plate_display"], customer=row["customer"],
+                       when=f"{row['date'][5:]} {row['time']}")).classes("text-lg font-bold")
+            ui.label(f"{row['work']} · {hours_text(t, row['hours'])}").classes("text-grey-8")
+            state = {"day": self.day}
+
+            async def day_changed(day: date) -> None:
+                state["day"] = day
+                await chooser.load()
+
+            picker_row = ui.row().classes("items-center gap-4")
+            slots = slot_row()
+
+            async def fetch(day: date) -> list[dict[str, Any]] | None:
+                return await call(t, self.prep.slots_for, row["id"], day)
+
+            async def choose(slot: dict[str, Any]) -> bool:
+                moved = await call(t, self.prep.reschedule, row["id"], datetime.fromisoformat(slot["start"]),
+                                   slot["advisor"]["id"], actor=self.user.name)
+                if moved is None:
+                    return False
+                ui.notify(t("calls.rescheduled_to", plate=row["plate_display"],
+                            when=short_when(moved["start"], self.today)), type="positive")
+                dialog.submit(True)
+                return True
+
+            with picker_row:
+                DayPicker(t, self.day, self.today, day_changed, earliest=self.today, label=t("calls.new_day"))
+                chooser = SlotChooser(t, fetch, choose, lambda: state["day"], slots)
+            with ui.row().classes("w-full justify-end"):
+                ui.button(t("calls.back"), on_click=lambda: dialog.submit(None)).props("flat")
+        dialog.open()
+        background_tasks.create(chooser.load(), name="calls-reschedule-slots")
+        if await dialog:
+            await self.refresh()
+
+    async def _message(self, row: dict[str, Any]) -> None:
+        t = self.t
+        texts = await call(t, self.prep.messages, row["id"])
+        if texts is None:
+            return
+        preferred = row["channel"]
+        with ui.dialog() as dialog, ui.card().classes("w-[44rem] max-w-full gap-3"):
+            with ui.row().classes("w-full items-center justify-between no-wrap"):
+                ui.label(t("calls.message_title", customer=row["customer"], plate=row["plate_display"])) \
+                    .classes("text-lg font-bold")
+                phone_link(row["phone"])
+            options = {c: t(f"solicitation.channel.{c}") + (" ★" if c == preferred else "") for c in CHANNELS}
+            toggle = ui.toggle(options, value=preferred).props("no-caps spread").classes("w-full")
+            text = ui.label(texts[preferred]).classes("w-full whitespace-pre-wrap text-base p-3 bg-grey-2 rounded") \
+                .style("user-select: text").mark("message-text")
+            toggle.on_value_change(lambda e: text.set_text(texts[e.value]))
+            ui.label(t("calls.preferred", channel=t(f"solicitation.channel.{preferred}"))) \
+                .classes("text-sm text-grey-7")
+            with ui.row().classes("w-full justify-end"):
+                ui.button(t("calls.close"), on_click=dialog.close).props("flat")
+                ui.button(t("calls.copy"), icon="content_copy",
+                          on_click=lambda: copy_text(t, texts[toggle.value])).props("unelevated").mark("copy")
+        dialog.open()

@@ -1,0 +1,139 @@
+"""No-shows of today and the last week (domain.md §2: every no-show is followed up and rebooked): call, then one
+tap books the same work at a proposed time; or close it when the customer no longer wants it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from nicegui import ui
+
+from shopfloor.i18n import Translator
+from shopfloor.kiosk.calls_common import (
+    DayPicker,
+    SlotChooser,
+    call,
+    channel_icon,
+    hours_text,
+    phone_link,
+    short_when,
+    slot_row,
+)
+from shopfloor.kiosk.session import KioskUser
+from shopfloor.services.day_prep import NO_SHOW_DAYS, DayPrepService
+
+if TYPE_CHECKING:
+    from shopfloor.main import Shopfloor
+
+
+class NoShowsTab:
+    def __init__(self, system: Shopfloor, prep: DayPrepService, t: Translator, user: KioskUser) -> None:
+        self.system = system
+        self.prep = prep
+        self.t = t
+        self.user = user
+        self.today = system.ctx.today()
+        self.day = self.today + timedelta(days=1)
+
+    async def build(self) -> None:
+        t = self.t
+        with ui.row().classes("w-full items-center justify-between no-wrap"):
+            with ui.column().classes("gap-0"):
+                ui.label(t("calls.noshow.title", days=NO_SHOW_DAYS)).classes("text-lg font-bold")
+                self.counts = ui.label("").classes("text-grey-8").mark("noshow-counts")
+            DayPicker(t, self.day, self.today, self._day_changed, earliest=self.today,
+                      label=t("calls.noshow.rebook_on"), marker="rebook-day")
+        self.list = ui.column().classes("w-full gap-2").mark("noshow-list")
+        await self.refresh()
+
+    async def _day_changed(self, day: date) -> None:
+        self.day = day
+
+    async def refresh(self) -> None:
+        rows = await call(self.t, self.prep.no_shows, self.today)
+        if rows is None:
+            return
+        done = sum(1 for r in rows if r["done"])
+        self.counts.text = self.t("calls.noshow.counts", open=len(rows) - done, done=done)
+        self.list.clear()
+        with self.list:
+            if not rows:
+                with ui.column().classes("w-full items-center pt-12 gap-2 text-grey-7"):
+                    ui.icon("sentiment_satisfied", size="4rem")
+                    ui.label(self.t("calls.noshow.empty", days=NO_SHOW_DAYS)).classes("text-xl")
+            for row in rows:
+                self._row(row)
+
+    def _row(self, row: dict[str, Any]) -> None:
+        t = self.t
+        card = ui.card().classes("w-full py-2 px-3" + (" bg-grey-2" if row["done"] else "")).props(
+            f'flat bordered data-appointment="{row["id"]}" data-plate="{row["plate"]}" '
+            f'data-done="{str(row["done"]).lower()}"')
+        with card, ui.row().classes("w-full items-center no-wrap gap-3"):
+            actions = self._info(row)
+        if row["done"]:
+            return
+        with card:
+            slots = slot_row()
+        with actions:
+            SlotChooser(t, lambda day: self._slots(row, day), lambda slot: self._rebook(row, slot), lambda: self.day,
+                        slots)
+            ui.button(t("calls.noshow.close"), icon="block", on_click=lambda: self._close(row)) \
+                .props("flat color=negative").mark("close-noshow")
+
+    def _info(self, row: dict[str, Any]) -> ui.row:
+        """The card's text; returns the row its buttons go into."""
+        t = self.t
+        with ui.column().classes("gap-0 w-24 shrink-0"):
+            ui.label(row["time"]).classes("text-2xl font-bold")
+            ui.label(row["date"][5:] if row["date"] != self.today.isoformat() else t("calls.day.today")) \
+                .classes("text-sm text-grey-7")
+        with ui.column().classes("gap-0 w-52 shrink-0"):
+            ui.label(row["plate_display"]).classes("text-xl font-bold whitespace-nowrap")
+            with ui.row().classes("items-center gap-1 no-wrap"):
+                ui.label(row["customer"]).classes("whitespace-nowrap")
+                channel_icon(t, row["preferred_channel"])
+            phone_link(row["phone"])
+        with ui.column().classes("gap-0 grow min-w-0"):
+            ui.label(f"{row['work']} · {hours_text(t, row['hours'])}").classes("text-base truncate w-full")
+            ui.label(t("calls.advisor", name=row["advisor"]["name"])).classes("text-grey-8")
+        with ui.column().classes("gap-1 items-end shrink-0"):
+            if row["rebooked"]:
+                new = row["rebooked"]
+                ui.badge(t("calls.noshow.rebooked", when=short_when(new["start"], self.today),
+                           advisor=new["advisor"]), color="positive").classes("text-base px-3 py-1") \
+                    .props('data-rebooked="true"')
+            elif row["closed_reason"]:
+                ui.badge(t("calls.noshow.closed", reason=row["closed_reason"]), color="grey") \
+                    .classes("text-base px-3 py-1")
+            return ui.row().classes("items-center gap-2 no-wrap")
+
+    async def _slots(self, row: dict[str, Any], day: date) -> list[dict[str, Any]] | None:
+        return await call(self.t, self.prep.slots_for, row["id"], day, 3)
+
+    async def _rebook(self, row: dict[str, Any], slot: dict[str, Any]) -> bool:
+        new = await call(self.t, self.prep.rebook, row["id"], datetime.fromisoformat(slot["start"]),
+                         slot["advisor"]["id"], actor=self.user.name)
+        if new is None:
+            return False
+        ui.notify(self.t("calls.noshow.booked", plate=row["plate_display"], when=short_when(new["start"], self.today)),
+                  type="positive")
+        await self.refresh()
+        return True
+
+    async def _close(self, row: dict[str, Any]) -> None:
+        t = self.t
+        with ui.dialog() as dialog, ui.card().classes("w-[36rem]"):
+            ui.label(t("calls.noshow.close_title", plate=row["plate_display"])).classes("text-lg")
+            reason = ui.input(t("calls.cancel_reason")).props("outlined autofocus").classes("w-full")
+            with ui.row().classes("w-full justify-end"):
+                ui.button(t("calls.back"), on_click=lambda: dialog.submit(None)).props("flat")
+                ok = ui.button(t("calls.noshow.close"), icon="block",
+                               on_click=lambda: dialog.submit((reason.value or "").strip() or None)) \
+                    .props("unelevated color=negative")
+                ok.bind_enabled_from(reason, "value", backward=lambda v: bool((v or "").strip()))
+        result = await dialog
+        if not result:
+            return
+        if await call(t, self.prep.close_no_show, row["id"], actor=self.user.name, reason=str(result)) is not None:
+            await self.refresh()

@@ -1,0 +1,161 @@
+"""Parts pre-pick (domain.md §2: parts picked and labelled with plate + date the day before): the day's list, a
+label per appointment on the parts printer (or another), each printer's status as its agent reports it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from nicegui import ui
+
+from shopfloor.i18n import Translator
+from shopfloor.kiosk.calls_common import DayPicker, call, flag_chips, parts_badge, short_when
+from shopfloor.kiosk.printer_choice import COLOURS, READY, printer_options
+from shopfloor.kiosk.session import KioskUser
+from shopfloor.services.day_prep import DayPrepService, day_text
+
+if TYPE_CHECKING:
+    from shopfloor.main import Shopfloor
+    from shopfloor.services.printing import PrintJobInfo
+
+LABEL_COLOURS = {"pending": "orange-9", "printed": "positive", "uncertain": "negative", "failed": "negative",
+                 "superseded": "grey", "moved": "grey"}
+
+
+class PartsTab:
+    def __init__(self, system: Shopfloor, prep: DayPrepService, t: Translator, user: KioskUser) -> None:
+        self.system = system
+        self.prep = prep
+        self.t = t
+        self.user = user
+        self.today = system.ctx.today()
+        self.day = self.today + timedelta(days=1)
+        self.rows: list[dict[str, Any]] = []
+        self.default_printer = prep.parts_printer()
+        self._refresh_pending = False
+
+    async def build(self) -> None:
+        t = self.t
+        with ui.row().classes("w-full items-center justify-between no-wrap"):
+            DayPicker(t, self.day, self.today, self._day_changed, earliest=self.today, marker="pick-day")
+            self.printers = ui.row().classes("items-center gap-2 no-wrap").mark("printer-status")
+        with ui.row().classes("w-full items-center gap-3 no-wrap"):
+            self.all_printer = ui.select(printer_options(self.system, t), value=self.default_printer,
+                                         label=t("calls.pick.printer"), on_change=self._warn_if_not_ready) \
+                .props("outlined").classes("w-72")
+            self.print_all = ui.button(t("calls.pick.print_all", count=0), icon="print", on_click=self._print_all) \
+                .props("unelevated size=lg").mark("print-all")
+            self.summary = ui.label("").classes("text-grey-8")
+        self.list = ui.column().classes("w-full gap-2").mark("pick-list")
+        self._render_printers()
+        ui.timer(5.0, self._render_printers)
+        # Subscribed inside the page: NiceGUI drops the subscription when this client goes away.
+        self.system.print_settled.subscribe(self._print_settled)
+        await self.refresh()
+
+    async def _print_settled(self, job: PrintJobInfo) -> None:
+        """An agent printed (or failed) a label: show it, once a burst of acknowledgements is over."""
+        if job.ro_number is not None or self._refresh_pending:
+            return
+        self._refresh_pending = True
+        await asyncio.sleep(1.0)
+        self._refresh_pending = False
+        await self.refresh()
+
+    async def _day_changed(self, day: date) -> None:
+        self.day = day
+        await self.refresh()
+
+    def _render_printers(self) -> None:
+        self.printers.clear()
+        with self.printers:
+            ui.label(self.t("calls.pick.printers")).classes("text-grey-8")
+            for p in self.system.settings.printers:
+                state = self.system.board_store.printer_status.get(p.name)
+                status = state.get("status", "unknown") if state else "unknown"
+                ui.badge(f"{p.label or p.name} · {self.t('printer_status.' + status)}",
+                         color=COLOURS.get(status, "grey")).classes("text-sm px-2 py-1") \
+                    .props(f'data-printer="{p.name}" data-printer-status="{status}"')
+
+    def _warn_if_not_ready(self, e: Any) -> None:
+        state = self.system.board_store.printer_status.get(e.value)
+        if not state or state.get("status") != READY:
+            ui.notify(self.t("kiosk.printer_not_ready"), type="warning")
+
+    async def refresh(self) -> None:
+        rows = await call(self.t, self.prep.pre_pick, self.day)
+        if rows is None:
+            return
+        self.rows = rows
+        self.print_all.text = self.t("calls.pick.print_all", count=len(rows))
+        self.print_all.set_enabled(bool(rows))
+        late = sum(1 for r in rows if r["late_parts"])
+        unlabelled = sum(1 for r in rows if r["label"] is None)
+        self.summary.text = self.t("calls.pick.summary", unlabelled=unlabelled, late=late)
+        self.list.clear()
+        with self.list:
+            if not rows:
+                with ui.column().classes("w-full items-center pt-12 gap-2 text-grey-7"):
+                    ui.icon("inventory_2", size="4rem")
+                    ui.label(self.t("calls.pick.empty", day=day_text(self.t.lang, self.day))).classes("text-xl")
+            for row in rows:
+                self._row(row)
+
+    def _row(self, row: dict[str, Any]) -> None:
+        t = self.t
+        card = ui.card().classes("w-full py-2 px-3").props(
+            f'flat bordered data-appointment="{row["id"]}" data-plate="{row["plate"]}"')
+        if row["late_parts"]:
+            card.classes("bg-orange-1")
+        with card, ui.row().classes("w-full items-center no-wrap gap-3"):
+            ui.label(row["time"]).classes("text-2xl font-bold w-16 shrink-0")
+            with ui.column().classes("gap-0 w-44 shrink-0"):
+                ui.label(row["plate_display"]).classes("text-xl font-bold whitespace-nowrap")
+                ui.label(f"{row['customer']} · {row['advisor']['name']}").classes("text-grey-8 whitespace-nowrap")
+            with ui.column().classes("gap-1 grow min-w-0"):
+                with ui.row().classes("items-center gap-1"):
+                    if row["part_numbers"]:
+                        for number in row["part_numbers"]:
+                            ui.label(number).classes("font-mono text-base bg-grey-2 rounded px-2")
+                    else:
+                        ui.label(t("calls.pick.no_numbers")).classes("text-orange-9")
+                with ui.row().classes("items-center gap-1"):
+                    ui.label(row["work"]).classes("text-grey-8 truncate pr-1")
+                    parts_badge(t, row["parts"])
+                    flag_chips(t, [f for f in row["flags"] if f in ("late_parts", "waiting_customer")])
+            with ui.column().classes("gap-1 items-end shrink-0"):
+                label = row["label"]
+                if label is None:
+                    ui.label(t("calls.pick.no_label")).classes("text-sm text-grey-7").props('data-label-status=""')
+                else:
+                    ui.badge(t("calls.pick.label_status", status=t(f"print.{label['status']}"),
+                               when=short_when(label["at"], self.today)),
+                             color=LABEL_COLOURS.get(label["status"], "grey")).classes("text-sm") \
+                        .props(f'data-label-status="{label["status"]}"')
+                with ui.row().classes("items-center gap-1 no-wrap"):
+                    select = ui.select(printer_options(self.system, t), value=self.default_printer,
+                                       on_change=self._warn_if_not_ready).props("outlined dense options-dense") \
+                        .classes("w-56")
+                    ui.button(t("calls.pick.print"), icon="label",
+                              on_click=lambda r=row, s=select: self._print_one(r, s.value)) \
+                        .props("outline").mark("print-one")
+
+    async def _print_one(self, row: dict[str, Any], printer: str) -> None:
+        jobs = await call(self.t, self.prep.print_pick_labels, appointment_ids=[row["id"]], printer=printer,
+                          actor=self.user.name)
+        self._sent(jobs, printer)
+        await self.refresh()
+
+    async def _print_all(self) -> None:
+        printer = self.all_printer.value
+        # the day's list as it is now (a card cancelled since this screen loaded gets no label)
+        jobs = await call(self.t, self.prep.print_pick_labels, day=self.day, printer=printer, actor=self.user.name)
+        self._sent(jobs, printer)
+        await self.refresh()
+
+    def _sent(self, jobs: list[PrintJobInfo] | None, printer: str) -> None:
+        if not jobs:
+            return
+        label = next((p.label or p.name for p in self.system.settings.printers if p.name == printer), printer)
+        ui.notify(self.t("calls.pick.sent", count=len(jobs), printer=label), type="positive")

@@ -1,0 +1,168 @@
+"""招揽 (domain.md §1 step 1, §2): the call lists by kind with their counts, each downloadable as CSV for Excel;
+every entry bookable in one step — its suggested work at a proposed time on the chosen day (an active
+appointment)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from nicegui import ui
+
+from shopfloor.i18n import Translator
+from shopfloor.kiosk.calls_common import (
+    DayPicker,
+    SlotChooser,
+    call,
+    channel_icon,
+    hours_text,
+    phone_link,
+    short_when,
+    slot_row,
+)
+from shopfloor.kiosk.session import KioskUser
+from shopfloor.services.day_prep import DayPrepService
+from shopfloor.services.solicitation import KINDS, SolicitationService
+
+if TYPE_CHECKING:
+    from shopfloor.main import Shopfloor
+
+KIND_ICONS = {"first_service": "new_releases", "maintenance_due": "build_circle", "insurance_renewal": "shield",
+              "annual_inspection": "fact_check", "warranty_expiring": "verified_user", "lapsed_6": "hourglass_bottom",
+              "lapsed_12": "hourglass_empty", "parts_arrived": "inventory_2"}
+
+
+class SolicitationTab:
+    def __init__(self, system: Shopfloor, prep: DayPrepService, t: Translator, user: KioskUser) -> None:
+        self.system = system
+        self.prep = prep
+        self.lists_service = SolicitationService(system.ctx)
+        self.t = t
+        self.user = user
+        self.today = system.ctx.today()
+        self.day = self.today + timedelta(days=1)
+        self.kind = KINDS[0]
+        self.lists: dict[str, list[dict[str, Any]]] = {}
+
+    async def build(self) -> None:
+        with ui.row().classes("w-full no-wrap gap-4 items-start"):
+            self.kinds = ui.list().props("bordered separator").classes("w-64 shrink-0 rounded").mark("kinds")
+            with ui.column().classes("grow min-w-0 gap-2"):
+                with ui.row().classes("w-full items-center justify-between no-wrap"):
+                    with ui.row().classes("items-center gap-3 no-wrap"):
+                        self.title = ui.label("").classes("text-xl font-bold whitespace-nowrap")
+                        ui.button(self.t("calls.sol.download"), icon="download", on_click=self._download) \
+                            .props("outline").mark("download-csv")
+                    DayPicker(self.t, self.day, self.today, self._day_changed, earliest=self.today,
+                              label=self.t("calls.sol.book_on"), marker="book-day")
+                self.list = ui.column().classes("w-full gap-2").mark("entry-list")
+        await self.refresh()
+
+    async def _day_changed(self, day: date) -> None:
+        self.day = day
+
+    async def refresh(self) -> None:
+        lists = await call(self.t, self.lists_service.lists, self.today, self.t.lang)
+        if lists is None:
+            return
+        self.lists = lists
+        self._render_kinds()
+        self._render_entries()
+
+    def _render_kinds(self) -> None:
+        self.kinds.clear()
+        with self.kinds:
+            for kind in KINDS:
+                entries = self.lists.get(kind, [])
+                open_count = sum(1 for e in entries if not e["booked"])
+                item = ui.item(on_click=lambda k=kind: self._choose(k)).props(f'clickable data-kind="{kind}"')
+                if kind == self.kind:
+                    item.classes("bg-blue-1 text-primary")
+                with item:
+                    with ui.item_section().props("avatar"):
+                        ui.icon(KIND_ICONS.get(kind, "list"))
+                    with ui.item_section():
+                        ui.item_label(self.t(f"solicitation.kind.{kind}"))
+                    with ui.item_section().props("side"):
+                        ui.badge(str(open_count), color="primary" if open_count else "grey") \
+                            .props(f'data-count="{open_count}"').tooltip(
+                                self.t("calls.sol.count", open=open_count, total=len(entries)))
+
+    def _choose(self, kind: str) -> None:
+        self.kind = kind
+        self._render_kinds()
+        self._render_entries()
+
+    def _render_entries(self) -> None:
+        t = self.t
+        entries = self.lists.get(self.kind, [])
+        open_count = sum(1 for e in entries if not e["booked"])
+        count = t("calls.sol.count", open=open_count, total=len(entries))
+        self.title.text = f"{t(f'solicitation.kind.{self.kind}')} · {count}"
+        self.list.clear()
+        with self.list:
+            if not entries:
+                with ui.column().classes("w-full items-center pt-12 gap-2 text-grey-7"):
+                    ui.icon(KIND_ICONS.get(self.kind, "list"), size="4rem")
+                    ui.label(t("calls.sol.empty")).classes("text-xl")
+            for entry in entries:
+                self._entry(entry)
+
+    def _entry(self, entry: dict[str, Any]) -> None:
+        t = self.t
+        card = ui.card().classes("w-full py-2 px-3" + (" bg-grey-2" if entry["booked"] else "")).props(
+            f'flat bordered data-vehicle="{entry["vehicle_id"]}" data-plate="{entry["plate"]}" '
+            f'data-booked="{str(entry["booked"]).lower()}"')
+        with card, ui.row().classes("w-full items-center no-wrap gap-3"):
+            actions = self._info(entry)
+        if entry["booked"]:
+            return
+        with card:
+            slots = slot_row()
+        with actions:
+            SlotChooser(t, lambda day: self._slots(entry, day), lambda slot: self._book(entry, slot), lambda: self.day,
+                        slots)
+
+    def _info(self, entry: dict[str, Any]) -> ui.column:
+        """The entry's text; returns the column its buttons go into."""
+        t = self.t
+        with ui.column().classes("gap-0 w-24 shrink-0"):
+            ui.label(t("calls.sol.due")).classes("text-xs text-grey-7")
+            overdue = entry["due"] < self.today.isoformat()
+            ui.label(entry["due"][5:] if entry["due"][:4] == str(self.today.year) else entry["due"]) \
+                .classes("text-lg font-bold" + (" text-negative" if overdue else ""))
+        with ui.column().classes("gap-0 w-48 shrink-0"):
+            ui.label(entry["plate_display"]).classes("text-lg font-bold whitespace-nowrap")
+            with ui.row().classes("items-center gap-1 no-wrap"):
+                ui.label(f"{entry['customer']} · {entry['model']}").classes("whitespace-nowrap truncate")
+                channel_icon(t, entry["preferred_channel"])
+            phone_link(entry["phone"])
+        with ui.column().classes("gap-0 grow min-w-0"):
+            ui.label(entry["detail"]).classes("text-sm")
+            work = entry.get("suggested_work")
+            if work:
+                ui.label(t("calls.sol.work", work=work["description"], hours=hours_text(t, work["hours"]))) \
+                    .classes("text-sm text-grey-8")
+        with ui.column().classes("gap-1 items-end shrink-0") as actions:
+            if entry["booked"]:
+                ui.badge(t("calls.sol.booked", day=str(entry.get("booked_on") or "")[5:]) if entry.get("booked_on")
+                         else t("calls.sol.in_workshop"), color="positive").classes("text-base px-3 py-1")
+        return actions
+
+    async def _slots(self, entry: dict[str, Any], day: date) -> list[dict[str, Any]] | None:
+        return await call(self.t, self.prep.entry_slots, entry, day)
+
+    async def _book(self, entry: dict[str, Any], slot: dict[str, Any]) -> bool:
+        booked = await call(self.t, self.prep.book_entry, entry, datetime.fromisoformat(slot["start"]),
+                            slot["advisor"]["id"], actor=self.user.name)
+        if booked is None:
+            return False
+        ui.notify(self.t("calls.sol.new_booking", plate=entry["plate_display"],
+                         when=short_when(booked["start"], self.today)), type="positive")
+        await self.refresh()
+        return True
+
+    def _download(self) -> None:
+        entries = self.lists.get(self.kind, [])
+        data = SolicitationService.to_csv(entries, self.t.lang)
+        ui.download(data, f"{self.kind}-{self.today.isoformat()}.csv", "text/csv")
