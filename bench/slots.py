@@ -50,7 +50,7 @@ WORK = [("M10", 1.2, "maintenance", None), ("M20", 1.8, "maintenance", None), ("
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def fresh_database(url: str | None) -> Database:
