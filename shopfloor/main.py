@@ -56,6 +56,8 @@ class Shopfloor:
         from shopfloor.board.lounge import LoungePage
         from shopfloor.board.progress_board import ProgressBoardPage
         from shopfloor.board.store import BoardStore
+        from shopfloor.kiosk.booking_page import BookingPage
+        from shopfloor.kiosk.calls_page import CallsPage
         from shopfloor.kiosk.data_page import DataPage
         from shopfloor.kiosk.page import KioskPage
 
@@ -94,6 +96,8 @@ class Shopfloor:
             (LoungePage(self.lounge_store, settings, clock=self.ctx.clock), "/lounge"),
             # staff pages (kiosk/): each adds itself here
             (DataPage(self), "/data"),
+            (CallsPage(self), "/calls"),
+            (BookingPage(self), "/booking"),
         ]
         self._late_task: asyncio.Task[None] | None = None
         # Fired on the event loop when an agent's acknowledgement settles a print job (kiosk pages listen).

@@ -1,0 +1,240 @@
+"""/booking: an advisor or customer-service person books a car in (domain.md §2), on the kiosk tablet (1280×800)
+or a desk browser. Left: find the customer and vehicle, and what to know before booking. Middle: the work and
+the booking's extras. Right: the day, the proposed slots best first, a manual time. Then the confirmation.
+
+The address can preset the booking (the call lists open it so): /booking?vehicle=12&work=M20,OIL&day=2026-11-30
+&advisor=3&source=active."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from nicegui import background_tasks, ui
+
+from shopfloor.domain.errors import DomainError
+from shopfloor.i18n import Translator
+from shopfloor.kiosk import frame, session
+from shopfloor.kiosk.blocking import io
+from shopfloor.kiosk.booking_confirm import ConfirmationPanel
+from shopfloor.kiosk.booking_customer import CustomerPanel
+from shopfloor.kiosk.booking_slots import WEEK_DAYS, DayPicker, SlotList, ask_override
+from shopfloor.kiosk.booking_work import ExtrasForm, WorkPicker, due_package
+from shopfloor.services.booking import BookingRefused, BookingRequest
+from shopfloor.services.confirmations import ConfirmationService, day_text
+
+if TYPE_CHECKING:
+    from shopfloor.main import Shopfloor
+
+log = logging.getLogger(__name__)
+SLOTS_SHOWN = 5
+# A field's error message takes the room it needs below the field (Quasar reserves one line, and the services'
+# messages say what is wrong in a sentence).
+CSS = (".booking-form .q-field--with-bottom{padding-bottom:0}"
+       ".booking-form .q-field__bottom{position:static;transform:none;min-height:0}")
+
+
+class BookingPage:
+    def __init__(self, system: Shopfloor) -> None:
+        self.system = system
+        self.confirmations = ConfirmationService(system.ctx, system.printing)
+
+    def register(self, path: str) -> None:
+        ui.button.default_props("no-caps")
+        ui.page(path, title="shopfloor · booking")(self.build)
+
+    async def build(self, lang: str | None = None, vehicle: int | None = None, work: str | None = None,
+                    day: str | None = None, advisor: int | None = None, source: str | None = None) -> None:
+        signed_in = await frame.staff_page(self.system, lang, "/booking")
+        if signed_in is None:
+            return
+        t, user = signed_in
+        ui.add_css(CSS)
+        preset_day = None
+        if day:
+            try:
+                preset_day = date.fromisoformat(day)
+            except ValueError:
+                ui.notify(t("error.day_invalid", day=day), type="warning")
+        workspace = BookingWorkspace(self.system, t, user, self.confirmations)
+        await workspace.build(vehicle=vehicle, codes=[c for c in (work or "").split(",") if c.strip()],
+                              day=preset_day, advisor=advisor, source=source)
+
+
+class BookingWorkspace:
+    def __init__(self, system: Shopfloor, t: Translator, user: session.KioskUser,
+                 confirmations: ConfirmationService) -> None:
+        self.system = system
+        self.t = t
+        self.user = user
+        self.confirmations = confirmations
+        self.hit: dict[str, Any] | None = None
+        self.proposed = 0  # answers to older proposals arriving late are dropped
+        self.busy = False  # one booking at a time: a double tap must not book twice
+        self.week: list[dict[str, Any]] = []
+        self.done = False  # booked: the confirmation shows instead of the work and the slots
+
+    async def build(self, *, vehicle: int | None = None, codes: list[str] | None = None, day: date | None = None,
+                    advisor: int | None = None, source: str | None = None) -> None:
+        t = self.t
+        operations = await io(self.system.checkin.operations)
+        advisors = await io(self.system.auth.advisors)
+        self.today = self.system.ctx.today()
+        self.source = source
+        with ui.row().classes("w-full no-wrap gap-3 items-start").mark("booking").props("data-testid=booking"):
+            with ui.column().classes("w-[29%] min-w-0 gap-2"):
+                self.customer = CustomerPanel(self.system, t, self.user.name, on_vehicle=self._vehicle_chosen,
+                                              on_clear=self._vehicle_cleared, on_item=self._item_to_work)
+                self.customer.build()
+            self.main = ui.row().classes("w-[71%] min-w-0 no-wrap gap-3 items-start")
+        with self.main:
+            with ui.column().classes("w-[46%] min-w-0 gap-1"):
+                self.work = WorkPicker(t, operations, on_change=self.schedule)
+                self.work.build(preset=codes)
+                self.extras = ExtrasForm(t)
+                self.extras.build()
+                self.extras.preset(False, source)
+            with ui.column().classes("w-[54%] min-w-0 gap-1"):
+                self.days = DayPicker(t, self.today, advisors, on_change=self._day_changed)
+                self.days.build()
+                self.slots = SlotList(t, on_book=self._book_slot, on_manual=self._book_manual)
+                self.slots.build()
+        if day is not None and self.today <= day:
+            self.days.day = day
+        self.days.preset_advisor(advisor)
+        await self._load_week()
+        if vehicle is not None:
+            await self.customer.select_id(vehicle)
+        await self.propose()
+
+    # --- the vehicle ----------------------------------------------------------------------------------------
+    async def _vehicle_chosen(self, hit: dict[str, Any], overview: dict[str, Any]) -> None:
+        self.hit = hit
+        if self.done:
+            return
+        self.extras.preset(bool(overview.get("complaining")), self.source)
+        v, last = overview["vehicle"], overview.get("last_service") or {}
+        self.work.mark_due(due_package(list(self.work.operations.values()), last.get("km"), v.get("mileage_km"),
+                                       self.system.settings.booking.service_interval_km))
+        self.schedule()
+
+    def _vehicle_cleared(self) -> None:
+        self.hit = None
+        if self.done:
+            ui.navigate.to("/booking")
+            return
+        self.work.mark_due(None)
+        self.schedule()
+
+    def _item_to_work(self, item: dict[str, Any]) -> None:
+        if item["kind"] == "parts_order":
+            self.extras.parts_order(item)
+        self.work.prefill(item["description"])
+        ui.notify(self.t("booking_page.item_added"), type="info")
+
+    # --- the day and the slots ------------------------------------------------------------------------------
+    async def _load_week(self) -> None:
+        self.week = await io(self.system.booking.week, self.today, WEEK_DAYS)
+        await self._render_week()
+
+    async def _render_week(self) -> None:
+        extra = None
+        if self.days.day >= self.today + timedelta(days=WEEK_DAYS):
+            extra = (await io(self.system.booking.week, self.days.day, 1))[0]
+        self.days.render_week(self.week, extra)
+
+    def _day_changed(self) -> None:
+        background_tasks.create(self._render_week(), name="booking-week")
+        self.schedule()
+
+    def schedule(self) -> None:
+        background_tasks.create(self.propose(), name="booking-propose")
+
+    async def propose(self) -> None:
+        t = self.t
+        self.proposed += 1
+        mine = self.proposed
+        day = self.days.day
+        self.slots.title.text = t("booking_page.slots_for", day=day_text(t.lang, day))
+        if self.work.empty():
+            self.slots.hint(t("booking_page.pick_work"))
+            return
+        try:
+            lines = await io(self.system.booking.lines, **self.work.request())
+            slots = await io(self.system.booking.propose_slots, day, lines, self.days.advisor_id, SLOTS_SHOWN)
+        except DomainError as exc:
+            if mine == self.proposed:
+                self.slots.hint(exc.message(t.lang))
+            return
+        if mine != self.proposed:
+            return
+        self.slots.render(slots, bookable=self.hit is not None)
+
+    async def _book_slot(self, slot: dict[str, Any]) -> None:
+        await self._book(datetime.fromisoformat(slot["start"]), slot["advisor"]["id"])
+
+    async def _book_manual(self, text: str) -> None:
+        try:
+            hh, mm = (int(x) for x in text.split(":")[:2])
+            at = time(hh, mm)
+        except ValueError:
+            ui.notify(self.t("booking_page.manual_invalid"), type="warning")
+            return
+        await self._book(datetime.combine(self.days.day, at, tzinfo=self.system.ctx.tz), self.days.advisor_id)
+
+    async def _book(self, start: datetime, advisor_id: int | None) -> None:
+        t = self.t
+        if self.hit is None:
+            ui.notify(t("booking_page.need_vehicle"), type="warning", position="center")
+            return
+        if self.work.empty():
+            ui.notify(t("booking.error.no_work"), type="warning")
+            return
+        if self.busy:
+            return
+        self.busy = True
+        try:
+            state = await self._try_book(start, advisor_id)
+        finally:
+            self.busy = False
+        if state is not None:
+            await self._confirmed(state)
+
+    async def _try_book(self, start: datetime, advisor_id: int | None) -> dict[str, Any] | None:
+        t = self.t
+        assert self.hit is not None
+        extras = self.extras.values()
+        try:
+            lines = await io(self.system.booking.lines, **self.work.request())
+            req = BookingRequest(
+                start=start, lines=lines, actor=self.user.name, vehicle_id=self.hit["vehicle_id"],
+                advisor_id=advisor_id, parts_status=extras.parts_status, parts_eta=extras.parts_eta,
+                parts_numbers=extras.parts_numbers, waiting_customer=extras.waiting_customer,
+                road_test=extras.road_test, complaining_customer=extras.complaining_customer, notes=extras.notes,
+                source=extras.source)
+            try:
+                return await io(self.system.booking.book, req)
+            except BookingRefused as exc:
+                log.info("booking for %s at %s refused: %s", self.hit["plate"], start, exc.reason)
+                reason = await ask_override(t, exc.violations)
+                if reason is None:
+                    await self.propose()  # the day may have changed under us: show what is free now
+                    return None
+                req.override_reason = reason
+                return await io(self.system.booking.book, req)
+        except DomainError as exc:
+            ui.notify(exc.message(t.lang), type="negative", multi_line=True, position="center")
+            return None
+
+    # --- after booking --------------------------------------------------------------------------------------
+    async def _confirmed(self, state: dict[str, Any]) -> None:
+        self.done = True
+        self.main.clear()
+        with self.main:
+            await ConfirmationPanel(self.system, self.t, self.user.name, self.confirmations, state,
+                                    on_new=lambda: ui.navigate.to("/booking"),
+                                    on_again=lambda: ui.navigate.to(f"/booking?vehicle={state['vehicle_id']}")
+                                    ).build()
+        if self.hit is not None:
+            await self.customer.select(self.hit)  # the new appointment among the upcoming ones
