@@ -91,7 +91,7 @@ class TemplateSettings(_Strict):
     """Reminder texts (domain.md §2): {customer} {plate} {date} {time} {advisor} {work} {last_service_date}
     {last_service_km} {due} {hotline} {site} are filled in."""
 
-    sms: str = ("【{site}】{customer}您好，您的爱车{plate}已预约{date} {time}{work}，服务顾问{advisor}。"
+    sms: str = ("【{site}】{customer}您好，您的爱车{plate}已预约{date} {time}的{work}，服务顾问{advisor}。"
                 "请携带保养手册。如需改约请致电{hotline}。")
     wechat: str = ("{customer}您好！您的爱车{plate}预约了{date} {time}的{work}，服务顾问{advisor}将为您服务。"
                    "来店请带上保养手册。改约请回复或致电{hotline}。")

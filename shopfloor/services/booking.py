@@ -48,6 +48,15 @@ class BookingRefused(Refused):
         self.reason = first.rule
         self.violations = violations
 
+    def message(self, lang: str = "en") -> str:
+        from shopfloor.i18n import t
+
+        params = dict(self.params)
+        if "kind" in params:  # a bay kind: lift, alignment, paint …
+            named = t(lang, f"booking.bay_kind.{params['kind']}")
+            params["kind"] = named if not named.startswith("booking.bay_kind.") else params["kind"]
+        return t(lang, self.key, **params)
+
 
 @dataclass(frozen=True)
 class WorkLine:
