@@ -59,6 +59,8 @@ class Shopfloor:
         from shopfloor.kiosk.booking_page import BookingPage
         from shopfloor.kiosk.calls_page import CallsPage
         from shopfloor.kiosk.data_page import DataPage
+        from shopfloor.kiosk.figures_page import FiguresPage
+        from shopfloor.kiosk.manager_board import ManagerBoardPage
         from shopfloor.kiosk.page import KioskPage
 
         self.settings = settings
@@ -95,6 +97,8 @@ class Shopfloor:
              "/board/progress"),
             (LoungePage(self.lounge_store, settings, clock=self.ctx.clock), "/lounge"),
             # staff pages (kiosk/): each adds itself here
+            (ManagerBoardPage(self), "/manager/board"),
+            (FiguresPage(self), "/manager/figures"),
             (DataPage(self), "/data"),
             (CallsPage(self), "/calls"),
             (BookingPage(self), "/booking"),

@@ -9,8 +9,11 @@ from shopfloor.testing.plugin import Services
 
 
 def _waiting(svc: Services) -> tuple[Appointment, str]:
+    """Today's last appointment still waiting (the demo also books the days ahead)."""
+    start, end = svc.ctx.day_bounds(svc.ctx.today())
     with svc.db.read() as s:
-        appt = s.scalars(select(Appointment).where(Appointment.status.in_(("booked", "confirmed")))
+        appt = s.scalars(select(Appointment).where(Appointment.status.in_(("booked", "confirmed")),
+                                                   Appointment.start >= start, Appointment.start < end)
                          .order_by(Appointment.start.desc())).first()
         assert appt is not None
         return appt, s.scalar(select(QrTag.token).where(QrTag.vehicle_id == appt.vehicle_id))

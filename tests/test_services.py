@@ -25,8 +25,10 @@ def services(db_services: Services) -> Services:
 
 def waiting_appointment(svc: Services) -> tuple[Appointment, str]:
     """A booked/confirmed appointment today, and its vehicle's tag."""
+    start, end = svc.ctx.day_bounds(svc.ctx.today())
     with svc.db.read() as s:
-        appt = s.scalars(select(Appointment).where(Appointment.status.in_(("booked", "confirmed")))
+        appt = s.scalars(select(Appointment).where(Appointment.status.in_(("booked", "confirmed")),
+                                                   Appointment.start >= start, Appointment.start < end)
                          .order_by(Appointment.start.desc())).first()
         assert appt is not None
         tag = s.scalar(select(QrTag.token).where(QrTag.vehicle_id == appt.vehicle_id))

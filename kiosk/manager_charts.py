@@ -1,0 +1,228 @@
+"""ECharts options for the manager's figures (kiosk/figures_page.py): one function per chart, from the periods
+of FiguresService.report() (its days or its weeks). Pure data in, JSON-able options out; a key starting with
+":" is JavaScript that NiceGUI turns into a function in the browser (tooltip formatters)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from shopfloor.i18n import Translator
+
+Period = dict[str, Any]
+Options = dict[str, Any]
+
+BLUE, GREY, GREEN, RED, ORANGE = "#1d4f91", "#90a4ae", "#2e7d32", "#c62828", "#ef6c00"
+TEAL, INDIGO, LIGHT = "#26a69a", "#3f51b5", "#cfd8dc"
+CAUSE_COLOURS = {
+    "on_hold:waiting_parts": ORANGE, "on_hold:waiting_approval": "#f9a825", "on_hold:other": "#8d6e63",
+    "checked_in": GREY, "dispatched": "#5c6bc0", "in_progress": BLUE, "quality_check": TEAL, "ready": GREEN,
+}
+PERCENT = "v => (v === null || v === undefined || v === '-') ? '—' : v + ' %'"
+
+
+def _unit(unit: str) -> str:
+    return f"v => (v === null || v === undefined || v === '-') ? '—' : v + ' {unit}'"
+
+
+def pct(value: float | None) -> float | None:
+    return None if value is None else round(value * 100, 1)
+
+
+def axis_labels(t: Translator, periods: list[Period], by: str) -> list[str]:
+    out = []
+    for p in periods:
+        first = date.fromisoformat(p["first"])
+        if by == "week":
+            out.append(t("figures.axis.week", week=p.get("week", first.isocalendar().week), day=first.day,
+                         month=first.month))
+        else:
+            weekdays = t("manager.board.weekdays").split(",")
+            out.append(t("figures.axis.day", day=first.day, month=first.month,
+                         weekday=weekdays[first.weekday()] if len(weekdays) == 7 else ""))
+    return out
+
+
+def _base(t: Translator, title: str, labels: list[str], y_axes: list[dict[str, Any]]) -> Options:
+    return {
+        "title": {"text": title, "left": 4, "top": 2, "textStyle": {"fontSize": 15, "fontWeight": "bold"}},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}, "confine": True},
+        "legend": {"type": "scroll", "top": 26, "left": 4, "itemWidth": 14, "itemHeight": 10,
+                   "textStyle": {"fontSize": 12}},
+        "grid": {"left": 48, "right": 52, "top": 76, "bottom": 26, "containLabel": False},
+        "xAxis": {"type": "category", "data": labels, "axisLabel": {"fontSize": 11, "hideOverlap": True}},
+        "yAxis": y_axes,
+        "series": [],
+        "animation": False,
+    }
+
+
+def _y(name: str, *, right: bool = False, max_: float | None = None, unit: str = "") -> dict[str, Any]:
+    axis: dict[str, Any] = {"type": "value", "name": name, "nameTextStyle": {"fontSize": 11, "align": "right"
+                                                                             if not right else "left"},
+                            "splitLine": {"show": not right}, "axisLabel": {"fontSize": 11}}
+    if unit:
+        axis["axisLabel"]["formatter"] = "{value}" + unit
+    if max_ is not None:
+        axis["max"] = max_
+        axis["min"] = 0
+    if right:
+        axis["position"] = "right"
+    return axis
+
+
+def _future(periods: list[Period], labels: list[str], today: str, by: str) -> dict[str, Any] | None:
+    """A grey band over the days still ahead (their rates are not in yet)."""
+    if by != "day":
+        return None
+    ahead = [i for i, p in enumerate(periods) if p["first"] > today]
+    if not ahead:
+        return None
+    return {"silent": True, "itemStyle": {"color": "rgba(120,130,150,0.08)"},
+            "data": [[{"xAxis": labels[ahead[0]]}, {"xAxis": labels[ahead[-1]]}]]}
+
+
+def appointment_rate(t: Translator, periods: list[Period], labels: list[str], today: str, by: str) -> Options:
+    cars = t("figures.unit.cars")
+    opt = _base(t, t("figures.chart.appointment_rate"), labels,
+                [_y(cars), _y("%", right=True, max_=100, unit=" %")])
+    opt["series"] = [
+        {"name": t("figures.series.by_appointment"), "type": "bar", "stack": "ro", "color": BLUE,
+         "data": [p["by_appointment"] for p in periods], "tooltip": {":valueFormatter": _unit(cars)}},
+        {"name": t("figures.series.walk_in"), "type": "bar", "stack": "ro", "color": GREY,
+         "data": [p["walk_in"] for p in periods], "tooltip": {":valueFormatter": _unit(cars)}},
+        {"name": t("figures.series.appointment_rate"), "type": "line", "yAxisIndex": 1, "color": ORANGE,
+         "connectNulls": False, "symbolSize": 6, "data": [pct(p["appointment_rate"]) for p in periods],
+         "tooltip": {":valueFormatter": PERCENT}},
+    ]
+    _mark_future(opt, periods, labels, today, by)
+    return opt
+
+
+def show_rate(t: Translator, periods: list[Period], labels: list[str], today: str, by: str) -> Options:
+    n = t("figures.unit.appointments")
+    opt = _base(t, t("figures.chart.show_rate"), labels, [_y(n), _y("%", right=True, max_=100, unit=" %")])
+    opt["series"] = [
+        {"name": t("figures.series.arrived"), "type": "bar", "stack": "a", "color": GREEN,
+         "data": [p["arrived"] for p in periods], "tooltip": {":valueFormatter": _unit(n)}},
+        {"name": t("figures.series.no_show"), "type": "bar", "stack": "a", "color": RED,
+         "data": [p["no_show"] for p in periods], "tooltip": {":valueFormatter": _unit(n)}},
+        {"name": t("figures.series.pending"), "type": "bar", "stack": "a", "color": LIGHT,
+         "data": [p["pending"] for p in periods], "tooltip": {":valueFormatter": _unit(n)}},
+        {"name": t("figures.series.no_show_rate"), "type": "line", "yAxisIndex": 1, "color": RED,
+         "lineStyle": {"type": "dashed"}, "symbolSize": 6, "data": [pct(p["no_show_rate"]) for p in periods],
+         "tooltip": {":valueFormatter": PERCENT}},
+    ]
+    _mark_future(opt, periods, labels, today, by)
+    return opt
+
+
+def job_mix(t: Translator, periods: list[Period], labels: list[str], today: str, by: str) -> Options:
+    h = t("figures.unit.hours")
+    opt = _base(t, t("figures.chart.job_mix"), labels, [_y(h), _y("%", right=True, max_=100, unit=" %")])
+    opt["series"] = [
+        {"name": t("skill.maintenance"), "type": "bar", "stack": "h", "color": TEAL,
+         "data": [p["hours"]["maintenance"] for p in periods], "tooltip": {":valueFormatter": _unit(h)}},
+        {"name": t("skill.repair"), "type": "bar", "stack": "h", "color": INDIGO,
+         "data": [p["hours"]["repair"] for p in periods], "tooltip": {":valueFormatter": _unit(h)}},
+        {"name": t("figures.series.maintenance_share"), "type": "line", "yAxisIndex": 1, "color": ORANGE,
+         "symbolSize": 6, "data": [pct(p["maintenance_share"]) for p in periods],
+         "tooltip": {":valueFormatter": PERCENT}},
+    ]
+    _mark_future(opt, periods, labels, today, by)
+    return opt
+
+
+def sold_hours(t: Translator, periods: list[Period], labels: list[str], today: str, by: str) -> Options:
+    h = t("figures.unit.hours")
+    opt = _base(t, t("figures.chart.sold"), labels, [_y(h), _y("%", right=True, unit=" %")])
+    opt["series"] = [
+        # the sold hours drawn over the available ones, bar on bar
+        {"name": t("figures.series.available"), "type": "bar", "color": LIGHT, "barGap": "-100%",
+         "barWidth": "60%", "data": [p["available"] for p in periods], "tooltip": {":valueFormatter": _unit(h)}},
+        {"name": t("figures.series.sold"), "type": "bar", "color": BLUE, "barWidth": "60%",
+         "data": [p["sold"] for p in periods], "tooltip": {":valueFormatter": _unit(h)}},
+        {"name": t("figures.series.worked"), "type": "line", "color": ORANGE, "symbolSize": 5,
+         "lineStyle": {"type": "dashed"}, "data": [p["worked"] if p["repair_orders"] else None for p in periods],
+         "tooltip": {":valueFormatter": _unit(h)}},
+        {"name": t("figures.series.sold_share"), "type": "line", "yAxisIndex": 1, "color": GREEN,
+         "symbolSize": 6, "data": [pct(p["sold_share"]) for p in periods], "tooltip": {":valueFormatter": PERCENT}},
+    ]
+    _mark_future(opt, periods, labels, today, by)
+    return opt
+
+
+def levelling(t: Translator, periods: list[Period], labels: list[str], today: str, by: str) -> Options:
+    n = t("figures.unit.arrivals")
+    limit = periods[0]["levelling"]["limit"] if periods else 1
+    opt = _base(t, t("figures.chart.levelling"), labels, [_y(t("figures.axis.per_quarter")),
+                                                          _y(t("figures.unit.cells"), right=True)])
+    opt["series"] = [
+        {"name": t("figures.series.max"), "type": "bar", "color": BLUE,
+         "data": [p["levelling"]["max"] or None for p in periods], "tooltip": {":valueFormatter": _unit(n)},
+         "markLine": {"silent": True, "symbol": "none", "lineStyle": {"color": RED, "type": "dashed"},
+                      "label": {"formatter": t("figures.series.limit", limit=limit), "fontSize": 11},
+                      "data": [{"yAxis": limit}]}},
+        {"name": t("figures.series.mean"), "type": "line", "color": ORANGE, "symbolSize": 6,
+         "data": [p["levelling"]["mean"] for p in periods], "tooltip": {":valueFormatter": _unit(n)}},
+        {"name": t("figures.series.over_limit"), "type": "line", "yAxisIndex": 1, "color": RED, "symbolSize": 5,
+         "lineStyle": {"type": "dotted"}, "data": [p["levelling"]["over_limit"] if p["levelling"]["cells"] else None
+                                                   for p in periods],
+         "tooltip": {":valueFormatter": _unit(t("figures.unit.cells"))}},
+    ]
+    opt["yAxis"][0]["minInterval"] = 1
+    opt["yAxis"][1]["minInterval"] = 1
+    _mark_future(opt, periods, labels, today, by)
+    return opt
+
+
+def cause_label(t: Translator, cause: str) -> str:
+    if cause.startswith("on_hold:"):
+        return t("figures.cause_hold", reason=t(f"hold.{cause.split(':', 1)[1]}"))
+    return t(f"status.{cause}")
+
+
+def carried_over(t: Translator, periods: list[Period], labels: list[str], today: str, by: str) -> Options:
+    unit = t("figures.unit.car_days" if by == "week" else "figures.unit.cars")
+    opt = _base(t, t("figures.chart.carried_over"), labels, [_y(unit)])
+    causes: list[str] = []
+    for p in periods:
+        for cause in (p["carried_over"] or {}).get("causes", {}):
+            if cause not in causes:
+                causes.append(cause)
+    order = list(CAUSE_COLOURS)
+    causes.sort(key=lambda c: order.index(c) if c in order else len(order))
+    opt["series"] = [
+        {"name": cause_label(t, cause), "type": "bar", "stack": "c", "color": CAUSE_COLOURS.get(cause, GREY),
+         "data": [None if p["carried_over"] is None else p["carried_over"]["causes"].get(cause, 0)
+                  for p in periods], "tooltip": {":valueFormatter": _unit(unit)}}
+        for cause in causes]
+    if not causes:  # an empty chart still needs its axis and a zero line
+        opt["series"] = [{"name": t("figures.series.carried_over"), "type": "bar", "color": GREY,
+                          "data": [None if p["carried_over"] is None else 0 for p in periods]}]
+    opt["yAxis"][0]["minInterval"] = 1
+    _mark_future(opt, periods, labels, today, by)
+    return opt
+
+
+def arrival_profile(t: Translator, profile: dict[str, int]) -> Options:
+    n = t("figures.unit.arrivals")
+    quarters = []
+    if profile:  # every quarter hour from the first arrival's to the last's, the empty ones too
+        minutes = [int(q[:2]) * 60 + int(q[3:]) for q in profile]
+        quarters = [f"{m // 60:02d}:{m % 60:02d}" for m in range(min(minutes), max(minutes) + 1, 15)]
+    opt = _base(t, t("figures.chart.profile"), quarters, [_y(n)])
+    opt["series"] = [{"name": t("figures.series.arrivals"), "type": "bar", "color": BLUE,
+                      "data": [profile.get(q, 0) for q in quarters], "tooltip": {":valueFormatter": _unit(n)}}]
+    opt["legend"]["show"] = False
+    opt["yAxis"][0]["minInterval"] = 1
+    return opt
+
+
+def _mark_future(opt: Options, periods: list[Period], labels: list[str], today: str, by: str) -> None:
+    band = _future(periods, labels, today, by)
+    if band is not None and opt["series"]:
+        opt["series"][0]["markArea"] = band
+
+
+CHARTS = (appointment_rate, show_rate, job_mix, sold_hours, levelling, carried_over)

@@ -1,0 +1,253 @@
+"""The manager's plan board in real headless Chromium: drag a card to another advisor's row and the API shows
+the new advisor; a drop that breaks the stagger rule is refused, the card snaps back, and "move anyway" with a
+reason moves it with the override logged; a booking made elsewhere appears on the open board by itself.
+
+The board needs a manager's login, so the test runs its own demo server: it signs in as the seeded manager
+(role "manager"), or, on a seed without one, promotes advisor D, and sets that person's PIN in the database.
+The pieces the page is made of (cards from bus states, the day picker's bounds, the charts' options) are tested
+without a browser at the end."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shopfloor.i18n import Translator
+from shopfloor.kiosk import manager_charts
+from shopfloor.kiosk.manager_board import card_of, parse_day
+from shopfloor.kiosk.manager_capacity import week_entry
+from shopfloor.services.auth import hash_pin
+from shopfloor.services.figures import FiguresService
+from shopfloor.testing.plugin import DemoServer, require_service, start_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+PIN = "2468"
+OPEN_MIN, CLOSE_MIN = 8 * 60, 20 * 60  # config/demo.toml: 08:00–20:00
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    srv = start_server(tmp_path_factory.mktemp("manager-board"))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def manager(server: DemoServer) -> str:
+    """The name of a staff member with role manager, whose PIN is now PIN."""
+    with sqlite3.connect(Path(server.data_dir) / "shopfloor.sqlite3", timeout=30) as db:
+        row = db.execute("SELECT id, name FROM advisors WHERE role = 'manager' AND active ORDER BY id").fetchone()
+        if row is None:  # a seed from before the manager was added
+            row = db.execute("SELECT id, name FROM advisors WHERE code = 'D'").fetchone()
+            db.execute("UPDATE advisors SET role = 'manager' WHERE id = ?", (row[0],))
+        db.execute("UPDATE advisors SET pin_hash = ? WHERE id = ?", (hash_pin(PIN), row[0]))
+    return str(row[1])
+
+
+@pytest.fixture
+def driver() -> Iterator[Any]:
+    require_service(os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER), "Debian's chromium + chromedriver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-dev-shm-usage", "--window-size=1920,1080"):
+        options.add_argument(arg)
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                        {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
+    drv.implicitly_wait(0)
+    yield drv
+    drv.quit()
+
+
+def _wait(drv: Any, css: str, timeout: float = 15.0) -> Any:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(drv, timeout).until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def _until(predicate: Any, timeout: float = 15.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _click(drv: Any, xpath: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(drv, 10).until(ec.element_to_be_clickable((By.XPATH, xpath))).click()
+
+
+def _log_in(drv: Any, server: DemoServer, name: str, pin: str) -> None:
+    drv.get(server.base + "/manager/board")
+    _click(drv, f"//button[.//*[contains(text(), '{name}')]]")
+    for digit in pin:
+        _click(drv, f"//button[.//*[normalize-space(text())='{digit}']]")
+    _click(drv, "//button[.//*[normalize-space(text())='OK']]")
+    _wait(drv, "[data-testid=board-day]")
+
+
+def _quiet_day(server: DemoServer) -> date:
+    """A day ahead with no bookings yet and technicians at work."""
+    today = date.fromisoformat(server.api("/api/v1/capacity")["day"])
+    for k in range(7, 60):
+        day = today + timedelta(days=k)
+        cap = server.api(f"/api/v1/capacity?day={day.isoformat()}")
+        if cap["appointments"] == 0 and cap["total"]["available"] > 0 and not cap["holiday"]:
+            return day
+    raise AssertionError("no quiet day")
+
+
+def _book(server: DemoServer, plate: str, day: date, hhmm: str, advisor: int) -> dict[str, Any]:
+    status, body = server.call("POST", "/api/v1/appointments", {
+        "plate": plate, "start": f"{day.isoformat()}T{hhmm}:00+08:00", "hours": 1.0, "skill": "maintenance",
+        "work": "测试保养", "advisor": advisor, "actor": "test"})
+    assert status == 201, body
+    return body
+
+
+def _drag(drv: Any, card_id: int, advisor: int, minutes: int) -> None:
+    """Press on the card, move its left edge to `minutes` on the advisor's row, let go (real pointer events)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    geometry = drv.execute_script("""
+        const card = document.querySelector(`.mgb-card[data-id="${arguments[0]}"]`).getBoundingClientRect();
+        const track = document.querySelector(`[data-track="${arguments[1]}"]`).getBoundingClientRect();
+        return {cx: card.left + card.width / 2, cy: card.top + card.height / 2, left: card.left,
+                tl: track.left, tw: track.width, ty: track.top + track.height / 2};""", card_id, advisor)
+    target_left = geometry["tl"] + (minutes - OPEN_MIN) / (CLOSE_MIN - OPEN_MIN) * geometry["tw"]
+    dx, dy = target_left - geometry["left"], geometry["ty"] - geometry["cy"]
+    card = drv.find_element("css selector", f'.mgb-card[data-id="{card_id}"]')
+    chain = ActionChains(drv, duration=50).move_to_element(card).click_and_hold()
+    done_x = done_y = 0
+    for step in range(1, 5):  # in a few moves, as a hand does
+        x, y = round(dx * step / 4), round(dy * step / 4)
+        chain.move_by_offset(x - done_x, y - done_y)
+        done_x, done_y = x, y
+    chain.pause(0.2).release().perform()
+
+
+@pytest.mark.browser
+def test_drag_moves_refuses_and_overrides(server: DemoServer, manager: str, driver: Any) -> None:
+    today = server.api("/api/v1/appointments")
+    advisors = {a["advisor"]["code"]: a["advisor"]["id"] for a in today}
+    a, b = advisors["A"], advisors["B"]
+    plates = sorted({x["plate"] for x in today})
+    day = _quiet_day(server)
+    first = _book(server, plates[0], day, "10:00", a)
+    second = _book(server, plates[1], day, "11:00", b)
+
+    _log_in(driver, server, manager, PIN)
+    driver.get(f"{server.base}/manager/board?day={day.isoformat()}")
+    _wait(driver, f'.mgb-card[data-id="{first["id"]}"][data-advisor-id="{a}"]')
+    _wait(driver, f'.mgb-card[data-id="{second["id"]}"]')
+
+    # 1. onto B's row at the same time: allowed
+    _drag(driver, first["id"], b, 10 * 60)
+    moved = _until(lambda: (x := server.api(f"/api/v1/appointments/{first['id']}"))["advisor"]["id"] == b and x,
+                   what="the move to advisor B")
+    assert moved["start"].startswith(f"{day.isoformat()}T10:00") and moved["overrides"] == []
+    _wait(driver, f'.mgb-card[data-id="{first["id"]}"][data-advisor-id="{b}"][data-start="10:00"]')
+
+    # 2. onto 11:00, where B already has a write-up: the stagger rule refuses, the card snaps back
+    _drag(driver, first["id"], b, 11 * 60)
+    dialog = _wait(driver, "[data-testid=move-refused]")
+    reasons = dialog.find_elements("css selector", "[data-testid=refusal-reason]")
+    assert reasons and all(r.text.strip() for r in reasons)
+    assert "11:00" in reasons[0].text  # the quarter hour it names
+    _wait(driver, f'.mgb-card[data-id="{first["id"]}"][data-advisor-id="{b}"][data-start="10:00"]')
+    assert server.api(f"/api/v1/appointments/{first['id']}")["start"].startswith(f"{day.isoformat()}T10:00")
+
+    # 3. move anyway: a reason is required, then the move is made and the override logged
+    _click(driver, "//*[@data-testid='move-anyway']")
+    assert server.api(f"/api/v1/appointments/{first['id']}")["start"].startswith(f"{day.isoformat()}T10:00")
+    _until(lambda: "q-field--error" in dialog.find_element("css selector", "label.q-field").get_attribute("class"),
+           what="the missing reason shown")
+    dialog.find_element("css selector", "textarea[data-testid=override-reason]").send_keys("客户只能这个时间来")
+    _click(driver, "//*[@data-testid='move-anyway']")
+    forced = _until(lambda: (x := server.api(f"/api/v1/appointments/{first['id']}"))["start"].startswith(
+        f"{day.isoformat()}T11:00") and x, what="the overridden move")
+    assert [(o["rule"], o["reason"], o["actor"]) for o in forced["overrides"]] == [
+        ("stagger", "客户只能这个时间来", manager)]
+    _wait(driver, f'.mgb-card[data-id="{first["id"]}"][data-start="11:00"]')
+
+    # 4. someone else books that day: the open board shows the card by itself
+    third = _book(server, plates[2], day, "14:00", a)
+    _wait(driver, f'.mgb-card[data-id="{third["id"]}"][data-advisor-id="{a}"]')
+
+
+# -- without a browser ---------------------------------------------------------------------------------------------
+
+def test_a_card_from_a_bus_state() -> None:
+    from zoneinfo import ZoneInfo
+
+    state = {"id": 7, "version": 12, "status": "late", "start": "2026-11-24T09:15:00+08:00",
+             "end": "2026-11-24T10:45:00+08:00", "hours": 1.5, "plate": "京A12345", "plate_display": "京A·12345",
+             "customer": "王先生", "work": "20000公里保养", "bay": "3",
+             "advisor": {"id": 2, "name": "李娜", "code": "B"},
+             "flags": {"waiting_customer": True, "road_test": False, "repeat_repair": True,
+                       "complaining_customer": False},
+             "parts": {"status": "to_order", "eta": "2026-11-23", "numbers": ""}, "overridden": True}
+    card = card_of(state, ZoneInfo("Asia/Shanghai"))
+    assert (card["id"], card["date"], card["start_min"], card["time"], card["end"]) == (
+        7, "2026-11-24", 9 * 60 + 15, "09:15", "10:45")
+    assert card["advisor_id"] == 2 and card["movable"] is True  # a late card can still be moved
+    assert card["flags"] == ["repeat_repair", "waiting_customer", "parts_to_order", "override"]
+    assert card_of({**state, "status": "arrived"}, ZoneInfo("Asia/Shanghai"))["movable"] is False
+
+
+def test_the_day_picker_stays_between_today_and_the_booking_horizon() -> None:
+    today = date(2026, 11, 23)
+    assert parse_day(None, today) == today
+    assert parse_day("2026-11-20", today) == today  # the past: today
+    assert parse_day("2026-12-01", today) == date(2026, 12, 1)
+    assert parse_day("garbage", today) == today
+    assert parse_day("2030-01-01", today) == today + timedelta(days=366)
+
+
+def test_week_bar_from_a_capacity_state() -> None:
+    entry = week_entry({"day": "2026-11-24", "holiday": None, "appointments": 5,
+                        "total": {"available": 40.0, "allocated": 30.0, "free": 2.0}, "skills": {}})
+    assert entry["load"] == 0.75 and entry["appointments"] == 5
+    closed = week_entry({"day": "2026-11-25", "holiday": "店庆", "total": {"available": 0, "allocated": 0}})
+    assert closed["load"] is None
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_every_chart_has_one_value_per_period_and_travels_as_json(db_services: Any, lang: str) -> None:
+    report = FiguresService(db_services.ctx).report()
+    t = Translator(lang)
+    for by in ("day", "week"):
+        periods = report["days" if by == "day" else "weeks"]
+        labels = manager_charts.axis_labels(t, periods, by)
+        assert len(set(labels)) == len(periods)
+        for chart in manager_charts.CHARTS:
+            options = chart(t, periods, labels, report["today"], by)
+            json.dumps(options)
+            assert options["series"] and all(len(s["data"]) == len(periods) for s in options["series"])
+            assert not any("figures." in str(v) for v in (options["title"]["text"], *[s["name"] for s in
+                                                                                      options["series"]]))
+    profile = manager_charts.arrival_profile(t, {"08:00": 2, "08:45": 1})
+    assert profile["xAxis"]["data"] == ["08:00", "08:15", "08:30", "08:45"]
+    assert profile["series"][0]["data"] == [2, 0, 0, 1]
