@@ -78,9 +78,12 @@ class Workload:
 
 
 def _tags(svc: Services) -> list[str]:
+    """Today's waiting cars (the demo also books the days ahead)."""
+    start, end = svc.ctx.day_bounds(svc.ctx.today())
     with svc.db.read() as s:
         rows = s.execute(select(QrTag.token).join(Appointment, Appointment.vehicle_id == QrTag.vehicle_id)
-                         .where(Appointment.status.in_(("booked", "confirmed"))).order_by(Appointment.start))
+                         .where(Appointment.status.in_(("booked", "confirmed")), Appointment.start >= start,
+                                Appointment.start < end).order_by(Appointment.start))
         return [r[0] for r in rows]
 
 

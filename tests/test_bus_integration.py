@@ -22,9 +22,12 @@ RO_STATE = topics.state_filter("demo", topics.REPAIR_ORDERS)
 
 
 def _tags(svc: Services, n: int) -> list[str]:
+    """Tags of cars with an appointment still waiting today (the demo also books the days ahead)."""
+    start, end = svc.ctx.day_bounds(svc.ctx.today())
     with svc.db.read() as s:
         rows = s.execute(select(QrTag.token).join(Appointment, Appointment.vehicle_id == QrTag.vehicle_id)
-                         .where(Appointment.status.in_(("booked", "confirmed"))).order_by(Appointment.start.desc()))
+                         .where(Appointment.status.in_(("booked", "confirmed")), Appointment.start >= start,
+                                Appointment.start < end).order_by(Appointment.start.desc()))
         return [r[0] for r in rows][:n]
 
 
@@ -75,9 +78,11 @@ async def test_board_store_follows_every_move(services: Services, any_demo_broke
             await asyncio.to_thread(services.repair_orders.transition, number, target, actor="张伟", **extra)
             assert await _until(lambda t=target: store.get(topics.REPAIR_ORDERS, number)["status"] == t)
         assert store.get(topics.REPAIR_ORDERS, number)["technician"]["name"] == "陈刚"
-        # The advisors and technicians (the boards' rows) arrive through the republish after connect.
-        assert await _until(lambda: len(store.states(topics.ADVISORS)) == 4
+        # The staff and technicians (the boards' rows) arrive through the republish after connect.
+        staff = await asyncio.to_thread(services.auth.advisors)
+        assert await _until(lambda: len(store.states(topics.ADVISORS)) == len(staff)
                             and len(store.states(topics.TECHNICIANS)) == 8)
+        assert sum(a["role"] == "advisor" for a in store.states(topics.ADVISORS).values()) == 4
     finally:
         feed.stop()
         pub.stop()
