@@ -82,7 +82,7 @@ def prepare_data_dir(data_dir: Path, broker_port: int, cards: int) -> tuple[Cred
     turns late by itself while the benchmark runs and disturbs the boards."""
     settings = settings_module.load(settings_module.demo_config_path())
     data_dir.mkdir(parents=True, exist_ok=True)
-    credentials = creds_module.load_or_create(data_dir, [name for _, name in seed.ADVISORS], HOST, broker_port)
+    credentials = creds_module.load_or_create(data_dir, seed.staff_names(), HOST, broker_port)
     database = Database(sqlite_url(data_dir / "shopfloor.sqlite3"))
     ctx = ServiceContext(database, settings, Clock())
     try:

@@ -90,7 +90,7 @@ def _demo(args: argparse.Namespace) -> int:
     if not (data_dir / SITE_FILE).exists():
         # The roles started later (serve, broker, printer-agent) read the same site configuration.
         shutil.copyfile(config_path, data_dir / SITE_FILE)
-    credentials = creds_mod.load_or_create(data_dir, [name for _, name in seed.ADVISORS], broker.host, broker.port)
+    credentials = creds_mod.load_or_create(data_dir, seed.staff_names(), broker.host, broker.port)
     system = Shopfloor(settings, credentials, Options(
         data_dir=data_dir, http_host=args.host, http_port=args.http_port, broker=broker,
         embedded_broker=not args.no_embedded_broker, printer_agents=True), clock=_demo_clock(args.time, settings))

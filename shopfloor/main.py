@@ -7,6 +7,7 @@ import gc
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from shopfloor.clock import Clock
 from shopfloor.contract.access import Role
 from shopfloor.credentials import Credentials
 from shopfloor.db import Database, sqlite_url
+from shopfloor.kiosk.blocking import io
 from shopfloor.mqtt import BrokerAddress
 from shopfloor.publisher import OutboxPublisher
 from shopfloor.services.appointments import AppointmentService
@@ -164,15 +166,27 @@ class Shopfloor:
         gc.freeze()
 
     async def _mark_late_forever(self) -> None:
-        """Late and no-show marks, and at a new day the week's capacity states (a new day joins the week bars)."""
-        day = None
+        """Late and no-show marks; at a new day the week's capacity states (a new day joins the week bars) and,
+        on the first day of a month, that month's solicitation call lists (data_dir/call-lists/YYYY-MM/)."""
+        day: date | None = None
         while True:
             try:
                 await run.io_bound(self.appointments.mark_late)
-                day = await run.io_bound(self.booking.roll_over, day)
+                new_day = await io(self.booking.roll_over, day)
+                if new_day != day:
+                    day = new_day
+                    await run.io_bound(self._monthly_call_lists, new_day)
             except Exception:
                 log.exception("marking late appointments failed")
             await asyncio.sleep(LATE_CHECK_SECONDS)
+
+    def _monthly_call_lists(self, today: date) -> None:
+        """Written once per month (kept if present), also when the server was down on the 1st."""
+        from shopfloor.services.solicitation import SolicitationService
+
+        written = SolicitationService(self.ctx).write_monthly(self.options.data_dir, today.replace(day=1))
+        if written:
+            log.info("call lists for %s written to %s", f"{today:%Y-%m}", written[0].parent)
 
     def stop(self) -> None:
         if self._late_task:

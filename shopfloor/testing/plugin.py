@@ -50,7 +50,8 @@ pytest_plugins = ["shopfloor.testing.db_fixtures"]
 
 # 10:30 in Beijing on a weekday: inside opening hours, some demo appointments already past their time.
 DEMO_NOW = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
-DEMO_PINS = {"张伟": "1111", "李娜": "2222", "王芳": "3333", "刘洋": "4444"}
+DEMO_PINS = {"张伟": "1111", "李娜": "2222", "王芳": "3333", "刘洋": "4444", "赵经理": "5555", "孙丽": "6666",
+             "钱进": "7777"}
 
 
 def require_service(available: bool, what: str) -> None:
