@@ -112,3 +112,57 @@ def test_board_without_token_shows_no_personal_data(demo_server: DemoServer, dri
     for appt in today:
         assert appt["plate"] not in html and appt["customer"] not in html
     assert not driver.find_elements("css selector", "[data-plate]")
+
+
+@pytest.fixture(scope="module")
+def mid_morning_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """A demo whose clock reads 10:30: today still has free slots whenever the tests run."""
+    from shopfloor.testing.plugin import start_server
+
+    server = start_server(tmp_path_factory.mktemp("demo-1030"), "demo", "--time", "10:30")
+    yield server
+    server.stop()
+
+
+def test_a_booking_appears_on_the_board_with_the_capacity_strip_updated(  # type: ignore[no-untyped-def]
+        mid_morning_demo: DemoServer, driver) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    server = mid_morning_demo
+    driver.set_window_size(1920, 1080)
+    driver.get(f"{server.base}/board/appointments?token={server.credentials['boards']['token']}")
+    strip = _wait(driver, "[data-testid=capacity-strip]")
+    total = strip.find_element(By.CSS_SELECTOR, '[data-skill="maintenance"]')
+    allocated = float(total.get_attribute("data-allocated"))
+    on_board = {c.get_attribute("data-plate") for c in driver.find_elements(By.CSS_SELECTOR, "[data-plate]")}
+    plate = next(h["plate"] for h in server.api("/api/v1/customers?query=%E4%BA%AC&limit=50")
+                 if h["plate"] not in on_board)
+    board = driver.current_window_handle
+
+    driver.switch_to.new_window("window")
+    driver.set_window_size(1280, 800)
+    name, pin = next(iter(server.credentials["advisors"].items()))
+    driver.get(server.base + "/booking")
+    from selenium.webdriver.support import expected_conditions as ec
+
+    WebDriverWait(driver, 15).until(ec.element_to_be_clickable(
+        (By.XPATH, f"//button[.//*[contains(text(), '{name}')]]"))).click()
+    for digit in pin:
+        _click_text(driver, digit)
+    _click_text(driver, "OK")
+    search = _wait(driver, "input[data-testid=customer-search]")
+    search.send_keys(plate[1:6])
+    WebDriverWait(driver, 15).until(ec.element_to_be_clickable((By.CSS_SELECTOR, f'[data-plate="{plate}"]'))).click()
+    _wait(driver, "[data-testid=vehicle-plate]")
+    driver.find_elements(By.CSS_SELECTOR, "[data-testid^=day-]")[0].click()  # today
+    WebDriverWait(driver, 15).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=op-OIL]"))).click()
+    WebDriverWait(driver, 15).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=slot-0]"))).click()
+    booked = int(_wait(driver, "[data-testid=booked-id]").text.removeprefix("#"))
+
+    driver.switch_to.window(board)
+    card = _wait(driver, f'[data-plate="{plate}"]', timeout=10)
+    assert card.get_attribute("data-key") == str(booked) and card.get_attribute("data-status") == "booked"
+    WebDriverWait(driver, 10).until(lambda d: float(d.find_element(
+        By.CSS_SELECTOR, '[data-testid=capacity-strip] [data-skill="maintenance"]').get_attribute("data-allocated"))
+        == allocated + 0.5)
