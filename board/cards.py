@@ -72,9 +72,22 @@ def appointment_card(entity_id: str, state: State, tz: ZoneInfo) -> Card:
         "customer": _text(state, "customer"),
         "work": _text(state, "work"),
         "bay": _text(state, "bay"),
+        "hours": _card_hours(state.get("hours")),
+        # the flags set at booking that the reception must see coming (domain.md §2, day before)
+        "flags": [f for f in APPOINTMENT_FLAGS if (state.get("flags") or {}).get(f)],
         "advisor": {"id": str(advisor.get("id", "")), "name": str(advisor.get("name", "")),
                     "code": str(advisor.get("code", ""))},
     }
+
+
+APPOINTMENT_FLAGS = ("repeat_repair", "complaining_customer", "waiting_customer", "road_test")
+
+
+def _card_hours(value: object) -> float:
+    try:
+        return round(float(value), 2) if value is not None else 0.0  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def repair_order_card(entity_id: str, state: State, tz: ZoneInfo) -> Card:

@@ -30,6 +30,11 @@ APPOINTMENT_BOARD: Mapping[str, str] = {
         "bookable", "reserved", "carried_over", "walk_in", "week", "closed", "no_data", "no_day")},
     **{f"cap.skill.{s}": f"board.capacity.skill.{s}" for s in SKILLS},
     **{f"cap.class.{s}": f"board.capacity.class.{s}" for s in SKILLS},
+    **{f"flag.{f}": f"board.flag.{f}" for f in ("repeat_repair", "complaining_customer", "waiting_customer",
+                                                 "road_test")},
+    **{f"flag_name.{f}": f"board.flag_name.{f}" for f in ("repeat_repair", "complaining_customer",
+                                                           "waiting_customer", "road_test")},
+    "hours_short": "board.hours.short",
 }
 
 PROGRESS_BOARD: Mapping[str, str] = {

@@ -65,9 +65,10 @@ export default {
                  :data-plate="c.card.plate" :data-status="c.card.status" :data-key="c.card.key"
                  :style="{left: 'calc(' + c.left + '% + 3px)', width: 'calc(' + c.width + '% - 11px)', top: 'calc(' + c.top + '% + 2px)', height: 'calc(' + c.height + '% - 4px)'}">
               <span v-if="marked(c.card.status)" class="sfb-magnet" :class="'is-' + c.card.status"></span>
+              <span v-if="(c.card.flags || []).length" class="sfb-flags"><span v-for="f in c.card.flags" :key="f" class="sfb-flag" :class="'is-' + f" :data-flag="f">{{ labels['flag.' + f] }}</span></span>
               <div class="sfb-line1" :class="{'is-long': c.card.plate.length > 7}">{{ plateHead(c.card) }}<span class="sfb-dot">·</span>{{ plateTail(c.card) }}</div>
               <div v-if="density !== 's'" class="sfb-line2"><span class="sfb-time">{{ c.card.time }}</span>{{ c.card.customer }}</div>
-              <div v-if="density === 'l'" class="sfb-line3">{{ c.card.work }}<span v-if="c.card.bay" class="sfb-bay">{{ labels.bay }}{{ c.card.bay }}</span></div>
+              <div v-if="density === 'l'" class="sfb-line3">{{ c.card.work }}<span v-if="c.card.hours" class="sfb-bay">{{ fill(labels.hours_short, {hours: c.card.hours}) }}</span><span v-if="c.card.bay" class="sfb-bay">{{ labels.bay }}{{ c.card.bay }}</span></div>
             </div>
           </div>
         </div>
@@ -147,6 +148,7 @@ export default {
         <span class="sfb-foot-item"><span class="sfb-swatch" style="background: var(--sfb-booked)"></span>{{ labels['status.booked'] }} <b>{{ counts.booked }}</b></span>
         <span class="sfb-foot-item"><span class="sfb-swatch" style="background: var(--sfb-confirmed)"></span>{{ labels['status.confirmed'] }} <b>{{ counts.confirmed }}</b></span>
         <span v-for="s in marks" :key="s" class="sfb-foot-item"><span class="sfb-magnet" :class="'is-' + s"></span>{{ labels['status.' + s] }} <b>{{ counts[s] }}</b></span>
+        <span v-for="f in flagNames" :key="f" class="sfb-foot-item"><span class="sfb-flag" :class="'is-' + f">{{ labels['flag.' + f] }}</span>{{ labels['flag_name.' + f] }}</span>
         <span class="sfb-foot-spacer"></span>
       </footer>
     </div>`,
@@ -172,6 +174,7 @@ export default {
       rowhead: ROWHEAD,
       trackWidth: 1920 - ROWHEAD,
       marks: MARKED,
+      flagNames: ["repeat_repair", "complaining_customer", "waiting_customer", "road_test"],
     };
   },
   computed: {
