@@ -3,9 +3,12 @@ with a clock the test moves, and the embedded broker on a free port."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -101,12 +104,36 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     db.dispose()
 
 
+@pytest.fixture(scope="session")
+def seeded_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo site seeded once per session into a SQLite file that tests copy (seeding takes 1–2 s)."""
+    path = tmp_path_factory.mktemp("seeded") / "shopfloor.sqlite3"
+    db = Database(sqlite_url(path))
+    try:
+        db.migrate()
+        seed.seed(make_services(db).ctx, DEMO_PINS)
+    finally:
+        db.dispose()
+    # everything into the main file, so that copying that file alone copies the database
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+def copy_sqlite(template: Path, folder: Path) -> Path:
+    target = folder / "shopfloor.sqlite3"
+    shutil.copyfile(template, target)
+    return target
+
+
 @pytest.fixture
-def services(sqlite_db: Database) -> Services:
-    """A seeded demo site (fixed clock at DEMO_NOW) on a fresh SQLite database."""
-    svc = make_services(sqlite_db)
-    seed.seed(svc.ctx, DEMO_PINS)
-    return svc
+def services(tmp_path: Path, seeded_sqlite_template: Path) -> Iterator[Services]:
+    """A seeded demo site (fixed clock at DEMO_NOW) on a SQLite database of its own."""
+    db = Database(sqlite_url(copy_sqlite(seeded_sqlite_template, tmp_path)))
+    try:
+        yield make_services(db)
+    finally:
+        db.dispose()
 
 
 @pytest.fixture
