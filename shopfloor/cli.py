@@ -138,6 +138,10 @@ def _write_tag_sheet(system: object, data_dir: Path) -> None:
     (data_dir / "demo-tags.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+ROLE_NAMES = {"advisor": "service advisor", "manager": "service manager: plan board, figures, data",
+              "cs": "customer service: calls, bookings, data", "parts": "parts counter"}
+
+
 def _banner(system: object, data_dir: Path, args: argparse.Namespace) -> None:
     from shopfloor.main import Shopfloor
 
@@ -145,7 +149,9 @@ def _banner(system: object, data_dir: Path, args: argparse.Namespace) -> None:
     base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{args.http_port}"
     token = system.credentials.board_token
     printers = "\n".join(f"    {p.name:<10} {p.directory(data_dir)}  ({p.encoding})" for p in system.settings.printers)
-    pins = "\n".join(f"    {name}  PIN {pin}" for name, pin in system.credentials.advisors.items())
+    roles = {a.name: a.role for a in system.auth.advisors()}
+    pins = "\n".join(f"    {name}  PIN {pin}  ({ROLE_NAMES.get(roles.get(name, 'advisor'), '')})"
+                     for name, pin in system.credentials.advisors.items())
     broker = system.options.broker
     print(f"""
 shopfloor demo · {system.settings.site.name} ({system.settings.site.id})
@@ -153,9 +159,13 @@ shopfloor demo · {system.settings.site.name} ({system.settings.site.id})
   Appointment board       {base}/board/appointments?token={token}
   Progress board          {base}/board/progress?token={token}
   Lounge screen           {base}/lounge
+  Booking (desk/tablet)   {base}/booking
+  Calls, parts, no-shows  {base}/calls
+  Manager: plan board     {base}/manager/board   figures: {base}/manager/figures
+  Data in/out (DMS, iCal) {base}/data
   API (Bearer token)      {base}/api/v1/…   schema: {base}/api/openapi.json
   MQTT broker             mqtt://{broker.host}:{broker.port} ({'embedded' if system.broker else 'external'})
-  Advisors
+  Staff (sign in with name + PIN)
 {pins}
   Tickets land in
 {printers}
