@@ -6,11 +6,8 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import os
-import shutil
 import time
 import tomllib
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -239,29 +236,12 @@ async def test_a_connected_screen_follows_capacity_in_place(monkeypatch: pytest.
 
 # -- the real thing: the demo in headless Chromium at the wall screen's size -----------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
 
 
 @pytest.fixture
-def wall() -> Iterator[Any]:
-    from shopfloor.testing.plugin import require_service
-
-    require_service(os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER), "Debian's chromium + chromedriver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-dev-shm-usage", "--hide-scrollbars",
-                "--window-size=1920,1080"):
-        options.add_argument(arg)
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                        {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
-    yield drv
-    drv.quit()
+def wall(wall_driver: Any) -> Any:
+    return wall_driver
 
 
 def _until(predicate: Any, timeout: float = 15.0) -> Any:

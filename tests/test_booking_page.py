@@ -5,11 +5,8 @@ the confirmation, print the slip through the printer agent."""
 from __future__ import annotations
 
 import json
-import os
 import random
-import shutil
 import time
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,7 +20,7 @@ from shopfloor.printer.inspect import decode_raster_images, text_lines
 from shopfloor.printer.ticket import PrinterProfile
 from shopfloor.services.booking import BookingRequest
 from shopfloor.services.confirmations import ConfirmationData, ConfirmationService, render_confirmation
-from shopfloor.testing.plugin import DemoServer, Services, require_service
+from shopfloor.testing.plugin import DemoServer, Services
 
 TOMORROW = date(2026, 11, 24)  # the day after DEMO_NOW
 
@@ -122,26 +119,8 @@ def test_slip_on_an_ascii_printer_is_in_english() -> None:
 
 # --- the page in Chromium -----------------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
-@pytest.fixture
-def driver() -> Iterator[Any]:
-    require_service(os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER), "Debian's chromium + chromedriver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-dev-shm-usage", "--window-size=1280,800"):
-        options.add_argument(arg)
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                        {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
-    yield drv
-    drv.quit()
 
 
 def _wait(drv: Any, css: str, timeout: float = 15.0) -> Any:

@@ -3,36 +3,16 @@ appointment board turns `arrived` by itself."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from shopfloor.testing.plugin import DemoServer, require_service
+from shopfloor.testing.plugin import DemoServer
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
-
-@pytest.fixture
-def driver() -> Iterator[object]:
-    require_service(os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER), "Debian's chromium + chromedriver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-dev-shm-usage", "--window-size=1280,800"):
-        options.add_argument(arg)
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    drv.implicitly_wait(0)
-    yield drv
-    drv.quit()
 
 
 def _wait(drv, css: str, timeout: float = 15.0):  # type: ignore[no-untyped-def]
@@ -130,7 +110,8 @@ def test_a_booking_appears_on_the_board_with_the_capacity_strip_updated(  # type
     from selenium.webdriver.support.ui import WebDriverWait
 
     server = mid_morning_demo
-    driver.set_window_size(1920, 1080)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",  # this tab is the wall screen
+                           {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
     driver.get(f"{server.base}/board/appointments?token={server.credentials['boards']['token']}")
     strip = _wait(driver, "[data-testid=capacity-strip]")
     total = strip.find_element(By.CSS_SELECTOR, '[data-skill="maintenance"]')
@@ -140,29 +121,28 @@ def test_a_booking_appears_on_the_board_with_the_capacity_strip_updated(  # type
                  if h["plate"] not in on_board)
     board = driver.current_window_handle
 
-    driver.switch_to.new_window("window")
-    driver.set_window_size(1280, 800)
+    driver.switch_to.new_window("window")  # the booking tablet
     name, pin = next(iter(server.credentials["advisors"].items()))
     driver.get(server.base + "/booking")
     from selenium.webdriver.support import expected_conditions as ec
 
-    WebDriverWait(driver, 15).until(ec.element_to_be_clickable(
+    WebDriverWait(driver, 30).until(ec.element_to_be_clickable(
         (By.XPATH, f"//button[.//*[contains(text(), '{name}')]]"))).click()
     for digit in pin:
         _click_text(driver, digit)
     _click_text(driver, "OK")
     search = _wait(driver, "input[data-testid=customer-search]")
     search.send_keys(plate[1:6])
-    WebDriverWait(driver, 15).until(ec.element_to_be_clickable((By.CSS_SELECTOR, f'[data-plate="{plate}"]'))).click()
+    WebDriverWait(driver, 30).until(ec.element_to_be_clickable((By.CSS_SELECTOR, f'[data-plate="{plate}"]'))).click()
     _wait(driver, "[data-testid=vehicle-plate]")
     driver.find_elements(By.CSS_SELECTOR, "[data-testid^=day-]")[0].click()  # today
-    WebDriverWait(driver, 15).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=op-OIL]"))).click()
-    WebDriverWait(driver, 15).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=slot-0]"))).click()
-    booked = int(_wait(driver, "[data-testid=booked-id]").text.removeprefix("#"))
+    WebDriverWait(driver, 30).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=op-OIL]"))).click()
+    WebDriverWait(driver, 30).until(ec.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=slot-0]"))).click()
+    booked = int(_wait(driver, "[data-testid=booked-id]", timeout=30).text.removeprefix("#"))
 
     driver.switch_to.window(board)
-    card = _wait(driver, f'[data-plate="{plate}"]', timeout=10)
+    card = _wait(driver, f'[data-plate="{plate}"]', timeout=30)
     assert card.get_attribute("data-key") == str(booked) and card.get_attribute("data-status") == "booked"
-    WebDriverWait(driver, 10).until(lambda d: float(d.find_element(
+    WebDriverWait(driver, 30).until(lambda d: float(d.find_element(
         By.CSS_SELECTOR, '[data-testid=capacity-strip] [data-skill="maintenance"]').get_attribute("data-allocated"))
         == allocated + 0.5)

@@ -5,9 +5,6 @@ back and rebooked, call-list entries booked in one step. Services on SQLite and 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,7 +19,7 @@ from shopfloor.printer.inspect import parse, text_lines
 from shopfloor.services.booking import BookingRequest
 from shopfloor.services.day_prep import PICK_LABEL, DayPrepService, call_counts, part_numbers
 from shopfloor.services.solicitation import SolicitationService
-from shopfloor.testing.plugin import DemoServer, Services, require_service
+from shopfloor.testing.plugin import DemoServer, Services
 
 TODAY = date(2026, 11, 23)  # DEMO_NOW, 10:30 in Beijing
 TOMORROW = TODAY + timedelta(days=1)
@@ -348,25 +345,8 @@ def test_suggested_work_and_arrived_parts_go_on_the_booking(services: Services, 
 
 # -- the page in Chromium ----------------------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
-@pytest.fixture
-def driver() -> Iterator[Any]:
-    require_service(os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER), "Debian's chromium + chromedriver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-dev-shm-usage", "--window-size=1280,800"):
-        options.add_argument(arg)
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    drv.implicitly_wait(0)
-    yield drv
-    drv.quit()
 
 
 def _book_tomorrow(server: DemoServer) -> dict[str, Any]:

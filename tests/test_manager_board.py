@@ -10,8 +10,6 @@ without a browser at the end."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -27,10 +25,8 @@ from shopfloor.kiosk.manager_board import card_of, parse_day
 from shopfloor.kiosk.manager_capacity import week_entry
 from shopfloor.services.auth import hash_pin
 from shopfloor.services.figures import FiguresService
-from shopfloor.testing.plugin import DemoServer, require_service, start_server
+from shopfloor.testing.plugin import DemoServer, start_server
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 PIN = "2468"
 OPEN_MIN, CLOSE_MIN = 8 * 60, 20 * 60  # config/demo.toml: 08:00–20:00
 
@@ -54,23 +50,11 @@ def manager(server: DemoServer) -> str:
     return str(row[1])
 
 
-@pytest.fixture
-def driver() -> Iterator[Any]:
-    require_service(os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER), "Debian's chromium + chromedriver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-dev-shm-usage", "--window-size=1920,1080"):
-        options.add_argument(arg)
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                        {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
-    drv.implicitly_wait(0)
-    yield drv
-    drv.quit()
+@pytest.fixture
+def driver(wall_driver: Any) -> Any:
+    """The plan board is a desk screen: wall-screen size."""
+    return wall_driver
 
 
 def _wait(drv: Any, css: str, timeout: float = 15.0) -> Any:

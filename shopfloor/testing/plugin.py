@@ -46,6 +46,7 @@ from shopfloor.testing.broker_fixtures import (  # noqa: F401  (re-exported fixt
     embedded_broker,
     mosquitto_broker,
 )
+from shopfloor.testing.browser_fixtures import driver, wall_driver  # noqa: F401  (re-exported fixtures)
 from shopfloor.testing.printer_fixtures import printer_simulator  # noqa: F401
 
 # The two-database fixtures (backend, database, db_services) import from this module, so they load as a plugin.
