@@ -62,6 +62,15 @@ def broker_config(host: str, port: int, site: str, credentials: Credentials) -> 
     )
 
 
+class _SnapshotItems(dict[str, list[tuple[Session, int]]]):
+    """amqtt's broadcast loop iterates `_subscriptions.items()` and awaits inside the loop (the topic check), so a
+    client subscribing or leaving meanwhile raised "dictionary changed size during iteration" and the message was
+    lost for every subscriber. Iterating a snapshot delivers it to the filters that existed when it started."""
+
+    def items(self) -> list[tuple[str, list[tuple[Session, int]]]]:  # type: ignore[override]
+        return [(k, list(v)) for k, v in super().items()]
+
+
 class _AccessControlledBroker(Broker):
     """amqtt 0.12.1 with the gaps its plugin API cannot close (re-check these overrides when upgrading amqtt):
 
@@ -73,7 +82,12 @@ class _AccessControlledBroker(Broker):
     - A CONNECT drops or takes over the existing session with the same client id *before* authentication, so
       a client with a wrong password (or another role's account) could silently end a connected client's
       subscriptions. Here the login is checked first, and a client id stays with the account that holds it.
+    - The broadcast loop iterates the subscriptions while awaiting (see _SnapshotItems).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._subscriptions: dict[str, list[tuple[Session, int]]] = _SnapshotItems(vars(self)["_subscriptions"])
 
     async def shutdown(self) -> None:
         # amqtt treats every client as disconnected abnormally when it shuts down and queues their wills after the
