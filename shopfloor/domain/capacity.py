@@ -15,6 +15,7 @@ Rules a booking may break, and the `reason` the API gives:
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -193,10 +194,11 @@ class DayPlan:
             return None, Violation("bay", f"the site has no {kind} bay", "booking.refused.bay_missing",
                                    {"kind": kind})
         end = start + timedelta(hours=max(hours, 0.25))
-        overlapping = [b for b in self.bookings if b.id != excluding and (b.equipment or GENERAL_BAY) == kind
-                       and b.start < end and start < b.end]
-        taken = {b.bay_id for b in overlapping if b.bay_id is not None}
-        unplaced = sum(1 for b in overlapping if b.bay_id is None or b.bay_id not in {x.id for x in bays})
+        bay_ids = {b.id for b in bays}
+        overlapping = [b for b in self.bookings if b.start < end and start < b.end and b.id != excluding
+                       and (b.equipment or GENERAL_BAY) == kind]
+        taken = {b.bay_id for b in overlapping if b.bay_id in bay_ids}
+        unplaced = sum(1 for b in overlapping if b.bay_id not in bay_ids)
         free = [b for b in bays if b.id not in taken]
         if len(free) - unplaced <= 0:
             return None, Violation("bay", f"all {len(bays)} {kind} bay(s) are taken between {start:%H:%M} and "
@@ -313,7 +315,7 @@ def propose(plan: DayPlan, advisors: Sequence[int], hours: dict[str, float], equ
         if problem is not None:
             t += step
             continue
-        near = sum(1 for s in starts if abs(s - t) < window)
+        near = bisect_left(starts, t + window) - bisect_right(starts, t - window)
         quarter = plan.quarter(t)
         best: SlotChoice | None = None
         for advisor in advisors:
