@@ -205,6 +205,8 @@ class CheckinService:
                             req.mileage_km, vehicle.mileage_km, req.actor)
             if req.mileage_km is not None:
                 vehicle.mileage_km = req.mileage_km
+                # the date of the reading: the call lists project the mileage from it
+                vehicle.mileage_at = self.ctx.today()
             lines = self._job_lines(s, req)
             if not lines and appt is not None:
                 lines = [self._booked_work(s, appt)]
