@@ -62,7 +62,7 @@ class CustomerPanel:
         text = (self.query.value or "").strip()
         self.searched += 1
         mine = self.searched
-        if len(text) < 2:
+        if len(text) < 1:
             self.results.clear()
             return
         try:

@@ -184,7 +184,7 @@ class SlotChooser:
                 if slot.get("bay"):
                     text += " · " + self.t("calls.slot_bay", bay=slot["bay"])
                 ui.button(text, on_click=lambda s=slot: self._chosen(s)).props("unelevated color=primary") \
-                    .tooltip(slot.get("why", "")).mark("slot")
+                    .mark("slot")
             ui.button(icon="close", on_click=self.clear).props("flat round dense")
 
     async def _chosen(self, slot: dict[str, Any]) -> None:

@@ -134,8 +134,12 @@ def test_409_reserve_then_capacity_and_overrides_are_logged(client: TestClient, 
     day = quiet_day(services)
     free = _fill_repair(client, services, day)
     cap = client.get("/api/v1/capacity", params={"day": day.isoformat()}).json()["skills"]["repair"]
-    ask = {"plate": plates(services)[3], "start": local(day, 17), "hours": free + 0.5, "skill": "repair",
-           "work": "变速箱检查"}
+    # 13:00 with an advisor who has no arrival then: only the hours can be the problem
+    busy = {a["advisor"]["code"] for a in client.get("/api/v1/appointments", params={"day": day.isoformat()}).json()
+            if a["start"][11:16] in ("13:00", "13:05", "13:10")}
+    advisor = next(code for code in "ABCD" if code not in busy)
+    ask = {"plate": plates(services)[3], "start": local(day, 13), "advisor": advisor, "hours": free + 0.5,
+           "skill": "repair", "work": "变速箱检查"}
     r = client.post("/api/v1/appointments", json=ask)
     assert r.status_code == 409 and r.json()["reason"] == "reserve", r.text
     assert "walk-in reserve" in r.json()["detail"]
@@ -367,3 +371,17 @@ def test_openapi_documents_the_booking_contract(client: TestClient) -> None:
     assert {"/api/v1/slots", "/api/v1/capacity", "/api/v1/appointments"} <= set(schema["paths"])
     refusal = schema["paths"]["/api/v1/appointments"]["post"]["responses"]["409"]
     assert "override" in json.dumps(refusal)
+
+
+def test_a_plate_on_two_cars_is_not_booked_by_guess(client: TestClient, services: Services) -> None:
+    day = quiet_day(services)
+    plate = plates(services)[0]
+    other = CustomerService(services.ctx).create(plate=plate, vin="LFMAP22C5B0123456", surname="李", given_name="雷",
+                                                 salutation="先生", phone="13911112222")
+    r = client.post("/api/v1/appointments", json={"plate": plate, "start": local(day, 9), "hours": 1})
+    assert r.status_code == 422 and "More than one vehicle" in r.json()["detail"]
+    r = client.post("/api/v1/appointments", json={"vehicle": other["vehicle_id"], "start": local(day, 9), "hours": 1})
+    assert r.status_code == 201 and r.json()["vehicle_id"] == other["vehicle_id"]
+    r = client.post("/api/v1/appointments", json={"plate": plate, "vehicle": other["vehicle_id"],
+                                                  "start": local(day, 9), "hours": 1})
+    assert r.status_code == 422 and "once" in r.json()["detail"]

@@ -211,3 +211,21 @@ def test_every_proposed_slot_is_bookable_without_override(techs: list, attempts:
         violations, bay = day.violations(slot.advisor_id, slot.start, hours, None)
         assert violations == [] and bay == slot.bay
         assert slot.start + timedelta(hours=sum(hours.values())) <= CLOSE
+
+
+def test_work_ends_before_its_technicians_leave() -> None:
+    """Skilled technicians work 08:30–17:30, one semi-skilled until 20:00: repair work is neither proposed nor
+    booked to run past 17:30, maintenance may run until 20:00."""
+    techs = [TechnicianDay(1, "陈刚", "repair", 8.0, at(8, 30), at(17, 30)),
+             TechnicianDay(2, "孙涛", "maintenance", 7.0, at(12), at(20))]
+    day = DayPlan(day=DAY, opening=OPEN, closing=CLOSE, technicians=techs, bays=[], bookings=[])
+    slots = propose(day, [1, 2, 3], {"repair": 1.0}, None, at(15))
+    assert slots and all(s.start + timedelta(hours=1) <= at(17, 30) for s in slots)
+    late, _ = day.violations(1, at(17), {"repair": 1.0}, None)
+    assert [v.rule for v in late] == ["capacity"] and late[0].params["last"] == "17:30"
+    assert day.violations(1, at(18), {"maintenance": 1.0}, None)[0] == []
+    assert [v.rule for v in day.violations(1, at(19, 30), {"maintenance": 1.0}, None)[0]] == ["capacity"]
+    # longer than anyone's shift: starts in the first hour and is carried over
+    assert day.violations(1, at(9), {"repair": 10.0}, None)[0][0].rule == "capacity"  # hours, not the clock
+    assert day.after_hours_violation(at(9), {"repair": 10.0}) is None
+    assert day.after_hours_violation(at(11), {"repair": 10.0}) is not None

@@ -233,10 +233,15 @@ def build_router(api_token: str, checkin: CheckinService, repair_orders: RepairO
                   skill: Annotated[Literal["maintenance", "repair"] | None, Query()] = None,
                   operations: Annotated[list[Text] | None, Query(max_length=30, description="operation codes")
                                         ] = None,
-                  advisor: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+                  advisor: Annotated[Text | None, Query(max_length=60, description="advisor id, code (A) or name")
+                                     ] = None,
                   limit: Annotated[int, Query(ge=1, le=50)] = 5) -> list[dict[str, Any]]:
         lines = work_lines(list(operations or []), hours, skill, "")
-        return booking.propose_slots(_day(day, checkin.ctx.today()), lines, advisor, limit)
+        chosen = None
+        if advisor:
+            chosen = int(advisor) if advisor.isdigit() and 0 < int(advisor) <= MAX_ID else booking.advisor_by_name(
+                advisor)
+        return booking.propose_slots(_day(day, checkin.ctx.today()), lines, chosen, limit)
 
     @router.get("/capacity", summary="Technician hours of a day: per technician and per skill class")
     def get_capacity(day: Annotated[Text | None, Query(max_length=40, description="YYYY-MM-DD; default today")
@@ -252,8 +257,9 @@ def build_router(api_token: str, checkin: CheckinService, repair_orders: RepairO
                  responses={409: {"model": Refusal, "description": "it would break a booking rule; send "
                                   "override: {reason} to book anyway (logged)"}})
     def post_appointment(body: AppointmentBody) -> dict[str, Any]:
-        if sum(x is not None for x in (body.plate, body.tag, body.vehicle)) != 1:
-            raise Invalid("booking.error.no_vehicle")
+        named = sum(x is not None for x in (body.plate, body.tag, body.vehicle))
+        if named != 1:
+            raise Invalid("booking.error.no_vehicle" if not named else "booking.error.more.one_vehicle")
         lines = work_lines(body.job_lines, body.hours, body.skill, body.work)
         return booking.book(BookingRequest(
             start=body.start, lines=lines, actor=body.actor, vehicle_id=body.vehicle, plate=body.plate, tag=body.tag,

@@ -44,6 +44,8 @@ class TechnicianDay:
     name: str
     skill: str
     available: float  # shift hours less breaks and leave; 0 on a holiday
+    shift_start: datetime | None = None  # None: the site's opening hours
+    shift_end: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -212,9 +214,40 @@ class DayPlan:
                 use[b.bay_id] += b.total
         return min(free, key=lambda b: (use[b.id], b.code)), None
 
+    def work_window(self, hours: dict[str, float]) -> tuple[datetime, datetime]:
+        """From the first to the last hour a technician qualified for all of this work is at work (repair work:
+        the skilled ones' shifts; maintenance: anyone's), within the opening hours."""
+        needs = REPAIR if hours.get(REPAIR) else MAINTENANCE
+        on = [t for t in self.technicians if t.available > 0 and qualified(t.skill, needs)]
+        if not on:
+            return self.opening, self.closing
+        first = min(t.shift_start or self.opening for t in on)
+        last = max(t.shift_end or self.closing for t in on)
+        return max(first, self.opening), min(last, self.closing)
+
+    def latest_start(self, hours: dict[str, float]) -> datetime:
+        """The work must end by the time its technicians leave; work longer than that starts in the first hour
+        and is carried over."""
+        first, last = self.work_window(hours)
+        work = timedelta(hours=sum(hours.values()))
+        return last - work if work <= last - first else first + timedelta(hours=1)
+
+    def after_hours_violation(self, start: datetime, hours: dict[str, float]) -> Violation | None:
+        if start <= self.latest_start(hours) + timedelta(seconds=1):
+            return None
+        _, last = self.work_window(hours)
+        label = "repair" if hours.get(REPAIR) else "all"
+        end = start + timedelta(hours=sum(hours.values()))
+        return Violation("capacity", f"the work would end at {end:%H:%M}, after the last {label} technician leaves "
+                                     f"({last:%H:%M})", f"booking.refused.after.{label}",
+                         {"end": f"{end:%H:%M}", "last": f"{last:%H:%M}"})
+
     def violations(self, advisor_id: int, start: datetime, hours: dict[str, float], equipment: str | None,
                    excluding: int | None = None) -> tuple[list[Violation], BayInfo | None]:
         out = self.hour_violations(hours, excluding)
+        after = self.after_hours_violation(start, hours)
+        if after and not any(v.rule == "capacity" for v in out):
+            out.append(after)
         stagger = self.stagger_violation(advisor_id, start, excluding)
         if stagger:
             out.append(stagger)
@@ -287,9 +320,8 @@ def propose(plan: DayPlan, advisors: Sequence[int], hours: dict[str, float], equ
         return []
     total = sum(hours.values())
     span = plan.closing - plan.opening
-    work = timedelta(hours=total)
-    # work longer than the day starts early and carries over; anything else must finish before closing
-    latest = plan.closing - work if work <= span else plan.opening + timedelta(hours=1)
+    # work must end before its technicians leave; work longer than that starts early and is carried over
+    latest = plan.latest_start(hours)
     step = timedelta(minutes=slot_minutes)
     first = plan.opening
     if earliest > first:

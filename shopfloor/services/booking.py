@@ -250,6 +250,9 @@ class BookingService:
             advisor = self._advisor(s, advisor_id) if advisor_id is not None else appt.advisor
             # the hours only count again when the card changes day
             hours_rule = plan.hour_violations(current.hours, excluding=appt.id) if day != old_day else []
+            after = plan.after_hours_violation(start, current.hours)
+            if after and not any(v.rule == "capacity" for v in hours_rule):
+                hours_rule.append(after)
             stagger = plan.stagger_violation(advisor.id, start, excluding=appt.id)
             bay, bay_problem = plan.free_bay(appt.equipment, start, current.total, excluding=appt.id)
             violations = [*hours_rule, *([stagger] if stagger else []), *([bay_problem] if bay_problem else [])]
@@ -403,10 +406,13 @@ class BookingService:
             vehicle = tag.vehicle
         elif req.plate:
             plate = normalize_plate(req.plate)
-            vehicle = s.scalar(select(Vehicle).where(Vehicle.site_id == self.ctx.site, Vehicle.plate == plate)
-                               .order_by(Vehicle.id.desc()).limit(1))
-            if vehicle is None:
+            found = list(s.scalars(select(Vehicle).where(Vehicle.site_id == self.ctx.site, Vehicle.plate == plate)
+                                   .limit(2)))
+            if not found:
                 raise NotFound("booking.error.plate_unknown", plate=plate)
+            if len(found) > 1:  # a plate moved to another car: booking the wrong one must not happen silently
+                raise Invalid("booking.error.more.plate_ambiguous", plate=plate)
+            vehicle = found[0]
         else:
             raise Invalid("booking.error.no_vehicle")
         return vehicle

@@ -88,18 +88,22 @@ def load_plan(s: Session, ctx: ServiceContext, day: date) -> DayPlan:
         if day.isoweekday() in cfg.workdays else 0.0
     tech_days = []
     for t in techs:
+        shift_start, shift_end = cfg.shift_start, cfg.shift_end
         if holiday is not None:
             hours = 0.0
         elif t.id in shifts:
             sh = shifts[t.id]
             hours = _shift_hours(sh.start, sh.end, sh.break_minutes)
+            shift_start, shift_end = sh.start, sh.end
         elif t.id in has_shifts:
             hours = 0.0  # shifts on other weekdays only: a day off
         else:
             hours = default_hours
         away = leave.get(t.id, 0.0)
         hours = 0.0 if away is None else max(hours - away, 0.0)
-        tech_days.append(TechnicianDay(t.id, t.name, t.skill, hours))
+        tech_days.append(TechnicianDay(t.id, t.name, t.skill, hours,
+                                       datetime.combine(day, shift_start, tzinfo=ctx.tz),
+                                       datetime.combine(day, shift_end, tzinfo=ctx.tz)))
     bays = [BayInfo(b.id, b.code, b.kind) for b in s.scalars(select(Bay).where(Bay.site_id == site).order_by(Bay.id))]
     # columns, not entities: a busy day is read for every proposal and every booking
     rows = s.execute(select(Appointment.id, Appointment.advisor_id, Appointment.start, Appointment.hours,

@@ -178,6 +178,10 @@ class CustomerService:
         'smith', 'john smith') or VIN (any part). Best first: exact plate/VIN/phone, then plates, phones and
         names that start with the input, then the rest."""
         query = query.strip()[:60]
+        # "王先生" as the customer is addressed: the surname is what is stored
+        for salutation in ("先生", "女士", "小姐"):
+            if query.endswith(salutation) and len(query) > len(salutation):
+                query = query[: -len(salutation)].strip()
         if not query:
             return []
         limit = max(1, min(limit, MAX_SEARCH))

@@ -180,6 +180,10 @@ class DayPrepService:
                 appts = [a for a in self._appointments(s, (Appointment.start >= start, Appointment.start < end,
                                                            Appointment.status.in_(PICKABLE)))
                          if self._pickable(a)]
+                # "print all" prints what has no label yet (or whose label failed): a label printed or on its
+                # way is not printed twice; a single row's button reprints on purpose
+                labels = self._labels(s, [a.id for a in appts])
+                appts = [a for a in appts if a.id not in labels or labels[a.id].status in ("failed", "superseded")]
             jobs = []
             for appt in appts:
                 data = render_pick_label(self._label_data(appt, lang), profile)

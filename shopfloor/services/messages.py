@@ -50,7 +50,8 @@ def appointment_fields(ctx: ServiceContext, appt: Appointment) -> dict[str, Any]
         "date": f"{local.month}月{local.day}日" if ctx.settings.site.language == "zh-CN" else f"{local:%Y-%m-%d}",
         "time": f"{local:%H:%M}",
         "advisor": appt.advisor.name,
-        "work": appt.work,
+        # every job, not the card's "20000公里保养 +1": the customer reads what was booked
+        "work": "、".join(str(line.get("description") or "") for line in appt.job_lines or []) or appt.work,
         "last_service_date": vehicle.last_service_on.isoformat() if vehicle.last_service_on else "—",
         "last_service_km": f"{vehicle.last_service_km:,}" if vehicle.last_service_km is not None else "—",
         "due": f"{local:%Y-%m-%d}",

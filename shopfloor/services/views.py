@@ -108,6 +108,7 @@ def appointment_state(appt: Appointment, tz: ZoneInfo, ro_number: str | None) ->
         "no_show_at": iso(appt.no_show_at, tz),
         "cancel_reason": appt.cancel_reason,
         "rebooked_as": appt.rebooked_as_id,
+        "notes": appt.notes,
         "overridden": bool(appt.overrides),
     }
 
