@@ -243,8 +243,10 @@ class DayPlan:
                          {"end": f"{end:%H:%M}", "last": f"{last:%H:%M}"})
 
     def violations(self, advisor_id: int, start: datetime, hours: dict[str, float], equipment: str | None,
-                   excluding: int | None = None) -> tuple[list[Violation], BayInfo | None]:
-        out = self.hour_violations(hours, excluding)
+                   excluding: int | None = None, *, sell_hours: bool = True) -> tuple[list[Violation], BayInfo | None]:
+        """Every rule the booking would break, and the bay it gets. sell_hours=False: the hours are already sold
+        on this day (a card moved within its day), only the clock, the advisor and the bay are checked."""
+        out = self.hour_violations(hours, excluding) if sell_hours else []
         after = self.after_hours_violation(start, hours)
         if after and not any(v.rule == "capacity" for v in out):
             out.append(after)

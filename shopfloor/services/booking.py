@@ -249,13 +249,8 @@ class BookingService:
             current = booking_of(appt)
             advisor = self._advisor(s, advisor_id) if advisor_id is not None else appt.advisor
             # the hours only count again when the card changes day
-            hours_rule = plan.hour_violations(current.hours, excluding=appt.id) if day != old_day else []
-            after = plan.after_hours_violation(start, current.hours)
-            if after and not any(v.rule == "capacity" for v in hours_rule):
-                hours_rule.append(after)
-            stagger = plan.stagger_violation(advisor.id, start, excluding=appt.id)
-            bay, bay_problem = plan.free_bay(appt.equipment, start, current.total, excluding=appt.id)
-            violations = [*hours_rule, *([stagger] if stagger else []), *([bay_problem] if bay_problem else [])]
+            violations, bay = plan.violations(advisor.id, start, current.hours, appt.equipment, excluding=appt.id,
+                                              sell_hours=day != old_day)
             self._refuse_unless_overridden(violations, override_reason)
             appt.start, appt.advisor_id = start, advisor.id
             appt.bay_id = bay.id if bay else appt.bay_id
@@ -318,12 +313,13 @@ class BookingService:
 
     def roll_over(self, previous: date | None) -> date:
         """A new day: every board day's capacity (a new day comes into the week) and the day gone off the bus.
-        Returns today, for the caller to remember."""
+        Returns today, for the caller to remember. At start-up (previous None) nothing is written: the publisher
+        republishes every board day's capacity after each (re)connect."""
         today = self.ctx.today()
-        if previous == today:
+        if previous is None or previous == today:
             return today
         with self.ctx.db.write() as s:
-            if previous is not None and previous < today:
+            if previous < today:
                 for i in range((today - previous).days):
                     outbox.put_state(s, self.ctx.now(), self.ctx.site, topics.CAPACITY,
                                      (previous + timedelta(days=i)).isoformat(), None)

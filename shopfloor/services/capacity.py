@@ -49,13 +49,10 @@ def _lines(job_lines: list[dict[str, object]] | None, skill: str | None, hours: 
     return lines or [(skill or MAINTENANCE, hours)]
 
 
-def appointment_lines(appt: Appointment) -> list[tuple[str, float]]:
-    return _lines(appt.job_lines, appt.skill, float(appt.hours))
-
-
 def booking_of(appt: Appointment) -> Booking:
-    return Booking(id=appt.id, advisor_id=appt.advisor_id, start=appt.start, hours=as_hours(appointment_lines(appt)),
-                   equipment=appt.equipment, bay_id=appt.bay_id)
+    return Booking(id=appt.id, advisor_id=appt.advisor_id, start=appt.start,
+                   hours=as_hours(_lines(appt.job_lines, appt.skill, float(appt.hours))), equipment=appt.equipment,
+                   bay_id=appt.bay_id)
 
 
 def _shift_hours(start: Any, end: Any, break_minutes: int) -> float:
@@ -212,8 +209,4 @@ BOARD_DAYS = 7  # today and the six days after it: the week-load bars
 def board_days(ctx: ServiceContext) -> list[date]:
     today = ctx.today()
     return [today + timedelta(days=i) for i in range(BOARD_DAYS)]
-
-
-def skill_hours(appt: Appointment) -> dict[str, float]:
-    return as_hours(appointment_lines(appt))
 
