@@ -197,3 +197,10 @@ def slot_row() -> ui.row:
     row = ui.row().classes("w-full justify-end items-center gap-2 pt-1")
     row.set_visibility(False)
     return row
+
+
+def empty_state(icon: str, text: str) -> None:
+    """What a tab shows when its list is empty."""
+    with ui.column().classes("w-full items-center pt-12 gap-2 text-grey-7"):
+        ui.icon(icon, size="4rem")
+        ui.label(text).classes("text-xl")

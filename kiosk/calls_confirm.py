@@ -20,6 +20,7 @@ from shopfloor.kiosk.calls_common import (
     call,
     channel_icon,
     copy_text,
+    empty_state,
     flag_chips,
     hours_text,
     parts_badge,
@@ -88,9 +89,7 @@ class CallsTab:
         self.list.clear()
         with self.list:
             if not rows:
-                with ui.column().classes("w-full items-center pt-12 gap-2 text-grey-7"):
-                    ui.icon("event_available", size="4rem")
-                    ui.label(self.t("calls.empty", day=day_text(self.t.lang, self.day))).classes("text-xl")
+                empty_state("event_available", self.t("calls.empty", day=day_text(self.t.lang, self.day)))
             for row in rows:
                 self._row(row)
 

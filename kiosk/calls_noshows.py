@@ -14,6 +14,7 @@ from shopfloor.kiosk.calls_common import (
     SlotChooser,
     call,
     channel_icon,
+    empty_state,
     hours_text,
     phone_link,
     short_when,
@@ -58,9 +59,7 @@ class NoShowsTab:
         self.list.clear()
         with self.list:
             if not rows:
-                with ui.column().classes("w-full items-center pt-12 gap-2 text-grey-7"):
-                    ui.icon("sentiment_satisfied", size="4rem")
-                    ui.label(self.t("calls.noshow.empty", days=NO_SHOW_DAYS)).classes("text-xl")
+                empty_state("sentiment_satisfied", self.t("calls.noshow.empty", days=NO_SHOW_DAYS))
             for row in rows:
                 self._row(row)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.calls_common import DayPicker, call, flag_chips, parts_badge, short_when
+from shopfloor.kiosk.calls_common import DayPicker, call, empty_state, flag_chips, parts_badge, short_when
 from shopfloor.kiosk.printer_choice import COLOURS, READY, printer_options
 from shopfloor.kiosk.session import KioskUser
 from shopfloor.services.day_prep import DayPrepService, day_text
@@ -96,9 +96,7 @@ class PartsTab:
         self.list.clear()
         with self.list:
             if not rows:
-                with ui.column().classes("w-full items-center pt-12 gap-2 text-grey-7"):
-                    ui.icon("inventory_2", size="4rem")
-                    ui.label(self.t("calls.pick.empty", day=day_text(self.t.lang, self.day))).classes("text-xl")
+                empty_state("inventory_2", self.t("calls.pick.empty", day=day_text(self.t.lang, self.day)))
             for row in rows:
                 self._row(row)
 

@@ -15,6 +15,7 @@ from shopfloor.kiosk.calls_common import (
     SlotChooser,
     call,
     channel_icon,
+    empty_state,
     hours_text,
     phone_link,
     short_when,
@@ -102,9 +103,7 @@ class SolicitationTab:
         self.list.clear()
         with self.list:
             if not entries:
-                with ui.column().classes("w-full items-center pt-12 gap-2 text-grey-7"):
-                    ui.icon(KIND_ICONS.get(self.kind, "list"), size="4rem")
-                    ui.label(t("calls.sol.empty")).classes("text-xl")
+                empty_state(KIND_ICONS.get(self.kind, "list"), t("calls.sol.empty"))
             for entry in entries:
                 self._entry(entry)
 
