@@ -18,7 +18,7 @@ from shopfloor.clock import Clock
 from shopfloor.contract.access import Role
 from shopfloor.credentials import Credentials
 from shopfloor.db import Database, sqlite_url
-from shopfloor.kiosk.blocking import io
+from shopfloor.kiosk.common.blocking import io
 from shopfloor.mqtt import BrokerAddress
 from shopfloor.publisher import OutboxPublisher
 from shopfloor.services.appointments import AppointmentService
@@ -58,12 +58,12 @@ class Shopfloor:
         from shopfloor.board.lounge import LoungePage
         from shopfloor.board.progress_board import ProgressBoardPage
         from shopfloor.board.store import BoardStore
-        from shopfloor.kiosk.booking_page import BookingPage
-        from shopfloor.kiosk.calls_page import CallsPage
-        from shopfloor.kiosk.data_page import DataPage
-        from shopfloor.kiosk.figures_page import FiguresPage
-        from shopfloor.kiosk.manager_board import ManagerBoardPage
-        from shopfloor.kiosk.page import KioskPage
+        from shopfloor.kiosk.booking.page import BookingPage
+        from shopfloor.kiosk.calls.page import CallsPage
+        from shopfloor.kiosk.data.page import DataPage
+        from shopfloor.kiosk.manager.board import ManagerBoardPage
+        from shopfloor.kiosk.manager.figures import FiguresPage
+        from shopfloor.kiosk.reception.page import KioskPage
 
         self.settings = settings
         self.credentials = credentials

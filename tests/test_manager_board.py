@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from shopfloor.i18n import Translator
-from shopfloor.kiosk import manager_charts
-from shopfloor.kiosk.manager_board import card_of, parse_day
-from shopfloor.kiosk.manager_capacity import week_entry
+from shopfloor.kiosk.manager import charts as manager_charts
+from shopfloor.kiosk.manager.board import card_of, parse_day
+from shopfloor.kiosk.manager.capacity import week_entry
 from shopfloor.services.auth import hash_pin
 from shopfloor.services.figures import FiguresService
 from shopfloor.testing.plugin import DemoServer, start_server

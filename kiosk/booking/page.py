@@ -15,12 +15,12 @@ from nicegui import background_tasks, ui
 
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
-from shopfloor.kiosk import frame, session
-from shopfloor.kiosk.blocking import io
-from shopfloor.kiosk.booking_confirm import ConfirmationPanel
-from shopfloor.kiosk.booking_customer import CustomerPanel
-from shopfloor.kiosk.booking_slots import WEEK_DAYS, DayPicker, SlotList, ask_override
-from shopfloor.kiosk.booking_work import ExtrasForm, WorkPicker, due_package
+from shopfloor.kiosk.booking.confirm import ConfirmationPanel
+from shopfloor.kiosk.booking.customer import CustomerPanel
+from shopfloor.kiosk.booking.slots import WEEK_DAYS, DayPicker, SlotList, ask_override
+from shopfloor.kiosk.booking.work import ExtrasForm, WorkPicker, due_package
+from shopfloor.kiosk.common import frame, session
+from shopfloor.kiosk.common.blocking import io
 from shopfloor.services.booking import BookingRefused, BookingRequest
 from shopfloor.services.confirmations import ConfirmationService, day_text
 

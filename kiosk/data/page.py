@@ -10,8 +10,8 @@ from nicegui import events, ui
 
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
-from shopfloor.kiosk import frame
-from shopfloor.kiosk.blocking import io
+from shopfloor.kiosk.common import frame
+from shopfloor.kiosk.common.blocking import io
 from shopfloor.services import dms_import, ical
 
 if TYPE_CHECKING:

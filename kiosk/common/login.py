@@ -9,8 +9,8 @@ from nicegui import ui
 
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
-from shopfloor.kiosk import session
-from shopfloor.kiosk.blocking import io
+from shopfloor.kiosk.common import session
+from shopfloor.kiosk.common.blocking import io
 
 if TYPE_CHECKING:
     from shopfloor.services.auth import AdvisorInfo, AuthService

@@ -12,20 +12,20 @@ from shopfloor.contract import topics
 from shopfloor.domain.errors import DomainError
 from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.i18n import Translator
-from shopfloor.kiosk import frame, session
-from shopfloor.kiosk.blocking import io
-from shopfloor.kiosk.checkin_form import CheckinForm
-from shopfloor.kiosk.formatting import when
-from shopfloor.kiosk.login import LoginView
-from shopfloor.kiosk.print_decisions import PrintDecisions
-from shopfloor.kiosk.repair_order_panel import STATUS_COLOURS, RepairOrderPanel
+from shopfloor.kiosk.common import frame, session
+from shopfloor.kiosk.common.blocking import io
+from shopfloor.kiosk.common.formatting import when
+from shopfloor.kiosk.common.login import LoginView
+from shopfloor.kiosk.reception.checkin_form import CheckinForm
+from shopfloor.kiosk.reception.print_decisions import PrintDecisions
+from shopfloor.kiosk.reception.repair_order_panel import STATUS_COLOURS, RepairOrderPanel
 
 if TYPE_CHECKING:
     from shopfloor.main import Shopfloor
     from shopfloor.services.printing import PrintJobInfo
 
 log = logging.getLogger(__name__)
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent.parent / "common" / "static"
 STATIC_URL = "/kiosk-static"
 _OPEN = {s.value for s in OPEN_STATUSES}
 

@@ -9,7 +9,7 @@ from nicegui import ui
 
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.blocking import io
+from shopfloor.kiosk.common.blocking import io
 
 if TYPE_CHECKING:
     from shopfloor.main import Shopfloor

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from nicegui import ui
 
 from shopfloor.i18n import Translator
-from shopfloor.kiosk import session
-from shopfloor.kiosk.blocking import io
-from shopfloor.kiosk.login import LoginView
+from shopfloor.kiosk.common import session
+from shopfloor.kiosk.common.blocking import io
+from shopfloor.kiosk.common.login import LoginView
 
 if TYPE_CHECKING:
     from shopfloor.main import Shopfloor

@@ -12,7 +12,7 @@ from nicegui import background_tasks, ui
 
 from shopfloor.contract import topics
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.calls_common import (
+from shopfloor.kiosk.calls.common import (
     OUTCOME_COLOURS,
     OUTCOME_ICONS,
     DayPicker,
@@ -28,7 +28,7 @@ from shopfloor.kiosk.calls_common import (
     short_when,
     slot_row,
 )
-from shopfloor.kiosk.session import KioskUser
+from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.day_prep import OUTCOMES, DayPrepService, call_counts, day_text
 from shopfloor.services.messages import CHANNELS
 

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from nicegui import ui
 
-from shopfloor.kiosk import frame
-from shopfloor.kiosk.calls_confirm import CallsTab
-from shopfloor.kiosk.calls_noshows import NoShowsTab
-from shopfloor.kiosk.calls_parts import PartsTab
-from shopfloor.kiosk.calls_solicit import SolicitationTab
+from shopfloor.kiosk.calls.confirm import CallsTab
+from shopfloor.kiosk.calls.noshows import NoShowsTab
+from shopfloor.kiosk.calls.parts import PartsTab
+from shopfloor.kiosk.calls.solicit import SolicitationTab
+from shopfloor.kiosk.common import frame
 from shopfloor.services.day_prep import DayPrepService
 
 if TYPE_CHECKING:

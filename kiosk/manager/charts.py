@@ -1,4 +1,4 @@
-"""ECharts options for the manager's figures (kiosk/figures_page.py): one function per chart, from the periods
+"""ECharts options for the manager's figures (kiosk/manager/figures.py): one function per chart, from the periods
 of FiguresService.report() (its days or its weeks). Pure data in, JSON-able options out; a key starting with
 ":" is JavaScript that NiceGUI turns into a function in the browser (tooltip formatters)."""
 

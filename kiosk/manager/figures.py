@@ -13,11 +13,11 @@ from nicegui import ui
 
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
-from shopfloor.kiosk import frame
-from shopfloor.kiosk.blocking import io
-from shopfloor.kiosk.manager_board import localize_picker
-from shopfloor.kiosk.manager_charts import CHARTS, arrival_profile, axis_labels, cause_label
-from shopfloor.kiosk.manager_style import CSS
+from shopfloor.kiosk.common import frame
+from shopfloor.kiosk.common.blocking import io
+from shopfloor.kiosk.manager.board import localize_picker
+from shopfloor.kiosk.manager.charts import CHARTS, arrival_profile, axis_labels, cause_label
+from shopfloor.kiosk.manager.style import CSS
 from shopfloor.services.figures import MAX_DAYS, FiguresService
 
 if TYPE_CHECKING:

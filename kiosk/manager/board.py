@@ -23,11 +23,11 @@ from shopfloor import i18n
 from shopfloor.contract import topics
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
-from shopfloor.kiosk import frame, session
-from shopfloor.kiosk.blocking import io
-from shopfloor.kiosk.manager_capacity import CapacityPanel, week_entry
-from shopfloor.kiosk.manager_dialogs import details_dialog, refusal_dialog
-from shopfloor.kiosk.manager_style import CSS
+from shopfloor.kiosk.common import frame, session
+from shopfloor.kiosk.common.blocking import io
+from shopfloor.kiosk.manager.capacity import CapacityPanel, week_entry
+from shopfloor.kiosk.manager.dialogs import details_dialog, refusal_dialog
+from shopfloor.kiosk.manager.style import CSS
 from shopfloor.services.booking import ACTIVE, MAX_DAYS_AHEAD, BookingRefused
 
 if TYPE_CHECKING:

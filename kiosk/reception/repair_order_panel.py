@@ -11,9 +11,9 @@ from shopfloor.contract import topics
 from shopfloor.domain.errors import DomainError
 from shopfloor.domain.states import HoldReason, RoStatus, next_moves
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.blocking import io
-from shopfloor.kiosk.formatting import when
-from shopfloor.kiosk.printer_choice import printer_select
+from shopfloor.kiosk.common.blocking import io
+from shopfloor.kiosk.common.formatting import when
+from shopfloor.kiosk.common.printer_choice import printer_select
 
 if TYPE_CHECKING:
     from shopfloor.main import Shopfloor

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.calls_common import DayPicker, call, empty_state, flag_chips, parts_badge, short_when
-from shopfloor.kiosk.printer_choice import COLOURS, READY, printer_options
-from shopfloor.kiosk.session import KioskUser
+from shopfloor.kiosk.calls.common import DayPicker, call, empty_state, flag_chips, parts_badge, short_when
+from shopfloor.kiosk.common.printer_choice import COLOURS, READY, printer_options
+from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.day_prep import DayPrepService, day_text
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from nicegui import ui
 
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.blocking import io
+from shopfloor.kiosk.common.blocking import io
 from shopfloor.services.day_prep import day_text
 
 log = logging.getLogger(__name__)

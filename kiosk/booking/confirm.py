@@ -11,8 +11,8 @@ from nicegui import ui
 
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.blocking import io
-from shopfloor.kiosk.printer_choice import printer_select
+from shopfloor.kiosk.common.blocking import io
+from shopfloor.kiosk.common.printer_choice import printer_select
 from shopfloor.services.confirmations import ConfirmationService, day_text
 from shopfloor.services.customers import CHANNELS
 

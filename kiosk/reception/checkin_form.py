@@ -10,8 +10,8 @@ from nicegui import ui
 
 from shopfloor.domain.errors import DomainError, Refused
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.blocking import io
-from shopfloor.kiosk.printer_choice import printer_select
+from shopfloor.kiosk.common.blocking import io
+from shopfloor.kiosk.common.printer_choice import printer_select
 from shopfloor.services.checkin import CheckinRequest, ScanResult
 
 if TYPE_CHECKING:

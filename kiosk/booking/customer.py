@@ -10,8 +10,8 @@ from nicegui import ui
 
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.blocking import io
-from shopfloor.kiosk.booking_new_customer import NewCustomerForm
+from shopfloor.kiosk.booking.new_customer import NewCustomerForm
+from shopfloor.kiosk.common.blocking import io
 
 if TYPE_CHECKING:
     from shopfloor.main import Shopfloor

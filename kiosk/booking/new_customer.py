@@ -12,7 +12,7 @@ from nicegui import ui
 from shopfloor.domain.errors import DomainError
 from shopfloor.domain.identifiers import normalize_plate, normalize_vin
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.blocking import io
+from shopfloor.kiosk.common.blocking import io
 from shopfloor.services.customers import CHANNELS, normalize_phone
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.calls_common import (
+from shopfloor.kiosk.calls.common import (
     DayPicker,
     SlotChooser,
     call,
@@ -20,7 +20,7 @@ from shopfloor.kiosk.calls_common import (
     short_when,
     slot_row,
 )
-from shopfloor.kiosk.session import KioskUser
+from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.day_prep import NO_SHOW_DAYS, DayPrepService
 
 if TYPE_CHECKING:

@@ -1,0 +1,1 @@
+"""The booking desk (/booking): find or create the customer, pick work, book a levelled slot, confirm."""

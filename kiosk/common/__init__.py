@@ -1,0 +1,1 @@
+"""What every staff desk shares: the page frame and navigation, PIN login, the signed-in session, formatting."""

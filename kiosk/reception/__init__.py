@@ -1,0 +1,1 @@
+"""The advisor's reception desk (/kiosk): scan a tag, check the car in, move its repair order, print tickets."""
