@@ -139,7 +139,8 @@ def _write_tag_sheet(system: object, data_dir: Path) -> None:
 
 
 ROLE_NAMES = {"advisor": "service advisor", "manager": "service manager: plan board, figures, data",
-              "cs": "customer service: calls, bookings, data", "parts": "parts counter"}
+              "cs": "customer service: calls, bookings, data", "parts": "parts counter",
+              "foreman": "workshop foreman", "technician": "technician", "cashier": "cashier"}
 
 
 def _banner(system: object, data_dir: Path, args: argparse.Namespace) -> None:
@@ -149,8 +150,8 @@ def _banner(system: object, data_dir: Path, args: argparse.Namespace) -> None:
     base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{args.http_port}"
     token = system.credentials.board_token
     printers = "\n".join(f"    {p.name:<10} {p.directory(data_dir)}  ({p.encoding})" for p in system.settings.printers)
-    roles = {a.name: a.role for a in system.auth.advisors()}
-    pins = "\n".join(f"    {name}  PIN {pin}  ({ROLE_NAMES.get(roles.get(name, 'advisor'), '')})"
+    roles = {a.name: a.roles for a in system.auth.advisors()}
+    pins = "\n".join(f"    {name}  PIN {pin}  ({', '.join(ROLE_NAMES[r] for r in sorted(roles.get(name, ())))})"
                      for name, pin in system.credentials.advisors.items())
     broker = system.options.broker
     print(f"""

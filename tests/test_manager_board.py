@@ -42,10 +42,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
 def manager(server: DemoServer) -> str:
     """The name of a staff member with role manager, whose PIN is now PIN."""
     with sqlite3.connect(Path(server.data_dir) / "shopfloor.sqlite3", timeout=30) as db:
-        row = db.execute("SELECT id, name FROM advisors WHERE role = 'manager' AND active ORDER BY id").fetchone()
+        row = db.execute("SELECT id, name FROM advisors WHERE roles = 'manager' AND active ORDER BY id").fetchone()
         if row is None:  # a seed from before the manager was added
             row = db.execute("SELECT id, name FROM advisors WHERE code = 'D'").fetchone()
-            db.execute("UPDATE advisors SET role = 'manager' WHERE id = ?", (row[0],))
+            db.execute("UPDATE advisors SET roles = 'manager' WHERE id = ?", (row[0],))
         db.execute("UPDATE advisors SET pin_hash = ? WHERE id = ?", (hash_pin(PIN), row[0]))
     return str(row[1])
 

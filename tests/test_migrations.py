@@ -155,4 +155,4 @@ def test_0003_keeps_appointments_booked_before_capacity_booking(blank_database: 
             [], "maintenance", "none", False, "")
         assert appt.work == "10000公里保养" and float(appt.hours) == 1.2 and appt.start == CREATED
         advisor = s.get(Advisor, 1)
-        assert advisor is not None and advisor.role == "advisor"
+        assert advisor is not None and advisor.roles == "advisor"

@@ -384,7 +384,7 @@ def test_the_demo_is_not_overbooked_and_levelled(services: Services) -> None:
                 closing = datetime.combine(day, ctx.settings.site.closing, tzinfo=ctx.tz)
                 assert opening <= start and start + timedelta(hours=float(appt.hours)) <= closing
         hours = {day: _technician_hours(s, day) for day in booked}
-        staff = {a.name: a.role for a in s.scalars(select(Advisor))}
+        staff = {a.name: a.roles for a in s.scalars(select(Advisor))}
         assert s.scalar(select(Holiday.day)) == today + timedelta(days=10)
         assert s.scalar(select(Leave.day)) == today + timedelta(days=1)
     assert set(booked) == {today + timedelta(days=k) for k in range(-14, 7)}

@@ -50,7 +50,7 @@ class DayPicker:
                  ) -> None:
         self.t = t
         self.today = today
-        self.advisors = [a for a in advisors if a.role == "advisor"]
+        self.advisors = [a for a in advisors if a.is_advisor]
         self.on_change = on_change
         self.day = today
         self.tiles: dict[date, ui.element] = {}

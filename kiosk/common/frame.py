@@ -3,11 +3,11 @@ log-out; and the PIN login when nobody is signed in at this browser."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from nicegui import ui
 
+from shopfloor.contract import staff
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import session
 from shopfloor.kiosk.common.blocking import io
@@ -17,22 +17,6 @@ if TYPE_CHECKING:
     from shopfloor.main import Shopfloor
 
 
-@dataclass(frozen=True)
-class NavItem:
-    path: str
-    label_key: str
-    icon: str
-    roles: frozenset[str] | None = None  # None: everybody signed in
-
-
-NAV = (
-    NavItem("/kiosk", "nav.reception", "qr_code_scanner"),
-    NavItem("/booking", "nav.booking", "event"),
-    NavItem("/calls", "nav.calls", "call"),
-    NavItem("/manager/board", "nav.manager_board", "view_timeline", frozenset({"manager"})),
-    NavItem("/manager/figures", "nav.figures", "insights", frozenset({"manager"})),
-    NavItem("/data", "nav.data", "import_export", frozenset({"manager", "cs"})),
-)
 FONT = '<style>body{font-family:"Noto Sans CJK SC","Noto Sans SC",sans-serif}</style>'
 
 
@@ -50,8 +34,8 @@ def header(system: Shopfloor, t: Translator, user: session.KioskUser | None, act
             ui.label(system.settings.site.name).classes("text-xl font-bold whitespace-nowrap")
             if user is not None:
                 with ui.row().classes("items-center gap-1 no-wrap pl-4"):
-                    for item in NAV:
-                        if item.roles is not None and user.role not in item.roles:
+                    for item in staff.PAGES:
+                        if not staff.may_open(user.roles, item.path):
                             continue
                         button = ui.button(t(item.label_key), icon=item.icon,
                                            on_click=lambda p=item.path: ui.navigate.to(p)) \
@@ -68,10 +52,9 @@ def header(system: Shopfloor, t: Translator, user: session.KioskUser | None, act
                 ui.button(t("kiosk.log_out"), icon="logout", on_click=_log_out).props("flat color=white")
 
 
-async def staff_page(system: Shopfloor, lang: str | None, active: str,
-                     roles: frozenset[str] | None = None) -> tuple[Translator, session.KioskUser] | None:
+async def staff_page(system: Shopfloor, lang: str | None, active: str) -> tuple[Translator, session.KioskUser] | None:
     """Header, then either the signed-in person (returned) or the login keypad (None: build nothing more).
-    A page for some roles only tells anyone else so instead of showing it."""
+    Whoever may not open the page (shopfloor/contract/staff.py) is told who may, instead of seeing it."""
     t = translator(system, lang)
     user = session.current_user()
     header(system, t, user, active)
@@ -80,12 +63,28 @@ async def staff_page(system: Shopfloor, lang: str | None, active: str,
         LoginView(system.auth, t, system.settings.kiosk.session_hours,
                   on_success=lambda: ui.navigate.reload()).build(advisors)
         return None
-    if roles is not None and user.role not in roles:
-        with ui.column().classes("w-full items-center pt-16 gap-4 text-grey-7"):
-            ui.icon("lock", size="4rem")
-            ui.label(t("nav.not_allowed")).classes("text-xl").mark("not-allowed")
+    if not staff.may_open(user.roles, active):
+        refuse(t, active)
         return None
     return t, user
+
+
+def refuse(t: Translator, path: str) -> None:
+    """The lock, who may use this page, and a way to the page this person may use."""
+    user = session.current_user()
+    roles = "、".join(t(f"role.{r.value}") for r in staff.StaffRole if r in staff.page_roles(path)) \
+        if t.lang == "zh-CN" else ", ".join(t(f"role.{r.value}") for r in staff.StaffRole
+                                            if r in staff.page_roles(path))
+    with ui.column().classes("w-full items-center pt-16 gap-4 text-grey-7").mark("not-allowed"):
+        ui.icon("lock", size="4rem")
+        ui.label(t("nav.not_allowed")).classes("text-xl")
+        ui.label(t("nav.allowed_roles", roles=roles)).classes("text-lg").mark("allowed-roles")
+        home = staff.landing_page(user.roles) if user else None
+        if home and home != path:
+            ui.button(t(staff.PAGE_BY_PATH[home].label_key), icon=staff.PAGE_BY_PATH[home].icon,
+                      on_click=lambda: ui.navigate.to(home)).props("unelevated").mark("go-home")
+        elif user is not None:
+            ui.label(t("nav.no_page_yet")).classes("text-base")
 
 
 def _switch(lang: str) -> None:

@@ -78,5 +78,5 @@ class LoginView:
         except DomainError as exc:
             self.error.text = exc.message(self.t.lang)
             return
-        session.log_in(info.id, info.name, self.session_hours, info.role)
+        session.log_in(info.id, info.name, self.session_hours, info.roles)
         self.on_success()

@@ -7,29 +7,40 @@ from dataclasses import dataclass
 
 from nicegui import app
 
+from shopfloor.contract import staff
+from shopfloor.contract.staff import Permission, StaffRole
 from shopfloor.i18n import Translator, normalize
 
 
 @dataclass(frozen=True)
 class KioskUser:
+    """The staff member signed in at this browser: the actor of every change made here."""
+
     advisor_id: int
     name: str
-    role: str = "advisor"  # advisor, manager, cs, parts
+    roles: frozenset[StaffRole] = frozenset({StaffRole.ADVISOR})
 
     @property
     def is_manager(self) -> bool:
-        return self.role == "manager"
+        return StaffRole.MANAGER in self.roles
+
+    def may(self, permission: Permission) -> bool:
+        return staff.may(self.roles, permission)
 
 
 def current_user() -> KioskUser | None:
     data = app.storage.user.get("kiosk_advisor")
     if not isinstance(data, dict) or data.get("expires", 0) < time.time():
         return None
-    return KioskUser(int(data["id"]), str(data["name"]), str(data.get("role") or "advisor"))
+    try:
+        roles = staff.parse_roles(data.get("roles") or [])
+    except ValueError:  # a role that no longer exists: sign in again
+        return None
+    return KioskUser(int(data["id"]), str(data["name"]), roles)
 
 
-def log_in(advisor_id: int, name: str, hours: int, role: str = "advisor") -> None:
-    app.storage.user["kiosk_advisor"] = {"id": advisor_id, "name": name, "role": role,
+def log_in(advisor_id: int, name: str, hours: int, roles: frozenset[StaffRole]) -> None:
+    app.storage.user["kiosk_advisor"] = {"id": advisor_id, "name": name, "roles": sorted(roles),
                                          "expires": time.time() + hours * 3600}
 
 

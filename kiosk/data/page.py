@@ -17,7 +17,6 @@ from shopfloor.services import dms_import, ical
 if TYPE_CHECKING:
     from shopfloor.main import Shopfloor
 
-ROLES = frozenset({"manager", "cs"})
 # the fields offered for mapping, in the order a DMS export usually has them
 SHOWN_FIELDS = ("name", "surname", "given_name", "salutation", "phone", "preferred_channel", "plate", "vin", "model",
                 "mileage_km", "sold_on", "last_service_on", "last_service_km", "insurance_expires_on",
@@ -34,7 +33,7 @@ class DataPage:
         ui.page(path, title="shopfloor · data")(self.build)
 
     async def build(self, lang: str | None = None) -> None:
-        signed_in = await frame.staff_page(self.system, lang, "/data", roles=ROLES)
+        signed_in = await frame.staff_page(self.system, lang, "/data")
         if signed_in is None:
             return
         t, user = signed_in

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PATH = "/manager/board"
-MANAGER = frozenset({"manager"})
 FLAG_ORDER = ("complaining_customer", "repeat_repair", "waiting_customer", "road_test")
 LABEL_KEYS = ("advisor", "row_sum", "empty", "bay", "h")
 STATUSES = ("booked", "confirmed", "arrived", "late", "no_show", "cancelled")
@@ -143,7 +142,7 @@ class ManagerBoardPage:
         ui.page(path, title="shopfloor · plan board")(self.build)
 
     async def build(self, lang: str | None = None, day: str | None = None) -> None:
-        signed_in = await frame.staff_page(self.system, lang, PATH, roles=MANAGER)
+        signed_in = await frame.staff_page(self.system, lang, PATH)
         if signed_in is None:
             return
         t, user = signed_in
@@ -237,7 +236,7 @@ class PlanBoard:
             io(self.system.booking.capacity, day), io(self.system.booking.week, monday, 7))
         if day != self.day:
             return  # the manager picked another day meanwhile
-        self.rows = [{"id": a.id, "code": a.code, "name": a.name} for a in advisors if a.role == "advisor"]
+        self.rows = [{"id": a.id, "code": a.code, "name": a.name} for a in advisors if a.is_advisor]
         cards = {}
         for state in states:
             card = card_of(state, self.tz)
@@ -316,7 +315,7 @@ class PlanBoard:
 
     async def _reload_advisors(self) -> None:
         advisors = await io(self.system.auth.advisors)
-        self.rows = [{"id": a.id, "code": a.code, "name": a.name} for a in advisors if a.role == "advisor"]
+        self.rows = [{"id": a.id, "code": a.code, "name": a.name} for a in advisors if a.is_advisor]
         self.view.show(self.rows, self.view.cards, self.config())
 
     # -- the manager's hand ----------------------------------------------------------------------------------

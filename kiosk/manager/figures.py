@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from shopfloor.main import Shopfloor
 
 PATH = "/manager/figures"
-MANAGER = frozenset({"manager"})
 PRESETS = {"default": 14, "4w": 28, "8w": 56, "13w": 91}  # days back from today, then to this Sunday
 
 
@@ -53,7 +52,7 @@ class FiguresPage:
 
     async def build(self, lang: str | None = None, first: str | None = None, last: str | None = None,
                     by: str = "day") -> None:
-        signed_in = await frame.staff_page(self.system, lang, PATH, roles=MANAGER)
+        signed_in = await frame.staff_page(self.system, lang, PATH)
         if signed_in is None:
             return
         t, _ = signed_in

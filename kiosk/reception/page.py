@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import app, background_tasks, ui
 
 from shopfloor.contract import topics
+from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import DomainError
 from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.i18n import Translator
@@ -50,6 +51,9 @@ class KioskPage:
             advisors = await io(self.system.auth.advisors)
             LoginView(self.system.auth, t, self.system.settings.kiosk.session_hours,
                       on_success=lambda: ui.navigate.reload()).build(advisors)
+            return
+        if not user.may(Permission.RECEPTION):
+            frame.refuse(t, "/kiosk")
             return
         KioskWorkspace(self.system, t, user).build()
 

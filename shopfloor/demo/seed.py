@@ -51,7 +51,8 @@ from shopfloor.services.solicitation import add_months
 
 ADVISORS = [("A", "张伟"), ("B", "李娜"), ("C", "王芳"), ("D", "刘洋")]
 # staff who log in but have no row on the appointment board: (code, name, role)
-STAFF = [("M", "赵经理", "manager"), ("S", "孙丽", "cs"), ("P", "钱进", "parts")]
+STAFF = [("M", "赵经理", "manager"), ("S", "孙丽", "cs"), ("P", "钱进", "parts"), ("F", "郑强", "foreman"),
+         ("T", "陈刚", "technician"), ("K", "林静", "cashier")]
 CS_AGENT = "孙丽"
 TECHNICIANS = [("陈刚", "repair"), ("杨帆", "repair"), ("赵磊", "repair"), ("黄强", "repair"),
                ("周杰", "maintenance"), ("吴昊", "maintenance"), ("徐明", "maintenance"), ("孙涛", "maintenance")]
@@ -565,10 +566,10 @@ def seed(ctx: ServiceContext, pins: dict[str, str], rng_seed: int = 7) -> DemoSu
     with ctx.db.write() as s:
         s.add(Site(id=ctx.site, name=site_cfg.name))
         s.flush()  # other rows refer to the site by key only, so the unit of work cannot order them itself
-        advisors = [Advisor(site_id=ctx.site, code=code, name=name, role="advisor",
+        advisors = [Advisor(site_id=ctx.site, code=code, name=name, roles="advisor",
                             pin_hash=hash_pin(pins.get(name, "0000")), version=next_version())
                     for code, name in ADVISORS]
-        staff = [Advisor(site_id=ctx.site, code=code, name=name, role=role, pin_hash=hash_pin(pins.get(name, "0000")),
+        staff = [Advisor(site_id=ctx.site, code=code, name=name, roles=role, pin_hash=hash_pin(pins.get(name, "0000")),
                          version=next_version()) for code, name, role in STAFF]
         techs = [Technician(site_id=ctx.site, name=name, skill=skill, version=next_version())
                  for name, skill in TECHNICIANS]
@@ -625,7 +626,7 @@ def seed_day(s: Session, ctx: ServiceContext, rng: random.Random, vehicles: list
     repair_ops = [o for o in ops if o.skill == "repair"]
     progress = [RoStatus.IN_PROGRESS, RoStatus.DISPATCHED, RoStatus.ON_HOLD, RoStatus.QUALITY_CHECK,
                 RoStatus.READY, RoStatus.CHECKED_IN]
-    advisors = [a for a in advisors if a.role == "advisor"] or advisors
+    advisors = [a for a in advisors if a.is_advisor] or advisors
     by_kind = _bays_by_kind(bays)
     plan = _Day(day, opening, closing, {"repair": 1e9, "total": 1e9})
     yesterday = datetime.combine(day - timedelta(days=1), time(16, 0), tzinfo=ctx.tz)
@@ -706,7 +707,7 @@ def _seed_calendar(s: Session, ctx: ServiceContext, rng: random.Random, people: 
     today = ctx.today()
     tz = ctx.tz
     ops = {op.code: op for op in ops_list}
-    board = [a for a in advisors if a.role == "advisor"]
+    board = [a for a in advisors if a.is_advisor]
     by_kind = _bays_by_kind(bays)
     cfg = ctx.settings.booking
     horizon = cfg.call_ahead_days
@@ -962,7 +963,7 @@ def ensure_today(ctx: ServiceContext) -> int:
             added, _ = seed_day(s, ctx, rng, free, advisors, techs, bays, ops)
             free = free[24:]
         pool = iter(free)
-        board = [a for a in advisors if a.role == "advisor"] or advisors
+        board = [a for a in advisors if a.is_advisor] or advisors
         by_code = {op.code: op for op in ops}
         if not all(code in by_code for code in ("OIL", "WSH", *(c for c, _ in MAINTENANCE_MIX + REPAIR_MIX))):
             return added

@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from shopfloor.contract.staff import StaffRole, parse_roles
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Stores aware datetimes as UTC; SQLite keeps no zone, so it is put back on the way out."""
@@ -66,14 +68,25 @@ class Advisor(Base):
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
     name: Mapped[str] = mapped_column(String(60))
     code: Mapped[str] = mapped_column(String(8))  # the row letter on the appointment board: A, B, C…
-    # advisor: a row on the appointment board; manager: may move cards and override booking rules;
-    # cs: customer-service staff (call lists, bookings); parts: the parts counter (rev 0003)
-    role: Mapped[str] = mapped_column(String(20), default="advisor", server_default="advisor")
+    # A staff member (the table keeps its first name): the roles they hold, comma-separated, as named in
+    # shopfloor/contract/staff.py. Those holding "advisor" are the rows of the appointment board (rev 0004).
+    roles: Mapped[str] = mapped_column(String(120), default="advisor", server_default="advisor")
     pin_hash: Mapped[str] = mapped_column(String(200))
     failed_pins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     active: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    @property
+    def role_set(self) -> frozenset[StaffRole]:
+        return parse_roles(self.roles)
+
+    @property
+    def is_advisor(self) -> bool:
+        return StaffRole.ADVISOR in self.role_set
+
+
+StaffMember = Advisor  # the name for what a row is; the table and foreign keys keep "advisor"
 
 
 class Technician(Base):
@@ -354,6 +367,28 @@ class RoEvent(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
 
     repair_order: Mapped[RepairOrder] = relationship(back_populates="events")
+
+
+class AuditEntry(Base):
+    """One change to an appointment or repair order (or a refused sign-in): who, when, from, to, why.
+    Written in the same transaction as the change; rows are never updated or deleted."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "site_id", "entity", "entity_id", "at"),
+                      Index("ix_audit_log_at", "site_id", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(80))  # the signed-in person's name, the API token's name, "system"
+    actor_kind: Mapped[str] = mapped_column(String(10))  # staff, api, system
+    actor_id: Mapped[int | None] = mapped_column(Integer)  # the staff member's id when actor_kind is staff
+    entity: Mapped[str] = mapped_column(String(20))  # appointment, repair_order, staff
+    entity_id: Mapped[str] = mapped_column(String(40))  # the appointment's id, the repair order's number
+    action: Mapped[str] = mapped_column(String(30))  # booked, moved, cancelled, call, checked_in, transition…
+    from_value: Mapped[str | None] = mapped_column(String(200))
+    to_value: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(String(300))
+    detail: Mapped[str | None] = mapped_column(Text)  # JSON: what else the change carried
 
 
 class OutboxMessage(Base):

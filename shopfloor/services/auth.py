@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from shopfloor.contract.staff import StaffRole
 from shopfloor.domain.errors import LoginRefused, NotFound
 from shopfloor.domain.models import Advisor
 from shopfloor.services.context import ServiceContext
@@ -36,10 +37,20 @@ def verify_pin(pin: str, stored: str) -> bool:
 
 @dataclass(frozen=True)
 class AdvisorInfo:
+    """A staff member as the pages see them (the name is historical: every staff member, not only advisors)."""
+
     id: int
     name: str
     code: str
-    role: str = "advisor"  # advisor, manager, cs, parts
+    roles: frozenset[StaffRole] = frozenset({StaffRole.ADVISOR})
+
+    @property
+    def is_advisor(self) -> bool:
+        return StaffRole.ADVISOR in self.roles
+
+    @classmethod
+    def of(cls, a: Advisor) -> AdvisorInfo:
+        return cls(a.id, a.name, a.code, a.role_set)
 
 
 class AuthService:
@@ -50,14 +61,14 @@ class AuthService:
         with self.ctx.db.read() as s:
             rows = s.scalars(select(Advisor).where(Advisor.site_id == self.ctx.site, Advisor.active)
                              .order_by(Advisor.code))
-            return [AdvisorInfo(a.id, a.name, a.code, a.role) for a in rows]
+            return [AdvisorInfo.of(a) for a in rows]
 
     def advisor(self, advisor_id: int) -> AdvisorInfo:
         with self.ctx.db.read() as s:
             a = s.get(Advisor, advisor_id)
             if a is None or not a.active:
                 raise NotFound("error.advisor_unknown", advisor=advisor_id)
-            return AdvisorInfo(a.id, a.name, a.code, a.role)
+            return AdvisorInfo.of(a)
 
     def login(self, advisor_id: int, pin: str) -> AdvisorInfo:
         now = self.ctx.now()
@@ -70,7 +81,7 @@ class AuthService:
                 raise LoginRefused("error.locked_out", until=_local_hm(a.locked_until, self.ctx))
             if verify_pin(pin, a.pin_hash):
                 a.failed_pins, a.locked_until = 0, None
-                return AdvisorInfo(a.id, a.name, a.code, a.role)
+                return AdvisorInfo.of(a)
             a.failed_pins += 1
             log.warning("wrong PIN for advisor %s (%d in a row)", a.name, a.failed_pins)
             if a.failed_pins >= kiosk.max_pin_attempts:

@@ -416,8 +416,9 @@ class BookingService:
     def _advisors(self, s: Session, advisor_id: int | None) -> list[Advisor]:
         if advisor_id is not None:
             return [self._advisor(s, advisor_id)]
-        return list(s.scalars(select(Advisor).where(Advisor.site_id == self.ctx.site, Advisor.active.is_(True),
-                                                    Advisor.role == "advisor").order_by(Advisor.code)))
+        staff = s.scalars(select(Advisor).where(Advisor.site_id == self.ctx.site, Advisor.active.is_(True))
+                          .order_by(Advisor.code))
+        return [a for a in staff if a.is_advisor]
 
     def advisor_by_name(self, name: str) -> int:
         """An advisor named by code (A) or name (张伟)."""

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shopfloor.contract.payloads import SCHEMA
+from shopfloor.contract.staff import StaffRole
 from shopfloor.domain.identifiers import display_plate, mask_plate
 from shopfloor.domain.models import Advisor, Appointment, RepairOrder, Technician
 
@@ -115,7 +116,9 @@ def appointment_state(appt: Appointment, tz: ZoneInfo, ro_number: str | None) ->
 
 def advisor_state(advisor: Advisor) -> dict[str, Any]:
     return {"schema": SCHEMA, "version": advisor.version, "site": advisor.site_id, **_advisor_ref(advisor),
-            "active": advisor.active, "role": advisor.role}
+            "active": advisor.active, "roles": sorted(advisor.role_set),
+            # "role" says whether the person is a row on the appointment board (advisor) or other staff
+            "role": StaffRole.ADVISOR.value if advisor.is_advisor else advisor.roles.split(",")[0]}
 
 
 def technician_state(tech: Technician) -> dict[str, Any]:

@@ -55,6 +55,7 @@ pytest_plugins = ["shopfloor.testing.db_fixtures"]
 # 10:30 in Beijing on a weekday: inside opening hours, some demo appointments already past their time.
 DEMO_NOW = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
 DEMO_PINS = {"张伟": "1111", "李娜": "2222", "王芳": "3333", "刘洋": "4444", "赵经理": "5555", "孙丽": "6666",
+             "郑强": "8888", "陈刚": "9999", "林静": "1212",
              "钱进": "7777"}
 
 
