@@ -83,6 +83,10 @@ class _AccessControlledBroker(Broker):
       a client with a wrong password (or another role's account) could silently end a connected client's
       subscriptions. Here the login is checked first, and a client id stays with the account that holds it.
     - The broadcast loop iterates the subscriptions while awaiting (see _SnapshotItems).
+    - A clean-session CONNECT with a client id that is connected dropped the old session's subscriptions but
+      left its connection open: the old client (a board, a printer agent) stopped receiving forever without
+      noticing. MQTT 3.1.1 §3.1.4 says the server must disconnect the existing client; here it does, so the
+      old client sees the connection end and reconnects.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -114,6 +118,7 @@ class _AccessControlledBroker(Broker):
         # From here on as amqtt's own _initialize_client_session (plus the will_retain it forgets to copy).
         if session.clean_session:
             if session.client_id:
+                await self._disconnect_existing(session.client_id)
                 await self._delete_session(session.client_id)
             else:
                 session.client_id = gen_client_id()
@@ -131,6 +136,19 @@ class _AccessControlledBroker(Broker):
         if session.keep_alive > 0 and isinstance(delay, int):
             session.keep_alive += delay
         return handler, session
+
+    async def _disconnect_existing(self, client_id: str) -> None:
+        old_session, old_handler = self._sessions.get(client_id, (None, None))
+        if old_session is None or old_handler is None or not old_session.transitions.is_connected():
+            return
+        log.warning("MQTT client id %r connected again: closing its earlier connection (MQTT 3.1.1 §3.1.4)",
+                    client_id)
+        # The same client identity goes on under the new connection: its last will ("offline") would be
+        # published after the new connection said "online".
+        old_session.will_flag = False
+        with contextlib.suppress(Exception):  # a half-dead connection is as good as closed
+            await old_handler.handle_connection_closed()
+            await old_handler.stop()
 
     async def _refusal(self, session: Session) -> str | None:
         # amqtt authenticates this session again in _handle_client_session; the repeat costs one more hash.

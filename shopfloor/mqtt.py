@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -72,7 +73,11 @@ class MqttLink:
         self.address = address
         self.site = site
         self.role = role
-        self.client_id = client_id
+        self.client_id = client_id  # the stable name: the availability topic is named after it
+        # On the wire the id gets a random suffix per process: an account that could guess another
+        # connection's id could end it by connecting with the same id (the broker must close the older one),
+        # and two processes started by mistake for one printer do not end each other's connection forever.
+        self.mqtt_client_id = f"{client_id}-{secrets.token_hex(6)}"
         self.subscriptions = list(subscriptions)
         self._on_message = on_message
         self._on_connected = on_connected
@@ -84,7 +89,7 @@ class MqttLink:
         self.last_error: str | None = None
         self._client = paho.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=client_id,
+            client_id=self.mqtt_client_id,
             protocol=paho.MQTTv311,
             clean_session=True,
         )

@@ -524,3 +524,48 @@ def test_stop_releases_the_port(credentials: Credentials) -> None:
 def _login(credentials: Credentials, role: Role) -> tuple[str, str]:
     account = credentials.account(role)
     return account.username, account.password
+
+
+def test_reused_client_id_closes_the_earlier_connection(connect: Connect, any_broker: RunningBroker,
+                                                        credentials: Credentials) -> None:
+    # amqtt dropped the first client's subscriptions but kept its connection open: it never heard again and
+    # never knew. MQTT 3.1.1 §3.1.4: the broker closes the existing connection, so the client can reconnect.
+    first = connect(Role.BOARD, topics.state_filter(SITE, topics.REPAIR_ORDERS), client_id="board-dup")
+    gone = threading.Event()
+    first.client.on_disconnect = lambda *_args: gone.set()
+    first.client.reconnect_delay_set(60, 60)  # stay away: the new connection keeps the id
+    second = connect(Role.BOARD, topics.state_filter(SITE, topics.REPAIR_ORDERS), client_id="board-dup")
+    assert gone.wait(PATIENCE), "the earlier connection with the same client id was left open"
+    connect(Role.SERVER).publish(RO_STATE, PERSONAL)
+    assert second.wait_for(RO_STATE).payload == PERSONAL
+
+
+def test_link_whose_id_is_taken_reconnects_and_receives_again(connect: Connect, any_broker: RunningBroker,
+                                                              credentials: Credentials) -> None:
+    received: queue.Queue[bytes] = queue.Queue()
+    link = MqttLink(address=any_broker.address, account=credentials.account(Role.BOARD), site=SITE,
+                    role=Role.BOARD, client_id="board-8", subscriptions=[RO_STATE],
+                    on_message=lambda _topic, payload, _retain: received.put(payload))
+    assert link.start(wait=PATIENCE)
+    other = MqttLink(address=any_broker.address, account=credentials.account(Role.BOARD), site=SITE,
+                     role=Role.BOARD, client_id="board-8")
+    # the same name, a different connection: ids are unguessable per process, so nobody ends another by name
+    assert other.mqtt_client_id != link.mqtt_client_id and other.status_topic == link.status_topic
+    try:
+        thief = Probe(any_broker.address, *_login(credentials, Role.BOARD), client_id=link.mqtt_client_id)
+        assert not thief.connect().is_failure  # someone took the link's id: the broker closes the link's connection
+        thief.client.reconnect_delay_set(60, 60)
+        deadline = time.monotonic() + 10
+        server = connect(Role.SERVER)
+        while time.monotonic() < deadline:  # the link reconnects (taking its id back) and hears again
+            server.publish(RO_STATE, PERSONAL)
+            try:
+                assert received.get(timeout=0.5) == PERSONAL
+                break
+            except queue.Empty:
+                continue
+        else:
+            raise AssertionError("the link did not reconnect after its connection was taken over")
+        thief.kill()
+    finally:
+        link.stop()
