@@ -1,5 +1,6 @@
 """The services on a seeded demo site: check-in, moves, history, outbox, login, lateness, printing."""
 
+import hashlib
 import json
 import threading
 from datetime import timedelta
@@ -13,6 +14,7 @@ from shopfloor.domain.models import Appointment, OutboxMessage, PrintJob, QrTag,
 from shopfloor.domain.states import TransitionRefused
 from shopfloor.printer.inspect import text_lines
 from shopfloor.services import outbox
+from shopfloor.services.audit import AuditService, Entity
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.testing.plugin import DEMO_PINS, Services
 
@@ -162,20 +164,83 @@ def test_unknown_order_and_state(services: Services) -> None:
         services.repair_orders.transition(number, "teleported", actor="x")
 
 
-def test_wrong_pins_lock_the_advisor_out(services: Services) -> None:
+def test_wrong_pins_make_the_account_wait_except_at_a_known_device(services: Services) -> None:
     advisor = services.auth.advisors()[0]
     assert services.auth.login(advisor.id, DEMO_PINS[advisor.name]).name == advisor.name
     for left in (4, 3, 2, 1):
         with pytest.raises(LoginRefused) as exc:
-            services.auth.login(advisor.id, "9999")
+            services.auth.login(advisor.id, "9999", source="lounge-1")
         assert exc.value.key == "error.wrong_pin" and exc.value.params["left"] == left
     with pytest.raises(LoginRefused) as exc:
-        services.auth.login(advisor.id, "9999")
+        services.auth.login(advisor.id, "9999", source="lounge-2")
+    assert exc.value.key == "error.locked_out" and "until" not in exc.value.params  # never says how long
+    with pytest.raises(LoginRefused):  # even the right PIN, from a device this person never used
+        services.auth.login(advisor.id, DEMO_PINS[advisor.name], source="lounge-3")
+    # at their own tablet the right person is not kept out by a stranger's guesses
+    assert services.auth.login(advisor.id, DEMO_PINS[advisor.name], source="tablet", known_device=True).id == \
+        advisor.id
+
+
+def test_the_wait_grows_with_every_further_failure(services: Services) -> None:
+    advisor = services.auth.advisors()[0]
+    for _ in range(5):
+        with pytest.raises(LoginRefused):
+            services.auth.login(advisor.id, "9999", source=f"s{_}")
+    services.clock.advance(minutes=6)  # the first wait (5 minutes) is over
+    with pytest.raises(LoginRefused) as exc:
+        services.auth.login(advisor.id, "9999", source="s6")
     assert exc.value.key == "error.locked_out"
-    with pytest.raises(LoginRefused):  # even the right PIN, while locked
-        services.auth.login(advisor.id, DEMO_PINS[advisor.name])
-    services.clock.advance(minutes=6)
-    assert services.auth.login(advisor.id, DEMO_PINS[advisor.name]).id == advisor.id
+    services.clock.advance(minutes=6)  # the second wait is 10 minutes
+    with pytest.raises(LoginRefused) as exc:
+        services.auth.login(advisor.id, DEMO_PINS[advisor.name], source="s7")
+    assert exc.value.key == "error.locked_out"
+    services.clock.advance(minutes=5)
+    assert services.auth.login(advisor.id, DEMO_PINS[advisor.name], source="s7").id == advisor.id
+    # a right PIN resets the count: the next wrong one is one of five again
+    with pytest.raises(LoginRefused) as exc:
+        services.auth.login(advisor.id, "9999", source="s8")
+    assert exc.value.params["left"] == 4
+
+
+def test_one_source_guessing_across_accounts_is_slowed_not_the_staff(services: Services) -> None:
+    # The review's attack: 35 wrong PINs from one browser over every account. The guesser waits after ten;
+    # the accounts are not locked for their owners, nor for a right PIN from another device.
+    staff = services.auth.advisors()
+    refused = 0
+    for i in range(35):
+        with pytest.raises(LoginRefused) as exc:
+            services.auth.login(staff[i % len(staff)].id, "0001", source="10.0.9.9")
+        refused += exc.value.key == "error.locked_out"
+    assert refused == 35 - 9
+    with pytest.raises(LoginRefused):  # the guessing source waits, even with a right PIN
+        services.auth.login(staff[0].id, DEMO_PINS[staff[0].name], source="10.0.9.9")
+    for person in staff:
+        assert services.auth.login(person.id, DEMO_PINS[person.name], source="10.0.1.5").id == person.id
+    rows = AuditService(services.ctx).read(Entity.STAFF)
+    assert sum(r.action == "sign_in_failed" for r in rows) == 10  # the rest never reached a PIN check
+    assert any(r.action == "source_waits" and r.detail == {"source": "10.0.9.9"} for r in rows)
+
+
+def test_pins_are_stored_with_argon2_and_old_hashes_are_upgraded(services: Services) -> None:
+    from sqlalchemy import select
+
+    from shopfloor.domain.models import Advisor
+    from shopfloor.services.pins import PinFormatError, hash_pin
+
+    advisor = services.auth.advisors()[0]
+    pin = DEMO_PINS[advisor.name]
+    salt = "00112233445566aa"
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), 60_000).hex()
+    with services.ctx.db.write() as s:
+        stored = {a.name: a.pin_hash for a in s.scalars(select(Advisor))}
+        assert all(h.startswith("$argon2id$") for h in stored.values()) and pin not in str(stored)
+        s.get(Advisor, advisor.id).pin_hash = f"pbkdf2$60000${salt}${digest}"  # type: ignore[union-attr]
+    assert services.auth.login(advisor.id, pin).id == advisor.id
+    with services.ctx.db.read() as s:
+        assert s.get(Advisor, advisor.id).pin_hash.startswith("$argon2id$")  # type: ignore[union-attr]
+    for bad in ("123", "123456789", "12a4", "１２３４"):
+        with pytest.raises(PinFormatError):
+            hash_pin(bad)
 
 
 def test_late_is_marked_by_the_server_clock(services: Services) -> None:

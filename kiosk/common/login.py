@@ -74,9 +74,16 @@ class LoginView:
         if advisor is None or not pin:
             return
         try:
-            info = await io(self.auth.login, advisor.id, pin)
+            info = await io(self.auth.login, advisor.id, pin, source=_source(),
+                            known_device=session.is_known_device(advisor.id))
         except DomainError as exc:
             self.error.text = exc.message(self.t.lang)
             return
         session.log_in(info.id, info.name, self.session_hours, info.roles)
         self.on_success()
+
+
+def _source() -> str:
+    """The browser's address as the server sees it: wrong PINs are counted per source."""
+    request = ui.context.client.request
+    return request.client.host if request is not None and request.client is not None else "unknown"

@@ -42,6 +42,21 @@ def current_user() -> KioskUser | None:
 def log_in(advisor_id: int, name: str, hours: int, roles: frozenset[StaffRole]) -> None:
     app.storage.user["kiosk_advisor"] = {"id": advisor_id, "name": name, "roles": sorted(roles),
                                          "expires": time.time() + hours * 3600}
+    _remember_device(advisor_id)
+
+
+def is_known_device(advisor_id: int) -> bool:
+    """This browser has seen this person sign in before: a stranger's wrong PINs elsewhere do not lock them out
+    here."""
+    known = app.storage.user.get("known_staff")
+    return isinstance(known, list) and advisor_id in known
+
+
+def _remember_device(advisor_id: int) -> None:
+    known = app.storage.user.get("known_staff")
+    known = [k for k in known if isinstance(k, int)] if isinstance(known, list) else []
+    if advisor_id not in known:
+        app.storage.user["known_staff"] = [*known, advisor_id][-20:]
 
 
 def log_out() -> None:
