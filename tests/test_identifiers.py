@@ -2,6 +2,7 @@ import pytest
 
 from shopfloor.domain.identifiers import (
     InvalidIdentifier,
+    mask_name,
     mask_plate,
     new_tag_token,
     normalize_plate,
@@ -73,3 +74,13 @@ def test_malformed_tags(raw: str) -> None:
     with pytest.raises(InvalidIdentifier) as exc:
         normalize_tag(raw)
     assert exc.value.key == "error.tag_malformed"
+
+
+def test_lounge_name_is_one_character_and_a_listed_salutation_whatever_was_typed() -> None:
+    assert mask_name("王", "先生") == "王先生"
+    assert mask_name("阿依古丽·买买提", "女士") == "阿女士"  # a name with a middle dot, kept whole as the surname
+    assert mask_name("欧阳", "小姐") == "欧小姐"
+    assert mask_name("王", "王建国13800138000") == "王**"  # a free-text salutation is never shown as given
+    assert mask_name("Smith", "Dr.") == "S**"
+    assert mask_name(" ·", "先生") == "**"
+    assert mask_name("", "") == "**"

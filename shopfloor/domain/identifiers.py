@@ -86,6 +86,21 @@ def mask_plate(plate: str) -> str:
     return f"{plate[:2]}·{'*' * (len(plate) - 4)}{plate[-2:]}"
 
 
+# What the public lounge may call a customer besides one character of the surname; anything else typed as a
+# salutation (up to 10 characters of free text) could be a name, a phone number or an insult.
+LOUNGE_SALUTATIONS = ("先生", "女士", "小姐", "老师", "师傅")
+
+
+def mask_name(surname: str, salutation: str) -> str:
+    """王, 先生 -> 王先生; 阿依古丽·买买提, 女士 -> 阿女士; Smith, Dr. -> S**: one character of the surname and a
+    salutation from a fixed list, whatever was typed, so the lounge never shows a whole name."""
+    first = next((c for c in surname.strip() if c.isalpha()), "")
+    if not first:
+        return "**"
+    polite = salutation.strip()
+    return first + (polite if polite in LOUNGE_SALUTATIONS else "**")
+
+
 # A QR tag holds an opaque token only: 120 random bits in RFC 4648 base32 (upper case and digits,
 # which every keyboard-wedge scanner types the same under any keyboard layout).
 TAG_PREFIX = "SFT-"

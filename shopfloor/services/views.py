@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from shopfloor.contract.payloads import SCHEMA
 from shopfloor.contract.staff import StaffRole
-from shopfloor.domain.identifiers import display_plate, mask_plate
+from shopfloor.domain.identifiers import display_plate, mask_name, mask_plate
 from shopfloor.domain.models import Advisor, Appointment, RepairOrder, Technician
 
 
@@ -68,7 +68,7 @@ def lounge_state(ro: RepairOrder, tz: ZoneInfo) -> dict[str, Any]:
         "site": ro.site_id,
         "number": ro.number,
         "plate_masked": mask_plate(ro.vehicle.plate),
-        "customer_masked": ro.vehicle.customer.addressed,
+        "customer_masked": mask_name(ro.vehicle.customer.surname, ro.vehicle.customer.salutation),
         "status": ro.status,
         "promised_at": iso(ro.promised_at, tz),
         "needs_customer": ro.status == "on_hold" and ro.hold_reason == "waiting_approval",
