@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import logging
 import shutil
 import sys
@@ -128,14 +129,20 @@ def _write_tag_sheet(system: object, data_dir: Path) -> None:
     from shopfloor.main import Shopfloor
 
     assert isinstance(system, Shopfloor)
-    lines = ["appointment,advisor,plate,customer,tag"]
+    rows = [["appointment", "advisor", "plate", "customer", "tag"]]
     booked = set()
     for r in system.appointments.list_day(system.ctx.today()):
         booked.add(r["plate"])
-        lines.append(f"{r['start'][11:16]},{r['advisor']['name']},{r['plate']},{r['customer']},{r['tag']}")
-    lines += [f"walk-in,,{plate},{customer},{tag}" for plate, customer, tag in system.checkin.all_tags()
-              if plate not in booked]
-    (data_dir / "demo-tags.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        rows.append([r["start"][11:16], r["advisor"]["name"], r["plate"], r["customer"], r["tag"]])
+    rows += [["walk-in", "", plate, customer, tag] for plate, customer, tag in system.checkin.all_tags()
+             if plate not in booked]
+    write_csv(data_dir / "demo-tags.csv", rows)
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> None:
+    """The csv module quotes a value holding a comma, quote or line break; a hand-joined line split it."""
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
 
 
 ROLE_NAMES = {"advisor": "service advisor", "manager": "service manager: plan board, figures, data",

@@ -92,3 +92,15 @@ def test_catalogues_have_the_same_keys_and_fields() -> None:
 def test_missing_key_shows_itself() -> None:
     assert i18n.t("zh-CN", "no.such.key") == "no.such.key"
     assert i18n.normalize("zh_TW") == "zh-CN" and i18n.normalize("fr") == "en"
+
+
+def test_tag_sheet_quotes_names_with_commas_and_quotes(tmp_path: Path) -> None:
+    import csv
+
+    from shopfloor.cli import write_csv
+
+    rows = [["appointment", "advisor", "plate", "customer", "tag"],
+            ["09:00", "张伟", "京A12345", '王,"老"先生', "SFT-AAAA"]]
+    write_csv(tmp_path / "demo-tags.csv", rows)
+    with (tmp_path / "demo-tags.csv").open(encoding="utf-8", newline="") as f:
+        assert list(csv.reader(f)) == rows

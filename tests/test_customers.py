@@ -185,6 +185,10 @@ def test_create_validates(customers: CustomerService, known: dict[str, dict[str,
     with pytest.raises(Invalid) as exc:
         customers.create(**{**good, "surname": "  "})
     assert exc.value.key == "customer_error.surname_empty"
+    for field, value in (("surname", "王\x1b[2J"), ("given_name", "建\n国"), ("salutation", "\u202e生先")):
+        with pytest.raises(Invalid) as exc:
+            customers.create(**{**good, field: value})
+        assert exc.value.key == "customer_error.name_control"
     with pytest.raises(Invalid):
         customers.create(**good, preferred_channel="fax")
     with pytest.raises(NotFound):

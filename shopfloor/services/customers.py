@@ -24,7 +24,9 @@ from shopfloor.domain.models import (
     VehicleItem,
 )
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
+from shopfloor.domain.text import has_control_characters
 from shopfloor.services import views
+from shopfloor.services.audit import Actor
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.publishing import ro_number_for_appointment
 
@@ -76,6 +78,8 @@ def check_names(surname: str, given_name: str, salutation: str) -> tuple[str, st
         raise Invalid("customer_error.surname_empty")
     if len(surname) > 20 or len(given_name) > 40 or len(salutation) > 10:
         raise Invalid("customer_error.name_too_long")
+    if any(has_control_characters(part) for part in (surname, given_name, salutation)):
+        raise Invalid("customer_error.name_control")
     return surname, given_name, salutation
 
 
@@ -330,7 +334,7 @@ class CustomerService:
     def create(self, *, plate: str, vin: str, model: str = "", customer_id: int | None = None,
                surname: str = "", given_name: str = "", salutation: str = "", phone: str = "",
                preferred_channel: str = "sms", address: str = "", mileage_km: int | None = None,
-               sold_on: date | None = None, actor: str = "") -> dict[str, Any]:
+               sold_on: date | None = None, actor: Actor | str = "") -> dict[str, Any]:
         """A new vehicle with a new QR tag, for a new customer (surname and phone required) or for an existing
         one (customer_id; the name fields are then ignored). A VIN already on file is refused, naming its plate.
         Returns the search-hit dict."""
