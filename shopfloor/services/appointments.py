@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from shopfloor.domain.models import Appointment, QrTag, Vehicle
 from shopfloor.services import views
+from shopfloor.services.audit import SYSTEM, Entity, record
 from shopfloor.services.capacity import publish_capacity
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.publishing import publish_appointment, ro_number_for_appointment
@@ -55,6 +56,7 @@ class AppointmentService:
             days = set()
             changed = 0
             for appt in due:
+                was = appt.status
                 if appt.start <= now - max(cutoff, grace):
                     appt.status, appt.no_show_at = "no_show", now
                     days.add(appt.start.astimezone(self.ctx.tz).date())
@@ -65,6 +67,8 @@ class AppointmentService:
                 else:
                     continue
                 publish_appointment(s, self.ctx, appt)
+                record(s, self.ctx, SYSTEM, Entity.APPOINTMENT, appt.id, appt.status, from_value=was,
+                       to_value=appt.status)
                 changed += 1
             for day in days:
                 publish_capacity(s, self.ctx, day)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shopfloor.domain.models import AuditEntry
+from shopfloor.domain.models import AuditEntry, RepairOrder
 from shopfloor.services.context import ServiceContext
 
 
@@ -52,6 +52,11 @@ def as_actor(actor: Actor | str) -> Actor:
     if isinstance(actor, Actor):
         return actor
     return SYSTEM if actor == "system" else Actor(actor, ActorKind.STAFF)
+
+
+def slot(start: datetime, advisor: str, tz: tzinfo) -> str:
+    """An appointment's place on the board as an audit value: "2026-11-24 10:00 张伟"."""
+    return f"{start.astimezone(tz):%Y-%m-%d %H:%M} {advisor}"
 
 
 def record(session: Session, ctx: ServiceContext, actor: Actor | str, entity: Entity, entity_id: int | str,
@@ -104,3 +109,13 @@ class AuditService:
             return [AuditRow(r.id, r.at, r.actor, r.actor_kind, r.actor_id, r.entity, r.entity_id, r.action,
                              r.from_value, r.to_value, r.reason, json.loads(r.detail) if r.detail else None)
                     for r in rows]
+
+    def for_appointment(self, appointment_id: int) -> list[AuditRow]:
+        """One card's story, oldest first: the appointment's rows, then (interleaved by time) those of the repair
+        order that served it: its check-in, its moves through the workshop, its tickets."""
+        with self.ctx.db.read() as s:
+            numbers = list(s.scalars(select(RepairOrder.number).where(RepairOrder.appointment_id == appointment_id)))
+        rows = self.read(Entity.APPOINTMENT, str(appointment_id))
+        for number in numbers:
+            rows += self.read(Entity.REPAIR_ORDER, number)
+        return sorted(rows, key=lambda r: (r.at, r.id))

@@ -26,6 +26,7 @@ from shopfloor.domain.models import (
     Vehicle,
 )
 from shopfloor.services import outbox, views
+from shopfloor.services.audit import Actor, Entity, record, slot
 from shopfloor.services.capacity import board_days, booking_of, capacity_view, load_plan, publish_capacity
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.publishing import publish_appointment, ro_number_for_appointment
@@ -75,7 +76,7 @@ class WorkLine:
 class BookingRequest:
     start: datetime
     lines: list[WorkLine]
-    actor: str
+    actor: Actor | str
     vehicle_id: int | None = None
     plate: str | None = None
     tag: str | None = None
@@ -217,87 +218,128 @@ class BookingService:
                 repeat_repair=self._repeat_repair(s, vehicle.id, start),
                 complaining_customer=vehicle.customer.complaining if req.complaining_customer is None
                 else req.complaining_customer,
-                notes=req.notes.strip()[:500], created_at=now, created_by=req.actor)
+                notes=req.notes.strip()[:500], created_at=now, created_by=str(req.actor))
             s.add(appt)
             s.flush()
             self._log_overrides(s, appt, violations, req.override_reason, req.actor)
+            detail: dict[str, Any] = {"work": appt.work, "hours": float(appt.hours), "source": req.source}
+            was = None
             if req.rebook_of is not None:
                 old = s.get(Appointment, req.rebook_of)
                 if old is not None and old.site_id == self.ctx.site:
                     old.rebooked_as_id = appt.id
                     publish_appointment(s, self.ctx, old)
+                    was, detail["rebook_of"] = slot(old.start, old.advisor.name, self.ctx.tz), old.id
+            record(s, self.ctx, req.actor, Entity.APPOINTMENT, appt.id, "rebooked" if was else "booked",
+                   from_value=was, to_value=slot(start, advisor.name, self.ctx.tz),
+                   reason=req.override_reason if violations else None, detail=detail | _broken(violations))
             publish_appointment(s, self.ctx, appt)
             publish_capacity(s, self.ctx, day)
             log.info("booked %s for %s at %s with %s (%s h)%s", vehicle.plate, req.actor, start, advisor.name,
                      sum(hours.values()), f", override: {[v.rule for v in violations]}" if violations else "")
             return self._state(s, appt)
 
-    def move(self, appointment_id: int, start: datetime, advisor_id: int | None, *, actor: str,
+    def move(self, appointment_id: int, start: datetime, advisor_id: int | None, *, actor: Actor | str,
              override_reason: str | None = None) -> dict[str, Any]:
         """Move a card to another time or advisor (the manager's drag): the same rules, the card itself not
         counted against them."""
         start = self._aware(start)
+        with self.ctx.db.write() as s:
+            appt, was, violations = self._move(s, appointment_id, start, advisor_id, actor, override_reason)
+            publish_appointment(s, self.ctx, appt)
+            record(s, self.ctx, actor, Entity.APPOINTMENT, appt.id, "moved", from_value=was,
+                   to_value=slot(appt.start, appt.advisor.name, self.ctx.tz),
+                   reason=override_reason if violations else None, detail=_broken(violations) or None)
+            return self._state(s, appt)
+
+    def reschedule(self, appointment_id: int, start: datetime, advisor_id: int | None, *, actor: Actor | str,
+                   override_reason: str | None = None, note: str = "") -> dict[str, Any]:
+        """The customer asked for another time on the confirmation call: the move and the call's outcome in one
+        transaction (a refused move records no call)."""
+        start = self._aware(start)
+        with self.ctx.db.write() as s:
+            appt, was, violations = self._move(s, appointment_id, start, advisor_id, actor, override_reason)
+            self._set_call(appt, "rescheduled", actor, note)
+            publish_appointment(s, self.ctx, appt)
+            record(s, self.ctx, actor, Entity.APPOINTMENT, appt.id, "rescheduled", from_value=was,
+                   to_value=slot(appt.start, appt.advisor.name, self.ctx.tz),
+                   reason=(override_reason if violations else None) or note.strip() or None,
+                   detail=_broken(violations) | ({"note": note.strip()} if note.strip() else {}) or None)
+            return self._state(s, appt)
+
+    def _move(self, s: Session, appointment_id: int, start: datetime, advisor_id: int | None, actor: Actor | str,
+              override_reason: str | None) -> tuple[Appointment, str, list[Violation]]:
+        """The move inside the caller's transaction, the days' capacity published (the appointment's own state
+        is the caller's to publish, once): (the appointment, where it was, the rules it broke)."""
         day = start.astimezone(self.ctx.tz).date()
         self._check_day(day)
         self._check_in_hours(start)
-        with self.ctx.db.write() as s:
-            appt = self._appointment(s, appointment_id)
-            if appt.status not in ACTIVE:
-                raise Refused("booking.error.not_movable", status=appt.status)
-            old_day = appt.start.astimezone(self.ctx.tz).date()
-            plan = load_plan(s, self.ctx, day)
-            current = booking_of(appt)
-            advisor = self._advisor(s, advisor_id) if advisor_id is not None else appt.advisor
-            # the hours only count again when the card changes day
-            violations, bay = plan.violations(advisor.id, start, current.hours, appt.equipment, excluding=appt.id,
-                                              sell_hours=day != old_day)
-            self._refuse_unless_overridden(violations, override_reason)
-            appt.start, appt.advisor_id = start, advisor.id
-            appt.bay_id = bay.id if bay else appt.bay_id
-            if appt.status == "late" and start > self.ctx.now():
-                appt.status = "booked"
-            s.flush()
-            s.refresh(appt)
-            self._log_overrides(s, appt, violations, override_reason, actor)
-            publish_appointment(s, self.ctx, appt)
-            for d in {old_day, day}:
-                publish_capacity(s, self.ctx, d)
-            log.info("%s moved appointment %s to %s with %s", actor, appt.id, start, advisor.name)
-            return self._state(s, appt)
+        appt = self._appointment(s, appointment_id)
+        if appt.status not in ACTIVE:
+            raise Refused("booking.error.not_movable", status=appt.status)
+        was = slot(appt.start, appt.advisor.name, self.ctx.tz)
+        old_day = appt.start.astimezone(self.ctx.tz).date()
+        plan = load_plan(s, self.ctx, day)
+        current = booking_of(appt)
+        advisor = self._advisor(s, advisor_id) if advisor_id is not None else appt.advisor
+        # the hours only count again when the card changes day
+        violations, bay = plan.violations(advisor.id, start, current.hours, appt.equipment, excluding=appt.id,
+                                          sell_hours=day != old_day)
+        self._refuse_unless_overridden(violations, override_reason)
+        appt.start, appt.advisor_id = start, advisor.id
+        appt.bay_id = bay.id if bay else appt.bay_id
+        if appt.status == "late" and start > self.ctx.now():
+            appt.status = "booked"
+        s.flush()
+        s.refresh(appt)
+        self._log_overrides(s, appt, violations, override_reason, actor)
+        for d in {old_day, day}:
+            publish_capacity(s, self.ctx, d)
+        log.info("%s moved appointment %s to %s with %s", actor, appt.id, start, advisor.name)
+        return appt, was, violations
 
-    def cancel(self, appointment_id: int, *, actor: str, reason: str) -> dict[str, Any]:
+    def cancel(self, appointment_id: int, *, actor: Actor | str, reason: str) -> dict[str, Any]:
         if not reason.strip():
             raise Invalid("booking.error.cancel_reason")
         with self.ctx.db.write() as s:
             appt = self._appointment(s, appointment_id)
             if appt.status not in ACTIVE:
                 raise Refused("booking.error.not_movable", status=appt.status)
+            record(s, self.ctx, actor, Entity.APPOINTMENT, appt.id, "cancelled", from_value=appt.status,
+                   to_value="cancelled", reason=reason.strip())
             appt.status, appt.cancel_reason = "cancelled", reason.strip()[:200]
             publish_appointment(s, self.ctx, appt)
             publish_capacity(s, self.ctx, appt.start.astimezone(self.ctx.tz).date())
             log.info("%s cancelled appointment %s: %s", actor, appt.id, reason)
             return self._state(s, appt)
 
-    def record_call(self, appointment_id: int, outcome: str, *, actor: str, note: str = "") -> dict[str, Any]:
-        """The day-before confirmation call. Rescheduling itself is a move (or a new booking)."""
+    def record_call(self, appointment_id: int, outcome: str, *, actor: Actor | str, note: str = ""
+                    ) -> dict[str, Any]:
+        """The day-before confirmation call. Rescheduling is `reschedule` (or a new booking)."""
         if outcome not in CALL_OUTCOMES:
             raise Invalid("booking.error.call_outcome", outcome=outcome)
         with self.ctx.db.write() as s:
             appt = self._appointment(s, appointment_id)
             if appt.status not in ACTIVE:
                 raise Refused("booking.error.not_movable", status=appt.status)
-            appt.call_outcome, appt.called_at, appt.called_by = outcome, self.ctx.now(), actor
-            if note.strip():
-                appt.notes = (appt.notes + "\n" if appt.notes else "") + note.strip()
-                appt.notes = appt.notes[-500:]
-            if outcome == "confirmed" and appt.status == "booked":
-                appt.status = "confirmed"
-            if outcome == "cancelled":
-                appt.status, appt.cancel_reason = "cancelled", note.strip()[:200] or "call"
+            was = appt.call_outcome
+            self._set_call(appt, outcome, actor, note)
             publish_appointment(s, self.ctx, appt)
             if outcome == "cancelled":
                 publish_capacity(s, self.ctx, appt.start.astimezone(self.ctx.tz).date())
+            record(s, self.ctx, actor, Entity.APPOINTMENT, appt.id, "call", from_value=was, to_value=outcome,
+                   reason=note.strip() or None)
             return self._state(s, appt)
+
+    def _set_call(self, appt: Appointment, outcome: str, actor: Actor | str, note: str) -> None:
+        appt.call_outcome, appt.called_at, appt.called_by = outcome, self.ctx.now(), str(actor)
+        if note.strip():
+            appt.notes = (appt.notes + "\n" if appt.notes else "") + note.strip()
+            appt.notes = appt.notes[-500:]
+        if outcome == "confirmed" and appt.status == "booked":
+            appt.status = "confirmed"
+        if outcome == "cancelled":
+            appt.status, appt.cancel_reason = "cancelled", note.strip()[:200] or "call"
 
     def set_parts(self, appointment_id: int, status: str, *, eta: date | None = None, numbers: str | None = None
                   ) -> dict[str, Any]:
@@ -354,10 +396,10 @@ class BookingService:
             raise Invalid("booking.error.override_reason")
 
     def _log_overrides(self, s: Session, appt: Appointment, violations: list[Violation], reason: str | None,
-                       actor: str) -> None:
+                       actor: Actor | str) -> None:
         for v in violations:
             s.add(BookingOverride(appointment_id=appt.id, rule=v.rule, detail=v.detail[:300],
-                                  reason=(reason or "").strip()[:300], actor=actor, at=self.ctx.now()))
+                                  reason=(reason or "").strip()[:300], actor=str(actor), at=self.ctx.now()))
             log.warning("booking rule %s overridden by %s for appointment %s: %s (%s)", v.rule, actor, appt.id,
                         reason, v.detail)
         if violations:
@@ -460,6 +502,11 @@ class BookingService:
         last = s.scalar(select(RepairOrder.opened_at).where(RepairOrder.vehicle_id == vehicle_id)
                         .order_by(RepairOrder.opened_at.desc()).limit(1))
         return last is not None and start - last <= timedelta(days=days)
+
+
+def _broken(violations: list[Violation]) -> dict[str, Any]:
+    """The rules an override broke, for the audit row's detail."""
+    return {"rules_broken": [{"rule": v.rule, "detail": v.detail} for v in violations]} if violations else {}
 
 
 def _summary(lines: list[WorkLine]) -> str:

@@ -28,6 +28,7 @@ from shopfloor.domain.models import (
 )
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.services import views
+from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.publishing import publish_appointment, publish_repair_order
 from shopfloor.services.repair_orders import hours
@@ -50,7 +51,7 @@ class JobLineInput:
 @dataclass
 class CheckinRequest:
     tag: str
-    actor: str
+    actor: Actor | str
     advisor_id: int | None = None
     complaint: str = ""
     mileage_km: int | None = None
@@ -114,13 +115,15 @@ class CheckinService:
         now = self.ctx.now()
         return min(rows, key=lambda a: abs((a.start - now).total_seconds()))
 
-    def scan(self, raw_tag: str, actor: str) -> ScanResult:
+    def scan(self, raw_tag: str, actor: Actor | str) -> ScanResult:
         """A tag was scanned: the customer is here. Marks today's appointment arrived (once)."""
         with self.ctx.db.write() as s:
             tag = _tag(s, raw_tag)
             vehicle = tag.vehicle
             appt = self._todays_appointment(s, vehicle.id)
             if appt is not None and appt.status in ARRIVABLE:
+                record(s, self.ctx, actor, Entity.APPOINTMENT, appt.id, "arrived", from_value=appt.status,
+                       to_value="arrived", detail={"tag": tag.token})
                 appt.status, appt.arrived_at = "arrived", self.ctx.now()
                 publish_appointment(s, self.ctx, appt)
                 log.info("%s arrived for appointment %s (scan by %s)", vehicle.plate, appt.id, actor)
@@ -193,7 +196,9 @@ class CheckinService:
             if existing is not None:
                 return CheckinResult(views.repair_order_state(existing, self.ctx.tz), created=False)
             appt = self._todays_appointment(s, vehicle.id)
+            arrived_from = None
             if appt is not None and appt.status in ARRIVABLE:
+                arrived_from = appt.status
                 appt.status, appt.arrived_at = "arrived", now
             if req.advisor_id is not None:
                 self._check_advisor(s, req.advisor_id)
@@ -221,11 +226,19 @@ class CheckinService:
                 ro.job_lines.append(line)
             s.add(ro)
             s.flush()
-            s.add(RoEvent(repair_order_id=ro.id, at=now, actor=req.actor, kind="checked_in", from_status=None,
+            s.add(RoEvent(repair_order_id=ro.id, at=now, actor=str(req.actor), kind="checked_in", from_status=None,
                           to_status=RoStatus.CHECKED_IN.value, technician_id=None, reason=None))
+            # one row for the check-in; the appointment it served (and turned arrived, when no scan did) in it
+            detail: dict[str, Any] = {"plate": vehicle.plate, "hours": total}
+            if appt is not None:
+                detail["appointment_id"] = appt.id
+            if arrived_from is not None:
+                detail["appointment_from"] = arrived_from
+            record(s, self.ctx, req.actor, Entity.REPAIR_ORDER, ro.number, "checked_in",
+                   to_value=RoStatus.CHECKED_IN.value, detail=detail)
             s.flush()
             s.refresh(ro)
-            publish_repair_order(s, self.ctx, ro, {"kind": "checked_in", "to": ro.status, "actor": req.actor,
+            publish_repair_order(s, self.ctx, ro, {"kind": "checked_in", "to": ro.status, "actor": str(req.actor),
                                                    "at": views.iso(now, self.ctx.tz)})
             if appt is not None:
                 publish_appointment(s, self.ctx, appt)

@@ -22,6 +22,7 @@ from shopfloor.i18n import t
 from shopfloor.printer.escpos_text import ALIGN_CENTER, CJK_ENCODINGS
 from shopfloor.printer.ticket import TIME_FORMAT, PrinterProfile, _Job, format_hours, qr_raster
 from shopfloor.services import messages
+from shopfloor.services.audit import Actor
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.customers import active_tag
 from shopfloor.services.printing import PENDING, PRINTED, UNCERTAIN, PrintJobInfo, PrintService
@@ -145,7 +146,7 @@ class ConfirmationService:
             qr_text=active_tag(appt.vehicle), reprint=reprint, language=self.ctx.settings.site.language,
             printed_at=self.ctx.now().astimezone(self.ctx.tz), flags=flags)
 
-    def print_confirmation(self, appointment_id: int, printer: str, actor: str, *, reprint: bool | None = None
+    def print_confirmation(self, appointment_id: int, printer: str, actor: Actor | str, *, reprint: bool | None = None
                            ) -> PrintJobInfo:
         """Queue the slip on `printer`. reprint=None: marked REPRINT if a slip for this appointment was printed
         or sent before."""
@@ -160,7 +161,7 @@ class ConfirmationService:
                     PrintJob.status.in_((PENDING, PRINTED, UNCERTAIN))).limit(1)) is not None
             data = render_confirmation(self.slip_data(s, appt, reprint), profile)
             job = PrintJob(site_id=self.ctx.site, printer=printer, kind=KIND, repair_order_id=None, reprint=reprint,
-                           data=data, status=PENDING, requested_by=actor, created_at=now,
+                           data=data, status=PENDING, requested_by=str(actor), created_at=now,
                            meta={"appointment_id": appt.id})
             s.add(job)
             s.flush()

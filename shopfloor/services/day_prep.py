@@ -24,6 +24,7 @@ from shopfloor.i18n import normalize, t
 from shopfloor.printer.escpos_text import CJK_ENCODINGS
 from shopfloor.printer.pick_label import PickLabelData, PickLabelWords, render_pick_label
 from shopfloor.services import messages
+from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.booking import ACTIVE, BookingRequest, BookingService, WorkLine
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.printing import PrintJobInfo, PrintService
@@ -121,12 +122,12 @@ class DayPrepService:
             appt = self._appointment(s, appointment_id)
             return {c: messages.appointment_message(self.ctx, appt, c) for c in messages.CHANNELS}
 
-    def reschedule(self, appointment_id: int, start: datetime, advisor_id: int | None, *, actor: str,
+    def reschedule(self, appointment_id: int, start: datetime, advisor_id: int | None, *, actor: Actor | str,
                    override_reason: str | None = None, note: str = "") -> dict[str, Any]:
-        """The customer wants another time: the card moves (every booking rule checked), then the call is
-        recorded as rescheduled. A refused move records nothing."""
-        self.booking.move(appointment_id, start, advisor_id, actor=actor, override_reason=override_reason)
-        return self.booking.record_call(appointment_id, "rescheduled", actor=actor, note=note)
+        """The customer wants another time: the card moves (every booking rule checked) and the call is
+        recorded as rescheduled, together. A refused move records nothing."""
+        return self.booking.reschedule(appointment_id, start, advisor_id, actor=actor,
+                                       override_reason=override_reason, note=note)
 
     def slots_for(self, appointment_id: int, day: date, limit: int = 5) -> list[dict[str, Any]]:
         """Proposed times on `day` for the same work as this appointment (reschedule, rebook)."""
@@ -155,7 +156,7 @@ class DayPrepService:
         return (named or sorted(printers, key=lambda p: p.columns))[0].name
 
     def print_pick_labels(self, *, day: date | None = None, appointment_ids: Sequence[int] | None = None,
-                          printer: str | None = None, actor: str) -> list[PrintJobInfo]:
+                          printer: str | None = None, actor: Actor | str) -> list[PrintJobInfo]:
         """One label per appointment (the day's pre-pick list, or the appointments named), each a print job of
         kind "pick_label" published retained on the printer's topic, all in one transaction."""
         if day is None and appointment_ids is None:
@@ -225,7 +226,7 @@ class DayPrepService:
         out.sort(key=lambda r: r["start"], reverse=True)
         return [r for r in out if not r["done"]] + [r for r in out if r["done"]]
 
-    def rebook(self, appointment_id: int, start: datetime, advisor_id: int | None, *, actor: str,
+    def rebook(self, appointment_id: int, start: datetime, advisor_id: int | None, *, actor: Actor | str,
                override_reason: str | None = None) -> dict[str, Any]:
         """A no-show booked again for the same work: a new appointment (source "rebook") that the old one
         points at."""
@@ -244,7 +245,7 @@ class DayPrepService:
         log.info("%s rebooked no-show %s as %s", actor, appointment_id, new["id"])
         return new
 
-    def close_no_show(self, appointment_id: int, *, actor: str, reason: str) -> dict[str, Any]:
+    def close_no_show(self, appointment_id: int, *, actor: Actor | str, reason: str) -> dict[str, Any]:
         """The customer no longer wants the work: the no-show stays a no-show (the figures count it) and leaves
         the call-back list with the reason."""
         if not reason.strip():
@@ -256,8 +257,11 @@ class DayPrepService:
             if appt.rebooked_as_id is not None:
                 raise Refused("calls.error.already_rebooked")
             appt.cancel_reason = reason.strip()[:200]
-            appt.call_outcome, appt.called_at, appt.called_by = "cancelled", self.ctx.now(), actor
+            was = appt.call_outcome
+            appt.call_outcome, appt.called_at, appt.called_by = "cancelled", self.ctx.now(), str(actor)
             publish_appointment(s, self.ctx, appt)
+            record(s, self.ctx, actor, Entity.APPOINTMENT, appt.id, "no_show_closed", from_value=was,
+                   to_value="cancelled", reason=reason.strip())
             log.info("%s closed no-show %s: %s", actor, appt.id, reason)
             row = self._base_row(appt)
             row["closed_reason"] = appt.cancel_reason
@@ -285,7 +289,7 @@ class DayPrepService:
     def entry_slots(self, entry: dict[str, Any], day: date, limit: int = 3) -> list[dict[str, Any]]:
         return self.booking.propose_slots(day, self.entry_lines(entry), None, limit)
 
-    def book_entry(self, entry: dict[str, Any], start: datetime, advisor_id: int | None, *, actor: str,
+    def book_entry(self, entry: dict[str, Any], start: datetime, advisor_id: int | None, *, actor: Actor | str,
                    override_reason: str | None = None) -> dict[str, Any]:
         """Book a call-list entry (an active appointment, domain.md §2). Parts that arrived for the customer go
         on the booking as arrived, with their numbers, so they are picked the day before."""

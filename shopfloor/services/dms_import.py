@@ -38,6 +38,7 @@ from shopfloor import i18n
 from shopfloor.domain.errors import DomainError, Invalid
 from shopfloor.domain.identifiers import new_tag_token, normalize_plate, normalize_vin
 from shopfloor.domain.models import Advisor, Appointment, Customer, LabourOperation, QrTag, Vehicle
+from shopfloor.services.audit import Actor, Entity, record, slot
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.customers import check_channel, normalize_phone, repeat_repair_of
 from shopfloor.services.publishing import publish_appointment
@@ -395,7 +396,7 @@ class DmsImportService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
-    def import_csv(self, data: bytes, mapping: dict[str, str], actor: str, *, lang: str | None = None,
+    def import_csv(self, data: bytes, mapping: dict[str, str], actor: Actor | str, *, lang: str | None = None,
                    dry_run: bool = False) -> ImportReport:
         """Imports every good row; see the module docstring. Mapping errors (an unknown field, a column the
         file does not have, no VIN column) raise Invalid before anything is written. dry_run: everything is
@@ -591,7 +592,7 @@ class DmsImportService:
                 ops[key.strip().lower()] = op
         return _Lookups(advisors, ops)
 
-    def _import_row(self, s: Session, row: _Row, lookups: _Lookups, actor: str, report: ImportReport,
+    def _import_row(self, s: Session, row: _Row, lookups: _Lookups, actor: Actor | str, report: ImportReport,
                     lang: str) -> None:
         v = row.values
         if "advisor" in v and v["advisor"].lower() not in lookups.advisors:
@@ -628,7 +629,7 @@ class DmsImportService:
         report.days |= days
         report.appointment_ids += ids
 
-    def _write_row(self, s: Session, row: _Row, lookups: _Lookups, op: LabourOperation | None, actor: str,
+    def _write_row(self, s: Session, row: _Row, lookups: _Lookups, op: LabourOperation | None, actor: Actor | str,
                    counts: dict[str, int], warnings: list[RowError], days: set[date], ids: list[int],
                    lang: str) -> bool:
         """Writes one parsed row; True if it changed anything that existed before."""
@@ -708,8 +709,8 @@ class DmsImportService:
         return changed and vehicle.id is not None
 
     def _appointment(self, s: Session, row: _Row, vehicle: Vehicle, lookups: _Lookups, op: LabourOperation | None,
-                     actor: str, counts: dict[str, int], warnings: list[RowError], days: set[date], ids: list[int],
-                     lang: str) -> bool:
+                     actor: Actor | str, counts: dict[str, int], warnings: list[RowError], days: set[date],
+                     ids: list[int], lang: str) -> bool:
         v = row.values
         start: datetime = v["appointment_start"]
         today_start, _ = self.ctx.day_bounds(self.ctx.today())
@@ -744,6 +745,10 @@ class DmsImportService:
             if not diff:
                 return False
             days.add(appt.start.astimezone(self.ctx.tz).date())
+            record(s, self.ctx, actor, Entity.APPOINTMENT, appt.id, "import_updated",
+                   from_value=slot(appt.start, appt.advisor.name, self.ctx.tz),
+                   to_value=slot(start, advisor.name, self.ctx.tz),
+                   detail={"line": row.line, "external_ref": ref, "changed": sorted(diff)})
             for k, val in diff.items():
                 setattr(appt, k, val)
             if "start" in diff and appt.status == "late":
@@ -755,12 +760,14 @@ class DmsImportService:
             return True
         repeat = repeat_repair_of(s, self.ctx, vehicle.id) is not None
         appt = Appointment(site_id=self.ctx.site, vehicle=vehicle, advisor=advisor, status="booked", version=0,
-                           source="import", external_ref=ref, created_at=self.ctx.now(), created_by=actor,
+                           source="import", external_ref=ref, created_at=self.ctx.now(), created_by=str(actor),
                            complaining_customer=vehicle.customer.complaining, repeat_repair=repeat,
                            parts_status="none", **wanted)
         s.add(appt)
         s.flush()
         publish_appointment(s, self.ctx, appt)
+        record(s, self.ctx, actor, Entity.APPOINTMENT, appt.id, "imported",
+               to_value=slot(start, advisor.name, self.ctx.tz), detail={"line": row.line, "external_ref": ref})
         counts["appointments"] += 1
         days.add(start.astimezone(self.ctx.tz).date())
         ids.append(appt.id)

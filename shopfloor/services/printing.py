@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from nicegui import Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,8 +18,10 @@ from shopfloor.domain.errors import Invalid, NotFound, Refused
 from shopfloor.domain.identifiers import display_plate
 from shopfloor.domain.models import PrintJob, RepairOrder, Site
 from shopfloor.domain.versions import next_version
+from shopfloor.events import emit_on_loop
 from shopfloor.printer.ticket import PrinterProfile, TicketData, render_ticket
 from shopfloor.services import outbox, views
+from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.repair_orders import load_ro
 
@@ -44,8 +46,8 @@ class PrintService:
         self.ctx = ctx
         # A QR may hold a URL with the RO number (opens the order on a phone on the shop LAN); else the number.
         self.qr_url = qr_url
-        # Told after an agent's acknowledgement is committed; called from the publisher's thread.
-        self.on_settled: Callable[[PrintJobInfo], None] | None = None
+        self.settled = Event[PrintJobInfo]()
+        """an agent's acknowledgement settled a print job: the job as it now is; fired on NiceGUI's loop"""
 
     def profile(self, printer: str) -> PrinterProfile:
         try:
@@ -66,46 +68,62 @@ class PrintService:
             complaint=ro.complaint, qr_text=qr_text, reprint=reprint, language=self.ctx.settings.site.language,
             reprinted_at=self.ctx.now().astimezone(self.ctx.tz) if reprint else None)
 
-    def print_ticket(self, number: str, printer: str, *, actor: str, reprint: bool | None = False) -> PrintJobInfo:
+    def print_ticket(self, number: str, printer: str, *, actor: Actor | str, reprint: bool | None = False
+                     ) -> PrintJobInfo:
         """reprint=None: marked REPRINT only if a ticket for this order was printed or sent before."""
         profile = self.profile(printer)
-        now = self.ctx.now()
         with self.ctx.db.write() as s:
             ro = load_ro(s, number)
-            if reprint is None:
-                reprint = s.scalar(select(PrintJob.id).where(
-                    PrintJob.repair_order_id == ro.id, PrintJob.status.in_((PENDING, PRINTED, UNCERTAIN))
-                ).limit(1)) is not None
-            data = render_ticket(self.ticket_data(s, ro, reprint), profile)
-            job = PrintJob(site_id=ro.site_id, printer=printer, kind="ticket", repair_order_id=ro.id, reprint=reprint,
-                           data=data, status=PENDING, requested_by=actor, created_at=now, meta={})
-            s.add(job)
-            s.flush()
-            self._publish_job(s, job, ro.number)
-            log.info("ticket for %s queued on %s as job %s%s", number, printer, job.id, " (reprint)" if reprint else "")
+            job = self._queue_ticket(s, ro, printer, profile, reprint, actor)
+            record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number,
+                   "ticket_reprinted" if job.reprint else "ticket_printed", to_value=printer,
+                   detail={"job_id": job.id})
             return self._info(job, ro.number)
 
-    def add_job(self, s: Session, printer: str, kind: str, data: bytes, *, actor: str,
+    def _queue_ticket(self, s: Session, ro: RepairOrder, printer: str, profile: PrinterProfile,
+                      reprint: bool | None, actor: Actor | str) -> PrintJob:
+        if reprint is None:
+            reprint = s.scalar(select(PrintJob.id).where(
+                PrintJob.repair_order_id == ro.id, PrintJob.status.in_((PENDING, PRINTED, UNCERTAIN))
+            ).limit(1)) is not None
+        data = render_ticket(self.ticket_data(s, ro, reprint), profile)
+        job = PrintJob(site_id=ro.site_id, printer=printer, kind="ticket", repair_order_id=ro.id, reprint=reprint,
+                       data=data, status=PENDING, requested_by=str(actor), created_at=self.ctx.now(), meta={})
+        s.add(job)
+        s.flush()
+        self._publish_job(s, job, ro.number)
+        log.info("ticket for %s queued on %s as job %s%s", ro.number, printer, job.id, " (reprint)" if reprint else "")
+        return job
+
+    def add_job(self, s: Session, printer: str, kind: str, data: bytes, *, actor: Actor | str,
                 meta: dict[str, object] | None = None, reprint: bool = False) -> PrintJobInfo:
         """Ready-made ESC/POS bytes (a pick label, a confirmation slip) as a print job of `kind` with no repair
         order, published retained on the printer's job topic like a ticket, inside the caller's transaction."""
         self.profile(printer)
         job = PrintJob(site_id=self.ctx.site, printer=printer, kind=kind, repair_order_id=None, reprint=reprint,
-                       data=data, status=PENDING, requested_by=actor, created_at=self.ctx.now(), meta=meta or {})
+                       data=data, status=PENDING, requested_by=str(actor), created_at=self.ctx.now(), meta=meta or {})
         s.add(job)
         s.flush()
         self._publish_job(s, job, None)
         log.info("%s queued on %s as job %s by %s", kind, printer, job.id, actor)
         return self._info(job, None)
 
-    def _copy_job(self, job_id: int, printer: str, actor: str, reprint: bool) -> PrintJobInfo:
-        """A job without a repair order is printed again from its stored bytes."""
-        with self.ctx.db.write() as s:
-            job = s.get(PrintJob, job_id)
-            if job is None:
-                raise NotFound("error.print_job_unknown", job=job_id)
-            return self.add_job(s, printer, job.kind, job.data, actor=actor, meta=dict(job.meta or {}),
-                                reprint=reprint)
+    def _again(self, s: Session, job: PrintJob, ro: RepairOrder | None, printer: str, profile: PrinterProfile,
+               actor: Actor | str, reprint: bool) -> PrintJobInfo:
+        """A new job for what `job` printed: a ticket rendered afresh, else the stored bytes (a slip, a label)."""
+        if ro is not None:
+            return self._info(self._queue_ticket(s, ro, printer, profile, reprint, actor), ro.number)
+        return self.add_job(s, printer, job.kind, job.data, actor=actor, meta=dict(job.meta or {}), reprint=reprint)
+
+    def _record_decision(self, s: Session, job: PrintJob, ro: RepairOrder | None, actor: Actor | str, action: str,
+                         **values: Any) -> None:
+        """A decision on a job is audited against its repair order, or the appointment a slip or label was for;
+        a job for neither has no entity to audit."""
+        appointment_id = (job.meta or {}).get("appointment_id")
+        if ro is not None:
+            record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, action, **values)
+        elif isinstance(appointment_id, int):
+            record(s, self.ctx, actor, Entity.APPOINTMENT, appointment_id, action, **values)
 
     def _publish_job(self, s: Session, job: PrintJob, ro_number: str | None) -> None:
         job.version = next_version(job.version)
@@ -148,8 +166,7 @@ class PrintService:
             log.log(level, "print job %s on %s: %s %s", job_id, printer, result, job.detail)
             number = s.scalar(select(RepairOrder.number).where(RepairOrder.id == job.repair_order_id))
             info = self._info(job, number)
-        if self.on_settled is not None:
-            self.on_settled(info)
+        emit_on_loop(self.settled, info)
 
     def jobs_for(self, number: str) -> list[PrintJobInfo]:
         with self.ctx.db.read() as s:
@@ -164,11 +181,11 @@ class PrintService:
                 PrintJob.site_id == self.ctx.site, PrintJob.status.in_((UNCERTAIN, FAILED))).order_by(PrintJob.id))
             return [self._info(job, number) for job, number in rows]
 
-    def redirect(self, job_id: int, printer: str, *, actor: str) -> PrintJobInfo:
+    def redirect(self, job_id: int, printer: str, *, actor: Actor | str) -> PrintJobInfo:
         """A job still waiting (its printer offline or out of paper) goes to another printer instead. The
         waiting job is withdrawn from its printer's retained topic first, so it cannot also print there
-        when that printer comes back; the new job is a first print, not a REPRINT."""
-        self.profile(printer)  # an unknown printer is refused before anything changes
+        when that printer comes back; the new job is a first print, not a REPRINT. Both in one transaction."""
+        profile = self.profile(printer)  # an unknown printer is refused before anything changes
         with self.ctx.db.write() as s:
             job = s.get(PrintJob, job_id)
             if job is None:
@@ -178,38 +195,40 @@ class PrintService:
             if job.printer == printer:
                 raise Invalid("error.print_same_printer", printer=printer)
             job.status, job.detail = "moved", f"sent to {printer} by {actor}"
-            job.decided_by, job.decided_at = actor, self.ctx.now()
+            job.decided_by, job.decided_at = str(actor), self.ctx.now()
             self._clear_job(s, job)
-            number = s.scalar(select(RepairOrder.number).where(RepairOrder.id == job.repair_order_id))
-            was_reprint = job.reprint
+            ro = s.get(RepairOrder, job.repair_order_id) if job.repair_order_id is not None else None
+            info = self._again(s, job, ro, printer, profile, actor, job.reprint)
+            self._record_decision(s, job, ro, actor, "print_redirected", from_value=job.printer, to_value=printer,
+                                  detail={"job_id": job.id, "new_job_id": info.id, "kind": job.kind})
         log.info("print job %s moved to %s by %s", job_id, printer, actor)
-        if number is None:
-            return self._copy_job(job_id, printer, actor, was_reprint)
-        return self.print_ticket(number, printer, actor=actor, reprint=was_reprint)
+        return info
 
-    def resolve(self, job_id: int, decision: str, *, actor: str) -> PrintJobInfo | None:
+    def resolve(self, job_id: int, decision: str, *, actor: Actor | str) -> PrintJobInfo | None:
         """A person decides an uncertain or failed job: "confirm" (it did print) or "reprint"."""
+        if decision not in ("confirm", "reprint"):
+            raise Invalid("error.print_decision", decision=decision)
         with self.ctx.db.write() as s:
             job = s.get(PrintJob, job_id)
             if job is None:
                 raise NotFound("error.print_job_unknown", job=job_id)
             if job.status not in (UNCERTAIN, FAILED):
                 raise Refused("error.print_job_settled", job=job_id, status=job.status)
-            job.decided_by, job.decided_at = actor, self.ctx.now()
+            was = job.status
+            job.decided_by, job.decided_at = str(actor), self.ctx.now()
+            ro = s.get(RepairOrder, job.repair_order_id) if job.repair_order_id is not None else None
             if decision == "confirm":
                 job.status, job.detail = PRINTED, f"confirmed by {actor}"
+                self._record_decision(s, job, ro, actor, "print_confirmed", from_value=was, to_value=PRINTED,
+                                      detail={"job_id": job.id, "kind": job.kind})
                 return None
-            if decision != "reprint":
-                raise Invalid("error.print_decision", decision=decision)
             job.detail = f"{job.detail}; reprint requested by {actor}"[:200]
-            number = s.scalar(select(RepairOrder.number).where(RepairOrder.id == job.repair_order_id))
-            printer = job.printer
-            was_uncertain = job.status == UNCERTAIN
             job.status = "superseded"
-        # A job that may have come out is reprinted marked REPRINT; one that surely failed is a first print.
-        if number is None:
-            return self._copy_job(job_id, printer, actor, was_uncertain)
-        return self.print_ticket(number, printer, actor=actor, reprint=was_uncertain)
+            # A job that may have come out is reprinted marked REPRINT; one that surely failed is a first print.
+            info = self._again(s, job, ro, job.printer, self.profile(job.printer), actor, was == UNCERTAIN)
+            self._record_decision(s, job, ro, actor, "print_reprinted", from_value=was, to_value=job.printer,
+                                  detail={"job_id": job.id, "new_job_id": info.id, "kind": job.kind})
+            return info
 
 
 def _decode_ack(raw: bytes) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from shopfloor.domain.errors import Invalid, NotFound, Refused
 from shopfloor.domain.models import RepairOrder, RoEvent, Technician
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.services import views
+from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.publishing import publish_repair_order
 
@@ -85,7 +86,7 @@ class RepairOrderService:
                              .order_by(Technician.id))
             return [views.technician_state(t) for t in rows]
 
-    def transition(self, number: str, target: str, *, actor: str, technician: int | str | None = None,
+    def transition(self, number: str, target: str, *, actor: Actor | str, technician: int | str | None = None,
                    reason: str | None = None) -> dict[str, Any]:
         try:
             to = RoStatus(target)
@@ -111,12 +112,14 @@ class RepairOrderService:
                 ro.closed_at = now
             # Quality check back to work is rework: recorded as such, it is the rework register.
             kind = "rework" if (current, to) == (RoStatus.QUALITY_CHECK, RoStatus.IN_PROGRESS) else "transition"
-            s.add(RoEvent(repair_order_id=ro.id, at=now, actor=actor, kind=kind, from_status=current.value,
+            s.add(RoEvent(repair_order_id=ro.id, at=now, actor=str(actor), kind=kind, from_status=current.value,
                           to_status=to.value, technician_id=tech.id if tech else None, reason=reason))
+            record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, kind, from_value=current.value,
+                   to_value=to.value, reason=reason, detail={"technician": tech.name} if tech else None)
             s.flush()
             s.refresh(ro)
             publish_repair_order(s, self.ctx, ro, {
-                "kind": kind, "from": current.value, "to": to.value, "actor": actor,
+                "kind": kind, "from": current.value, "to": to.value, "actor": str(actor),
                 "at": views.iso(now, self.ctx.tz), "reason": reason})
             return views.repair_order_state(ro, self.ctx.tz)
 
