@@ -26,8 +26,10 @@ from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import frame, session
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.manager.capacity import CapacityPanel, week_entry
+from shopfloor.kiosk.manager.card_history import history_lines
 from shopfloor.kiosk.manager.dialogs import details_dialog, refusal_dialog
 from shopfloor.kiosk.manager.style import CSS
+from shopfloor.services.audit import AuditService
 from shopfloor.services.booking import ACTIVE, MAX_DAYS_AHEAD, BookingRefused
 
 if TYPE_CHECKING:
@@ -378,8 +380,9 @@ class PlanBoard:
             return
         try:
             state = await io(self.system.booking.get, appointment_id)
+            rows = await io(AuditService(self.system.ctx).for_appointment, appointment_id)
         except DomainError as exc:
             ui.notify(exc.message(self.t.lang), type="negative")
             return
-        details_dialog(self.t, state)
+        details_dialog(self.t, state, history_lines(self.t, rows, self.tz, self.today()))
 

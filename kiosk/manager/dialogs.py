@@ -1,5 +1,5 @@
 """The plan board's dialogs: why a move was refused (with "move anyway" and its required reason), and one
-appointment's details."""
+appointment's details with its history (every recorded change: when, who, what, from → to, why)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from nicegui import ui
 
 from shopfloor.i18n import Translator
+from shopfloor.kiosk.manager.card_history import HistoryLine, history_section
 
 OVERRIDE_REASON_MAX = 300  # BookingOverride.reason
 
@@ -57,10 +58,10 @@ def _attr(text: str) -> str:
     return '"' + text.replace('"', "'") + '"'
 
 
-def details_dialog(t: Translator, state: dict[str, Any]) -> None:
-    """Everything the card is too small for: work lines, parts, flags, calls, overrides."""
+def details_dialog(t: Translator, state: dict[str, Any], history: list[HistoryLine]) -> None:
+    """Everything the card is too small for: work lines, parts, flags, calls, overrides, and its history."""
     start, end = state["start"][11:16], (state.get("end") or "")[11:16]
-    with ui.dialog() as dialog, ui.card().classes("w-[36rem] max-w-full gap-2").props("data-testid=card-details"):
+    with ui.dialog() as dialog, ui.card().classes("w-[48rem] max-w-full gap-2").props("data-testid=card-details"):
         with ui.row().classes("w-full items-center gap-3 no-wrap"):
             ui.label(state.get("plate_display") or state["plate"]).classes("text-2xl font-bold")
             ui.badge(t(f"appointment.{state['status']}"))
@@ -110,5 +111,6 @@ def details_dialog(t: Translator, state: dict[str, Any]) -> None:
                 ui.label(t("manager.details.override_line", at=(o.get("at") or "")[:16].replace("T", " "),
                            actor=o.get("actor", ""), rule=t(f"manager.details.rule.{o.get('rule')}"),
                            reason=o.get("reason", ""))).classes("text-sm text-orange-10")
+        history_section(t, history)
     dialog.on("hide", dialog.delete)
     dialog.open()
