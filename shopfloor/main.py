@@ -224,5 +224,7 @@ class Shopfloor:
         self.start_backend()
         self.register()
         ui.run(host=self.options.http_host, port=self.options.http_port, title="shopfloor", reload=False,
-               show=False, storage_secret=self.storage_secret(), language="zh-CN", uvicorn_logging_level="warning",
+               show=False, storage_secret=self.storage_secret(), uvicorn_logging_level="warning",
+               # Quasar's own words (date pickers, tables) in the site's language
+               language="en-US" if self.settings.site.language == "en" else "zh-CN",
                favicon="🔧", reconnect_timeout=10)
