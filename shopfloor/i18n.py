@@ -4,6 +4,10 @@ every word a person reads comes from here.
 Keys are dotted ("kiosk.scan_hint"); values use str.format fields ("{plate}"). A key missing from a
 catalogue falls back to English and then to the key itself, so a gap shows up on screen, not as a crash;
 tests check that both catalogues have the same keys.
+
+Plurals: a text that counts something is called with `count=` and may come in forms chosen by it, as keys
+with a suffix: `sent_one` ("1 label sent") and `sent_other` ("3 labels sent") in English; Chinese has one form,
+the key itself (`sent`). A plain key wins over the forms, so a language needs the forms only where it has them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ log = logging.getLogger(__name__)
 
 LANGUAGES = ("zh-CN", "en")
 FALLBACK = "en"
+PLURAL_FORMS = ("one", "other")
 _DIR = Path(__file__).parent / "locales"
 
 
@@ -53,8 +58,32 @@ def normalize(lang: str | None) -> str:
     return "zh-CN" if lang.lower().startswith("zh") else "en"
 
 
+def plural_form(lang: str, count: object) -> str:
+    """CLDR's plural category of `count` in the language: English "one" for exactly 1, else "other"."""
+    return "one" if lang == "en" and count == 1 else "other"
+
+
+def counted(count: int, one: str, other: str) -> str:
+    """An English count outside the catalogues (log lines, the API's explanations): "1 bay", "3 bays"."""
+    return f"{count} {one if count == 1 else other}"
+
+
+def message_key(key: str) -> str:
+    """The key a plural form belongs to: "calls.pick.sent_one" -> "calls.pick.sent"."""
+    base, _, form = key.rpartition("_")
+    return base if base and form in PLURAL_FORMS else key
+
+
+def _text(lang: str, key: str, params: dict[str, Any]) -> str | None:
+    found = catalogue(lang)
+    text = found.get(key)
+    if text is None and "count" in params:
+        text = found.get(f"{key}_{plural_form(lang, params['count'])}") or found.get(f"{key}_other")
+    return text
+
+
 def t(lang: str, key: str, /, **params: Any) -> str:
-    text = catalogue(normalize(lang)).get(key) or catalogue(FALLBACK).get(key)
+    text = _text(normalize(lang), key, params) or _text(FALLBACK, key, params)
     if text is None:
         log.warning("no translation for %r", key)
         return key

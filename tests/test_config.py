@@ -78,15 +78,35 @@ def test_damaged_credentials_are_reported(tmp_path: Path) -> None:
 def test_catalogues_have_the_same_keys_and_fields() -> None:
     import string
 
-    zh, en = i18n.catalogue("zh-CN"), i18n.catalogue("en")
+    formatter = string.Formatter()
+
+    def families(lang: str) -> dict[str, list[set[str]]]:
+        """Each message's fields, one set per plural form (a plain key is a family of one)."""
+        out: dict[str, list[set[str]]] = {}
+        for key, text in i18n.catalogue(lang).items():
+            out.setdefault(i18n.message_key(key), []).append({f for _, f, _, _ in formatter.parse(text) if f})
+        return out
+
+    zh, en = families("zh-CN"), families("en")
     assert set(zh) == set(en), sorted(set(zh) ^ set(en))
-    fields = string.Formatter()
     # A date reads differently: 2026年11月22日 (month number) vs 22 November 2026 (month name); the board
     # supplies both fields, so each catalogue takes what it needs.
     for key in set(zh) - {"board.date"}:
-        zh_fields = {f for _, f, _, _ in fields.parse(zh[key]) if f}
-        en_fields = {f for _, f, _, _ in fields.parse(en[key]) if f}
-        assert zh_fields == en_fields, key
+        assert set().union(*zh[key]) == set().union(*en[key]), key
+        # a plural form may leave the count out ("1 label"), nothing else
+        assert len({frozenset(f - {"count"}) for f in zh[key] + en[key]}) == 1, key
+
+
+def test_a_count_chooses_the_plural_form() -> None:
+    assert i18n.t("en", "calls.pick.sent", count=1, printer="parts") == "1 label sent to parts"
+    assert i18n.t("en", "calls.pick.sent", count=3, printer="parts") == "3 labels sent to parts"
+    assert i18n.t("en", "calls.pick.sent", count=0, printer="parts") == "0 labels sent to parts"
+    assert i18n.t("zh-CN", "calls.pick.sent", count=1, printer="配件") == "1 张标签已发送到配件"
+    assert i18n.t("en", "calls.pick.sent", printer="parts") == "calls.pick.sent"  # a counted text needs its count
+    assert i18n.message_key("calls.pick.sent_one") == "calls.pick.sent"
+    assert i18n.message_key("kiosk.move_on_hold") == "kiosk.move_on_hold"
+    english = [text for key, text in i18n.catalogue("en").items() if "(s)" in text]
+    assert not english, english
 
 
 def test_missing_key_shows_itself() -> None:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
+from shopfloor.i18n import counted
+
 MAINTENANCE = "maintenance"
 REPAIR = "repair"
 SKILLS = (MAINTENANCE, REPAIR)
@@ -179,7 +181,8 @@ class DayPlan:
             params: dict[str, object] = {"count": n, "start": f"{q:%H:%M}",
                                          "end": f"{q + timedelta(minutes=15):%H:%M}",
                                          "limit": self.arrivals_per_quarter}
-            return Violation("stagger", f"the advisor already has {n} write-up(s) between {q:%H:%M} and "
+            return Violation("stagger", f"the advisor already has {counted(n, 'write-up', 'write-ups')} between "
+                                        f"{q:%H:%M} and "
                                         f"{q + timedelta(minutes=15):%H:%M} (limit {self.arrivals_per_quarter})",
                              "booking.refused.stagger", params)
         return None
@@ -203,8 +206,8 @@ class DayPlan:
         unplaced = sum(1 for b in overlapping if b.bay_id not in bay_ids)
         free = [b for b in bays if b.id not in taken]
         if len(free) - unplaced <= 0:
-            return None, Violation("bay", f"all {len(bays)} {kind} bay(s) are taken between {start:%H:%M} and "
-                                          f"{end:%H:%M}", "booking.refused.bay_taken",
+            return None, Violation("bay", f"{counted(len(bays), kind + ' bay', kind + ' bays')} taken between "
+                                          f"{start:%H:%M} and {end:%H:%M}", "booking.refused.bay_taken",
                                    {"kind": kind, "count": len(bays), "start": f"{start:%H:%M}",
                                     "end": f"{end:%H:%M}"})
         # the least used bay that day, so work spreads over the bays
