@@ -256,7 +256,7 @@ def test_a_refused_time_can_be_booked_anyway_with_a_reason(demo_server: DemoServ
     _wait(driver, "[data-testid=manual-book]").click()
 
     dialog = WebDriverWait(driver, 15).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=override]"))
-    assert "arrival(s) between 17:00 and 17:15" in dialog.find_element(
+    assert "1 arrival between 17:00 and 17:15" in dialog.find_element(
         By.CSS_SELECTOR, "[data-testid=refused-stagger]").text
     book_anyway = dialog.find_element(By.CSS_SELECTOR, "[data-testid=override-book]")
     assert not book_anyway.is_enabled()  # not without a reason

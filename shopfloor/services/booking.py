@@ -25,6 +25,7 @@ from shopfloor.domain.models import (
     RepairOrder,
     Vehicle,
 )
+from shopfloor.i18n import counted
 from shopfloor.services import outbox, views
 from shopfloor.services.audit import Actor, Entity, record, slot
 from shopfloor.services.capacity import board_days, booking_of, capacity_view, load_plan, publish_capacity
@@ -175,9 +176,10 @@ class BookingService:
         for c in choices:
             advisor = names[c.advisor_id]
             start = c.start.astimezone(self.ctx.tz)
-            why = (f"{c.site_arrivals} other arrival(s) within 30 min (day mean {c.mean_per_hour:.1f}/h); "
-                   f"{advisor.name} has {c.advisor_arrivals} near this time and {c.advisor_day} booking(s) that "
-                   f"day" + (f"; bay {c.bay.code} free" if c.bay else "") +
+            why = (f"{counted(c.site_arrivals, 'other arrival', 'other arrivals')} within 30 min (day mean "
+                   f"{c.mean_per_hour:.1f}/h); {advisor.name} has {c.advisor_arrivals} near this time and "
+                   f"{counted(c.advisor_day, 'booking', 'bookings')} that day" +
+                   (f"; bay {c.bay.code} free" if c.bay else "") +
                    "; " + ", ".join(f"{free[k]:g} h {k} still sellable" for k in hours))
             out.append({"start": start.isoformat(timespec="minutes"), "end": (start + timedelta(
                 hours=sum(hours.values()))).isoformat(timespec="minutes"),
