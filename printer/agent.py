@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from shopfloor.contract import payloads, topics
 from shopfloor.contract.access import Role
-from shopfloor.contract.payloads import PayloadError
+from shopfloor.contract.payloads import PayloadError, PrintAck, PrinterCondition, PrintJob
 from shopfloor.credentials import MqttAccount
 from shopfloor.mqtt import BrokerAddress, MqttLink
 from shopfloor.printer.journal import NOT_SENT, PRINTED, SENDING, UNCERTAIN, PrintJournal
@@ -64,19 +64,15 @@ def check_name(printer_name: str) -> str:
     return printer_name
 
 
-def parse_job(payload: dict[str, Any], printer_name: str) -> tuple[int, bytes]:
-    """(job id, ESC/POS bytes) from a print-job payload; PayloadError says what is wrong with it."""
-    if payload.get("schema") != payloads.SCHEMA:
-        raise PayloadError(f"print job schema {payload.get('schema')!r}: this agent reads schema {payloads.SCHEMA}")
-    job_id = payload.get("job_id")
-    if not isinstance(job_id, int) or isinstance(job_id, bool):
-        raise PayloadError(f"print job without integer 'job_id' (got {job_id!r})")
-    if payload.get("printer") != printer_name:
-        raise PayloadError(f"print job {job_id} is for printer {payload.get('printer')!r}, not {printer_name!r}")
-    data = payloads.print_job_bytes(payload)
+def job_bytes(job: PrintJob, printer_name: str) -> bytes:
+    """The ESC/POS bytes of a job (checked against the contract when it was read off the bus) meant for this
+    printer; PayloadError says what is wrong with it."""
+    if job.printer != printer_name:
+        raise PayloadError(f"print job {job.job_id} is for printer {job.printer!r}, not {printer_name!r}")
+    data = job.content()
     if not data:
-        raise PayloadError(f"print job {job_id} has no data")
-    return job_id, data
+        raise PayloadError(f"print job {job.job_id} has no data")
+    return data
 
 
 class PrintJobHandler:
@@ -89,13 +85,13 @@ class PrintJobHandler:
         self.journal = journal
         self.clock = clock
 
-    def handle(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def handle(self, job: PrintJob) -> PrintAck:
         """The ack for a job that was printed, or whose transfer broke (uncertain), now or on an earlier try.
 
         Raises PayloadError for a payload that breaks the contract, and PrinterUnreachable when not a byte was
         sent (printer off, unreachable or not ready): the job is untouched and may be tried again later.
         """
-        job_id, data = parse_job(payload, self.printer_name)
+        job_id, data = job.job_id, job_bytes(job, self.printer_name)
 
         previous = self.journal.outcome(job_id)
         if previous == PRINTED:
@@ -127,7 +123,7 @@ class PrintJobHandler:
         detail = self._remember(job_id, PRINTED, "")
         return self._ack(job_id, payloads.ACK_PRINTED, detail)
 
-    def _uncertain(self, job_id: int, detail: str) -> dict[str, Any]:
+    def _uncertain(self, job_id: int, detail: str) -> PrintAck:
         log.error("job %d on %s may or may not be on paper: %s", job_id, self.printer_name, detail)
         note = self._remember(job_id, UNCERTAIN, detail)
         return self._ack(job_id, payloads.ACK_UNCERTAIN, f"{detail}; {note}" if note else detail)
@@ -142,11 +138,11 @@ class PrintJobHandler:
             return f"print journal not written ({exc.strerror or exc}): a restart may print it again"
         return ""
 
-    def _ack(self, job_id: int, result: str, detail: str) -> dict[str, Any]:
+    def _ack(self, job_id: int, result: str, detail: str) -> PrintAck:
         return payloads.print_ack(job_id=job_id, result=result, detail=detail, at=self.clock().isoformat())
 
 
-def bus_status(found: PrinterStatus) -> tuple[str, str] | None:
+def bus_status(found: PrinterStatus) -> tuple[PrinterCondition, str] | None:
     """The contract's printer status (online, offline, paper_out, error) and detail for what a transport found;
     None when the transport cannot tell."""
     if found.state == PrinterState.READY:
@@ -214,7 +210,7 @@ class PrinterAgent:
         self._stopping = False
         self._cond = threading.Condition()
         self._worker: threading.Thread | None = None
-        self._status: tuple[str, str] | None = None
+        self._status: tuple[PrinterCondition, str] | None = None
         self._status_lock = threading.Lock()
         self.link = link_factory(
             address=address,
@@ -230,7 +226,7 @@ class PrinterAgent:
         )
 
     @property
-    def status(self) -> tuple[str, str] | None:
+    def status(self) -> tuple[PrinterCondition, str] | None:
         """(status, detail) as last published."""
         with self._status_lock:
             return self._status
@@ -363,12 +359,12 @@ class PrinterAgent:
     def _process(self, topic_job_id: int, raw: bytes) -> _Outcome:
         """Handle one job; the outcome says why the printer could not take it (then the job keeps waiting)."""
         try:
-            payload = payloads.decode_state(raw)
-            if payload is None:
+            job = payloads.parse(PrintJob, raw)
+            if job is None:
                 return _Outcome()
-            if payload.get("job_id") != topic_job_id:
-                raise PayloadError(f"payload job_id {payload.get('job_id')!r} does not match the topic")
-            ack = self.handler.handle(payload)
+            if job.job_id != topic_job_id:
+                raise PayloadError(f"payload job_id {job.job_id!r} does not match the topic")
+            ack = self.handler.handle(job)
         except PayloadError as exc:
             log.error("printer %s: job %d rejected, not printed: %s (payload starts %r)",
                       self.printer_name, topic_job_id, exc, raw[:120])
@@ -380,15 +376,15 @@ class PrinterAgent:
         except PrinterUnreachable as exc:
             return _Outcome(waiting=exc)
         self._publish_ack(ack)
-        if ack["detail"] in (ALREADY_PRINTED, ALREADY_UNCERTAIN) or ack["detail"].startswith(CUT_SHORT):
+        if ack.detail in (ALREADY_PRINTED, ALREADY_UNCERTAIN) or ack.detail.startswith(CUT_SHORT):
             return _Outcome()  # from the journal: the printer was not asked
-        if ack["result"] == payloads.ACK_UNCERTAIN:
-            self._set_status(payloads.PRINTER_ERROR, ack["detail"])
-        elif ack["result"] == payloads.ACK_PRINTED and self._set_status(payloads.PRINTER_ONLINE, ""):
+        if ack.result == payloads.ACK_UNCERTAIN:
+            self._set_status(payloads.PRINTER_ERROR, ack.detail)
+        elif ack.result == payloads.ACK_PRINTED and self._set_status(payloads.PRINTER_ONLINE, ""):
             log.info("printer %s is online", self.printer_name)
         return _Outcome(reached_printer=True)
 
-    def _probe(self) -> str | None:
+    def _probe(self) -> PrinterCondition | None:
         """Ask an idle printer how it is and publish a change; returns the status found (None: cannot tell)."""
         try:
             found = bus_status(self.handler.transport.query_status())
@@ -402,14 +398,14 @@ class PrinterAgent:
             log.log(level, "printer %s: %s%s", self.printer_name, found[0], f" ({found[1]})" if found[1] else "")
         return found[0]
 
-    def _publish_ack(self, ack: dict[str, Any]) -> None:
+    def _publish_ack(self, ack: PrintAck) -> None:
         # queued by paho while disconnected; if lost anyway, the job stays retained and the journal re-acks it
         self.link.publish(self.ack_topic, payloads.encode(ack), retain=False, qos=1)
-        log.info("printer %s: job %d %s %s", self.printer_name, ack["job_id"], ack["result"], ack["detail"])
+        log.info("printer %s: job %d %s %s", self.printer_name, ack.job_id, ack.result.value, ack.detail)
 
     # --- status ---------------------------------------------------------------------------------------------
 
-    def _set_status(self, status: str, detail: str) -> bool:
+    def _set_status(self, status: PrinterCondition, detail: str) -> bool:
         """Publish only changes (True when it changed): a printer that stays off would otherwise repeat
         "offline" on every retry."""
         with self._status_lock:
@@ -424,7 +420,7 @@ class PrinterAgent:
         return payloads.encode(payloads.printer_status(printer=self.printer_name, status=state, detail=detail,
                                                        version=_VERSIONS.next()))
 
-    def _publish_status(self, status: str, detail: str) -> Any:
+    def _publish_status(self, status: PrinterCondition, detail: str) -> Any:
         body = payloads.printer_status(printer=self.printer_name, status=status, detail=detail,
                                        version=_VERSIONS.next())
         return self.link.publish(self.status_topic, payloads.encode(body), retain=True, qos=1)

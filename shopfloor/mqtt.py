@@ -7,7 +7,6 @@ that touch asyncio or UI state hand the work over with `loop.call_soon_threadsaf
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import secrets
 import threading
@@ -19,7 +18,7 @@ from pathlib import Path
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from shopfloor.contract import topics
+from shopfloor.contract import payloads, topics
 from shopfloor.contract.access import Role
 from shopfloor.credentials import MqttAccount
 
@@ -107,7 +106,7 @@ class MqttLink:
 
     @staticmethod
     def _default_status_payload(state: str) -> bytes:
-        return json.dumps({"state": state, "at": time.time()}).encode()
+        return payloads.encode(payloads.availability(state, at=time.time()))
 
     def start(self, wait: float | None = None) -> bool:
         self._client.connect_async(self.address.host, self.address.port, keepalive=15)

@@ -242,8 +242,8 @@ def test_scan_check_in_workshop_moves_and_tickets(services: Services) -> None:
     job = printing.print_ticket(number, "reception", actor=advisor)
     row = trail.one()
     assert (row.action, row.to_value, row.detail) == ("ticket_printed", "reception", {"job_id": job.id})
-    printing.handle_ack("reception", payloads.encode(payloads.print_ack(job_id=job.id, result="uncertain",
-                                                                        detail="dropped", at="x")))
+    printing.handle_ack("reception", payloads.encode(payloads.print_ack(
+        job_id=job.id, result="uncertain", detail="dropped", at="2026-11-23T10:40:00+08:00")))
     trail.none()  # the agent's answer is the printer's, not a person's decision
     again = printing.resolve(job.id, "reprint", actor=advisor)
     assert again is not None
@@ -260,8 +260,8 @@ def test_scan_check_in_workshop_moves_and_tickets(services: Services) -> None:
     with pytest.raises(Invalid):
         printing.resolve(moved.id, "maybe", actor=advisor)
     trail.none()
-    printing.handle_ack("workshop", payloads.encode(payloads.print_ack(job_id=moved.id, result="uncertain",
-                                                                       detail="dropped", at="x")))
+    printing.handle_ack("workshop", payloads.encode(payloads.print_ack(
+        job_id=moved.id, result="uncertain", detail="dropped", at="2026-11-23T10:40:00+08:00")))
     assert printing.resolve(moved.id, "confirm", actor=advisor) is None
     row = trail.one()
     assert (row.action, row.from_value, row.to_value) == ("print_confirmed", "uncertain", "printed")

@@ -51,7 +51,7 @@ def test_confirmation_slip_prints_through_the_queue(services: Services) -> None:
     assert message.retain
     payload = json.loads(message.payload)
     assert payload["kind"] == "confirmation" and payload["ro_number"] is None
-    assert payloads.print_job_bytes(payload) == data
+    assert payloads.parse(payloads.PrintJob, message.payload).content() == data
 
     lines = text_lines(data, "gb18030")
     text = "\n".join(lines)

@@ -217,14 +217,15 @@ def test_pick_labels_are_pending_jobs_retained_on_the_parts_printer(services: Se
             assert message.retain
             payload = json.loads(message.payload)
             assert payload["kind"] == PICK_LABEL and payload["ro_number"] is None
-            assert payloads.print_job_bytes(payload) == row.data
+            assert payloads.parse(payloads.PrintJob, message.payload).content() == row.data
         [stock_job] = [j for j in jobs if stored[j.id].meta["appointment_id"] == appts["stock"]["id"]]
         label = stored[stock_job.id].data
     assert display_plate(appts["stock"]["plate"]) in text_lines(label, "gb18030")
     shown = {r["id"]: r["label"] for r in prep.pre_pick(TOMORROW)}
     assert shown[appts["stock"]["id"]]["status"] == "pending"
     # the agent's acknowledgement settles the label like a ticket
-    services.printing.handle_ack("parts", json.dumps({"job_id": stock_job.id, "result": "printed"}).encode())
+    services.printing.handle_ack("parts", payloads.encode(payloads.print_ack(
+        job_id=stock_job.id, result="printed", at="2026-11-23T10:40:00+08:00")))
     assert {r["id"]: r["label"] for r in prep.pre_pick(TOMORROW)}[appts["stock"]["id"]]["status"] == "printed"
 
 
@@ -233,7 +234,8 @@ def test_a_failed_or_waiting_pick_label_can_be_reprinted_or_sent_elsewhere(servi
     appts = pick_day(services)
     first, second = prep.print_pick_labels(appointment_ids=[appts["stock"]["id"], appts["arrived"]["id"]],
                                            actor="王芳")
-    services.printing.handle_ack("parts", json.dumps({"job_id": first.id, "result": "failed"}).encode())
+    services.printing.handle_ack("parts", payloads.encode(payloads.print_ack(
+        job_id=first.id, result="failed", at="2026-11-23T10:40:00+08:00")))
     assert first.id in [j.id for j in services.printing.needing_decision()]
     again = services.printing.resolve(first.id, "reprint", actor="王芳")
     assert again is not None and again.printer == "parts" and again.status == "pending"

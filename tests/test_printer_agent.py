@@ -22,7 +22,7 @@ NOW = datetime(2024, 11, 22, 8, 5, 0, tzinfo=UTC)
 TICKET = b"\x1b@\x1c&" + "王先生".encode("gbk") + b"\n\x1dVB\x18"
 
 
-def job(job_id: int = 7, data: bytes = TICKET, printer: str = PRINTER) -> dict:
+def job(job_id: int = 7, data: bytes = TICKET, printer: str = PRINTER) -> payloads.PrintJob:
     return payloads.print_job(job_id=job_id, printer=printer, version=1_732_000_000_000_000 + job_id,
                               ro_number="RO2411220012", kind="ticket", reprint=False,
                               created_at="2024-11-22T08:05:00+08:00", data=data)
@@ -93,8 +93,8 @@ def test_prints_once_and_acks(handler, spool):
 def test_redelivered_job_is_acked_but_not_printed_again(handler, spool):
     handler.handle(job(7))
     again = handler.handle(job(7))
-    assert again["result"] == ACK_PRINTED
-    assert again["detail"] == "already printed"
+    assert again.result == ACK_PRINTED
+    assert again.detail == "already printed"
     assert len(bin_files(spool)) == 1
 
 
@@ -105,9 +105,9 @@ def test_journal_reloaded_from_disk_still_knows_the_job(tmp_path, spool):
     # a restarted agent: fresh objects, same files
     restarted = PrintJobHandler(PRINTER, FileTransport(spool), PrintJournal(journal_path), clock=lambda: NOW)
     ack = restarted.handle(job(7))
-    assert (ack["result"], ack["detail"]) == (ACK_PRINTED, "already printed")
+    assert (ack.result, ack.detail) == (ACK_PRINTED, "already printed")
     assert len(bin_files(spool)) == 1
-    assert restarted.handle(job(8))["result"] == ACK_PRINTED
+    assert restarted.handle(job(8)).result == ACK_PRINTED
     assert len(bin_files(spool)) == 2
 
 
@@ -116,10 +116,10 @@ def test_broken_transfer_is_uncertain_and_never_retried(tmp_path):
     transport = BrokenTransport(TransferBroken("connection reset after 812 of 2048 bytes"))
     handler = PrintJobHandler(PRINTER, transport, journal, clock=lambda: NOW)
     ack = handler.handle(job(9))
-    assert ack["result"] == ACK_UNCERTAIN
-    assert "812 of 2048" in ack["detail"]
+    assert ack.result == ACK_UNCERTAIN
+    assert "812 of 2048" in ack.detail
     redelivered = handler.handle(job(9))
-    assert redelivered["result"] == ACK_UNCERTAIN
+    assert redelivered.result == ACK_UNCERTAIN
     assert transport.calls == [9]  # the redelivery did not reach the printer
     assert PrintJournal(tmp_path / "journal.jsonl").outcome(9) == UNCERTAIN
 
@@ -132,7 +132,7 @@ def test_unreachable_printer_raises_and_may_be_retried(tmp_path, spool):
     assert 10 not in journal
     # nothing reached paper, so the same job prints once the printer is back
     retry = PrintJobHandler(PRINTER, FileTransport(spool), journal, clock=lambda: NOW).handle(job(10))
-    assert retry["result"] == ACK_PRINTED
+    assert retry.result == ACK_PRINTED
     assert len(bin_files(spool)) == 1
 
 
@@ -152,9 +152,9 @@ def test_a_job_cut_short_by_a_crash_is_uncertain_after_the_restart(tmp_path, spo
         PrintJobHandler(PRINTER, DyingTransport(), PrintJournal(journal_path)).handle(job(12))
     restarted = PrintJobHandler(PRINTER, FileTransport(spool), PrintJournal(journal_path), clock=lambda: NOW)
     ack = restarted.handle(job(12))
-    assert (ack["result"], ack["detail"]) == (ACK_UNCERTAIN, CUT_SHORT)
+    assert (ack.result, ack.detail) == (ACK_UNCERTAIN, CUT_SHORT)
     assert bin_files(spool) == []  # not printed a second time without a person asking
-    assert restarted.handle(job(12))["detail"] == "transfer broke on an earlier attempt; not retried automatically"
+    assert restarted.handle(job(12)).detail == "transfer broke on an earlier attempt; not retried automatically"
 
 
 def test_a_job_the_printer_did_not_take_is_unknown_after_a_restart(tmp_path, spool):
@@ -162,7 +162,7 @@ def test_a_job_the_printer_did_not_take_is_unknown_after_a_restart(tmp_path, spo
     with pytest.raises(PrinterUnreachable):
         PrintJobHandler(PRINTER, BrokenTransport(PrinterUnreachable("off")), PrintJournal(journal_path)).handle(job(13))
     assert PrintJournal(journal_path).outcome(13) is None
-    assert PrintJobHandler(PRINTER, FileTransport(spool), PrintJournal(journal_path)).handle(job(13))["result"] == (
+    assert PrintJobHandler(PRINTER, FileTransport(spool), PrintJournal(journal_path)).handle(job(13)).result == (
         ACK_PRINTED)
 
 
@@ -176,25 +176,30 @@ def test_file_transport_with_vanished_directory_is_unreachable(tmp_path, spool):
 def test_unexpected_transport_error_counts_as_uncertain(tmp_path):
     journal = PrintJournal(tmp_path / "journal.jsonl")
     ack = PrintJobHandler(PRINTER, BrokenTransport(RuntimeError("driver bug")), journal).handle(job(11))
-    assert ack["result"] == ACK_UNCERTAIN
+    assert ack.result == ACK_UNCERTAIN
     assert journal.outcome(11) == UNCERTAIN
 
 
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ({**job(), "data": "not base64!!"}, "base64"),
-        ({k: v for k, v in job().items() if k != "data"}, "data"),
-        ({k: v for k, v in job().items() if k != "job_id"}, "job_id"),
-        ({**job(), "job_id": "7"}, "job_id"),
-        ({**job(), "schema": 99}, "schema"),
-        (job(printer="workshop"), "workshop"),
-        (job(data=b""), "no data"),
+        ({**job().to_dict(), "data": "not base64!!"}, "base64"),
+        ({k: v for k, v in job().to_dict().items() if k != "data"}, "data"),
+        ({k: v for k, v in job().to_dict().items() if k != "job_id"}, "job_id"),
+        ({**job().to_dict(), "job_id": "7"}, "job_id"),
+        ({**job().to_dict(), "job_id": True}, "job_id"),
+        ({**job().to_dict(), "schema": 99}, "schema"),
+        ({**job().to_dict(), "kind": "poster"}, "kind"),
+        ({**job().to_dict(), "created_at": "yesterday"}, "created_at"),
+        ({**job().to_dict(), "urgent": True}, "urgent"),
+        (job(printer="workshop").to_dict(), "workshop"),
+        (job(data=b"").to_dict(), "no data"),
     ],
 )
 def test_garbled_payload_is_rejected_with_a_clear_error(handler, spool, payload, message):
+    """Read off the bus as the agent does: checked against the contract, then against this printer."""
     with pytest.raises(PayloadError, match=message):
-        handler.handle(payload)
+        handler.handle(payloads.parse(payloads.PrintJob, payloads.encode(payload)))
     assert bin_files(spool) == []
 
 
@@ -339,7 +344,7 @@ def test_agent_prints_in_job_order_once_and_acks_each_job(tmp_path, spool):
 def test_agent_skips_garbage_and_empty_payloads_and_keeps_going(agent, spool):
     deliver(agent, 4, b"\xff\xfe not json")
     deliver(agent, 5, b"")  # job removed by the server: nothing to do
-    deliver(agent, 6, payloads.encode({**job(6), "job_id": 60}))
+    deliver(agent, 6, payloads.encode(job(6).model_copy(update={"job_id": 60})))
     deliver(agent, 7, payloads.encode(job(7)))
     assert agent.wait_idle(5)
     results = [(a["job_id"], a["result"]) for a in acks(agent)]

@@ -7,6 +7,7 @@ terminal standing in for a serial port or USB printer device); timeouts are a fe
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -53,7 +54,7 @@ def ticket(job_id: int) -> bytes:
     return b"\x1b@\x1c&" + b"\n".join(lines) + b"\n\x1dVB\x18"
 
 
-def job(job_id: int, printer: str = PRINTER) -> dict:
+def job(job_id: int, printer: str = PRINTER) -> payloads.PrintJob:
     return payloads.print_job(job_id=job_id, printer=printer, version=1_800_000_000_000_000 + job_id,
                               ro_number=f"RO2611230{job_id:03d}", kind="ticket", reprint=False,
                               created_at="2026-11-23T10:30:00+08:00", data=ticket(job_id))
@@ -127,13 +128,13 @@ def test_responder_answers_a_query_cut_across_reads():
 
 def test_normal_prints_once_and_a_redelivery_does_not_reach_the_printer(sim, handler):
     ack = handler.handle(job(1))
-    assert (ack["result"], ack["detail"]) == (ACK_PRINTED, "")
+    assert (ack.result, ack.detail) == (ACK_PRINTED, "")
     assert sim.wait_for_jobs(1)
     assert sim.jobs() == [ticket(1)]
     assert sim.connections()[0].queries == [1, 2, 4, 1]  # status before the job, one query after it
     connections = len(sim.connections())
     again = handler.handle(job(1))
-    assert (again["result"], again["detail"]) == (ACK_PRINTED, ALREADY_PRINTED)
+    assert (again.result, again.detail) == (ACK_PRINTED, ALREADY_PRINTED)
     assert len(sim.connections()) == connections
 
 
@@ -145,7 +146,7 @@ def test_refused_then_recovered_prints_once(sim, handler, journal):
     assert network(sim).query_status().state == PrinterState.OFFLINE
     assert 2 not in journal and sim.connections() == []
     sim.normal()
-    assert handler.handle(job(2))["result"] == ACK_PRINTED
+    assert handler.handle(job(2)).result == ACK_PRINTED
     assert sim.wait_for_jobs(1) and sim.jobs() == [ticket(2)]
 
 
@@ -158,7 +159,7 @@ def test_hung_printer_gets_no_job_bytes_and_the_job_waits(sim, handler, journal)
     assert caught.value.status.state == PrinterState.OFFLINE
     assert sim.received() == [] and 3 not in journal
     sim.normal()
-    assert handler.handle(job(3))["result"] == ACK_PRINTED
+    assert handler.handle(job(3)).result == ACK_PRINTED
     assert sim.wait_for_jobs(1) and sim.jobs() == [ticket(3)]
 
 
@@ -167,21 +168,21 @@ def test_printer_hanging_after_taking_the_bytes_makes_the_job_uncertain(sim, han
     # answers the query after the job: only that silence tells us nothing is known about the paper.
     sim.hang(after=QUERY + len(ticket(4)))
     ack = handler.handle(job(4))
-    assert ack["result"] == ACK_UNCERTAIN
-    assert "no status answer" in ack["detail"]
+    assert ack.result == ACK_UNCERTAIN
+    assert "no status answer" in ack.detail
     assert journal.outcome(4) == UNCERTAIN
     assert sim.jobs() == [] and sim.received() == [ticket(4)]
     sim.normal()
     connections = len(sim.connections())
     again = handler.handle(job(4))
-    assert (again["result"], again["detail"]) == (ACK_UNCERTAIN, ALREADY_UNCERTAIN)
+    assert (again.result, again.detail) == (ACK_UNCERTAIN, ALREADY_UNCERTAIN)
     assert len(sim.connections()) == connections  # never sent again by itself
 
 
 def test_printer_hanging_mid_job_makes_the_job_uncertain(sim, handler, journal):
     sim.hang(after=QUERY + 100)
     ack = handler.handle(job(5))
-    assert ack["result"] == ACK_UNCERTAIN
+    assert ack.result == ACK_UNCERTAIN
     assert journal.outcome(5) == UNCERTAIN
     assert sim.received() == [ticket(5)[:100]]
 
@@ -189,11 +190,11 @@ def test_printer_hanging_mid_job_makes_the_job_uncertain(sim, handler, journal):
 def test_connection_dropped_mid_job_makes_the_job_uncertain(sim, handler, journal):
     sim.drop_mid_job(after=QUERY + 100)
     ack = handler.handle(job(6))
-    assert ack["result"] == ACK_UNCERTAIN
+    assert ack.result == ACK_UNCERTAIN
     assert journal.outcome(6) == UNCERTAIN
     assert sim.received() == [ticket(6)[:100]] and sim.jobs() == []
     sim.normal()
-    assert handler.handle(job(6))["detail"] == ALREADY_UNCERTAIN
+    assert handler.handle(job(6)).detail == ALREADY_UNCERTAIN
     assert sim.received() == [ticket(6)[:100]]
 
 
@@ -205,7 +206,7 @@ def test_dropped_right_after_the_status_answer(sim, handler, journal):
         assert 7 not in journal  # the reset came before the job: nothing sent, the job waits
     else:
         # the job went into the kernel before the reset arrived: from here its fate is unknowable
-        assert ack["result"] == ACK_UNCERTAIN and journal.outcome(7) == UNCERTAIN
+        assert ack.result == ACK_UNCERTAIN and journal.outcome(7) == UNCERTAIN
     assert sim.received() == []
 
 
@@ -219,15 +220,14 @@ def test_paper_out_or_cover_open_sends_nothing_then_prints_once(sim, handler, jo
     assert network(sim).query_status().state == state
     assert sim.received() == [] and 8 not in journal
     sim.normal()
-    assert handler.handle(job(8))["result"] == ACK_PRINTED
+    assert handler.handle(job(8)).result == ACK_PRINTED
     assert sim.wait_for_jobs(1) and sim.jobs() == [ticket(8)]
 
 
 def test_a_job_carrying_query_bytes_by_accident_still_prints_once(sim, handler):
     data = ticket(9)[:50] + b"\x10\x04\x01" + ticket(9)[50:]
-    payload = {**job(9), "data": payloads.print_job(job_id=9, printer=PRINTER, version=1, ro_number=None,
-                                                    kind="ticket", reprint=False, created_at="", data=data)["data"]}
-    assert handler.handle(payload)["result"] == ACK_PRINTED
+    payload = job(9).model_copy(update={"data": base64.b64encode(data).decode("ascii")})
+    assert handler.handle(payload).result == ACK_PRINTED
     assert sim.wait_for_jobs(1)
     assert sim.jobs() == [ticket(9)]  # the printer executed the embedded query instead of printing it
     assert sim.connections()[0].queries == [1, 2, 4, 1, 1]

@@ -265,8 +265,7 @@ def test_print_job_is_retained_until_acknowledged(services: Services) -> None:
     with services.db.read() as s:
         msg = s.scalars(select(OutboxMessage).where(OutboxMessage.topic == job_topic)).one()
         assert msg.retain
-        body = json.loads(msg.payload)
-        lines = text_lines(payloads.print_job_bytes(body), "gb18030")
+        lines = text_lines(payloads.parse(payloads.PrintJob, msg.payload).content(), "gb18030")
     assert any(number in line for line in lines)
     ack = payloads.encode(payloads.print_ack(job_id=job.id, result="printed", at="2026-11-23T10:40:00+08:00"))
     services.printing.handle_ack("reception", ack)
@@ -287,7 +286,8 @@ def test_uncertain_job_waits_for_a_person(services: Services) -> None:
     number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟")).repair_order["number"]
     job = services.printing.print_ticket(number, "reception", actor="张伟")
     services.printing.handle_ack("reception", payloads.encode(
-        payloads.print_ack(job_id=job.id, result="uncertain", detail="connection dropped", at="x")))
+        payloads.print_ack(job_id=job.id, result="uncertain", detail="connection dropped",
+                           at="2026-11-23T10:40:00+08:00")))
     assert [j.id for j in services.printing.needing_decision()] == [job.id]
     again = services.printing.resolve(job.id, "reprint", actor="王芳")
     assert again is not None and again.reprint

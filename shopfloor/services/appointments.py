@@ -33,7 +33,7 @@ class AppointmentService:
                 .options(selectinload(Appointment.vehicle).selectinload(Vehicle.tags)).order_by(Appointment.start)))
             out = []
             for appt in rows:
-                state = views.appointment_state(appt, self.ctx.tz, ro_number_for_appointment(s, appt.id))
+                state = views.appointment_state(appt, self.ctx.tz, ro_number_for_appointment(s, appt.id)).to_dict()
                 tags = [t.token for t in appt.vehicle.tags if t.revoked_at is None]
                 state["tag"] = tags[0] if tags else None
                 out.append(state)
@@ -85,7 +85,7 @@ class AppointmentService:
                 .order_by(Appointment.start))
             out = []
             for appt in rows:
-                state = views.appointment_state(appt, self.ctx.tz, None)
+                state = views.appointment_state(appt, self.ctx.tz, None).to_dict()
                 state["phone"] = appt.vehicle.customer.phone
                 state["preferred_channel"] = appt.vehicle.customer.preferred_channel
                 state["vehicle_id"] = appt.vehicle_id

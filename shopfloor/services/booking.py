@@ -383,7 +383,7 @@ class BookingService:
 
     # -- helpers --------------------------------------------------------------------------------------------
     def _state(self, s: Session, appt: Appointment) -> dict[str, Any]:
-        state = views.appointment_state(appt, self.ctx.tz, ro_number_for_appointment(s, appt.id))
+        state = views.appointment_state(appt, self.ctx.tz, ro_number_for_appointment(s, appt.id)).to_dict()
         state["overrides"] = [{"rule": o.rule, "reason": o.reason, "actor": o.actor, "detail": o.detail,
                                "at": views.iso(o.at, self.ctx.tz)} for o in appt.overrides]
         state["vehicle_id"] = appt.vehicle_id

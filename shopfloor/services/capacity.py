@@ -11,6 +11,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from shopfloor.contract import topics
+from shopfloor.contract.entity_states import (
+    CapacityFigures,
+    CapacityGroups,
+    CapacityState,
+    CarriedOver,
+    CarriedOverCar,
+    GroupLeft,
+    Skill,
+    SkillClasses,
+    SkillHours,
+    TechnicianHours,
+    TotalHours,
+    WalkIns,
+)
 from shopfloor.contract.payloads import SCHEMA
 from shopfloor.domain.capacity import (
     GROUPS,
@@ -26,7 +40,7 @@ from shopfloor.domain.capacity import (
 )
 from shopfloor.domain.identifiers import display_plate
 from shopfloor.domain.models import Appointment, Bay, Holiday, Leave, RepairOrder, Shift, Technician
-from shopfloor.domain.states import OPEN_STATUSES, RoStatus
+from shopfloor.domain.states import OPEN_STATUSES, HoldReason, RoStatus
 from shopfloor.domain.versions import next_version
 from shopfloor.services import outbox
 from shopfloor.services.context import ServiceContext
@@ -137,14 +151,14 @@ def _unplanned(s: Session, ctx: ServiceContext) -> list[Unplanned]:
     return out
 
 
-def capacity_view(plan: DayPlan) -> dict[str, Any]:
+def capacity_figures(plan: DayPlan) -> CapacityFigures:
     """Per technician and per skill class: hours available, reserved, allocated and free (what the API and the
     board's capacity strip show)."""
     allocated = plan.allocation()
     share = plan.reserve_share
-    techs = [{"id": t.id, "name": t.name, "skill": t.skill, "available": rounded(t.available),
-              "reserved": rounded(t.available * share), "allocated": rounded(allocated.get(t.id, 0.0)),
-              "free": rounded(t.available - allocated.get(t.id, 0.0))} for t in plan.technicians]
+    techs = [TechnicianHours(id=t.id, name=t.name, skill=Skill(t.skill), available=rounded(t.available),
+                             reserved=rounded(t.available * share), allocated=rounded(allocated.get(t.id, 0.0)),
+                             free=rounded(t.available - allocated.get(t.id, 0.0))) for t in plan.technicians]
     booked: dict[str, float] = defaultdict(float)
     for b in plan.bookings:
         for skill, hours in b.hours.items():
@@ -156,40 +170,48 @@ def capacity_view(plan: DayPlan) -> dict[str, Any]:
     skills = {}
     for skill in SKILLS:
         available = sum(t.available for t in plan.technicians if t.skill == skill)
-        skills[skill] = {
-            "available": rounded(available), "reserved": rounded(available * share),
-            "booked": rounded(booked[skill]), "unplanned": rounded(unplanned[skill]),
-            "allocated": rounded(booked[skill] + unplanned[skill]),
-            "free": rounded(max(plan.free_for(skill), 0.0)),
-        }
+        skills[skill] = SkillHours(
+            available=rounded(available), reserved=rounded(available * share),
+            booked=rounded(booked[skill]), unplanned=rounded(unplanned[skill]),
+            allocated=rounded(booked[skill] + unplanned[skill]),
+            free=rounded(max(plan.free_for(skill), 0.0)),
+        )
     total_available = plan.available("total")
-    total = {"available": rounded(total_available), "reserved": rounded(plan.reserved("total")),
-             "booked": rounded(plan.booked("total")), "unplanned": rounded(plan.unplanned_hours("total")),
-             "allocated": rounded(plan.booked("total") + plan.unplanned_hours("total")),
-             "free": rounded(max(plan.sellable_left("total"), 0.0)),
-             "left": rounded(plan.left("total"))}
+    total = TotalHours(available=rounded(total_available), reserved=rounded(plan.reserved("total")),
+                       booked=rounded(plan.booked("total")), unplanned=rounded(plan.unplanned_hours("total")),
+                       allocated=rounded(plan.booked("total") + plan.unplanned_hours("total")),
+                       free=rounded(max(plan.sellable_left("total"), 0.0)),
+                       left=rounded(plan.left("total")))
     carried = [u for u in plan.unplanned if u.kind == "carried_over"]
     walk_ins = [u for u in plan.unplanned if u.kind == "walk_in"]
-    return {
-        "day": plan.day.isoformat(),
-        "holiday": plan.holiday,
-        "reserve_share": share,
-        "technicians": techs,
-        "skills": skills,
-        "total": total,
-        "carried_over": {"hours": rounded(sum(sum(u.hours.values()) for u in carried)),
-                         "cars": [{"number": u.ref, "plate_display": display_plate(u.plate),
-                                   "hours": rounded(sum(u.hours.values())), "status": u.status, "reason": u.reason}
-                                  for u in carried]},
-        "walk_in": {"hours": rounded(sum(sum(u.hours.values()) for u in walk_ins)), "cars": len(walk_ins)},
-        "appointments": len(plan.bookings),
-        "groups": {g: {"sellable_left": rounded(plan.sellable_left(g)), "left": rounded(plan.left(g))}
-                   for g in GROUPS},
-    }
+    return CapacityFigures(
+        day=plan.day.isoformat(),
+        holiday=plan.holiday,
+        reserve_share=share,
+        technicians=techs,
+        skills=SkillClasses(**skills),
+        total=total,
+        carried_over=CarriedOver(
+            hours=rounded(sum(sum(u.hours.values()) for u in carried)),
+            cars=[CarriedOverCar(number=u.ref, plate_display=display_plate(u.plate),
+                                 hours=rounded(sum(u.hours.values())), status=RoStatus(u.status),
+                                 reason=HoldReason(u.reason) if u.reason else None)
+                  for u in carried]),
+        walk_in=WalkIns(hours=rounded(sum(sum(u.hours.values()) for u in walk_ins)), cars=len(walk_ins)),
+        appointments=len(plan.bookings),
+        groups=CapacityGroups(**{g: GroupLeft(sellable_left=rounded(plan.sellable_left(g)),
+                                              left=rounded(plan.left(g)))
+                                 for g in GROUPS}),
+    )
 
 
-def capacity_state(plan: DayPlan, site: str, version: int) -> dict[str, Any]:
-    return {"schema": SCHEMA, "version": version, "site": site, **capacity_view(plan)}
+def capacity_view(plan: DayPlan) -> dict[str, Any]:
+    """capacity_figures as the JSON object the API returns."""
+    return capacity_figures(plan).to_dict()
+
+
+def capacity_state(plan: DayPlan, site: str, version: int) -> CapacityState:
+    return CapacityState(schema=SCHEMA, version=version, site=site, **dict(capacity_figures(plan)))
 
 
 def publish_capacity(s: Session, ctx: ServiceContext, day: date) -> None:

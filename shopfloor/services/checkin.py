@@ -132,7 +132,7 @@ class CheckinService:
                 tag=tag.token, plate=vehicle.plate, plate_display=display_plate(vehicle.plate),
                 vehicle_model=vehicle.model, vin=vehicle.vin, customer=vehicle.customer.addressed,
                 phone=vehicle.customer.phone,
-                appointment=views.appointment_state(appt, self.ctx.tz, None) if appt else None,
+                appointment=views.appointment_state(appt, self.ctx.tz, None).to_dict() if appt else None,
                 open_ro=ro.number if ro else None, mileage_km=vehicle.mileage_km)
 
     def all_tags(self) -> list[tuple[str, str, str]]:
@@ -194,7 +194,7 @@ class CheckinService:
             vehicle = tag.vehicle
             existing = _open_ro(s, vehicle.id)
             if existing is not None:
-                return CheckinResult(views.repair_order_state(existing, self.ctx.tz), created=False)
+                return CheckinResult(views.repair_order_state(existing, self.ctx.tz).to_dict(), created=False)
             appt = self._todays_appointment(s, vehicle.id)
             arrived_from = None
             if appt is not None and appt.status in ARRIVABLE:
@@ -243,7 +243,7 @@ class CheckinService:
             if appt is not None:
                 publish_appointment(s, self.ctx, appt)
             log.info("checked in %s as %s (%s)", vehicle.plate, ro.number, req.actor)
-            return CheckinResult(views.repair_order_state(ro, self.ctx.tz), created=True)
+            return CheckinResult(views.repair_order_state(ro, self.ctx.tz).to_dict(), created=True)
 
     def _check_advisor(self, s: Session, advisor_id: int) -> None:
         advisor = s.get(Advisor, advisor_id) if 0 < advisor_id < 2**31 else None

@@ -278,7 +278,7 @@ class CustomerService:
                 or_(Appointment.start >= now,
                     and_(Appointment.start >= today_start, Appointment.status.in_(WAITING))))
                 .order_by(Appointment.start))
-            upcoming = [views.appointment_state(a, tz, ro_number_for_appointment(s, a.id)) for a in appts]
+            upcoming = [views.appointment_state(a, tz, ro_number_for_appointment(s, a.id)).to_dict() for a in appts]
             items = s.scalars(select(VehicleItem).where(VehicleItem.vehicle_id == v.id,
                                                         VehicleItem.closed_on.is_(None))
                               .order_by(VehicleItem.created_on, VehicleItem.id))

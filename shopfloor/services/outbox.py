@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shopfloor.contract import topics
-from shopfloor.contract.payloads import encode
+from shopfloor.contract.payloads import Payload, encode
 from shopfloor.db import OUTBOX_PENDING
 from shopfloor.domain.models import OutboxMessage
 
@@ -20,13 +19,13 @@ def _add(session: Session, topic: str, payload: bytes, retain: bool, now: dateti
 
 
 def put_state(session: Session, now: datetime, site: str, kind: str, entity_id: str | int,
-              state: dict[str, Any] | None) -> None:
+              state: Payload | None) -> None:
     """Retained state; None deletes the entity (empty retained payload)."""
     _add(session, topics.state(site, kind, entity_id), encode(state) if state is not None else b"", True, now)
 
 
 def put_event(session: Session, now: datetime, site: str, kind: str, entity_id: str | int,
-              event: dict[str, Any]) -> None:
+              event: Payload) -> None:
     _add(session, topics.event(site, kind, entity_id), encode(event), False, now)
 
 

@@ -3,7 +3,6 @@ agent acknowledges. A job whose fate is unknown waits for a person: reprint (mar
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -129,7 +128,7 @@ class PrintService:
         job.version = next_version(job.version)
         payload = payloads.print_job(job_id=job.id, printer=job.printer, version=job.version, ro_number=ro_number,
                                      kind=job.kind, reprint=job.reprint,
-                                     created_at=views.iso(job.created_at, self.ctx.tz) or "", data=job.data)
+                                     created_at=views.at(job.created_at, self.ctx.tz), data=job.data)
         outbox.put_raw(s, self.ctx.now(), topics.print_job(self.ctx.site, job.printer, job.id),
                        payloads.encode(payload), retain=True)
 
@@ -143,14 +142,14 @@ class PrintService:
     def handle_ack(self, printer: str, raw: bytes) -> None:
         """An agent's acknowledgement: record the outcome and take the job off its retained topic."""
         try:
-            ack = _decode_ack(raw)
-            job_id, result = int(ack["job_id"]), str(ack["result"])
-        except (payloads.PayloadError, KeyError, TypeError, ValueError) as exc:
+            ack = payloads.parse(payloads.PrintAck, raw)
+        except payloads.PayloadError as exc:
             log.warning("ignoring garbled print ack from %s: %s", printer, exc)
             return
-        if result not in (payloads.ACK_PRINTED, payloads.ACK_UNCERTAIN, payloads.ACK_FAILED):
-            log.warning("ignoring print ack for job %s with unknown result %r", job_id, result)
+        if ack is None:
+            log.warning("ignoring empty print ack from %s", printer)
             return
+        job_id, result = ack.job_id, ack.result
         with self.ctx.db.write() as s:
             job = s.get(PrintJob, job_id)
             if job is None or job.printer != printer:
@@ -158,8 +157,8 @@ class PrintService:
                 return
             if job.status != PENDING:
                 return  # a repeated ack: the first one decided
-            job.status = result
-            job.detail = str(ack.get("detail", ""))[:200]
+            job.status = result.value
+            job.detail = ack.detail[:200]
             job.finished_at = self.ctx.now()
             self._clear_job(s, job)
             level = logging.INFO if result == payloads.ACK_PRINTED else logging.WARNING
@@ -229,13 +228,3 @@ class PrintService:
             self._record_decision(s, job, ro, actor, "print_reprinted", from_value=was, to_value=job.printer,
                                   detail={"job_id": job.id, "new_job_id": info.id, "kind": job.kind})
             return info
-
-
-def _decode_ack(raw: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise payloads.PayloadError(f"not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise payloads.PayloadError("not a JSON object")
-    return data

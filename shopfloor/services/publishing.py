@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopfloor.contract import topics
+from shopfloor.contract.entity_states import repair_order_events
 from shopfloor.domain.models import Advisor, Appointment, RepairOrder, Technician
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.domain.versions import next_version
@@ -19,7 +22,10 @@ def ro_number_for_appointment(session: Session, appointment_id: int) -> str | No
                           .order_by(RepairOrder.id.desc()).limit(1))
 
 
-def publish_repair_order(session: Session, ctx: ServiceContext, ro: RepairOrder, event: dict | None = None) -> None:
+def publish_repair_order(session: Session, ctx: ServiceContext, ro: RepairOrder,
+                         event: dict[str, Any] | None = None) -> None:
+    """`event`: the move's fields of a RepairOrderEvent (kind, from, to, actor, at, reason); version and number
+    are the order's."""
     ro.version = next_version(ro.version)
     session.flush()
     now = ctx.now()
@@ -28,7 +34,7 @@ def publish_repair_order(session: Session, ctx: ServiceContext, ro: RepairOrder,
     outbox.put_state(session, now, ctx.site, topics.LOUNGE, ro.number, lounge)
     if event is not None:
         outbox.put_event(session, now, ctx.site, topics.REPAIR_ORDERS, ro.number,
-                         {"version": ro.version, "number": ro.number, **event})
+                         repair_order_events.validate_python({"version": ro.version, "number": ro.number, **event}))
     # walk-ins and carried-over cars hold today's hours; a dispatch moves them onto a technician
     publish_capacity(session, ctx, ctx.today())
 

@@ -63,14 +63,14 @@ class RepairOrderService:
 
     def get(self, number: str) -> dict[str, Any]:
         with self.ctx.db.read() as s:
-            return views.repair_order_state(load_ro(s, number), self.ctx.tz)
+            return views.repair_order_state(load_ro(s, number), self.ctx.tz).to_dict()
 
     def open_orders(self) -> list[dict[str, Any]]:
         with self.ctx.db.read() as s:
             rows = s.scalars(select(RepairOrder).where(
                 RepairOrder.site_id == self.ctx.site, RepairOrder.status.in_([x.value for x in OPEN_STATUSES]))
                 .order_by(RepairOrder.opened_at))
-            return [views.repair_order_state(ro, self.ctx.tz) for ro in rows]
+            return [views.repair_order_state(ro, self.ctx.tz).to_dict() for ro in rows]
 
     def history(self, number: str) -> list[HistoryEntry]:
         with self.ctx.db.read() as s:
@@ -84,7 +84,7 @@ class RepairOrderService:
         with self.ctx.db.read() as s:
             rows = s.scalars(select(Technician).where(Technician.site_id == self.ctx.site, Technician.active)
                              .order_by(Technician.id))
-            return [views.technician_state(t) for t in rows]
+            return [views.technician_state(t).to_dict() for t in rows]
 
     def transition(self, number: str, target: str, *, actor: Actor | str, technician: int | str | None = None,
                    reason: str | None = None) -> dict[str, Any]:
@@ -121,7 +121,7 @@ class RepairOrderService:
             publish_repair_order(s, self.ctx, ro, {
                 "kind": kind, "from": current.value, "to": to.value, "actor": str(actor),
                 "at": views.iso(now, self.ctx.tz), "reason": reason})
-            return views.repair_order_state(ro, self.ctx.tz)
+            return views.repair_order_state(ro, self.ctx.tz).to_dict()
 
 
 def hours(value: float | Decimal | str) -> Decimal:

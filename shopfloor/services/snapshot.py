@@ -49,15 +49,15 @@ class SnapshotService:
                        payloads.encode(views.repair_order_state(ro, tz)), True)
                 lounge = views.lounge_state(ro, tz) if ro.closed_at is None else None
                 yield (topics.state(site, topics.LOUNGE, ro.number),
-                       payloads.encode(lounge) if lounge else b"", True)
+                       payloads.encode(lounge) if lounge is not None else b"", True)
             for day in board_days(self.ctx):
-                state = capacity_state(load_plan(s, self.ctx, day), site, next_version())
-                yield topics.state(site, topics.CAPACITY, day.isoformat()), payloads.encode(state), True
+                capacity = capacity_state(load_plan(s, self.ctx, day), site, next_version())
+                yield topics.state(site, topics.CAPACITY, day.isoformat()), payloads.encode(capacity), True
             jobs = s.execute(select(PrintJob, RepairOrder.number).outerjoin(
                 RepairOrder, RepairOrder.id == PrintJob.repair_order_id).where(
                 PrintJob.site_id == site, PrintJob.status == "pending"))
             for job, number in jobs:
                 payload = payloads.print_job(job_id=job.id, printer=job.printer, version=job.version,
                                              ro_number=number, kind=job.kind, reprint=job.reprint,
-                                             created_at=views.iso(job.created_at, tz) or "", data=job.data)
+                                             created_at=views.at(job.created_at, tz), data=job.data)
                 yield topics.print_job(site, job.printer, job.id), payloads.encode(payload), True

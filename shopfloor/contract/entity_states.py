@@ -1,0 +1,334 @@
+"""What each entity looks like on the bus: the retained state per kind (`…/<kind>/<id>/state`) and the repair
+orders' events, as pydantic models. services/views.py and services/capacity.py build them; the boards check
+what they receive against them; docs/asyncapi.yaml is generated from them (shopfloor.contract.asyncapi)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter
+
+from shopfloor.contract import topics
+from shopfloor.contract.payloads import DateTime, Day, EnumValue, Payload, Schema, Version
+from shopfloor.contract.staff import StaffRole
+from shopfloor.domain.states import HoldReason, RoStatus
+
+
+class Skill(StrEnum):
+    """The skill class work needs: maintenance any technician may do, repair only a skilled one."""
+
+    MAINTENANCE = "maintenance"
+    REPAIR = "repair"
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    CONFIRMED = "confirmed"
+    ARRIVED = "arrived"
+    LATE = "late"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+class BookingSource(StrEnum):
+    """passive: the customer asked; active: the dealer called them (solicitation); import: from the DMS;
+    rebook: a no-show booked again."""
+
+    PASSIVE = "passive"
+    ACTIVE = "active"
+    IMPORT = "import"
+    REBOOK = "rebook"
+
+
+class PartsStatus(StrEnum):
+    NONE = "none"
+    IN_STOCK = "in_stock"
+    TO_ORDER = "to_order"
+    ARRIVED = "arrived"
+
+
+class CallOutcome(StrEnum):
+    """The day-before confirmation call."""
+
+    CONFIRMED = "confirmed"
+    RESCHEDULED = "rescheduled"
+    CANCELLED = "cancelled"
+    UNREACHABLE = "unreachable"
+
+
+class AdvisorRef(Payload):
+    id: int
+    name: str
+    code: str = Field(description="row letter on the appointment board: A, B, C…")
+
+
+class TechnicianRef(Payload):
+    id: int
+    name: str
+
+
+# -- repair orders ---------------------------------------------------------------------------------------------
+
+class RepairOrderLine(Payload):
+    code: str | None = Field(description="labour operation code; null for free text")
+    description: str
+    hours: float = Field(description="flat-rate hours")
+    skill: EnumValue[Skill]
+
+
+class RepairOrderState(Payload):
+    """A repair order's full state (personal data: roles server and board)."""
+
+    schema_: Schema = Field(alias="schema")
+    version: Version
+    site: str
+    number: str = Field(examples=["RO20261123-007"])
+    status: EnumValue[RoStatus]
+    hold_reason: EnumValue[HoldReason] | None
+    plate: str = Field(examples=["京A12345"])
+    plate_display: str = Field(examples=["京A·12345"])
+    vehicle_model: str
+    customer: str = Field(description="surname + salutation", examples=["王先生"])
+    advisor: AdvisorRef
+    technician: TechnicianRef | None
+    appointment_id: int | None
+    promised_at: DateTime | None
+    opened_at: DateTime
+    closed_at: DateTime | None
+    work: str = Field(description="the first job line, '+N' for more")
+    job_lines: list[RepairOrderLine]
+    total_hours: float
+    complaint: str = Field(description="the customer's own words")
+    mileage_km: int | None
+    fuel_eighths: int | None = Field(ge=0, le=8)
+
+
+class LoungeState(Payload):
+    """What the customers' lounge may show of an open repair order: no personal data."""
+
+    schema_: Schema = Field(alias="schema")
+    version: Version
+    site: str
+    number: str
+    plate_masked: str = Field(examples=["京A·***45"])
+    customer_masked: str = Field(description="surname + salutation", examples=["王先生"])
+    status: EnumValue[RoStatus]
+    promised_at: DateTime | None
+    needs_customer: bool = Field(description="on hold waiting for the customer's approval")
+
+
+class CheckedInEvent(Payload):
+    """A car checked in: its repair order opened."""
+
+    version: Version
+    number: str
+    kind: Literal["checked_in"]
+    to: EnumValue[RoStatus]
+    actor: str
+    at: DateTime
+
+
+class MovedEvent(Payload):
+    """A repair order moved from one status to another; rework: quality check sent the car back to the
+    technician."""
+
+    version: Version
+    number: str
+    kind: Literal["transition", "rework"]
+    from_: EnumValue[RoStatus] = Field(alias="from")
+    to: EnumValue[RoStatus]
+    actor: str
+    at: DateTime
+    reason: str | None = Field(description="the hold reason of a move to on_hold")
+
+
+RepairOrderEvent = Annotated[CheckedInEvent | MovedEvent, Field(discriminator="kind")]
+repair_order_events: TypeAdapter[CheckedInEvent | MovedEvent] = TypeAdapter(RepairOrderEvent)
+
+
+# -- appointments ------------------------------------------------------------------------------------------
+
+class AppointmentLine(Payload):
+    code: str | None = Field(description="labour operation code; null for free text")
+    description: str
+    hours: float
+    skill: EnumValue[Skill]
+    equipment: str | None = Field(description="the bay kind the work needs, e.g. alignment; null: any lift")
+
+
+class AppointmentParts(Payload):
+    status: EnumValue[PartsStatus]
+    eta: Day | None
+    numbers: str = Field(description="part numbers, comma-separated")
+
+
+class AppointmentFlags(Payload):
+    waiting_customer: bool
+    road_test: bool
+    repeat_repair: bool
+    complaining_customer: bool
+
+
+class AppointmentState(Payload):
+    """One appointment: a card on the appointment board."""
+
+    schema_: Schema = Field(alias="schema")
+    version: Version
+    site: str
+    id: int
+    status: EnumValue[AppointmentStatus]
+    start: DateTime
+    end: DateTime
+    hours: float
+    work: str
+    plate: str
+    plate_display: str
+    vehicle_model: str
+    customer: str = Field(description="surname + salutation")
+    advisor: AdvisorRef
+    bay: str | None = Field(description="the bay's code")
+    arrived_at: DateTime | None
+    ro_number: str | None = Field(description="the repair order the car was checked in as")
+    skill: EnumValue[Skill] = Field(description="repair if any line needs a skilled technician")
+    job_lines: list[AppointmentLine]
+    equipment: str | None = Field(description="the bay kind the work needs")
+    source: EnumValue[BookingSource]
+    parts: AppointmentParts
+    flags: AppointmentFlags
+    call_outcome: EnumValue[CallOutcome] | None
+    no_show_at: DateTime | None
+    cancel_reason: str | None
+    rebooked_as: int | None = Field(description="the appointment a no-show was rebooked as")
+    notes: str
+    overridden: bool = Field(description="booked or moved against a rule, with a logged reason")
+
+
+# -- the boards' rows ------------------------------------------------------------------------------------------
+
+class AdvisorState(Payload):
+    """A member of staff. Those with role advisor are the rows of the appointment board."""
+
+    schema_: Schema = Field(alias="schema")
+    version: Version
+    site: str
+    id: int
+    name: str
+    code: str = Field(description="row letter on the appointment board: A, B, C…")
+    active: bool
+    roles: list[EnumValue[StaffRole]] = Field(description="every role the person holds, sorted")
+    role: EnumValue[StaffRole] = Field(description="advisor for a row of the appointment board, else the first "
+                                                   "role held")
+
+
+class TechnicianState(Payload):
+    """A technician: a row of the progress board."""
+
+    schema_: Schema = Field(alias="schema")
+    version: Version
+    site: str
+    id: int
+    name: str
+    skill: EnumValue[Skill]
+    active: bool
+
+
+# -- capacity ---------------------------------------------------------------------------------------------
+
+class TechnicianHours(Payload):
+    id: int
+    name: str
+    skill: EnumValue[Skill]
+    available: float = Field(description="shift hours less breaks and leave")
+    reserved: float = Field(description="the walk-in reserve's share of them")
+    allocated: float = Field(description="planned: dispatched work stays, the rest spread by skill")
+    free: float = Field(description="available − allocated (negative when overbooked)")
+
+
+class SkillHours(Payload):
+    available: float = Field(description="that class's technicians")
+    reserved: float = Field(description="walk-in reserve")
+    booked: float
+    unplanned: float = Field(description="walk-ins and carried-over cars")
+    allocated: float = Field(description="booked + unplanned")
+    free: float = Field(description="hours still sellable to a booking of that class (maintenance may also go "
+                                    "to skilled technicians)")
+
+
+class SkillClasses(Payload):
+    maintenance: SkillHours
+    repair: SkillHours
+
+
+class TotalHours(SkillHours):
+    """The same over all technicians, plus what is left with the reserve included."""
+
+    left: float
+
+
+class GroupLeft(Payload):
+    sellable_left: float = Field(description="hours a booking may still take")
+    left: float = Field(description="hours left, the walk-in reserve included")
+
+
+class CapacityGroups(Payload):
+    """What is left for work that needs a skilled technician (repair) and for any work (total)."""
+
+    repair: GroupLeft
+    total: GroupLeft
+
+
+class CarriedOverCar(Payload):
+    number: str
+    plate_display: str
+    hours: float
+    status: EnumValue[RoStatus]
+    reason: EnumValue[HoldReason] | None
+
+
+class CarriedOver(Payload):
+    """Cars from earlier days still needing work: they hold today's hours."""
+
+    hours: float
+    cars: list[CarriedOverCar]
+
+
+class WalkIns(Payload):
+    """Today's repair orders without an appointment."""
+
+    hours: float
+    cars: int
+
+
+class CapacityFigures(Payload):
+    """One day's technician hours: what the capacity strip and the booking API show."""
+
+    day: Day
+    holiday: str | None
+    reserve_share: float = Field(description="share of each class's hours kept from bookings")
+    technicians: list[TechnicianHours]
+    skills: SkillClasses
+    total: TotalHours
+    carried_over: CarriedOver
+    walk_in: WalkIns
+    appointments: int = Field(description="bookings that hold hours that day")
+    groups: CapacityGroups
+
+
+class CapacityState(CapacityFigures):
+    """One day's technician hours (roles server and board)."""
+
+    schema_: Schema = Field(alias="schema")
+    version: Version
+    site: str
+
+
+# the model of each kind's retained state: what a consumer checks a `…/<kind>/<id>/state` payload against
+STATE_MODELS: dict[str, type[Payload]] = {
+    topics.REPAIR_ORDERS: RepairOrderState,
+    topics.APPOINTMENTS: AppointmentState,
+    topics.ADVISORS: AdvisorState,
+    topics.TECHNICIANS: TechnicianState,
+    topics.LOUNGE: LoungeState,
+    topics.CAPACITY: CapacityState,
+}
