@@ -1,7 +1,11 @@
-"""Per-data-dir secrets: API token, board display token, one MQTT account per role, advisors' PINs.
+"""Per-data-dir secrets: API tokens, board display token, one MQTT account per role, advisors' PINs.
 
 Written once to DIR/credentials.toml (mode 600) and kept across restarts, so paired wall screens and
 configured printer agents keep working.
+
+API callers: `[api] token` is the integrator's token, named "api" and holding every staff role. A site adds
+narrower callers by hand as `[api_tokens.<name>]` tables with `token = "…"` and `roles = ["cs", …]`; the name
+is the actor of every change the caller makes, the roles what it may do (shopfloor/contract/staff.py).
 """
 
 from __future__ import annotations
@@ -13,14 +17,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shopfloor.contract.access import Role
+from shopfloor.contract.staff import StaffRole, format_roles, parse_roles
 
 FILE_NAME = "credentials.toml"
+API_TOKEN_NAME = "api"  # the [api] token's caller: the integrator, holding every role
 
 
 @dataclass(frozen=True)
 class MqttAccount:
     username: str
     password: str
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """One caller of the JSON API: its name is the actor of what it changes, its roles what it may do."""
+
+    name: str
+    token: str = field(repr=False)
+    roles: frozenset[StaffRole] = frozenset()
 
 
 @dataclass
@@ -31,9 +46,14 @@ class Credentials:
     advisors: dict[str, str] = field(default_factory=dict)
     broker_host: str = "127.0.0.1"
     broker_port: int = 1883
+    named_api_tokens: dict[str, ApiToken] = field(default_factory=dict)  # [api_tokens.<name>]
 
     def account(self, role: Role) -> MqttAccount:
         return self.mqtt[role]
+
+    def api_tokens(self) -> list[ApiToken]:
+        """Every caller the API accepts: the [api] token first, then the named ones."""
+        return [ApiToken(API_TOKEN_NAME, self.api_token, frozenset(StaffRole)), *self.named_api_tokens.values()]
 
 
 def generate(advisor_names: list[str] | None = None) -> Credentials:
@@ -56,6 +76,11 @@ def dumps(creds: Credentials) -> str:
         "[api]",
         f"token = {_quote(creds.api_token)}",
         "",
+    ]
+    for name, caller in creds.named_api_tokens.items():
+        roles = ", ".join(_quote(r) for r in format_roles(caller.roles).split(",") if r)
+        lines += [f"[api_tokens.{_quote(name)}]", f"token = {_quote(caller.token)}", f"roles = [{roles}]", ""]
+    lines += [
         "[boards]",
         f"token = {_quote(creds.board_token)}",
         "",
@@ -86,9 +111,44 @@ def loads(text: str, source: str = FILE_NAME) -> Credentials:
             advisors={str(k): str(v) for k, v in data.get("advisors", {}).items()},
             broker_host=str(data.get("broker", {}).get("host", "127.0.0.1")),
             broker_port=int(data.get("broker", {}).get("port", 1883)),
+            named_api_tokens=_named_api_tokens(data.get("api_tokens", {}), str(data["api"]["token"])),
         )
     except (tomllib.TOMLDecodeError, KeyError, ValueError, TypeError) as exc:
         raise ValueError(f"{source}: cannot read credentials: {exc}") from exc
+
+
+def _named_api_tokens(tables: object, api_token: str) -> dict[str, ApiToken]:
+    """[api_tokens.<name>] tables. A token names exactly one caller: the same token twice, or the name of the
+    [api] token, is refused rather than resolved by guessing."""
+    if not isinstance(tables, dict):
+        raise ValueError("[api_tokens] must hold one table per token: [api_tokens.<name>]")
+    out: dict[str, ApiToken] = {}
+    seen = {api_token}
+    for name, table in tables.items():
+        where = f"[api_tokens.{name}]"
+        if not isinstance(table, dict):
+            raise ValueError(f"{where} must be a table with token and roles")
+        unknown = sorted(set(table) - {"token", "roles"})
+        if unknown:
+            raise ValueError(f"{where}: unknown key {unknown[0]!r} (known: token, roles)")
+        if not name.strip() or len(name) > 80 or not name.isprintable():
+            raise ValueError(f"{where}: the name must be 1 to 80 printable characters")
+        if name == API_TOKEN_NAME:
+            raise ValueError(f"{where}: {API_TOKEN_NAME!r} is the name of the [api] token")
+        token, roles = table.get("token"), table.get("roles")
+        if not isinstance(token, str) or not token or not token.isprintable() or " " in token:
+            raise ValueError(f"{where}: token must be a non-empty string without spaces")
+        if token in seen:
+            raise ValueError(f"{where}: this token is already another caller's")
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise ValueError(f"{where}: roles must be a list of role names, e.g. roles = [\"cs\"]")
+        try:
+            held = parse_roles(roles)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        seen.add(token)
+        out[name] = ApiToken(name, token, held)
+    return out
 
 
 def write(path: Path, creds: Credentials) -> None:
