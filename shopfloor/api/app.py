@@ -1,0 +1,44 @@
+"""The JSON API under /api/v1: the kiosk's and the booking desk's operations for other systems (DMS, call
+centre, scripts, tests), calling the same services. One module per resource; this one puts them together."""
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from shopfloor.api import appointments, audit, catalogue, customers, imports, print_jobs, repair_orders, slots_capacity
+from shopfloor.api.access import authenticated
+from shopfloor.api.deps import ApiServices, attach
+from shopfloor.api.errors import ERRORS, add_handlers
+from shopfloor.api.fields import PREFIX
+
+RESOURCES = (appointments, slots_capacity, customers, imports, repair_orders, print_jobs, catalogue, audit)
+DESCRIPTION = """Bearer token: `[api] token` in credentials.toml (the caller named "api", holding every staff role),
+or the token of an `[api_tokens.<name>]` table there, with `roles = [...]` (shopfloor/contract/staff.py).
+
+Every operation names the permission it needs (`x-permission`) and the roles that hold it (`x-roles`); a token
+without one of them gets 403. The actor of every change is the token's name: `actor` fields in request bodies
+are accepted and ignored."""
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(prefix=PREFIX, dependencies=[Depends(authenticated)], responses=ERRORS)
+    for resource in RESOURCES:
+        router.include_router(resource.router)
+    return router
+
+
+def install(app: FastAPI, services: ApiServices) -> None:
+    """The API on `app`, answering from `services`, with its OpenAPI document at /api/openapi.json."""
+    attach(app, services)
+    router = build_router()
+    app.include_router(router)
+    add_handlers(app)
+    schema: dict[str, Any] = {}
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi() -> dict[str, Any]:
+        if not schema:
+            schema.update(get_openapi(title="shopfloor API", version="1", routes=router.routes,
+                                      description=DESCRIPTION))
+        return schema

@@ -1,0 +1,81 @@
+"""/audit: who changed an appointment or a repair order, when, from what to what and why (the audit_log table,
+written by the services in the same transaction as each change)."""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import Field
+
+from shopfloor.api.access import GuardedRoute, allowed
+from shopfloor.api.deps import Services
+from shopfloor.api.fields import MAX_ID, Text, parse_day
+from shopfloor.api.states import IsoTime, Shape
+from shopfloor.contract.staff import Permission
+from shopfloor.domain.errors import Invalid
+from shopfloor.services import views
+from shopfloor.services.audit import Entity
+
+router = APIRouter(route_class=GuardedRoute, tags=["audit"])
+MAX_ROWS = 1000
+_ENTITIES = (Entity.APPOINTMENT, Entity.REPAIR_ORDER)
+
+
+class AuditEntry(Shape):
+    id: int
+    at: IsoTime
+    actor: str = Field(description="the staff member's name, the API token's name, or system")
+    actor_kind: Literal["staff", "api", "system"]
+    actor_id: int | None = Field(description="the staff member's id when actor_kind is staff")
+    entity: Literal["appointment", "repair_order"]
+    entity_id: str = Field(description="the appointment's id or the repair order's number")
+    action: str = Field(description="booked, moved, cancelled, call, checked_in, transition …")
+    from_: str | None = Field(alias="from", description="the value before the change")
+    to: str | None = Field(description="the value after it")
+    reason: str | None
+    detail: dict[str, Any] | None = Field(description="whatever else the change carried (open: it varies by action)")
+
+
+def _which(entity: str, given_id: str | None) -> tuple[Entity, str | None]:
+    """`appointment` or `repair_order`, and the id from `entity=kind:id` or `id=`; an appointment id as stored."""
+    kind, colon, named = entity.partition(":")
+    if kind.strip() not in _ENTITIES or (colon and not named.strip()):
+        raise Invalid("api.audit.entity", entity=entity)
+    which = Entity(kind.strip())
+    named_id = named.strip() if colon else None
+    given = given_id.strip() if given_id is not None else None
+    if named_id and given and named_id != given:
+        raise Invalid("api.audit.two_ids", first=named_id, second=given)
+    ident = named_id or given or None
+    if ident is not None and which == Entity.APPOINTMENT:
+        if not (ident.isdecimal() and len(ident) <= 10 and 0 < int(ident) <= MAX_ID):
+            raise Invalid("api.audit.appointment_id", id=ident)
+        ident = str(int(ident))  # stored as str(id): "042" names appointment 42
+    return which, ident
+
+
+@router.get("/audit", summary="The audit trail of appointments or repair orders, oldest first",
+            dependencies=[allowed(Permission.AUDIT_READ)],
+            description=f"At most {MAX_ROWS} rows: a wider question is refused (422), not cut short.")
+def get_audit(api: Services,
+              entity: Annotated[Text, Query(min_length=1, max_length=80, description=(
+                  "appointment or repair_order; with an id as one parameter: appointment:42, "
+                  "repair_order:RO20261123-001"))],
+              entity_id: Annotated[Text | None, Query(alias="id", max_length=40, description=(
+                  "the appointment's id or the repair order's number"))] = None,
+              first: Annotated[Text | None, Query(alias="from", max_length=40, description=(
+                  "YYYY-MM-DD, the site's day, included; default: since the beginning"))] = None,
+              last: Annotated[Text | None, Query(alias="to", max_length=40, description=(
+                  "YYYY-MM-DD, the site's day, included; default: up to now"))] = None) -> list[AuditEntry]:
+    which, ident = _which(entity, entity_id)
+    start = api.ctx.day_bounds(parse_day(first, api.ctx.today()))[0] if first else None
+    end = api.ctx.day_bounds(parse_day(last, api.ctx.today()))[1] if last else None
+    if start is not None and end is not None and start >= end:
+        raise Invalid("api.audit.range", first=first, last=last)
+    rows = api.audit.read(which, ident, start, end, limit=MAX_ROWS + 1)
+    if len(rows) > MAX_ROWS:
+        raise Invalid("api.audit.too_many", limit=MAX_ROWS)
+    tz = api.ctx.tz
+    return [AuditEntry.model_validate({
+        "id": r.id, "at": views.iso(r.at, tz), "actor": r.actor, "actor_kind": r.actor_kind, "actor_id": r.actor_id,
+        "entity": r.entity, "entity_id": r.entity_id, "action": r.action, "from": r.from_value, "to": r.to_value,
+        "reason": r.reason, "detail": r.detail}) for r in rows]

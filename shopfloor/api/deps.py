@@ -1,0 +1,63 @@
+"""The services behind the API, as one object on the app it is installed on (so several servers in one process,
+as in the tests, each answer from their own database), and the FastAPI dependency that hands it to a route."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+
+from shopfloor.credentials import ApiToken
+from shopfloor.services.appointments import AppointmentService
+from shopfloor.services.audit import AuditService
+from shopfloor.services.booking import BookingService
+from shopfloor.services.checkin import CheckinService
+from shopfloor.services.context import ServiceContext
+from shopfloor.services.customers import CustomerService
+from shopfloor.services.dms_import import DmsImportService
+from shopfloor.services.printing import PrintService
+from shopfloor.services.repair_orders import RepairOrderService
+
+_STATE_KEY = "shopfloor_api"
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    """What the routes call, and the tokens that may call them."""
+
+    ctx: ServiceContext
+    tokens: tuple[ApiToken, ...]
+    checkin: CheckinService
+    repair_orders: RepairOrderService
+    appointments: AppointmentService
+    printing: PrintService
+    booking: BookingService
+    customers: CustomerService
+    dms_import: DmsImportService
+    audit: AuditService
+
+    @classmethod
+    def on(cls, ctx: ServiceContext, tokens: Iterable[ApiToken], *, checkin: CheckinService | None = None,
+           repair_orders: RepairOrderService | None = None, appointments: AppointmentService | None = None,
+           printing: PrintService | None = None, booking: BookingService | None = None,
+           customers: CustomerService | None = None) -> "ApiServices":
+        """The server passes the service objects it already has (one of each per server); what is left out
+        is made on `ctx`."""
+        return cls(ctx=ctx, tokens=tuple(tokens), checkin=checkin or CheckinService(ctx),
+                   repair_orders=repair_orders or RepairOrderService(ctx),
+                   appointments=appointments or AppointmentService(ctx), printing=printing or PrintService(ctx),
+                   booking=booking or BookingService(ctx), customers=customers or CustomerService(ctx),
+                   dms_import=DmsImportService(ctx), audit=AuditService(ctx))
+
+
+def attach(app: FastAPI, services: ApiServices) -> None:
+    setattr(app.state, _STATE_KEY, services)
+
+
+def _services(request: Request) -> ApiServices:
+    services = getattr(request.app.state, _STATE_KEY)
+    assert isinstance(services, ApiServices)
+    return services
+
+
+Services = Annotated[ApiServices, Depends(_services)]

@@ -1,0 +1,79 @@
+"""How the API answers what it refuses: domain errors as {detail} with their HTTP status, a broken booking rule
+as {detail, reason, rules}, and request validation errors in a form any input can be rendered in."""
+
+import json
+import math
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from shopfloor.domain.errors import DomainError, Invalid, LoginRefused, NotFound, Refused
+from shopfloor.services.booking import BookingRefused
+
+
+class Detail(BaseModel):
+    detail: str
+
+
+class BrokenRule(BaseModel):
+    rule: Literal["capacity", "reserve", "stagger", "bay"]
+    detail: str
+
+
+class Refusal(BaseModel):
+    detail: str
+    reason: Literal["capacity", "reserve", "stagger", "bay"]
+    rules: list[BrokenRule]
+
+
+# Every route answers these; 403 too, since every route needs a permission (shopfloor/contract/staff.py).
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Detail, "description": "missing or wrong bearer token"},
+    403: {"model": Detail, "description": "the token's roles do not hold the permission this needs "
+                                          "(x-permission; the detail names the roles that do)"},
+    404: {"model": Detail, "description": "unknown tag, repair order, technician or printer"},
+    409: {"model": Detail, "description": "refused by the rules (e.g. the state machine)"},
+}
+BOOKING_REFUSED: dict[int | str, dict[str, Any]] = {
+    409: {"model": Refusal, "description": "it would break a booking rule (reason: the first one; rules: all of "
+                                           "them); send override: {reason} to book anyway (logged)"}}
+
+_STATUS = {NotFound: 404, Refused: 409, Invalid: 422, LoginRefused: 403}
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
+    body: dict[str, Any] = {"detail": exc.message("en")}
+    if isinstance(exc, BookingRefused):
+        body["reason"] = exc.reason
+        body["rules"] = [{"rule": v.rule, "detail": v.detail} for v in exc.violations]
+    return JSONResponse(body, status_code=status)
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> Response:
+    # FastAPI's own handler echoes the input, and rendering it failed (a 500) for a lone surrogate
+    # ({"tag": "\\ud800"}: not UTF-8) or a number too large for a float ({"tag": 1e999}: Infinity is not
+    # JSON). ASCII-escaped JSON with non-finite numbers as text renders any input.
+    assert isinstance(exc, RequestValidationError)
+    body = json.dumps({"detail": _finite(jsonable_encoder(exc.errors()))}, allow_nan=False)
+    return Response(body, status_code=422, media_type="application/json")
+
+
+def add_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)

@@ -1,0 +1,43 @@
+"""Input types every API module shares: text a database can store, ids that fit the columns, days."""
+# No `from __future__ import annotations` in shopfloor/api: FastAPI reads the annotations at runtime.
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Path, Query
+from pydantic import AfterValidator
+
+from shopfloor.domain.errors import Invalid
+
+PREFIX = "/api/v1"
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: larger numbers name nothing (and overflow the drivers)
+
+
+def _storable(value: str) -> str:
+    """Text every database can store and compare: PostgreSQL refuses NUL in text, and a lone UTF-16 surrogate
+    (JSON allows "\\ud800") is not UTF-8 at all. Either would otherwise fail in the driver: a 500."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+RoNumber = Annotated[Text, Path(min_length=1, max_length=40, description="repair order number, e.g. RO20261123-001")]
+DayQuery = Annotated[Text | None, Query(max_length=40, description="YYYY-MM-DD; default today")]
+ACTOR_IGNORED = "ignored: the actor of every change is the API token's name (kept so older callers still work)"
+
+
+def parse_day(day: str | None, default: date) -> date:
+    """A day as the site counts them, from YYYY-MM-DD (None: `default`)."""
+    try:
+        when = date.fromisoformat(day) if day else default
+    except ValueError:
+        raise Invalid("error.day_invalid", day=day) from None
+    if not date.min < when < date.max:  # the day's bounds in the site's zone, in UTC, must be dates too
+        raise Invalid("error.day_invalid", day=day)
+    return when

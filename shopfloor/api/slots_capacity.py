@@ -1,0 +1,145 @@
+"""/slots, /capacity, /capacity/week: where a booking fits best, and the technician hours behind it."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import Field
+
+from shopfloor.api.access import GuardedRoute, allowed
+from shopfloor.api.deps import Services
+from shopfloor.api.fields import MAX_ID, DayQuery, Text, parse_day
+from shopfloor.api.states import AdvisorRef, IsoDay, Shape, Skill
+from shopfloor.api.work import work_lines
+from shopfloor.contract.staff import Permission
+
+router = APIRouter(route_class=GuardedRoute, tags=["booking"])
+
+
+class SlotReasons(Shape):
+    site_arrivals: int = Field(description="other arrivals within 30 minutes")
+    advisor_arrivals: int = Field(description="the advisor's arrivals near this time")
+    advisor_day: int = Field(description="the advisor's bookings that day")
+    mean_per_hour: float = Field(description="the day's mean arrivals per hour")
+    free: dict[Skill, float] = Field(description="hours still sellable per skill class the work needs")
+
+
+class Slot(Shape):
+    start: str = Field(description="ISO 8601 to the minute, with the site's offset",
+                       examples=["2026-11-24T09:15+08:00"])
+    end: str = Field(description="start + the work's hours, as start")
+    advisor: AdvisorRef
+    bay: str | None = Field(description="the bay the work needs, if it needs special equipment")
+    score: float = Field(description="lower is better")
+    why: str = Field(description="the reasons in a sentence (English)")
+    reasons: SlotReasons
+
+
+class TechnicianHours(Shape):
+    id: int
+    name: str
+    skill: Skill
+    available: float
+    reserved: float = Field(description="the walk-in reserve share of available")
+    allocated: float
+    free: float
+
+
+class SkillHours(Shape):
+    available: float
+    reserved: float
+    booked: float
+    unplanned: float = Field(description="hours of cars carried over and walk-ins (today only)")
+    allocated: float = Field(description="booked + unplanned")
+    free: float = Field(description="still sellable (the reserve kept)")
+
+
+class Skills(Shape):
+    maintenance: SkillHours
+    repair: SkillHours
+
+
+class TotalHours(SkillHours):
+    left: float = Field(description="available - allocated, the reserve included")
+
+
+class CarriedOverCar(Shape):
+    number: str
+    plate_display: str
+    hours: float
+    status: str
+    reason: str | None
+
+
+class CarriedOver(Shape):
+    hours: float
+    cars: list[CarriedOverCar]
+
+
+class WalkIns(Shape):
+    hours: float
+    cars: int
+
+
+class GroupHours(Shape):
+    sellable_left: float
+    left: float
+
+
+class Groups(Shape):
+    repair: GroupHours = Field(description="repair work against the skilled technicians' hours")
+    total: GroupHours = Field(description="all work against everybody's hours")
+
+
+class Capacity(Shape):
+    day: IsoDay
+    holiday: str | None = Field(description="the holiday's name when the workshop is closed")
+    reserve_share: float = Field(description="share of the hours kept for walk-ins")
+    technicians: list[TechnicianHours]
+    skills: Skills
+    total: TotalHours
+    carried_over: CarriedOver
+    walk_in: WalkIns
+    appointments: int
+    groups: Groups
+
+
+class DayLoad(Shape):
+    day: IsoDay
+    holiday: str | None
+    available: float
+    allocated: float
+    free: float
+    appointments: int
+    load: float | None = Field(description="allocated / available; null when nobody works that day")
+    skills: Skills
+
+
+@router.get("/slots", summary="Proposed slots for a booking, best first, each with why it was chosen",
+            dependencies=[allowed(Permission.APPOINTMENT_READ)])
+def get_slots(api: Services, day: Annotated[Text, Query(max_length=40, description="YYYY-MM-DD")],
+              hours: Annotated[float | None, Query(gt=0, le=100, description="estimated hours")] = None,
+              skill: Annotated[Literal["maintenance", "repair"] | None, Query()] = None,
+              operations: Annotated[list[Text] | None, Query(max_length=30, description="operation codes")] = None,
+              advisor: Annotated[Text | None, Query(max_length=60, description="advisor id, code (A) or name")] = None,
+              limit: Annotated[int, Query(ge=1, le=50)] = 5) -> list[Slot]:
+    lines = work_lines(api.booking, list(operations or []), hours, skill, "")
+    chosen = None
+    if advisor:
+        # an id as decimal digits (not isdigit(): "²" is a digit int() refuses); anything else is a code or name
+        as_id = int(advisor) if advisor.isdecimal() and len(advisor) <= 10 else 0
+        chosen = as_id if 0 < as_id <= MAX_ID else api.booking.advisor_by_name(advisor)
+    slots = api.booking.propose_slots(parse_day(day, api.ctx.today()), lines, chosen, limit)
+    return [Slot.model_validate(s) for s in slots]
+
+
+@router.get("/capacity", summary="Technician hours of a day: per technician and per skill class",
+            dependencies=[allowed(Permission.APPOINTMENT_READ)])
+def get_capacity(api: Services, day: DayQuery = None) -> Capacity:
+    return Capacity.model_validate(api.booking.capacity(parse_day(day, api.ctx.today())))
+
+
+@router.get("/capacity/week", summary="Load per day (allocated / available) from a day on",
+            dependencies=[allowed(Permission.APPOINTMENT_READ)])
+def get_week(api: Services, start: Annotated[Text | None, Query(max_length=40)] = None,
+             days: Annotated[int, Query(ge=1, le=31)] = 7) -> list[DayLoad]:
+    return [DayLoad.model_validate(d) for d in api.booking.week(parse_day(start, api.ctx.today()), days)]
