@@ -1,8 +1,8 @@
 """`shopfloor demo …` exactly as `python -m shopfloor.cli demo …` runs it, plus probes for bench/latency.py that
 append one line per event to the file named by $SHOPFLOOR_BENCH_PROBES ("<event> <unix time> [detail]"):
 
-- `commit`: a commit that wrote outbox rows. Taken in `Database.after_outbox_commit`, the product's own hook
-  that wakes the outbox publisher right after such a commit (put first in that list, so before the wake-up).
+- `commit`: a commit that wrote outbox rows. Taken in `Database.outbox_committed`, the product's own event
+  that wakes the outbox publisher right after such a commit (subscribed first, so before the wake-up).
 - `publish`: the outbox publisher starts sending a batch (detail: its first topic).
 - `apply` / `applied`: the board store takes one MQTT message on the event loop, before and after it told
   every page (detail: the topic). Board and lounge stores alike.
@@ -55,7 +55,8 @@ def install(path: str) -> None:
 
     def init(self: db_module.Database, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
-        self.after_outbox_commit.insert(0, lambda: note("commit", time.time()))
+        # before the publisher (built later) subscribes its wake-up
+        self.outbox_committed.subscribe(lambda: note("commit", time.time()))
 
     db_module.Database.__init__ = init  # type: ignore[method-assign]
 

@@ -63,9 +63,9 @@ class BoardPage:
         raise NotImplementedError
 
     def follow(self, listener: Listener) -> None:
-        """Feed this screen from the store until its client goes away (not on a mere reconnect)."""
-        unsubscribe = self.store.subscribe(listener)
-        ui.context.client.on_delete(unsubscribe)
+        """Feed this screen from the store until its client goes away (not on a mere reconnect): NiceGUI drops
+        a subscription made inside a page when that page's client is deleted."""
+        self.store.changed.subscribe(listener)
 
     @staticmethod
     def update_row(view: BoardView, rows: CardCache, entity_id: str, state: State | None) -> None:

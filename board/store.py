@@ -1,6 +1,7 @@
 """What the boards know: the latest retained state of every entity, fed from MQTT, held in memory.
 
-Runs on the event loop only (the feed hands messages over from paho's thread), so no locking.
+Runs on the event loop only (the feed hands messages over from paho's thread), so no locking; `changed` tells
+the pages on that loop.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
+
+from nicegui import Event
 
 from shopfloor.contract import payloads, topics
 
@@ -33,7 +36,8 @@ class BoardStore:
         self.site = site
         self._states: dict[str, dict[str, State]] = {kind: {} for kind in topics.STATE_KINDS}
         self.printer_status: dict[str, State] = {}
-        self._listeners: list[Listener] = []
+        self.changed = Event[str, str, State | None]()
+        """an entity changed: its kind, its id and its new state (None: deleted); one failing listener stops no other"""
         # entities re-announced since the last (re)connect; None outside a resync
         self._seen: set[tuple[str, str]] | None = None
 
@@ -54,30 +58,9 @@ class BoardStore:
     def __len__(self) -> int:
         return sum(len(entities) for entities in self._states.values())
 
-    # -- listening ----------------------------------------------------------------------------------------
-
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call `listener` after every change; returns the function that stops it (safe to call twice)."""
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
-
     @property
     def listener_count(self) -> int:
-        return len(self._listeners)
-
-    def _notify(self, kind: str, entity_id: str, state: State | None) -> None:
-        # copy: a listener may unsubscribe itself (its page went away) while we iterate
-        for listener in list(self._listeners):
-            try:
-                listener(kind, entity_id, state)
-            except Exception:
-                # one broken screen must not stop the others from updating
-                log.exception("board listener failed on %s/%s", kind, entity_id)
+        return len(self.changed.callbacks)
 
     # -- writing ------------------------------------------------------------------------------------------
 
@@ -106,14 +89,14 @@ class BoardStore:
         entities = self._states[kind]
         if state is None:
             if entities.pop(entity_id, None) is not None:
-                self._notify(kind, entity_id, None)
+                self.changed.emit(kind, entity_id, None)
             return
         current = entities.get(entity_id)
         if current is not None and state["version"] <= current["version"]:
             log.debug("ignoring %s: version %s not newer than %s", topic, state["version"], current["version"])
             return
         entities[entity_id] = state
-        self._notify(kind, entity_id, state)
+        self.changed.emit(kind, entity_id, state)
 
     def _apply_printer(self, topic: str, printer: str, raw: bytes) -> None:
         try:
@@ -123,12 +106,12 @@ class BoardStore:
             return
         if state is None:
             if self.printer_status.pop(printer, None) is not None:
-                self._notify(PRINTERS, printer, None)
+                self.changed.emit(PRINTERS, printer, None)
             return
         # Availability is "last message wins" (docs/asyncapi.yaml): the agent's last will was composed before
         # its "online" message, so comparing versions would hide a crashed agent's "offline".
         self.printer_status[printer] = state
-        self._notify(PRINTERS, printer, state)
+        self.changed.emit(PRINTERS, printer, state)
 
     # -- resync after a reconnect -------------------------------------------------------------------------
 
@@ -147,7 +130,7 @@ class BoardStore:
         gone = [(kind, eid) for kind, entities in self._states.items() for eid in entities if (kind, eid) not in seen]
         for kind, entity_id in gone:
             del self._states[kind][entity_id]
-            self._notify(kind, entity_id, None)
+            self.changed.emit(kind, entity_id, None)
         if gone:
             log.info("dropped %d board entities no longer on the broker", len(gone))
         return len(gone)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 
 class Clock:
@@ -34,3 +35,17 @@ class FixedClock(Clock):
 
     def set(self, when: datetime) -> None:
         self._now = when
+
+
+class SiteClock:
+    """The server's clock read in the site's time zone: what a staff page calls now and today."""
+
+    def __init__(self, clock: Clock, tz: ZoneInfo) -> None:
+        self.clock = clock
+        self.tz = tz
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self) -> date:
+        return self.now().astimezone(self.tz).date()

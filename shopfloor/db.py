@@ -4,7 +4,7 @@ advisory lock up front: the same one-writer-at-a-time the services are written f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from shopfloor.events import ThreadEvent
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Set in session.info by whoever adds an outbox row; after commit the publisher is woken.
@@ -57,7 +59,8 @@ class Database:
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
         self._lock_writes = self.write_engine.dialect.name == "postgresql"
-        self.after_outbox_commit: list[Callable[[], None]] = []
+        self.outbox_committed = ThreadEvent[[]]()
+        """a write that added outbox rows has committed (no payload); fired in the committing thread"""
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -72,8 +75,7 @@ class Database:
                     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
                 yield session
             if session.info.pop(OUTBOX_PENDING, False):
-                for wake in self.after_outbox_commit:
-                    wake()
+                self.outbox_committed.emit()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

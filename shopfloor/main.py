@@ -1,4 +1,6 @@
-"""The composition root: builds every long-lived object once and registers the pages at startup."""
+"""The composition root: builds every long-lived object once (settings, clock, database, services, stores,
+publisher, broker, printer agents), hands each page only what it uses, and registers the pages at startup.
+Listeners are told through events (shopfloor/events.py); this is where they are wired."""
 
 from __future__ import annotations
 
@@ -11,24 +13,33 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nicegui import Event, app, run, ui
+from nicegui import app, run, ui
 
 from shopfloor.api.routes import build_router, install
-from shopfloor.clock import Clock
+from shopfloor.clock import Clock, SiteClock
 from shopfloor.contract.access import Role
 from shopfloor.credentials import Credentials
 from shopfloor.db import Database, sqlite_url
 from shopfloor.kiosk.common.blocking import io
+from shopfloor.kiosk.common.frame import StaffFrame
+from shopfloor.kiosk.common.printer_choice import PrinterChoice
 from shopfloor.mqtt import BrokerAddress
 from shopfloor.publisher import OutboxPublisher
 from shopfloor.services.appointments import AppointmentService
+from shopfloor.services.audit import AuditService
 from shopfloor.services.auth import AuthService
 from shopfloor.services.booking import BookingService
 from shopfloor.services.checkin import CheckinService
+from shopfloor.services.confirmations import ConfirmationService
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.customers import CustomerService
-from shopfloor.services.printing import PrintJobInfo, PrintService
+from shopfloor.services.day_prep import DayPrepService
+from shopfloor.services.dms_import import DmsImportService
+from shopfloor.services.figures import FiguresService
+from shopfloor.services.ical import CalendarService
+from shopfloor.services.printing import PrintService
 from shopfloor.services.repair_orders import RepairOrderService
+from shopfloor.services.solicitation import SolicitationService
 from shopfloor.settings import Settings
 
 if TYPE_CHECKING:
@@ -71,6 +82,7 @@ class Shopfloor:
         site = settings.site.id
         self.db = Database(options.database_url or sqlite_url(options.data_dir / "shopfloor.sqlite3"))
         self.ctx = ServiceContext(self.db, settings, clock or Clock())
+        # every service, once; pages, the API and the server's own loop share them
         self.auth = AuthService(self.ctx)
         self.checkin = CheckinService(self.ctx)
         self.repair_orders = RepairOrderService(self.ctx)
@@ -78,19 +90,32 @@ class Shopfloor:
         self.booking = BookingService(self.ctx)
         self.customers = CustomerService(self.ctx)
         self.printing = PrintService(self.ctx)
+        self.confirmations = ConfirmationService(self.ctx, self.printing)
+        self.day_prep = DayPrepService(self.ctx, self.printing, self.booking)
+        self.solicitation = SolicitationService(self.ctx)
+        self.figures = FiguresService(self.ctx)
+        self.dms_import = DmsImportService(self.ctx)
+        self.calendar = CalendarService(self.ctx)
+        self.audit = AuditService(self.ctx)
         self.broker = None
         if options.embedded_broker:
             from shopfloor.broker.embedded import EmbeddedBroker
 
             self.broker = EmbeddedBroker(options.broker.host, options.broker.port, site, credentials)
-        self.publisher = OutboxPublisher(self.ctx, options.broker, credentials.account(Role.SERVER),
-                                         on_print_ack=self.printing.handle_ack)
+        self.publisher = OutboxPublisher(self.ctx, options.broker, credentials.account(Role.SERVER))
+        self.publisher.print_ack_received.subscribe(self.printing.handle_ack)
         self.board_store = BoardStore()
         self.lounge_store = BoardStore()
         self._feeds: list[BoardFeed] = []
         self._feed_factory = BoardFeed
         self.agents = self._build_agents() if options.printer_agents else []
-        self.kiosk = KioskPage(self)
+
+        # the staff pages (kiosk/): each gets the services it uses and nothing else
+        site_clock = SiteClock(self.ctx.clock, settings.site.tz)
+        frame = StaffFrame(settings, self.auth)
+        printers = PrinterChoice(settings.printers, self.board_store)
+        self.kiosk = KioskPage(frame, site_clock, self.board_store, printers, checkin=self.checkin,
+                               repair_orders=self.repair_orders, printing=self.printing)
         self.pages = [
             (self.kiosk, "/kiosk"),
             (AppointmentBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock),
@@ -98,16 +123,19 @@ class Shopfloor:
             (ProgressBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock),
              "/board/progress"),
             (LoungePage(self.lounge_store, settings, clock=self.ctx.clock), "/lounge"),
-            # staff pages (kiosk/): each adds itself here
-            (ManagerBoardPage(self), "/manager/board"),
-            (FiguresPage(self), "/manager/figures"),
-            (DataPage(self), "/data"),
-            (CallsPage(self), "/calls"),
-            (BookingPage(self), "/booking"),
+            (ManagerBoardPage(frame, site_clock, settings, self.board_store, auth=self.auth,
+                              appointments=self.appointments, booking=self.booking, audit=self.audit),
+             "/manager/board"),
+            (FiguresPage(frame, self.figures), "/manager/figures"),
+            (DataPage(frame, site_clock, importer=self.dms_import, booking=self.booking, calendar=self.calendar),
+             "/data"),
+            (CallsPage(frame, site_clock, self.board_store, printers, day_prep=self.day_prep, booking=self.booking,
+                       solicitation=self.solicitation, printing=self.printing), "/calls"),
+            (BookingPage(frame, site_clock, printers, settings.booking, auth=self.auth, checkin=self.checkin,
+                         customers=self.customers, booking=self.booking, confirmations=self.confirmations,
+                         printing=self.printing), "/booking"),
         ]
         self._late_task: asyncio.Task[None] | None = None
-        # Fired on the event loop when an agent's acknowledgement settles a print job (kiosk pages listen).
-        self.print_settled: Event[PrintJobInfo] = Event()
 
     def _build_agents(self) -> list[PrinterAgent]:
         """The demo runs every printer's agent in this process; a site runs `shopfloor printer-agent NAME`
@@ -149,11 +177,6 @@ class Shopfloor:
         ]
         for feed in self._feeds:
             feed.start()
-
-        def settled(info: PrintJobInfo) -> None:  # the publisher's thread: hand over to the loop
-            loop.call_soon_threadsafe(self.print_settled.emit, info)
-
-        self.printing.on_settled = settled
         self._late_task = asyncio.create_task(self._mark_late_forever())
         loop.call_later(GC_FREEZE_AFTER_SECONDS, self._freeze_long_lived)
 
@@ -182,9 +205,7 @@ class Shopfloor:
 
     def _monthly_call_lists(self, today: date) -> None:
         """Written once per month (kept if present), also when the server was down on the 1st."""
-        from shopfloor.services.solicitation import SolicitationService
-
-        written = SolicitationService(self.ctx).write_monthly(self.options.data_dir, today.replace(day=1))
+        written = self.solicitation.write_monthly(self.options.data_dir, today.replace(day=1))
         if written:
             log.info("call lists for %s written to %s", f"{today:%Y-%m}", written[0].parent)
 
@@ -201,9 +222,12 @@ class Shopfloor:
         self.db.dispose()
 
     # -- web ------------------------------------------------------------------------------------------------
-    def register(self) -> None:
+    def register_pages(self) -> None:
         for page, path in self.pages:
             page.register(path)
+
+    def register(self) -> None:
+        self.register_pages()
         install(app, build_router(self.credentials.api_token, self.checkin, self.repair_orders,
                                   self.appointments, self.printing, self.booking, self.customers))
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
 
 from shopfloor.contract import topics
 from shopfloor.contract.access import Role
 from shopfloor.credentials import MqttAccount
 from shopfloor.db import Database
+from shopfloor.events import ThreadEvent
 from shopfloor.mqtt import BrokerAddress, MqttLink
 from shopfloor.services import outbox
 from shopfloor.services.context import ServiceContext
@@ -20,18 +20,18 @@ from shopfloor.services.snapshot import SnapshotService
 
 log = logging.getLogger(__name__)
 
-AckHandler = Callable[[str, bytes], None]
 BATCH = 200
 ACK_TIMEOUT = 10.0
 
 
 class OutboxPublisher:
     def __init__(self, ctx: ServiceContext, address: BrokerAddress, account: MqttAccount,
-                 on_print_ack: AckHandler | None = None, client_id: str | None = None) -> None:
+                 client_id: str | None = None) -> None:
         self.ctx = ctx
         self.db: Database = ctx.db
         self.snapshot = SnapshotService(ctx)
-        self._on_print_ack = on_print_ack
+        self.print_ack_received = ThreadEvent[str, bytes]()
+        """a printer agent acknowledged a job: the printer's name and the raw ack; fired in the publisher's thread"""
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._resync = threading.Event()
@@ -44,7 +44,7 @@ class OutboxPublisher:
             client_id=client_id or f"server-{ctx.site}",
             subscriptions=[topics.print_acks_filter(ctx.site)],
             on_message=self._received, on_connected=self._connected)
-        self.db.after_outbox_commit.append(self.wake)
+        self.db.outbox_committed.subscribe(self.wake)
 
     def wake(self) -> None:
         self._wake.set()
@@ -68,8 +68,7 @@ class OutboxPublisher:
         if self._thread:
             self._thread.join(timeout=15)
         self.link.stop()
-        if self.wake in self.db.after_outbox_commit:
-            self.db.after_outbox_commit.remove(self.wake)
+        self.db.outbox_committed.unsubscribe(self.wake)
 
     def kill(self) -> None:
         """Stop as a crash would: no flush, no goodbye (fault tests)."""
@@ -106,8 +105,8 @@ class OutboxPublisher:
             except queue.Empty:
                 return
             parts = topic.split("/")
-            if len(parts) == 6 and parts[3] == "printers" and parts[5] == "acks" and self._on_print_ack:
-                self._on_print_ack(parts[4], payload)
+            if len(parts) == 6 and parts[3] == "printers" and parts[5] == "acks":
+                self.print_ack_received.emit(parts[4], payload)
 
     def _publish_all(self, messages: list[tuple[str, bytes, bool]]) -> bool:
         infos = []

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from shopfloor.contract import payloads, topics
 from shopfloor.domain.identifiers import display_plate, with_check_digit
 from shopfloor.domain.models import OutboxMessage, PrintJob
+from shopfloor.i18n import Translator
 from shopfloor.printer.inspect import decode_raster_images, text_lines
 from shopfloor.printer.ticket import PrinterProfile
 from shopfloor.services.booking import BookingRequest
@@ -75,7 +76,7 @@ def test_confirmation_slip_prints_through_the_queue(services: Services) -> None:
 
     # the agent's acknowledgement settles it like a ticket, with no repair order behind it
     settled = []
-    services.printing.on_settled = settled.append
+    services.printing.settled.subscribe(settled.append)
     services.printing.handle_ack("reception", payloads.encode(payloads.print_ack(
         job_id=job.id, result=payloads.ACK_PRINTED, at="2026-11-23T10:31:00+08:00")))
     assert [(j.id, j.status, j.ro_number) for j in settled] == [(job.id, "printed", None)]
@@ -200,6 +201,10 @@ def test_book_from_a_partial_plate_to_the_printed_slip(demo_server: DemoServer, 
     slips = _slips_for(demo_server, plate)
     assert slips, "no confirmation slip reached the reception printer"
     assert f"#{appointment_id}" in "\n".join(slips[-1])
+    # the agent's acknowledgement comes back to this page (PrintService.settled, from the publisher's thread)
+    printed = Translator("zh-CN")("booking_page.confirm.printed")
+    WebDriverWait(driver, 20, poll_frequency=0.1).until(
+        lambda d: any(printed in n.text for n in d.find_elements(By.CSS_SELECTOR, ".q-notification")))
 
 
 @pytest.mark.browser

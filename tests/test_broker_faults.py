@@ -130,11 +130,11 @@ async def test_broker_killed_and_restarted_while_cars_check_in(services: Service
     monkeypatch.setattr(feed_mod, "RESYNC_SETTLE_SECONDS", SETTLE)
     loop = asyncio.get_running_loop()
     broker = any_demo_broker
-    pub = OutboxPublisher(services.ctx, broker.address, credentials.account(Role.SERVER),
-                          on_print_ack=services.printing.handle_ack, client_id="server-demo")
+    pub = OutboxPublisher(services.ctx, broker.address, credentials.account(Role.SERVER), client_id="server-demo")
+    pub.print_ack_received.subscribe(services.printing.handle_ack)
     store = BoardStore(site=SITE)
     seen: set[tuple[str, int]] = set()
-    store.subscribe(lambda kind, eid, state: seen.add((eid, state["version"]))
+    store.changed.subscribe(lambda kind, eid, state: seen.add((eid, state["version"]))
                     if kind == topics.REPAIR_ORDERS and state else None)
     sweeps: list[tuple[float, int]] = []  # (when, how many entities the sweep dropped)
     end_resync = store.end_resync

@@ -33,8 +33,8 @@ def _tags(svc: Services, n: int) -> list[str]:
 
 def _publisher(svc: Services, broker: RunningBroker, creds: Credentials, client_id: str = "server-demo"
                ) -> OutboxPublisher:
-    pub = OutboxPublisher(svc.ctx, broker.address, creds.account(Role.SERVER), on_print_ack=svc.printing.handle_ack,
-                          client_id=client_id)
+    pub = OutboxPublisher(svc.ctx, broker.address, creds.account(Role.SERVER), client_id=client_id)
+    pub.print_ack_received.subscribe(svc.printing.handle_ack)
     assert pub.start(wait=10)
     return pub
 

@@ -12,13 +12,13 @@ from nicegui import ui
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common.blocking import io
-from shopfloor.kiosk.common.printer_choice import printer_select
+from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.confirmations import ConfirmationService, day_text
 from shopfloor.services.customers import CHANNELS
 
 if TYPE_CHECKING:
-    from shopfloor.main import Shopfloor
-    from shopfloor.services.printing import PrintJobInfo
+    from shopfloor.kiosk.common.printer_choice import PrinterChoice
+    from shopfloor.services.printing import PrintJobInfo, PrintService
 
 # Copies the text of the confirmation's textarea: the Clipboard API where the page is a secure context
 # (https, localhost), else the older selection copy (a tablet on the shop LAN over plain http).
@@ -33,12 +33,14 @@ if (area) {
 
 
 class ConfirmationPanel:
-    def __init__(self, system: Shopfloor, t: Translator, actor: str, confirmations: ConfirmationService,
-                 state: dict[str, Any], on_new: Callable[[], None], on_again: Callable[[], None]) -> None:
-        self.system = system
-        self.t = t
-        self.actor = actor
+    def __init__(self, confirmations: ConfirmationService, printing: PrintService, printers: PrinterChoice,
+                 t: Translator, user: KioskUser, state: dict[str, Any], on_new: Callable[[], None],
+                 on_again: Callable[[], None]) -> None:
         self.confirmations = confirmations
+        self.printing = printing
+        self.printers = printers
+        self.t = t
+        self.user = user
         self.state = state
         self.on_new = on_new
         self.on_again = on_again
@@ -85,7 +87,7 @@ class ConfirmationPanel:
                 with ui.card().classes("w-full gap-2").props("flat bordered"):
                     ui.label(t("booking_page.confirm.slip")).classes("text-base font-bold")
                     with ui.row().classes("w-full no-wrap items-center gap-2"):
-                        self.printer = printer_select(self.system, t, t("kiosk.printer")).classes("grow")
+                        self.printer = self.printers.select(t, t("kiosk.printer")).classes("grow")
                         self.print_button = ui.button(t("booking_page.confirm.print"), icon="print",
                                                       on_click=self._print).props("unelevated size=lg") \
                             .mark("print-confirmation").props("data-testid=print-confirmation")
@@ -94,8 +96,8 @@ class ConfirmationPanel:
                         .props("outline size=lg").classes("grow").mark("book-again").props("data-testid=book-again")
                     ui.button(t("booking_page.confirm.new"), icon="add", on_click=self.on_new) \
                         .props("unelevated size=lg").classes("grow").mark("book-new").props("data-testid=book-new")
-        # the agent's answer about our slip (printed, or a problem a person has to see)
-        self.system.print_settled.subscribe(self._settled)
+        # the agent's answer about our slip (printed, or a problem a person has to see); dropped with the page
+        self.printing.settled.subscribe(self._settled)
 
     def _row(self, label: str, value: str, *, big: bool = False, mark: str | None = None) -> None:
         ui.label(label).classes("text-grey-8")
@@ -160,7 +162,8 @@ class ConfirmationPanel:
     async def _print(self) -> None:
         self.print_button.disable()
         try:
-            job = await io(self.confirmations.print_confirmation, self.state["id"], self.printer.value, self.actor)
+            job = await io(self.confirmations.print_confirmation, self.state["id"], self.printer.value,
+                           self.user.actor)
         except DomainError as exc:
             ui.notify(exc.message(self.t.lang), type="negative")
             return

@@ -14,7 +14,8 @@ from shopfloor.kiosk.booking.new_customer import NewCustomerForm
 from shopfloor.kiosk.common.blocking import io
 
 if TYPE_CHECKING:
-    from shopfloor.main import Shopfloor
+    from shopfloor.services.audit import Actor
+    from shopfloor.services.customers import CustomerService
 
 SEARCH_LIMIT = 8
 HISTORY_SHOWN = 3
@@ -24,9 +25,9 @@ OnItem = Callable[[dict[str, Any]], None]
 
 
 class CustomerPanel:
-    def __init__(self, system: Shopfloor, t: Translator, actor: str, on_vehicle: OnVehicle,
+    def __init__(self, customers: CustomerService, t: Translator, actor: Actor, on_vehicle: OnVehicle,
                  on_clear: Callable[[], None], on_item: OnItem) -> None:
-        self.system = system
+        self.customers = customers
         self.t = t
         self.actor = actor
         self.on_vehicle = on_vehicle
@@ -66,7 +67,7 @@ class CustomerPanel:
             self.results.clear()
             return
         try:
-            hits = await io(self.system.customers.search, text, SEARCH_LIMIT)
+            hits = await io(self.customers.search, text, SEARCH_LIMIT)
         except DomainError as exc:
             ui.notify(exc.message(self.t.lang), type="negative")
             return
@@ -91,7 +92,7 @@ class CustomerPanel:
 
     async def select(self, hit: dict[str, Any]) -> None:
         try:
-            overview = await io(self.system.customers.overview, hit["vehicle_id"])
+            overview = await io(self.customers.overview, hit["vehicle_id"])
         except DomainError as exc:
             ui.notify(exc.message(self.t.lang), type="negative")
             return
@@ -102,7 +103,7 @@ class CustomerPanel:
     async def select_id(self, vehicle_id: int) -> None:
         """A vehicle named in the address (/booking?vehicle=12, from the call lists)."""
         try:
-            overview = await io(self.system.customers.overview, vehicle_id)
+            overview = await io(self.customers.overview, vehicle_id)
         except DomainError as exc:
             ui.notify(exc.message(self.t.lang), type="negative")
             return
@@ -116,7 +117,7 @@ class CustomerPanel:
     def show_new_form(self) -> None:
         self.root.clear()
         with self.root:
-            NewCustomerForm(self.system, self.t, self.actor, on_saved=self.select, on_cancel=self.show_search,
+            NewCustomerForm(self.customers, self.t, self.actor, on_saved=self.select, on_cancel=self.show_search,
                             search_limit=SEARCH_LIMIT).build()
 
     def _change(self) -> None:

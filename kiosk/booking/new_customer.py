@@ -16,7 +16,8 @@ from shopfloor.kiosk.common.blocking import io
 from shopfloor.services.customers import CHANNELS, normalize_phone
 
 if TYPE_CHECKING:
-    from shopfloor.main import Shopfloor
+    from shopfloor.services.audit import Actor
+    from shopfloor.services.customers import CustomerService
 
 SALUTATIONS = ("先生", "女士")
 # which field an error from the services is about
@@ -27,10 +28,10 @@ _FIELD_OF_KEY = (("error.plate", "plate"), ("error.vin", "vin"), ("customer_erro
 
 
 class NewCustomerForm:
-    def __init__(self, system: Shopfloor, t: Translator, actor: str,
+    def __init__(self, customers: CustomerService, t: Translator, actor: Actor,
                  on_saved: Callable[[dict[str, Any]], Awaitable[None]], on_cancel: Callable[[], None],
                  search_limit: int = 8) -> None:
-        self.system = system
+        self.customers = customers
         self.t = t
         self.actor = actor
         self.on_saved = on_saved  # with the search hit of the new vehicle (or of the one already on file)
@@ -113,13 +114,13 @@ class NewCustomerForm:
             return
         f = self.fields
         plate = (f["plate"].value or "").strip()
-        existing = [h for h in await io(self.system.customers.search, plate, self.search_limit)
+        existing = [h for h in await io(self.customers.search, plate, self.search_limit)
                     if h["plate"] == normalize_plate(plate)]
         if existing and not await self._confirm_duplicate(existing[0]):
             return
         self.save.disable()
         try:
-            hit = await io(self.system.customers.create, plate=plate, vin=f["vin"].value or "",
+            hit = await io(self.customers.create, plate=plate, vin=f["vin"].value or "",
                            model=f["model"].value or "", surname=f["surname"].value or "",
                            given_name=f["given_name"].value or "", salutation=f["salutation"].value or "",
                            phone=f["phone"].value or "", preferred_channel=f["channel"].value or "sms",

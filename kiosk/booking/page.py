@@ -13,21 +13,32 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import background_tasks, ui
 
+from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.booking.confirm import ConfirmationPanel
 from shopfloor.kiosk.booking.customer import CustomerPanel
 from shopfloor.kiosk.booking.slots import WEEK_DAYS, DayPicker, SlotList, ask_override
 from shopfloor.kiosk.booking.work import ExtrasForm, WorkPicker, due_package
-from shopfloor.kiosk.common import frame, session
+from shopfloor.kiosk.common import session
 from shopfloor.kiosk.common.blocking import io
+from shopfloor.kiosk.common.frame import StaffFrame, roles_with
 from shopfloor.services.booking import BookingRefused, BookingRequest
-from shopfloor.services.confirmations import ConfirmationService, day_text
+from shopfloor.services.confirmations import day_text
 
 if TYPE_CHECKING:
-    from shopfloor.main import Shopfloor
+    from shopfloor.clock import SiteClock
+    from shopfloor.kiosk.common.printer_choice import PrinterChoice
+    from shopfloor.services.auth import AuthService
+    from shopfloor.services.booking import BookingService
+    from shopfloor.services.checkin import CheckinService
+    from shopfloor.services.confirmations import ConfirmationService
+    from shopfloor.services.customers import CustomerService
+    from shopfloor.services.printing import PrintService
+    from shopfloor.settings import BookingSettings
 
 log = logging.getLogger(__name__)
+PATH = "/booking"
 SLOTS_SHOWN = 5
 # A field's error message takes the room it needs below the field (Quasar reserves one line, and the services'
 # messages say what is wrong in a sentence).
@@ -36,9 +47,19 @@ CSS = (".booking-form .q-field--with-bottom{padding-bottom:0}"
 
 
 class BookingPage:
-    def __init__(self, system: Shopfloor) -> None:
-        self.system = system
-        self.confirmations = ConfirmationService(system.ctx, system.printing)
+    def __init__(self, frame: StaffFrame, clock: SiteClock, printers: PrinterChoice, settings: BookingSettings, *,
+                 auth: AuthService, checkin: CheckinService, customers: CustomerService, booking: BookingService,
+                 confirmations: ConfirmationService, printing: PrintService) -> None:
+        self.frame = frame
+        self.clock = clock
+        self.printers = printers
+        self.settings = settings
+        self.auth = auth
+        self.checkin = checkin  # the labour-operation catalogue
+        self.customers = customers
+        self.booking = booking
+        self.confirmations = confirmations
+        self.printing = printing
 
     def register(self, path: str) -> None:
         ui.button.default_props("no-caps")
@@ -46,7 +67,7 @@ class BookingPage:
 
     async def build(self, lang: str | None = None, vehicle: int | None = None, work: str | None = None,
                     day: str | None = None, advisor: int | None = None, source: str | None = None) -> None:
-        signed_in = await frame.staff_page(self.system, lang, "/booking")
+        signed_in = await self.frame.open(lang, PATH)
         if signed_in is None:
             return
         t, user = signed_in
@@ -57,18 +78,16 @@ class BookingPage:
                 preset_day = date.fromisoformat(day)
             except ValueError:
                 ui.notify(t("error.day_invalid", day=day), type="warning")
-        workspace = BookingWorkspace(self.system, t, user, self.confirmations)
+        workspace = BookingWorkspace(self, t, user)
         await workspace.build(vehicle=vehicle, codes=[c for c in (work or "").split(",") if c.strip()],
                               day=preset_day, advisor=advisor, source=source)
 
 
 class BookingWorkspace:
-    def __init__(self, system: Shopfloor, t: Translator, user: session.KioskUser,
-                 confirmations: ConfirmationService) -> None:
-        self.system = system
+    def __init__(self, page: BookingPage, t: Translator, user: session.KioskUser) -> None:
+        self.page = page
         self.t = t
         self.user = user
-        self.confirmations = confirmations
         self.hit: dict[str, Any] | None = None
         self.proposed = 0  # answers to older proposals arriving late are dropped
         self.busy = False  # one booking at a time: a double tap must not book twice
@@ -78,13 +97,13 @@ class BookingWorkspace:
     async def build(self, *, vehicle: int | None = None, codes: list[str] | None = None, day: date | None = None,
                     advisor: int | None = None, source: str | None = None) -> None:
         t = self.t
-        operations = await io(self.system.checkin.operations)
-        advisors = await io(self.system.auth.advisors)
-        self.today = self.system.ctx.today()
+        operations = await io(self.page.checkin.operations)
+        advisors = await io(self.page.auth.advisors)
+        self.today = self.page.clock.today()
         self.source = source
         with ui.row().classes("w-full no-wrap gap-3 items-start").mark("booking").props("data-testid=booking"):
             with ui.column().classes("w-[29%] min-w-0 gap-2"):
-                self.customer = CustomerPanel(self.system, t, self.user.name, on_vehicle=self._vehicle_chosen,
+                self.customer = CustomerPanel(self.page.customers, t, self.user.actor, on_vehicle=self._vehicle_chosen,
                                               on_clear=self._vehicle_cleared, on_item=self._item_to_work)
                 self.customer.build()
             self.main = ui.row().classes("w-[71%] min-w-0 no-wrap gap-3 items-start")
@@ -116,7 +135,7 @@ class BookingWorkspace:
         self.extras.preset(bool(overview.get("complaining")), self.source)
         v, last = overview["vehicle"], overview.get("last_service") or {}
         self.work.mark_due(due_package(list(self.work.operations.values()), last.get("km"), v.get("mileage_km"),
-                                       self.system.settings.booking.service_interval_km))
+                                       self.page.settings.service_interval_km))
         self.schedule()
 
     def _vehicle_cleared(self) -> None:
@@ -135,13 +154,13 @@ class BookingWorkspace:
 
     # --- the day and the slots ------------------------------------------------------------------------------
     async def _load_week(self) -> None:
-        self.week = await io(self.system.booking.week, self.today, WEEK_DAYS)
+        self.week = await io(self.page.booking.week, self.today, WEEK_DAYS)
         await self._render_week()
 
     async def _render_week(self) -> None:
         extra = None
         if self.days.day >= self.today + timedelta(days=WEEK_DAYS):
-            extra = (await io(self.system.booking.week, self.days.day, 1))[0]
+            extra = (await io(self.page.booking.week, self.days.day, 1))[0]
         self.days.render_week(self.week, extra)
 
     def _day_changed(self) -> None:
@@ -161,8 +180,8 @@ class BookingWorkspace:
             self.slots.hint(t("booking_page.pick_work"))
             return
         try:
-            lines = await io(self.system.booking.lines, **self.work.request())
-            slots = await io(self.system.booking.propose_slots, day, lines, self.days.advisor_id, SLOTS_SHOWN)
+            lines = await io(self.page.booking.lines, **self.work.request())
+            slots = await io(self.page.booking.propose_slots, day, lines, self.days.advisor_id, SLOTS_SHOWN)
         except DomainError as exc:
             if mine == self.proposed:
                 self.slots.hint(exc.message(t.lang))
@@ -181,7 +200,7 @@ class BookingWorkspace:
         except ValueError:
             ui.notify(self.t("booking_page.manual_invalid"), type="warning")
             return
-        await self._book(datetime.combine(self.days.day, at, tzinfo=self.system.ctx.tz), self.days.advisor_id)
+        await self._book(datetime.combine(self.days.day, at, tzinfo=self.page.clock.tz), self.days.advisor_id)
 
     async def _book(self, start: datetime, advisor_id: int | None) -> None:
         t = self.t
@@ -206,23 +225,26 @@ class BookingWorkspace:
         assert self.hit is not None
         extras = self.extras.values()
         try:
-            lines = await io(self.system.booking.lines, **self.work.request())
+            lines = await io(self.page.booking.lines, **self.work.request())
             req = BookingRequest(
-                start=start, lines=lines, actor=self.user.name, vehicle_id=self.hit["vehicle_id"],
+                start=start, lines=lines, actor=self.user.actor, vehicle_id=self.hit["vehicle_id"],
                 advisor_id=advisor_id, parts_status=extras.parts_status, parts_eta=extras.parts_eta,
                 parts_numbers=extras.parts_numbers, waiting_customer=extras.waiting_customer,
                 road_test=extras.road_test, complaining_customer=extras.complaining_customer, notes=extras.notes,
                 source=extras.source)
             try:
-                return await io(self.system.booking.book, req)
+                return await io(self.page.booking.book, req)
             except BookingRefused as exc:
                 log.info("booking for %s at %s refused: %s", self.hit["plate"], start, exc.reason)
-                reason = await ask_override(t, exc.violations)
-                if reason is None:
+                # Only who may override is asked for a reason; anyone else is told who may.
+                may_override = self.user.may(Permission.BOOKING_OVERRIDE)
+                reason = await ask_override(t, exc.violations, who_may=None if may_override else
+                                            roles_with(t, Permission.BOOKING_OVERRIDE))
+                if reason is None or not may_override:
                     await self.propose()  # the day may have changed under us: show what is free now
                     return None
                 req.override_reason = reason
-                return await io(self.system.booking.book, req)
+                return await io(self.page.booking.book, req)
         except DomainError as exc:
             ui.notify(exc.message(t.lang), type="negative", multi_line=True, position="center")
             return None
@@ -232,7 +254,8 @@ class BookingWorkspace:
         self.done = True
         self.main.clear()
         with self.main:
-            await ConfirmationPanel(self.system, self.t, self.user.name, self.confirmations, state,
+            await ConfirmationPanel(self.page.confirmations, self.page.printing, self.page.printers, self.t,
+                                    self.user, state,
                                     on_new=lambda: ui.navigate.to("/booking"),
                                     on_again=lambda: ui.navigate.to(f"/booking?vehicle={state['vehicle_id']}")
                                     ).build()

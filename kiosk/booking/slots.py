@@ -189,8 +189,9 @@ class SlotList:
         await self.on_manual((self.time.value or "").strip())
 
 
-async def ask_override(t: Translator, violations: list[Violation]) -> str | None:
-    """The rules say no: show why; booking anyway needs a reason, logged with who."""
+async def ask_override(t: Translator, violations: list[Violation], *, who_may: str | None = None) -> str | None:
+    """The rules say no: show why; booking anyway needs a reason, logged with who. `who_may`: the reader may not
+    book against the rules, and these roles may (said instead of asking for a reason)."""
     with ui.dialog().props("persistent") as dialog, \
             ui.card().classes("w-[40rem] gap-3").mark("override").props("data-testid=override"):
         with ui.row().classes("items-center gap-2 no-wrap"):
@@ -199,15 +200,21 @@ async def ask_override(t: Translator, violations: list[Violation]) -> str | None
         for v in violations:
             ui.label(violation_text(t, v)).classes("text-lg") \
                 .mark(f"refused-{v.rule}").props(f"data-testid=refused-{v.rule}")
-        ui.label(t("booking_page.override_hint")).classes("text-grey-8")
-        reason = ui.textarea(t("booking_page.override_reason")).props("outlined autogrow maxlength=300") \
-            .classes("w-full").mark("override-reason").props("data-testid=override-reason")
-        with ui.row().classes("w-full justify-end gap-2"):
-            ui.button(t("booking_page.override_back"), on_click=lambda: dialog.submit(None)).props("flat")
-            anyway = ui.button(t("booking_page.override_book"), icon="warning",
-                               on_click=lambda: dialog.submit((reason.value or "").strip() or None)) \
-                .props("unelevated color=negative").mark("override-book").props("data-testid=override-book")
-            anyway.bind_enabled_from(reason, "value", backward=lambda v: bool((v or "").strip()))
+        if who_may is not None:
+            ui.label(t("access.override", roles=who_may)).classes("text-grey-8") \
+                .mark("override-not-allowed").props("data-testid=override-not-allowed")
+            with ui.row().classes("w-full justify-end"):
+                ui.button(t("booking_page.override_back"), on_click=lambda: dialog.submit(None)).props("unelevated")
+        else:
+            ui.label(t("booking_page.override_hint")).classes("text-grey-8")
+            reason = ui.textarea(t("booking_page.override_reason")).props("outlined autogrow maxlength=300") \
+                .classes("w-full").mark("override-reason").props("data-testid=override-reason")
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button(t("booking_page.override_back"), on_click=lambda: dialog.submit(None)).props("flat")
+                anyway = ui.button(t("booking_page.override_book"), icon="warning",
+                                   on_click=lambda: dialog.submit((reason.value or "").strip() or None)) \
+                    .props("unelevated color=negative").mark("override-book").props("data-testid=override-book")
+                anyway.bind_enabled_from(reason, "value", backward=lambda v: bool((v or "").strip()))
     answer = await dialog
     dialog.delete()
     return answer if isinstance(answer, str) else None

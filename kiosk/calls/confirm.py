@@ -33,19 +33,22 @@ from shopfloor.services.day_prep import OUTCOMES, DayPrepService, call_counts, d
 from shopfloor.services.messages import CHANNELS
 
 if TYPE_CHECKING:
-    from shopfloor.main import Shopfloor
+    from shopfloor.board.store import BoardStore
+    from shopfloor.services.booking import BookingService
 
 COUNTS = ("to_call", "confirmed", "unreachable", "rescheduled", "cancelled")
 COUNT_COLOURS = {"to_call": "primary", **OUTCOME_COLOURS}
 
 
 class CallsTab:
-    def __init__(self, system: Shopfloor, prep: DayPrepService, t: Translator, user: KioskUser) -> None:
-        self.system = system
+    def __init__(self, prep: DayPrepService, booking: BookingService, store: BoardStore, today: date, t: Translator,
+                 user: KioskUser) -> None:
         self.prep = prep
+        self.booking = booking
+        self.store = store
         self.t = t
         self.user = user
-        self.today = system.ctx.today()
+        self.today = today
         self.day = self.today + timedelta(days=1)
         self.rows: list[dict[str, Any]] = []
         self._refresh_pending = False
@@ -57,8 +60,7 @@ class CallsTab:
             self.counts = ui.row().classes("items-center gap-2 no-wrap").mark("call-counts")
         self.list = ui.column().classes("w-full gap-2").mark("call-list")
         await self.refresh()
-        unsubscribe = self.system.board_store.subscribe(self._store_changed)
-        ui.context.client.on_delete(unsubscribe)
+        self.store.changed.subscribe(self._store_changed)  # dropped with the page
 
     async def _day_changed(self, day: date) -> None:
         self.day = day
@@ -155,7 +157,7 @@ class CallsTab:
             if reason is None:
                 return
             note = reason
-        result = await call(self.t, self.system.booking.record_call, row["id"], outcome, actor=self.user.name,
+        result = await call(self.t, self.booking.record_call, row["id"], outcome, actor=self.user.actor,
                             note=note)
         if result is not None:
             ui.notify(self.t("calls.recorded", plate=row["plate_display"], outcome=self.t(f"calls.outcome.{outcome}")),
@@ -196,7 +198,7 @@ class CallsTab:
 
             async def choose(slot: dict[str, Any]) -> bool:
                 moved = await call(t, self.prep.reschedule, row["id"], datetime.fromisoformat(slot["start"]),
-                                   slot["advisor"]["id"], actor=self.user.name)
+                                   slot["advisor"]["id"], actor=self.user.actor)
                 if moved is None:
                     return False
                 ui.notify(t("calls.rescheduled_to", plate=row["plate_display"],

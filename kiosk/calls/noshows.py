@@ -4,7 +4,7 @@ tap books the same work at a proposed time; or close it when the customer no lon
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nicegui import ui
 
@@ -23,17 +23,13 @@ from shopfloor.kiosk.calls.common import (
 from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.day_prep import NO_SHOW_DAYS, DayPrepService
 
-if TYPE_CHECKING:
-    from shopfloor.main import Shopfloor
-
 
 class NoShowsTab:
-    def __init__(self, system: Shopfloor, prep: DayPrepService, t: Translator, user: KioskUser) -> None:
-        self.system = system
+    def __init__(self, prep: DayPrepService, today: date, t: Translator, user: KioskUser) -> None:
         self.prep = prep
         self.t = t
         self.user = user
-        self.today = system.ctx.today()
+        self.today = today
         self.day = self.today + timedelta(days=1)
 
     async def build(self) -> None:
@@ -112,7 +108,7 @@ class NoShowsTab:
 
     async def _rebook(self, row: dict[str, Any], slot: dict[str, Any]) -> bool:
         new = await call(self.t, self.prep.rebook, row["id"], datetime.fromisoformat(slot["start"]),
-                         slot["advisor"]["id"], actor=self.user.name)
+                         slot["advisor"]["id"], actor=self.user.actor)
         if new is None:
             return False
         ui.notify(self.t("calls.noshow.booked", plate=row["plate_display"], when=short_when(new["start"], self.today)),
@@ -134,5 +130,5 @@ class NoShowsTab:
         result = await dialog
         if not result:
             return
-        if await call(t, self.prep.close_no_show, row["id"], actor=self.user.name, reason=str(result)) is not None:
+        if await call(t, self.prep.close_no_show, row["id"], actor=self.user.actor, reason=str(result)) is not None:
             await self.refresh()

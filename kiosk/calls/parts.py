@@ -11,25 +11,26 @@ from nicegui import ui
 
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.calls.common import DayPicker, call, empty_state, flag_chips, parts_badge, short_when
-from shopfloor.kiosk.common.printer_choice import COLOURS, READY, printer_options
+from shopfloor.kiosk.common.printer_choice import COLOURS, PrinterChoice
 from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.day_prep import DayPrepService, day_text
 
 if TYPE_CHECKING:
-    from shopfloor.main import Shopfloor
-    from shopfloor.services.printing import PrintJobInfo
+    from shopfloor.services.printing import PrintJobInfo, PrintService
 
 LABEL_COLOURS = {"pending": "orange-9", "printed": "positive", "uncertain": "negative", "failed": "negative",
                  "superseded": "grey", "moved": "grey"}
 
 
 class PartsTab:
-    def __init__(self, system: Shopfloor, prep: DayPrepService, t: Translator, user: KioskUser) -> None:
-        self.system = system
+    def __init__(self, prep: DayPrepService, printing: PrintService, printers: PrinterChoice, today: date,
+                 t: Translator, user: KioskUser) -> None:
         self.prep = prep
+        self.printing = printing
+        self.printers = printers
         self.t = t
         self.user = user
-        self.today = system.ctx.today()
+        self.today = today
         self.day = self.today + timedelta(days=1)
         self.rows: list[dict[str, Any]] = []
         self.default_printer = prep.parts_printer()
@@ -39,9 +40,9 @@ class PartsTab:
         t = self.t
         with ui.row().classes("w-full items-center justify-between no-wrap"):
             DayPicker(t, self.day, self.today, self._day_changed, earliest=self.today, marker="pick-day")
-            self.printers = ui.row().classes("items-center gap-2 no-wrap").mark("printer-status")
+            self.printer_badges = ui.row().classes("items-center gap-2 no-wrap").mark("printer-status")
         with ui.row().classes("w-full items-center gap-3 no-wrap"):
-            self.all_printer = ui.select(printer_options(self.system, t), value=self.default_printer,
+            self.all_printer = ui.select(self.printers.options(t), value=self.default_printer,
                                          label=t("calls.pick.printer"), on_change=self._warn_if_not_ready) \
                 .props("outlined").classes("w-72")
             self.print_all = ui.button(t("calls.pick.print_all", count=0), icon="print", on_click=self._print_all) \
@@ -51,7 +52,7 @@ class PartsTab:
         self._render_printers()
         ui.timer(5.0, self._render_printers)
         # Subscribed inside the page: NiceGUI drops the subscription when this client goes away.
-        self.system.print_settled.subscribe(self._print_settled)
+        self.printing.settled.subscribe(self._print_settled)
         await self.refresh()
 
     async def _print_settled(self, job: PrintJobInfo) -> None:
@@ -68,20 +69,17 @@ class PartsTab:
         await self.refresh()
 
     def _render_printers(self) -> None:
-        self.printers.clear()
-        with self.printers:
+        self.printer_badges.clear()
+        with self.printer_badges:
             ui.label(self.t("calls.pick.printers")).classes("text-grey-8")
-            for p in self.system.settings.printers:
-                state = self.system.board_store.printer_status.get(p.name)
-                status = state.get("status", "unknown") if state else "unknown"
+            for p in self.printers.printers:
+                status = self.printers.status(p.name)
                 ui.badge(f"{p.label or p.name} · {self.t('printer_status.' + status)}",
                          color=COLOURS.get(status, "grey")).classes("text-sm px-2 py-1") \
                     .props(f'data-printer="{p.name}" data-printer-status="{status}"')
 
     def _warn_if_not_ready(self, e: Any) -> None:
-        state = self.system.board_store.printer_status.get(e.value)
-        if not state or state.get("status") != READY:
-            ui.notify(self.t("kiosk.printer_not_ready"), type="warning")
+        self.printers.warn_if_not_ready(self.t, e.value)
 
     async def refresh(self) -> None:
         rows = await call(self.t, self.prep.pre_pick, self.day)
@@ -132,7 +130,7 @@ class PartsTab:
                              color=LABEL_COLOURS.get(label["status"], "grey")).classes("text-sm") \
                         .props(f'data-label-status="{label["status"]}"')
                 with ui.row().classes("items-center gap-1 no-wrap"):
-                    select = ui.select(printer_options(self.system, t), value=self.default_printer,
+                    select = ui.select(self.printers.options(t), value=self.default_printer,
                                        on_change=self._warn_if_not_ready).props("outlined dense options-dense") \
                         .classes("w-56")
                     ui.button(t("calls.pick.print"), icon="label",
@@ -141,19 +139,18 @@ class PartsTab:
 
     async def _print_one(self, row: dict[str, Any], printer: str) -> None:
         jobs = await call(self.t, self.prep.print_pick_labels, appointment_ids=[row["id"]], printer=printer,
-                          actor=self.user.name)
+                          actor=self.user.actor)
         self._sent(jobs, printer)
         await self.refresh()
 
     async def _print_all(self) -> None:
         printer = self.all_printer.value
         # the day's list as it is now (a card cancelled since this screen loaded gets no label)
-        jobs = await call(self.t, self.prep.print_pick_labels, day=self.day, printer=printer, actor=self.user.name)
+        jobs = await call(self.t, self.prep.print_pick_labels, day=self.day, printer=printer, actor=self.user.actor)
         self._sent(jobs, printer)
         await self.refresh()
 
     def _sent(self, jobs: list[PrintJobInfo] | None, printer: str) -> None:
         if not jobs:
             return
-        label = next((p.label or p.name for p in self.system.settings.printers if p.name == printer), printer)
-        ui.notify(self.t("calls.pick.sent", count=len(jobs), printer=label), type="positive")
+        ui.notify(self.t("calls.pick.sent", count=len(jobs), printer=self.printers.label(printer)), type="positive")

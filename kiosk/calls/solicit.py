@@ -5,7 +5,7 @@ appointment)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nicegui import ui
 
@@ -25,22 +25,19 @@ from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.day_prep import DayPrepService
 from shopfloor.services.solicitation import KINDS, SolicitationService
 
-if TYPE_CHECKING:
-    from shopfloor.main import Shopfloor
-
 KIND_ICONS = {"first_service": "new_releases", "maintenance_due": "build_circle", "insurance_renewal": "shield",
               "annual_inspection": "fact_check", "warranty_expiring": "verified_user", "lapsed_6": "hourglass_bottom",
               "lapsed_12": "hourglass_empty", "parts_arrived": "inventory_2"}
 
 
 class SolicitationTab:
-    def __init__(self, system: Shopfloor, prep: DayPrepService, t: Translator, user: KioskUser) -> None:
-        self.system = system
+    def __init__(self, prep: DayPrepService, solicitation: SolicitationService, today: date, t: Translator,
+                 user: KioskUser) -> None:
         self.prep = prep
-        self.lists_service = SolicitationService(system.ctx)
+        self.lists_service = solicitation
         self.t = t
         self.user = user
-        self.today = system.ctx.today()
+        self.today = today
         self.day = self.today + timedelta(days=1)
         self.kind = KINDS[0]
         self.lists: dict[str, list[dict[str, Any]]] = {}
@@ -153,7 +150,7 @@ class SolicitationTab:
 
     async def _book(self, entry: dict[str, Any], slot: dict[str, Any]) -> bool:
         booked = await call(self.t, self.prep.book_entry, entry, datetime.fromisoformat(slot["start"]),
-                            slot["advisor"]["id"], actor=self.user.name)
+                            slot["advisor"]["id"], actor=self.user.actor)
         if booked is None:
             return False
         ui.notify(self.t("calls.sol.new_booking", plate=entry["plate_display"],

@@ -1,8 +1,9 @@
 """What every staff page shares: the header with the site, the pages this person may open, language and
-log-out; and the PIN login when nobody is signed in at this browser."""
+log-out; the PIN sign-in when nobody is signed in at this browser; the refusal of a page that is not theirs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from nicegui import ui
@@ -14,77 +15,112 @@ from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.login import LoginView
 
 if TYPE_CHECKING:
-    from shopfloor.main import Shopfloor
+    from shopfloor.services.auth import AuthService
+    from shopfloor.settings import Settings
 
 
 FONT = '<style>body{font-family:"Noto Sans CJK SC","Noto Sans SC",sans-serif}</style>'
 
 
-def translator(system: Shopfloor, lang: str | None) -> Translator:
-    if lang:
-        session.set_language(lang)
-    return session.translator(system.settings.site.language)
+def role_names(t: Translator, roles: Iterable[staff.StaffRole]) -> str:
+    """The roles in StaffRole's order, named in the reader's language."""
+    held = set(roles)
+    return ("、" if t.lang == "zh-CN" else ", ").join(t(f"role.{r.value}") for r in staff.StaffRole if r in held)
 
 
-def header(system: Shopfloor, t: Translator, user: session.KioskUser | None, active: str) -> None:
-    ui.add_head_html(FONT)
-    with ui.header().classes("items-center justify-between bg-primary px-4 py-2 no-wrap"):
-        with ui.row().classes("items-center gap-3 no-wrap"):
-            ui.icon("car_repair", size="md")
-            ui.label(system.settings.site.name).classes("text-xl font-bold whitespace-nowrap")
-            if user is not None:
-                with ui.row().classes("items-center gap-1 no-wrap pl-4"):
-                    for item in staff.PAGES:
-                        if not staff.may_open(user.roles, item.path):
-                            continue
-                        button = ui.button(t(item.label_key), icon=item.icon,
-                                           on_click=lambda p=item.path: ui.navigate.to(p)) \
-                            .props("flat color=white dense").classes("px-2").mark(f"nav-{item.path}")
-                        if item.path == active:
-                            button.classes("bg-white/20 rounded")
-        with ui.row().classes("items-center gap-2 no-wrap"):
-            if user is not None:
-                ui.label(t("kiosk.signed_in", name=user.name)).classes("text-lg whitespace-nowrap").mark("signed-in")
-            other = "en" if t.lang == "zh-CN" else "zh-CN"
-            ui.button("EN" if other == "en" else "中文", on_click=lambda: _switch(other)) \
-                .props("flat color=white").mark("lang")
-            if user is not None:
-                ui.button(t("kiosk.log_out"), icon="logout", on_click=_log_out).props("flat color=white")
+def roles_with(t: Translator, permission: staff.Permission) -> str:
+    """Who holds `permission`, named for the reader."""
+    return role_names(t, staff.roles_for(permission))
 
 
-async def staff_page(system: Shopfloor, lang: str | None, active: str) -> tuple[Translator, session.KioskUser] | None:
-    """Header, then either the signed-in person (returned) or the login keypad (None: build nothing more).
-    Whoever may not open the page (shopfloor/contract/staff.py) is told who may, instead of seeing it."""
-    t = translator(system, lang)
-    user = session.current_user()
-    header(system, t, user, active)
-    if user is None:
-        advisors = await io(system.auth.advisors)
-        LoginView(system.auth, t, system.settings.kiosk.session_hours,
-                  on_success=lambda: ui.navigate.reload()).build(advisors)
-        return None
-    if not staff.may_open(user.roles, active):
-        refuse(t, active)
-        return None
-    return t, user
+def allowed(t: Translator, user: session.KioskUser, permission: staff.Permission) -> bool:
+    """Whether the person may act; if not, they are told who may. Each action checks it again on the server: a
+    page shows only what its reader may do, but roles change and old pages stay open."""
+    if user.may(permission):
+        return True
+    ui.notify(t("access.refused", roles=roles_with(t, permission)), type="warning", multi_line=True)
+    return False
 
 
-def refuse(t: Translator, path: str) -> None:
-    """The lock, who may use this page, and a way to the page this person may use."""
-    user = session.current_user()
-    roles = "、".join(t(f"role.{r.value}") for r in staff.StaffRole if r in staff.page_roles(path)) \
-        if t.lang == "zh-CN" else ", ".join(t(f"role.{r.value}") for r in staff.StaffRole
-                                            if r in staff.page_roles(path))
-    with ui.column().classes("w-full items-center pt-16 gap-4 text-grey-7").mark("not-allowed"):
-        ui.icon("lock", size="4rem")
-        ui.label(t("nav.not_allowed")).classes("text-xl")
-        ui.label(t("nav.allowed_roles", roles=roles)).classes("text-lg").mark("allowed-roles")
-        home = staff.landing_page(user.roles) if user else None
-        if home and home != path:
-            ui.button(t(staff.PAGE_BY_PATH[home].label_key), icon=staff.PAGE_BY_PATH[home].icon,
-                      on_click=lambda: ui.navigate.to(home)).props("unelevated").mark("go-home")
-        elif user is not None:
-            ui.label(t("nav.no_page_yet")).classes("text-base")
+class StaffFrame:
+    """One per server: each staff page builds its header, sign-in and refusal through it."""
+
+    def __init__(self, settings: Settings, auth: AuthService) -> None:
+        self.settings = settings
+        self.auth = auth
+
+    def translator(self, lang: str | None) -> Translator:
+        if lang:
+            session.set_language(lang)
+        return session.translator(self.settings.site.language)
+
+    async def open(self, lang: str | None, path: str) -> tuple[Translator, session.KioskUser] | None:
+        """Header, then the signed-in person (returned), or the sign-in keypad or the refusal (None: build
+        nothing more). Whoever may not open the page (shopfloor/contract/staff.py) is told who may."""
+        t = self.translator(lang)
+        user = session.current_user()
+        self.header(t, user, path)
+        if user is None:
+            await self.sign_in(t, path)
+            return None
+        if not staff.may_open(user.roles, path):
+            refuse(t, user, path)
+            return None
+        return t, user
+
+    def header(self, t: Translator, user: session.KioskUser | None, active: str) -> None:
+        ui.add_head_html(FONT)
+        with ui.header().classes("items-center justify-between bg-primary px-4 py-2 no-wrap"):
+            with ui.row().classes("items-center gap-3 no-wrap"):
+                ui.icon("car_repair", size="md")
+                ui.label(self.settings.site.name).classes("text-xl font-bold whitespace-nowrap")
+                if user is not None:
+                    with ui.row().classes("items-center gap-1 no-wrap pl-4"):
+                        for item in staff.PAGES:
+                            if not staff.may_open(user.roles, item.path):
+                                continue
+                            button = ui.button(t(item.label_key), icon=item.icon,
+                                               on_click=lambda p=item.path: ui.navigate.to(p)) \
+                                .props("flat color=white dense").classes("px-2").mark(f"nav-{item.path}")
+                            if item.path == active:
+                                button.classes("bg-white/20 rounded")
+            with ui.row().classes("items-center gap-2 no-wrap"):
+                if user is not None:
+                    ui.label(t("kiosk.signed_in", name=user.name)).classes("text-lg whitespace-nowrap") \
+                        .mark("signed-in")
+                other = "en" if t.lang == "zh-CN" else "zh-CN"
+                ui.button("EN" if other == "en" else "中文", on_click=lambda: _switch(other)) \
+                    .props("flat color=white").mark("lang")
+                if user is not None:
+                    ui.button(t("kiosk.log_out"), icon="logout", on_click=_log_out).props("flat color=white") \
+                        .mark("log-out")
+
+    async def sign_in(self, t: Translator, path: str) -> None:
+        """The PIN keypad; signed in, this page again (it shows the person's pages, or why not this one)."""
+        advisors = await io(self.auth.advisors)
+        LoginView(self.auth, t, self.settings.kiosk.session_hours, on_success=ui.navigate.reload).build(advisors)
+
+
+def refuse(t: Translator, user: session.KioskUser, path: str) -> None:
+    """The lock, who may use this page, and the way to a page this person may use (or that there is none)."""
+    home = staff.landing_page(user.roles)
+    with ui.column().classes("w-full items-center pt-20"), \
+            ui.card().classes("w-[40rem] max-w-full items-center gap-3 px-10 py-8 text-center") \
+            .props("flat bordered").mark("not-allowed").props("data-testid=not-allowed"):
+        with ui.element("div").classes("rounded-full bg-orange-1 p-4"):
+            ui.icon("lock", size="3rem", color="orange-9")
+        ui.label(t("nav.not_allowed")).classes("text-2xl font-bold text-grey-9")
+        ui.label(t("nav.allowed_roles", roles=role_names(t, staff.page_roles(path)))) \
+            .classes("text-lg text-grey-8").mark("allowed-roles").props("data-testid=allowed-roles")
+        ui.separator().classes("my-1")
+        ui.label(t("nav.you_are", name=user.name, roles=role_names(t, user.roles))).classes("text-base text-grey-7")
+        if home is not None and home != path:
+            page = staff.PAGE_BY_PATH[home]
+            ui.button(t(page.label_key), icon=page.icon, on_click=lambda: ui.navigate.to(home)) \
+                .props("unelevated size=lg").mark("go-home").props("data-testid=go-home")
+        else:
+            ui.label(t("nav.no_page_yet")).classes("text-lg text-grey-9").mark("no-page").props("data-testid=no-page")
+            ui.button(t("kiosk.log_out"), icon="logout", on_click=_log_out).props("outline size=lg")
 
 
 def _switch(lang: str) -> None:

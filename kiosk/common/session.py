@@ -10,6 +10,7 @@ from nicegui import app
 from shopfloor.contract import staff
 from shopfloor.contract.staff import Permission, StaffRole
 from shopfloor.i18n import Translator, normalize
+from shopfloor.services.audit import Actor, ActorKind
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,11 @@ class KioskUser:
 
     def may(self, permission: Permission) -> bool:
         return staff.may(self.roles, permission)
+
+    @property
+    def actor(self) -> Actor:
+        """Who the services record as making a change from this browser."""
+        return Actor(self.name, ActorKind.STAFF, self.advisor_id)
 
 
 def current_user() -> KioskUser | None:

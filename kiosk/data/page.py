@@ -10,13 +10,17 @@ from nicegui import events, ui
 
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.common import frame
 from shopfloor.kiosk.common.blocking import io
-from shopfloor.services import dms_import, ical
+from shopfloor.services import dms_import
 
 if TYPE_CHECKING:
-    from shopfloor.main import Shopfloor
+    from shopfloor.clock import SiteClock
+    from shopfloor.kiosk.common.frame import StaffFrame
+    from shopfloor.services.audit import Actor
+    from shopfloor.services.booking import BookingService
+    from shopfloor.services.ical import CalendarService
 
+PATH = "/data"
 # the fields offered for mapping, in the order a DMS export usually has them
 SHOWN_FIELDS = ("name", "surname", "given_name", "salutation", "phone", "preferred_channel", "plate", "vin", "model",
                 "mileage_km", "sold_on", "last_service_on", "last_service_km", "insurance_expires_on",
@@ -26,27 +30,34 @@ SHOWN_FIELDS = ("name", "surname", "given_name", "salutation", "phone", "preferr
 
 
 class DataPage:
-    def __init__(self, system: Shopfloor) -> None:
-        self.system = system
+    def __init__(self, frame: StaffFrame, clock: SiteClock, *, importer: dms_import.DmsImportService,
+                 booking: BookingService, calendar: CalendarService) -> None:
+        self.frame = frame
+        self.clock = clock
+        self.importer = importer
+        self.booking = booking  # capacity of the days an import touched
+        self.calendar = calendar
 
     def register(self, path: str) -> None:
         ui.page(path, title="shopfloor · data")(self.build)
 
     async def build(self, lang: str | None = None) -> None:
-        signed_in = await frame.staff_page(self.system, lang, "/data")
+        signed_in = await self.frame.open(lang, PATH)
         if signed_in is None:
             return
         t, user = signed_in
         with ui.row().classes("w-full no-wrap gap-4 items-start p-2"):
             with ui.card().classes("w-[62%]"):
-                ImportPanel(self.system, t, user.name).build()
+                ImportPanel(self.importer, self.booking, t, user.actor).build()
             with ui.card().classes("w-[38%]"):
-                ExportPanel(self.system, t).build()
+                ExportPanel(self.calendar, self.clock, t).build()
 
 
 class ImportPanel:
-    def __init__(self, system: Shopfloor, t: Translator, actor: str) -> None:
-        self.system = system
+    def __init__(self, importer: dms_import.DmsImportService, booking: BookingService, t: Translator,
+                 actor: Actor) -> None:
+        self.importer = importer
+        self.booking = booking
         self.t = t
         self.actor = actor
         self.data: bytes | None = None
@@ -107,13 +118,13 @@ class ImportPanel:
         if self.data is None:
             return
         try:
-            report = await io(dms_import.DmsImportService(self.system.ctx).import_csv, self.data, dict(self.mapping),
-                              self.actor, lang=self.t.lang, dry_run=dry_run)
+            report = await io(self.importer.import_csv, self.data, dict(self.mapping), self.actor, lang=self.t.lang,
+                              dry_run=dry_run)
         except DomainError as exc:
             ui.notify(exc.message(self.t.lang), type="negative", multi_line=True)
             return
         if not dry_run and report.days:
-            await io(self.system.booking.refresh_days, sorted(report.days))
+            await io(self.booking.refresh_days, sorted(report.days))
         self._show_report(report.to_dict())
 
     def _show_report(self, report: dict[str, Any]) -> None:
@@ -135,13 +146,14 @@ class ImportPanel:
 
 
 class ExportPanel:
-    def __init__(self, system: Shopfloor, t: Translator) -> None:
-        self.system = system
+    def __init__(self, calendar: CalendarService, clock: SiteClock, t: Translator) -> None:
+        self.calendar = calendar
+        self.clock = clock
         self.t = t
 
     def build(self) -> None:
         t = self.t
-        today = self.system.ctx.today()
+        today = self.clock.today()
         ui.label(t("data.export.title")).classes("text-xl font-bold")
         ui.label(t("data.export.hint")).classes("text-grey-7")
         self.first = ui.input(t("data.export.first"), value=today.isoformat()).props("type=date outlined dense")
@@ -158,5 +170,5 @@ class ExportPanel:
         if last < first or (last - first).days > 366:
             ui.notify(self.t("data.export.bad_range"), type="negative")
             return
-        text = await io(ical.export_range, self.system.ctx, first, last, lang=self.t.lang)
+        text = await io(self.calendar.export_range, first, last, lang=self.t.lang)
         ui.download(text.encode("utf-8"), f"appointments-{first}-{last}.ics", media_type="text/calendar")

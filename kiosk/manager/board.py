@@ -23,7 +23,7 @@ from shopfloor import i18n
 from shopfloor.contract import topics
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.common import frame, session
+from shopfloor.kiosk.common import session
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.manager.capacity import CapacityPanel, week_entry
 from shopfloor.kiosk.manager.card_history import history_lines
@@ -33,7 +33,13 @@ from shopfloor.services.audit import AuditService
 from shopfloor.services.booking import ACTIVE, MAX_DAYS_AHEAD, BookingRefused
 
 if TYPE_CHECKING:
-    from shopfloor.main import Shopfloor
+    from shopfloor.board.store import BoardStore
+    from shopfloor.clock import SiteClock
+    from shopfloor.kiosk.common.frame import StaffFrame
+    from shopfloor.services.appointments import AppointmentService
+    from shopfloor.services.auth import AuthService
+    from shopfloor.services.booking import BookingService
+    from shopfloor.settings import Settings
 
 log = logging.getLogger(__name__)
 PATH = "/manager/board"
@@ -137,30 +143,39 @@ def parse_day(value: str | None, today: date) -> date:
 
 
 class ManagerBoardPage:
-    def __init__(self, system: Shopfloor) -> None:
-        self.system = system
+    def __init__(self, frame: StaffFrame, clock: SiteClock, settings: Settings, store: BoardStore, *,
+                 auth: AuthService, appointments: AppointmentService, booking: BookingService,
+                 audit: AuditService) -> None:
+        self.frame = frame
+        self.clock = clock
+        self.settings = settings
+        self.store = store
+        self.auth = auth
+        self.appointments = appointments
+        self.booking = booking
+        self.audit = audit
 
     def register(self, path: str) -> None:
         ui.page(path, title="shopfloor · plan board")(self.build)
 
     async def build(self, lang: str | None = None, day: str | None = None) -> None:
-        signed_in = await frame.staff_page(self.system, lang, PATH)
+        signed_in = await self.frame.open(lang, PATH)
         if signed_in is None:
             return
         t, user = signed_in
         ui.add_css(CSS)
-        await PlanBoard(self.system, t, user, parse_day(day, self.system.ctx.today())).build()
+        await PlanBoard(self, t, user, parse_day(day, self.clock.today())).build()
 
 
 class PlanBoard:
     """One manager's board in one browser tab."""
 
-    def __init__(self, system: Shopfloor, t: Translator, user: session.KioskUser, day: date) -> None:
-        self.system = system
+    def __init__(self, page: ManagerBoardPage, t: Translator, user: session.KioskUser, day: date) -> None:
+        self.page = page
         self.t = t
         self.user = user
         self.day = day
-        self.tz = system.ctx.tz
+        self.tz = page.clock.tz
         self.rows: list[dict[str, Any]] = []
         self.capacity: dict[str, Any] | None = None
         self.week: list[dict[str, Any]] = []
@@ -198,7 +213,7 @@ class PlanBoard:
                 self.view.on("move", self.on_move)
                 self.view.on("select", self.on_select)
             self.panel = CapacityPanel(t, on_pick=self.go, today=self.today,
-                                       reserve_share=self.system.settings.booking.walk_in_reserve)
+                                       reserve_share=self.page.settings.booking.walk_in_reserve)
 
     def labels(self) -> dict[str, str]:
         t = self.t
@@ -211,31 +226,30 @@ class PlanBoard:
         return out
 
     def config(self) -> dict[str, Any]:
-        site = self.system.settings.site
-        now = self.system.ctx.now()
+        site = self.page.settings.site
+        now = self.page.clock.now()
         offset = now.astimezone(self.tz).utcoffset() or timedelta(0)
         return {"open_min": site.opening.hour * 60,
                 "close_min": site.closing.hour * 60 + (60 if site.closing.minute else 0),
-                "slot": self.system.settings.booking.slot_minutes, "day": self.day.isoformat(),
+                "slot": self.page.settings.booking.slot_minutes, "day": self.day.isoformat(),
                 "is_today": self.day == self.today(), "now_ms": int(now.timestamp() * 1000),
                 "tz_offset_min": int(offset.total_seconds() // 60), "below_px": BELOW_BOARD_PX}
 
     def today(self) -> date:
-        return self.system.ctx.today()
+        return self.page.clock.today()
 
     # -- data -------------------------------------------------------------------------------------------------
     async def build(self) -> None:
         self.build_layout()
-        unsubscribe = self.system.board_store.subscribe(self._store_changed)
-        ui.context.client.on_delete(unsubscribe)
+        self.page.store.changed.subscribe(self._store_changed)  # dropped with the page
         await self.load()
 
     async def load(self) -> None:
         day = self.day
         monday = day - timedelta(days=day.weekday())
         advisors, states, capacity, week = await asyncio.gather(
-            io(self.system.auth.advisors), io(self.system.appointments.list_day, day),
-            io(self.system.booking.capacity, day), io(self.system.booking.week, monday, 7))
+            io(self.page.auth.advisors), io(self.page.appointments.list_day, day),
+            io(self.page.booking.capacity, day), io(self.page.booking.week, monday, 7))
         if day != self.day:
             return  # the manager picked another day meanwhile
         self.rows = [{"id": a.id, "code": a.code, "name": a.name} for a in advisors if a.is_advisor]
@@ -316,7 +330,7 @@ class PlanBoard:
             self.panel.show(self.capacity, self.week, self.day)
 
     async def _reload_advisors(self) -> None:
-        advisors = await io(self.system.auth.advisors)
+        advisors = await io(self.page.auth.advisors)
         self.rows = [{"id": a.id, "code": a.code, "name": a.name} for a in advisors if a.is_advisor]
         self.view.show(self.rows, self.view.cards, self.config())
 
@@ -333,7 +347,7 @@ class PlanBoard:
             return
         start = datetime.combine(self.day, time(minutes // 60, minutes % 60), tzinfo=self.tz)
         try:
-            state = await io(self.system.booking.move, appointment_id, start, advisor_id, actor=self.user.name)
+            state = await io(self.page.booking.move, appointment_id, start, advisor_id, actor=self.user.actor)
         except BookingRefused as exc:
             self.view.settle(appointment_id, False)
             await self._refused(exc, card, start, advisor_id)
@@ -363,7 +377,7 @@ class PlanBoard:
         if reason is None:
             return
         try:
-            state = await io(self.system.booking.move, card["id"], start, advisor_id, actor=self.user.name,
+            state = await io(self.page.booking.move, card["id"], start, advisor_id, actor=self.user.actor,
                              override_reason=reason)
         except DomainError as exc2:
             ui.notify(exc2.message(self.t.lang), type="negative", multi_line=True)
@@ -379,8 +393,8 @@ class PlanBoard:
         except (KeyError, TypeError, ValueError):
             return
         try:
-            state = await io(self.system.booking.get, appointment_id)
-            rows = await io(AuditService(self.system.ctx).for_appointment, appointment_id)
+            state = await io(self.page.booking.get, appointment_id)
+            rows = await io(self.page.audit.for_appointment, appointment_id)
         except DomainError as exc:
             ui.notify(exc.message(self.t.lang), type="negative")
             return

@@ -13,7 +13,6 @@ from nicegui import ui
 
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.common import frame
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.manager.board import localize_picker
 from shopfloor.kiosk.manager.charts import CHARTS, arrival_profile, axis_labels, cause_label
@@ -21,7 +20,7 @@ from shopfloor.kiosk.manager.style import CSS
 from shopfloor.services.figures import MAX_DAYS, FiguresService
 
 if TYPE_CHECKING:
-    from shopfloor.main import Shopfloor
+    from shopfloor.kiosk.common.frame import StaffFrame
 
 PATH = "/manager/figures"
 PRESETS = {"default": 14, "4w": 28, "8w": 56, "13w": 91}  # days back from today, then to this Sunday
@@ -43,16 +42,16 @@ def _parse(value: str | None) -> date | None:
 
 
 class FiguresPage:
-    def __init__(self, system: Shopfloor) -> None:
-        self.system = system
-        self.figures = FiguresService(system.ctx)
+    def __init__(self, frame: StaffFrame, figures: FiguresService) -> None:
+        self.frame = frame
+        self.figures = figures
 
     def register(self, path: str) -> None:
         ui.page(path, title="shopfloor · figures")(self.build)
 
     async def build(self, lang: str | None = None, first: str | None = None, last: str | None = None,
                     by: str = "day") -> None:
-        signed_in = await frame.staff_page(self.system, lang, PATH)
+        signed_in = await self.frame.open(lang, PATH)
         if signed_in is None:
             return
         t, _ = signed_in

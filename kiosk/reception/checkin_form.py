@@ -8,26 +8,34 @@ from typing import TYPE_CHECKING
 
 from nicegui import ui
 
+from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import DomainError, Refused
 from shopfloor.i18n import Translator
+from shopfloor.kiosk.common import frame
 from shopfloor.kiosk.common.blocking import io
-from shopfloor.kiosk.common.printer_choice import printer_select
+from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.checkin import CheckinRequest, ScanResult
 
 if TYPE_CHECKING:
+    from shopfloor.clock import SiteClock
     from shopfloor.domain.models import LabourOperation
-    from shopfloor.main import Shopfloor
+    from shopfloor.kiosk.common.printer_choice import PrinterChoice
+    from shopfloor.services.checkin import CheckinService
+    from shopfloor.services.printing import PrintService
 
 FUEL_STEPS = (0, 2, 4, 6, 8)
 
 
 class CheckinForm:
-    def __init__(self, system: Shopfloor, t: Translator, scan: ScanResult, actor: tuple[int, str],
-                 on_done: Callable[[str], Awaitable[None]]) -> None:
-        self.system = system
+    def __init__(self, checkin: CheckinService, printing: PrintService, printers: PrinterChoice, clock: SiteClock,
+                 t: Translator, scan: ScanResult, user: KioskUser, on_done: Callable[[str], Awaitable[None]]) -> None:
+        self.checkin = checkin
+        self.printing = printing
+        self.printers = printers
+        self.clock = clock
         self.t = t
         self.scan = scan
-        self.actor = actor
+        self.user = user
         self.on_done = on_done
         self.selected: dict[str, LabourOperation] = {}
         self.promise_touched = False
@@ -78,7 +86,7 @@ class CheckinForm:
                             .props("dense").classes("py-1 text-base").mark(f"op-{op.code}")
                 self.total = ui.label("").classes("text-lg font-bold")
         with ui.row().classes("w-full items-center justify-end gap-4"):
-            self.printer = printer_select(self.system, t, t("kiosk.printer"))
+            self.printer = self.printers.select(t, t("kiosk.printer"))
             self.submit = ui.button(t("kiosk.check_in_print"), icon="print", on_click=self._submit) \
                 .props("size=lg unelevated color=primary").mark("check-in")
         self._recalc()
@@ -97,7 +105,7 @@ class CheckinForm:
     def _show_promise_day(self) -> None:
         """Say the date when the promised time falls on another day (a car kept overnight)."""
         promised = self._promised_at()
-        today = self.system.ctx.today()
+        today = self.clock.today()
         hint = self.t("kiosk.promised_tomorrow", when=f"{promised:%m-%d %H:%M}") \
             if promised and promised.date() != today else ""
         if hint:
@@ -114,7 +122,7 @@ class CheckinForm:
         hours = float(sum(op.hours for op in self.selected.values()))
         self.total.text = self.t("kiosk.total_hours", hours=f"{hours:g}")
         if not self.promise_touched:
-            promise = self.system.checkin.default_promise(hours)
+            promise = self.checkin.default_promise(hours)
             self.promised.set_value(promise.strftime("%H:%M"))
             self.promise_touched = False
         self._show_promise_day()
@@ -127,7 +135,7 @@ class CheckinForm:
             hh, mm = (int(x) for x in value.split(":")[:2])
         except ValueError:
             return None
-        now = self.system.ctx.now().astimezone(self.system.ctx.tz)
+        now = self.clock.now().astimezone(self.clock.tz)
         promised = now.replace(hour=hh, minute=mm, second=0, microsecond=0)
         # A time earlier than now means tomorrow (a car kept overnight).
         return promised + timedelta(days=1) if promised < now - timedelta(minutes=1) else promised
@@ -141,29 +149,32 @@ class CheckinForm:
         return bool(await dialog)
 
     async def _submit(self) -> None:
+        if not frame.allowed(self.t, self.user, Permission.RECEPTION):
+            return
         if not self.selected and not (self.complaint.value or "").strip():
             ui.notify(self.t("kiosk.need_work"), type="warning")
             return
-        advisor_id, advisor_name = self.actor
         req = CheckinRequest(
-            tag=self.scan.tag, actor=advisor_name, advisor_id=advisor_id, complaint=self.complaint.value or "",
+            tag=self.scan.tag, actor=self.user.actor, advisor_id=self.user.advisor_id,
+            complaint=self.complaint.value or "",
             mileage_km=int(self.mileage.value) if self.mileage.value is not None else None,
             fuel_eighths=self.fuel.value, operation_codes=list(self.selected), promised_at=self._promised_at())
         self.submit.disable()
         try:
             try:
-                result = await io(self.system.checkin.check_in, req)
+                result = await io(self.checkin.check_in, req)
             except Refused as exc:
                 if exc.key != "error.mileage_lower" or not await self._confirm_mileage(exc.message(self.t.lang)):
                     raise
                 req.mileage_confirmed = True
-                result = await io(self.system.checkin.check_in, req)
+                result = await io(self.checkin.check_in, req)
             number = result.repair_order["number"]
-            if result.created:
-                await io(self.system.printing.print_ticket, number, self.printer.value, actor=advisor_name)
-                ui.notify(self.t("kiosk.checked_in", number=number), type="positive")
-            else:
+            if not result.created:
                 ui.notify(self.t("kiosk.already_open", number=number), type="info")
+            else:
+                if self.user.may(Permission.TICKET_PRINT):
+                    await io(self.printing.print_ticket, number, self.printer.value, actor=self.user.actor)
+                ui.notify(self.t("kiosk.checked_in", number=number), type="positive")
         except DomainError as exc:
             ui.notify(exc.message(self.t.lang), type="negative", multi_line=True)
             self.submit.enable()

@@ -16,24 +16,36 @@ from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import frame, session
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.formatting import when
-from shopfloor.kiosk.common.login import LoginView
+from shopfloor.kiosk.common.frame import StaffFrame
 from shopfloor.kiosk.reception.checkin_form import CheckinForm
 from shopfloor.kiosk.reception.print_decisions import PrintDecisions
 from shopfloor.kiosk.reception.repair_order_panel import STATUS_COLOURS, RepairOrderPanel
 
 if TYPE_CHECKING:
-    from shopfloor.main import Shopfloor
-    from shopfloor.services.printing import PrintJobInfo
+    from shopfloor.board.store import BoardStore
+    from shopfloor.clock import SiteClock
+    from shopfloor.kiosk.common.printer_choice import PrinterChoice
+    from shopfloor.services.checkin import CheckinService
+    from shopfloor.services.printing import PrintJobInfo, PrintService
+    from shopfloor.services.repair_orders import RepairOrderService
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent.parent / "common" / "static"
 STATIC_URL = "/kiosk-static"
+PATH = "/kiosk"
 _OPEN = {s.value for s in OPEN_STATUSES}
 
 
 class KioskPage:
-    def __init__(self, system: Shopfloor) -> None:
-        self.system = system
+    def __init__(self, frame: StaffFrame, clock: SiteClock, store: BoardStore, printers: PrinterChoice, *,
+                 checkin: CheckinService, repair_orders: RepairOrderService, printing: PrintService) -> None:
+        self.frame = frame
+        self.clock = clock
+        self.store = store
+        self.printers = printers
+        self.checkin = checkin
+        self.repair_orders = repair_orders
+        self.printing = printing
 
     def register(self, path: str) -> None:
         app.add_static_files(STATIC_URL, STATIC)
@@ -42,27 +54,28 @@ class KioskPage:
         ui.page(path, title="shopfloor · kiosk")(self.build)
 
     async def build(self, lang: str | None = None) -> None:
-        t = frame.translator(self.system, lang)
+        t = self.frame.translator(lang)
         user = session.current_user()
-        frame.header(self.system, t, user, "/kiosk")
-        if user is None:
+        self.frame.header(t, user, PATH)
+        if user is None or not user.may(Permission.RECEPTION):
+            # The scanner is listened to here too: a scan must say why it did nothing, not vanish.
             ui.add_body_html(f'<script src="{STATIC_URL}/wedge_scanner.js"></script>')
-            ui.on("tag_scanned", lambda: ui.notify(t("kiosk.scan_logged_out"), type="warning", position="center"))
-            advisors = await io(self.system.auth.advisors)
-            LoginView(self.system.auth, t, self.system.settings.kiosk.session_hours,
-                      on_success=lambda: ui.navigate.reload()).build(advisors)
+            text = t("kiosk.scan_logged_out") if user is None else \
+                t("access.scan", roles=frame.roles_with(t, Permission.RECEPTION))
+            ui.on("tag_scanned", lambda: ui.notify(text, type="warning", position="center", multi_line=True))
+            if user is None:
+                await self.frame.sign_in(t, PATH)
+            else:
+                frame.refuse(t, user, PATH)
             return
-        if not user.may(Permission.RECEPTION):
-            frame.refuse(t, "/kiosk")
-            return
-        KioskWorkspace(self.system, t, user).build()
+        KioskWorkspace(self, t, user).build()
 
 
 class KioskWorkspace:
     """The logged-in view: scan anywhere; open orders on the left; the car or order in hand on the right."""
 
-    def __init__(self, system: Shopfloor, t: Translator, user: session.KioskUser) -> None:
-        self.system = system
+    def __init__(self, page: KioskPage, t: Translator, user: session.KioskUser) -> None:
+        self.page = page
         self.t = t
         self.user = user
         self.current: str | None = None
@@ -80,16 +93,15 @@ class KioskWorkspace:
                     ui.label(t("kiosk.scan_hint")).classes("text-lg text-center").props("data-testid=scan-hint")
                     self.manual = ui.input(placeholder=t("kiosk.manual_tag")).props("outlined dense clearable") \
                         .classes("w-full").on("keydown.enter", self._manual_entry).mark("manual-tag")
-                self.decisions = PrintDecisions(self.system, t, self.user.name)
+                self.decisions = PrintDecisions(self.page.printing, self.page.printers, t, self.user)
                 ui.label(t("kiosk.open_orders")).classes("text-grey-8 pt-2")
                 self.orders = ui.column().classes("w-full gap-1").mark("open-orders")
             self.panel = ui.column().classes("w-[70%] gap-3")
         self._render_orders()
         self._idle()
-        unsubscribe = self.system.board_store.subscribe(self._store_changed)
-        ui.context.client.on_delete(unsubscribe)
-        # Subscribed inside the page: NiceGUI drops the subscription when this client goes away.
-        self.system.print_settled.subscribe(self._print_settled)
+        # Subscribed inside the page: NiceGUI drops both subscriptions when this client goes away.
+        self.page.store.changed.subscribe(self._store_changed)
+        self.page.printing.settled.subscribe(self._print_settled)
         background_tasks.create(self.decisions.refresh(), name="kiosk-print-decisions")
 
     def _idle(self) -> None:
@@ -109,9 +121,9 @@ class KioskWorkspace:
             background_tasks.create(self.show_order(entity_id), name="kiosk-follow-order")
 
     def _render_orders(self) -> None:
-        orders = [s for s in self.system.board_store.states(topics.REPAIR_ORDERS).values() if s["status"] in _OPEN]
+        orders = [s for s in self.page.store.states(topics.REPAIR_ORDERS).values() if s["status"] in _OPEN]
         orders.sort(key=lambda s: s.get("promised_at") or "")
-        today = self.system.ctx.today()
+        today = self.page.clock.today()
         self.orders.clear()
         with self.orders:
             if not orders:
@@ -141,8 +153,10 @@ class KioskWorkspace:
             await self.on_scan(text)
 
     async def on_scan(self, text: str) -> None:
+        if not frame.allowed(self.t, self.user, Permission.RECEPTION):
+            return
         try:
-            scan = await io(self.system.checkin.scan, text, self.user.name)
+            scan = await io(self.page.checkin.scan, text, self.user.actor)
         except DomainError as exc:
             log.info("kiosk scan refused: %s", exc.message("en"))
             ui.notify(exc.message(self.t.lang), type="negative", position="center", multi_line=True,
@@ -155,12 +169,12 @@ class KioskWorkspace:
             ui.notify(self.t("kiosk.opened_existing", number=scan.open_ro), type="info")
             await self.show_order(scan.open_ro)
             return
-        operations = await io(self.system.checkin.operations)
+        operations = await io(self.page.checkin.operations)
         self.current = None
         self.panel.clear()
         with self.panel:
-            self.form = CheckinForm(self.system, self.t, scan, (self.user.advisor_id, self.user.name),
-                                    on_done=self.show_order)
+            self.form = CheckinForm(self.page.checkin, self.page.printing, self.page.printers, self.page.clock,
+                                    self.t, scan, self.user, on_done=self.show_order)
             self.form.build(operations)
 
     async def _discard_form(self) -> bool:
@@ -180,5 +194,5 @@ class KioskWorkspace:
         with self.panel:
             with ui.row().classes("w-full justify-end"):
                 ui.button(self.t("kiosk.close"), icon="close", on_click=self._idle).props("flat")
-            self.shown_version = await RepairOrderPanel(self.system, self.t, self.user.name,
-                                                        on_change=self.show_order).build(number)
+            self.shown_version = await RepairOrderPanel(self.page, self.t, self.user, on_change=self.show_order) \
+                .build(number)

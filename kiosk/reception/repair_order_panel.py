@@ -8,15 +8,17 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from shopfloor.contract import topics
+from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import DomainError
 from shopfloor.domain.states import HoldReason, RoStatus, next_moves
 from shopfloor.i18n import Translator
+from shopfloor.kiosk.common import frame
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.formatting import when
-from shopfloor.kiosk.common.printer_choice import printer_select
+from shopfloor.kiosk.common.session import KioskUser
 
 if TYPE_CHECKING:
-    from shopfloor.main import Shopfloor
+    from shopfloor.kiosk.reception.page import KioskPage
 
 STATUS_COLOURS = {
     "checked_in": "blue-grey", "dispatched": "indigo", "in_progress": "primary", "on_hold": "orange",
@@ -35,19 +37,19 @@ def status_chip(t: Translator, status: str) -> None:
 
 
 class RepairOrderPanel:
-    def __init__(self, system: Shopfloor, t: Translator, actor: str, on_change: Callable[[str], Awaitable[None]]):
-        self.system = system
+    def __init__(self, page: KioskPage, t: Translator, user: KioskUser, on_change: Callable[[str], Awaitable[None]]):
+        self.page = page
         self.t = t
-        self.actor = actor
+        self.user = user
         self.on_change = on_change
 
     async def build(self, number: str) -> int:
         """Render the order; returns the version shown, so the page can tell when it is out of date."""
         t = self.t
         try:
-            ro = await io(self.system.repair_orders.get, number)
-            history = await io(self.system.repair_orders.history, number)
-            jobs = await io(self.system.printing.jobs_for, number)
+            ro = await io(self.page.repair_orders.get, number)
+            history = await io(self.page.repair_orders.history, number)
+            jobs = await io(self.page.printing.jobs_for, number)
         except DomainError as exc:
             ui.label(exc.message(t.lang)).classes("text-negative text-lg")
             return 0
@@ -61,7 +63,7 @@ class RepairOrderPanel:
                     status_chip(t, ro["status"])
                     if ro["hold_reason"]:
                         ui.label(t(f"hold.{ro['hold_reason']}")).classes("text-orange-9")
-                    promised = when(ro["promised_at"], self.system.ctx.today())
+                    promised = when(ro["promised_at"], self.page.clock.today())
                     ui.label(t("kiosk.promised_at", time=promised)).classes("text-lg")
                     if ro["technician"]:
                         ui.label(t("kiosk.technician_is", name=ro["technician"]["name"]))
@@ -82,12 +84,16 @@ class RepairOrderPanel:
                         facts.append(f"{t('kiosk.fuel')} {t(f'fuel.e{fuel}') if fuel % 2 == 0 else f'{fuel}/8'}")
                     if facts:
                         ui.label(" · ".join(facts)).classes("text-sm text-grey-8")
-        self._moves(ro)
+        if self.user.may(Permission.REPAIR_ORDER_MOVE):
+            self._moves(ro)
+        else:
+            ui.label(t("access.moves", roles=frame.roles_with(t, Permission.REPAIR_ORDER_MOVE))) \
+                .classes("text-grey-7 py-2").mark("moves-not-allowed")
         with ui.row().classes("w-full gap-6 no-wrap items-start"):
             with ui.column().classes("w-1/2"):
                 ui.label(t("kiosk.history")).classes("text-grey-8")
                 for h in history:
-                    who = f"{h.at.astimezone(self.system.ctx.tz):%H:%M} {h.actor}"
+                    who = f"{h.at.astimezone(self.page.clock.tz):%H:%M} {h.actor}"
                     what = t("kiosk.rework") if h.kind == "rework" else t(f"status.{h.to_status}") if h.to_status \
                         else h.kind
                     extra = f" → {h.technician}" if h.technician else ""
@@ -95,17 +101,23 @@ class RepairOrderPanel:
                     ui.label(f"{who} · {what}{extra}").classes("text-sm")
             with ui.column().classes("w-1/2"):
                 ui.label(t("kiosk.tickets")).classes("text-grey-8")
-                labels = {p.name: p.label or p.name for p in self.system.settings.printers}
-                with ui.row().classes("items-center"):
-                    target = printer_select(self.system, t)
+                may_print = self.user.may(Permission.TICKET_PRINT)
+                printers = self.page.printers
+                if may_print:
+                    with ui.row().classes("items-center"):
+                        target = printers.select(t)
+                else:
+                    ui.label(t("access.printing", roles=frame.roles_with(t, Permission.TICKET_PRINT))) \
+                        .classes("text-grey-7").mark("printing-not-allowed")
                 for job in jobs:
-                    text = f"#{job.id} {labels.get(job.printer, job.printer)} · {t('print.' + job.status)}"
+                    text = f"#{job.id} {printers.label(job.printer)} · {t('print.' + job.status)}"
                     with ui.row().classes("items-center gap-2"):
                         ui.label(text + (" · REPRINT" if job.reprint else "")).classes("text-sm")
-                        if job.status == "pending":
+                        if job.status == "pending" and may_print:
                             ui.button(t("kiosk.send_elsewhere"), icon="alt_route",
                                       on_click=lambda j=job: self._redirect(j.id, ro["number"], target.value)) \
                                 .props("dense outline")
+                if may_print:
                     ui.button(t("kiosk.reprint"), icon="print",
                               on_click=lambda: self._reprint(ro["number"], target.value)) \
                         .props("outline").mark("reprint")
@@ -128,12 +140,14 @@ class RepairOrderPanel:
 
     async def _ask(self, ro: dict[str, Any], target: RoStatus) -> None:
         t = self.t
+        if not frame.allowed(t, self.user, Permission.REPAIR_ORDER_MOVE):
+            return
         if target == RoStatus.DISPATCHED:
-            techs = await io(self.system.repair_orders.technicians)
+            techs = await io(self.page.repair_orders.technicians)
             needs_repair = any(line["skill"] == "repair" for line in ro["job_lines"])
             # What the progress board shows: how many open jobs each technician already has.
             load: dict[str, int] = {}
-            for state in self.system.board_store.states(topics.REPAIR_ORDERS).values():
+            for state in self.page.store.states(topics.REPAIR_ORDERS).values():
                 if state.get("technician") and state["status"] in ACTIVE:
                     load[state["technician"]["name"]] = load.get(state["technician"]["name"], 0) + 1
             options = {x["id"]: f"{x['name']} · {t('skill.' + x['skill'])} · "
@@ -174,9 +188,11 @@ class RepairOrderPanel:
         await self._move(ro["number"], target.value, **{field: value})
 
     async def _move(self, number: str, target: str, technician: int | None = None, reason: str | None = None) -> None:
+        if not frame.allowed(self.t, self.user, Permission.REPAIR_ORDER_MOVE):
+            return
         try:
-            await io(self.system.repair_orders.transition, number, target, actor=self.actor,
-                               technician=technician, reason=reason)
+            await io(self.page.repair_orders.transition, number, target, actor=self.user.actor,
+                     technician=technician, reason=reason)
         except DomainError as exc:
             ui.notify(exc.message(self.t.lang), type="negative", multi_line=True)
             return
@@ -184,8 +200,10 @@ class RepairOrderPanel:
         await self.on_change(number)
 
     async def _redirect(self, job_id: int, number: str, printer: str) -> None:
+        if not frame.allowed(self.t, self.user, Permission.TICKET_PRINT):
+            return
         try:
-            await io(self.system.printing.redirect, job_id, printer, actor=self.actor)
+            await io(self.page.printing.redirect, job_id, printer, actor=self.user.actor)
         except DomainError as exc:
             ui.notify(exc.message(self.t.lang), type="negative")
             return
@@ -193,8 +211,10 @@ class RepairOrderPanel:
         await self.on_change(number)
 
     async def _reprint(self, number: str, printer: str) -> None:
+        if not frame.allowed(self.t, self.user, Permission.TICKET_PRINT):
+            return
         try:
-            await io(self.system.printing.print_ticket, number, printer, actor=self.actor, reprint=True)
+            await io(self.page.printing.print_ticket, number, printer, actor=self.user.actor, reprint=True)
         except DomainError as exc:
             ui.notify(exc.message(self.t.lang), type="negative")
             return

@@ -136,3 +136,13 @@ def export_range(ctx: ServiceContext, first: date, last: date, *, lang: str | No
             .order_by(Appointment.start, Appointment.id)))
         return appointments_ics(appts, ctx.settings.site.name, ctx.tz, site_id=ctx.site,
                                 lang=lang or ctx.settings.site.language, stamp=ctx.now())
+
+
+class CalendarService:
+    """The site's appointments as iCalendar, for a page or a route that holds no service context of its own."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def export_range(self, first: date, last: date, *, lang: str | None = None) -> str:
+        return export_range(self.ctx, first, last, lang=lang)
