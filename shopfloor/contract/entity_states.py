@@ -143,7 +143,8 @@ class MovedEvent(Payload):
     reason: str | None = Field(description="the hold reason of a move to on_hold")
 
 
-RepairOrderEvent = Annotated[CheckedInEvent | MovedEvent, Field(discriminator="kind")]
+RepairOrderEvent = Annotated[CheckedInEvent | MovedEvent, Field(
+    discriminator="kind", description="A repair order's move, told as it happens (the state topic has the result).")]
 repair_order_events: TypeAdapter[CheckedInEvent | MovedEvent] = TypeAdapter(RepairOrderEvent)
 
 
