@@ -181,7 +181,150 @@ def test_drag_moves_refuses_and_overrides(server: DemoServer, manager: str, driv
     _wait(driver, f'.mgb-card[data-id="{third["id"]}"][data-advisor-id="{a}"]')
 
 
+@pytest.mark.browser
+def test_card_details_list_the_cards_history(server: DemoServer, manager: str, driver: Any,
+                                             tmp_path: Path) -> None:
+    today = server.api("/api/v1/appointments")
+    advisors = {a["advisor"]["code"]: (a["advisor"]["id"], a["advisor"]["name"]) for a in today}
+    (a, a_name), (b, b_name) = advisors["A"], advisors["B"]
+    plates = sorted({x["plate"] for x in today})
+    day = _quiet_day(server)
+    card = _book(server, plates[3], day, "09:00", a)
+
+    _log_in(driver, server, manager, PIN)
+    driver.get(f"{server.base}/manager/board?day={day.isoformat()}")
+    _wait(driver, f'.mgb-card[data-id="{card["id"]}"]')
+    _drag(driver, card["id"], b, 10 * 60)  # the manager's plain drag
+    selector = f'.mgb-card[data-id="{card["id"]}"][data-advisor-id="{b}"][data-start="10:00"]'
+    _wait(driver, selector)
+    mmdd = f"{day:%m-%d}"
+    for lang, booked, moved in (("zh-CN", "预约", "调整"), ("en", "Booked", "Moved")):
+        driver.get(f"{server.base}/manager/board?day={day.isoformat()}&lang={lang}")
+        _wait(driver, selector).click()
+        history = _wait(driver, "[data-testid=card-history]")
+        cells = [c.text for c in history.find_elements("css selector", ":scope > *")]
+        assert len(cells) == 8, cells  # two rows of when, who, what, from → to (and why)
+        assert cells[2] == booked and cells[6] == moved and cells[5] == manager
+        assert cells[7] == f"{mmdd} 09:00 {a_name} → {mmdd} 10:00 {b_name}"
+        driver.save_screenshot(str(tmp_path / f"card-details-{lang}.png"))
+        driver.find_element("css selector", "[data-testid=card-details] button").click()
+
+
+@pytest.mark.browser
+def test_leaving_a_refused_card_where_it_was(server: DemoServer, manager: str, driver: Any) -> None:
+    today = server.api("/api/v1/appointments")
+    advisors = {a["advisor"]["code"]: a["advisor"]["id"] for a in today}
+    a = advisors["A"]
+    plates = sorted({x["plate"] for x in today})
+    day = _quiet_day(server)
+    first = _book(server, plates[4], day, "09:00", a)
+    second = _book(server, plates[5], day, "10:00", a)
+    log = Path(server.data_dir) / "server.log"
+    logged = log.stat().st_size
+
+    _log_in(driver, server, manager, PIN)
+    driver.get(f"{server.base}/manager/board?day={day.isoformat()}")
+    _wait(driver, f'.mgb-card[data-id="{second["id"]}"][data-start="10:00"]')
+    for attempt in range(2):  # twice: the second dialog must work like the first
+        _drag(driver, second["id"], a, 9 * 60)  # onto A's own 09:00 write-up: refused
+        _wait(driver, "[data-testid=move-refused]")
+        _click(driver, "//*[@data-testid='leave-it']")
+        _until(lambda: not driver.find_elements("css selector", "[data-testid=move-refused]"),
+               what=f"the dialog gone ({attempt})")
+        _wait(driver, f'.mgb-card[data-id="{second["id"]}"][data-start="10:00"]')
+    time.sleep(1)  # what the server does after the click has reached its log
+    after = log.read_bytes()[logged:].decode("utf-8", "replace")
+    assert "Traceback" not in after and "ValueError" not in after, after
+    assert server.api(f"/api/v1/appointments/{second['id']}")["start"].startswith(f"{day.isoformat()}T10:00")
+    assert server.api(f"/api/v1/appointments/{first['id']}")["start"].startswith(f"{day.isoformat()}T09:00")
+    # the card can still be dragged (the board did not lose it)
+    _drag(driver, second["id"], a, 11 * 60)
+    _wait(driver, f'.mgb-card[data-id="{second["id"]}"][data-start="11:00"]')
+
+
 # -- without a browser ---------------------------------------------------------------------------------------------
+
+async def test_the_refusal_dialog_ends_cleanly_however_it_is_left(caplog: pytest.LogCaptureFixture) -> None:
+    """"不调整" answers None and removes the dialog once; a page that goes away while it is open (a closed tab,
+    a lost connection) resolves it with None too, and nothing is removed twice (ValueError: list.remove)."""
+    import asyncio
+    import logging
+
+    from nicegui import Client, ui
+    from nicegui.testing.user_simulation import user_simulation
+
+    from shopfloor.kiosk.manager.dialogs import refusal_dialog
+
+    card = {"plate_display": "京A·12345", "customer": "王先生", "time": "10:00", "advisor_name": "张伟"}
+    answers: list[str | None] = []
+    pages: list[Client] = []
+
+    async def ask() -> None:
+        answers.append(await refusal_dialog(Translator("zh-CN"), card, "11:00", "李娜", ["该时段已有客户到店"]))
+
+    async def until(predicate: Any) -> bool:
+        for _ in range(100):
+            if predicate():
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
+    async with user_simulation() as user:
+        try:
+            @ui.page("/refusal")
+            def page() -> None:
+                pages.append(ui.context.client)
+                ui.button("drop", on_click=ask)
+
+            with caplog.at_level(logging.WARNING):
+                await user.open("/refusal")
+                user.find("drop").click()
+                await user.should_see("不调整")
+                user.find("不调整").click()
+                assert await until(lambda: answers == [None])
+                await user.should_not_see("不调整")
+
+                user.find("drop").click()  # again, and the page goes away with the dialog open
+                await user.should_see("不调整")
+                pages[-1].delete()
+                assert await until(lambda: answers == [None, None])
+                await asyncio.sleep(0.1)
+            assert "Traceback" not in caplog.text and "ValueError" not in caplog.text, caplog.text
+        finally:
+            Client.page_routes.clear()
+
+
+def test_history_lines_name_each_change_in_the_readers_language() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from shopfloor.kiosk.manager.card_history import history_lines
+    from shopfloor.services.audit import AuditRow
+
+    tz = ZoneInfo("Asia/Shanghai")
+
+    def row(at: str, actor: str, action: str, before: str | None, after: str | None, reason: str | None = None,
+            detail: dict[str, Any] | None = None, kind: str = "staff") -> AuditRow:
+        return AuditRow(1, datetime.fromisoformat(at), actor, kind, None, "appointment", "7", action, before, after,
+                        reason, detail)
+
+    rows = [row("2026-11-20T09:00:00+08:00", "孙丽", "booked", None, "2026-11-24 09:00 张伟", "老客户",
+                {"rules_broken": [{"rule": "stagger", "detail": "…"}]}),
+            row("2026-11-23T15:00:00+08:00", "孙丽", "call", "unreachable", "confirmed"),
+            row("2026-11-24T09:20:00+08:00", "system", "late", "confirmed", "late", kind="system"),
+            row("2026-11-24T09:40:00+08:00", "郑强", "transition", "in_progress", "on_hold", "waiting_parts")]
+    zh = history_lines(Translator("zh-CN"), rows, tz, date(2026, 11, 24))
+    assert [(x.when, x.who, x.what, x.change) for x in zh] == [
+        ("11-20 09:00", "孙丽", "预约", "→ 11-24 09:00 张伟"),
+        ("11-23 15:00", "孙丽", "确认电话", "联系不上 → 已确认"),
+        ("09:20", "系统", "标记迟到", "已确认 → 延时到店"),
+        ("09:40", "郑强", "工单状态", "维修中 → 暂停")]
+    assert zh[0].why == "老客户 · 违反规则：每15分钟到店数" and zh[3].why == "等待零件"
+    en = history_lines(Translator("en"), rows, tz, date(2026, 11, 24))
+    assert [(x.what, x.change) for x in en] == [
+        ("Booked", "→ 11-24 09:00 张伟"), ("Confirmation call", "Not reached → Confirmed"),
+        ("Marked late", "Confirmed → Late"), ("Repair order", "In progress → On hold")]
+    assert en[0].why == "老客户 · rules overridden: arrivals per quarter hour" and en[2].who == "System"
 
 def test_a_card_from_a_bus_state() -> None:
     from zoneinfo import ZoneInfo

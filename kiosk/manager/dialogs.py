@@ -49,7 +49,10 @@ async def refusal_dialog(t: Translator, card: dict[str, Any], target_time: str, 
             ui.button(t("manager.board.move_anyway"), icon="warning", on_click=anyway) \
                 .props("unelevated color=negative data-testid=move-anyway")
     result = await dialog
-    dialog.delete()
+    # A page that went away with the dialog open (a closed tab, a lost connection) has deleted it already and
+    # answered None, like "leave it": deleting it again raised ValueError (list.remove) in the log.
+    if not dialog.is_deleted:
+        dialog.delete()
     return result if isinstance(result, str) else None
 
 
