@@ -7,7 +7,7 @@ import csv
 import logging
 import shutil
 import sys
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 from shopfloor import credentials as creds_mod
@@ -94,7 +94,8 @@ def _demo(args: argparse.Namespace) -> int:
     credentials = creds_mod.load_or_create(data_dir, seed.staff_names(), broker.host, broker.port)
     system = Shopfloor(settings, credentials, Options(
         data_dir=data_dir, http_host=args.host, http_port=args.http_port, broker=broker,
-        embedded_broker=not args.no_embedded_broker, printer_agents=True), clock=_demo_clock(args.time, settings))
+        embedded_broker=not args.no_embedded_broker, printer_agents=True, https=_https(args, settings)),
+        clock=_demo_clock(args, settings))
     system.db.migrate()
     if not seed.has_site(system.ctx):
         summary = seed.seed(system.ctx, credentials.advisors)
@@ -107,21 +108,49 @@ def _demo(args: argparse.Namespace) -> int:
         seed.sync_advisor_pins(s, settings.site.id, credentials.advisors)
     _write_tag_sheet(system, data_dir)
     _banner(system, data_dir, args)
-    system.run()
+    return _run(system)
+
+
+def _https(args: argparse.Namespace, settings: settings_mod.Settings) -> bool:
+    """--https, or `[web] https = true` in the site configuration."""
+    return bool(args.https or settings.web.https)
+
+
+def _run(system: object) -> int:
+    from shopfloor.broker.certs import CertificateError
+    from shopfloor.main import Shopfloor
+
+    assert isinstance(system, Shopfloor)
+    try:
+        system.run()
+    except CertificateError as exc:
+        print(f"shopfloor: HTTPS: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
-def _demo_clock(at: str | None, settings: settings_mod.Settings) -> Clock | None:
-    """--time HH:MM: run the demo day as if it were that time now (the clock keeps ticking from there)."""
-    if not at:
+def _demo_clock(args: argparse.Namespace, settings: settings_mod.Settings) -> Clock | None:
+    """--at "YYYY-MM-DD HH:MM" (or --time HH:MM, today): run the demo as if it were that moment of the site's
+    time now; the clock keeps ticking from there, and a fresh demo's data is laid around it."""
+    tz = settings.site.tz
+    now = datetime.now(tz)
+    if args.at:
+        try:
+            wanted = datetime.strptime(" ".join(args.at.replace("T", " ").split()), "%Y-%m-%d %H:%M")
+        except ValueError:
+            raise SystemExit(f"shopfloor: --at {args.at!r}: expected \"YYYY-MM-DD HH:MM\", e.g. "
+                             f"\"2026-11-24 10:30\"") from None
+        moment = wanted.replace(tzinfo=tz)
+    elif args.time:
+        try:
+            hh, mm = (int(x) for x in args.time.split(":"))
+            moment = datetime.combine(now.date(), time(hh, mm), tzinfo=tz)
+        except ValueError:
+            raise SystemExit(f"shopfloor: --time {args.time!r}: expected HH:MM, e.g. 10:30") from None
+    else:
         return None
-    try:
-        hh, mm = (int(x) for x in at.split(":"))
-        wanted = time(hh, mm)
-    except ValueError:
-        raise SystemExit(f"shopfloor: --time {at!r}: expected HH:MM, e.g. 10:30") from None
-    now = datetime.now(settings.site.tz)
-    return OffsetClock(datetime.combine(now.date(), wanted, tzinfo=settings.site.tz) - now)
+    # in UTC: two times in one zone subtract as wall clocks, wrong across a daylight-saving change
+    return OffsetClock(moment.astimezone(UTC) - now.astimezone(UTC))
 
 
 def _write_tag_sheet(system: object, data_dir: Path) -> None:
@@ -154,13 +183,16 @@ def _banner(system: object, data_dir: Path, args: argparse.Namespace) -> None:
     from shopfloor.main import Shopfloor
 
     assert isinstance(system, Shopfloor)
-    base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{args.http_port}"
+    scheme = "https" if system.options.https else "http"
+    base = f"{scheme}://{'127.0.0.1' if args.host in ('0.0.0.0', '') else args.host}:{args.http_port}"
     token = system.credentials.board_token
     printers = "\n".join(f"    {p.name:<10} {p.directory(data_dir)}  ({p.encoding})" for p in system.settings.printers)
     roles = {a.name: a.roles for a in system.auth.advisors()}
     pins = "\n".join(f"    {name}  PIN {pin}  ({', '.join(ROLE_NAMES[r] for r in sorted(roles.get(name, ())))})"
                      for name, pin in system.credentials.advisors.items())
     broker = system.options.broker
+    https = (f"  HTTPS                   browsers trust the site's CA {data_dir / 'tls' / 'ca.crt'}\n"
+             if system.options.https else "")
     print(f"""
 shopfloor demo · {system.settings.site.name} ({system.settings.site.id})
   Kiosk (tablet)          {base}/kiosk
@@ -173,6 +205,7 @@ shopfloor demo · {system.settings.site.name} ({system.settings.site.id})
   Data in/out (DMS, iCal) {base}/data
   API (Bearer token)      {base}/api/v1/…   schema: {base}/api/openapi.json
   MQTT broker             mqtt://{broker.host}:{broker.port} ({'embedded' if system.broker else 'external'})
+{https}  Site clock              {system.ctx.now().astimezone(system.ctx.tz):%Y-%m-%d %H:%M} ({system.ctx.tz})
   Staff (sign in with name + PIN)
 {pins}
   Tickets land in
@@ -199,11 +232,10 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     system = Shopfloor(settings, creds, Options(
         data_dir=data_dir, http_host=args.host, http_port=args.http_port, broker=broker, embedded_broker=False,
-        printer_agents=False, database_url=args.database))
-    log.info("site %s from %s; broker %s; database %s", settings.site.id, config_path, broker,
-             system.db.url.split("@")[-1])
-    system.run()
-    return 0
+        printer_agents=False, database_url=args.database, https=_https(args, settings)))
+    log.info("site %s from %s; broker %s; database %s; %s", settings.site.id, config_path, broker,
+             system.db.url.split("@")[-1], "HTTPS" if system.options.https else "HTTP")
+    return _run(system)
 
 
 def _broker(args: argparse.Namespace) -> int:
@@ -291,6 +323,10 @@ class DefaultsShown(argparse.HelpFormatter):
         return f"{text} (default: %(default)s)".strip()
 
 
+HTTPS_HELP = ("serve HTTPS with a certificate from the site's CA in DATA_DIR/tls (browsers trust its ca.crt; "
+              "also [web] https = true)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopfloor", description="Runs a dealership's service lane.",
                                      formatter_class=DefaultsShown)
@@ -307,9 +343,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-embedded-broker", action="store_true", help="use --broker instead of the embedded one")
     demo.add_argument("--broker", help="mqtt://HOST:PORT or mqtts://HOST:PORT of an external broker")
     demo.add_argument("--tls-ca", help="CA certificate for mqtts:// (default: DATA_DIR/tls/ca.crt)")
+    demo.add_argument("--https", action="store_true", help=HTTPS_HELP)
     demo.add_argument("--reset", action="store_true", help="wipe the demo database and start a fresh day")
-    demo.add_argument("--time", metavar="HH:MM", help="run the demo as if it were this time of day now "
+    when = demo.add_mutually_exclusive_group()
+    when.add_argument("--time", metavar="HH:MM", help="run the demo as if it were this time of day now "
                       "(e.g. 10:30 for a morning demo in the evening)")
+    when.add_argument("--at", metavar='"YYYY-MM-DD HH:MM"', help="run the demo as if it were this moment (the "
+                      "site's time): its data is laid around that day (with --reset, or a new --data-dir)")
     demo.set_defaults(func=_demo)
     serve = sub.add_parser("serve", help="run the server role (kiosk, boards, API, publisher) against a broker",
                            formatter_class=DefaultsShown)
@@ -320,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--broker", help="mqtt://HOST:PORT or mqtts://HOST:PORT (default: [broker] in "
                        "credentials.toml)")
     serve.add_argument("--tls-ca", help="CA certificate for mqtts:// (default: DATA_DIR/tls/ca.crt)")
+    serve.add_argument("--https", action="store_true", help=HTTPS_HELP)
     serve.add_argument("--database", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
                        "(default: DATA_DIR/shopfloor.sqlite3)")
     serve.set_defaults(func=_serve)
