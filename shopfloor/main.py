@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from nicegui import app, run, ui
 
-from shopfloor.api.routes import build_router, install
+from shopfloor.api.app import install
+from shopfloor.api.deps import ApiServices
 from shopfloor.clock import Clock, SiteClock
 from shopfloor.contract.access import Role
 from shopfloor.credentials import Credentials
@@ -228,8 +229,9 @@ class Shopfloor:
 
     def register(self) -> None:
         self.register_pages()
-        install(app, build_router(self.credentials.api_token, self.checkin, self.repair_orders,
-                                  self.appointments, self.printing, self.booking, self.customers))
+        install(app, ApiServices.on(self.ctx, self.credentials.api_tokens(), checkin=self.checkin,
+                                    repair_orders=self.repair_orders, appointments=self.appointments,
+                                    printing=self.printing, booking=self.booking, customers=self.customers))
 
         @ui.page("/")
         def index() -> None:

@@ -1,11 +1,9 @@
 """The JSON API on the demo services (mounted on a bare FastAPI app; the same router the server mounts)."""
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from shopfloor.api.routes import build_router, install
-from shopfloor.services.customers import CustomerService
+from shopfloor.testing.api_fixtures import api_app
 from shopfloor.testing.plugin import Services
 
 TOKEN = "test-token"
@@ -14,11 +12,7 @@ TOKEN = "test-token"
 @pytest.fixture
 def client(db_services: Services) -> TestClient:
     """The API on the demo site, on SQLite and on PostgreSQL."""
-    app = FastAPI()
-    install(app, build_router(TOKEN, db_services.checkin, db_services.repair_orders, db_services.appointments,
-                              db_services.printing, db_services.booking,
-                              CustomerService(db_services.ctx)))
-    return TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"})
+    return TestClient(api_app(db_services.ctx, TOKEN), headers={"Authorization": f"Bearer {TOKEN}"})
 
 
 def _waiting(client: TestClient) -> dict:

@@ -15,17 +15,15 @@ from typing import Any
 
 import pytest
 import schemathesis
-from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from sqlalchemy import func, select
 
-from shopfloor.api.routes import build_router, install
 from shopfloor.domain.models import LabourOperation, QrTag, RepairOrder, Technician
 from shopfloor.domain.states import RoStatus
-from shopfloor.services.customers import CustomerService
+from shopfloor.testing.api_fixtures import api_app
 from shopfloor.testing.plugin import Services
 
 TOKEN = "fuzz-token"
@@ -87,11 +85,7 @@ def steer(case: schemathesis.Case, data: st.DataObject, names: dict[str, set[str
 
 
 def api_schema(services: Services) -> schemathesis.BaseSchema:
-    app = FastAPI()
-    install(app, build_router(TOKEN, services.checkin, services.repair_orders, services.appointments,
-                              services.printing, services.booking,
-                              CustomerService(services.ctx)))
-    schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", api_app(services.ctx, TOKEN))
     schema.config.update(headers=AUTH)
     return schema
 
@@ -165,11 +159,7 @@ def test_inputs_that_answered_500(db_services: Services, method: str, path: str,
 
     from shopfloor.services.checkin import CheckinRequest
 
-    app = FastAPI()
-    install(app, build_router(TOKEN, db_services.checkin, db_services.repair_orders, db_services.appointments,
-                              db_services.printing, db_services.booking,
-                              CustomerService(db_services.ctx)))
-    client = TestClient(app, headers=AUTH)
+    client = TestClient(api_app(db_services.ctx, TOKEN), headers=AUTH)
     with db_services.db.read() as s:
         busy = select(RepairOrder.vehicle_id).where(RepairOrder.closed_at.is_(None))
         tags = list(s.scalars(select(QrTag.token).where(QrTag.vehicle_id.not_in(busy)).order_by(QrTag.token)))

@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from shopfloor.api.routes import build_router, install
 from shopfloor.contract import payloads, topics
 from shopfloor.db import Database
 from shopfloor.demo import seed
@@ -22,6 +21,7 @@ from shopfloor.domain.models import Appointment, Bay, BookingOverride, LabourOpe
 from shopfloor.services.booking import BookingRefused, BookingRequest
 from shopfloor.services.capacity import load_plan
 from shopfloor.services.customers import CustomerService
+from shopfloor.testing.api_fixtures import api_app
 from shopfloor.testing.plugin import DEMO_PINS, Services, make_services
 
 TOKEN = "test-token"
@@ -34,11 +34,7 @@ def services(db_services: Services) -> Services:
 
 @pytest.fixture
 def client(services: Services) -> TestClient:
-    app = FastAPI()
-    install(app, build_router(TOKEN, services.checkin, services.repair_orders, services.appointments,
-                              services.printing, services.booking,
-                              CustomerService(services.ctx)))
-    return TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"})
+    return TestClient(api_app(services.ctx, TOKEN), headers={"Authorization": f"Bearer {TOKEN}"})
 
 
 def plates(svc: Services) -> list[str]:
@@ -148,16 +144,17 @@ def test_409_reserve_then_capacity_and_overrides_are_logged(client: TestClient, 
     beyond = {**ask, "hours": cap["reserved"] + free + 1}
     r = client.post("/api/v1/appointments", json=beyond)
     assert r.status_code == 409 and r.json()["reason"] == "capacity"
-    # Booked anyway: with a reason, logged with who and why.
+    # Booked anyway: with a reason, logged with who and why. Who is the API token's name ("api", the
+    # integrator's), not the free-text actor of the body.
     r = client.post("/api/v1/appointments", json={**ask, "override": {"reason": "VIP 客户，经理同意"},
                                                   "actor": "赵经理"})
     assert r.status_code == 201, r.text
     body = r.json()
-    assert [(o["rule"], o["actor"], o["reason"]) for o in body["overrides"]] == [("reserve", "赵经理",
+    assert [(o["rule"], o["actor"], o["reason"]) for o in body["overrides"]] == [("reserve", "api",
                                                                                    "VIP 客户，经理同意")]
     with services.db.read() as s:
         logged = list(s.scalars(select(BookingOverride).where(BookingOverride.appointment_id == body["id"])))
-        assert [(o.rule, o.actor) for o in logged] == [("reserve", "赵经理")] and "reserve" in logged[0].detail
+        assert [(o.rule, o.actor) for o in logged] == [("reserve", "api")] and "reserve" in logged[0].detail
     # An empty reason is no reason.
     assert client.post("/api/v1/appointments", json={**ask, "override": {"reason": ""}}).status_code == 422
 
