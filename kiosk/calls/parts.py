@@ -48,7 +48,7 @@ class PartsTab:
             self.print_all = ui.button(t("calls.pick.print_all", count=0), icon="print", on_click=self._print_all) \
                 .props("unelevated size=lg").mark("print-all")
             self.summary = ui.label("").classes("text-grey-8")
-        self.list = ui.column().classes("w-full gap-2").mark("pick-list")
+        self.list = ui.column().classes("w-full gap-2").mark("pick-list").props("data-testid=pick-list")
         self._render_printers()
         ui.timer(5.0, self._render_printers)
         # Subscribed inside the page: NiceGUI drops the subscription when this client goes away.

@@ -87,7 +87,7 @@ class StaffFrame:
             with ui.row().classes("items-center gap-2 no-wrap"):
                 if user is not None:
                     ui.label(t("kiosk.signed_in", name=user.name)).classes("text-lg whitespace-nowrap") \
-                        .mark("signed-in")
+                        .mark("signed-in").props("data-testid=signed-in")
                 other = "en" if t.lang == "zh-CN" else "zh-CN"
                 ui.button("EN" if other == "en" else "中文", on_click=lambda: _switch(other)) \
                     .props("flat color=white").mark("lang")
@@ -105,13 +105,14 @@ def refuse(t: Translator, user: session.KioskUser, path: str) -> None:
     """The lock, who may use this page, and the way to a page this person may use (or that there is none)."""
     home = staff.landing_page(user.roles)
     with ui.column().classes("w-full items-center pt-20"), \
-            ui.card().classes("w-[40rem] max-w-full items-center gap-3 px-10 py-8 text-center") \
+            ui.card().classes("w-[46rem] max-w-full items-center gap-3 px-10 py-8 text-center") \
             .props("flat bordered").mark("not-allowed").props("data-testid=not-allowed"):
         with ui.element("div").classes("rounded-full bg-orange-1 p-4"):
             ui.icon("lock", size="3rem", color="orange-9")
         ui.label(t("nav.not_allowed")).classes("text-2xl font-bold text-grey-9")
         ui.label(t("nav.allowed_roles", roles=role_names(t, staff.page_roles(path)))) \
-            .classes("text-lg text-grey-8").mark("allowed-roles").props("data-testid=allowed-roles")
+            .classes("text-lg text-grey-8").style("text-wrap: balance") \
+            .mark("allowed-roles").props("data-testid=allowed-roles")
         ui.separator().classes("my-1")
         ui.label(t("nav.you_are", name=user.name, roles=role_names(t, user.roles))).classes("text-base text-grey-7")
         if home is not None and home != path:
