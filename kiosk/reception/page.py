@@ -81,6 +81,8 @@ class KioskWorkspace:
         self.current: str | None = None
         self.shown_version = 0
         self.form: CheckinForm | None = None
+        # bumped by whatever replaces the panel's content: a show_order still reading is then not drawn
+        self.drawing = 0
 
     def build(self) -> None:
         t = self.t
@@ -107,6 +109,7 @@ class KioskWorkspace:
     def _idle(self) -> None:
         self.current = None
         self.form = None
+        self.drawing += 1
         self.panel.clear()
         with self.panel, ui.column().classes("w-full items-center pt-16 gap-4 text-grey-7"):
             ui.icon("directions_car", size="6rem")
@@ -171,6 +174,7 @@ class KioskWorkspace:
             return
         operations = await io(self.page.checkin.operations)
         self.current = None
+        self.drawing += 1
         self.panel.clear()
         with self.panel:
             self.form = CheckinForm(self.page.checkin, self.page.printing, self.page.printers, self.page.clock,
@@ -186,13 +190,20 @@ class KioskWorkspace:
         return bool(await dialog)
 
     async def show_order(self, number: str) -> None:
+        """Show the order. After a move both the move's callback and the bus update ask for this at about the same
+        time: each reads the order first, and only the latest asker draws, after its reading, in one go."""
         self.form = None
         if number != self.current:
             self.shown_version = 0
         self.current = number
+        self.drawing += 1
+        mine = self.drawing
+        panel = RepairOrderPanel(self.page, self.t, self.user, on_change=self.show_order)
+        loaded = await panel.load(number)
+        if mine != self.drawing:
+            return  # asked again (or the panel went to something else) while reading: that one draws
         self.panel.clear()
         with self.panel:
             with ui.row().classes("w-full justify-end"):
                 ui.button(self.t("kiosk.close"), icon="close", on_click=self._idle).props("flat")
-            self.shown_version = await RepairOrderPanel(self.page, self.t, self.user, on_change=self.show_order) \
-                .build(number)
+            self.shown_version = panel.render(loaded)

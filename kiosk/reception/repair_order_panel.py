@@ -1,8 +1,13 @@
-"""One repair order on the kiosk: its details, the moves the state machine allows, reprint, history."""
+"""One repair order on the kiosk: its details, the moves the state machine allows, reprint, history.
+
+Read first (`load`, awaiting the database), then drawn in one go (`render`, no await): a page that is asked
+to show the order twice at once (a move's own callback and the bus update the move caused) keeps the later
+reading and draws it once, instead of two half-drawn copies in one panel."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
@@ -19,6 +24,8 @@ from shopfloor.kiosk.common.session import KioskUser
 
 if TYPE_CHECKING:
     from shopfloor.kiosk.reception.page import KioskPage
+    from shopfloor.services.printing import PrintJobInfo
+    from shopfloor.services.repair_orders import HistoryEntry
 
 STATUS_COLOURS = {
     "checked_in": "blue-grey", "dispatched": "indigo", "in_progress": "primary", "on_hold": "orange",
@@ -36,6 +43,16 @@ def status_chip(t: Translator, status: str) -> None:
         .props(f'data-status="{status}"')
 
 
+@dataclass(frozen=True)
+class LoadedOrder:
+    """What the panel shows, read before anything is drawn; `error` when the order could not be read."""
+
+    ro: dict[str, Any] | None
+    history: list[HistoryEntry] = field(default_factory=list)
+    jobs: list[PrintJobInfo] = field(default_factory=list)
+    error: str | None = None
+
+
 class RepairOrderPanel:
     def __init__(self, page: KioskPage, t: Translator, user: KioskUser, on_change: Callable[[str], Awaitable[None]]):
         self.page = page
@@ -43,17 +60,24 @@ class RepairOrderPanel:
         self.user = user
         self.on_change = on_change
 
-    async def build(self, number: str) -> int:
-        """Render the order; returns the version shown, so the page can tell when it is out of date."""
-        t = self.t
+    async def load(self, number: str) -> LoadedOrder:
         try:
             ro = await io(self.page.repair_orders.get, number)
             history = await io(self.page.repair_orders.history, number)
             jobs = await io(self.page.printing.jobs_for, number)
         except DomainError as exc:
-            ui.label(exc.message(t.lang)).classes("text-negative text-lg")
+            return LoadedOrder(None, error=exc.message(self.t.lang))
+        return LoadedOrder(ro, history, jobs)
+
+    def render(self, loaded: LoadedOrder) -> int:
+        """Draw the order in the current container; returns the version shown, so the page can tell when it is
+        out of date."""
+        t = self.t
+        ro, history, jobs = loaded.ro, loaded.history, loaded.jobs
+        if ro is None:
+            ui.label(loaded.error or "").classes("text-negative text-lg")
             return 0
-        with ui.card().classes("w-full").props("flat bordered").mark("ro-panel"):
+        with ui.card().classes("w-full").props("flat bordered data-testid=ro-panel").mark("ro-panel"):
             with ui.row().classes("w-full items-center justify-between"):
                 with ui.column().classes("gap-0"):
                     ui.label(ro["number"]).classes("text-sm text-grey-7").mark("ro-number")
@@ -124,7 +148,7 @@ class RepairOrderPanel:
         return int(ro["version"])
 
     def _moves(self, ro: dict[str, Any]) -> None:
-        with ui.row().classes("w-full gap-3 py-2").mark("moves"):
+        with ui.row().classes("w-full gap-3 py-2").props("data-testid=ro-moves").mark("moves"):
             for target in next_moves(RoStatus(ro["status"])):
                 if target == RoStatus.DISPATCHED and ro["status"] == RoStatus.DISPATCHED:
                     label = self.t("kiosk.redispatch")
@@ -136,7 +160,8 @@ class RepairOrderPanel:
                 ui.button(label, icon=MOVE_ICONS.get(target.value),
                           on_click=lambda tgt=target: self._ask(ro, tgt)) \
                     .props(f"size=lg unelevated color={colour}" if target != RoStatus.CANCELLED
-                           else "size=lg outline color=negative").mark(f"move-{target.value}")
+                           else "size=lg outline color=negative") \
+                    .props(f"data-testid=move-{target.value}").mark(f"move-{target.value}")
 
     async def _ask(self, ro: dict[str, Any], target: RoStatus) -> None:
         t = self.t
