@@ -81,7 +81,7 @@ class Synthetic:
         for i, (code, name) in enumerate(ADVISORS, start=1):
             yield topics.state(SITE, topics.ADVISORS, i), {
                 "schema": 1, "version": self.next_version(), "site": SITE, "id": i, "name": name, "code": code,
-                "active": True}
+                "active": True, "roles": ["advisor"], "role": "advisor"}
 
     def technicians(self) -> Iterator[tuple[str, dict[str, Any]]]:
         for i, (name, skill) in enumerate(TECHNICIANS, start=1):
@@ -109,7 +109,14 @@ class Synthetic:
                     "work": work, "plate": plate, "plate_display": display_plate(plate),
                     "vehicle_model": self.rng.choice(MODELS), "customer": self.customer(),
                     "advisor": {"id": adv_id, "name": name, "code": code}, "bay": str(self.rng.randrange(1, 9)),
-                    "arrived_at": self.iso(arrived), "ro_number": None}
+                    "arrived_at": self.iso(arrived), "ro_number": None, "skill": "maintenance",
+                    "job_lines": [{"code": None, "description": work, "hours": hours, "skill": "maintenance",
+                                   "equipment": None}],
+                    "equipment": None, "source": "passive", "parts": {"status": "none", "eta": None, "numbers": ""},
+                    "flags": {"waiting_customer": self.rng.random() < 0.3, "road_test": False,
+                              "repeat_repair": self.rng.random() < 0.05, "complaining_customer": False},
+                    "call_outcome": None, "no_show_at": None, "cancel_reason": None, "rebooked_as": None,
+                    "notes": "", "overridden": False}
 
     def appointment_status(self, start: datetime) -> str:
         roll = self.rng.random()
@@ -150,12 +157,14 @@ class Synthetic:
                 "appointment_id": None, "promised_at": self.iso(promised), "opened_at": self.iso(opened),
                 "closed_at": None, "work": f"{work} +1" if extra else work,
                 "job_lines": [{"code": "X", "description": work, "hours": hours, "skill": "maintenance"}],
-                "total_hours": hours + (0.5 if extra else 0),
+                "total_hours": hours + (0.5 if extra else 0), "complaint": "", "mileage_km": None,
+                "fuel_eighths": None,
             }
             lounge = {
                 "schema": 1, "version": ro["version"], "site": SITE, "number": number,
                 "plate_masked": mask_plate(plate), "customer_masked": customer, "status": status,
                 "promised_at": ro["promised_at"],
+                "needs_customer": status == "on_hold" and ro["hold_reason"] == "waiting_approval",
             }
             yield topics.state(SITE, topics.REPAIR_ORDERS, i), ro, lounge
 

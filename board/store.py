@@ -14,6 +14,7 @@ from typing import Any
 from nicegui import Event
 
 from shopfloor.contract import payloads, topics
+from shopfloor.contract.entity_states import STATE_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +83,17 @@ class BoardStore:
             # even a garbled or stale message shows the entity still exists on the broker
             self._seen.add((kind, entity_id))
         try:
-            state = payloads.decode_state(raw)
+            # checked against the contract before any page sees it: a page may take every field as documented
+            model = payloads.parse(STATE_MODELS[kind], raw)
         except payloads.PayloadError as exc:
             log.warning("ignoring garbled state on %s: %s; keeping the previous state", topic, exc)
             return
         entities = self._states[kind]
-        if state is None:
+        if model is None:
             if entities.pop(entity_id, None) is not None:
                 self.changed.emit(kind, entity_id, None)
             return
+        state = model.to_dict()
         current = entities.get(entity_id)
         if current is not None and state["version"] <= current["version"]:
             log.debug("ignoring %s: version %s not newer than %s", topic, state["version"], current["version"])
@@ -100,14 +103,15 @@ class BoardStore:
 
     def _apply_printer(self, topic: str, printer: str, raw: bytes) -> None:
         try:
-            state = payloads.decode_state(raw)
+            status = payloads.parse(payloads.PrinterStatus, raw)
         except payloads.PayloadError as exc:
             log.warning("ignoring garbled printer status on %s: %s", topic, exc)
             return
-        if state is None:
+        if status is None:
             if self.printer_status.pop(printer, None) is not None:
                 self.changed.emit(PRINTERS, printer, None)
             return
+        state = status.to_dict()
         # Availability is "last message wins" (docs/asyncapi.yaml): the agent's last will was composed before
         # its "online" message, so comparing versions would hide a crashed agent's "offline".
         self.printer_status[printer] = state

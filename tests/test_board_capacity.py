@@ -59,8 +59,15 @@ def capacity(day: date, version: int, *, allocated: float = 5.5, holiday: str | 
              "reason": "waiting_parts"},
             {"number": "RO20261121-001", "plate_display": "京B·54321", "hours": 1.5, "status": "in_progress",
              "reason": None}]},
-        "walk_in": {"hours": 1.0, "cars": 1}, "appointments": 24, "groups": {},
+        "walk_in": {"hours": 1.0, "cars": 1}, "appointments": 24,
+        "groups": {"repair": {"sellable_left": 0.0, "left": 0.0}, "total": {"sellable_left": 4.1, "left": 7.3}},
     }
+
+
+def advisor(entity_id: int, role: str, version: int, *, name: str = "", code: str = "") -> dict[str, Any]:
+    """A member of staff in the shape of services/views.py advisor_state; role advisor is a board row."""
+    return {"schema": 1, "version": version, "site": SITE, "id": entity_id, "name": name or f"员工{entity_id}",
+            "code": code or chr(64 + entity_id), "active": True, "roles": [role], "role": role}
 
 
 def raw(payload: dict[str, Any]) -> bytes:
@@ -154,14 +161,10 @@ def test_a_stale_version_is_ignored_and_an_empty_payload_removes_the_day(page: A
 
 
 def test_only_advisors_become_rows(page: AppointmentBoardPage) -> None:
-    def staff(entity_id: int, role: str | None, version: int = 1) -> None:
-        state = {"schema": 1, "version": version, "site": SITE, "id": entity_id, "name": f"员工{entity_id}",
-                 "code": chr(64 + entity_id), "active": True}
-        if role is not None:
-            state["role"] = role
-        page.store.apply(topics.state(SITE, topics.ADVISORS, entity_id), raw(state))
+    def staff(entity_id: int, role: str, version: int = 1) -> None:
+        page.store.apply(topics.state(SITE, topics.ADVISORS, entity_id), raw(advisor(entity_id, role, version)))
 
-    staff(1, None)  # before roles existed: an advisor
+    staff(1, "advisor")
     staff(2, "advisor")
     for entity_id, role in ((3, "manager"), (4, "cs"), (5, "parts")):
         staff(entity_id, role)
@@ -202,10 +205,8 @@ async def test_a_connected_screen_follows_capacity_in_place(monkeypatch: pytest.
     store = BoardStore(SITE)
     store.apply(cap_topic(TODAY), raw(capacity(TODAY, 10)))
     store.apply(cap_topic(TODAY - timedelta(days=1)), raw(capacity(TODAY - timedelta(days=1), 10)))
-    store.apply(topics.state(SITE, topics.ADVISORS, 1), raw(
-        {"version": 1, "id": 1, "name": "张伟", "code": "A", "active": True, "role": "advisor"}))
-    store.apply(topics.state(SITE, topics.ADVISORS, 9), raw(
-        {"version": 1, "id": 9, "name": "赵经理", "code": "M", "active": True, "role": "manager"}))
+    store.apply(topics.state(SITE, topics.ADVISORS, 1), raw(advisor(1, "advisor", 1, name="张伟")))
+    store.apply(topics.state(SITE, topics.ADVISORS, 9), raw(advisor(9, "manager", 1, name="赵经理", code="M")))
     sent: list[tuple[str, tuple[Any, ...]]] = []
     async with user_simulation() as user:
         try:
@@ -223,8 +224,7 @@ async def test_a_connected_screen_follows_capacity_in_place(monkeypatch: pytest.
             store.apply(cap_topic(TODAY), raw(capacity(TODAY, 11, allocated=1.0)))  # stale: nothing sent
             store.apply(cap_topic(TODAY + timedelta(days=7)), raw(capacity(TODAY + timedelta(days=7), 11)))
             store.apply(cap_topic(tomorrow), b"")
-            store.apply(topics.state(SITE, topics.ADVISORS, 1), raw(
-                {"version": 2, "id": 1, "name": "张伟", "code": "A", "active": True, "role": "cs"}))
+            store.apply(topics.state(SITE, topics.ADVISORS, 1), raw(advisor(1, "cs", 2, name="张伟")))
             assert [(name, args[0]["day"] if name == "upsertCapacity" else args[0]) for name, args in sent] == [
                 ("upsertCapacity", tomorrow.isoformat()), ("upsertCapacity", TODAY.isoformat()),
                 ("removeCapacity", tomorrow.isoformat()), ("removeRow", "1")]

@@ -31,8 +31,16 @@ def ro(version: int, status: str = "in_progress", **extra: Any) -> dict[str, Any
         "customer": "王先生", "advisor": {"id": 1, "name": "张伟", "code": "A"},
         "technician": {"id": 3, "name": "赵磊"}, "appointment_id": None,
         "promised_at": "2026-11-23T16:30:00+08:00", "opened_at": "2026-11-23T09:10:00+08:00", "closed_at": None,
-        "work": "20000公里保养", "job_lines": [], "total_hours": 1.8, **extra,
+        "work": "20000公里保养", "job_lines": [], "total_hours": 1.8, "complaint": "保养", "mileage_km": 20130,
+        "fuel_eighths": 4, **extra,
     }
+
+
+def lounge_state(version: int, status: str = "in_progress") -> dict[str, Any]:
+    """A lounge state in the shape of services/views.py: masked, nothing personal."""
+    return {"schema": 1, "version": version, "site": SITE, "number": "RO20261123-007", "plate_masked": "京A·***45",
+            "customer_masked": "王先生", "status": status, "promised_at": "2026-11-23T16:30:00+08:00",
+            "needs_customer": False}
 
 
 def raw(payload: dict[str, Any]) -> bytes:
@@ -135,6 +143,33 @@ def test_printer_status_is_kept_apart(store: BoardStore) -> None:
     store.apply(topics.printer_status(SITE, "workshop"), raw(status))
     assert store.printer_status["workshop"]["status"] == "paper_out"
     assert len(store) == 0
+
+
+@pytest.mark.parametrize("change", [
+    {"status": 5},  # a number where text belongs
+    {"detail": None},
+    {"status": "on_fire"},  # not one of the documented statuses
+    {"printer": ["workshop"]},
+    {"version": "4"},
+    {"colour": "red"},  # a key the contract does not have
+])
+def test_a_printer_status_off_contract_is_dropped_before_a_page_reads_it(
+        store: BoardStore, change: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    from shopfloor.i18n import Translator
+    from shopfloor.kiosk.common.printer_choice import PrinterChoice
+    from shopfloor.settings import PrinterSettings
+
+    topic = topics.printer_status(SITE, "workshop")
+    known = payloads.printer_status(printer="workshop", status=payloads.PRINTER_PAPER_OUT, detail="", version=3)
+    choice = PrinterChoice([PrinterSettings(name="workshop"), PrinterSettings(name="reception")], store)
+    store.apply(topic, raw(known))
+    store.apply(topic, raw({**known.to_dict(), **change}))
+    store.apply(topics.printer_status(SITE, "reception"), raw({**known.to_dict(), "printer": "reception", **change}))
+    assert store.printer_status == {"workshop": known.to_dict()}  # the last good word stands; none is none
+    assert sum(r.levelno == logging.WARNING and "printer status" in r.getMessage() for r in caplog.records) == 2
+    t = Translator("en")
+    assert choice.options(t) == {"workshop": f"workshop · {t('printer_status.paper_out')}",
+                                 "reception": f"reception · {t('printer_status.unknown')}"}
 
 
 # -- listeners ------------------------------------------------------------------------------------------
@@ -289,8 +324,7 @@ async def test_feed_over_a_real_broker(embedded_broker: Any, credentials: Any) -
         ro_topic = topics.state(site, topics.REPAIR_ORDERS, 7)
         lounge_topic = topics.state(site, topics.LOUNGE, 7)
         server.publish(ro_topic, raw(ro(100)), retain=True).wait_for_publish(5)
-        server.publish(lounge_topic, raw({"version": 100, "plate_masked": "京A·***45", "status": "ready"}),
-                       retain=True).wait_for_publish(5)
+        server.publish(lounge_topic, raw(lounge_state(100, "ready")), retain=True).wait_for_publish(5)
         for feed in feeds:
             assert await asyncio.to_thread(feed.start, 5)
 
@@ -320,7 +354,14 @@ def appointment(entity_id: int, version: int, plate: str, status: str = "booked"
             "start": "2026-11-23T10:00:00+08:00", "end": "2026-11-23T11:00:00+08:00", "hours": 1.0,
             "work": "更换机油机滤", "plate": plate, "plate_display": plate[:2] + "·" + plate[2:],
             "vehicle_model": "雷凌", "customer": "李女士", "advisor": {"id": 1, "name": "张伟", "code": "A"},
-            "bay": "2", "arrived_at": None, "ro_number": None}
+            "bay": "2", "arrived_at": None, "ro_number": None, "skill": "maintenance",
+            "job_lines": [{"code": "OIL", "description": "更换机油机滤", "hours": 1.0, "skill": "maintenance",
+                           "equipment": None}],
+            "equipment": None, "source": "passive", "parts": {"status": "none", "eta": None, "numbers": ""},
+            "flags": {"waiting_customer": False, "road_test": False, "repeat_repair": False,
+                      "complaining_customer": False},
+            "call_outcome": None, "no_show_at": None, "cancel_reason": None, "rebooked_as": None, "notes": "",
+            "overridden": False}
 
 
 async def test_wall_board_pairs_once_then_follows_the_store(
@@ -342,8 +383,7 @@ async def test_wall_board_pairs_once_then_follows_the_store(
     store.apply(topics.state(SITE, topics.APPOINTMENTS, 1), raw(appointment(1, 10, "京A12345")))
     store.apply(topics.state(SITE, topics.APPOINTMENTS, 2), raw(appointment(2, 10, "京B54321") | {
         "start": "2026-11-24T10:00:00+08:00"}))  # tomorrow: not on today's board
-    lounge_store.apply(topics.state(SITE, topics.LOUNGE, 1), raw(
-        {"version": 3, "plate_masked": "京A·***45", "customer_masked": "王先生", "status": "in_progress"}))
+    lounge_store.apply(topics.state(SITE, topics.LOUNGE, 1), raw(lounge_state(3)))
     clock = FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=TZ))
 
     async with user_simulation() as user:

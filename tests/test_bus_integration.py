@@ -125,15 +125,19 @@ def test_server_killed_mid_stream_loses_no_state_change(services: Services, any_
         watcher.close()
 
 
-def test_garbled_state_payload_is_logged_and_ignored(caplog, credentials: Credentials) -> None:  # type: ignore[no-untyped-def]
+def test_garbled_state_payload_is_logged_and_ignored(caplog, services: Services) -> None:  # type: ignore[no-untyped-def]
     store = BoardStore()
-    good = json.dumps({"version": 5, "number": "RO1", "status": "ready", "plate": "京A12345"}).encode()
-    topic = topics.state("demo", topics.REPAIR_ORDERS, "RO1")
-    store.apply(topic, good)
+    state = services.checkin.check_in(CheckinRequest(tag=_tags(services, 1)[0], actor="张伟")).repair_order
+    number = state["number"]
+    topic = topics.state("demo", topics.REPAIR_ORDERS, number)
+    store.apply(topic, json.dumps(state).encode())
+    newer = state["version"] + 1
     store.apply(topic, b"\xff\xfe not json")
-    store.apply(topic, b'{"number": "RO1"}')
-    assert store.get(topics.REPAIR_ORDERS, "RO1")["status"] == "ready"
-    assert sum("RO1" in r.getMessage() for r in caplog.records) >= 2
+    store.apply(topic, json.dumps({"number": number}).encode())
+    store.apply(topic, json.dumps({**state, "version": newer, "status": 7}).encode())  # a number where text belongs
+    store.apply(topic, json.dumps({**state, "version": newer, "phone": "13800000000"}).encode())  # not in the contract
+    assert store.get(topics.REPAIR_ORDERS, number) == state
+    assert sum(number in r.getMessage() for r in caplog.records) >= 4
 
 
 def _wait(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]

@@ -58,6 +58,8 @@ def parse(model: type[P], raw: bytes) -> P | None:
         errors = exc.errors(include_url=False)
         if errors[0]["type"] == "json_invalid":
             raise PayloadError(f"not JSON: {errors[0].get('ctx', {}).get('error', '')}") from None
+        if errors[0]["type"] == "model_type":  # a list, a number …: no field to name
+            raise PayloadError(f"not a JSON object, so not a {model.__name__}") from None
         problems = "; ".join(f"{'.'.join(str(part) for part in error['loc']) or 'payload'}: {error['msg']}"
                              for error in errors[:5])
         raise PayloadError(f"not a valid {model.__name__}: {problems}") from None
