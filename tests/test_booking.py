@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from shopfloor.contract import payloads, topics
+from shopfloor.contract.entity_states import CapacityState
 from shopfloor.db import Database
 from shopfloor.demo import seed
 from shopfloor.domain.models import Appointment, Bay, BookingOverride, LabourOperation, OutboxMessage, Vehicle
@@ -226,9 +227,9 @@ def test_a_booking_puts_appointment_and_capacity_on_the_bus_in_one_transaction(s
     site = services.ctx.site
     assert topics.state(site, topics.APPOINTMENTS, appt["id"]) in by_topic
     cap = by_topic[topics.state(site, topics.CAPACITY, day.isoformat())]
-    state = payloads.decode_state(cap.payload)
-    assert cap.retain and state is not None and state["day"] == day.isoformat() and state["appointments"] == 1
-    assert state["skills"]["maintenance"]["booked"] == pytest.approx(1.2)
+    state = payloads.parse(CapacityState, cap.payload)
+    assert cap.retain and state is not None and state.day == day.isoformat() and state.appointments == 1
+    assert state.skills.maintenance.booked == pytest.approx(1.2)
     assert {m.created_at for m in new} == {services.ctx.now()}
 
 

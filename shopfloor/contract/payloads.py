@@ -65,23 +65,6 @@ def parse(model: type[P], raw: bytes) -> P | None:
         raise PayloadError(f"not a valid {model.__name__}: {problems}") from None
 
 
-def decode_state(raw: bytes) -> dict[str, Any] | None:
-    """Any versioned object, without its model: None for an empty payload (the entity was deleted),
-    PayloadError for anything not a JSON object with an integer `version`."""
-    if not raw:
-        return None
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PayloadError(f"not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise PayloadError("not a JSON object")
-    version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise PayloadError("missing integer 'version'")
-    return data
-
-
 # -- value types shared by the payloads --------------------------------------------------------------------
 
 def _iso_datetime(value: str) -> str:
