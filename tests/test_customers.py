@@ -375,7 +375,7 @@ def test_normalize_phone() -> None:
 def test_every_message_key_used_is_in_both_catalogues() -> None:
     root = Path(__file__).resolve().parent.parent / "shopfloor" / "services"
     keys: set[str] = set()
-    for name in ("customers.py", "dms_import.py", "ical.py"):
+    for name in ("customers.py", "dms_csv.py", "dms_import.py", "ical.py"):
         keys |= set(re.findall(r'"((?:customer_error|dms_import|ical|error)\.[a-z_]+)"', (root / name).read_text()))
     assert len(keys) > 30
     for lang in i18n.LANGUAGES:

@@ -1,4 +1,5 @@
-"""Importing a DMS export (shopfloor/services/dms_import.py), on SQLite and PostgreSQL."""
+"""Importing a DMS export (shopfloor/services/dms_csv.py reads it, dms_import.py writes it), on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,8 +17,7 @@ from shopfloor.domain.errors import Invalid
 from shopfloor.domain.identifiers import with_check_digit
 from shopfloor.domain.models import Appointment, Customer, OutboxMessage, QrTag, Vehicle
 from shopfloor.services.customers import CustomerService
-from shopfloor.services.dms_import import (
-    DmsImportService,
+from shopfloor.services.dms_csv import (
     decode,
     parse_date,
     parse_int,
@@ -26,6 +26,7 @@ from shopfloor.services.dms_import import (
     split_name,
     suggest_mapping,
 )
+from shopfloor.services.dms_import import DmsImportService
 from shopfloor.testing.plugin import Services
 
 SAMPLE = Path(__file__).resolve().parent.parent / "docs" / "samples" / "dms-export.csv"
