@@ -11,8 +11,10 @@ from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
 from shopfloor.api.errors import BOOKING_REFUSED
 from shopfloor.api.fields import ACTOR_IGNORED, MAX_ID, DayQuery, Id, Text, parse_day
-from shopfloor.api.states import AppointmentState, IsoTime, Shape
+from shopfloor.api.shapes import Shape
 from shopfloor.api.work import Advisor, JobLineBody, OverrideBody, advisor_id, work_lines
+from shopfloor.contract.entity_states import AppointmentState
+from shopfloor.contract.payloads import DateTime
 from shopfloor.contract.staff import Permission, StaffRole, roles_for
 from shopfloor.domain.errors import Invalid
 from shopfloor.services import ical
@@ -79,7 +81,7 @@ class OverrideRecord(Shape):
     reason: str
     actor: str
     detail: str
-    at: IsoTime
+    at: DateTime
 
 
 class Appointment(AppointmentState):

@@ -9,7 +9,8 @@ from pydantic import Field
 from shopfloor.api.access import GuardedRoute, allowed
 from shopfloor.api.deps import Services
 from shopfloor.api.fields import MAX_ID, Text, parse_day
-from shopfloor.api.states import IsoTime, Shape
+from shopfloor.api.shapes import Shape
+from shopfloor.contract.payloads import DateTime
 from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import Invalid
 from shopfloor.services import views
@@ -22,7 +23,7 @@ _ENTITIES = (Entity.APPOINTMENT, Entity.REPAIR_ORDER)
 
 class AuditEntry(Shape):
     id: int
-    at: IsoTime
+    at: DateTime
     actor: str = Field(description="the staff member's name, the API token's name, or system")
     actor_kind: Literal["staff", "api", "system"]
     actor_id: int | None = Field(description="the staff member's id when actor_kind is staff")

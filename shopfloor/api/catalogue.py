@@ -4,7 +4,8 @@ from fastapi import APIRouter
 
 from shopfloor.api.access import GuardedRoute, allowed
 from shopfloor.api.deps import Services
-from shopfloor.api.states import Shape, Skill, TechnicianState
+from shopfloor.api.shapes import Shape
+from shopfloor.contract.entity_states import Skill, TechnicianState
 from shopfloor.contract.staff import Permission
 
 router = APIRouter(route_class=GuardedRoute, tags=["catalogue"])

@@ -9,7 +9,9 @@ from pydantic import Field
 from shopfloor.api.access import GuardedRoute, allowed
 from shopfloor.api.deps import Services
 from shopfloor.api.fields import Id, Text
-from shopfloor.api.states import AppointmentState, IsoDay, IsoTime, RepairOrderLine, Shape
+from shopfloor.api.shapes import Shape
+from shopfloor.contract.entity_states import AppointmentState, RepairOrderLine
+from shopfloor.contract.payloads import DateTime, Day
 from shopfloor.contract.staff import Permission
 
 router = APIRouter(route_class=GuardedRoute, tags=["customers"])
@@ -53,23 +55,23 @@ class VehicleRecord(Shape):
     plate_display: str
     model: str
     mileage_km: int | None
-    mileage_at: IsoDay | None = Field(description="when mileage_km was read")
-    sold_on: IsoDay | None
-    last_service_on: IsoDay | None
+    mileage_at: Day | None = Field(description="when mileage_km was read")
+    sold_on: Day | None
+    last_service_on: Day | None
     last_service_km: int | None
-    insurance_expires_on: IsoDay | None
-    inspection_due_on: IsoDay | None
-    warranty_expires_on: IsoDay | None
+    insurance_expires_on: Day | None
+    inspection_due_on: Day | None
+    warranty_expires_on: Day | None
     tag: str | None
 
 
 class Visit(Shape):
     number: str
     status: str
-    opened_at: IsoTime
-    closed_at: IsoTime | None
-    opened_on: IsoDay
-    closed_on: IsoDay | None
+    opened_at: DateTime
+    closed_at: DateTime | None
+    opened_on: Day
+    closed_on: Day | None
     mileage_km: int | None
     advisor: str
     complaint: str
@@ -83,15 +85,15 @@ class OpenItem(Shape):
     kind: Literal["recall", "campaign", "declined", "parts_order"]
     description: str
     part_numbers: str
-    created_on: IsoDay
-    eta: IsoDay | None
-    arrived_on: IsoDay | None
-    closed_on: IsoDay | None
+    created_on: Day
+    eta: Day | None
+    arrived_on: Day | None
+    closed_on: Day | None
     state: Literal["open", "on_order", "arrived", "closed"]
 
 
 class LastService(Shape):
-    on: IsoDay | None
+    on: Day | None
     km: int | None
 
 

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
 from shopfloor.api.fields import ACTOR_IGNORED, Text
-from shopfloor.api.states import IsoDay, Shape
+from shopfloor.api.shapes import Shape
+from shopfloor.contract.payloads import Day
 from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import Invalid
 from shopfloor.services import dms_import
@@ -43,7 +44,7 @@ class ImportReport(Shape):
     failed: int = Field(description="lines not imported")
     errors: list[RowProblem] = Field(description="rows not imported, one entry per problem")
     warnings: list[RowProblem] = Field(description="imported with a part left out (a past appointment)")
-    days: list[IsoDay] = Field(description="days whose bookings changed")
+    days: list[Day] = Field(description="days whose bookings changed")
     appointment_ids: list[int]
     dry_run: bool = Field(description="checked and counted; nothing kept")
     mapping: dict[str, str] = Field(description="the mapping used: our field → the file's column header")

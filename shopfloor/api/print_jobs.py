@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
 from shopfloor.api.fields import ACTOR_IGNORED, Id, Text
-from shopfloor.api.states import Shape
+from shopfloor.api.shapes import Shape
 from shopfloor.contract.staff import Permission
 
 router = APIRouter(route_class=GuardedRoute, tags=["print jobs"])

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
 from shopfloor.api.fields import MAX_ID, RoNumber, Text
-from shopfloor.api.states import RepairOrderState, Shape
+from shopfloor.api.shapes import Shape
+from shopfloor.contract.entity_states import RepairOrderState
 from shopfloor.contract.staff import Permission
 from shopfloor.services.checkin import CheckinRequest
 

@@ -8,8 +8,10 @@ from pydantic import Field
 from shopfloor.api.access import GuardedRoute, allowed
 from shopfloor.api.deps import Services
 from shopfloor.api.fields import MAX_ID, DayQuery, Text, parse_day
-from shopfloor.api.states import AdvisorRef, IsoDay, Shape, Skill
+from shopfloor.api.shapes import Shape
 from shopfloor.api.work import work_lines
+from shopfloor.contract.entity_states import AdvisorRef, CapacityFigures, Skill, SkillClasses
+from shopfloor.contract.payloads import Day
 from shopfloor.contract.staff import Permission
 
 router = APIRouter(route_class=GuardedRoute, tags=["booking"])
@@ -34,84 +36,15 @@ class Slot(Shape):
     reasons: SlotReasons
 
 
-class TechnicianHours(Shape):
-    id: int
-    name: str
-    skill: Skill
-    available: float
-    reserved: float = Field(description="the walk-in reserve share of available")
-    allocated: float
-    free: float
-
-
-class SkillHours(Shape):
-    available: float
-    reserved: float
-    booked: float
-    unplanned: float = Field(description="hours of cars carried over and walk-ins (today only)")
-    allocated: float = Field(description="booked + unplanned")
-    free: float = Field(description="still sellable (the reserve kept)")
-
-
-class Skills(Shape):
-    maintenance: SkillHours
-    repair: SkillHours
-
-
-class TotalHours(SkillHours):
-    left: float = Field(description="available - allocated, the reserve included")
-
-
-class CarriedOverCar(Shape):
-    number: str
-    plate_display: str
-    hours: float
-    status: str
-    reason: str | None
-
-
-class CarriedOver(Shape):
-    hours: float
-    cars: list[CarriedOverCar]
-
-
-class WalkIns(Shape):
-    hours: float
-    cars: int
-
-
-class GroupHours(Shape):
-    sellable_left: float
-    left: float
-
-
-class Groups(Shape):
-    repair: GroupHours = Field(description="repair work against the skilled technicians' hours")
-    total: GroupHours = Field(description="all work against everybody's hours")
-
-
-class Capacity(Shape):
-    day: IsoDay
-    holiday: str | None = Field(description="the holiday's name when the workshop is closed")
-    reserve_share: float = Field(description="share of the hours kept for walk-ins")
-    technicians: list[TechnicianHours]
-    skills: Skills
-    total: TotalHours
-    carried_over: CarriedOver
-    walk_in: WalkIns
-    appointments: int
-    groups: Groups
-
-
 class DayLoad(Shape):
-    day: IsoDay
+    day: Day
     holiday: str | None
     available: float
     allocated: float
     free: float
     appointments: int
     load: float | None = Field(description="allocated / available; null when nobody works that day")
-    skills: Skills
+    skills: SkillClasses
 
 
 @router.get("/slots", summary="Proposed slots for a booking, best first, each with why it was chosen",
@@ -134,8 +67,8 @@ def get_slots(api: Services, day: Annotated[Text, Query(max_length=40, descripti
 
 @router.get("/capacity", summary="Technician hours of a day: per technician and per skill class",
             dependencies=[allowed(Permission.APPOINTMENT_READ)])
-def get_capacity(api: Services, day: DayQuery = None) -> Capacity:
-    return Capacity.model_validate(api.booking.capacity(parse_day(day, api.ctx.today())))
+def get_capacity(api: Services, day: DayQuery = None) -> CapacityFigures:
+    return CapacityFigures.model_validate(api.booking.capacity(parse_day(day, api.ctx.today())))
 
 
 @router.get("/capacity/week", summary="Load per day (allocated / available) from a day on",
