@@ -115,7 +115,7 @@ _Dumper.add_representer(str, _represent_str)
 def schemas_section() -> str:
     """The generated end of the document: the marker line, then `schemas:` indented under `components:`."""
     body = yaml.dump({"schemas": component_schemas()}, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                     width=116, indent=2)
+                     width=108, indent=2)
     return MARKER + "\n" + "".join(f"  {line}\n" if line else "\n" for line in body.splitlines())
 
 
