@@ -21,10 +21,12 @@ from nicegui.events import GenericEventArguments
 
 from shopfloor import i18n
 from shopfloor.contract import topics
+from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import session
 from shopfloor.kiosk.common.blocking import io
+from shopfloor.kiosk.common.frame import roles_with
 from shopfloor.kiosk.manager.capacity import CapacityPanel, week_entry
 from shopfloor.kiosk.manager.card_history import history_lines
 from shopfloor.kiosk.manager.dialogs import details_dialog, refusal_dialog
@@ -373,6 +375,10 @@ class PlanBoard:
     async def _refused(self, exc: BookingRefused, card: dict[str, Any], start: datetime, advisor_id: int) -> None:
         target = next((r["name"] for r in self.rows if r["id"] == advisor_id), card["advisor_name"])
         reasons = [self.t(v.key, **v.params) if v.key else v.detail for v in exc.violations]
+        if not self.user.may(Permission.BOOKING_OVERRIDE):  # no "move anyway" for whoever may not override
+            who_may = self.t("access.override", roles=roles_with(self.t, Permission.BOOKING_OVERRIDE))
+            ui.notify(" ".join([*reasons, who_may]), type="warning", multi_line=True)
+            return
         reason = await refusal_dialog(self.t, card, f"{start:%H:%M}", target, reasons)
         if reason is None:
             return
