@@ -29,10 +29,13 @@ from shopfloor.clock import Clock
 from shopfloor.contract.access import RULES, Access
 from shopfloor.credentials import Credentials
 from shopfloor.db import Database, sqlite_url
+from shopfloor.demo import data as demo_data
 from shopfloor.demo import seed
+from shopfloor.demo.people import random_plate
 from shopfloor.domain.identifiers import new_tag_token, with_check_digit
 from shopfloor.domain.models import Advisor, Appointment, Bay, Customer, LabourOperation, QrTag, Vehicle
 from shopfloor.domain.versions import next_version
+from shopfloor.services import site_setup
 from shopfloor.services.appointments import AppointmentService
 from shopfloor.services.context import ServiceContext
 
@@ -89,7 +92,7 @@ def prepare_data_dir(data_dir: Path, broker_port: int, cards: int) -> tuple[Cred
         database.migrate()
         seed.seed(ctx, credentials.advisors)
         with database.write() as s:
-            seed.sync_advisor_pins(s, settings.site.id, credentials.advisors)
+            site_setup.sync_advisor_pins(s, settings.site.id, credentials.advisors)
         AppointmentService(ctx).mark_late()  # the demo's own appointments, as the server would at start
         _add_appointments(ctx, cards)
         return credentials, _count(ctx)
@@ -120,11 +123,12 @@ def _add_appointments(ctx: ServiceContext, cards: int) -> None:
         for i in range(missing):
             start = slots[(i * len(slots)) // missing] if missing <= len(slots) else slots[i % len(slots)]
             op = rng.choice(ops)
-            customer = Customer(site_id=ctx.site, surname=rng.choice(seed.SURNAMES), given_name=rng.choice(seed.GIVEN),
-                                salutation=rng.choice(["先生", "女士"]), phone=f"139{rng.randrange(10**8):08d}")
-            model, wmi = seed.MODELS[i % len(seed.MODELS)]
+            customer = Customer(site_id=ctx.site, surname=rng.choice(demo_data.SURNAMES),
+                                given_name=rng.choice(demo_data.GIVEN), salutation=rng.choice(["先生", "女士"]),
+                                phone=f"139{rng.randrange(10**8):08d}")
+            model, wmi = demo_data.MODELS[i % len(demo_data.MODELS)]
             vin = with_check_digit(f"{wmi}BNCH0{rng.choice('LMNPR')}{rng.choice('ABCS')}{500000 + i:06d}")
-            vehicle = Vehicle(site_id=ctx.site, customer=customer, vin=vin, plate=seed._plate(rng, nev=False),
+            vehicle = Vehicle(site_id=ctx.site, customer=customer, vin=vin, plate=random_plate(rng, nev=False),
                               model=model, mileage_km=rng.randrange(3000, 120000))
             s.add_all([customer, vehicle, QrTag(token=new_tag_token(), vehicle=vehicle, issued_at=now)])
             s.flush()

@@ -66,6 +66,7 @@ def _demo(args: argparse.Namespace) -> int:
     from shopfloor.demo import seed
     from shopfloor.main import Options, Shopfloor
     from shopfloor.ports import PortInUse, ensure_free
+    from shopfloor.services import site_setup
 
     data_dir = Path(args.data_dir).resolve()
     settings, config_path = _site_settings(args, data_dir)
@@ -97,7 +98,7 @@ def _demo(args: argparse.Namespace) -> int:
         embedded_broker=not args.no_embedded_broker, printer_agents=True, https=_https(args, settings)),
         clock=_demo_clock(args, settings))
     system.db.migrate()
-    if not seed.has_site(system.ctx):
+    if not site_setup.has_site(system.ctx):
         summary = seed.seed(system.ctx, credentials.advisors)
         log.info("demo data: %s", summary)
     else:
@@ -105,7 +106,7 @@ def _demo(args: argparse.Namespace) -> int:
         if added:
             log.info("demo data: %d appointments for today", added)
     with system.db.write() as s:
-        seed.sync_advisor_pins(s, settings.site.id, credentials.advisors)
+        site_setup.sync_advisor_pins(s, settings.site.id, credentials.advisors)
     _write_tag_sheet(system, data_dir)
     _banner(system, data_dir, args)
     return _run(system)
