@@ -74,6 +74,15 @@ def message_key(key: str) -> str:
     return base if base and form in PLURAL_FORMS else key
 
 
+def forms(lang: str, key: str) -> dict[str, str]:
+    """A counted text as written, per plural form ({"one": …, "other": …}), for a page that fills in {count}
+    itself; a language with one form gives it for both."""
+    found = catalogue(normalize(lang))
+    plain = found.get(key)
+    other = plain or found.get(f"{key}_other") or catalogue(FALLBACK).get(f"{key}_other") or key
+    return {"one": plain or found.get(f"{key}_one") or other, "other": other}
+
+
 def _text(lang: str, key: str, params: dict[str, Any]) -> str | None:
     found = catalogue(lang)
     text = found.get(key)

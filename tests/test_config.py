@@ -103,6 +103,10 @@ def test_a_count_chooses_the_plural_form() -> None:
     assert i18n.t("en", "calls.pick.sent", count=0, printer="parts") == "0 labels sent to parts"
     assert i18n.t("zh-CN", "calls.pick.sent", count=1, printer="配件") == "1 张标签已发送到配件"
     assert i18n.t("en", "calls.pick.sent", printer="parts") == "calls.pick.sent"  # a counted text needs its count
+    assert i18n.forms("en", "manager.board.row_sum") == {"one": "1 car · {hours} h",
+                                                         "other": "{count} cars · {hours} h"}
+    assert i18n.forms("zh-CN", "manager.board.row_sum") == {"one": "{count} 台 · {hours} 小时",
+                                                            "other": "{count} 台 · {hours} 小时"}
     assert i18n.message_key("calls.pick.sent_one") == "calls.pick.sent"
     assert i18n.message_key("kiosk.move_on_hold") == "kiosk.move_on_hold"
     english = [text for key, text in i18n.catalogue("en").items() if "(s)" in text]

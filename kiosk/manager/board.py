@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PATH = "/manager/board"
 FLAG_ORDER = ("complaining_customer", "repeat_repair", "waiting_customer", "road_test")
-LABEL_KEYS = ("advisor", "row_sum", "empty", "bay", "h")
+LABEL_KEYS = ("advisor", "empty", "bay", "h")  # and row_sum, a counted text
 STATUSES = ("booked", "confirmed", "arrived", "late", "no_show", "cancelled")
 FLAGS = (*FLAG_ORDER, "parts_to_order", "override")
 BELOW_BOARD_PX = 215  # the capacity strip under the board: the cards grow into what the screen has left
@@ -222,6 +222,8 @@ class PlanBoard:
         # the browser fills in {count} and {hours} itself: the texts go as they are in the catalogue
         out = {key: i18n.catalogue(t.lang).get(f"manager.board.{key}") or t(f"manager.board.{key}")
                for key in LABEL_KEYS}
+        row_sum = i18n.forms(t.lang, "manager.board.row_sum")
+        out |= {"row_sum": row_sum["other"], "row_sum_one": row_sum["one"]}
         out |= {f"status.{s}": t(f"appointment.{s}") for s in STATUSES}
         out |= {f"flag.{f}": t(f"manager.board.flag.{f}") for f in FLAGS}
         out |= {f"flag_short.{f}": t(f"manager.board.flag_short.{f}") for f in FLAGS}

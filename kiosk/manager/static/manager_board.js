@@ -47,7 +47,7 @@ export default {
             <span class="mgb-code">{{ row.code || "?" }}</span>
             <span class="mgb-rowhead-text">
               <span class="mgb-rowname">{{ row.name }}</span>
-              <span class="mgb-rowsub">{{ fill(labels.row_sum, {count: row.count, hours: h1(row.hours)}) }}</span>
+              <span class="mgb-rowsub">{{ fill(row.count === 1 ? labels.row_sum_one : labels.row_sum, {count: row.count, hours: h1(row.hours)}) }}</span>
             </span>
           </div>
           <div class="mgb-track" :data-track="row.id" :data-advisor-id="row.id">
