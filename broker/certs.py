@@ -28,6 +28,8 @@ CA_KEY = "ca.key"
 SERVER_CERT = "server.crt"
 SERVER_KEY = "server.key"
 
+TLS_DIR = "tls"  # in the data directory
+
 CA_DAYS = 3650
 SERVER_DAYS = 730
 RENEW_BEFORE = timedelta(days=30)
@@ -84,17 +86,19 @@ def make_ca(out_dir: Path, name: str = "shopfloor local CA", *, days: int = CA_D
 
 
 def make_server_cert(out_dir: Path, hostnames: Sequence[str], addresses: Sequence[str],
-                     ca: CertificateAuthority | None = None, *, days: int = SERVER_DAYS) -> ServerCertificate:
+                     ca: CertificateAuthority | None = None, *, days: int = SERVER_DAYS, cert_name: str = SERVER_CERT,
+                     key_name: str = SERVER_KEY, broker_reads: bool = True) -> ServerCertificate:
     """OUT/server.crt (0644) and OUT/server.key (the broker's: 0640 mosquitto) for these DNS names and IP
     addresses, signed by `ca` (default: make_ca(out_dir)). Kept as is when it already names exactly these,
-    is signed by this CA and has more than 30 days left; re-issued otherwise."""
+    is signed by this CA and has more than 30 days left; re-issued otherwise. Another server on this CA (the
+    web server) keeps its own files (`cert_name`, `key_name`; `broker_reads=False`: the key is its owner's alone)."""
     if not hostnames and not addresses:
         raise ValueError("a server certificate needs at least one host name or address")
     ips = [ipaddress.ip_address(a) for a in addresses]  # ValueError names a malformed address
     ca = ca or make_ca(out_dir)
     ca_cert, ca_key = _load_ca(ca.cert, ca.key)
     make_dir(out_dir)
-    cert_path, key_path = out_dir / SERVER_CERT, out_dir / SERVER_KEY
+    cert_path, key_path = out_dir / cert_name, out_dir / key_name
     wanted = (frozenset(h.lower() for h in hostnames), frozenset(ips))
     if _still_good(cert_path, key_path, ca_cert, wanted):
         return ServerCertificate(cert_path, key_path, ca.cert)
@@ -123,9 +127,23 @@ def make_server_cert(out_dir: Path, hostnames: Sequence[str], addresses: Sequenc
         .sign(ca_key, hashes.SHA256())
     )
     # key first: a reader that sees the new certificate must find its key
-    write_file(key_path, _key_pem(key), secret=True, broker_reads=True)
+    write_file(key_path, _key_pem(key), secret=True, broker_reads=broker_reads)
     write_file(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return ServerCertificate(cert_path, key_path, ca.cert, created=True)
+
+
+def site_certificate(data_dir: Path, site: str, hostnames: Sequence[str] = (), addresses: Sequence[str] = (), *,
+                     cert_name: str = SERVER_CERT, key_name: str = SERVER_KEY,
+                     broker_reads: bool = True) -> ServerCertificate:
+    """A server certificate in DATA_DIR/tls from the site's CA there (made once and kept), naming this host
+    (`local_names()`) plus `hostnames` and `addresses`: the broker's (server.crt) unless other file names are given."""
+    names, ips = local_names()
+    names += [h.lower() for h in hostnames if h.lower() not in names]
+    ips += [a for a in addresses if a not in ips]
+    tls_dir = data_dir.absolute() / TLS_DIR
+    ca = make_ca(tls_dir, f"shopfloor {site} local CA")
+    return make_server_cert(tls_dir, names, ips, ca=ca, cert_name=cert_name, key_name=key_name,
+                            broker_reads=broker_reads)
 
 
 def certificate_names(cert_path: Path) -> tuple[list[str], list[str]]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from nicegui import app, run, ui
 
+from shopfloor import web_server
 from shopfloor.api.app import install
 from shopfloor.api.deps import ApiServices
 from shopfloor.clock import Clock, SiteClock
@@ -61,6 +62,7 @@ class Options:
     embedded_broker: bool = True
     printer_agents: bool = True  # run the file printers' agents in this process (demo)
     database_url: str | None = None
+    https: bool = False  # TLS with a certificate from the site's own CA (shopfloor/web_server.py)
 
 
 class Shopfloor:
@@ -228,6 +230,7 @@ class Shopfloor:
             page.register(path)
 
     def register(self) -> None:
+        web_server.prepare(app, self.options.data_dir, self.settings.web)
         self.register_pages()
         install(app, ApiServices.on(self.ctx, self.credentials.api_tokens(), checkin=self.checkin,
                                     repair_orders=self.repair_orders, appointments=self.appointments,
@@ -247,10 +250,13 @@ class Shopfloor:
         """Start everything and serve until Ctrl-C."""
         # Fewer full collections: a board server keeps many long-lived small objects (cards, labels).
         gc.set_threshold(700, 10, 100)
+        # the certificate first: a site CA that cannot be used stops the start before anything runs
+        web = web_server.run_options(self.options.data_dir, self.settings, https=self.options.https,
+                                     host=self.options.http_host)
         self.start_backend()
         self.register()
         ui.run(host=self.options.http_host, port=self.options.http_port, title="shopfloor", reload=False,
                show=False, storage_secret=self.storage_secret(), uvicorn_logging_level="warning",
                # Quasar's own words (date pickers, tables) in the site's language
                language="en-US" if self.settings.site.language == "en" else "zh-CN",
-               favicon="🔧", reconnect_timeout=10)
+               favicon="🔧", reconnect_timeout=10, **web)

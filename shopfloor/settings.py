@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, field_validator, model_validator
 
 Language = Literal["zh-CN", "en"]
 
@@ -53,6 +53,21 @@ class KioskSettings(_Strict):
     max_pin_attempts: Annotated[int, Field(ge=1, le=20)] = 5
     lockout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 5
     session_hours: Annotated[int, Field(ge=1, le=24)] = 12
+
+
+class WebSettings(_Strict):
+    """The web server (kiosk, boards, API) on the shop LAN, where the customers' Wi-Fi may be too."""
+
+    # HTTPS with a certificate from the site's own CA (DATA_DIR/tls/ca.crt); `--https` turns it on as well
+    https: bool = False
+    # more DNS names or IP addresses for the web certificate than this host's own (e.g. a name in the shop's DNS)
+    https_names: list[str] = []
+    # reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto/-Host/-Prefix headers are believed;
+    # from anyone else those headers are removed before the request is handled
+    trusted_proxies: list[IPvAnyNetwork] = []
+    # largest request body; the DMS import (API and upload) may send more
+    max_body_kb: Annotated[int, Field(ge=16, le=100 * 1024)] = 2048
+    max_import_mb: Annotated[int, Field(ge=1, le=1024)] = 64
 
 
 class BookingSettings(_Strict):
@@ -135,6 +150,7 @@ class PrinterSettings(_Strict):
 class Settings(_Strict):
     site: SiteSettings
     kiosk: KioskSettings = KioskSettings()
+    web: WebSettings = WebSettings()
     booking: BookingSettings = BookingSettings()
     templates: TemplateSettings = TemplateSettings()
     printers: Annotated[list[PrinterSettings], Field(min_length=1)]

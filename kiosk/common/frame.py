@@ -98,7 +98,7 @@ class StaffFrame:
     async def sign_in(self, t: Translator, path: str) -> None:
         """The PIN keypad; signed in, this page again (it shows the person's pages, or why not this one)."""
         advisors = await io(self.auth.advisors)
-        LoginView(self.auth, t, self.settings.kiosk.session_hours, on_success=ui.navigate.reload).build(advisors)
+        LoginView(self.auth, t, self.settings.kiosk.session_hours, page=path).build(advisors)
 
 
 def refuse(t: Translator, user: session.KioskUser, path: str) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from nicegui import ui
 
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.common import session
+from shopfloor.kiosk.common import session, sign_in
 from shopfloor.kiosk.common.blocking import io
 
 if TYPE_CHECKING:
@@ -19,11 +18,12 @@ PIN_LENGTH_MAX = 8
 
 
 class LoginView:
-    def __init__(self, auth: AuthService, t: Translator, session_hours: int, on_success: Callable[[], None]) -> None:
+    def __init__(self, auth: AuthService, t: Translator, session_hours: int, page: str) -> None:
+        """`page`: the staff page this keypad is on (signed in, the person stays there if it is theirs)."""
         self.auth = auth
         self.t = t
         self.session_hours = session_hours
-        self.on_success = on_success
+        self.page = page
         self.selected: AdvisorInfo | None = None
         self.pin = ""
 
@@ -79,8 +79,8 @@ class LoginView:
         except DomainError as exc:
             self.error.text = exc.message(self.t.lang)
             return
-        session.log_in(info.id, info.name, self.session_hours, info.roles)
-        self.on_success()
+        # recorded on a new session by the sign-in route, which then opens this page or the person's first
+        sign_in.start(info.id, info.name, info.roles, self.session_hours, self.page)
 
 
 def _source() -> str:

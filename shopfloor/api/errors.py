@@ -43,6 +43,8 @@ BOOKING_REFUSED: dict[int | str, dict[str, Any]] = {
                                            "them); send override: {reason} to book anyway (logged)"}}
 
 _STATUS = {NotFound: 404, Refused: 409, Invalid: 422, LoginRefused: 403}
+# A 422 shows at most this much of each refused input: enough to recognise it, never the whole body back.
+MAX_ECHO_CHARS = 200
 
 
 def _finite(value: Any) -> Any:
@@ -53,6 +55,16 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list):
         return [_finite(v) for v in value]
     return value
+
+
+def _short_input(error: Any) -> Any:
+    """The error with a long `input` cut to its first MAX_ECHO_CHARS characters (as JSON text)."""
+    if not isinstance(error, dict) or "input" not in error:
+        return error
+    text = json.dumps(error["input"], allow_nan=False)
+    if len(text) <= MAX_ECHO_CHARS:
+        return error
+    return {**error, "input": f"{text[:MAX_ECHO_CHARS]}… ({len(text)} characters)"}
 
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -70,7 +82,8 @@ async def _invalid_request(_request: Request, exc: Exception) -> Response:
     # ({"tag": "\\ud800"}: not UTF-8) or a number too large for a float ({"tag": 1e999}: Infinity is not
     # JSON). ASCII-escaped JSON with non-finite numbers as text renders any input.
     assert isinstance(exc, RequestValidationError)
-    body = json.dumps({"detail": _finite(jsonable_encoder(exc.errors()))}, allow_nan=False)
+    errors = [_short_input(e) for e in _finite(jsonable_encoder(exc.errors()))]
+    body = json.dumps({"detail": errors}, allow_nan=False)
     return Response(body, status_code=422, media_type="application/json")
 
 

@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import ssl
 import subprocess
 import sys
 import threading
@@ -209,6 +210,7 @@ class DemoServer:
     data_dir: Path
     credentials: dict
     process: subprocess.Popen[bytes]
+    tls: ssl.SSLContext | None = None  # under --https: trusts only DATA_DIR/tls/ca.crt
 
     def stop(self, timeout: float = 20.0) -> bool:
         """Ctrl-C; True if it stopped in time."""
@@ -233,16 +235,17 @@ class DemoServer:
         req = urllib.request.Request(self.base + path, data=data, method=method, headers={
             "Authorization": f"Bearer {self.credentials['api']['token']}", "Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=10) as response:
+            with urllib.request.urlopen(req, timeout=10, context=self.tls) as response:
                 return response.status, json.load(response)
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"null")
 
 
 def start_server(data_dir: Path, command: str = "demo", *extra: str, http_port: int | None = None,
-                 timeout: float = 60.0) -> DemoServer:
-    """`shopfloor <command>` in a subprocess on free ports, once it answers HTTP. Output goes to
-    DATA_DIR/server.log; stop it with `.stop()` (Ctrl-C) or `.kill()` (SIGKILL, as a crash)."""
+                 timeout: float = 60.0, cwd: Path | None = None) -> DemoServer:
+    """`shopfloor <command>` in a subprocess on free ports, once it answers HTTP (HTTPS with `--https`, checked
+    against the site's CA). Output goes to DATA_DIR/server.log; stop it with `.stop()` (Ctrl-C) or `.kill()`
+    (SIGKILL, as a crash). `cwd`: the server's working directory (default: the test's)."""
     http_port = http_port or free_port()
     args = [sys.executable, "-m", "shopfloor.cli", command, "--data-dir", str(data_dir), "--host", "127.0.0.1",
             "--http-port", str(http_port), *extra]
@@ -250,17 +253,25 @@ def start_server(data_dir: Path, command: str = "demo", *extra: str, http_port: 
         args += ["--mqtt-port", str(free_port())]
     log = (data_dir / "server.log").open("ab")
     process = subprocess.Popen(
-        args, stdout=log, stderr=subprocess.STDOUT,
+        args, stdout=log, stderr=subprocess.STDOUT, cwd=cwd,
         # NiceGUI switches to its screen-test mode when it sees pytest's variable: the server must run as itself.
         env={k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"})
     log.close()
-    base = f"http://127.0.0.1:{http_port}"
+    https = "--https" in extra
+    base = f"{'https' if https else 'http'}://127.0.0.1:{http_port}"
+    tls: ssl.SSLContext | None = None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"shopfloor {command} exited early:\n{(data_dir / 'server.log').read_text()}")
+        if https and tls is None:
+            ca = data_dir / "tls" / "ca.crt"
+            if not ca.exists():  # the server makes the CA at its start
+                time.sleep(0.3)
+                continue
+            tls = ssl.create_default_context(cafile=str(ca))
         try:
-            with urllib.request.urlopen(base + "/kiosk", timeout=2) as r:
+            with urllib.request.urlopen(base + "/kiosk", timeout=2, context=tls) as r:
                 if r.status == 200:
                     break
         except OSError:
@@ -269,7 +280,7 @@ def start_server(data_dir: Path, command: str = "demo", *extra: str, http_port: 
         process.kill()
         pytest.fail(f"shopfloor {command} did not answer:\n{(data_dir / 'server.log').read_text()}")
     creds = tomllib.loads((data_dir / "credentials.toml").read_text())
-    return DemoServer(base, data_dir, creds, process)
+    return DemoServer(base, data_dir, creds, process, tls)
 
 
 @pytest.fixture(scope="session")
