@@ -145,6 +145,13 @@ def test_calls_cancel_and_reschedule(services: Services) -> None:
         prep.reschedule(appt["id"], at(day, 22), None, actor=cs)
     trail.none()
 
+    b.set_parts(appt["id"], "to_order", eta=day, numbers="04465-02220", actor=staff(services, "钱进"))
+    row = trail.one()
+    assert (row.action, row.from_value, row.to_value, row.actor) == ("parts", "none", "to_order", "钱进")
+    with pytest.raises(Invalid):
+        b.set_parts(appt["id"], "lost", actor=cs)
+    trail.none()
+
     b.cancel(appt["id"], actor=cs, reason="客户出差")
     row = trail.one()
     assert (row.action, row.from_value, row.to_value, row.reason) == ("cancelled", "confirmed", "cancelled", "客户出差")

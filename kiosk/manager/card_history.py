@@ -38,6 +38,8 @@ def _value(t: Translator, action: str, value: str | None, year: int) -> str:
         return t(f"appointment.{value}")
     if action in CALL:
         return t(f"manager.details.call_outcome.{value}")
+    if action == "parts":
+        return t(f"manager.details.parts_status.{value}")
     if action in REPAIR_ORDER_STATUS:
         return t(f"status.{value}")
     if action in PRINT_STATUS or (action == "print_reprinted" and value in ("uncertain", "failed")):

@@ -27,7 +27,7 @@ from shopfloor.domain.models import (
 )
 from shopfloor.i18n import counted
 from shopfloor.services import outbox, views
-from shopfloor.services.audit import Actor, Entity, record, slot
+from shopfloor.services.audit import SYSTEM, Actor, Entity, record, slot
 from shopfloor.services.capacity import board_days, booking_of, capacity_view, load_plan, publish_capacity
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.publishing import publish_appointment, ro_number_for_appointment
@@ -343,12 +343,14 @@ class BookingService:
         if outcome == "cancelled":
             appt.status, appt.cancel_reason = "cancelled", note.strip()[:200] or "call"
 
-    def set_parts(self, appointment_id: int, status: str, *, eta: date | None = None, numbers: str | None = None
-                  ) -> dict[str, Any]:
+    def set_parts(self, appointment_id: int, status: str, *, eta: date | None = None, numbers: str | None = None,
+                  actor: Actor | str = SYSTEM) -> dict[str, Any]:
         if status not in PARTS_STATUSES:
             raise Invalid("booking.error.parts_status", status=status)
         with self.ctx.db.write() as s:
             appt = self._appointment(s, appointment_id)
+            record(s, self.ctx, actor, Entity.APPOINTMENT, appt.id, "parts", from_value=appt.parts_status,
+                   to_value=status, detail={"eta": eta.isoformat() if eta else None, "numbers": numbers})
             appt.parts_status, appt.parts_eta = status, eta if status == "to_order" else None
             if numbers is not None:
                 appt.parts_numbers = numbers.strip()[:200]
