@@ -13,6 +13,8 @@ import logging
 import socket
 import threading
 from collections.abc import Coroutine
+from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -48,14 +50,31 @@ class BrokerPortInUse(BrokerStartError):
         self.port = port
 
 
-def broker_config(host: str, port: int, site: str, credentials: Credentials) -> BrokerConfig:
+@dataclass(frozen=True)
+class TlsListener:
+    """A second listener for the LAN: TLS with a certificate from the site's CA (clients check it against ca.crt),
+    then the same accounts and rights as the plain one."""
+
+    host: str
+    port: int  # 0: any free port
+    cert: Path
+    key: Path
+    ca: Path
+
+
+def broker_config(host: str, port: int, site: str, credentials: Credentials,
+                  tls: TlsListener | None = None) -> BrokerConfig:
     accounts: dict[str, dict[str, str]] = {}
     for role, account in credentials.mqtt.items():
         if account.username in accounts:
             raise ValueError(f"MQTT username {account.username!r} is used by more than one role")
         accounts[account.username] = {"password_hash": hash_password(account.password), "role": role.value}
+    listeners = {"default": ListenerConfig(type=ListenerType.TCP, bind=f"{host}:{port}")}
+    if tls is not None:
+        listeners["tls"] = ListenerConfig(type=ListenerType.TCP, bind=f"{tls.host}:{tls.port}", ssl=True,
+                                          certfile=tls.cert, keyfile=tls.key, cafile=tls.ca)
     return BrokerConfig(
-        listeners={"default": ListenerConfig(type=ListenerType.TCP, bind=f"{host}:{port}")},
+        listeners=listeners,
         # Replaces amqtt's default plugins: anonymous login, $SYS topics, and a packet logger whose DEBUG
         # output would include CONNECT passwords.
         plugins={_PLUGIN_PATH: {"site": site, "accounts": accounts}},
@@ -231,11 +250,15 @@ def _quiet_amqtt_logging() -> None:
 
 
 class EmbeddedBroker:
-    """amqtt with shopfloor's accounts and ACL, listening on TCP `host:port` (port 0: any free port)."""
+    """amqtt with shopfloor's accounts and ACL, listening on TCP `host:port` (port 0: any free port), and with
+    `tls` on a TLS listener as well (its port: `tls_port` once started)."""
 
-    def __init__(self, host: str, port: int, site: str, credentials: Credentials) -> None:
+    def __init__(self, host: str, port: int, site: str, credentials: Credentials,
+                 tls: TlsListener | None = None) -> None:
         self.host = host
         self.port = port
+        self.tls = tls
+        self.tls_port = tls.port if tls is not None else None
         self.site = site
         self._credentials = credentials
         self._thread: threading.Thread | None = None
@@ -261,7 +284,9 @@ class EmbeddedBroker:
             raise RuntimeError("EmbeddedBroker is already started")
         _quiet_amqtt_logging()
         _probe_bind(self.host, self.port)
-        config = broker_config(self.host, self.port, self.site, self._credentials)
+        if self.tls is not None:
+            _probe_bind(self.tls.host, self.tls.port)
+        config = broker_config(self.host, self.port, self.site, self._credentials, self.tls)
         self._ready.clear()
         self._error = None
         self._thread = threading.Thread(target=self._run, args=(config,), name=f"mqtt-broker:{self.port}", daemon=True)
@@ -273,7 +298,8 @@ class EmbeddedBroker:
             error = self._error
             self.stop()
             raise _start_error(self.host, self.port, error) from error
-        log.info("MQTT broker for site %r listening on %s:%d", self.site, self.host, self.port)
+        log.info("MQTT broker for site %r listening on %s:%d%s", self.site, self.host, self.port,
+                 f" and TLS {self.tls.host}:{self.tls_port}" if self.tls is not None else "")
 
     def stop(self, timeout: float = 10.0) -> None:
         thread, loop, stopping = self._thread, self._loop, self._stopping
@@ -329,6 +355,8 @@ class EmbeddedBroker:
         await broker.start()
         if self.port == 0:
             self.port = _bound_port(broker)
+        if self.tls is not None and self.tls.port == 0:
+            self.tls_port = _bound_port(broker, "tls")
         self._broker = broker
         self._ready.set()
         try:
@@ -341,7 +369,7 @@ class EmbeddedBroker:
                 await asyncio.wait(others, timeout=_DRAIN_SECONDS)
 
 
-def _bound_port(broker: Broker) -> int:
-    server = broker._servers["default"].instance  # amqtt keeps no public handle on its listening sockets
+def _bound_port(broker: Broker, listener: str = "default") -> int:
+    server = broker._servers[listener].instance  # amqtt keeps no public handle on its listening sockets
     sockets = getattr(server, "sockets", None) or ()
     return int(sockets[0].getsockname()[1]) if sockets else 0

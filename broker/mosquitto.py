@@ -34,6 +34,7 @@ from shopfloor.broker.certs import (
     local_names,
     make_ca,
     make_server_cert,
+    site_certificate,
 )
 from shopfloor.broker.files import broker_access_problems, make_dir, write_file
 from shopfloor.contract.access import RULES, Role
@@ -212,8 +213,6 @@ def _check_site(site: str) -> None:
         raise ValueError(f"site {site!r} cannot be an MQTT topic level")
 
 
-TLS_DIR = "tls"
-
 
 def write_site_config(credentials: Credentials, site: str, data_dir: Path, out_dir: Path, *, port: int = 1883,
                       tls_port: int = 8883, bind: str = "127.0.0.1", tls_bind: str = "0.0.0.0",
@@ -221,11 +220,6 @@ def write_site_config(credentials: Credentials, site: str, data_dir: Path, out_d
     """What `shopfloor mosquitto-config --data-dir DIR --out OUT` does: the CA and the server certificate live
     in DIR/tls (made once, kept; the CA key never goes to OUT), the certificate names this host
     (`certs.local_names()`) plus `hostnames` and `addresses`; then `write_config` into OUT."""
-    names, ips = local_names()
-    names += [h.lower() for h in hostnames if h.lower() not in names]
-    ips += [a for a in addresses if a not in ips]
-    tls_dir = data_dir.absolute() / TLS_DIR
-    ca = make_ca(tls_dir, f"shopfloor {site} local CA")
-    server = make_server_cert(tls_dir, names, ips, ca=ca)
+    server = site_certificate(data_dir, site, hostnames, addresses)
     return write_config(credentials, site, out_dir, port=port, tls_port=tls_port, bind=bind, tls_bind=tls_bind,
                         certs=server)

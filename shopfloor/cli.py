@@ -240,22 +240,35 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _broker(args: argparse.Namespace) -> int:
-    """The embedded broker alone, for a site without Mosquitto."""
+    """The embedded broker alone, for a site without Mosquitto: plain MQTT for this host, TLS for the LAN (as the
+    Mosquitto configuration has it)."""
     import signal
     import threading
 
-    from shopfloor.broker.embedded import BrokerStartError, EmbeddedBroker
+    from shopfloor.broker.certs import CertificateError, site_certificate
+    from shopfloor.broker.embedded import BrokerStartError, EmbeddedBroker, TlsListener
 
     data_dir = Path(args.data_dir).resolve()
     settings, _ = _site_settings(args, data_dir)
     creds = _credentials(data_dir)
-    broker = EmbeddedBroker(args.host, args.port, settings.site.id, creds)
+    tls = None
+    if not args.no_tls:
+        try:
+            cert = site_certificate(data_dir, settings.site.id, args.tls_host or [], args.tls_ip or [])
+        except (ValueError, CertificateError, OSError) as exc:
+            print(f"shopfloor: TLS: {exc}", file=sys.stderr)
+            return 2
+        tls = TlsListener(args.tls_bind, args.tls_port, cert.cert, cert.key, cert.ca_cert)
+    broker = EmbeddedBroker(args.host, args.port, settings.site.id, creds, tls=tls)
     try:
         broker.start()
     except BrokerStartError as exc:
         print(f"shopfloor: {exc}", file=sys.stderr)
         return 2
-    print(f"MQTT broker for site {settings.site.id} on {args.host}:{broker.port} (Ctrl-C stops it)", flush=True)
+    over_tls = (f"; TLS on {args.tls_bind}:{broker.tls_port} (clients: mqtts://HOST:{broker.tls_port} "
+                f"--tls-ca {data_dir / 'tls' / 'ca.crt'})" if tls is not None else "")
+    print(f"MQTT broker for site {settings.site.id} on {args.host}:{broker.port}{over_tls} (Ctrl-C stops it)",
+          flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -369,8 +382,14 @@ def build_parser() -> argparse.ArgumentParser:
                             formatter_class=DefaultsShown)
     broker.add_argument("--data-dir", default="data")
     broker.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
-    broker.add_argument("--host", default="0.0.0.0")
+    broker.add_argument("--host", default="127.0.0.1", help="address of the plain (unencrypted) listener: this "
+                        "host only, unless a LAN without untrusted devices needs it")
     broker.add_argument("--port", type=int, default=1883)
+    broker.add_argument("--tls-port", type=int, default=8883, help="TLS listener for the LAN")
+    broker.add_argument("--tls-bind", default="0.0.0.0", help="address of the TLS listener")
+    broker.add_argument("--tls-host", action="append", metavar="NAME", help="extra host name for the certificate")
+    broker.add_argument("--tls-ip", action="append", metavar="ADDR", help="extra IP address for the certificate")
+    broker.add_argument("--no-tls", action="store_true", help="no TLS listener")
     broker.set_defaults(func=_broker)
     agent = sub.add_parser("printer-agent", help="run one printer's agent (prints its jobs, reports its status)",
                            formatter_class=DefaultsShown)
