@@ -363,13 +363,20 @@ def test_a_sign_in_ticket_is_one_use_short_lived_and_for_its_browser_only() -> N
     assert tickets.redeem(token, "browser-a", now=101.0) is None
 
 
-def test_a_sign_in_leads_back_to_the_page_with_its_query() -> None:
+def test_a_sign_in_leads_back_to_the_page_with_its_query_if_it_is_theirs() -> None:
+    from shopfloor.contract import staff
     from shopfloor.kiosk.common.sign_in import destination
 
-    assert destination("/booking", "vehicle=7&day=2026-11-25") == "/booking?vehicle=7&day=2026-11-25"
-    assert destination("/manager/board") == "/manager/board"
-    assert destination("https://elsewhere.example/", "") == "/kiosk"
-    assert destination("//elsewhere.example/kiosk", "") == "/kiosk"
+    manager = frozenset({staff.StaffRole.MANAGER})
+    assert destination(manager, "/booking", "vehicle=7&day=2026-11-25") == "/booking?vehicle=7&day=2026-11-25"
+    assert destination(manager, "https://elsewhere.example/", "x=1") == "/kiosk"
+    assert destination(manager, "//elsewhere.example/kiosk") == "/kiosk"
+    for role in staff.StaffRole:
+        held = frozenset({role})
+        home = staff.landing_page(held)
+        for page in staff.PAGES:
+            expected = page.path + "?x=1" if home is None or staff.may_open(held, page.path) else home
+            assert destination(held, page.path, "x=1") == expected
 
 
 @pytest.mark.browser

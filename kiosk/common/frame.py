@@ -96,7 +96,8 @@ class StaffFrame:
                         .mark("log-out")
 
     async def sign_in(self, t: Translator, path: str) -> None:
-        """The PIN keypad; signed in, this page again (it shows the person's pages, or why not this one)."""
+        """The PIN keypad; signed in, the person stays on this page if it is theirs, else goes to their first
+        (kiosk/common/sign_in.py)."""
         advisors = await io(self.auth.advisors)
         LoginView(self.auth, t, self.settings.kiosk.session_hours, page=path).build(advisors)
 

@@ -89,11 +89,14 @@ def start(advisor_id: int, name: str, roles: frozenset[StaffRole], hours: int, p
     ui.navigate.to(f"{SIGN_IN_PATH}?ticket={token}")  # NiceGUI puts a trusted proxy's path prefix in front
 
 
-def destination(page: str, query: str = "") -> str:
-    """The staff page the sign-in started on, with its query (it shows the person's pages, or why not this one);
-    nothing but a staff page's path is ever redirected to."""
+def destination(roles: frozenset[StaffRole], page: str, query: str = "") -> str:
+    """The staff page the sign-in started on, with its query, if it is theirs; else their first page (none: this
+    one, which says so). Nothing but a staff page's path is ever redirected to."""
     if page not in staff.PAGE_BY_PATH:
-        return FALLBACK_PAGE
+        page, query = FALLBACK_PAGE, ""
+    home = staff.landing_page(roles)
+    if home is not None and not staff.may_open(roles, page):
+        return home
     return f"{page}?{query}" if query else page
 
 
@@ -106,7 +109,7 @@ def register(app: FastAPI) -> None:
         await _rotate_session(request)
         session.log_in(pending.advisor_id, pending.name, pending.hours, pending.roles)
         # (a redirect's path gets a trusted proxy's prefix from NiceGUI's RedirectWithPrefixMiddleware)
-        return RedirectResponse(destination(pending.page, pending.query), status_code=303)
+        return RedirectResponse(destination(pending.roles, pending.page, pending.query), status_code=303)
 
 
 async def _rotate_session(request: Request) -> None:
