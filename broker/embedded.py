@@ -65,10 +65,12 @@ class TlsListener:
 def broker_config(host: str, port: int, site: str, credentials: Credentials,
                   tls: TlsListener | None = None) -> BrokerConfig:
     accounts: dict[str, dict[str, str]] = {}
-    for role, account in credentials.mqtt.items():
-        if account.username in accounts:
-            raise ValueError(f"MQTT username {account.username!r} is used by more than one role")
-        accounts[account.username] = {"password_hash": hash_password(account.password), "role": role.value}
+    for login in credentials.logins():
+        username = login.account.username
+        if username in accounts:
+            raise ValueError(f"MQTT username {username!r} is used by more than one account")
+        accounts[username] = {"password_hash": hash_password(login.account.password), "role": login.role.value,
+                              "printer": login.printer or ""}
     listeners = {"default": ListenerConfig(type=ListenerType.TCP, bind=f"{host}:{port}")}
     if tls is not None:
         listeners["tls"] = ListenerConfig(type=ListenerType.TCP, bind=f"{tls.host}:{tls.port}", ssl=True,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,8 +37,8 @@ from shopfloor.broker.certs import (
     site_certificate,
 )
 from shopfloor.broker.files import broker_access_problems, make_dir, write_file
-from shopfloor.contract.access import RULES, Role
-from shopfloor.credentials import Credentials
+from shopfloor.contract.access import rules
+from shopfloor.credentials import Credentials, MqttLogin
 
 CONF = "mosquitto.conf"
 PASSWD = "passwd"
@@ -66,22 +66,25 @@ def passwd_text(accounts: Mapping[str, str]) -> str:
     return "".join(password_line(user, password) + "\n" for user, password in accounts.items())
 
 
-def acl_text(site: str, accounts: Mapping[Role, str]) -> str:
-    """Mosquitto's ACL file for `site`: for each role's username, its rules from `access.RULES`.
+def acl_text(site: str, logins: Iterable[MqttLogin]) -> str:
+    """Mosquitto's ACL file for `site`: a `user` block per account with its rules from `access.RULES` (a
+    printer's account: with its printer's name in them).
 
     Anything not granted is denied (the file has no `pattern` lines and no anonymous section)."""
     _check_site(site)
     lines = [f"# Topic rights for MQTT site {site!r}, generated from shopfloor/contract/access.py.",
              "# Regenerate with `shopfloor mosquitto-config` rather than editing.", ""]
-    seen: dict[str, Role] = {}
-    for role, username in accounts.items():
+    seen: dict[str, str] = {}
+    for login in logins:
+        username = login.account.username
+        who = f"printer {login.printer}" if login.printer else f"role {login.role.value}"
         _check_username(username)
         if username in seen:
-            raise ValueError(f"MQTT username {username!r} is used by roles {seen[username].value} and {role.value}")
-        seen[username] = role
-        lines.append(f"# role {role.value}")
+            raise ValueError(f"MQTT username {username!r} is used by {seen[username]} and {who}")
+        seen[username] = who
+        lines.append(f"# {who}")
         lines.append(f"user {username}")
-        lines += [f"topic {rule.access.value} {rule.for_site(site)}" for rule in RULES[role]]
+        lines += [f"topic {access.value} {filter_}" for access, filter_ in rules(login.role, site, login.printer)]
         lines.append("")
     return "\n".join(lines)
 
@@ -153,10 +156,6 @@ class MosquittoConfig:
     """Why Debian's Mosquitto (running as user mosquitto) could not read the files; empty when it can."""
 
 
-def role_usernames(credentials: Credentials) -> dict[Role, str]:
-    return {role: credentials.account(role).username for role in Role}
-
-
 def write_config(credentials: Credentials, site: str, out_dir: Path, *, port: int = 1883, tls_port: int = 8883,
                  bind: str = "127.0.0.1", tls_bind: str = "0.0.0.0", certs: ServerCertificate | None = None,
                  hostnames: list[str] | None = None, addresses: list[str] | None = None) -> MosquittoConfig:
@@ -172,8 +171,8 @@ def write_config(credentials: Credentials, site: str, out_dir: Path, *, port: in
     passwd_path, acl_path, conf_path = out_dir / PASSWD, out_dir / ACL, out_dir / CONF
     ca_cert, server_cert, server_key = out_dir / CA_CERT, out_dir / SERVER_CERT, out_dir / SERVER_KEY
     # everything is composed (and so validated) before the first file is written
-    acl = acl_text(site, role_usernames(credentials))
-    passwd = passwd_text({a.username: a.password for a in credentials.mqtt.values()})
+    acl = acl_text(site, credentials.logins())
+    passwd = passwd_text({login.account.username: login.account.password for login in credentials.logins()})
     conf = conf_text(passwd=passwd_path, acl=acl_path, port=port, bind=bind, tls_port=tls_port, tls_bind=tls_bind,
                      cafile=ca_cert, certfile=server_cert, keyfile=server_key, site=site)
 

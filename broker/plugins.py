@@ -28,15 +28,15 @@ def is_topic_name(topic: str) -> bool:
     return bool(topic) and not topic.startswith("$") and "+" not in topic and "#" not in topic
 
 
-def is_allowed(role: Role, site: str, action: Action, topic: str) -> bool:
-    """The broker's whole access decision; `$SYS/…` is never readable because no rule grants `$` topics and
-    `topic_matches` keeps `$` topics out of wildcard rules."""
+def is_allowed(role: Role, site: str, action: Action, topic: str, printer: str | None = None) -> bool:
+    """The broker's whole access decision (for the printer role: as `printer`'s account); `$SYS/…` is never
+    readable because no rule grants `$` topics and `topic_matches` keeps `$` topics out of wildcard rules."""
     if action == Action.PUBLISH:
-        return is_topic_name(topic) and may_publish(role, site, topic)
+        return is_topic_name(topic) and may_publish(role, site, topic, printer)
     if action == Action.SUBSCRIBE:
-        return may_subscribe(role, site, topic)
+        return may_subscribe(role, site, topic, printer)
     if action == Action.RECEIVE:
-        return may_receive(role, site, topic)
+        return may_receive(role, site, topic, printer)
     return False
 
 
@@ -46,12 +46,18 @@ class AccountConfig:
     """`shopfloor.broker.passwords.hash_password` of the account's password."""
     role: str
     """A `shopfloor.contract.access.Role` value (a plain str: amqtt builds the config with strict dacite)."""
+    printer: str = ""
+    """For the printer role: the one printer whose topics the account may use."""
 
 
 @dataclass(frozen=True)
 class _Account:
     password_hash: str
     role: Role
+    printer: str | None
+
+    def may(self, site: str, action: Action, topic: str) -> bool:
+        return is_allowed(self.role, site, action, topic, self.printer)
 
 
 class ShopfloorAccessPlugin(BaseAuthPlugin, BaseTopicPlugin):
@@ -73,14 +79,17 @@ class ShopfloorAccessPlugin(BaseAuthPlugin, BaseTopicPlugin):
         if not config.accounts:
             raise ValueError("ShopfloorAccessPlugin: no accounts configured; the broker would refuse every login")
         self.site = config.site
-        self._accounts = {name: _Account(a.password_hash, Role(a.role)) for name, a in config.accounts.items()}
+        self._accounts = {name: _account(name, a) for name, a in config.accounts.items()}
         # Unknown usernames are checked against this too, so a refusal takes as long whether or not the name exists.
         self._decoy_hash = hash_password("decoy")
 
-    def role_of(self, session: Session | None) -> Role | None:
+    def account_of(self, session: Session | None) -> _Account | None:
         if session is None or session.username is None:
             return None
-        account = self._accounts.get(session.username)
+        return self._accounts.get(session.username)
+
+    def role_of(self, session: Session | None) -> Role | None:
+        account = self.account_of(session)
         return account.role if account else None
 
     async def authenticate(self, *, session: Session) -> bool:
@@ -99,7 +108,7 @@ class ShopfloorAccessPlugin(BaseAuthPlugin, BaseTopicPlugin):
         # A last will is published by the broker on the client's behalf, past the PUBLISH check: vet it now
         # rather than let a lounge screen leave a retained repair-order state behind.
         will_topic = session.will_topic or ""
-        if session.will_flag and not is_allowed(account.role, self.site, Action.PUBLISH, will_topic):
+        if session.will_flag and not account.may(self.site, Action.PUBLISH, will_topic):
             log.warning("MQTT login refused: user %r, %s: last will topic %r is not writable for role %s",
                         session.username, who, will_topic, account.role.value)
             return False
@@ -109,13 +118,23 @@ class ShopfloorAccessPlugin(BaseAuthPlugin, BaseTopicPlugin):
     async def topic_filtering(
         self, *, session: Session | None = None, topic: str | None = None, action: Action | None = None
     ) -> bool:
-        role = self.role_of(session)
-        if role is not None and topic is not None and action is not None and is_allowed(role, self.site, action, topic):
+        account = self.account_of(session)
+        if account is not None and topic is not None and action is not None and account.may(self.site, action, topic):
             return True
         username = session.username if session else None
         client_id = session.client_id if session else None
         # Receive denials are the broker filtering for a client, not a client misbehaving: keep them quieter.
         level = logging.INFO if action == Action.RECEIVE else logging.WARNING
         log.log(level, "MQTT %s denied: user %r (role %s, client %r), topic %r",
-                action.value if action else "action", username, role.value if role else "unknown", client_id, topic)
+                action.value if action else "action", username, account.role.value if account else "unknown",
+                client_id, topic)
         return False
+
+
+def _account(username: str, config: AccountConfig) -> _Account:
+    role = Role(config.role)
+    printer = config.printer or None
+    if (role == Role.PRINTER) != (printer is not None):
+        raise ValueError(f"ShopfloorAccessPlugin: account {username!r}: a printer account names its printer, "
+                         "and only a printer account does")
+    return _Account(config.password_hash, role, printer)

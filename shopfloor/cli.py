@@ -47,6 +47,16 @@ def _credentials(data_dir: Path) -> Credentials:
         raise SystemExit(f"shopfloor: {exc}") from None
 
 
+def _site_credentials(data_dir: Path, settings: settings_mod.Settings) -> Credentials:
+    """The site's credentials with an MQTT account for every printer of the site configuration (a printer
+    added since gets its own now), for the commands that tell the broker who may log in."""
+    creds = _credentials(data_dir)
+    for name in creds_mod.ensure_printer_accounts(data_dir, creds, [p.name for p in settings.printers]):
+        log.debug("printer %s: new MQTT account %s in %s", name, creds.printer_account(name).username,
+                 data_dir / creds_mod.FILE_NAME)
+    return creds
+
+
 def _given_broker(args: argparse.Namespace) -> BrokerAddress:
     """--broker mqtt://… or mqtts://… (TLS: the CA from --tls-ca, else DATA_DIR/tls/ca.crt)."""
     ca = Path(args.tls_ca) if getattr(args, "tls_ca", None) else Path(args.data_dir) / "tls" / "ca.crt"
@@ -92,7 +102,8 @@ def _demo(args: argparse.Namespace) -> int:
     if not (data_dir / SITE_FILE).exists():
         # The roles started later (serve, broker, printer-agent) read the same site configuration.
         shutil.copyfile(config_path, data_dir / SITE_FILE)
-    credentials = creds_mod.load_or_create(data_dir, seed.staff_names(), broker.host, broker.port)
+    credentials = creds_mod.load_or_create(data_dir, seed.staff_names(), broker.host, broker.port,
+                                           [p.name for p in settings.printers])
     system = Shopfloor(settings, credentials, Options(
         data_dir=data_dir, http_host=args.host, http_port=args.http_port, broker=broker,
         embedded_broker=not args.no_embedded_broker, printer_agents=True, https=_https(args, settings)),
@@ -250,7 +261,7 @@ def _broker(args: argparse.Namespace) -> int:
 
     data_dir = Path(args.data_dir).resolve()
     settings, _ = _site_settings(args, data_dir)
-    creds = _credentials(data_dir)
+    creds = _site_credentials(data_dir, settings)
     tls = None
     if not args.no_tls:
         try:
@@ -278,11 +289,28 @@ def _broker(args: argparse.Namespace) -> int:
 
 
 def _printer_agent(args: argparse.Namespace) -> int:
-    """One printer's agent, on the host the printer is attached to."""
-    from shopfloor.contract.access import Role
+    """One printer's agent, on the host the printer is attached to: from its own credentials file (written by
+    `printer-credentials`), or on the server's host from the site's credentials.toml and site.toml."""
+    from shopfloor import printer_credentials as own_mod
     from shopfloor.printer.runner import run_agent
 
     data_dir = Path(args.data_dir).resolve()
+    path = Path(args.credentials) if args.credentials else data_dir / creds_mod.FILE_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SystemExit(f"shopfloor: {path}: {exc.strerror or exc}; a printer's host needs the file "
+                         f"`shopfloor printer-credentials {args.name} --out FILE` writes on the server") from None
+    if own_mod.is_printer_file(text):
+        try:
+            own = own_mod.loads(text, str(path))
+        except ValueError as exc:
+            raise SystemExit(f"shopfloor: {exc}") from None
+        if own.printer.name != args.name:
+            raise SystemExit(f"shopfloor: {path} holds printer {own.printer.name!r}'s account, not {args.name!r}'s")
+        printer = _site_settings(args, data_dir)[0] if args.config else own.printer
+        address = _given_broker(args) if args.broker else own.address
+        return run_agent(printer, own.site, args.name, data_dir, address, own.account)
     settings, _ = _site_settings(args, data_dir)
     try:
         settings.printer(args.name)
@@ -290,9 +318,45 @@ def _printer_agent(args: argparse.Namespace) -> int:
         names = ", ".join(p.name for p in settings.printers)
         print(f"shopfloor: no printer {args.name!r} in the site configuration (printers: {names})", file=sys.stderr)
         return 2
+    try:
+        creds = creds_mod.loads(text, str(path))
+        account = creds.printer_account(args.name)
+    except (ValueError, KeyError) as exc:
+        raise SystemExit(f"shopfloor: {exc.args[0]}") from None
+    return run_agent(settings, settings.site.id, args.name, data_dir, _broker_address(args, creds), account)
+
+
+def _printer_credentials(args: argparse.Namespace) -> int:
+    """A printer host's own credentials file: the printer's MQTT account, the broker's address and CA, the
+    printer's settings; nothing else of the site's secrets."""
+    from shopfloor import printer_credentials as own_mod
+
+    data_dir = Path(args.data_dir).resolve()
+    settings, _ = _site_settings(args, data_dir)
+    try:
+        printer = settings.printer(args.name)
+    except KeyError:
+        names = ", ".join(p.name for p in settings.printers)
+        print(f"shopfloor: no printer {args.name!r} in the site configuration (printers: {names})", file=sys.stderr)
+        return 2
     creds = _credentials(data_dir)
-    return run_agent(settings, settings.site.id, args.name, data_dir, _broker_address(args, creds),
-                     creds.account(Role.PRINTER))
+    new = creds_mod.ensure_printer_accounts(data_dir, creds, [p.name for p in settings.printers])
+    address = _broker_address(args, creds)
+    out = Path(args.out).resolve()
+    try:
+        own_mod.write(out, own_mod.for_printer(creds, settings.site.id, printer, address))
+    except (OSError, ValueError) as exc:
+        print(f"shopfloor: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out} (mode 600): printer {args.name}'s MQTT account {creds.printer_account(args.name).username} "
+          f"and broker {address}\n  copy it to the printer's host and run:  shopfloor printer-agent {args.name} "
+          f"--credentials FILE --data-dir DIR")
+    for warning in own_mod.address_warnings(address):
+        print(f"warning: {warning}", file=sys.stderr)
+    if new:
+        print(f"note: new MQTT account(s) for printer(s) {', '.join(new)}: restart `shopfloor broker`, or run "
+              "`shopfloor mosquitto-config` again and restart Mosquitto", file=sys.stderr)
+    return 0
 
 
 def _mosquitto_config(args: argparse.Namespace) -> int:
@@ -304,7 +368,8 @@ def _mosquitto_config(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     settings, _ = _site_settings(args, data_dir)
     try:
-        cfg = write_site_config(_credentials(data_dir), settings.site.id, data_dir, Path(args.out).resolve(),
+        cfg = write_site_config(_site_credentials(data_dir, settings), settings.site.id, data_dir,
+                                Path(args.out).resolve(),
                                 port=args.port, tls_port=args.tls_port, tls_bind=args.tls_bind,
                                 hostnames=args.tls_host or [], addresses=args.tls_ip or [])
     except (ValueError, CertificateError, OSError) as exc:
@@ -394,12 +459,27 @@ def build_parser() -> argparse.ArgumentParser:
     agent = sub.add_parser("printer-agent", help="run one printer's agent (prints its jobs, reports its status)",
                            formatter_class=DefaultsShown)
     agent.add_argument("name", help="the printer's name in the site configuration")
-    agent.add_argument("--data-dir", default="data", help="credentials.toml, site.toml and the print journal")
-    agent.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
+    agent.add_argument("--data-dir", default="data", help="the print journal (and on the server's host "
+                       "credentials.toml and site.toml)")
+    agent.add_argument("--credentials", metavar="FILE", help="the printer's own credentials file from "
+                       "`printer-credentials` (default: DATA_DIR/credentials.toml)")
+    agent.add_argument("--config", help="site configuration TOML (default: the printer's section in its "
+                       "credentials file, else DATA_DIR/site.toml)")
     agent.add_argument("--broker", help="mqtt://HOST:PORT or mqtts://HOST:PORT (default: [broker] in "
-                       "credentials.toml)")
+                       "the credentials file)")
     agent.add_argument("--tls-ca", help="CA certificate for mqtts:// (default: DATA_DIR/tls/ca.crt)")
     agent.set_defaults(func=_printer_agent)
+    own = sub.add_parser("printer-credentials", help="write a printer host's own credentials file: that printer's "
+                         "MQTT account and nothing else", formatter_class=DefaultsShown)
+    own.add_argument("name", help="the printer's name in the site configuration")
+    own.add_argument("--data-dir", default="data", help="the site's credentials.toml and site.toml (and tls/)")
+    own.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
+    own.add_argument("--out", required=True, metavar="FILE", help="the file to write (mode 600)")
+    own.add_argument("--broker", help="how the printer's host reaches the broker, e.g. mqtts://shopfloor.lan:8883 "
+                     "(default: [broker] in credentials.toml)")
+    own.add_argument("--tls-ca", help="CA certificate for mqtts://, copied into the file (default: "
+                     "DATA_DIR/tls/ca.crt)")
+    own.set_defaults(func=_printer_credentials)
     mosq = sub.add_parser("mosquitto-config", help="write Mosquitto's conf, passwd, acl and TLS files for this site",
                           formatter_class=DefaultsShown)
     mosq.add_argument("--data-dir", default="data", help="where credentials.toml is (and tls/, the site's CA)")

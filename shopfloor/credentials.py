@@ -1,7 +1,15 @@
-"""Per-data-dir secrets: API tokens, board display token, one MQTT account per role, advisors' PINs.
+"""Per-data-dir secrets: API tokens, board display token, MQTT accounts, advisors' PINs.
 
 Written once to DIR/credentials.toml (mode 600) and kept across restarts, so paired wall screens and
-configured printer agents keep working.
+configured printer agents keep working. This file stays on the server's host: the brokers' account lists are
+made from it. A printer's host gets a file of its own with nothing but its printer's account
+(`shopfloor printer-credentials NAME`, shopfloor/printer_credentials.py).
+
+MQTT accounts: `[mqtt.server]`, `[mqtt.board]`, `[mqtt.lounge]`, and one per printer as
+`[mqtt.printer.<name>]`, whose rights are that printer's alone (shopfloor/contract/access.py). Printers
+named in the site configuration get their account when the file is loaded by a command that knows them
+(`ensure_printer_accounts`). Deleting a printer's table and running such a command again gives it a new
+password: the way to shut out a lost or stolen printer host.
 
 API callers: `[api] token` is the integrator's token, named "api" and holding every staff role. A site adds
 narrower callers by hand as `[api_tokens.<name>]` tables with `token = "…"` and `roles = ["cs", …]`; the name
@@ -13,20 +21,39 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shopfloor.contract.access import Role
+from shopfloor.contract.access import Role, check_printer_name
 from shopfloor.contract.staff import StaffRole, format_roles, parse_roles
 
 FILE_NAME = "credentials.toml"
 API_TOKEN_NAME = "api"  # the [api] token's caller: the integrator, holding every role
+SHARED_ROLES = (Role.SERVER, Role.BOARD, Role.LOUNGE)  # one account each; the printer role has one per printer
 
 
 @dataclass(frozen=True)
 class MqttAccount:
     username: str
     password: str
+
+
+@dataclass(frozen=True)
+class MqttLogin:
+    """An account a broker lets in, and whose rights it gets: a role's, for the printer role one printer's."""
+
+    account: MqttAccount
+    role: Role
+    printer: str | None = None
+
+
+def printer_username(printer: str) -> str:
+    return f"shopfloor-printer-{check_printer_name(printer)}"
+
+
+def new_printer_account(printer: str) -> MqttAccount:
+    return MqttAccount(printer_username(printer), secrets.token_urlsafe(24))
 
 
 @dataclass(frozen=True)
@@ -42,27 +69,42 @@ class ApiToken:
 class Credentials:
     api_token: str
     board_token: str
-    mqtt: dict[Role, MqttAccount]
+    mqtt: dict[Role, MqttAccount]  # the SHARED_ROLES
     advisors: dict[str, str] = field(default_factory=dict)
     broker_host: str = "127.0.0.1"
     broker_port: int = 1883
     named_api_tokens: dict[str, ApiToken] = field(default_factory=dict)  # [api_tokens.<name>]
+    printers: dict[str, MqttAccount] = field(default_factory=dict)  # [mqtt.printer.<name>]
 
     def account(self, role: Role) -> MqttAccount:
+        if role == Role.PRINTER:
+            raise KeyError("printer accounts are per printer: printer_account(name)")
         return self.mqtt[role]
+
+    def printer_account(self, printer: str) -> MqttAccount:
+        try:
+            return self.printers[printer]
+        except KeyError:
+            raise KeyError(f"no MQTT account for printer {printer!r} ([mqtt.printer.{printer}])") from None
+
+    def logins(self) -> list[MqttLogin]:
+        """Every account a broker of this site admits, with the rights it gets."""
+        return [*(MqttLogin(account, role) for role, account in self.mqtt.items()),
+                *(MqttLogin(account, Role.PRINTER, name) for name, account in self.printers.items())]
 
     def api_tokens(self) -> list[ApiToken]:
         """Every caller the API accepts: the [api] token first, then the named ones."""
         return [ApiToken(API_TOKEN_NAME, self.api_token, frozenset(StaffRole)), *self.named_api_tokens.values()]
 
 
-def generate(advisor_names: list[str] | None = None) -> Credentials:
+def generate(advisor_names: list[str] | None = None, printer_names: Iterable[str] = ()) -> Credentials:
     return Credentials(
         api_token=secrets.token_urlsafe(32),
         board_token=secrets.token_urlsafe(24),
         mqtt={role: MqttAccount(username=f"shopfloor-{role.value}", password=secrets.token_urlsafe(24))
-              for role in Role},
+              for role in SHARED_ROLES},
         advisors={name: f"{secrets.randbelow(10**4):04d}" for name in advisor_names or []},
+        printers={name: new_printer_account(name) for name in printer_names},
     )
 
 
@@ -92,6 +134,9 @@ def dumps(creds: Credentials) -> str:
     for role, account in creds.mqtt.items():
         lines += [f"[mqtt.{role.value}]", f"username = {_quote(account.username)}",
                   f"password = {_quote(account.password)}", ""]
+    for name, account in creds.printers.items():
+        lines += [f"[mqtt.printer.{_quote(name)}]", f"username = {_quote(account.username)}",
+                  f"password = {_quote(account.password)}", ""]
     lines.append("[advisors]")
     lines += [f"{_quote(name)} = {_quote(pin)}" for name, pin in creds.advisors.items()]
     return "\n".join(lines) + "\n"
@@ -100,8 +145,10 @@ def dumps(creds: Credentials) -> str:
 def loads(text: str, source: str = FILE_NAME) -> Credentials:
     try:
         data = tomllib.loads(text)
-        mqtt = {Role(name): MqttAccount(str(v["username"]), str(v["password"])) for name, v in data["mqtt"].items()}
-        missing = [r.value for r in Role if r not in mqtt]
+        tables = dict(data["mqtt"])
+        printers = _printer_accounts(tables.pop(Role.PRINTER.value, {}))
+        mqtt = {Role(name): MqttAccount(str(v["username"]), str(v["password"])) for name, v in tables.items()}
+        missing = [r.value for r in SHARED_ROLES if r not in mqtt]
         if missing:
             raise ValueError(f"[mqtt.{missing[0]}] is missing")
         return Credentials(
@@ -112,9 +159,27 @@ def loads(text: str, source: str = FILE_NAME) -> Credentials:
             broker_host=str(data.get("broker", {}).get("host", "127.0.0.1")),
             broker_port=int(data.get("broker", {}).get("port", 1883)),
             named_api_tokens=_named_api_tokens(data.get("api_tokens", {}), str(data["api"]["token"])),
+            printers=printers,
         )
     except (tomllib.TOMLDecodeError, KeyError, ValueError, TypeError) as exc:
         raise ValueError(f"{source}: cannot read credentials: {exc}") from exc
+
+
+def _printer_accounts(table: object) -> dict[str, MqttAccount]:
+    """[mqtt.printer.<name>] tables. An older file's one shared [mqtt.printer] account (username and password
+    right in the table) could act for every printer: it is dropped, and each printer gets its own."""
+    if not isinstance(table, dict):
+        raise ValueError("[mqtt.printer] must hold one table per printer: [mqtt.printer.<name>]")
+    out: dict[str, MqttAccount] = {}
+    for name, account in table.items():
+        if not isinstance(account, dict):
+            continue  # the shared account's username = "…" / password = "…"
+        try:
+            check_printer_name(name)
+        except ValueError as exc:
+            raise ValueError(f"[mqtt.printer.{name}]: {exc}") from None
+        out[name] = MqttAccount(str(account["username"]), str(account["password"]))
+    return out
 
 
 def _named_api_tokens(tables: object, api_token: str) -> dict[str, ApiToken]:
@@ -161,12 +226,14 @@ def write(path: Path, creds: Credentials) -> None:
     os.replace(tmp, path)
 
 
-def load_or_create(data_dir: Path, advisor_names: list[str], broker_host: str, broker_port: int) -> Credentials:
-    """Load DIR/credentials.toml, adding what is missing (a new advisor's PIN, the broker address)."""
+def load_or_create(data_dir: Path, advisor_names: list[str], broker_host: str, broker_port: int,
+                   printer_names: Iterable[str] = ()) -> Credentials:
+    """Load DIR/credentials.toml, adding what is missing (a new advisor's PIN, a printer's account, the broker
+    address)."""
     path = data_dir / FILE_NAME
     if path.exists():
         creds = loads(path.read_text(encoding="utf-8"), str(path))
-        changed = False
+        changed = _add_printer_accounts(creds, printer_names)
         for name in advisor_names:
             if name not in creds.advisors:
                 creds.advisors[name] = f"{secrets.randbelow(10**4):04d}"
@@ -177,10 +244,28 @@ def load_or_create(data_dir: Path, advisor_names: list[str], broker_host: str, b
         if changed:
             write(path, creds)
         return creds
-    creds = generate(advisor_names)
+    creds = generate(advisor_names, printer_names)
     creds.broker_host, creds.broker_port = broker_host, broker_port
     write(path, creds)
     return creds
+
+
+def ensure_printer_accounts(data_dir: Path, creds: Credentials, printer_names: Iterable[str]) -> list[str]:
+    """Give every printer named here an account of its own (written to DIR/credentials.toml); returns the
+    printers whose account is new, so the caller can say that the broker's accounts must be brought up to date."""
+    before = set(creds.printers)
+    if _add_printer_accounts(creds, printer_names):
+        write(data_dir / FILE_NAME, creds)
+    return [name for name in creds.printers if name not in before]
+
+
+def _add_printer_accounts(creds: Credentials, printer_names: Iterable[str]) -> bool:
+    added = False
+    for name in printer_names:
+        if name not in creds.printers:
+            creds.printers[name] = new_printer_account(name)
+            added = True
+    return added
 
 
 def load(data_dir: Path) -> Credentials:

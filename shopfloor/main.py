@@ -153,7 +153,7 @@ class Shopfloor:
                 site=self.settings.site.id, printer_name=p.name,
                 transport=transport_for(p, self.options.data_dir, status_queries=p.status_queries),
                 journal=PrintJournal(self.options.data_dir / "agents" / f"{p.name}.journal"),
-                address=self.options.broker, account=self.credentials.account(Role.PRINTER)))
+                address=self.options.broker, account=self.credentials.printer_account(p.name)))
         return agents
 
     # -- lifecycle ----------------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import paho.mqtt.client as paho
@@ -33,6 +34,12 @@ class BrokerAddress:
     port: int
     # mqtts://: TLS, the broker's certificate checked against this CA (the site's own, `mosquitto-config`)
     tls_ca: Path | None = None
+    # or against this CA certificate itself (PEM), as a printer host's credentials file carries it
+    tls_ca_pem: str | None = field(default=None, repr=False)
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_ca is not None or self.tls_ca_pem is not None
 
     @classmethod
     def parse(cls, url: str, tls_ca: Path | None = None) -> BrokerAddress:
@@ -51,7 +58,7 @@ class BrokerAddress:
             raise ValueError(f"broker address {url!r}: port {port!r} is not a number") from None
 
     def __str__(self) -> str:
-        return f"{'mqtts' if self.tls_ca else 'mqtt'}://{self.host}:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
 
 class MqttLink:
@@ -92,9 +99,12 @@ class MqttLink:
             protocol=paho.MQTTv311,
             clean_session=True,
         )
+        self.username = account.username
         self._client.username_pw_set(account.username, account.password)
-        if address.tls_ca is not None:
+        if address.tls_ca_pem is not None:
             # Checks the broker's certificate against the site's CA and the host name.
+            self._client.tls_set_context(ssl.create_default_context(cadata=address.tls_ca_pem))
+        elif address.tls_ca is not None:
             self._client.tls_set(ca_certs=str(address.tls_ca))
         self._client.will_set(self.status_topic, self._status_payload("offline"), qos=1, retain=True)
         self._client.reconnect_delay_set(min_delay=1, max_delay=5)
@@ -143,7 +153,8 @@ class MqttLink:
                         _properties: object) -> None:
         if getattr(reason_code, "is_failure", False):
             self.last_error = f"broker {self.address} refused {self.role.value} login: {reason_code}"
-            log.error("%s (check [mqtt.%s] in credentials.toml)", self.last_error, self.role.value)
+            log.error("%s (check the password of MQTT user %r in the credentials file)", self.last_error,
+                      self.username)
             return
         self.last_error = None
         log.info("%s connected to %s as %s", self.client_id, self.address, self.role.value)

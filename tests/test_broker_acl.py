@@ -33,6 +33,7 @@ from shopfloor.mqtt import BrokerAddress, MqttLink
 from shopfloor.testing.broker_fixtures import RunningBroker
 
 SITE = "test"
+PRINTER, OTHER_PRINTER = "p1", "p2"  # each has an account of its own (broker_fixtures.TEST_PRINTERS)
 RO_STATE = topics.state(SITE, topics.REPAIR_ORDERS, "RO1")
 LOUNGE_STATE = topics.state(SITE, topics.LOUNGE, "RO1")
 PERSONAL = b'{"v":1,"plate":"B-XY 1234","customer":"Erika Mustermann"}'
@@ -143,11 +144,12 @@ Connect = Callable[..., Probe]
 
 @pytest.fixture
 def connect(any_broker: RunningBroker, credentials: Credentials) -> Iterator[Connect]:
-    """connect(role, *filters, client_id=None) -> a logged-in, subscribed Probe (closed after the test)."""
+    """connect(role, *filters, client_id=None, printer="p1") -> a logged-in, subscribed Probe (closed after the
+    test); the printer role logs in with that printer's account."""
     made: list[Probe] = []
 
-    def _connect(role: Role, *filters: str, client_id: str | None = None) -> Probe:
-        account = credentials.account(role)
+    def _connect(role: Role, *filters: str, client_id: str | None = None, printer: str = PRINTER) -> Probe:
+        account = credentials.printer_account(printer) if role == Role.PRINTER else credentials.account(role)
         probe = Probe(any_broker.address, account.username, account.password, client_id=client_id)
         made.append(probe)
         assert not probe.connect().is_failure
@@ -274,10 +276,15 @@ IN_SITE = [
     topics.state(SITE, topics.TECHNICIANS, 2),
     LOUNGE_STATE,
     topics.event(SITE, topics.REPAIR_ORDERS, "RO1"),
-    topics.printer_status(SITE, "p1"),
-    topics.print_job(SITE, "p1", 7),
-    topics.print_ack(SITE, "p1"),
+    topics.printer_status(SITE, PRINTER),
+    topics.print_job(SITE, PRINTER, 7),
+    topics.print_ack(SITE, PRINTER),
+    topics.printer_status(SITE, OTHER_PRINTER),
+    topics.print_job(SITE, OTHER_PRINTER, 8),
+    topics.print_ack(SITE, OTHER_PRINTER),
     *(topics.client_status(SITE, role.value, "c1") for role in Role),
+    topics.client_status(SITE, Role.PRINTER.value, PRINTER),
+    topics.client_status(SITE, Role.PRINTER.value, OTHER_PRINTER),
     f"{RO_STATE}/deeper",
     "shopfloor/v1/test",
 ]
@@ -293,7 +300,7 @@ ELSEWHERE = [
 
 @pytest.mark.parametrize("role", list(Role))
 def test_role_receives_exactly_what_it_may_read(connect: Connect, any_broker: RunningBroker, role: Role) -> None:
-    expected = {t for t in IN_SITE if may_receive(role, SITE, t)}
+    expected = {t for t in IN_SITE if may_receive(role, SITE, t, _printer(role))}
     server = connect(Role.SERVER)
     for topic in IN_SITE:
         server.publish(topic, b"retained", retain=True)
@@ -314,14 +321,14 @@ def test_role_receives_exactly_what_it_may_read(connect: Connect, any_broker: Ru
 
 @pytest.mark.parametrize("role", list(Role))
 def test_role_publishes_exactly_where_it_may_write(connect: Connect, any_broker: RunningBroker, role: Role) -> None:
-    expected = {t for t in IN_SITE + ELSEWHERE if may_publish(role, SITE, t)}
+    expected = {t for t in IN_SITE + ELSEWHERE if may_publish(role, SITE, t, _printer(role))}
     observer = connect(Role.SERVER, "shopfloor/v1/test/#")
     client = connect(role)
     for topic in IN_SITE + ELSEWHERE:
         client.publish(topic, role.value.encode(), retain=True)
-    done = topics.client_status(SITE, role.value, "done")
+    done = _own_availability(role) if role == Role.PRINTER else topics.client_status(SITE, role.value, "done")
     client.publish(done, b"done", retain=True)  # handled after everything above: same client
-    arrived = {m.topic for m in _gather(observer, {done})}
+    arrived = {m.topic for m in _gather(observer, (expected & set(IN_SITE)) | {done})}
     assert arrived == (expected & set(IN_SITE)) | {done}
     assert set(any_broker.retained_topics()) == expected | {done}
 
@@ -395,6 +402,40 @@ def test_printer_reads_print_jobs_but_not_repair_orders(connect: Connect) -> Non
     assert [m for m in printer.collect() if "/repair-orders/" in m.topic] == []
 
 
+def test_printer_account_reads_only_its_own_printers_jobs(connect: Connect) -> None:
+    # A stolen printer host must not see the tickets (names, plates, complaints) printed elsewhere.
+    server = connect(Role.SERVER)
+    mine, theirs = topics.print_job(SITE, PRINTER, 7), topics.print_job(SITE, OTHER_PRINTER, 8)
+    server.publish(mine, b"ticket-7", retain=True)
+    server.publish(theirs, b"ticket-8", retain=True)
+
+    printer = connect(Role.PRINTER, topics.print_jobs_filter(SITE, PRINTER),
+                      topics.print_jobs_filter(SITE, OTHER_PRINTER), "shopfloor/v1/test/printers/+/jobs/+",
+                      "shopfloor/v1/test/printers/#", "#", printer=PRINTER)
+    server.publish(topics.print_job(SITE, OTHER_PRINTER, 9), b"ticket-9")
+    server.publish(topics.print_job(SITE, PRINTER, 10), b"ticket-10")
+    got = _gather(printer, {mine, topics.print_job(SITE, PRINTER, 10)})
+    assert {m.topic for m in got} == {mine, topics.print_job(SITE, PRINTER, 10)}
+    assert not any(f"/printers/{OTHER_PRINTER}/" in m.topic for m in got)
+
+
+def test_printer_account_writes_only_its_own_acks_and_status(connect: Connect, any_broker: RunningBroker) -> None:
+    observer = connect(Role.SERVER, "shopfloor/v1/test/#")
+    printer = connect(Role.PRINTER, printer=PRINTER)
+    forged = [topics.print_ack(SITE, OTHER_PRINTER), topics.printer_status(SITE, OTHER_PRINTER),
+              topics.client_status(SITE, Role.PRINTER.value, OTHER_PRINTER),
+              topics.print_job(SITE, OTHER_PRINTER, 8), topics.print_job(SITE, PRINTER, 8)]
+    for topic in forged:
+        printer.publish(topic, b"forged", retain=True)
+    own = [topics.print_ack(SITE, PRINTER), topics.printer_status(SITE, PRINTER),
+           topics.client_status(SITE, Role.PRINTER.value, PRINTER)]
+    for topic in own:
+        printer.publish(topic, b"mine", retain=True)
+    got = _gather(observer, set(own))
+    assert sorted(m.topic for m in got) == sorted(own)
+    assert set(any_broker.retained_topics()) == set(own)
+
+
 # --- availability, other sites, last will -----------------------------------------------------------------------
 
 
@@ -405,7 +446,9 @@ def test_role_writes_only_its_own_availability(connect: Connect, role: Role) -> 
     other_role = Role.LOUNGE if role != Role.LOUNGE else Role.BOARD
 
     client.publish(topics.client_status(SITE, other_role.value, "c1"), b"spoofed", retain=True)
-    own = topics.client_status(SITE, role.value, "c1")
+    if role == Role.PRINTER:  # and not another printer's
+        client.publish(topics.client_status(SITE, role.value, OTHER_PRINTER), b"spoofed", retain=True)
+    own = _own_availability(role)
     client.publish(own, b"online", retain=True)
     assert server.wait_for(own).payload == b"online"
     assert server.collect() == []
@@ -421,7 +464,7 @@ def test_publish_to_another_site_is_dropped(connect: Connect, any_broker: Runnin
     # No account may read another site either, so the broker's retained store is the witness.
     client = connect(role)
     client.publish(topic, b"elsewhere", retain=True)
-    own = topics.client_status(SITE, role.value, "c1")
+    own = _own_availability(role)
     client.publish(own, b"online", retain=True)  # same client, so handled after the publish above
     deadline = time.monotonic() + PATIENCE
     while own not in any_broker.retained_topics() and time.monotonic() < deadline:
@@ -469,9 +512,10 @@ def test_persistent_session_gets_what_was_queued_while_offline(connect: Connect,
 
 @pytest.mark.parametrize("role", [Role.LOUNGE, Role.BOARD, Role.PRINTER])
 def test_sys_topics_are_not_readable(role: Role) -> None:
-    assert not is_allowed(role, SITE, Action.SUBSCRIBE, "$SYS/#")
-    assert not is_allowed(role, SITE, Action.SUBSCRIBE, "$SYS/broker/clients/connected")
-    assert not is_allowed(role, SITE, Action.RECEIVE, "$SYS/broker/clients/connected")
+    printer = _printer(role)
+    assert not is_allowed(role, SITE, Action.SUBSCRIBE, "$SYS/#", printer)
+    assert not is_allowed(role, SITE, Action.SUBSCRIBE, "$SYS/broker/clients/connected", printer)
+    assert not is_allowed(role, SITE, Action.RECEIVE, "$SYS/broker/clients/connected", printer)
 
 
 def test_wildcards_and_dollar_topics_are_never_publishable() -> None:
@@ -519,6 +563,16 @@ def test_stop_releases_the_port(credentials: Credentials) -> None:
         probe = Probe(again.address, *_login(credentials, Role.SERVER))
         assert not probe.connect().is_failure
         probe.close()
+
+
+def _printer(role: Role) -> str | None:
+    """Whose rights a test client of `role` has: the printer role's are one printer's."""
+    return PRINTER if role == Role.PRINTER else None
+
+
+def _own_availability(role: Role) -> str:
+    """An availability topic the role may write: a printer's is named after its printer."""
+    return topics.client_status(SITE, role.value, PRINTER if role == Role.PRINTER else "c1")
 
 
 def _login(credentials: Credentials, role: Role) -> tuple[str, str]:

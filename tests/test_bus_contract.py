@@ -186,7 +186,7 @@ def _running(svc: Services, broker: RunningBroker, creds: Credentials, tmp_path:
     lounge = MqttLink(address=broker.address, account=creds.account(Role.LOUNGE), site="demo", role=Role.LOUNGE,
                       client_id="lounge-1")
     agent = PrinterAgent("demo", "reception", FileTransport(tmp_path / "spool"), PrintJournal(tmp_path / "journal"),
-                         broker.address, creds.account(Role.PRINTER))
+                         broker.address, creds.printer_account("reception"))
     try:
         assert pub.start(wait=10) and board.start(wait=10) and lounge.start(wait=10) and agent.start(wait=10)
         assert _wait(lambda: pub.resync_count >= 1)  # the current state of everything went out

@@ -53,20 +53,41 @@ def test_invalid_config_names_the_key(text: str, expected: str) -> None:
 
 
 def test_credentials_written_once_with_exactly_the_contract_tables(tmp_path: Path) -> None:
-    first = creds_mod.load_or_create(tmp_path, ["张伟", "李娜"], "127.0.0.1", 1884)
+    first = creds_mod.load_or_create(tmp_path, ["张伟", "李娜"], "127.0.0.1", 1884, ["reception"])
     path = tmp_path / "credentials.toml"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     data = tomllib.loads(path.read_text())
     assert set(data) == {"api", "boards", "broker", "mqtt", "advisors"}
     assert set(data["api"]) == {"token"} and set(data["boards"]) == {"token"}
     assert set(data["mqtt"]) == {r.value for r in Role}
+    printers = data["mqtt"].pop("printer")
     assert all(set(v) == {"username", "password"} for v in data["mqtt"].values())
+    assert printers == {"reception": {"username": "shopfloor-printer-reception",
+                                      "password": first.printer_account("reception").password}}
     assert set(data["advisors"]) == {"张伟", "李娜"} and all(len(p) == 4 for p in data["advisors"].values())
-    again = creds_mod.load_or_create(tmp_path, ["张伟", "李娜", "王芳"], "127.0.0.1", 1885)
+    again = creds_mod.load_or_create(tmp_path, ["张伟", "李娜", "王芳"], "127.0.0.1", 1885, ["reception", "parts"])
     assert again.api_token == first.api_token and again.board_token == first.board_token
     assert again.mqtt == first.mqtt and again.advisors["张伟"] == first.advisors["张伟"]
     assert "王芳" in again.advisors and again.broker_port == 1885
+    assert again.printers["reception"] == first.printers["reception"] and set(again.printers) == {"reception", "parts"}
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_the_old_shared_printer_account_is_dropped(tmp_path: Path) -> None:
+    # It could read every printer's tickets and acknowledge any printer's jobs: each printer gets its own.
+    old = creds_mod.generate([])
+    text = creds_mod.dumps(old) + '[mqtt.printer]\nusername = "shopfloor-printer"\npassword = "shared"\n'
+    (tmp_path / "credentials.toml").write_text(text)
+    creds = creds_mod.load_or_create(tmp_path, [], "127.0.0.1", 1883, ["reception"])
+    assert [login.account.username for login in creds.logins()] == [
+        "shopfloor-server", "shopfloor-board", "shopfloor-lounge", "shopfloor-printer-reception"]
+    assert "shared" not in (tmp_path / "credentials.toml").read_text()
+    with pytest.raises(KeyError, match="per printer"):
+        creds.account(Role.PRINTER)
+    with pytest.raises(KeyError, match=r"\[mqtt.printer.parts\]"):
+        creds.printer_account("parts")
+    assert creds_mod.ensure_printer_accounts(tmp_path, creds, ["reception", "parts"]) == ["parts"]
+    assert creds_mod.load(tmp_path).printers == creds.printers
 
 
 def test_damaged_credentials_are_reported(tmp_path: Path) -> None:

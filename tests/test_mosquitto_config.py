@@ -28,13 +28,12 @@ from shopfloor.broker.mosquitto import (
     acl_text,
     conf_text,
     password_line,
-    role_usernames,
     write_config,
     write_site_config,
 )
 from shopfloor.contract import topics
 from shopfloor.contract.access import RULES, Role
-from shopfloor.credentials import Credentials
+from shopfloor.credentials import Credentials, MqttAccount, MqttLogin
 from shopfloor.testing.broker_fixtures import MosquittoBroker, free_port, mosquitto_available
 from shopfloor.testing.plugin import require_service
 
@@ -81,32 +80,58 @@ def test_usernames_mosquitto_cannot_take_are_refused(username: str) -> None:
     with pytest.raises(ValueError):
         password_line(username, "pw")
     with pytest.raises(ValueError):
-        acl_text("test", {Role.SERVER: username})
+        acl_text("test", [_login(username, Role.SERVER)])
 
 
 # --- ACL file and mosquitto.conf ---------------------------------------------------------------------------------
 
 
-def test_acl_has_every_rule_of_every_role_and_nothing_else(credentials: Credentials) -> None:
-    text = acl_text("demo", role_usernames(credentials))
+def _login(username: str, role: Role, printer: str | None = None) -> MqttLogin:
+    return MqttLogin(MqttAccount(username, "pw"), role, printer)
+
+
+def test_acl_has_every_rule_of_every_account_and_nothing_else(credentials: Credentials) -> None:
+    text = acl_text("demo", credentials.logins())
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     expected: list[str] = []
-    for role in Role:
+    for role in (Role.SERVER, Role.BOARD, Role.LOUNGE):
         expected.append(f"user {credentials.account(role).username}")
         expected += [f"topic {rule.access.value} {rule.for_site('demo')}" for rule in RULES[role]]
+    for printer, account in credentials.printers.items():
+        expected.append(f"user {account.username}")
+        expected += [f"topic {rule.access.value} {rule.for_site('demo', printer)}" for rule in RULES[Role.PRINTER]]
     assert lines == expected
-    assert "pattern" not in text and "{site}" not in text
+    assert "pattern" not in text and "{site}" not in text and "{printer}" not in text
+
+
+def test_each_printer_account_gets_its_own_printers_topics_only() -> None:
+    text = acl_text("demo", [_login("shopfloor-printer-reception", Role.PRINTER, "reception")])
+    assert text.splitlines()[3:] == [
+        "# printer reception",
+        "user shopfloor-printer-reception",
+        "topic read shopfloor/v1/demo/printers/reception/jobs/+",
+        "topic write shopfloor/v1/demo/printers/reception/acks",
+        "topic readwrite shopfloor/v1/demo/printers/reception/status",
+        "topic write shopfloor/v1/demo/clients/printer/reception",
+    ]
+    with pytest.raises(ValueError, match="name the printer"):
+        acl_text("demo", [_login("shopfloor-printer", Role.PRINTER)])
+    for bad in ("a/b", "+", "#", "Big", "a b", ""):
+        with pytest.raises(ValueError):
+            acl_text("demo", [_login("shopfloor-printer-x", Role.PRINTER, bad)])
 
 
 @pytest.mark.parametrize("site", ["", "a/b", "a+", "#", "a b"])
 def test_site_must_be_one_topic_level(site: str, credentials: Credentials) -> None:
     with pytest.raises(ValueError):
-        acl_text(site, role_usernames(credentials))
+        acl_text(site, credentials.logins())
 
 
-def test_one_username_for_two_roles_is_refused() -> None:
-    with pytest.raises(ValueError, match="used by roles"):
-        acl_text("demo", {Role.SERVER: "same", Role.BOARD: "same"})
+def test_one_username_for_two_accounts_is_refused() -> None:
+    with pytest.raises(ValueError, match="used by role server and role board"):
+        acl_text("demo", [_login("same", Role.SERVER), _login("same", Role.BOARD)])
+    with pytest.raises(ValueError, match="used by printer p1 and printer p2"):
+        acl_text("demo", [_login("same", Role.PRINTER, "p1"), _login("same", Role.PRINTER, "p2")])
 
 
 def test_conf_is_never_anonymous_and_listens_plain_on_loopback_only(out_dir: Path) -> None:
@@ -137,10 +162,11 @@ def test_written_files_and_their_modes(out_dir: Path, credentials: Credentials) 
                                                          "server.crt", "server.key"]
     assert "listener 1999 127.0.0.1" in config.conf.read_text()
     passwd = config.passwd.read_text()
-    for account in credentials.mqtt.values():
-        assert account.password not in passwd
+    for login in credentials.logins():
+        assert login.account.password not in passwd
     assert sorted(line.split(":")[0] for line in passwd.splitlines()) == sorted(
-        a.username for a in credentials.mqtt.values())
+        [a.username for a in credentials.mqtt.values()] + [a.username for a in credentials.printers.values()])
+    assert "shopfloor-printer-reception" in passwd and "shopfloor-printer:" not in passwd
 
     for secret in (config.passwd, config.acl, config.server_key, out_dir / "ca.key"):
         assert _mode(secret) & 0o007 == 0, f"{secret.name} is world-accessible"

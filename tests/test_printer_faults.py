@@ -483,7 +483,7 @@ class Server:
 
 def test_end_to_end_catch_up_restart_redelivery_and_paper_out(sim, journal, embedded_broker, credentials):
     server = Server(embedded_broker, credentials)
-    account = credentials.account(Role.PRINTER)
+    account = credentials.printer_account(PRINTER)
 
     def start_agent() -> PrinterAgent:
         agent = PrinterAgent(TEST_SITE, PRINTER, network(sim), journal, embedded_broker.address, account,
@@ -538,7 +538,7 @@ def test_run_agent_prints_and_says_what_it_cannot_reach(sim, tmp_path, embedded_
     caplog.set_level("INFO", logger="shopfloor")
     runner = threading.Thread(target=run_agent, kwargs=dict(
         settings=settings, site=TEST_SITE, printer_name=PRINTER, data_dir=tmp_path,
-        address=embedded_broker.address, account=credentials.account(Role.PRINTER), stop=stop,
+        address=embedded_broker.address, account=credentials.printer_account(PRINTER), stop=stop,
         probe_interval=0.05))
     runner.start()
     try:
@@ -565,7 +565,7 @@ def test_run_agent_says_when_the_broker_is_not_there(sim, tmp_path, credentials,
     stop.set()  # return as soon as it has started
     settings = PrinterSettings(name=PRINTER, transport="network", host="127.0.0.1", port=sim.port)
     nowhere = BrokerAddress("127.0.0.1", free_port())
-    assert run_agent(settings, TEST_SITE, PRINTER, tmp_path, nowhere, credentials.account(Role.PRINTER),
+    assert run_agent(settings, TEST_SITE, PRINTER, tmp_path, nowhere, credentials.printer_account(PRINTER),
                      stop=stop, probe_interval=None, connect_wait=0.3) == 0
     assert f"not connected to MQTT broker {nowhere}" in caplog.text
 
@@ -573,7 +573,7 @@ def test_run_agent_says_when_the_broker_is_not_there(sim, tmp_path, credentials,
 def test_run_agent_names_an_unknown_printer(tmp_path, credentials):
     settings = PrinterSettings(name="workshop")
     with pytest.raises(ValueError, match="workshop"):
-        run_agent(settings, TEST_SITE, PRINTER, tmp_path, None, credentials.account(Role.PRINTER))  # type: ignore[arg-type]
+        run_agent(settings, TEST_SITE, PRINTER, tmp_path, None, credentials.printer_account(PRINTER))  # type: ignore[arg-type]
 
 
 def test_status_is_unknown_when_queries_are_off():

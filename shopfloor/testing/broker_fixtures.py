@@ -38,6 +38,8 @@ DEMO_SITE = "demo"
 MOSQUITTO = Path("/usr/sbin/mosquitto")
 # A test-only account that may read every topic (never `$SYS`): the witness of what a broker retains.
 WITNESS_USER = "shopfloor-test-witness"
+# Printers with an account of their own in the `credentials` fixture: the demo site's and those tests make up.
+TEST_PRINTERS = ("reception", "parts", "workshop", "front-desk", "p1", "p2")
 BROKER_KINDS = ("embedded", "mosquitto")
 
 
@@ -298,7 +300,8 @@ def _close(broker: EmbeddedTestBroker | MosquittoBroker) -> None:
 
 @pytest.fixture
 def credentials() -> Credentials:
-    return generate([])
+    """Fresh accounts for every role and for each of TEST_PRINTERS."""
+    return generate([], TEST_PRINTERS)
 
 
 @pytest.fixture
