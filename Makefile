@@ -14,9 +14,9 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy shopfloor kiosk board broker printer
+	$(VENV)/bin/python scripts/typecheck.py
 	$(VENV)/bin/pytest $(ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy shopfloor kiosk board broker printer
+	$(VENV)/bin/python scripts/typecheck.py

@@ -98,7 +98,7 @@ class TicketData:
     plate: str
     customer: str  # display form only, e.g. "王先生": the given name never reaches paper
     advisor: str
-    promised_at: datetime
+    promised_at: datetime | None  # None: no promise given yet (the advisor tells the customer later)
     checked_in_at: datetime
     job_lines: list[tuple[str, float]]  # (job name, flat-rate hours)
     complaint: str  # the customer's own words
@@ -220,7 +220,7 @@ def render_ticket(data: TicketData, profile: PrinterProfile) -> bytes:
     job.pair(labels["customer"], data.customer)
     job.pair(labels["advisor"], data.advisor)
     job.pair(labels["checked_in"], data.checked_in_at.strftime(TIME_FORMAT))
-    job.pair(labels["promised"], data.promised_at.strftime(TIME_FORMAT), strong=True)
+    job.pair(labels["promised"], data.promised_at.strftime(TIME_FORMAT) if data.promised_at else "—", strong=True)
     job.rule()
 
     job.pair(labels["jobs"], labels["hours"], strong=True)

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from nicegui import app, run, ui
 
@@ -52,6 +52,12 @@ LATE_CHECK_SECONDS = 20
 # After the boards' resync settle (board/feed.py waits 10 s for retained states after a connect).
 GC_FREEZE_AFTER_SECONDS = 15
 
+
+
+class Page(Protocol):
+    """A page object: registers its route(s) with NiceGUI."""
+
+    def register(self, path: str) -> None: ...
 
 @dataclass
 class Options:
@@ -119,7 +125,7 @@ class Shopfloor:
         printers = PrinterChoice(settings.printers, self.board_store)
         self.kiosk = KioskPage(frame, site_clock, self.board_store, printers, checkin=self.checkin,
                                repair_orders=self.repair_orders, printing=self.printing)
-        self.pages = [
+        self.pages: list[tuple[Page, str]] = [
             (self.kiosk, "/kiosk"),
             (AppointmentBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock),
              "/board/appointments"),
