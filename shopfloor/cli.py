@@ -320,9 +320,13 @@ def _printer_agent(args: argparse.Namespace) -> int:
         return 2
     try:
         creds = creds_mod.loads(text, str(path))
+    except ValueError as exc:
+        raise SystemExit(f"shopfloor: {exc}") from None
+    try:
         account = creds.printer_account(args.name)
-    except (ValueError, KeyError) as exc:
-        raise SystemExit(f"shopfloor: {exc.args[0]}") from None
+    except KeyError as exc:
+        raise SystemExit(f"shopfloor: {path}: {exc.args[0]}; `shopfloor printer-credentials {args.name} "
+                         f"--data-dir DIR --out FILE` makes it, and the file for the printer's host") from None
     return run_agent(settings, settings.site.id, args.name, data_dir, _broker_address(args, creds), account)
 
 
@@ -345,6 +349,10 @@ def _printer_credentials(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     try:
         own_mod.write(out, own_mod.for_printer(creds, settings.site.id, printer, address))
+    except FileNotFoundError as exc:
+        print(f"shopfloor: {exc.filename} does not exist: the site's CA is made by `shopfloor broker` or "
+              "`shopfloor mosquitto-config`; run one first, or give --tls-ca FILE", file=sys.stderr)
+        return 2
     except (OSError, ValueError) as exc:
         print(f"shopfloor: {exc}", file=sys.stderr)
         return 2
