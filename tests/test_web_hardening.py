@@ -80,6 +80,18 @@ def test_the_demo_serves_https_with_a_certificate_from_the_site_ca(https_demo: D
     assert key.stat().st_mode & 0o077 == 0, "only the server's user may read the web server's key"
 
 
+def test_serve_speaks_https_too(https_demo: DemoServer) -> None:
+    """The server role on the demo's site (its broker need not be up for the pages to answer)."""
+    from shopfloor.ports import free_port
+
+    server = start_server(https_demo.data_dir, "serve", "--https", "--broker", f"mqtt://127.0.0.1:{free_port()}")
+    try:
+        assert server.base.startswith("https://") and server.tls is not None
+        assert "secure" in _get(server, "/kiosk").headers["set-cookie"].lower()
+    finally:
+        assert server.stop()
+
+
 def test_the_session_cookie_is_secure_under_https(https_demo: DemoServer) -> None:
     response = _get(https_demo, "/kiosk")
     cookie = response.headers["set-cookie"].lower()
