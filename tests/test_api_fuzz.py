@@ -148,6 +148,15 @@ FOUND: list[tuple[str, str, str, Any, int]] = [
      422),  # PG: NUL in text
     ("nul-number", "GET", "/api/v1/repair-orders/a%00b", None, 422),  # PG: NUL in text
     ("nul-number-ticket", "POST", "/api/v1/repair-orders/a%00b/tickets", {"printer": "reception"}, 422),  # PG
+    # OverflowError: the week's last day, the calendar's default last day (first + 6), a booking's start in the
+    # site's zone
+    ("week-past-year-9999", "GET", "/api/v1/capacity/week?start=9999-12-30&days=2", None, 422),
+    ("ics-past-year-9999", "GET", "/api/v1/appointments.ics?first=9999-12-30", None, 422),
+    ("book-year-9999", "POST", "/api/v1/appointments", {"tag": "{tag}", "start": "9999-12-31T23:00:00-05:00",
+                                                        "hours": 1}, 422),
+    ("book-year-1", "POST", "/api/v1/appointments", {"tag": "{tag}", "start": "0001-01-01T00:00:00+08:00",
+                                                     "hours": 1}, 422),
+    ("move-year-9999", "POST", "/api/v1/appointments/1/move", {"start": "9999-12-31T23:00:00-05:00"}, 422),
 ]
 
 

@@ -227,6 +227,20 @@ def test_past_appointments_and_missing_parts(services: Services, importer: DmsIm
     assert V1 in vins(services) and imported(services) == []
 
 
+def test_appointments_at_the_calendars_ends(services: Services, importer: DmsImportService) -> None:
+    # year 9999 in the site's zone was written and then published (500: the day's capacity overflowed), with
+    # an offset it failed in the database, and a year-1 time with an offset overflowed the past-check's message
+    rows = [ROWS[0].replace("2026-11-24 09:00", "9999-12-31 23:00"),
+            ROWS[3].replace("2026-11-25 11:00", "2027-11-26 11:00").replace(",赵六", ",李娜"),
+            ROWS[4].replace("2026-11-25 14:00", "9999-12-31T23:00:00-05:00"),
+            ROWS[5].replace(",,,,", ",0001-01-01T00:30:00+08:00,1,保养,张伟")]
+    report = run(importer, export(rows))
+    assert [(w.line, w.field) for w in report.warnings] == [(2, "appointment_start"), (3, "appointment_start")]
+    assert "366" in report.warnings[0].message
+    assert [(e.line, e.field) for e in report.errors] == [(4, "appointment_start"), (5, "appointment_start")]
+    assert V1 in vins(services) and imported(services) == []
+
+
 def test_existing_customer_gets_the_new_vehicle(services: Services, importer: DmsImportService) -> None:
     hit = CustomerService(services.ctx).create(plate="京A11111", vin=with_check_digit("LFMAP22C0R0500001"),
                                                surname="王", given_name="建国", phone="13801012345")

@@ -179,3 +179,7 @@ def test_export_range_reads_the_site_days(services: Services) -> None:
         export_range(ctx, today, today - timedelta(days=1))
     with pytest.raises(Invalid):
         export_range(ctx, date(2026, 1, 1), date(2027, 6, 1))
+    # the data page's date pickers reach the calendar's ends: their bounds are no datetimes (was OverflowError)
+    for first, last in ((date.max, date.max), (date.min, date.min), (date(9999, 12, 30), date.max)):
+        with pytest.raises(Invalid, match="outside the days"):
+            export_range(ctx, first, last)

@@ -35,7 +35,7 @@ from shopfloor.domain.models import (
 )
 from shopfloor.i18n import t
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.solicitation import KINDS, SolicitationService, add_months, months_between
+from shopfloor.services.solicitation import KINDS, SolicitationService, add_months, days_after, months_between
 from shopfloor.testing.plugin import Services, make_services
 
 # Monday 2026-11-23, 10:30 in Beijing
@@ -173,6 +173,19 @@ def test_mileage_projection_beats_the_day_interval(site: Site_) -> None:
     assert entries[idle]["due"] == days(10).isoformat() and "满 180 天" in entries[idle]["detail"]
     en = SolicitationService(site.ctx).entries("maintenance_due", lang="en")
     assert "expected to reach 20,000 km" in next(e for e in en if e["vehicle_id"] == driven)["detail"]
+
+
+def test_due_dates_past_the_calendars_end_are_never_due(site: Site_) -> None:
+    # a service date typed as 9999-12-31 in a DMS export; a car whose odometer moved 1 km in 690 days, read at a
+    # repair last week (its next 5,000 km lie some 9,000 years ahead): both answered OverflowError, and every
+    # list was gone
+    typed = site.car(sold_on=days(-900), last_service_on=date(9999, 12, 31), last_service_km=8000)
+    parked = site.car(sold_on=days(-900), last_service_on=days(-700), last_service_km=15000)
+    site.repair_order(parked, days(-10), code="BRK", km=15001)
+    due = {e["vehicle_id"]: e["due"] for e in site.lists()["maintenance_due"]}
+    assert typed not in due
+    assert due[parked] == days(180 - 700).isoformat()  # the day interval, long past
+    assert add_months(date(2026, 1, 1), 1) == date(2026, 2, 1) and days_after(date(9999, 12, 30), 2) == date.max
 
 
 def test_our_own_delivered_service_counts_as_the_last_service(site: Site_) -> None:

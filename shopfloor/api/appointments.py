@@ -1,7 +1,7 @@
 """/appointments: a day's list, booking (409 with the rule it would break), one appointment, moves, cancels,
 the day-before call, and the appointments of a range of days as iCalendar."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
 from shopfloor.api.errors import BOOKING_REFUSED
-from shopfloor.api.fields import ACTOR_IGNORED, MAX_ID, DayQuery, Id, Text, parse_day
+from shopfloor.api.fields import ACTOR_IGNORED, MAX_ID, DayQuery, Id, Text, days_after, parse_day
 from shopfloor.api.shapes import Shape
 from shopfloor.api.work import Advisor, JobLineBody, OverrideBody, advisor_id, work_lines
 from shopfloor.contract.entity_states import AppointmentState
@@ -151,6 +151,6 @@ def get_ics(api: Services, first: DayQuery = None,
             last: Annotated[Text | None, Query(max_length=40, description="YYYY-MM-DD; default first + 6")] = None,
             ) -> Response:
     start = parse_day(first, api.ctx.today())
-    end = parse_day(last, start + timedelta(days=6))
+    end = parse_day(last, start) if last else days_after(start, 6)
     return Response(ical.export_range(api.ctx, start, end), media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="appointments-{start}-{end}.ics"'})

@@ -1,7 +1,7 @@
 """Input types every API module shares: text a database can store, ids that fit the columns, days."""
 # No `from __future__ import annotations` in shopfloor/api: FastAPI reads the annotations at runtime.
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import Path, Query
@@ -39,5 +39,16 @@ def parse_day(day: str | None, default: date) -> date:
     except ValueError:
         raise Invalid("error.day_invalid", day=day) from None
     if not date.min < when < date.max:  # the day's bounds in the site's zone, in UTC, must be dates too
-        raise Invalid("error.day_invalid", day=day)
+        raise Invalid("error.day_out_of_range", day=day)
     return when
+
+
+def days_after(day: date, days: int) -> date:
+    """`day` + `days`, refused (422) where that leaves the days parse_day accepts."""
+    try:
+        later = day + timedelta(days=days)
+    except OverflowError:
+        later = date.max
+    if not date.min < later < date.max:
+        raise Invalid("error.day_out_of_range", day=f"{day.isoformat()} + {days} days")
+    return later

@@ -117,7 +117,10 @@ class BookingService:
             return capacity_view(load_plan(s, self.ctx, day))
 
     def week(self, first: date, days: int = 7) -> list[dict[str, Any]]:
-        """Load per day: the bars that make levelling across the week visible."""
+        """Load per day: the bars that make levelling across the week visible. Within a year of today, as
+        capacity()."""
+        self._check_day(first, past_ok=True)
+        self._check_day(first + timedelta(days=days - 1), past_ok=True)  # first is near today: no overflow
         out = []
         with self.ctx.db.read() as s:
             for i in range(days):
@@ -417,8 +420,15 @@ class BookingService:
             raise Invalid("booking.error.source", source=req.source)
 
     def _aware(self, start: datetime) -> datetime:
-        """A time without a zone is the site's wall clock."""
-        return start.replace(tzinfo=self.ctx.tz) if start.tzinfo is None else start
+        """A time without a zone is the site's wall clock. A time far from now is refused here, before anything
+        converts it to another zone (near year 1 or 9999 that overflows)."""
+        aware = start.replace(tzinfo=self.ctx.tz) if start.tzinfo is None else start
+        ahead = aware - self.ctx.now()  # aware minus aware: a timedelta, whatever the years
+        if ahead < -timedelta(minutes=1):
+            raise Invalid("booking.error.past")
+        if ahead > timedelta(days=MAX_DAYS_AHEAD + 1):
+            raise Invalid("booking.error.far", days=MAX_DAYS_AHEAD)
+        return aware
 
     def _check_day(self, day: date, *, past_ok: bool = False) -> None:
         today = self.ctx.today()

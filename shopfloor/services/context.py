@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from shopfloor.clock import Clock
 from shopfloor.db import Database
+from shopfloor.domain.errors import Invalid
 from shopfloor.settings import Settings
 
 
@@ -32,5 +33,9 @@ class ServiceContext:
         return self.now().astimezone(self.tz).date()
 
     def day_bounds(self, day: date) -> tuple[datetime, datetime]:
+        # The calendar's first and last day have bounds (in UTC, or the next midnight) that are no datetime:
+        # refused as input, rather than an OverflowError wherever the bounds are used.
+        if not date.min < day < date.max:
+            raise Invalid("error.day_out_of_range", day=day.isoformat())
         start = datetime.combine(day, time(0, 0), tzinfo=self.tz)
         return start, start + timedelta(days=1)

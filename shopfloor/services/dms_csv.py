@@ -19,7 +19,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -440,7 +440,7 @@ class RowParser:
         if not (raw or raw_date):
             return
         try:
-            when = self._appointment_start(raw, raw_date, raw_time)
+            when = self._in_both_zones(self._appointment_start(raw, raw_date, raw_time), raw or raw_date)
         except _FieldError as exc:
             row.errors.append(("appointment_start" if raw else "appointment_date", exc.key, exc.params))
             return
@@ -473,6 +473,15 @@ class RowParser:
                     row.errors.append((f, "dms_import.too_long", {"limit": size}))
                 else:
                     row.values[f] = cells[f]
+
+    def _in_both_zones(self, when: datetime, raw: str) -> datetime:
+        """A time that is stored in UTC and shown in the site's zone: near year 1 or 9999 either may be no
+        datetime at all (an OverflowError later, when the row is written)."""
+        try:
+            when.astimezone(UTC), when.astimezone(self.tz)
+        except OverflowError:
+            raise _FieldError("dms_import.datetime_invalid", value=raw) from None
+        return when
 
     def _appointment_start(self, raw: str, raw_date: str, raw_time: str) -> datetime:
         """A date and time in the site's zone: from one cell (2026-11-24 09:30, or an ISO time with offset) or a

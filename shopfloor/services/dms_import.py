@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -30,6 +30,7 @@ from shopfloor.domain.errors import DomainError
 from shopfloor.domain.identifiers import new_tag_token
 from shopfloor.domain.models import Advisor, Appointment, Customer, LabourOperation, QrTag, Vehicle
 from shopfloor.services.audit import Actor, Entity, record, slot
+from shopfloor.services.booking import MAX_DAYS_AHEAD
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.customers import repeat_repair_of
 from shopfloor.services.dms_csv import ParsedRow, read_header, read_rows, suggest_mapping
@@ -252,6 +253,11 @@ class DmsImportService:
                      ids: list[int], lang: str) -> bool:
         v = row.values
         start: datetime = v["appointment_start"]
+        if start - self.ctx.now() > timedelta(days=MAX_DAYS_AHEAD + 1):  # as far as a booking may be
+            warnings.append(RowError(row.line, "appointment_start", i18n.t(
+                lang, "dms_import.appointment_far", start=start.astimezone(self.ctx.tz).strftime("%Y-%m-%d %H:%M"),
+                days=MAX_DAYS_AHEAD)))
+            return False
         today_start, _ = self.ctx.day_bounds(self.ctx.today())
         if start < today_start:
             warnings.append(RowError(row.line, "appointment_start", i18n.t(

@@ -72,6 +72,15 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, (next_month - timedelta(days=1)).day))
 
 
+def days_after(day: date, days: int) -> date:
+    """`day` + `days`; past the calendar's end (a service date typed as 9999-12-31, a car that barely moves)
+    the last day, which no list's horizon reaches."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max
+
+
 def months_between(earlier: date, later: date) -> int:
     """Whole months from `earlier` to `later`."""
     months = (later.year - earlier.year) * 12 + later.month - earlier.month
@@ -248,7 +257,7 @@ class SolicitationService:
         cfg = self.ctx.settings.booking
         assert f.service is not None
         last_day, last_km = f.service
-        by_days = last_day + timedelta(days=cfg.service_interval_days)
+        by_days = days_after(last_day, cfg.service_interval_days)
         by_km: date | None = None
         due_km = last_km + cfg.service_interval_km if last_km is not None else None
         if last_km is not None and due_km is not None and f.reading is not None:
@@ -256,7 +265,7 @@ class SolicitationService:
             elapsed = (read_day - last_day).days
             if elapsed > 0 and read_km > last_km:
                 per_day = (read_km - last_km) / elapsed
-                by_km = last_day + timedelta(days=math.ceil((due_km - last_km) / per_day))
+                by_km = days_after(last_day, math.ceil((due_km - last_km) / per_day))
         work = self._package_for(f, packages, smallest, lang)
         if by_km is not None and due_km is not None and last_km is not None and by_km < by_days:
             detail = t(lang, "solicitation.detail.maintenance_km", last=last_day.isoformat(), last_km=_fmt_km(last_km),
