@@ -3,6 +3,8 @@ append one line per event to the file named by $SHOPFLOOR_BENCH_PROBES ("<event>
 
 - `commit`: a commit that wrote outbox rows. Taken in `Database.outbox_committed`, the product's own event
   that wakes the outbox publisher right after such a commit (subscribed first, so before the wake-up).
+  Detail: the topics of the rows that transaction wrote, space-separated (so bench/sustained.py can tell
+  which of many concurrent commits carried which change).
 - `publish`: the outbox publisher starts sending a batch (detail: its first topic).
 - `apply` / `applied`: the board store takes one MQTT message on the event loop, before and after it told
   every page (detail: the topic). Board and lounge stores alike.
@@ -43,6 +45,7 @@ ENV = "SHOPFLOOR_BENCH_PROBES"
 def install(path: str) -> None:
     from shopfloor import publisher as publisher_module
     from shopfloor.board import store as store_module
+    from shopfloor.services import outbox as outbox_module
 
     out = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     lock = threading.Lock()
@@ -51,12 +54,34 @@ def install(path: str) -> None:
         with lock:
             out.write(f"{event} {at:.6f} {detail}\n")
 
+    # the topics the current thread's write transaction put in the outbox (a transaction runs in one thread)
+    written = threading.local()
+    original_add = outbox_module._add
+
+    def add(session: Any, topic: str, *args: Any, **kwargs: Any) -> None:
+        original_add(session, topic, *args, **kwargs)
+        written.topics = [*getattr(written, "topics", []), topic]
+
+    outbox_module._add = add
+
+    original_write = db_module.Database.write
+
+    def write(self: db_module.Database) -> Any:
+        written.topics = []  # a rolled-back transaction's topics are not the next one's
+        return original_write(self)
+
+    db_module.Database.write = write  # type: ignore[method-assign]
+
+    def committed() -> None:
+        note("commit", time.time(), " ".join(getattr(written, "topics", [])))
+        written.topics = []
+
     original_init = db_module.Database.__init__
 
     def init(self: db_module.Database, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
         # before the publisher (built later) subscribes its wake-up
-        self.outbox_committed.subscribe(lambda: note("commit", time.time()))
+        self.outbox_committed.subscribe(committed)
 
     db_module.Database.__init__ = init  # type: ignore[method-assign]
 
