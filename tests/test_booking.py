@@ -18,8 +18,9 @@ from shopfloor.contract import payloads, topics
 from shopfloor.contract.entity_states import CapacityState
 from shopfloor.db import Database
 from shopfloor.demo import seed
+from shopfloor.domain.errors import Invalid
 from shopfloor.domain.models import Appointment, Bay, BookingOverride, LabourOperation, OutboxMessage, Vehicle
-from shopfloor.services.booking import BookingRefused, BookingRequest
+from shopfloor.services.booking import BookingRefused, BookingRequest, WorkLine
 from shopfloor.services.capacity import load_plan
 from shopfloor.services.customers import CustomerService
 from shopfloor.testing.api_fixtures import api_app
@@ -212,6 +213,34 @@ def test_bad_bookings_get_clear_messages(client: TestClient, services: Services)
         r = client.post("/api/v1/appointments", json=body)
         assert r.status_code == status, (body, r.text)
         assert needle in r.text, (body, r.text)
+
+
+@pytest.mark.parametrize(("work", "tiny"), [
+    ({"hours": 1e-9}, 1e-9),
+    ({"hours": 0.09}, 0.09),
+    ({"job_lines": [{"description": "看看", "hours": 0.01}]}, 0.01),
+    ({"hours": 1, "job_lines": [{"code": "M10", "hours": 1e-9}]}, 1e-9),
+])
+def test_a_job_takes_at_least_a_tenth_of_an_hour(client: TestClient, services: Services, work: dict[str, Any],
+                                                 tiny: float) -> None:
+    # hours=1e-9 was booked, stored as 0.00 h: a card that holds no time
+    day = quiet_day(services)
+    body = {"plate": plates(services)[0], "start": local(day, 9), **work}
+    r = client.post("/api/v1/appointments", json=body)
+    assert r.status_code == 422 and "greater than or equal to 0.1" in r.text, r.text
+    with services.db.read() as s:
+        assert s.scalars(select(Appointment).where(Appointment.hours <= 0)).first() is None
+    assert client.get("/api/v1/slots", params={"day": day.isoformat(), "hours": tiny}).status_code == 422
+    # the booking page calls the service: the same floor there, with a message that says why
+    lines = [WorkLine("看看", tiny)]
+    start = datetime.fromisoformat(local(day, 9))
+    for call in (lambda: services.booking.lines(hours=tiny, work="看看"),
+                 lambda: services.booking.propose_slots(day, lines),
+                 lambda: services.booking.book(BookingRequest(start=start, lines=lines, actor="测试",
+                                                              plate=plates(services)[0]))):
+        with pytest.raises(Invalid, match=r"0\.1–100 hours"):
+            call()
+    assert client.post("/api/v1/appointments", json={**body, "hours": 0.1, "job_lines": None}).status_code == 201
 
 
 def test_a_booking_puts_appointment_and_capacity_on_the_bus_in_one_transaction(services: Services) -> None:

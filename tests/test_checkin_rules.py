@@ -1,10 +1,13 @@
 """Reception rules found by trying the product: used appointments, odometer, booked work, rework, reprints."""
 
+from decimal import Decimal
+
+import pytest
 from sqlalchemy import select
 
-from shopfloor.domain.errors import Refused
+from shopfloor.domain.errors import Invalid, Refused
 from shopfloor.domain.models import Appointment, PrintJob, QrTag, RoEvent
-from shopfloor.services.checkin import CheckinRequest
+from shopfloor.services.checkin import CheckinRequest, JobLineInput
 from shopfloor.testing.plugin import Services
 
 
@@ -51,6 +54,17 @@ def test_check_in_without_lines_takes_the_booked_work(services: Services) -> Non
     ro = services.checkin.check_in(CheckinRequest(tag=tag, actor="api")).repair_order
     assert [line["description"] for line in ro["job_lines"]] == [appt.work]
     assert ro["total_hours"] == float(appt.hours) and ro["work"] == appt.work
+
+
+def test_an_extra_line_takes_at_least_a_tenth_of_an_hour(services: Services) -> None:
+    _, tag = _waiting(services)
+    for hours in ("0.001", "0.09"):  # 0.001 was kept, stored as 0.00 hours
+        with pytest.raises(Invalid, match=r"0\.1–100 hours"):
+            services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", extra_lines=[
+                JobLineInput("看看异响", Decimal(hours))]))
+    ro = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", extra_lines=[
+        JobLineInput("看看异响", Decimal("0.1"))])).repair_order
+    assert ro["job_lines"][-1]["hours"] == 0.1
 
 
 def test_rework_is_recorded_as_rework(services: Services) -> None:

@@ -20,6 +20,7 @@ from shopfloor.services.customers import CustomerService
 from shopfloor.services.dms_csv import (
     decode,
     parse_date,
+    parse_hours,
     parse_int,
     parse_time,
     read_header,
@@ -353,3 +354,7 @@ def test_values() -> None:
     for bad in ("-5", "1.5", "很多"):
         with pytest.raises(Exception):  # noqa: B017
             parse_int(bad)
+    assert parse_hours("0.1") == Decimal("0.10") and parse_hours("2.5h") == Decimal("2.50")
+    for bad in ("0.001", "0.09", "0", "100.5", "NaN"):  # 0.001 was kept as 0.00 hours: an appointment of no time
+        with pytest.raises(Exception, match=r"^dms_import\.hours_invalid$"):  # the module's own field error
+            parse_hours(bad)

@@ -10,12 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
 from shopfloor.api.errors import BOOKING_REFUSED
-from shopfloor.api.fields import ACTOR_IGNORED, MAX_ID, DayQuery, Id, Text, days_after, parse_day
+from shopfloor.api.fields import ACTOR_IGNORED, HOURS_NOTE, MAX_ID, DayQuery, Id, Text, days_after, parse_day
 from shopfloor.api.shapes import Shape
 from shopfloor.api.work import Advisor, JobLineBody, OverrideBody, advisor_id, work_lines
 from shopfloor.contract.entity_states import AppointmentState
 from shopfloor.contract.payloads import DateTime
 from shopfloor.contract.staff import Permission, StaffRole, roles_for
+from shopfloor.domain.capacity import MAX_LINE_HOURS, MIN_LINE_HOURS
 from shopfloor.domain.errors import Invalid
 from shopfloor.services import ical
 from shopfloor.services.booking import BookingRequest
@@ -34,7 +35,8 @@ class AppointmentBody(BaseModel):
     start: datetime = Field(description="ISO 8601; without an offset: the site's time")
     advisor: Advisor = Field(
         default=None, description="advisor id, code (A) or name; default: shopfloor picks the best free one")
-    hours: float | None = Field(default=None, gt=0, le=100, description="estimated hours (free-text work)")
+    hours: float | None = Field(default=None, ge=MIN_LINE_HOURS, le=MAX_LINE_HOURS,
+                                description=f"estimated hours (free-text work); {HOURS_NOTE}")
     job_lines: list[Text | JobLineBody] | None = Field(default=None, max_length=30,
                                                       description="operation codes, or lines with hours")
     skill: Literal["maintenance", "repair"] | None = None

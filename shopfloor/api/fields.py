@@ -30,6 +30,7 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 RoNumber = Annotated[Text, Path(min_length=1, max_length=40, description="repair order number, e.g. RO20261123-001")]
 DayQuery = Annotated[Text | None, Query(max_length=40, description="YYYY-MM-DD; default today")]
 ACTOR_IGNORED = "ignored: the actor of every change is the API token's name (kept so older callers still work)"
+HOURS_NOTE = "at least 0.1 (6 minutes, the smallest flat-rate unit), at most 100"
 
 
 def parse_day(day: str | None, default: date) -> date:

@@ -7,12 +7,13 @@ from pydantic import Field
 
 from shopfloor.api.access import GuardedRoute, allowed
 from shopfloor.api.deps import Services
-from shopfloor.api.fields import MAX_ID, DayQuery, Text, parse_day
+from shopfloor.api.fields import HOURS_NOTE, MAX_ID, DayQuery, Text, parse_day
 from shopfloor.api.shapes import Shape
 from shopfloor.api.work import work_lines
 from shopfloor.contract.entity_states import AdvisorRef, CapacityFigures, Skill, SkillClasses
 from shopfloor.contract.payloads import Day
 from shopfloor.contract.staff import Permission
+from shopfloor.domain.capacity import MAX_LINE_HOURS, MIN_LINE_HOURS
 
 router = APIRouter(route_class=GuardedRoute, tags=["booking"])
 
@@ -50,7 +51,8 @@ class DayLoad(Shape):
 @router.get("/slots", summary="Proposed slots for a booking, best first, each with why it was chosen",
             dependencies=[allowed(Permission.APPOINTMENT_READ)])
 def get_slots(api: Services, day: Annotated[Text, Query(max_length=40, description="YYYY-MM-DD")],
-              hours: Annotated[float | None, Query(gt=0, le=100, description="estimated hours")] = None,
+              hours: Annotated[float | None, Query(ge=MIN_LINE_HOURS, le=MAX_LINE_HOURS,
+                                                   description=f"estimated hours; {HOURS_NOTE}")] = None,
               skill: Annotated[Literal["maintenance", "repair"] | None, Query()] = None,
               operations: Annotated[list[Text] | None, Query(max_length=30, description="operation codes")] = None,
               advisor: Annotated[Text | None, Query(max_length=60, description="advisor id, code (A) or name")] = None,

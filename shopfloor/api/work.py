@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shopfloor.api.fields import MAX_ID, Text
+from shopfloor.api.fields import HOURS_NOTE, MAX_ID, Text
+from shopfloor.domain.capacity import MAX_LINE_HOURS, MIN_LINE_HOURS
 from shopfloor.domain.errors import Invalid
 from shopfloor.services.booking import BookingService, WorkLine
 
@@ -14,7 +15,7 @@ class JobLineBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: Text | None = Field(default=None, max_length=20, description="labour-operation code")
     description: Text | None = Field(default=None, max_length=200)
-    hours: float | None = Field(default=None, gt=0, le=100)
+    hours: float | None = Field(default=None, ge=MIN_LINE_HOURS, le=MAX_LINE_HOURS, description=HOURS_NOTE)
     skill: Literal["maintenance", "repair"] | None = None
 
 

@@ -29,6 +29,11 @@ SKILLS = (MAINTENANCE, REPAIR)
 RULES = ("capacity", "reserve", "stagger", "bay")
 GENERAL_BAY = "lift"
 EPS = 1e-6
+# The hours a job line may hold. At least a tenth of an hour (6 minutes), the unit flat-rate times are written in
+# (a wash 0.3 h, an oil change 0.5 h): less is a typo, and stored to the hundredth it would hold no time at all.
+# Not rounded to the slot grid: the grid is where bookings start, a job's length is its flat rate.
+MIN_LINE_HOURS = 0.1
+MAX_LINE_HOURS = 100.0
 # the groups of hours that are checked: which job classes they hold, which technicians supply them
 GROUPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     REPAIR: (frozenset({REPAIR}), frozenset({REPAIR})),

@@ -13,7 +13,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopfloor.contract import topics
-from shopfloor.domain.capacity import MAINTENANCE, REPAIR, SKILLS, Violation, as_hours, propose, rounded
+from shopfloor.domain.capacity import (
+    MAINTENANCE,
+    MAX_LINE_HOURS,
+    MIN_LINE_HOURS,
+    REPAIR,
+    SKILLS,
+    Violation,
+    as_hours,
+    propose,
+    rounded,
+)
 from shopfloor.domain.errors import Invalid, NotFound, Refused
 from shopfloor.domain.identifiers import normalize_plate, normalize_tag
 from shopfloor.domain.models import (
@@ -100,9 +110,12 @@ def _check_hours(lines: list[WorkLine]) -> None:
     if not lines:
         raise Invalid("booking.error.no_work")
     for line in lines:
-        if not line.description.strip() or not 0 < line.hours <= 100 or line.skill not in SKILLS:
+        if not line.description.strip() or line.skill not in SKILLS:
             raise Invalid("error.job_line_invalid")
-    if sum(line.hours for line in lines) > 100:
+        if not MIN_LINE_HOURS <= line.hours <= MAX_LINE_HOURS:  # also NaN
+            raise Invalid("booking.error.hours_range", hours=f"{line.hours:g}", least=f"{MIN_LINE_HOURS:g}",
+                          most=f"{MAX_LINE_HOURS:g}")
+    if sum(line.hours for line in lines) > MAX_LINE_HOURS:
         raise Invalid("error.job_line_invalid")
 
 

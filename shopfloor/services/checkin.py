@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shopfloor.domain.capacity import MAX_LINE_HOURS, MIN_LINE_HOURS
 from shopfloor.domain.errors import Invalid, NotFound, Refused
 from shopfloor.domain.identifiers import display_plate, normalize_tag
 from shopfloor.domain.models import (
@@ -183,7 +184,8 @@ class CheckinService:
             if req.promised_at > self.ctx.now() + timedelta(days=MAX_PROMISE_DAYS):
                 raise Invalid("error.promised_far", days=MAX_PROMISE_DAYS)
         for line in req.extra_lines:
-            if not line.description.strip() or not Decimal(0) < line.hours <= Decimal(100):
+            if not line.description.strip() or not (Decimal(str(MIN_LINE_HOURS)) <= line.hours
+                                                    <= Decimal(str(MAX_LINE_HOURS))):
                 raise Invalid("error.job_line_invalid")
 
     def check_in(self, req: CheckinRequest) -> CheckinResult:

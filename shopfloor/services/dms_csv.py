@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from shopfloor.domain.capacity import MAX_LINE_HOURS, MIN_LINE_HOURS
 from shopfloor.domain.errors import DomainError, Invalid
 from shopfloor.domain.identifiers import normalize_plate, normalize_vin
 from shopfloor.services.customers import check_channel, normalize_phone
@@ -314,7 +315,7 @@ def parse_hours(text: str) -> Decimal:
         hours = Decimal(value)
     except InvalidOperation:
         raise _FieldError("dms_import.hours_invalid", value=text) from None
-    if not hours.is_finite() or not Decimal(0) < hours <= Decimal(100):
+    if not hours.is_finite() or not Decimal(str(MIN_LINE_HOURS)) <= hours <= Decimal(str(MAX_LINE_HOURS)):
         raise _FieldError("dms_import.hours_invalid", value=text)
     return hours.quantize(Decimal("0.01"))
 
