@@ -1,6 +1,8 @@
 """The one outbox publisher: sends pending rows in order, marks them sent only after the broker's PUBACK,
 and after every (re)connect republishes the current state of everything. Also takes the printer agents'
-acknowledgements, which arrive on the same server connection."""
+acknowledgements, which arrive on the same server connection, and hands them to a thread of their own: an ack
+may wait for the database's write lock, and whatever a printer account sends must never hold up what the
+boards are waiting for."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from shopfloor.credentials import MqttAccount
 from shopfloor.db import Database
 from shopfloor.events import ThreadEvent
 from shopfloor.mqtt import BrokerAddress, MqttLink
+from shopfloor.outbox_sent import SentMarker
 from shopfloor.services import outbox
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.snapshot import SnapshotService
@@ -22,6 +25,9 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 ACK_TIMEOUT = 10.0
+# acks waiting for the ack thread; a flood beyond this is dropped (the job stays retained, and its agent acks it
+# again from its journal when the job is delivered again)
+ACK_QUEUE = 1000
 
 
 class OutboxPublisher:
@@ -31,14 +37,20 @@ class OutboxPublisher:
         self.db: Database = ctx.db
         self.snapshot = SnapshotService(ctx)
         self.print_ack_received = ThreadEvent[str, bytes]()
-        """a printer agent acknowledged a job: the printer's name and the raw ack; fired in the publisher's thread"""
+        """a printer agent acknowledged a job: the printer's name (from the topic, which only that printer's
+        account may write) and the raw ack; fired in the publisher's ack thread, one ack at a time"""
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._resync = threading.Event()
-        self._incoming: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self._acks: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=ACK_QUEUE)
         self._thread: threading.Thread | None = None
+        self._ack_thread: threading.Thread | None = None
         self.sent_count = 0
         self.resync_count = 0
+        self.sent = SentMarker(self.db, ctx.now)
+        self._acked_upto = 0  # the last row the broker acknowledged
+        self.acks_handled = 0
+        self.acks_dropped = 0
         self.link = MqttLink(
             address=address, account=account, site=ctx.site, role=Role.SERVER,
             client_id=client_id or f"server-{ctx.site}",
@@ -54,12 +66,25 @@ class OutboxPublisher:
         self._wake.set()
 
     def _received(self, topic: str, payload: bytes, _retained: bool) -> None:
-        self._incoming.put((topic, payload))
-        self._wake.set()
+        """paho's network thread, which must stay free to take the broker's PUBACKs: queue, nothing more."""
+        parts = topic.split("/")
+        if len(parts) != 6 or topic != topics.print_ack(self.ctx.site, parts[4]):
+            log.warning("ignoring message on unexpected topic %.200s", topic)
+            return
+        try:
+            self._acks.put_nowait((parts[4], payload))
+        except queue.Full:
+            self.acks_dropped += 1
+            if self.acks_dropped % 100 == 1:
+                log.warning("print acks arrive faster than they can be handled: %d dropped so far (latest from %s)",
+                            self.acks_dropped, parts[4])
 
     def start(self, wait: float | None = None) -> bool:
         self._thread = threading.Thread(target=self._run, name="outbox-publisher", daemon=True)
         self._thread.start()
+        self._ack_thread = threading.Thread(target=self._handle_acks, name="outbox-acks", daemon=True)
+        self._ack_thread.start()
+        self.sent.start()
         return self.link.start(wait)
 
     def stop(self) -> None:
@@ -67,7 +92,10 @@ class OutboxPublisher:
         self._wake.set()
         if self._thread:
             self._thread.join(timeout=15)
+        self.sent.stop()  # after the last flush
         self.link.stop()
+        if self._ack_thread:
+            self._ack_thread.join(timeout=15)  # after what had arrived is handled
         self.db.outbox_committed.unsubscribe(self.wake)
 
     def kill(self) -> None:
@@ -77,13 +105,25 @@ class OutboxPublisher:
         self.link.kill()
         if self._thread:
             self._thread.join(timeout=15)
+        self.sent.kill()
+
+    def _handle_acks(self) -> None:
+        """The ack thread: each ack to the listeners in turn (a failing listener is logged by ThreadEvent)."""
+        while True:
+            try:
+                printer, payload = self._acks.get(timeout=0.2)
+            except queue.Empty:
+                if self._stopping.is_set():
+                    return
+                continue
+            self.print_ack_received.emit(printer, payload)
+            self.acks_handled += 1
 
     def _run(self) -> None:
         while not self._stopping.is_set():
             self._wake.wait(timeout=1.0)
             self._wake.clear()
             try:
-                self._handle_incoming()
                 if not self.link.connected.is_set():
                     continue
                 if self._resync.is_set():
@@ -97,16 +137,6 @@ class OutboxPublisher:
                 self._stopping.wait(1.0)
         if self.link.connected.is_set():
             self._flush()
-
-    def _handle_incoming(self) -> None:
-        while True:
-            try:
-                topic, payload = self._incoming.get_nowait()
-            except queue.Empty:
-                return
-            parts = topic.split("/")
-            if len(parts) == 6 and parts[3] == "printers" and parts[5] == "acks":
-                self.print_ack_received.emit(parts[4], payload)
 
     def _publish_all(self, messages: list[tuple[str, bytes, bool]]) -> bool:
         infos = []
@@ -127,17 +157,21 @@ class OutboxPublisher:
         return True
 
     def _flush(self) -> bool:
-        """Send pending rows oldest first; True when none is left."""
+        """Send pending rows oldest first; True when none is left. Only plain reads here, which writers never
+        block: what the broker acknowledged is marked sent by self.sent in a thread of its own, and until it has
+        been, the next read starts after the last acknowledged row (rows are numbered in commit order, as
+        writes take turns)."""
         while True:
+            after = self._acked_upto if self.sent.outstanding else None
             with self.db.read() as s:
-                rows = [(m.id, m.topic, m.payload, m.retain) for m in outbox.pending(s, BATCH)]
+                rows = outbox.pending(s, BATCH, after=after)
             if not rows:
                 return True
-            if not self._publish_all([(t, p, r) for _, t, p, r in rows]):
+            if not self._publish_all([(row.topic, row.payload, row.retain) for row in rows]):
                 log.warning("broker did not acknowledge %d outbox messages; will resend", len(rows))
                 return False
-            with self.db.write() as s:
-                outbox.mark_sent(s, [row[0] for row in rows], self.ctx.now())
+            self._acked_upto = rows[-1].id
+            self.sent.add([row.id for row in rows])
             self.sent_count += len(rows)
 
     def _republish(self) -> bool:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from nicegui import Event
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from shopfloor.contract import payloads, topics
@@ -27,6 +27,12 @@ from shopfloor.services.repair_orders import load_ro
 log = logging.getLogger(__name__)
 
 PENDING, PRINTED, UNCERTAIN, FAILED = "pending", "printed", "uncertain", "failed"
+# print_jobs.id is an INTEGER: 32 bits on PostgreSQL; a larger id made SQLite raise OverflowError
+MAX_JOB_ID = 2**31 - 1
+# an ack is about 150 bytes (its detail is cut to 200 characters when stored): a larger one is not even parsed
+MAX_ACK_BYTES = 4096
+_JOB_OF_ACK = select(PrintJob.printer, PrintJob.status).where(PrintJob.id == bindparam("job_id"),
+                                                              PrintJob.site_id == bindparam("site"))
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class PrintService:
         self.qr_url = qr_url
         self.settled = Event[PrintJobInfo]()
         """an agent's acknowledgement settled a print job: the job as it now is; fired on NiceGUI's loop"""
+        self._printer_names = frozenset(p.name for p in ctx.settings.printers)
+        self._refused_acks: dict[str, int] = {}  # printer (as its topic named it) -> acks dropped
 
     def profile(self, printer: str) -> PrinterProfile:
         try:
@@ -139,24 +147,33 @@ class PrintService:
     def _info(job: PrintJob, ro_number: str | None) -> PrintJobInfo:
         return PrintJobInfo(job.id, job.printer, job.status, job.reprint, ro_number, job.created_at, job.detail)
 
-    def handle_ack(self, printer: str, raw: bytes) -> None:
-        """An agent's acknowledgement: record the outcome and take the job off its retained topic."""
-        try:
-            ack = payloads.parse(payloads.PrintAck, raw)
-        except payloads.PayloadError as exc:
-            log.warning("ignoring garbled print ack from %s: %s", printer, exc)
-            return
+    def handle_ack(self, printer: str, raw: bytes) -> bool:
+        """An agent's acknowledgement as it arrived on printers/<printer>/acks (the broker lets only that
+        printer's account write there): record the outcome and take the job off its retained topic; True when
+        it settled a job.
+
+        Anything else is logged and dropped without a write transaction, so a printer account cannot make the
+        server wait for the write lock: an ack that is not an ack, or for a job id no job can have, is refused
+        before the database is asked; one for a job that is unknown, another printer's or no longer pending
+        costs one read."""
+        ack = self._checked_ack(printer, raw)
         if ack is None:
-            log.warning("ignoring empty print ack from %s", printer)
-            return
+            return False
+        # a plain connection and a statement built once, not an ORM session: a fifth of the cost, for what any
+        # printer account can send
+        with self.ctx.db.read_engine.connect() as conn:
+            found = conn.execute(_JOB_OF_ACK, {"job_id": ack.job_id, "site": self.ctx.site}).first()
+        if found is None or found.printer != printer:
+            self._refused(printer, "for job %d: %s", ack.job_id,
+                          "no such job" if found is None else "the job is another printer's")
+            return False
+        if found.status != PENDING:
+            return False  # a repeated ack: the first one decided
         job_id, result = ack.job_id, ack.result
         with self.ctx.db.write() as s:
             job = s.get(PrintJob, job_id)
-            if job is None or job.printer != printer:
-                log.warning("print ack from %s for unknown job %s", printer, job_id)
-                return
-            if job.status != PENDING:
-                return  # a repeated ack: the first one decided
+            if job is None or job.printer != printer or job.status != PENDING:
+                return False  # settled meanwhile: a person decided, or the same ack came twice
             job.status = result.value
             job.detail = ack.detail[:200]
             job.finished_at = self.ctx.now()
@@ -166,6 +183,37 @@ class PrintService:
             number = s.scalar(select(RepairOrder.number).where(RepairOrder.id == job.repair_order_id))
             info = self._info(job, number)
         emit_on_loop(self.settled, info)
+        return True
+
+    def _checked_ack(self, printer: str, raw: bytes) -> payloads.PrintAck | None:
+        """The ack, if it can be one for this site's printer; None (logged) otherwise. No database."""
+        if printer not in self._printer_names:
+            # counted under one name: topic names are anybody's choice, the count must not grow a key for each
+            self._refused("(no printer of this site)", "topic names %r", printer[:40])
+            return None
+        if len(raw) > MAX_ACK_BYTES:
+            self._refused(printer, "%d bytes", len(raw))
+            return None
+        try:
+            ack = payloads.parse(payloads.PrintAck, raw)
+        except payloads.PayloadError as exc:
+            self._refused(printer, "garbled: %s", exc)
+            return None
+        if ack is None:
+            self._refused(printer, "empty")
+            return None
+        if not 1 <= ack.job_id <= MAX_JOB_ID:
+            # not the id itself: it may run to thousands of digits
+            self._refused(printer, "job id out of range (sign %d, %d bits)", (ack.job_id > 0) - (ack.job_id < 0),
+                          ack.job_id.bit_length())
+            return None
+        return ack
+
+    def _refused(self, printer: str, why: str, *args: object) -> None:
+        """Log a dropped ack: each printer's first ten, then every hundredth, so a flood cannot fill the disk."""
+        count = self._refused_acks[printer] = self._refused_acks.get(printer, 0) + 1
+        if count <= 10 or count % 100 == 0:
+            log.warning("ignoring print ack from %s (%d so far): " + why, printer, count, *args)
 
     def jobs_for(self, number: str) -> list[PrintJobInfo]:
         with self.ctx.db.read() as s:
