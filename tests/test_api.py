@@ -65,6 +65,26 @@ def test_bad_checkins(client: TestClient, body: dict, status: int) -> None:
     assert response.json()["detail"]
 
 
+@pytest.mark.parametrize("typed", ["\x1b[2J", "a\x08b", "\u202e王先生", "a\rb", "\x7f", "\x85"])
+def test_control_characters_in_text_are_refused(client: TestClient, typed: str) -> None:
+    # a terminal escape, a backspace, a direction override, a lone carriage return: stored as sent, they reached
+    # printed tickets, the boards and CSV exports
+    appt = _waiting(client)
+    response = client.post("/api/v1/checkins", json={"tag": appt["tag"], "complaint": f"异响{typed}"})
+    assert response.status_code == 422, response.text
+    assert "control characters" in response.json()["detail"][0]["msg"]
+    assert client.get("/api/v1/customers", params={"query": typed}).status_code == 422
+    assert client.post(f"/api/v1/appointments/{appt['id']}/cancel", json={"reason": typed}).status_code == 422
+
+
+def test_line_breaks_and_tabs_in_free_text_are_kept(client: TestClient) -> None:
+    appt = _waiting(client)
+    complaint = "刹车异响\r\n冷车时\t明显"
+    response = client.post("/api/v1/checkins", json={"tag": appt["tag"], "complaint": complaint})
+    assert response.status_code == 201, response.text
+    assert response.json()["repair_order"]["complaint"] == "刹车异响\n冷车时\t明显"  # a Windows line break as \n
+
+
 def test_unknown_and_malformed_transitions(client: TestClient) -> None:
     assert client.post("/api/v1/repair-orders/RO19990101-001/transitions", json={"to": "dispatched"}
                        ).status_code == 404

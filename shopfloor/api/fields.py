@@ -1,4 +1,5 @@
-"""Input types every API module shares: text a database can store, ids that fit the columns, days."""
+"""Input types every API module shares: text a database can store and a person can read, ids that fit the
+columns, days."""
 # No `from __future__ import annotations` in shopfloor/api: FastAPI reads the annotations at runtime.
 
 from datetime import date, timedelta
@@ -8,6 +9,7 @@ from fastapi import Path, Query
 from pydantic import AfterValidator
 
 from shopfloor.domain.errors import Invalid
+from shopfloor.domain.text import has_control_characters
 
 PREFIX = "/api/v1"
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: larger numbers name nothing (and overflow the drivers)
@@ -25,7 +27,20 @@ def _storable(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_storable)]
+def _readable(value: str) -> str:
+    """Text a person wrote, as it is printed, shown on the boards and exported: storable, and without control
+    characters (a terminal escape, a backspace, a bidirectional override that turns 王先生 into something else on
+    screen) except line breaks and tabs. A Windows line break is kept as a plain one."""
+    value = _storable(value).replace("\r\n", "\n")
+    if has_control_characters(value, allow_line_breaks=True):
+        raise ValueError("must not contain control characters or direction overrides (line breaks and tabs are "
+                         "fine)")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_readable)]
+# A file's contents as text (a CSV export): storable; its reader judges its lines and cells.
+FileText = Annotated[str, AfterValidator(_storable)]
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 RoNumber = Annotated[Text, Path(min_length=1, max_length=40, description="repair order number, e.g. RO20261123-001")]
 DayQuery = Annotated[Text | None, Query(max_length=40, description="YYYY-MM-DD; default today")]

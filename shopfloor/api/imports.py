@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
-from shopfloor.api.fields import ACTOR_IGNORED, Text
+from shopfloor.api.fields import ACTOR_IGNORED, FileText, Text
 from shopfloor.api.shapes import Shape
 from shopfloor.contract.payloads import Day
 from shopfloor.contract.staff import Permission
@@ -22,7 +22,7 @@ class ImportBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mapping: dict[str, Text] | None = Field(default=None, description="our field → the file's column header; "
                                             "default: recognised from the header")
-    csv: Text | None = Field(default=None, description="the file as text")
+    csv: FileText | None = Field(default=None, description="the file as text")
     csv_base64: str | None = Field(default=None, max_length=70_000_000,
                                    description="the file's bytes, base64 (for GB18030 files)")
     dry_run: bool = False
