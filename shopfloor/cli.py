@@ -309,7 +309,12 @@ def _printer_agent(args: argparse.Namespace) -> int:
         if own.printer.name != args.name:
             raise SystemExit(f"shopfloor: {path} holds printer {own.printer.name!r}'s account, not {args.name!r}'s")
         printer = _site_settings(args, data_dir)[0] if args.config else own.printer
-        address = _given_broker(args) if args.broker else own.address
+        address = own.address
+        if args.broker:
+            given = _given_broker(args)
+            # mqtts:// without --tls-ca: the site's CA is the one in the file
+            ca = None if args.tls_ca or not given.tls else own.ca_certificate
+            address = BrokerAddress(given.host, given.port, tls_ca_pem=ca) if ca else given
         return run_agent(printer, own.site, args.name, data_dir, address, own.account)
     settings, _ = _site_settings(args, data_dir)
     try:

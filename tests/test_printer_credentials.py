@@ -59,3 +59,31 @@ def test_a_damaged_file_is_reported_by_name(tmp_path: Path) -> None:
         own_mod.loads(broken_ca, "parts.toml")
     with pytest.raises(KeyError, match="no MQTT account for printer 'reception'"):
         own_mod.for_printer(site, "demo", PrinterSettings(name="reception"), BrokerAddress("shopfloor.lan", 1883))
+
+
+def test_printer_agent_runs_on_the_files_settings_and_keeps_its_ca_for_another_address(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shopfloor import cli
+    from shopfloor.printer import runner
+
+    site = creds_mod.generate([], ["front-desk"])
+    ca = make_ca(tmp_path / "tls")
+    printer = PrinterSettings(name="front-desk", transport="network", host="192.168.1.50")
+    path = tmp_path / "front-desk.toml"
+    own_mod.write(path, own_mod.for_printer(site, "demo", printer, BrokerAddress("shopfloor.lan", 8883,
+                                                                                 tls_ca=ca.cert)))
+    calls: list[tuple[object, ...]] = []
+    monkeypatch.setattr(runner, "run_agent", lambda *args, **_kw: calls.append(args) or 0)
+    pi = tmp_path / "pi"  # no site.toml, no credentials.toml, no tls/ here
+    assert cli.main(["printer-agent", "front-desk", "--credentials", str(path), "--data-dir", str(pi)]) == 0
+    assert cli.main(["printer-agent", "front-desk", "--credentials", str(path), "--data-dir", str(pi),
+                     "--broker", "mqtts://10.0.0.5:8883"]) == 0
+    pem = ca.cert.read_text()
+    assert calls == [
+        (printer, "demo", "front-desk", pi.resolve(), BrokerAddress("shopfloor.lan", 8883, tls_ca_pem=pem),
+         site.printer_account("front-desk")),
+        (printer, "demo", "front-desk", pi.resolve(), BrokerAddress("10.0.0.5", 8883, tls_ca_pem=pem),
+         site.printer_account("front-desk")),
+    ]
+    with pytest.raises(SystemExit, match="holds printer 'front-desk'"):
+        cli.main(["printer-agent", "reception", "--credentials", str(path), "--data-dir", str(pi)])
