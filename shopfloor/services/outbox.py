@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from shopfloor.contract import topics
@@ -33,13 +33,23 @@ def put_raw(session: Session, now: datetime, topic: str, payload: bytes, retain:
     _add(session, topic, payload, retain, now)
 
 
-def pending(session: Session, limit: int) -> list[OutboxMessage]:
-    stmt = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id).limit(limit)
-    return list(session.scalars(stmt))
+# ids per UPDATE when marking rows sent: a burst hands over thousands at once, above SQLite's bound parameters
+MARK_CHUNK = 500
+
+
+def pending(session: Session, limit: int, after: int | None = None) -> list[Row[tuple[int, str, bytes, bool]]]:
+    """Unsent rows oldest first (id, topic, payload, retain); `after`: only rows numbered above it."""
+    stmt = select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.payload, OutboxMessage.retain).where(
+        OutboxMessage.sent_at.is_(None))
+    if after is not None:
+        stmt = stmt.where(OutboxMessage.id > after)
+    return list(session.execute(stmt.order_by(OutboxMessage.id).limit(limit)))
 
 
 def mark_sent(session: Session, ids: list[int], now: datetime) -> None:
-    session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(sent_at=now))
+    for start in range(0, len(ids), MARK_CHUNK):
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids[start:start + MARK_CHUNK]))
+                        .values(sent_at=now))
 
 
 def count_pending(session: Session) -> int:
