@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -151,6 +152,8 @@ class Bay(Base):
 
 class Customer(Base):
     __tablename__ = "customers"
+    # a DMS import finds the customer of a new vehicle by phone (rev 0005)
+    __table_args__ = (Index("ix_customers_site_phone", "site_id", "phone"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
     # Stored apart so screens can say 王先生 / 欧阳女士 and the lounge never shows a full name.
@@ -230,7 +233,8 @@ class LabourOperation(Base):
 
 class Appointment(Base):
     __tablename__ = "appointments"
-    __table_args__ = (Index("ix_appointments_site_start", "site_id", "start"),)
+    __table_args__ = (Index("ix_appointments_site_start", "site_id", "start"),
+                      Index("ix_appointments_site_external_ref", "site_id", "external_ref"))
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
     vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id"), index=True)
@@ -308,7 +312,12 @@ class VehicleItem(Base):
 
 class RepairOrder(Base):
     __tablename__ = "repair_orders"
-    __table_args__ = (Index("ix_repair_orders_site_status", "site_id", "status"),)
+    # rev 0005: the figures and call lists read orders by when they opened, the republish by when they closed and
+    # the order of an appointment
+    __table_args__ = (Index("ix_repair_orders_site_status", "site_id", "status"),
+                      Index("ix_repair_orders_site_opened", "site_id", "opened_at"),
+                      Index("ix_repair_orders_site_closed", "site_id", "closed_at"),
+                      Index("ix_repair_orders_appointment", "appointment_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
     number: Mapped[str] = mapped_column(String(24), unique=True)
@@ -406,6 +415,8 @@ class OutboxMessage(Base):
 
 class PrintJob(Base):
     __tablename__ = "print_jobs"
+    # the jobs still waiting (republish) and the finished ones old enough to prune (rev 0005)
+    __table_args__ = (Index("ix_print_jobs_site_status", "site_id", "status", "finished_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
     printer: Mapped[str] = mapped_column(String(32))
@@ -423,3 +434,41 @@ class PrintJob(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
     meta: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class FiguresDay(Base):
+    """The manager's figures of one closed day (services/figures.py), kept so that a report over months reads a
+    row per day instead of every order again. A change that touches a closed day deletes its row (and bumps
+    FiguresEpoch) in the same transaction; `basis` names the settings the row was computed with (rev 0005)."""
+
+    __tablename__ = "figures_days"
+    site_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    basis: Mapped[str] = mapped_column(String(64))
+    repair_orders: Mapped[int] = mapped_column(Integer)
+    by_appointment: Mapped[int] = mapped_column(Integer)
+    appointments: Mapped[int] = mapped_column(Integer)
+    arrived: Mapped[int] = mapped_column(Integer)
+    no_show: Mapped[int] = mapped_column(Integer)
+    cancelled: Mapped[int] = mapped_column(Integer)
+    pending: Mapped[int] = mapped_column(Integer)
+    # floats as the figures add them up (double precision on both databases, so a row gives back the same sums)
+    hours_maintenance: Mapped[float] = mapped_column(Double)
+    hours_repair: Mapped[float] = mapped_column(Double)
+    sold: Mapped[float] = mapped_column(Double)
+    available: Mapped[float] = mapped_column(Double)
+    # levelling: per count of arrivals in one advisor's quarter hour, how many such cells and the first of them
+    levels: Mapped[dict[str, list[object]]] = mapped_column(JSON)  # {"2": [cells, advisor id, "hh:mm"], …}
+    profile: Mapped[dict[str, int]] = mapped_column(JSON)  # {"hh:mm": arrivals}
+    carried: Mapped[dict[str, int]] = mapped_column(JSON)  # {cause: cars}
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class FiguresEpoch(Base):
+    """Counts the changes that touched a closed day's figures: a report that computed days stores them only if
+    no such change committed meanwhile (rev 0005)."""
+
+    __tablename__ = "figures_epochs"
+    site_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0)
+
