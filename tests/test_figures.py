@@ -21,7 +21,7 @@ from shopfloor.domain.models import (
     Technician,
     Vehicle,
 )
-from shopfloor.services.figures import FiguresService
+from shopfloor.services.figures import MAX_DAYS, FiguresService
 from shopfloor.testing.plugin import Services
 
 D1, D2, D3 = date(2026, 10, 6), date(2026, 10, 7), date(2026, 10, 8)
@@ -189,4 +189,4 @@ def test_a_backwards_or_huge_range_is_refused(figures: FiguresService) -> None:
     with pytest.raises(Invalid):
         figures.report(D2, D1)
     with pytest.raises(Invalid):
-        figures.report(D1, D1 + timedelta(days=400))
+        figures.report(D1, D1 + timedelta(days=MAX_DAYS))  # one day more than a report holds

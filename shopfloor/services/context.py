@@ -18,6 +18,12 @@ class ServiceContext:
     settings: Settings
     clock: Clock
 
+    def __post_init__(self) -> None:
+        # Every process that writes through services keeps the cached figures of closed days right.
+        from shopfloor.services import figures_days
+
+        figures_days.watch(self)
+
     @property
     def site(self) -> str:
         return self.settings.site.id
