@@ -40,6 +40,7 @@ from shopfloor.services.dms_import import DmsImportService
 from shopfloor.services.figures import FiguresService
 from shopfloor.services.ical import CalendarService
 from shopfloor.services.printing import PrintService
+from shopfloor.services.pruning import PruningService
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.services.solicitation import SolicitationService
 from shopfloor.settings import Settings
@@ -51,6 +52,9 @@ log = logging.getLogger(__name__)
 LATE_CHECK_SECONDS = 20
 # After the boards' resync settle (board/feed.py waits 10 s for retained states after a connect).
 GC_FREEZE_AFTER_SECONDS = 15
+# The first housekeeping (pruning, figures of closed days) once the start has settled; then every [retention]
+# every_minutes.
+HOUSEKEEPING_AFTER_SECONDS = 60
 
 
 
@@ -103,6 +107,7 @@ class Shopfloor:
         self.day_prep = DayPrepService(self.ctx, self.printing, self.booking)
         self.solicitation = SolicitationService(self.ctx)
         self.figures = FiguresService(self.ctx)
+        self.pruning = PruningService(self.ctx)
         self.dms_import = DmsImportService(self.ctx)
         self.calendar = CalendarService(self.ctx)
         self.audit = AuditService(self.ctx)
@@ -145,6 +150,7 @@ class Shopfloor:
                          printing=self.printing), "/booking"),
         ]
         self._late_task: asyncio.Task[None] | None = None
+        self._housekeeping_task: asyncio.Task[None] | None = None
 
     def _build_agents(self) -> list[PrinterAgent]:
         """The demo runs every printer's agent in this process; a site runs `shopfloor printer-agent NAME`
@@ -187,6 +193,7 @@ class Shopfloor:
         for feed in self._feeds:
             feed.start()
         self._late_task = asyncio.create_task(self._mark_late_forever())
+        self._housekeeping_task = asyncio.create_task(self._housekeeping_forever())
         loop.call_later(GC_FREEZE_AFTER_SECONDS, self._freeze_long_lived)
 
     @staticmethod
@@ -218,9 +225,24 @@ class Shopfloor:
         if written:
             log.info("call lists for %s written to %s", f"{today:%Y-%m}", written[0].parent)
 
+    async def _housekeeping_forever(self) -> None:
+        """Prunes sent outbox rows and finished print jobs past their retention, then computes the figures of the
+        closed days not kept yet (yesterday, after midnight; after an upgrade the last two years, a week at a time
+        with as long a rest after each, so that the boards keep the CPU)."""
+        await asyncio.sleep(HOUSEKEEPING_AFTER_SECONDS)
+        while True:
+            try:
+                await run.io_bound(self.pruning.prune)
+                await run.io_bound(self.figures.fill, chunk=7, rest=1.0)
+            except Exception:
+                log.exception("housekeeping failed")
+            await asyncio.sleep(self.settings.retention.every_minutes * 60)
+
     def stop(self) -> None:
         if self._late_task:
             self._late_task.cancel()
+        if self._housekeeping_task:
+            self._housekeeping_task.cancel()
         for feed in self._feeds:
             feed.stop()
         for agent in self.agents:

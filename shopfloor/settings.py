@@ -102,6 +102,17 @@ class BookingSettings(_Strict):
         return self
 
 
+class RetentionSettings(_Strict):
+    """How long the server keeps what it no longer needs (shopfloor/services/pruning.py); it prunes every
+    `every_minutes`."""
+
+    # outbox rows the broker acknowledged: a reconnect republishes from the tables, never from these
+    outbox_days: Annotated[int, Field(ge=1, le=3650)] = 7
+    # finished print jobs (printed, moved, superseded): an order's ticket history reaches this far back
+    print_job_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    every_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 60
+
+
 class TemplateSettings(_Strict):
     """Reminder texts (domain.md §2): {customer} {plate} {date} {time} {advisor} {work} {last_service_date}
     {last_service_km} {due} {hotline} {site} are filled in."""
@@ -153,6 +164,7 @@ class Settings(_Strict):
     web: WebSettings = WebSettings()
     booking: BookingSettings = BookingSettings()
     templates: TemplateSettings = TemplateSettings()
+    retention: RetentionSettings = RetentionSettings()
     printers: Annotated[list[PrinterSettings], Field(min_length=1)]
 
     @field_validator("printers")

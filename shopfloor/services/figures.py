@@ -40,6 +40,7 @@ every time. Both go through the same computation (`_tallies`), so a cached day e
 from __future__ import annotations
 
 import bisect
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -203,10 +204,10 @@ class FiguresService:
                 "days": out_days, "weeks": out_weeks, "total": total.figures(limit, names),
                 "arrival_profile": dict(sorted(total.profile.items()))}
 
-    def fill(self, max_days: int = MAX_DAYS, chunk: int = FILL_CHUNK_DAYS) -> int:
+    def fill(self, max_days: int = MAX_DAYS, chunk: int = FILL_CHUNK_DAYS, rest: float = 0.0) -> int:
         """Computes and keeps the closed days of the last `max_days` that have history but no cached row, newest
         first, `chunk` days per read (what the server runs in the background, so that a report finds them);
-        returns how many were kept."""
+        after each chunk it sleeps `rest` times as long as the chunk took. Returns how many were kept."""
         today = self.ctx.today()
         oldest = today - timedelta(days=max_days)
         with self.ctx.db.read() as s:
@@ -225,7 +226,9 @@ class FiguresService:
         for run in reversed(runs(missing)):
             for end in range(len(run), 0, -chunk):
                 part = run[max(end - chunk, 0):end]
+                started = time.monotonic()
                 kept += self._compute_and_keep(part)
+                time.sleep(rest * (time.monotonic() - started))
         return kept
 
     # -- days: cached or computed -------------------------------------------------------------------------

@@ -1,0 +1,131 @@
+"""Pruning sent outbox rows and finished print jobs past the site's retention (services/pruning.py), on SQLite and
+PostgreSQL, and the server doing it by itself (shopfloor/main.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from shopfloor import main as main_module
+from shopfloor import settings as settings_mod
+from shopfloor.clock import FixedClock
+from shopfloor.credentials import generate
+from shopfloor.db import sqlite_url
+from shopfloor.domain.models import OutboxMessage, PrintJob
+from shopfloor.services import pruning
+from shopfloor.services.context import ServiceContext
+from shopfloor.services.pruning import PruningService
+from shopfloor.settings import RetentionSettings
+from shopfloor.testing.plugin import DEMO_NOW, Services, copy_sqlite
+
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def services(db_services: Services) -> Services:
+    return db_services
+
+
+def add_outbox(services: Services, label: str, created: datetime, sent: datetime | None) -> None:
+    with services.db.write() as s:
+        s.add(OutboxMessage(topic=f"shopfloor/v1/demo/test/{label}", payload=label.encode(), retain=True,
+                            created_at=created, sent_at=sent))
+
+
+def add_job(services: Services, label: str, status: str, finished: datetime | None,
+            decided: datetime | None = None) -> None:
+    with services.db.write() as s:
+        s.add(PrintJob(site_id="demo", printer="reception", kind="ticket", reprint=False, data=b"\x1b@", status=status,
+                       detail=label, requested_by="张伟", created_at=(finished or decided or DEMO_NOW) - DAY,
+                       finished_at=finished, decided_at=decided, decided_by="王芳" if decided else None, version=1))
+
+
+def outbox_topics(services: Services) -> set[str]:
+    with services.db.read() as s:
+        return {t.rsplit("/", 1)[-1] for t in s.scalars(select(OutboxMessage.topic).where(
+            OutboxMessage.topic.like("shopfloor/v1/demo/test/%")))}
+
+
+def job_labels(services: Services) -> set[str]:
+    with services.db.read() as s:
+        return set(s.scalars(select(PrintJob.detail).where(PrintJob.detail.like("t-%"))))
+
+
+def test_sent_rows_and_finished_jobs_past_their_retention_go(services: Services) -> None:
+    now = services.ctx.now()
+    retention = services.ctx.settings.retention
+    old_outbox, old_jobs = now - (retention.outbox_days + 1) * DAY, now - (retention.print_job_days + 1) * DAY
+    add_outbox(services, "old-sent", old_outbox, old_outbox + timedelta(seconds=1))
+    add_outbox(services, "old-unsent", old_outbox, None)  # the broker never took it: still to send
+    add_outbox(services, "recent-sent", now - DAY, now - DAY)
+    add_job(services, "t-old-printed", "printed", old_jobs)
+    add_job(services, "t-old-moved", "moved", None, decided=old_jobs)
+    add_job(services, "t-old-superseded", "superseded", old_jobs, decided=old_jobs)
+    add_job(services, "t-decided-lately", "printed", old_jobs, decided=now - DAY)  # confirmed by a person yesterday
+    add_job(services, "t-old-uncertain", "uncertain", old_jobs)  # waits for a person, however old
+    add_job(services, "t-old-failed", "failed", old_jobs)
+    add_job(services, "t-old-pending", "pending", None)
+    add_job(services, "t-recent-printed", "printed", now - DAY)
+
+    pruned = PruningService(services.ctx).prune(pause=0)
+
+    assert outbox_topics(services) == {"old-unsent", "recent-sent"}
+    assert job_labels(services) == {"t-decided-lately", "t-old-uncertain", "t-old-failed", "t-old-pending",
+                                    "t-recent-printed"}
+    assert (pruned.outbox, pruned.print_jobs) == (1, 3)
+
+
+def test_the_retention_comes_from_the_settings_and_many_rows_go_in_batches(
+        services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = services.ctx.settings
+    short = settings.model_copy(update={"retention": settings.retention.model_copy(update={"outbox_days": 1})})
+    ctx = ServiceContext(services.db, short, services.clock)
+    now = ctx.now()
+    for i in range(11):
+        add_outbox(services, f"two-days-{i}", now - 2 * DAY, now - 2 * DAY)
+    add_outbox(services, "hours-ago", now - timedelta(hours=5), now - timedelta(hours=5))
+    monkeypatch.setattr(pruning, "BATCH", 4)
+    writes = 0
+    write = services.db.write
+
+    def counting_write():  # type: ignore[no-untyped-def]
+        nonlocal writes
+        writes += 1
+        return write()
+
+    monkeypatch.setattr(services.db, "write", counting_write)
+    assert PruningService(ctx).prune(pause=0).outbox == 11
+    assert outbox_topics(services) == {"hours-ago"}
+    assert writes == 4  # 4 + 4 + 3 outbox rows, then the print jobs
+
+
+async def test_the_server_prunes_by_itself(tmp_path: Path, seeded_sqlite_template: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(main_module, "HOUSEKEEPING_AFTER_SECONDS", 0)
+    demo = settings_mod.load(settings_mod.demo_config_path())
+    settings = demo.model_copy(update={"retention": RetentionSettings(outbox_days=1)})
+    system = main_module.Shopfloor(settings, generate([]), main_module.Options(
+        data_dir=tmp_path, database_url=sqlite_url(copy_sqlite(seeded_sqlite_template, tmp_path)),
+        embedded_broker=False, printer_agents=False), clock=FixedClock(DEMO_NOW))
+    try:
+        with system.db.write() as s:
+            s.add(OutboxMessage(topic="shopfloor/v1/demo/test/old", payload=b"x", retain=True,
+                                created_at=DEMO_NOW - 3 * DAY, sent_at=DEMO_NOW - 3 * DAY))
+        task = asyncio.create_task(system._housekeeping_forever())
+        try:
+            for _ in range(200):
+                with system.db.read() as s:
+                    left = s.scalar(select(func.count()).select_from(OutboxMessage).where(
+                        OutboxMessage.sent_at < DEMO_NOW - DAY))
+                if not left:
+                    break
+                await asyncio.sleep(0.05)
+            assert not left
+        finally:
+            task.cancel()
+    finally:
+        system.db.dispose()
