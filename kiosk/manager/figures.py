@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 PATH = "/manager/figures"
 PRESETS = {"default": 14, "4w": 28, "8w": 56, "13w": 91}  # days back from today, then to this Sunday
+CONNECT_SECONDS = 30
 
 
 def _pct(value: float | None) -> str:
@@ -101,6 +102,12 @@ class FiguresView:
                 self.notes = ui.card().classes("flex-[3] p-3 min-w-0 gap-1").props("flat bordered")
             self.table_box = ui.column().classes("w-full gap-1")
         self._notes()
+        # The page goes out first and the figures follow: a report that has days to compute (none cached yet)
+        # must not run into NiceGUI's 3 s limit for building a page, which would leave it blank.
+        try:
+            await ui.context.client.connected(timeout=CONNECT_SECONDS)
+        except TimeoutError:
+            return  # the browser went away
         await self.load()
 
     # -- data -------------------------------------------------------------------------------------------------
