@@ -12,7 +12,7 @@ _BROWSER_FIELDS = {name: "{" + name + "}" for name in ("count", "hours")}
 
 APPOINTMENT_STATUSES = ("booked", "confirmed", "arrived", "late", "no_show", "cancelled")
 RO_STATUSES = ("checked_in", "dispatched", "in_progress", "on_hold", "quality_check", "ready")
-HOLD_REASONS = ("waiting_parts", "waiting_approval", "other")
+HOLD_REASONS = ("waiting_parts", "waiting_approval", "sublet", "technical_help", "other")
 SKILLS = ("maintenance", "repair")
 LOUNGE_STEPS = ("checked_in", "in_workshop", "quality_check", "ready")
 

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, field_validator, model_validator
 
+from shopfloor.domain.workshop import QcStage
+
 Language = Literal["zh-CN", "en"]
 
 
@@ -68,6 +70,9 @@ class WebSettings(_Strict):
     # largest request body; the DMS import (API and upload) may send more
     max_body_kb: Annotated[int, Field(ge=16, le=100 * 1024)] = 2048
     max_import_mb: Annotated[int, Field(ge=1, le=1024)] = 64
+    # the address staff devices open this server at (http://192.168.1.10:8080): the job ticket's QR is a link to
+    # the order there; empty: the address it serves on
+    public_url: Annotated[str, Field(pattern=r"^(https?://[^\s/?#]+)?$")] = ""
 
 
 class BookingSettings(_Strict):
@@ -100,6 +105,26 @@ class BookingSettings(_Strict):
         if self.shift_end <= self.shift_start:
             raise ValueError(f"shift_end {self.shift_end:%H:%M} must be after shift_start {self.shift_start:%H:%M}")
         return self
+
+
+class WorkshopSettings(_Strict):
+    """Dispatch, quality checks and promised-time risk (domain.md §4)."""
+
+    # the quality checks the site uses, in their order; an order is ready once the last of them passed
+    qc_stages: Annotated[list[QcStage], Field(min_length=1)] = [QcStage.SELF, QcStage.FOREMAN, QcStage.FINAL]
+    # an order turns at risk once this share of the time from check-in to its promise has passed and its
+    # projected finish is after the promise
+    risk_checkpoint: Annotated[float, Field(ge=0.1, le=0.95)] = 0.5
+    # labour price per flat-rate hour: additional work is priced at this × hours + its parts
+    labour_rate: Annotated[float, Field(ge=0, le=100_000)] = 300.0
+
+    @field_validator("qc_stages")
+    @classmethod
+    def _stages_in_order(cls, stages: list[QcStage]) -> list[QcStage]:
+        order = list(QcStage)
+        if sorted(set(stages), key=order.index) != stages:
+            raise ValueError("qc_stages are listed once each, in their order: " + ", ".join(order))
+        return stages
 
 
 class RetentionSettings(_Strict):
@@ -165,6 +190,7 @@ class Settings(_Strict):
     booking: BookingSettings = BookingSettings()
     templates: TemplateSettings = TemplateSettings()
     retention: RetentionSettings = RetentionSettings()
+    workshop: WorkshopSettings = WorkshopSettings()
     printers: Annotated[list[PrinterSettings], Field(min_length=1)]
 
     @field_validator("printers")

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from shopfloor.contract import asyncapi
 from shopfloor.contract.access import Role
 from shopfloor.credentials import Credentials
-from shopfloor.domain.models import Appointment, QrTag, Vehicle
+from shopfloor.domain.models import Appointment, QrTag, Technician, Vehicle
 from shopfloor.mqtt import MqttLink
 from shopfloor.printer.agent import PrinterAgent
 from shopfloor.printer.journal import PrintJournal
@@ -33,8 +33,10 @@ from shopfloor.printer.transports import FileTransport
 from shopfloor.publisher import OutboxPublisher
 from shopfloor.services.booking import BookingRequest
 from shopfloor.services.checkin import CheckinRequest
+from shopfloor.services.workshop.services import WorkshopServices
 from shopfloor.testing.broker_fixtures import RunningBroker
 from shopfloor.testing.plugin import Services
+from shopfloor.testing.workshop import pass_checks
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.yaml"
 
@@ -213,9 +215,26 @@ def _a_demo_day(svc: Services, agent: PrinterAgent) -> None:
                           ("on_hold", {"reason": "waiting_approval"}), ("in_progress", {}), ("quality_check", {}),
                           ("in_progress", {}), ("quality_check", {}), ("ready", {}), ("delivered", {})]:
         svc.clock.advance(minutes=5)
-        orders.transition(number, target, actor="张伟", **extra)
+        if target == "ready":
+            pass_checks(svc.ctx, number)  # ready comes from the quality checks
+        else:
+            orders.transition(number, target, actor="张伟", **extra)
     cancelled = svc.checkin.check_in(CheckinRequest(tag=tags[1], actor="李娜")).repair_order["number"]
     orders.transition(cancelled, "cancelled", actor="李娜")
+    # the workshop: dispatched, clocked on by badge and ticket, additional work approved, a new promise, finished
+    work = WorkshopServices.on(svc.ctx)
+    third = svc.checkin.check_in(CheckinRequest(tag=tags[2], actor="张伟", operation_codes=["BRK"])
+                                 ).repair_order["number"]
+    work.dispatch.dispatch(third, "杨帆", actor="郑强", override="the customer waits")
+    with svc.db.read() as s:
+        badge = s.scalar(select(Technician.badge).where(Technician.name == "杨帆"))
+    assert badge is not None
+    clocking, _ = work.clocking.clock_on(badge, f"https://shop.example/ro/{third}", actor="杨帆")
+    finding = work.additional_work.report(third, technician="杨帆", description="更换刹车油", hours=0.5, actor="杨帆")
+    work.additional_work.decide(finding.id, "approved", "phone", actor="张伟")
+    work.promises.promise(third, svc.ctx.now() + timedelta(hours=4), "additional work", actor="张伟")
+    svc.clock.advance(minutes=40)
+    work.clocking.stop(clocking.id, "paused", reason="waiting_parts", actor="杨帆")
     # its job ticket printed by the agent, acknowledged, taken off the printer's topic
     job = svc.printing.print_ticket(number, "reception", actor="张伟")
     assert _wait(lambda: [j.status for j in svc.printing.jobs_for(number) if j.id == job.id] == ["printed"])

@@ -47,7 +47,8 @@ def test_a_move_draws_the_order_once(demo_server: DemoServer, driver: Any) -> No
     def panels() -> list[Any]:
         return driver.find_elements(By.CSS_SELECTOR, "[data-testid=ro-panel]")
 
-    for step, target in enumerate(("quality_check", "ready")):
+    # (ready comes from the quality checks, not from a button: back to work is rework, a move like any other)
+    for step, target in enumerate(("quality_check", "in_progress")):
         if step == 0:
             _wait(driver, f'[data-plate="{ro["plate"]}"]').click()
         _wait(driver, f"[data-testid=move-{target}]").click()

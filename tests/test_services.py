@@ -17,6 +17,7 @@ from shopfloor.services import outbox
 from shopfloor.services.audit import AuditService, Entity
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.testing.plugin import DEMO_PINS, Services
+from shopfloor.testing.workshop import pass_checks
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def test_lounge_payload_has_no_personal_data(services: Services) -> None:
     assert full_name not in text or vehicle.customer.given_name == ""
     assert lounge["plate_masked"].endswith(plate[-2:]) and "*" in lounge["plate_masked"]
     assert set(lounge) == {"schema", "version", "site", "number", "plate_masked", "customer_masked", "status",
-                           "promised_at", "needs_customer"}
+                           "promised_at", "needs_customer", "projected_ready_at"}
 
 
 def test_full_journey_records_who_and_when(services: Services) -> None:
@@ -113,7 +114,9 @@ def test_full_journey_records_who_and_when(services: Services) -> None:
     versions = []
     for target, extra in steps:
         services.clock.advance(minutes=5)
-        state = ro.transition(number, target, actor="张伟", **extra)
+        # ready comes from the quality checks, not from a move
+        state = pass_checks(services.ctx, number, "张伟") if target == "ready" else ro.transition(
+            number, target, actor="张伟", **extra)
         assert state["status"] == target
         versions.append(state["version"])
     assert versions == sorted(versions) and len(set(versions)) == len(versions)

@@ -13,6 +13,7 @@ from shopfloor.contract import topics
 from shopfloor.contract.payloads import DateTime, Day, EnumValue, Payload, Schema, Version
 from shopfloor.contract.staff import StaffRole
 from shopfloor.domain.states import HoldReason, RoStatus
+from shopfloor.domain.workshop import FindingStatus, LineStatus, PauseReason, Risk
 
 
 class Skill(StrEnum):
@@ -75,6 +76,23 @@ class RepairOrderLine(Payload):
     description: str
     hours: float = Field(description="flat-rate hours")
     skill: EnumValue[Skill]
+    # the workshop's (rev 0007); defaults for states written before lines were worked on their own
+    id: int | None = Field(default=None, description="the job line's id: dispatch and clockings name lines by it")
+    status: EnumValue[LineStatus] = LineStatus.WAITING
+    pause_reason: EnumValue[PauseReason] | None = Field(default=None, description="why a paused line stopped")
+    technician: TechnicianRef | None = Field(default=None, description="the first technician given the line")
+    technicians: list[TechnicianRef] = Field(default=[], description="everyone given the line, first first")
+    additional: bool = Field(default=False, description="additional work the customer approved")
+
+
+class AdditionalWorkRef(Payload):
+    """Work a technician found beyond the order: the advisor asks the customer while it is pending."""
+
+    id: int
+    description: str
+    hours: float
+    status: EnumValue[FindingStatus]
+    technician: TechnicianRef
 
 
 class RepairOrderState(Payload):
@@ -102,6 +120,12 @@ class RepairOrderState(Payload):
     complaint: str = Field(description="the customer's own words")
     mileage_km: int | None
     fuel_eighths: int | None = Field(ge=0, le=8)
+    projected_ready_at: DateTime | None = Field(
+        default=None, description="when the work is projected to be done: the lines' remaining flat-rate hours on "
+                                  "their technicians' shifts; a ready order: when it became ready")
+    risk: EnumValue[Risk] = Field(default=Risk.ON_TIME, description="against the promise: at_risk once the "
+                                  "checkpoint passed with the projected finish after the promise, late past it")
+    additional_work: list[AdditionalWorkRef] = Field(default=[], description="found during the work, oldest first")
 
 
 class LoungeState(Payload):
@@ -116,6 +140,7 @@ class LoungeState(Payload):
     status: EnumValue[RoStatus]
     promised_at: DateTime | None
     needs_customer: bool = Field(description="on hold waiting for the customer's approval")
+    projected_ready_at: DateTime | None = Field(default=None, description="when the work is projected to be done")
 
 
 class CheckedInEvent(Payload):
@@ -232,6 +257,8 @@ class TechnicianState(Payload):
     name: str
     skill: EnumValue[Skill]
     active: bool
+    current_job: str | None = Field(default=None, description="the repair order the technician is clocked on")
+    clocked_on_at: DateTime | None = Field(default=None, description="since when")
 
 
 # -- capacity ---------------------------------------------------------------------------------------------

@@ -50,13 +50,12 @@ from shopfloor.demo.data import (
 )
 from shopfloor.demo.people import People, random_plate, random_vin
 from shopfloor.demo.placement import LevelledDay, bays_by_kind, new_day
-from shopfloor.demo.visits import Workshop, lines_json, new_appointment, part_numbers_of, pick_job
+from shopfloor.demo.visits import Workshop, job_line, lines_json, new_appointment, part_numbers_of, pick_job
 from shopfloor.domain.models import (
     Advisor,
     Appointment,
     Bay,
     Customer,
-    JobLine,
     LabourOperation,
     RepairOrder,
     RoEvent,
@@ -191,8 +190,7 @@ def seed_day(s: Session, ctx: ServiceContext, rng: random.Random, vehicles: list
                              mileage_km=vehicle.mileage_km, fuel_eighths=rng.randrange(1, 9),
                              promised_at=arrived + timedelta(hours=float(op.hours) + 1.5), opened_at=arrived,
                              version=next_version())
-            ro.job_lines.append(JobLine(position=0, operation_code=op.code, description=op.name(lang),
-                                        hours=op.hours, skill=op.skill))
+            ro.job_lines.append(job_line(0, op, lang, status, ro.hold_reason, tech, arrived))
             s.add(ro)
             s.flush()
             s.add(RoEvent(repair_order_id=ro.id, at=arrived, actor=advisor.name, kind="checked_in", from_status=None,

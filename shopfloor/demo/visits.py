@@ -28,9 +28,25 @@ from shopfloor.domain.models import (
     Technician,
     Vehicle,
 )
-from shopfloor.domain.states import RoStatus
+from shopfloor.domain.states import HoldReason, RoStatus
 from shopfloor.domain.versions import next_version
+from shopfloor.domain.workshop import LineStatus, lines_of_status
+from shopfloor.domain.workshop_models import JobLineTechnician
 from shopfloor.services.context import ServiceContext
+
+
+def job_line(position: int, op: LabourOperation, lang: str, status: RoStatus, hold: str | None,
+             tech: Technician | None, at: datetime) -> JobLine:
+    """A line of an order the story opens straight in `status`: its status and technician as the workshop would
+    have left them."""
+    state = lines_of_status(status, HoldReason(hold) if hold else None)
+    line = JobLine(position=position, operation_code=op.code, description=op.name(lang), hours=op.hours,
+                   skill=op.skill, status=state.status.value,
+                   pause_reason=state.pause_reason.value if state.pause_reason else None)
+    if tech is not None and state.status != LineStatus.WAITING:
+        line.assignments.append(JobLineTechnician(technician_id=tech.id, sequence=0, dispatched_at=at,
+                                                  dispatched_by=""))
+    return line
 
 
 def pick_job(rng: random.Random, ops: dict[str, LabourOperation], repair_share: float = 0.3) -> list[LabourOperation]:
@@ -125,8 +141,7 @@ class Workshop:
             mileage_km=km, fuel_eighths=rng.randrange(1, 9), promised_at=promise(arrived, hours), opened_at=arrived,
             version=next_version())
         for pos, op in enumerate(ops):
-            ro.job_lines.append(JobLine(position=pos, operation_code=op.code, description=op.name(lang),
-                                        hours=op.hours, skill=op.skill))
+            ro.job_lines.append(job_line(pos, op, lang, status, hold, tech, arrived))
         self.s.add(ro)
         at = arrived
         path = [RoStatus.DISPATCHED, RoStatus.IN_PROGRESS, RoStatus.ON_HOLD, RoStatus.QUALITY_CHECK, RoStatus.READY,

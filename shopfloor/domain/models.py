@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +28,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from shopfloor.contract.staff import StaffRole, parse_roles
+from shopfloor.domain.workshop import new_badge_token
+
+if TYPE_CHECKING:
+    from shopfloor.domain.workshop_models import AdditionalWork, Clocking, JobLineTechnician, Promise, QcResult
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -92,14 +97,21 @@ StaffMember = Advisor  # the name for what a row is; the table and foreign keys 
 
 class Technician(Base):
     __tablename__ = "technicians"
+    __table_args__ = (Index("ux_technicians_badge", "badge", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
     name: Mapped[str] = mapped_column(String(60))
     skill: Mapped[str] = mapped_column(String(20))  # "maintenance" (semi-skilled) or "repair" (skilled)
     active: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # the text the technician's QR badge carries (shopfloor.domain.workshop.new_badge_token), rev 0007
+    badge: Mapped[str] = mapped_column(String(40), default=new_badge_token, server_default=text("''"))
 
     shifts: Mapped[list[Shift]] = relationship(back_populates="technician", cascade="all, delete-orphan")
+    # the job the technician is clocked on now, if any (at most one: a partial unique index says so)
+    open_clocking: Mapped[Clocking | None] = relationship(
+        primaryjoin="and_(Clocking.technician_id == Technician.id, Clocking.ended_at.is_(None))", viewonly=True,
+        uselist=False)
 
 
 class Shift(Base):
@@ -334,14 +346,23 @@ class RepairOrder(Base):
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # rev 0007, kept current by shopfloor.services.workshop.projection: when the work is projected to be done,
+    # and on_time | at_risk | late against the promise
+    projected_ready_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    risk: Mapped[str] = mapped_column(String(10), default="on_time", server_default="on_time")
+    # quality checks count in rounds: work reopened (a failed stage, approved additional work) starts a new one
+    qc_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     vehicle: Mapped[Vehicle] = relationship()
     advisor: Mapped[Advisor] = relationship()
-    technician: Mapped[Technician | None] = relationship()
+    technician: Mapped[Technician | None] = relationship()  # the lead: the technician of the first dispatched line
     appointment: Mapped[Appointment | None] = relationship()
     job_lines: Mapped[list[JobLine]] = relationship(back_populates="repair_order", order_by="JobLine.position",
                                                     cascade="all, delete-orphan")
     events: Mapped[list[RoEvent]] = relationship(back_populates="repair_order", order_by="RoEvent.id")
+    promises: Mapped[list[Promise]] = relationship(order_by="Promise.id", viewonly=True)
+    qc_results: Mapped[list[QcResult]] = relationship(order_by="QcResult.id", viewonly=True)
+    additional_work: Mapped[list[AdditionalWork]] = relationship(order_by="AdditionalWork.id", viewonly=True)
 
     @property
     def total_hours(self) -> Decimal:
@@ -357,8 +378,16 @@ class JobLine(Base):
     description: Mapped[str] = mapped_column(String(200))
     hours: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     skill: Mapped[str] = mapped_column(String(20))
+    # rev 0007: each line is worked on its own (shopfloor.domain.workshop.LineStatus, PauseReason)
+    status: Mapped[str] = mapped_column(String(20), default="waiting", server_default="waiting")
+    pause_reason: Mapped[str | None] = mapped_column(String(20))
+    origin: Mapped[str] = mapped_column(String(12), default="checkin", server_default="checkin")  # or additional
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     repair_order: Mapped[RepairOrder] = relationship(back_populates="job_lines")
+    # its technicians, in the order they were given the line (several: a helper joined)
+    assignments: Mapped[list[JobLineTechnician]] = relationship(
+        back_populates="job_line", order_by="JobLineTechnician.id", cascade="all, delete-orphan")
 
 
 class RoEvent(Base):
@@ -411,6 +440,18 @@ class OutboxMessage(Base):
     retain: Mapped[bool] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CapacityChange(Base):
+    """A day whose capacity changed (services/capacity.py publish_capacity), written in the transaction of the
+    change; the capacity refresher puts the day's new state in the outbox and deletes the marks it covered in
+    one transaction, so a change is never left unpublished, whenever the server stops (rev 0006)."""
+
+    __tablename__ = "capacity_changes"
+    __table_args__ = (Index("ix_capacity_changes_site_day", "site_id", "day"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
 
 
 class PrintJob(Base):
@@ -472,3 +513,7 @@ class FiguresEpoch(Base):
     site_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     epoch: Mapped[int] = mapped_column(BigInteger, default=0)
 
+
+# The workshop's tables (clockings, promises, quality checks …) live in their own module; imported here so that
+# every user of these models has them mapped.
+from shopfloor.domain import workshop_models  # noqa: E402, F401

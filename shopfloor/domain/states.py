@@ -21,6 +21,8 @@ class RoStatus(StrEnum):
 class HoldReason(StrEnum):
     WAITING_PARTS = "waiting_parts"
     WAITING_APPROVAL = "waiting_approval"
+    SUBLET = "sublet"  # the car (or a part of the work) is at another shop
+    TECHNICAL_HELP = "technical_help"  # the technician waits for the technical director's or foreman's help
     OTHER = "other"
 
 

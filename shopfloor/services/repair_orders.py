@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from shopfloor.domain import states
-from shopfloor.domain.errors import Invalid, NotFound, Refused
+from shopfloor.domain.errors import Invalid, NotFound
 from shopfloor.domain.models import RepairOrder, RoEvent, Technician
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.services import views
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.publishing import publish_repair_order
+from shopfloor.services.publishing import publish_repair_order, publish_technician
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,15 @@ class RepairOrderService:
         with self.ctx.db.read() as s:
             rows = s.scalars(select(Technician).where(Technician.site_id == self.ctx.site, Technician.active)
                              .order_by(Technician.id))
-            return [views.technician_state(t).to_dict() for t in rows]
+            return [views.technician_state(t, self.ctx.tz).to_dict() for t in rows]
 
     def transition(self, number: str, target: str, *, actor: Actor | str, technician: int | str | None = None,
                    reason: str | None = None) -> dict[str, Any]:
+        """A move of the state machine; it moves the order's lines with it (services/workshop/moves.py) and is
+        refused when they do not allow it."""
+        # imported here: the workshop's services use this module's helpers
+        from shopfloor.services.workshop import moves, order_status
+
         try:
             to = RoStatus(target)
         except ValueError:
@@ -101,17 +106,15 @@ class RepairOrderService:
             current = RoStatus(ro.status)
             tech = resolve_technician(s, ro.site_id, technician) if to == RoStatus.DISPATCHED else None
             states.check(current, to, technician=tech.id if tech else None, reason=reason)
-            if tech is not None:
-                needs = {line.skill for line in ro.job_lines}
-                if "repair" in needs and tech.skill != "repair":
-                    raise Refused("error.technician_skill", technician=tech.name)
-                ro.technician_id = tech.id
+            # quality check back to work is rework: the next check fails, each line a row of the rework register
+            kind, stopped = moves.apply_move(s, self.ctx, ro, current, to, tech, reason, actor)
+            s.refresh(ro, ["job_lines", "qc_results"])
+            moves.check_follows(ro, to, self.ctx)
             ro.status = to.value
             ro.hold_reason = reason if to == RoStatus.ON_HOLD else None
+            ro.technician_id = order_status.lead_technician(ro) or ro.technician_id
             if to in (RoStatus.DELIVERED, RoStatus.CANCELLED):
                 ro.closed_at = now
-            # Quality check back to work is rework: recorded as such, it is the rework register.
-            kind = "rework" if (current, to) == (RoStatus.QUALITY_CHECK, RoStatus.IN_PROGRESS) else "transition"
             s.add(RoEvent(repair_order_id=ro.id, at=now, actor=str(actor), kind=kind, from_status=current.value,
                           to_status=to.value, technician_id=tech.id if tech else None, reason=reason))
             record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, kind, from_value=current.value,
@@ -121,6 +124,9 @@ class RepairOrderService:
             publish_repair_order(s, self.ctx, ro, {
                 "kind": kind, "from": current.value, "to": to.value, "actor": str(actor),
                 "at": views.iso(now, self.ctx.tz), "reason": reason})
+            for technician_now_off in stopped:
+                s.refresh(technician_now_off)
+                publish_technician(s, self.ctx, technician_now_off)
             return views.repair_order_state(ro, self.ctx.tz).to_dict()
 
 

@@ -34,7 +34,7 @@ class SnapshotService:
             for a in s.scalars(select(Advisor).where(Advisor.site_id == site)):
                 yield topics.state(site, topics.ADVISORS, a.id), payloads.encode(views.advisor_state(a)), True
             for t in s.scalars(select(Technician).where(Technician.site_id == site)):
-                yield topics.state(site, topics.TECHNICIANS, t.id), payloads.encode(views.technician_state(t)), True
+                yield topics.state(site, topics.TECHNICIANS, t.id), payloads.encode(views.technician_state(t, tz)), True
             # Today's board plus tomorrow's early cards: enough for every screen, bounded in size.
             appts = s.scalars(select(Appointment).where(
                 Appointment.site_id == site, Appointment.start >= day_start,

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shopfloor.contract.entity_states import (
+    AdditionalWorkRef,
     AdvisorRef,
     AdvisorState,
     AppointmentFlags,
@@ -27,8 +28,9 @@ from shopfloor.contract.entity_states import (
 from shopfloor.contract.payloads import SCHEMA
 from shopfloor.contract.staff import StaffRole
 from shopfloor.domain.identifiers import display_plate, mask_name, mask_plate
-from shopfloor.domain.models import Advisor, Appointment, RepairOrder, Technician
+from shopfloor.domain.models import Advisor, Appointment, JobLine, RepairOrder, Technician
 from shopfloor.domain.states import HoldReason, RoStatus
+from shopfloor.domain.workshop import FindingStatus, LineStatus, PauseReason, Risk
 
 
 def iso(value: datetime | None, tz: ZoneInfo) -> str | None:
@@ -71,14 +73,27 @@ def repair_order_state(ro: RepairOrder, tz: ZoneInfo) -> RepairOrderState:
         opened_at=at(ro.opened_at, tz),
         closed_at=iso(ro.closed_at, tz),
         work=work_summary(ro),
-        job_lines=[RepairOrderLine(code=line.operation_code, description=line.description, hours=float(line.hours),
-                                   skill=Skill(line.skill))
-                   for line in ro.job_lines],
+        job_lines=[_line(line) for line in ro.job_lines],
         total_hours=float(ro.total_hours),
         complaint=ro.complaint,
         mileage_km=ro.mileage_km,
         fuel_eighths=ro.fuel_eighths,
+        projected_ready_at=iso(ro.projected_ready_at, tz),
+        risk=Risk(ro.risk),
+        additional_work=[AdditionalWorkRef(id=f.id, description=f.description, hours=float(f.hours),
+                                           status=FindingStatus(f.status),
+                                           technician=TechnicianRef(id=f.technician.id, name=f.technician.name))
+                         for f in ro.additional_work],
     )
+
+
+def _line(line: JobLine) -> RepairOrderLine:
+    crew = [TechnicianRef(id=a.technician.id, name=a.technician.name) for a in line.assignments]
+    return RepairOrderLine(code=line.operation_code, description=line.description, hours=float(line.hours),
+                           skill=Skill(line.skill), id=line.id, status=LineStatus(line.status),
+                           pause_reason=PauseReason(line.pause_reason) if line.pause_reason else None,
+                           technician=crew[0] if crew else None, technicians=crew,
+                           additional=line.origin == "additional")
 
 
 def lounge_state(ro: RepairOrder, tz: ZoneInfo) -> LoungeState:
@@ -94,6 +109,7 @@ def lounge_state(ro: RepairOrder, tz: ZoneInfo) -> LoungeState:
         status=RoStatus(ro.status),
         promised_at=iso(ro.promised_at, tz),
         needs_customer=ro.status == "on_hold" and ro.hold_reason == "waiting_approval",
+        projected_ready_at=iso(ro.projected_ready_at, tz),
     )
 
 
@@ -144,6 +160,9 @@ def advisor_state(advisor: Advisor) -> AdvisorState:
         role=StaffRole.ADVISOR if advisor.is_advisor else StaffRole(advisor.roles.split(",")[0].strip()))
 
 
-def technician_state(tech: Technician) -> TechnicianState:
+def technician_state(tech: Technician, tz: ZoneInfo) -> TechnicianState:
+    clocking = tech.open_clocking
     return TechnicianState(schema=SCHEMA, version=tech.version, site=tech.site_id, id=tech.id, name=tech.name,
-                           skill=Skill(tech.skill), active=tech.active)
+                           skill=Skill(tech.skill), active=tech.active,
+                           current_job=clocking.repair_order.number if clocking else None,
+                           clocked_on_at=at(clocking.started_at, tz) if clocking else None)
