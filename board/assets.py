@@ -24,5 +24,4 @@ def link_stylesheet(request: Request) -> None:
     prefix = quote(request.headers.get("X-Forwarded-Prefix", ""), safe="/:@!$&'()*+,;=%") \
         + request.scope.get("root_path", "")  # as NiceGUI builds its own asset URLs
     version = int((STATIC_DIR / "board.css").stat().st_mtime)
-    href = html.escape(f"{prefix}{URL_PATH}/board.css?v={version}")
-    ui.add_head_html(f'<link rel="stylesheet" href="{href}">')
+    ui.add_head_html(f'<link rel="stylesheet" href="{html.escape(f"{prefix}{URL_PATH}/board.css?v={version}")}">')

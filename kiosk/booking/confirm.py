@@ -11,6 +11,7 @@ from nicegui import ui
 
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.confirmations import ConfirmationService, day_text
@@ -103,7 +104,7 @@ class ConfirmationPanel:
         ui.label(label).classes("text-grey-8")
         value_label = ui.label(value).classes("text-2xl font-bold" if big else "text-lg")
         if mark:
-            value_label.mark(mark).props(f"data-testid={mark}")
+            set_attrs(value_label.mark(mark), data_testid=mark)
 
     def _extras(self) -> None:
         t, a = self.t, self.state

@@ -11,6 +11,7 @@ from nicegui import ui
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.booking.new_customer import NewCustomerForm
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
 
 if TYPE_CHECKING:
@@ -79,9 +80,9 @@ class CustomerPanel:
                 ui.label(self.t("booking_page.no_hits")).classes("text-grey-7 py-2") \
                     .mark("no-hits").props("data-testid=no-hits")
             for h in hits:
-                with ui.item(on_click=lambda h=h: self.select(h)).classes("w-full rounded border bg-white") \
-                        .props(f'data-plate="{h["plate"]}"') \
-                        .mark(f"hit-{h['vehicle_id']}").props(f"data-testid=hit-{h['vehicle_id']}"):
+                item = ui.item(on_click=lambda h=h: self.select(h)).classes("w-full rounded border bg-white") \
+                    .mark(f"hit-{h['vehicle_id']}")
+                with set_attrs(item, data_plate=h["plate"], data_testid=f"hit-{h['vehicle_id']}"):
                     with ui.item_section():
                         ui.item_label(h["plate_display"]).classes("text-lg font-bold")
                         ui.item_label(f"{h['customer']} · {h['addressed']} · {h['model']}").classes("text-base")
@@ -201,9 +202,10 @@ class CustomerPanel:
                         ui.label(item["description"]).classes("text-base")
                         if item.get("part_numbers"):
                             ui.label(item["part_numbers"]).classes("text-xs text-grey-7")
-                    ui.button(icon="add_circle", on_click=lambda i=item: self.on_item(i)) \
+                    button = ui.button(icon="add_circle", on_click=lambda i=item: self.on_item(i)) \
                         .props("flat round color=primary").tooltip(t("booking_page.item_to_work")) \
-                        .mark(f"item-{item['id']}").props(f"data-testid=item-{item['id']}")
+                        .mark(f"item-{item['id']}")
+                    set_attrs(button, data_testid=f"item-{item['id']}")
 
     def _visits(self, visits: list[dict[str, Any]]) -> None:
         t = self.t

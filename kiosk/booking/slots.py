@@ -11,6 +11,7 @@ from nicegui import ui
 
 from shopfloor.domain.capacity import Violation
 from shopfloor.i18n import Translator
+from shopfloor.kiosk.common.attributes import selectable_days, set_attrs
 from shopfloor.services.auth import AdvisorInfo
 from shopfloor.services.booking import MAX_DAYS_AHEAD
 
@@ -68,9 +69,8 @@ class DayPicker:
                     .classes("shrink-0") \
                     .mark("pick-date").props("data-testid=pick-date") as self.later, ui.menu() as self.menu:
                 last = self.today + timedelta(days=MAX_DAYS_AHEAD)
-                ui.date(value=self.day.isoformat(), on_change=self._picked) \
-                    .props(f''':options="d => d >= '{self.today:%Y/%m/%d}' && d <= '{last:%Y/%m/%d}'"'''
-                           ' first-day-of-week=1').mark("date-picker").props("data-testid=date-picker")
+                selectable_days(ui.date(value=self.day.isoformat(), on_change=self._picked), self.today, last) \
+                    .props("first-day-of-week=1").mark("date-picker").props("data-testid=date-picker")
             options: dict[int, str] = {ANY: t("booking_page.any_advisor")}
             options |= {a.id: f"{a.code} · {a.name}" for a in self.advisors}
             self.advisor = ui.select(options, value=ANY, label=t("booking_page.advisor"),
@@ -93,7 +93,7 @@ class DayPicker:
                 label = t("booking_page.today") if day == self.today else short[day.weekday()]
                 tile = ui.column().classes("grow basis-0 min-w-0 gap-0 items-center rounded border px-1 py-1 "
                                            "cursor-pointer select-none")
-                tile.mark(f"day-{day.isoformat()}").props(f"data-testid=day-{day.isoformat()}")
+                set_attrs(tile.mark(f"day-{day.isoformat()}"), data_testid=f"day-{day.isoformat()}")
                 with tile:
                     ui.label(label).classes("text-sm font-bold")
                     ui.label(f"{day:%m-%d}").classes("text-xs")
@@ -169,9 +169,10 @@ class SlotList:
                 .props("data-testid=day-free")
             for i, slot in enumerate(slots):
                 start, end = slot["start"][11:16], slot["end"][11:16]
-                with ui.item(on_click=lambda s=slot: self.on_book(s)) \
-                        .classes("w-full rounded border " + ("bg-green-1" if i == 0 else "bg-white")) \
-                        .props("clickable").mark(f"slot-{i}").props(f"data-testid=slot-{i}"):
+                item = ui.item(on_click=lambda s=slot: self.on_book(s)) \
+                    .classes("w-full rounded border " + ("bg-green-1" if i == 0 else "bg-white")) \
+                    .props("clickable").mark(f"slot-{i}")
+                with set_attrs(item, data_testid=f"slot-{i}"):
                     with ui.item_section().props("avatar").classes("min-w-[5.5rem]"):
                         ui.label(start).classes("text-2xl font-bold")
                         ui.label(f"–{end}").classes("text-xs text-grey-7")
@@ -198,8 +199,8 @@ async def ask_override(t: Translator, violations: list[Violation], *, who_may: s
             ui.icon("report", color="negative", size="lg")
             ui.label(t("booking_page.refused_title")).classes("text-xl font-bold")
         for v in violations:
-            ui.label(violation_text(t, v)).classes("text-lg") \
-                .mark(f"refused-{v.rule}").props(f"data-testid=refused-{v.rule}")
+            set_attrs(ui.label(violation_text(t, v)).classes("text-lg").mark(f"refused-{v.rule}"),
+                      data_testid=f"refused-{v.rule}")
         if who_may is not None:
             ui.label(t("access.override", roles=who_may)).classes("text-grey-8") \
                 .mark("override-not-allowed").props("data-testid=override-not-allowed")

@@ -13,6 +13,7 @@ from nicegui import ui
 
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.services.day_prep import day_text
 
@@ -136,8 +137,8 @@ def phone_link(phone: str) -> None:
 
 def flag_chips(t: Translator, flags: list[str]) -> None:
     for flag in flags:
-        ui.badge(t(f"calls.flag.{flag}"), color=FLAG_COLOURS.get(flag, "grey")).classes("text-sm") \
-            .props(f'data-flag="{flag}"')
+        set_attrs(ui.badge(t(f"calls.flag.{flag}"), color=FLAG_COLOURS.get(flag, "grey")).classes("text-sm"),
+                  data_flag=flag)
 
 
 def parts_badge(t: Translator, parts: dict[str, Any]) -> None:

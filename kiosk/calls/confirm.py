@@ -28,6 +28,7 @@ from shopfloor.kiosk.calls.common import (
     short_when,
     slot_row,
 )
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.day_prep import OUTCOMES, DayPrepService, call_counts, day_text
 from shopfloor.services.messages import CHANNELS
@@ -102,16 +103,16 @@ class CallsTab:
             for key in COUNTS:
                 if key in ("rescheduled", "cancelled") and not counts[key]:
                     continue
-                ui.badge(self.t(f"calls.count.{key}", count=counts[key]), color=COUNT_COLOURS[key]) \
-                    .classes("text-base px-3 py-1").props(f'data-count="{key}" data-value="{counts[key]}"' +
-                                                          ("" if key == "to_call" else " outline"))
+                badge = ui.badge(self.t(f"calls.count.{key}", count=counts[key]), color=COUNT_COLOURS[key],
+                                 outline=key != "to_call").classes("text-base px-3 py-1")
+                set_attrs(badge, data_count=key, data_value=counts[key])
 
     def _row(self, row: dict[str, Any]) -> None:
         t = self.t
         outcome = row["call_outcome"] or ""
         done = row["status"] == "cancelled"
-        card = ui.card().classes("w-full py-2 px-3" + (" opacity-60" if done else "")).props(
-            f'flat bordered data-appointment="{row["id"]}" data-outcome="{outcome}" data-plate="{row["plate"]}"')
+        card = set_attrs(ui.card().classes("w-full py-2 px-3" + (" opacity-60" if done else "")).props("flat bordered"),
+                         data_appointment=row["id"], data_outcome=outcome, data_plate=row["plate"])
         if outcome == "confirmed":
             card.classes("bg-green-1")
         elif outcome == "unreachable":
@@ -136,8 +137,8 @@ class CallsTab:
                         chosen = choice == outcome
                         button = ui.button(t(f"calls.outcome.{choice}"), icon=OUTCOME_ICONS[choice],
                                            on_click=lambda r=row, c=choice: self._outcome(r, c)) \
-                            .props(f'{"unelevated" if chosen else "outline"} color={OUTCOME_COLOURS[choice]} '
-                                   f'data-outcome-button="{choice}"').classes("px-2")
+                            .props("unelevated" if chosen else "outline").classes("px-2")
+                        set_attrs(button, color=OUTCOME_COLOURS[choice], data_outcome_button=choice)
                         if done:
                             button.disable()
                 with ui.row().classes("items-center gap-2 no-wrap"):

@@ -20,6 +20,7 @@ from shopfloor.kiosk.calls.common import (
     short_when,
     slot_row,
 )
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.day_prep import NO_SHOW_DAYS, DayPrepService
 
@@ -61,9 +62,9 @@ class NoShowsTab:
 
     def _row(self, row: dict[str, Any]) -> None:
         t = self.t
-        card = ui.card().classes("w-full py-2 px-3" + (" bg-grey-2" if row["done"] else "")).props(
-            f'flat bordered data-appointment="{row["id"]}" data-plate="{row["plate"]}" '
-            f'data-done="{str(row["done"]).lower()}"')
+        card = set_attrs(ui.card().classes("w-full py-2 px-3" + (" bg-grey-2" if row["done"] else ""))
+                         .props("flat bordered"),
+                         data_appointment=row["id"], data_plate=row["plate"], data_done=str(row["done"]).lower())
         with card, ui.row().classes("w-full items-center no-wrap gap-3"):
             actions = self._info(row)
         if row["done"]:

@@ -15,6 +15,7 @@ from shopfloor.kiosk.calls.confirm import CallsTab
 from shopfloor.kiosk.calls.noshows import NoShowsTab
 from shopfloor.kiosk.calls.parts import PartsTab
 from shopfloor.kiosk.calls.solicit import SolicitationTab
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.session import KioskUser
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class CallsPage:
         with ui.tabs().classes("w-full text-primary").props("align=left no-caps inline-label") as tabs:
             for name, icon, _ in TABS:
                 if name in names:
-                    ui.tab(name, t(f"calls.tab.{name}"), icon=icon).props(f'data-tab="{name}"')
+                    set_attrs(ui.tab(name, t(f"calls.tab.{name}"), icon=icon), data_tab=name)
         tabs.set_value(first)
         built: set[str] = set()
         panels: dict[str, ui.tab_panel] = {}

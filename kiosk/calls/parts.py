@@ -11,6 +11,7 @@ from nicegui import ui
 
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.calls.common import DayPicker, call, empty_state, flag_chips, parts_badge, short_when
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.printer_choice import COLOURS, PrinterChoice
 from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.day_prep import DayPrepService, day_text
@@ -74,9 +75,9 @@ class PartsTab:
             ui.label(self.t("calls.pick.printers")).classes("text-grey-8")
             for p in self.printers.printers:
                 status = self.printers.status(p.name)
-                ui.badge(f"{p.label or p.name} · {self.t('printer_status.' + status)}",
-                         color=COLOURS.get(status, "grey")).classes("text-sm px-2 py-1") \
-                    .props(f'data-printer="{p.name}" data-printer-status="{status}"')
+                badge = ui.badge(f"{p.label or p.name} · {self.t('printer_status.' + status)}",
+                                 color=COLOURS.get(status, "grey")).classes("text-sm px-2 py-1")
+                set_attrs(badge, data_printer=p.name, data_printer_status=status)
 
     def _warn_if_not_ready(self, e: Any) -> None:
         self.printers.warn_if_not_ready(self.t, e.value)
@@ -100,8 +101,8 @@ class PartsTab:
 
     def _row(self, row: dict[str, Any]) -> None:
         t = self.t
-        card = ui.card().classes("w-full py-2 px-3").props(
-            f'flat bordered data-appointment="{row["id"]}" data-plate="{row["plate"]}"')
+        card = set_attrs(ui.card().classes("w-full py-2 px-3").props("flat bordered"),
+                         data_appointment=row["id"], data_plate=row["plate"])
         if row["late_parts"]:
             card.classes("bg-orange-1")
         with card, ui.row().classes("w-full items-center no-wrap gap-3"):
@@ -125,10 +126,10 @@ class PartsTab:
                 if label is None:
                     ui.label(t("calls.pick.no_label")).classes("text-sm text-grey-7").props('data-label-status=""')
                 else:
-                    ui.badge(t("calls.pick.label_status", status=t(f"print.{label['status']}"),
-                               when=short_when(label["at"], self.today)),
-                             color=LABEL_COLOURS.get(label["status"], "grey")).classes("text-sm") \
-                        .props(f'data-label-status="{label["status"]}"')
+                    badge = ui.badge(t("calls.pick.label_status", status=t(f"print.{label['status']}"),
+                                       when=short_when(label["at"], self.today)),
+                                     color=LABEL_COLOURS.get(label["status"], "grey")).classes("text-sm")
+                    set_attrs(badge, data_label_status=label["status"])
                 with ui.row().classes("items-center gap-1 no-wrap"):
                     select = ui.select(self.printers.options(t), value=self.default_printer,
                                        on_change=self._warn_if_not_ready).props("outlined dense options-dense") \

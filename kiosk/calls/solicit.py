@@ -21,6 +21,7 @@ from shopfloor.kiosk.calls.common import (
     short_when,
     slot_row,
 )
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.day_prep import DayPrepService
 from shopfloor.services.solicitation import KINDS, SolicitationService
@@ -73,7 +74,7 @@ class SolicitationTab:
             for kind in KINDS:
                 entries = self.lists.get(kind, [])
                 open_count = sum(1 for e in entries if not e["booked"])
-                item = ui.item(on_click=lambda k=kind: self._choose(k)).props(f'clickable data-kind="{kind}"')
+                item = set_attrs(ui.item(on_click=lambda k=kind: self._choose(k)).props("clickable"), data_kind=kind)
                 if kind == self.kind:
                     item.classes("bg-blue-1 text-primary")
                 with item:
@@ -82,9 +83,9 @@ class SolicitationTab:
                     with ui.item_section():
                         ui.item_label(self.t(f"solicitation.kind.{kind}"))
                     with ui.item_section().props("side"):
-                        ui.badge(str(open_count), color="primary" if open_count else "grey") \
-                            .props(f'data-count="{open_count}"').tooltip(
-                                self.t("calls.sol.count", open=open_count, total=len(entries)))
+                        set_attrs(ui.badge(str(open_count), color="primary" if open_count else "grey"),
+                                  data_count=open_count) \
+                            .tooltip(self.t("calls.sol.count", open=open_count, total=len(entries)))
 
     def _choose(self, kind: str) -> None:
         self.kind = kind
@@ -106,9 +107,10 @@ class SolicitationTab:
 
     def _entry(self, entry: dict[str, Any]) -> None:
         t = self.t
-        card = ui.card().classes("w-full py-2 px-3" + (" bg-grey-2" if entry["booked"] else "")).props(
-            f'flat bordered data-vehicle="{entry["vehicle_id"]}" data-plate="{entry["plate"]}" '
-            f'data-booked="{str(entry["booked"]).lower()}"')
+        card = set_attrs(ui.card().classes("w-full py-2 px-3" + (" bg-grey-2" if entry["booked"] else ""))
+                         .props("flat bordered"),
+                         data_vehicle=entry["vehicle_id"], data_plate=entry["plate"],
+                         data_booked=str(entry["booked"]).lower())
         with card, ui.row().classes("w-full items-center no-wrap gap-3"):
             actions = self._info(entry)
         if entry["booked"]:

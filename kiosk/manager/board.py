@@ -25,6 +25,7 @@ from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import session
+from shopfloor.kiosk.common.attributes import selectable_days
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.frame import roles_with
 from shopfloor.kiosk.manager.capacity import CapacityPanel, week_entry
@@ -195,9 +196,9 @@ class PlanBoard:
                 ui.button(icon="chevron_right", on_click=lambda: self.go(self.day + timedelta(days=1))) \
                     .props("flat round dense data-testid=day-next")
                 with ui.button(icon="event").props("flat round dense data-testid=day-pick"), ui.menu() as menu:
-                    self.picker = ui.date(value=self.day.isoformat(),
-                                          on_change=lambda e: self._picked(e.value, menu)) \
-                        .props(f'first-day-of-week=1 :options="d => d >= \'{self.today():%Y/%m/%d}\'"')
+                    self.picker = selectable_days(ui.date(value=self.day.isoformat(),
+                                                          on_change=lambda e: self._picked(e.value, menu)),
+                                                  self.today()).props("first-day-of-week=1")
                     localize_picker(self.picker, t.lang)
                 self.day_text = ui.label().classes("text-xl font-bold whitespace-nowrap").props(
                     "data-testid=board-day")
@@ -207,7 +208,7 @@ class PlanBoard:
                 with ui.row().classes("items-center gap-3 no-wrap text-sm text-grey-8 pl-4"):
                     for status in STATUSES:
                         with ui.row().classes("items-center gap-0 no-wrap"):
-                            ui.html(f'<span class="mg-swatch is-{status}"></span>', sanitize=False)
+                            ui.element("span").classes(f"mg-swatch is-{status}")
                             ui.label(t(f"appointment.{status}"))
             ui.label(t("manager.board.hint")).classes("text-sm text-grey-7 -mt-1")
             with ui.card().classes("w-full p-0 overflow-hidden").props("flat bordered"):

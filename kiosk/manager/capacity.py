@@ -10,6 +10,7 @@ from typing import Any
 from nicegui import ui
 
 from shopfloor.i18n import Translator
+from shopfloor.kiosk.common.attributes import set_attrs
 
 SKILLS = ("maintenance", "repair")
 WEEK_TOP = 1.25  # a bar's full height is 125 % load, so an overbooked day still shows by how much
@@ -63,15 +64,15 @@ class CapacityPanel:
             for tech in techs:
                 available, allocated, free = tech["available"], tech["allocated"], tech["free"]
                 share = min(allocated / available, 1.0) if available > 0 else (1.0 if allocated > 0 else 0.0)
-                with ui.column().classes("gap-0 min-w-0").props(
-                        f'data-technician="{tech["name"]}" data-free="{free}" data-allocated="{allocated}"'):
+                with set_attrs(ui.column().classes("gap-0 min-w-0"),
+                               data_technician=tech["name"], data_free=free, data_allocated=allocated):
                     with ui.row().classes("w-full items-center gap-1 no-wrap"):
                         ui.badge(t(f"manager.capacity.skill_short.{tech['skill']}"),
                                  color="teal" if tech["skill"] == "maintenance" else "indigo").props("dense")
                         ui.label(tech["name"]).classes("font-medium truncate")
                     level = "is-over" if free < 0 else ""
-                    ui.html(f'<div class="mg-bar w-full"><div class="{level}" style="width:{share * 100:.0f}%">'
-                            f'</div></div>', sanitize=False).classes("w-full")
+                    with ui.element("div").classes("mg-bar w-full"):
+                        ui.element("div").classes(level).style(f"width: {share * 100:.0f}%")
                     with ui.row().classes("w-full gap-1 no-wrap text-xs"):
                         ui.label(f"{h(allocated)}/{h(available)}").classes("text-grey-7")
                         ui.space()
@@ -96,8 +97,8 @@ class CapacityPanel:
             rows.append((t("manager.capacity.class.total"), capacity["total"], "total"))
             for name, values, key in rows:
                 weight = "font-bold" if key == "total" else "font-medium"
-                ui.label(name).classes(f"{weight} whitespace-nowrap").props(
-                    f'data-skill="{key}" data-free="{values.get("free", 0)}"')
+                set_attrs(ui.label(name).classes(f"{weight} whitespace-nowrap"),
+                          data_skill=key, data_free=values.get("free", 0))
                 for col in columns:
                     value = values.get(col, 0)
                     style = "text-right"
@@ -108,9 +109,10 @@ class CapacityPanel:
         walk_in = capacity.get("walk_in") or {"hours": 0, "cars": 0}
         ui.separator().classes("my-1")
         with ui.row().classes("w-full gap-4 text-sm no-wrap"):
-            ui.label(t("manager.capacity.carried_over", count=len(carried["cars"]), hours=h(carried["hours"]))) \
-                .classes("font-medium" + (" text-orange-9" if carried["cars"] else "")).props(
-                f'data-testid=carried-over data-cars="{len(carried["cars"])}"')
+            set_attrs(ui.label(t("manager.capacity.carried_over", count=len(carried["cars"]),
+                                 hours=h(carried["hours"])))
+                      .classes("font-medium" + (" text-orange-9" if carried["cars"] else "")),
+                      data_testid="carried-over", data_cars=len(carried["cars"]))
             ui.label(t("manager.capacity.walk_in", count=walk_in["cars"], hours=h(walk_in["hours"])))
         if carried["cars"]:
             with ui.column().classes("gap-0 text-xs text-grey-8"):
@@ -142,17 +144,18 @@ class CapacityPanel:
                     "is-high" if load > 1 - self.reserve_share else ""
                 height = 0 if load is None else min(load, WEEK_TOP) / WEEK_TOP * 100
                 text = t("manager.capacity.closed_short") if closed else f"{round((load or 0) * 100)}%"
-                cell = ui.element("div").classes(" ".join(classes)).props(
-                    f'data-day="{entry["day"]}" data-load="{"" if load is None else load}"')
+                cell = set_attrs(ui.element("div").classes(" ".join(classes)),
+                                 data_day=entry["day"], data_load="" if load is None else load)
                 if d >= today:
                     cell.on("click", lambda _=None, d=d: self.on_pick(d))
                 with cell:
                     ui.label(text).classes("text-xs font-bold" + (" text-negative" if level == "is-over" else ""))
                     reserve_at = (1 - self.reserve_share) / WEEK_TOP * 100
-                    bar = f'<div class="mg-day-bar"><div class="mg-day-fill {level}" style="height:{height:.0f}%">' \
-                          f'</div><div class="mg-day-full" style="bottom:{100 / WEEK_TOP:.0f}%"></div>' \
-                          f'<div class="mg-day-reserve" style="bottom:{reserve_at:.0f}%"></div></div>'
-                    ui.html(bar, sanitize=False).classes("w-full flex justify-center")
+                    with ui.element("div").classes("w-full flex justify-center"), \
+                            ui.element("div").classes("mg-day-bar"):
+                        ui.element("div").classes(f"mg-day-fill {level}").style(f"height: {height:.0f}%")
+                        ui.element("div").classes("mg-day-full").style(f"bottom: {100 / WEEK_TOP:.0f}%")
+                        ui.element("div").classes("mg-day-reserve").style(f"bottom: {reserve_at:.0f}%")
                     ui.label(weekdays[d.weekday()] if len(weekdays) == 7 else "").classes("text-xs font-medium")
                     ui.label(t("manager.capacity.day_date", day=d.day, month=d.month)).classes("text-xs text-grey-7")
                     ui.label(str(entry.get("appointments", 0))).classes("text-xs text-grey-7") \

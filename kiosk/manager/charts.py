@@ -4,6 +4,7 @@ of FiguresService.report() (its days or its weeks). Pure data in, JSON-able opti
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -22,7 +23,8 @@ PERCENT = "v => (v === null || v === undefined || v === '-') ? '—' : v + ' %'"
 
 
 def _unit(unit: str) -> str:
-    return f"v => (v === null || v === undefined || v === '-') ? '—' : v + ' {unit}'"
+    # the unit comes from the message catalogue: as a JSON string literal, a quote in it cannot end the code
+    return f"v => (v === null || v === undefined || v === '-') ? '—' : v + ' ' + {json.dumps(unit)}"
 
 
 def pct(value: float | None) -> float | None:

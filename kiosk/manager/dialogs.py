@@ -8,6 +8,7 @@ from typing import Any
 from nicegui import ui
 
 from shopfloor.i18n import Translator
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.manager.card_history import HistoryLine, history_section
 
 OVERRIDE_REASON_MAX = 300  # BookingOverride.reason
@@ -39,7 +40,7 @@ async def refusal_dialog(t: Translator, card: dict[str, Any], target_time: str, 
         def anyway() -> None:
             value = (text.value or "").strip()
             if not value:
-                text.props("error error-message=" + _attr(t("manager.board.override_needed")))
+                set_attrs(text, error=True, error_message=t("manager.board.override_needed"))
                 return
             dialog.submit(value)
 
@@ -54,11 +55,6 @@ async def refusal_dialog(t: Translator, card: dict[str, Any], target_time: str, 
     if not dialog.is_deleted:
         dialog.delete()
     return result if isinstance(result, str) else None
-
-
-def _attr(text: str) -> str:
-    """A Quasar prop value with spaces, quoted for .props()."""
-    return '"' + text.replace('"', "'") + '"'
 
 
 def details_dialog(t: Translator, state: dict[str, Any], history: list[HistoryLine]) -> None:

@@ -13,6 +13,7 @@ from nicegui import ui
 
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.manager.board import localize_picker
 from shopfloor.kiosk.manager.charts import CHARTS, arrival_profile, axis_labels, cause_label
@@ -164,8 +165,8 @@ class FiguresView:
         with self.charts:
             for chart in CHARTS:
                 with ui.card().classes("w-full p-1").props("flat bordered"):
-                    ui.echart(chart(t, periods, labels, report["today"], self.by)) \
-                        .classes("w-full h-[290px]").props(f"data-testid=chart-{chart.__name__}")
+                    chart_view = ui.echart(chart(t, periods, labels, report["today"], self.by))
+                    set_attrs(chart_view.classes("w-full h-[290px]"), data_testid=f"chart-{chart.__name__}")
         self.profile.clear()
         with self.profile:
             if report["arrival_profile"]:
@@ -175,11 +176,11 @@ class FiguresView:
         self._table(periods, labels)
 
     def _tile(self, key: str, value: str, unit: str, sub: str) -> None:
-        with ui.card().classes("mg-tile p-3 gap-0").props(f'flat bordered data-testid=figure-{key}'), \
+        with set_attrs(ui.card().classes("mg-tile p-3 gap-0").props("flat bordered"), data_testid=f"figure-{key}"), \
                 ui.column().classes("gap-0 w-full"):
             ui.label(self.t(f"figures.tile.{key}")).classes("text-sm text-grey-8")
             with ui.row().classes("items-baseline gap-1 no-wrap"):
-                ui.label(value).classes("text-3xl font-bold text-primary").props(f'data-value="{value}"')
+                set_attrs(ui.label(value).classes("text-3xl font-bold text-primary"), data_value=value)
                 ui.label(unit).classes("text-base text-grey-8")
             ui.label(sub).classes("text-xs text-grey-7")
 

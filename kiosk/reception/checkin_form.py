@@ -12,6 +12,7 @@ from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import DomainError, Refused
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import frame
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.checkin import CheckinRequest, ScanResult
@@ -62,7 +63,7 @@ class CheckinForm:
                     self.mileage = ui.number(t("kiosk.mileage"), min=0, max=2_000_000, step=1, format="%d",
                                              value=None, suffix="km").props("outlined").classes("w-1/2")
                     if scan.mileage_km:
-                        self.mileage.props(f'hint="{t("kiosk.last_mileage", km=scan.mileage_km)}"')
+                        set_attrs(self.mileage, hint=t("kiosk.last_mileage", km=scan.mileage_km))
                     # A 24-hour HH:MM field: the browser's own time input shows AM/PM in some locales.
                     self.promised = ui.input(t("kiosk.promised"), placeholder="HH:MM") \
                         .props('outlined mask="##:##" inputmode=numeric').classes("w-1/2") \
@@ -108,10 +109,7 @@ class CheckinForm:
         today = self.clock.today()
         hint = self.t("kiosk.promised_tomorrow", when=f"{promised:%m-%d %H:%M}") \
             if promised and promised.date() != today else ""
-        if hint:
-            self.promised.props(f'hint="{hint}"')
-        else:
-            self.promised.props(remove="hint")
+        set_attrs(self.promised, hint=hint or None)
 
     def dirty(self) -> bool:
         """Has the advisor typed anything worth keeping?"""

@@ -14,6 +14,7 @@ from shopfloor.domain.errors import DomainError
 from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import frame, session
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.formatting import when
 from shopfloor.kiosk.common.frame import StaffFrame
@@ -132,8 +133,9 @@ class KioskWorkspace:
             if not orders:
                 ui.label(self.t("kiosk.no_open_orders")).classes("text-grey-6")
             for ro in orders:
-                with ui.item(on_click=lambda n=ro["number"]: self.show_order(n)).classes(
-                        "w-full rounded border bg-white").props(f'data-plate="{ro["plate"]}" dense'):
+                item = ui.item(on_click=lambda n=ro["number"]: self.show_order(n)) \
+                    .classes("w-full rounded border bg-white").props("dense")
+                with set_attrs(item, data_plate=ro["plate"]):
                     with ui.item_section():
                         ui.item_label(ro["plate_display"]).classes("text-lg font-bold")
                         ui.item_label(f"{ro['customer']} · {ro['work']}").props("caption")

@@ -18,6 +18,7 @@ from shopfloor.domain.errors import DomainError
 from shopfloor.domain.states import HoldReason, RoStatus, next_moves
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import frame
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.formatting import when
 from shopfloor.kiosk.common.session import KioskUser
@@ -39,8 +40,8 @@ MOVE_ICONS = {
 
 
 def status_chip(t: Translator, status: str) -> None:
-    ui.badge(t(f"status.{status}"), color=STATUS_COLOURS.get(status, "grey")).classes("text-base px-3 py-1") \
-        .props(f'data-status="{status}"')
+    set_attrs(ui.badge(t(f"status.{status}"), color=STATUS_COLOURS.get(status, "grey"))
+              .classes("text-base px-3 py-1"), data_status=status)
 
 
 @dataclass(frozen=True)
@@ -157,11 +158,11 @@ class RepairOrderPanel:
                 else:
                     label = self.t(f"kiosk.move_{target.value}")
                 colour = "negative" if target == RoStatus.CANCELLED else "primary"
-                ui.button(label, icon=MOVE_ICONS.get(target.value),
-                          on_click=lambda tgt=target: self._ask(ro, tgt)) \
-                    .props(f"size=lg unelevated color={colour}" if target != RoStatus.CANCELLED
-                           else "size=lg outline color=negative") \
-                    .props(f"data-testid=move-{target.value}").mark(f"move-{target.value}")
+                button = ui.button(label, icon=MOVE_ICONS.get(target.value),
+                                   on_click=lambda tgt=target: self._ask(ro, tgt)) \
+                    .props("size=lg unelevated" if target != RoStatus.CANCELLED else "size=lg outline") \
+                    .mark(f"move-{target.value}")
+                set_attrs(button, color=colour, data_testid=f"move-{target.value}")
 
     async def _ask(self, ro: dict[str, Any], target: RoStatus) -> None:
         t = self.t
