@@ -91,6 +91,25 @@ def test_unknown_and_malformed_transitions(client: TestClient) -> None:
     assert client.post("/api/v1/repair-orders/X/transitions", content=b"{not json").status_code == 422
 
 
+def test_every_refusal_is_documented_per_route(client: TestClient) -> None:
+    # a route's own 422s (a day that has passed: a sentence) answered under FastAPI's HTTPValidationError, whose
+    # detail is a list; a body FastAPI cannot read answered an undocumented 400 (tests/test_api_fuzz.py checks the
+    # answers themselves)
+    schema = client.get("/api/openapi.json").json()
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    for path, operations in schema["paths"].items():
+        for method, op in operations.items():
+            answers = op["responses"]
+            assert {"401", "403"} <= set(answers), (method, path)
+            if op.get("parameters") or op.get("requestBody"):
+                refusal = answers["422"]["content"]["application/json"]["schema"]
+                assert refusal == {"$ref": "#/components/schemas/Unprocessable"}, (method, path)
+            if op.get("requestBody"):
+                assert {"400", "413"} <= set(answers), (method, path)
+    detail = schema["components"]["schemas"]["Unprocessable"]["properties"]["detail"]
+    assert [alt.get("type") for alt in detail["anyOf"]] == ["string", "array"]
+
+
 def test_openapi_lists_versioned_paths(client: TestClient) -> None:
     schema = client.get("/api/openapi.json").json()
     assert "/api/v1/checkins" in schema["paths"]

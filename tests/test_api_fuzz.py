@@ -1,6 +1,8 @@
 """The JSON API under schemathesis, from its own OpenAPI document (/api/openapi.json), on SQLite and on
 PostgreSQL: whatever a client sends, valid by the schema (positive) or not (negative), the answer is never a
-5xx and the server never raises. Bounded and repeatable: MAX_EXAMPLES derandomized cases per operation and mode.
+5xx, the server never raises, and the answer is one the document promises: a documented status code, content
+type and headers, and a body its schema for that status accepts (a 422 included). Bounded and repeatable:
+MAX_EXAMPLES derandomized cases per operation and mode.
 
 Random strings rarely name a real tag or repair order, so in about half the cases the generated request is
 steered onto the demo site's real tags, order numbers, technicians, states and printers (and onto extreme days
@@ -18,7 +20,13 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from sqlalchemy import func, select
 
 from shopfloor.domain.models import LabourOperation, QrTag, RepairOrder, Technician
@@ -31,6 +39,8 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 # How often a field that names something gets a real name instead of what schemathesis generated.
 STEER = {"tag": 0.8, "number": 0.8}
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+          response_schema_conformance]
 
 ZONES = st.builds(timezone, st.timedeltas(min_value=-timedelta(hours=23, minutes=59),
                                           max_value=timedelta(hours=23, minutes=59)))
@@ -92,7 +102,8 @@ def api_schema(services: Services) -> schemathesis.BaseSchema:
 
 @pytest.mark.parametrize("mode", [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE],
                          ids=["positive", "negative"])
-def test_no_server_errors(db_services: Services, mode: schemathesis.GenerationMode) -> None:
+def test_answers_are_documented_and_never_server_errors(db_services: Services,
+                                                        mode: schemathesis.GenerationMode) -> None:
     schema = api_schema(db_services)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 7
@@ -105,18 +116,19 @@ def test_no_server_errors(db_services: Services, mode: schemathesis.GenerationMo
         @given(case=operation.as_strategy(generation_mode=mode), data=st.data())
         def fuzz(case: schemathesis.Case, data: st.DataObject) -> None:
             steer(case, data, steerable(case.operation), real)
-            case.call_and_validate(headers=AUTH, checks=[not_a_server_error])
+            case.call_and_validate(headers=AUTH, checks=CHECKS)
 
         try:
             fuzz()
             tried += 1
         except Unsatisfiable:
             assert mode == schemathesis.GenerationMode.NEGATIVE  # an operation without input has no invalid one
-        except Exception as exc:  # collect every operation's failure, then report them all
-            # A failure that depends on state (a check-in opened the order a retry then finds) makes Hypothesis
-            # report "unreliable": the failures themselves are inside.
+        except (Exception, BaseExceptionGroup) as exc:  # every operation's failures, then report them all
+            # schemathesis's FailureGroup is a BaseExceptionGroup. A failure that depends on state (a check-in opened
+            # the order a retry then finds) makes Hypothesis report "unreliable": the failures themselves are inside.
             inner = "".join(f"\n{e}" for e in getattr(exc, "exceptions", []))
-            failures.append(f"--- {operation.label} ({mode.value}):\n{exc}{inner}")
+            notes = "".join(f"\n{n}" for n in getattr(exc, "__notes__", []))
+            failures.append(f"--- {operation.label} ({mode.value}):\n{exc}{inner}{notes}")
     assert tried >= 4
     assert not failures, "\n".join(failures)
 

@@ -18,7 +18,14 @@ or the token of an `[api_tokens.<name>]` table there, with `roles = [...]` (shop
 
 Every operation names the permission it needs (`x-permission`) and the roles that hold it (`x-roles`); a token
 without one of them gets 403. The actor of every change is the token's name: `actor` fields in request bodies
-are accepted and ignored."""
+are accepted and ignored.
+
+A refusal answers `{"detail": …}`, in English: a sentence for 401, 403, 404 and 409 (a broken booking rule adds
+`reason` and `rules`); for 422 a list with one entry per input when the request does not match this document,
+or a sentence when it does and a rule refuses a value (a day that has passed, an unknown labour operation). Each
+operation lists what its rules refuse. A body that is not JSON text in UTF-8 gets 400, one over the server's
+limit 413. Text fields refuse control characters (NUL included) and direction overrides; line breaks and tabs
+are fine."""
 
 
 def build_router() -> APIRouter:

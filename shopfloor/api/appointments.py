@@ -9,8 +9,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
-from shopfloor.api.errors import BOOKING_REFUSED
-from shopfloor.api.fields import ACTOR_IGNORED, HOURS_NOTE, MAX_ID, DayQuery, Id, Text, days_after, parse_day
+from shopfloor.api.errors import BODY_ERRORS, BOOKING_REFUSED, unprocessable
+from shopfloor.api.fields import (
+    ACTOR_IGNORED,
+    DAY_REFUSED,
+    HOURS_NOTE,
+    MAX_ID,
+    WORK_REFUSED,
+    DayQuery,
+    Id,
+    Text,
+    days_after,
+    parse_day,
+)
 from shopfloor.api.shapes import Shape
 from shopfloor.api.work import Advisor, JobLineBody, OverrideBody, advisor_id, work_lines
 from shopfloor.contract.entity_states import AppointmentState
@@ -91,14 +102,18 @@ class Appointment(AppointmentState):
     vehicle_id: int
 
 
-@router.get("/appointments", summary="Appointments of one day", dependencies=[allowed(Permission.APPOINTMENT_READ)])
+@router.get("/appointments", summary="Appointments of one day", dependencies=[allowed(Permission.APPOINTMENT_READ)],
+            responses=unprocessable(DAY_REFUSED))
 def list_appointments(api: Services, day: DayQuery = None) -> list[AppointmentOfDay]:
     rows = api.appointments.list_day(parse_day(day, api.ctx.today()))
     return [AppointmentOfDay.model_validate(row) for row in rows]
 
 
 @router.post("/appointments", summary="Book an appointment (409 with the rule it would break)", status_code=201,
-             responses=BOOKING_REFUSED, description=_OVERRIDE_NEEDS)
+             responses=BOOKING_REFUSED | BODY_ERRORS | unprocessable(
+                 "the vehicle named other than once, a malformed plate, " + WORK_REFUSED + ", a start that has "
+                 "passed, is more than 366 days ahead or outside the opening hours, an override without a reason"),
+             description=_OVERRIDE_NEEDS)
 def post_appointment(api: Services, caller: Annotated[Caller, allowed(Permission.APPOINTMENT_BOOK)],
                      body: AppointmentBody) -> Appointment:
     if body.override is not None:
@@ -116,13 +131,16 @@ def post_appointment(api: Services, caller: Annotated[Caller, allowed(Permission
 
 
 @router.get("/appointments/{appointment_id}", summary="One appointment, with its overrides",
-            dependencies=[allowed(Permission.APPOINTMENT_READ)])
+            dependencies=[allowed(Permission.APPOINTMENT_READ)], responses=unprocessable())
 def get_appointment(api: Services, appointment_id: Id) -> Appointment:
     return Appointment.model_validate(api.booking.get(appointment_id))
 
 
 @router.post("/appointments/{appointment_id}/move", summary="Move to another time or advisor (rules checked)",
-             responses=BOOKING_REFUSED, description=_OVERRIDE_NEEDS)
+             responses=BOOKING_REFUSED | BODY_ERRORS | unprocessable(
+                 "a start that has passed, is more than 366 days ahead or outside the opening hours, an override "
+                 "without a reason"),
+             description=_OVERRIDE_NEEDS)
 def post_move(api: Services, caller: Annotated[Caller, allowed(Permission.APPOINTMENT_BOOK)], appointment_id: Id,
               body: MoveBody) -> Appointment:
     if body.override is not None:
@@ -132,13 +150,15 @@ def post_move(api: Services, caller: Annotated[Caller, allowed(Permission.APPOIN
         override_reason=body.override.reason if body.override else None))
 
 
-@router.post("/appointments/{appointment_id}/cancel", summary="Cancel (needs a reason)")
+@router.post("/appointments/{appointment_id}/cancel", summary="Cancel (needs a reason)",
+             responses=BODY_ERRORS | unprocessable("a reason of blanks only"))
 def post_cancel(api: Services, caller: Annotated[Caller, allowed(Permission.APPOINTMENT_BOOK)], appointment_id: Id,
                 body: CancelBody) -> Appointment:
     return Appointment.model_validate(api.booking.cancel(appointment_id, actor=caller.actor, reason=body.reason))
 
 
-@router.post("/appointments/{appointment_id}/call", summary="Record the day-before confirmation call")
+@router.post("/appointments/{appointment_id}/call", summary="Record the day-before confirmation call",
+             responses=BODY_ERRORS | unprocessable())
 def post_call(api: Services, caller: Annotated[Caller, allowed(Permission.CALLS)], appointment_id: Id,
               body: CallBody) -> Appointment:
     return Appointment.model_validate(api.booking.record_call(appointment_id, body.outcome, actor=caller.actor,
@@ -148,7 +168,8 @@ def post_call(api: Services, caller: Annotated[Caller, allowed(Permission.CALLS)
 @router.get("/appointments.ics", summary="Appointments of a range of days as iCalendar", response_class=Response,
             dependencies=[allowed(Permission.DATA_EXCHANGE)],
             responses={200: {"description": "an iCalendar file (RFC 5545), one VEVENT per appointment",
-                             "content": {"text/calendar": {"schema": {"type": "string"}}}}})
+                             "content": {"text/calendar": {"schema": {"type": "string"}}}},
+                       **unprocessable(f"{DAY_REFUSED}, a last day before the first, or more than 366 days")})
 def get_ics(api: Services, first: DayQuery = None,
             last: Annotated[Text | None, Query(max_length=40, description="YYYY-MM-DD; default first + 6")] = None,
             ) -> Response:

@@ -8,7 +8,8 @@ from pydantic import Field
 
 from shopfloor.api.access import GuardedRoute, allowed
 from shopfloor.api.deps import Services
-from shopfloor.api.fields import MAX_ID, Text, parse_day
+from shopfloor.api.errors import unprocessable
+from shopfloor.api.fields import DAY_REFUSED, MAX_ID, Text, parse_day
 from shopfloor.api.shapes import Shape
 from shopfloor.contract.payloads import DateTime
 from shopfloor.contract.staff import Permission
@@ -56,7 +57,10 @@ def _which(entity: str, given_id: str | None) -> tuple[Entity, str | None]:
 
 @router.get("/audit", summary="The audit trail of appointments or repair orders, oldest first",
             dependencies=[allowed(Permission.AUDIT_READ)],
-            description=f"At most {MAX_ROWS} rows: a wider question is refused (422), not cut short.")
+            description=f"At most {MAX_ROWS} rows: a wider question is refused (422), not cut short.",
+            responses=unprocessable(f"an entity other than appointment or repair_order, two different ids, an "
+                                    f"appointment id that is no number, {DAY_REFUSED}, from after to, or more "
+                                    f"than {MAX_ROWS} rows"))
 def get_audit(api: Services,
               entity: Annotated[Text, Query(min_length=1, max_length=80, description=(
                   "appointment or repair_order; with an id as one parameter: appointment:42, "

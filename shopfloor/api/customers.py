@@ -8,6 +8,7 @@ from pydantic import Field
 
 from shopfloor.api.access import GuardedRoute, allowed
 from shopfloor.api.deps import Services
+from shopfloor.api.errors import unprocessable
 from shopfloor.api.fields import Id, Text
 from shopfloor.api.shapes import Shape
 from shopfloor.contract.entity_states import AppointmentState, RepairOrderLine
@@ -112,13 +113,13 @@ class VehicleOverview(Shape):
 
 
 @router.get("/customers", summary="Find customers and vehicles by plate, phone, name or VIN (partial)",
-            dependencies=[allowed(Permission.CUSTOMER_READ)])
+            dependencies=[allowed(Permission.CUSTOMER_READ)], responses=unprocessable())
 def get_customers(api: Services, query: Annotated[Text, Query(min_length=1, max_length=60)],
                   limit: Annotated[int, Query(ge=1, le=50)] = 20) -> list[CustomerHit]:
     return [CustomerHit.model_validate(h) for h in api.customers.search(query, limit)]
 
 
 @router.get("/vehicles/{vehicle_id}", summary="A vehicle before booking: history, open items, appointments",
-            dependencies=[allowed(Permission.CUSTOMER_READ)])
+            dependencies=[allowed(Permission.CUSTOMER_READ)], responses=unprocessable())
 def get_vehicle(api: Services, vehicle_id: Id) -> VehicleOverview:
     return VehicleOverview.model_validate(api.customers.overview(vehicle_id))

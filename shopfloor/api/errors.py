@@ -1,5 +1,6 @@
-"""How the API answers what it refuses: domain errors as {detail} with their HTTP status, a broken booking rule
-as {detail, reason, rules}, and request validation errors in a form any input can be rendered in."""
+"""How the API answers what it refuses, and how /api/openapi.json documents it: domain errors as {detail} with
+their HTTP status, a broken booking rule as {detail, reason, rules}, and request validation errors (a list, in a
+form any input can be rendered in) under the same 422 as the values our rules refuse (a sentence)."""
 
 import json
 import math
@@ -9,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shopfloor.domain.errors import DomainError, Invalid, LoginRefused, NotFound, Refused
 from shopfloor.services.booking import BookingRefused
@@ -45,6 +46,40 @@ BOOKING_REFUSED: dict[int | str, dict[str, Any]] = {
 _STATUS = {NotFound: 404, Refused: 409, Invalid: 422, LoginRefused: 403}
 # A 422 shows at most this much of each refused input: enough to recognise it, never the whole body back.
 MAX_ECHO_CHARS = 200
+
+
+class InputProblem(BaseModel):
+    """One input the request got wrong, as FastAPI's validation reports it."""
+
+    loc: list[str | int] = Field(description="where: body, query, path or header, then the field's path")
+    msg: str = Field(description="what is wrong (English)")
+    type: str = Field(description="the kind of problem: missing, string_too_long, greater_than_equal, value_error …")
+    input: Any = Field(default=None, description=f"what was sent; a longer one as the first {MAX_ECHO_CHARS} "
+                                                 "characters of its JSON and its length")
+    ctx: dict[str, Any] | None = Field(default=None, description="the limit it broke, e.g. {\"ge\": 0.1}")
+
+
+class Unprocessable(BaseModel):
+    detail: str | list[InputProblem] = Field(description=(
+        "a list, one entry per input, when the request does not match this document (a field missing, of the wrong "
+        "type or outside its documented range); a sentence when it does and a rule refuses one of its values (a "
+        "day that has passed, an unknown labour operation)"))
+
+
+def unprocessable(refused: str | None = None) -> dict[int | str, dict[str, Any]]:
+    """A route's 422: the request does not match the document, or (`refused`) the values the rules refuse."""
+    why = "the request does not match this document (detail: a list)"
+    if refused:
+        why += f", or {refused} (detail: a sentence)"
+    return {422: {"model": Unprocessable, "description": why}}
+
+
+# A route with a body: FastAPI answers 400 when the bytes are not text it can read as JSON (e.g. not UTF-8), the
+# server 413 when there are too many of them (shopfloor/request_limits.py).
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Detail, "description": "the body could not be read: not JSON text in UTF-8"},
+    413: {"model": Detail, "description": "the body is larger than the server takes ([web] max_body_kb; "
+                                          "/imports: max_import_mb)"}}
 
 
 def _finite(value: Any) -> Any:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
+from shopfloor.api.errors import BODY_ERRORS, unprocessable
 from shopfloor.api.fields import ACTOR_IGNORED, FileText, Text
 from shopfloor.api.shapes import Shape
 from shopfloor.contract.payloads import Day
@@ -50,7 +51,11 @@ class ImportReport(Shape):
     mapping: dict[str, str] = Field(description="the mapping used: our field → the file's column header")
 
 
-@router.post("/imports", summary="Import customers, vehicles and appointments from a DMS export (CSV)")
+@router.post("/imports", summary="Import customers, vehicles and appointments from a DMS export (CSV)",
+             responses=BODY_ERRORS | unprocessable(
+                 "csv and csv_base64 both or neither given, csv_base64 that is not base64, a file that is empty, "
+                 "too large or in an encoding it cannot be read in, a mapping to unknown fields or missing columns "
+                 "or without the VIN (bad rows are reported in the 200 answer instead)"))
 def post_import(api: Services, caller: Annotated[Caller, allowed(Permission.DATA_EXCHANGE)],
                 body: ImportBody) -> ImportReport:
     if (body.csv is None) == (body.csv_base64 is None):

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
+from shopfloor.api.errors import BODY_ERRORS, unprocessable
 from shopfloor.api.fields import ACTOR_IGNORED, Id, Text
 from shopfloor.api.shapes import Shape
 from shopfloor.contract.staff import Permission
@@ -63,7 +64,8 @@ def list_undecided_print_jobs(api: Services) -> list[UndecidedJob]:
             for j in api.printing.needing_decision()]
 
 
-@router.post("/print-jobs/{job_id}/decision", summary="Settle an uncertain or failed ticket")
+@router.post("/print-jobs/{job_id}/decision", summary="Settle an uncertain or failed ticket",
+             responses=BODY_ERRORS | unprocessable())
 def post_print_decision(api: Services, caller: Annotated[Caller, allowed(Permission.TICKET_PRINT)], job_id: Id,
                         body: DecisionBody) -> Decided:
     again = api.printing.resolve(job_id, body.decision, actor=caller.actor)
@@ -71,7 +73,8 @@ def post_print_decision(api: Services, caller: Annotated[Caller, allowed(Permiss
                    reprint_job=NewJob(id=again.id, printer=again.printer, reprint=again.reprint) if again else None)
 
 
-@router.post("/print-jobs/{job_id}/redirect", summary="Send a waiting ticket to another printer instead")
+@router.post("/print-jobs/{job_id}/redirect", summary="Send a waiting ticket to another printer instead",
+             responses=BODY_ERRORS | unprocessable("the printer it already waits on"))
 def post_print_redirect(api: Services, caller: Annotated[Caller, allowed(Permission.TICKET_PRINT)], job_id: Id,
                         body: RedirectBody) -> Redirected:
     job = api.printing.redirect(job_id, body.printer, actor=caller.actor)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
+from shopfloor.api.errors import BODY_ERRORS, unprocessable
 from shopfloor.api.fields import MAX_ID, RoNumber, Text
 from shopfloor.api.shapes import Shape
 from shopfloor.contract.entity_states import RepairOrderState
@@ -87,7 +88,10 @@ class Transitioned(Shape):
              status_code=201, response_model_exclude_unset=True,
              responses={200: {"model": CheckinResult, "description": "the vehicle already has an open repair "
                                                                      "order: that one is returned, nothing new is "
-                                                                     "created"}})
+                                                                     "created"}}
+             | BODY_ERRORS | unprocessable(
+                 "a tag that is not a shopfloor tag, an unknown labour operation, a complaint longer than 2000 "
+                 "characters, a promised time without a zone, in the past or more than 366 days ahead"))
 def post_checkin(api: Services, caller: Annotated[Caller, allowed(Permission.RECEPTION)], body: CheckinBody,
                  response: Response) -> CheckinResult:
     if body.printer:
@@ -112,7 +116,7 @@ def list_repair_orders(api: Services) -> list[RepairOrderState]:
 
 
 @router.get("/repair-orders/{number}", summary="One repair order with its history",
-            dependencies=[allowed(Permission.REPAIR_ORDER_READ)])
+            dependencies=[allowed(Permission.REPAIR_ORDER_READ)], responses=unprocessable())
 def get_repair_order(api: Services, number: RoNumber) -> RepairOrderDetail:
     state = api.repair_orders.get(number)
     state["history"] = [
@@ -123,7 +127,8 @@ def get_repair_order(api: Services, number: RoNumber) -> RepairOrderDetail:
     return RepairOrderDetail.model_validate(state)
 
 
-@router.post("/repair-orders/{number}/transitions", summary="Move a repair order to another state")
+@router.post("/repair-orders/{number}/transitions", summary="Move a repair order to another state",
+             responses=BODY_ERRORS | unprocessable("an unknown state, a reason longer than 200 characters"))
 def post_transition(api: Services, caller: Annotated[Caller, allowed(Permission.REPAIR_ORDER_MOVE)],
                     number: RoNumber, body: TransitionBody) -> Transitioned:
     state = api.repair_orders.transition(number, body.to, actor=caller.actor, technician=body.technician,
@@ -131,7 +136,8 @@ def post_transition(api: Services, caller: Annotated[Caller, allowed(Permission.
     return Transitioned(repair_order=RepairOrderState.model_validate(state))
 
 
-@router.post("/repair-orders/{number}/tickets", summary="Print (or reprint) the job ticket", status_code=201)
+@router.post("/repair-orders/{number}/tickets", summary="Print (or reprint) the job ticket", status_code=201,
+             responses=BODY_ERRORS | unprocessable())
 def post_ticket(api: Services, caller: Annotated[Caller, allowed(Permission.TICKET_PRINT)], number: RoNumber,
                 body: TicketBody) -> TicketJob:
     job = api.printing.print_ticket(number, body.printer, actor=caller.actor, reprint=body.reprint)

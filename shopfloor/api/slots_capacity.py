@@ -7,7 +7,8 @@ from pydantic import Field
 
 from shopfloor.api.access import GuardedRoute, allowed
 from shopfloor.api.deps import Services
-from shopfloor.api.fields import HOURS_NOTE, MAX_ID, DayQuery, Text, parse_day
+from shopfloor.api.errors import unprocessable
+from shopfloor.api.fields import DAY_REFUSED, HOURS_NOTE, MAX_ID, WORK_REFUSED, DayQuery, Text, parse_day
 from shopfloor.api.shapes import Shape
 from shopfloor.api.work import work_lines
 from shopfloor.contract.entity_states import AdvisorRef, CapacityFigures, Skill, SkillClasses
@@ -49,7 +50,9 @@ class DayLoad(Shape):
 
 
 @router.get("/slots", summary="Proposed slots for a booking, best first, each with why it was chosen",
-            dependencies=[allowed(Permission.APPOINTMENT_READ)])
+            dependencies=[allowed(Permission.APPOINTMENT_READ)],
+            responses=unprocessable(f"{DAY_REFUSED}, a day that has passed or is more than 366 days ahead, "
+                                    f"{WORK_REFUSED}"))
 def get_slots(api: Services, day: Annotated[Text, Query(max_length=40, description="YYYY-MM-DD")],
               hours: Annotated[float | None, Query(ge=MIN_LINE_HOURS, le=MAX_LINE_HOURS,
                                                    description=f"estimated hours; {HOURS_NOTE}")] = None,
@@ -68,13 +71,15 @@ def get_slots(api: Services, day: Annotated[Text, Query(max_length=40, descripti
 
 
 @router.get("/capacity", summary="Technician hours of a day: per technician and per skill class",
-            dependencies=[allowed(Permission.APPOINTMENT_READ)])
+            dependencies=[allowed(Permission.APPOINTMENT_READ)],
+            responses=unprocessable(f"{DAY_REFUSED}, or a day more than 366 days from today"))
 def get_capacity(api: Services, day: DayQuery = None) -> CapacityFigures:
     return CapacityFigures.model_validate(api.booking.capacity(parse_day(day, api.ctx.today())))
 
 
 @router.get("/capacity/week", summary="Load per day (allocated / available) from a day on",
-            dependencies=[allowed(Permission.APPOINTMENT_READ)])
+            dependencies=[allowed(Permission.APPOINTMENT_READ)],
+            responses=unprocessable(f"{DAY_REFUSED}, or a day of the week more than 366 days from today"))
 def get_week(api: Services, start: Annotated[Text | None, Query(max_length=40)] = None,
              days: Annotated[int, Query(ge=1, le=31)] = 7) -> list[DayLoad]:
     return [DayLoad.model_validate(d) for d in api.booking.week(parse_day(start, api.ctx.today()), days)]
