@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from shopfloor.i18n import Translator
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.services.booking import PARTS_STATUSES, WorkLine
 
 if TYPE_CHECKING:
@@ -77,11 +78,11 @@ class WorkPicker:
                     self.due_hint.set_visibility(False)
             with ui.row().classes("w-full gap-x-1 gap-y-0"):
                 for op in members:
-                    self.chips[op.code] = ui.chip(
+                    self.chips[op.code] = set_attrs(ui.chip(
                         f"{op.name(t.lang)} {float(op.hours):g}h", selectable=True, color="primary",
-                        on_selection_change=lambda e, code=op.code: self._toggle(code, bool(e.value))) \
-                        .props("outline square").classes("text-base px-2 mx-0") \
-                        .mark(f"op-{op.code}").props(f"data-testid=op-{op.code}")
+                        on_selection_change=lambda e, code=op.code: self._toggle(code, bool(e.value)))
+                        .props("outline square").classes("text-base px-2 mx-0").mark(f"op-{op.code}"),
+                        data_testid=f"op-{op.code}")
         ui.label(t("booking_page.free_title")).classes("text-grey-8 text-sm pt-1")
         with ui.row().classes("w-full no-wrap items-start gap-1"):
             self.description = ui.input(placeholder=t("booking_page.free_hint")).props("outlined dense") \
@@ -158,10 +159,11 @@ class WorkPicker:
         self.free_row.clear()
         with self.free_row:
             for i, line in enumerate(self.free):
-                ui.chip(f"{line.description} · {line.hours:g} h · {self.t('skill.' + line.skill)}",
-                        removable=True, color="primary", text_color="white",
-                        on_value_change=lambda _e, ln=line: self._remove_free(ln)) \
-                    .props("square").classes("text-base").mark(f"free-line-{i}").props(f"data-testid=free-line-{i}")
+                chip = ui.chip(f"{line.description} · {line.hours:g} h · {self.t('skill.' + line.skill)}",
+                               removable=True, color="primary", text_color="white",
+                               on_value_change=lambda _e, ln=line: self._remove_free(ln)) \
+                    .props("square").classes("text-base").mark(f"free-line-{i}")
+                set_attrs(chip, data_testid=f"free-line-{i}")
 
     def hours_by_skill(self) -> dict[str, float]:
         out = {MAINTENANCE: 0.0, REPAIR: 0.0}
