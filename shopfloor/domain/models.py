@@ -329,7 +329,10 @@ class RepairOrder(Base):
     __table_args__ = (Index("ix_repair_orders_site_status", "site_id", "status"),
                       Index("ix_repair_orders_site_opened", "site_id", "opened_at"),
                       Index("ix_repair_orders_site_closed", "site_id", "closed_at"),
-                      Index("ix_repair_orders_appointment", "appointment_id"))
+                      Index("ix_repair_orders_appointment", "appointment_id"),
+                      # each car's visits in order, with what the call lists read of them (the index covers it)
+                      Index("ix_repair_orders_vehicle_visits", "site_id", "vehicle_id", "opened_at", "status",
+                            "mileage_km"))
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
     number: Mapped[str] = mapped_column(String(24), unique=True)

@@ -26,11 +26,11 @@ import logging
 import math
 import os
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from shopfloor.domain.errors import Invalid
 from shopfloor.domain.identifiers import display_plate
@@ -101,12 +101,47 @@ class _Package:
                 "hours": self.hours, "skill": self.skill}
 
 
+@dataclass(frozen=True, slots=True)
+class _Car:
+    """The vehicle's columns the lists read (columns, not entities: a store has tens of thousands of cars)."""
+
+    id: int
+    plate: str
+    model: str
+    sold_on: date | None
+    mileage_at: date | None
+    mileage_km: int | None
+    last_service_on: date | None
+    last_service_km: int | None
+    insurance_expires_on: date | None
+    inspection_due_on: date | None
+    warranty_expires_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Owner:
+    id: int
+    surname: str
+    salutation: str
+    phone: str
+    preferred_channel: str
+    complaining: bool
+
+    @property
+    def addressed(self) -> str:
+        return f"{self.surname}{self.salutation}"
+
+
+_CAR_COLUMNS = [getattr(Vehicle, name) for name in _Car.__slots__]
+_OWNER_COLUMNS = [getattr(Customer, name) for name in _Owner.__slots__]
+
+
 @dataclass
 class _Facts:
     """What the lists need to know about one vehicle, gathered in one read."""
 
-    vehicle: Vehicle
-    customer: Customer
+    vehicle: _Car
+    customer: _Owner
     last_ro: date | None = None  # the last visit: a repair order opened (not cancelled)
     service: tuple[date, int | None] | None = None  # the last maintenance: vehicle record or a delivered order
     reading: tuple[date, int] | None = None  # the latest odometer reading and its day
@@ -321,9 +356,10 @@ class SolicitationService:
     def _load(self, today: date) -> tuple[dict[int, _Facts], list[_Package], list[tuple[VehicleItem, int]]]:
         site, tz = self.ctx.site, self.ctx.tz
         day_start, _ = self.ctx.day_bounds(today)
+        size = len(_CAR_COLUMNS)
         with self.ctx.db.read() as s:
-            facts = {v.id: _Facts(v, c) for v, c in s.execute(
-                select(Vehicle, Customer).join(Customer, Customer.id == Vehicle.customer_id)
+            facts = {row[0]: _Facts(_Car(*row[:size]), _Owner(*row[size:])) for row in s.execute(
+                select(*_CAR_COLUMNS, *_OWNER_COLUMNS).join(Customer, Customer.id == Vehicle.customer_id)
                 .where(Vehicle.site_id == site).order_by(Vehicle.id))}
             packages = [_Package(op.code, op.name_zh, op.name_en, float(op.hours), op.skill, op.interval_km)
                         for op in s.scalars(select(LabourOperation).where(
@@ -337,30 +373,21 @@ class SolicitationService:
             for vehicle_id, opened in visits:
                 if vehicle_id in facts and opened is not None:
                     facts[vehicle_id].last_ro = opened.astimezone(tz).date()
-            # odometer readings taken at reception
-            readings = s.execute(select(RepairOrder.vehicle_id, RepairOrder.opened_at, RepairOrder.mileage_km).where(
-                RepairOrder.site_id == site, RepairOrder.mileage_km.is_not(None),
-                RepairOrder.opened_at < day_start + timedelta(days=1)))
+            # odometer readings taken at reception: each car's latest (the database picks it, one row per car)
             ro_reading: dict[int, tuple[date, int]] = {}
-            for vehicle_id, opened, km in readings:
-                if km is None:
-                    continue
-                day = opened.astimezone(tz).date()
-                if vehicle_id not in ro_reading or day >= ro_reading[vehicle_id][0]:
-                    ro_reading[vehicle_id] = (day, km)
-            # maintenance done here: a delivered order with a maintenance package on it
+            for vehicle_id, opened, km in s.execute(_latest_per_vehicle(
+                    RepairOrder.site_id == site, RepairOrder.mileage_km.is_not(None),
+                    RepairOrder.opened_at < day_start + timedelta(days=1))):
+                ro_reading[vehicle_id] = (opened.astimezone(tz).date(), km)
+            # maintenance done here: each car's latest delivered order with a maintenance package on it
             codes = [p.code for p in packages]
             ro_service: dict[int, tuple[date, int | None]] = {}
             if codes:
-                rows = s.execute(
-                    select(RepairOrder.vehicle_id, RepairOrder.opened_at, RepairOrder.mileage_km)
-                    .join(JobLine, JobLine.repair_order_id == RepairOrder.id)
-                    .where(RepairOrder.site_id == site, RepairOrder.status == RoStatus.DELIVERED.value,
-                           JobLine.operation_code.in_(codes), RepairOrder.opened_at < day_start + timedelta(days=1)))
-                for vehicle_id, opened, km in rows:
-                    day = opened.astimezone(tz).date()
-                    if vehicle_id not in ro_service or day >= ro_service[vehicle_id][0]:
-                        ro_service[vehicle_id] = (day, km)
+                for vehicle_id, opened, km in s.execute(_latest_per_vehicle(
+                        RepairOrder.site_id == site, RepairOrder.status == RoStatus.DELIVERED.value,
+                        RepairOrder.id.in_(select(JobLine.repair_order_id).where(JobLine.operation_code.in_(codes))),
+                        RepairOrder.opened_at < day_start + timedelta(days=1))):
+                    ro_service[vehicle_id] = (opened.astimezone(tz).date(), km)
             for vehicle_id, f in facts.items():
                 v = f.vehicle
                 record = (v.last_service_on, v.last_service_km) if v.last_service_on is not None else None
@@ -369,12 +396,14 @@ class SolicitationService:
                 own = (v.mileage_at, v.mileage_km) if v.mileage_at is not None and v.mileage_km is not None else None
                 ro_read = ro_reading.get(vehicle_id)
                 f.reading = ro_read if ro_read is not None and (own is None or ro_read[0] > own[0]) else own
+            # the appointments from today on (a range of the start index; grouped here, not by the database, whose
+            # GROUP BY would walk every appointment in vehicle order)
             coming: dict[int, date] = {}
-            for vehicle_id, start in s.execute(select(Appointment.vehicle_id, func.min(Appointment.start)).where(
-                    Appointment.site_id == site, Appointment.start >= day_start, Appointment.status.in_(COMING))
-                    .group_by(Appointment.vehicle_id)):
-                if start is not None:
-                    coming[vehicle_id] = start.astimezone(tz).date()
+            for vehicle_id, start in s.execute(select(Appointment.vehicle_id, Appointment.start).where(
+                    Appointment.site_id == site, Appointment.start >= day_start, Appointment.status.in_(COMING))):
+                day = start.astimezone(tz).date()
+                if vehicle_id not in coming or day < coming[vehicle_id]:
+                    coming[vehicle_id] = day
             for vehicle_id, day in coming.items():
                 if vehicle_id in facts:
                     facts[vehicle_id].booked_on = day
@@ -387,6 +416,14 @@ class SolicitationService:
                     Vehicle.site_id == site, VehicleItem.kind == "parts_order", VehicleItem.arrived_on.is_not(None),
                     VehicleItem.arrived_on <= today, VehicleItem.closed_on.is_(None)).order_by(VehicleItem.id))]
         return facts, packages, parts
+
+
+def _latest_per_vehicle(*where: ColumnElement[bool]) -> Select[tuple[int, datetime, int | None]]:
+    """(vehicle id, opened_at, mileage_km) of each vehicle's latest repair order matching `where`."""
+    ranked = select(RepairOrder.vehicle_id, RepairOrder.opened_at, RepairOrder.mileage_km, func.row_number().over(
+        partition_by=RepairOrder.vehicle_id, order_by=(RepairOrder.opened_at.desc(), RepairOrder.id.desc()))
+        .label("newest")).where(*where).subquery()
+    return select(ranked.c.vehicle_id, ranked.c.opened_at, ranked.c.mileage_km).where(ranked.c.newest == 1)
 
 
 def _cell(value: str) -> str:

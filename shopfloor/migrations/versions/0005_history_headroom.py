@@ -23,6 +23,9 @@ INDEXES = [
     ('ix_repair_orders_appointment', 'repair_orders', ['appointment_id']),  # republish: an appointment's order
     ('ix_repair_orders_site_opened', 'repair_orders', ['site_id', 'opened_at']),  # figures, call lists
     ('ix_repair_orders_site_closed', 'repair_orders', ['site_id', 'closed_at']),  # republish: closed today
+    # call lists: each car's last visit, odometer reading and service, read from the index alone
+    ('ix_repair_orders_vehicle_visits', 'repair_orders', ['site_id', 'vehicle_id', 'opened_at', 'status',
+                                                          'mileage_km']),
     ('ix_customers_site_phone', 'customers', ['site_id', 'phone']),  # DMS import: a new vehicle's customer
     ('ix_appointments_site_external_ref', 'appointments', ['site_id', 'external_ref']),  # DMS import: re-import
     ('ix_print_jobs_site_status', 'print_jobs', ['site_id', 'status', 'finished_at']),  # pending jobs, pruning
