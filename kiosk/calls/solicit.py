@@ -26,6 +26,8 @@ from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.day_prep import DayPrepService
 from shopfloor.services.solicitation import KINDS, SolicitationService
 
+# entries drawn at a time: a store's lists run to thousands (every car due for maintenance in the next month)
+PAGE = 50
 KIND_ICONS = {"first_service": "new_releases", "maintenance_due": "build_circle", "insurance_renewal": "shield",
               "annual_inspection": "fact_check", "warranty_expiring": "verified_user", "lapsed_6": "hourglass_bottom",
               "lapsed_12": "hourglass_empty", "parts_arrived": "inventory_2"}
@@ -42,6 +44,8 @@ class SolicitationTab:
         self.day = self.today + timedelta(days=1)
         self.kind = KINDS[0]
         self.lists: dict[str, list[dict[str, Any]]] = {}
+        self.shown = 0
+        self.more: ui.button | None = None
 
     async def build(self) -> None:
         with ui.row().classes("w-full no-wrap gap-4 items-start"):
@@ -99,11 +103,26 @@ class SolicitationTab:
         count = t("calls.sol.count", open=open_count, total=len(entries))
         self.title.text = f"{t(f'solicitation.kind.{self.kind}')} · {count}"
         self.list.clear()
-        with self.list:
-            if not entries:
+        self.shown, self.more = 0, None
+        if not entries:
+            with self.list:
                 empty_state(KIND_ICONS.get(self.kind, "list"), t("calls.sol.empty"))
-            for entry in entries:
+        self._next_page()
+
+    def _next_page(self) -> None:
+        """The next PAGE entries of the list, and a button for the ones after them."""
+        entries = self.lists.get(self.kind, [])
+        if self.more is not None:
+            self.more.delete()
+            self.more = None
+        with self.list:
+            for entry in entries[self.shown:self.shown + PAGE]:
                 self._entry(entry)
+            self.shown = min(self.shown + PAGE, len(entries))
+            if self.shown < len(entries):
+                self.more = ui.button(self.t("calls.sol.more", shown=self.shown, total=len(entries)),
+                                      icon="expand_more", on_click=self._next_page).props("flat no-caps") \
+                    .classes("self-center").mark("more-entries")
 
     def _entry(self, entry: dict[str, Any]) -> None:
         t = self.t
