@@ -6,12 +6,14 @@ or of an ECharts option; `ui.html` and `add_*_html` take markup, `run_javascript
 be `javascript:`. Each of these gets constant text only: literals, UPPER_CASE constants, f-strings and
 conditionals made of those — and in code, a value through `json.dumps`; in markup, through `html.escape`; a
 helper of the same module counts when everything it returns is constant text. Values go through
-`kiosk.common.attributes.set_attrs` (no `on…` handler names there) or a component's JSON props instead.
+`kiosk.common.attributes.set_attrs` (no `on…` handler names there) or a component's JSON props, which its
+script draws with Vue's escaping bindings, never v-html or innerHTML.
 The Chromium side of the same rule: tests/test_hostile_text.py."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -141,6 +143,18 @@ def test_no_page_builds_markup_code_or_props_from_values() -> None:
     problems = [f"{path.relative_to(REPO)}:{line}: {what}"
                 for path in _modules() for line, what in scan(path.read_text(encoding="utf-8"))]
     assert not problems, "values reach the browser as markup, code or props:\n" + "\n".join(problems)
+
+
+# Vue components draw their data with {{ }} and attribute bindings, which escape; these parse it as markup
+HTML_IN_SCRIPT = re.compile(r"v-html|innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function")
+
+
+def test_no_component_script_renders_data_as_markup() -> None:
+    found = [f"{path.relative_to(REPO)}:{n}: {line.strip()[:100]}"
+             for root in ("kiosk", "board") for path in sorted((REPO / root).rglob("*.js"))
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if HTML_IN_SCRIPT.search(line)]
+    assert not found, "page scripts that parse markup or code:\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize("source", [
