@@ -53,6 +53,22 @@ EXPECTED: dict[tuple[str, str], Permission] = {
     ("GET", "/technicians"): P.CATALOGUE_READ,
     ("GET", "/operations"): P.CATALOGUE_READ,
     ("GET", "/audit"): P.AUDIT_READ,
+    ("POST", "/repair-orders/{number}/dispatch"): P.DISPATCH,
+    ("GET", "/repair-orders/{number}/proposals"): P.DISPATCH,
+    ("POST", "/clockings"): P.CLOCK,
+    ("POST", "/clockings/{clocking_id}/stop"): P.CLOCK,
+    ("POST", "/clockings/{clocking_id}/confirm"): P.DISPATCH,
+    ("GET", "/clockings/{clocking_id}"): P.REPAIR_ORDER_READ,
+    ("GET", "/technicians/{technician_id}/next-job"): P.REPAIR_ORDER_READ,
+    ("POST", "/repair-orders/{number}/additional-work"): P.ADDITIONAL_WORK_REPORT,
+    ("GET", "/repair-orders/{number}/additional-work"): P.REPAIR_ORDER_READ,
+    ("GET", "/additional-work"): P.REPAIR_ORDER_READ,
+    ("POST", "/additional-work/{finding_id}/decision"): P.ADDITIONAL_WORK_DECIDE,
+    ("POST", "/repair-orders/{number}/qc"): P.QC,
+    ("GET", "/rework"): P.QUALITY_READ,
+    ("POST", "/repair-orders/{number}/promise"): P.PROMISE,
+    ("GET", "/carry-over"): P.REPAIR_ORDER_READ,
+    ("POST", "/repair-orders/{number}/carry-over"): P.REPAIR_ORDER_MOVE,
 }
 
 

@@ -6,13 +6,29 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from shopfloor.api import appointments, audit, catalogue, customers, imports, print_jobs, repair_orders, slots_capacity
+from shopfloor.api import (
+    additional_work,
+    appointments,
+    audit,
+    carry_over,
+    catalogue,
+    clockings,
+    customers,
+    dispatch,
+    imports,
+    print_jobs,
+    promises,
+    quality,
+    repair_orders,
+    slots_capacity,
+)
 from shopfloor.api.access import authenticated
 from shopfloor.api.deps import ApiServices, attach
 from shopfloor.api.errors import ERRORS, add_handlers
 from shopfloor.api.fields import PREFIX
 
-RESOURCES = (appointments, slots_capacity, customers, imports, repair_orders, print_jobs, catalogue, audit)
+RESOURCES = (appointments, slots_capacity, customers, imports, repair_orders, print_jobs, catalogue, audit, dispatch,
+             clockings, additional_work, quality, promises, carry_over)
 DESCRIPTION = """Bearer token: `[api] token` in credentials.toml (the caller named "api", holding every staff role),
 or the token of an `[api_tokens.<name>]` table there, with `roles = [...]` (shopfloor/contract/staff.py).
 

@@ -1,6 +1,7 @@
 """/technicians and /operations: who works here, and the labour-operation catalogue with flat-rate hours."""
 
 from fastapi import APIRouter
+from pydantic import Field
 
 from shopfloor.api.access import GuardedRoute, allowed
 from shopfloor.api.deps import Services
@@ -19,9 +20,14 @@ class Operation(Shape):
     skill: Skill
 
 
+class Technician(TechnicianState):
+    badge: str = Field(description="the text the technician's QR badge carries (what a station scans to clock on)")
+
+
 @router.get("/technicians", summary="Active technicians", dependencies=[allowed(Permission.CATALOGUE_READ)])
-def list_technicians(api: Services) -> list[TechnicianState]:
-    return [TechnicianState.model_validate(t) for t in api.repair_orders.technicians()]
+def list_technicians(api: Services) -> list[Technician]:
+    badges = api.workshop.clocking.badges()
+    return [Technician.model_validate({**t, "badge": badges[t["id"]]}) for t in api.repair_orders.technicians()]
 
 
 @router.get("/operations", summary="The labour-operation catalogue", dependencies=[allowed(Permission.CATALOGUE_READ)])

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from shopfloor.domain.errors import DomainError, Invalid, LoginRefused, NotFound, Refused
 from shopfloor.services.booking import BookingRefused
+from shopfloor.services.workshop.dispatch import DispatchRefused
 
 
 class Detail(BaseModel):
@@ -106,7 +107,7 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 400)
     body: dict[str, Any] = {"detail": exc.message("en")}
-    if isinstance(exc, BookingRefused):
+    if isinstance(exc, BookingRefused | DispatchRefused):  # which rules it broke, to override knowingly
         body["reason"] = exc.reason
         body["rules"] = [{"rule": v.rule, "detail": v.detail} for v in exc.violations]
     return JSONResponse(body, status_code=status)

@@ -11,6 +11,7 @@ from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
 from shopfloor.api.errors import BODY_ERRORS, unprocessable
 from shopfloor.api.fields import MAX_ID, RoNumber, Text
+from shopfloor.api.promises import PromiseEntry, promise_of
 from shopfloor.api.shapes import Shape
 from shopfloor.contract.entity_states import RepairOrderState
 from shopfloor.contract.staff import Permission
@@ -78,6 +79,7 @@ class TicketJob(Shape):
 class RepairOrderDetail(RepairOrderState):
     history: list[HistoryEntry] = Field(description="oldest first")
     print_jobs: list[TicketJob]
+    promises: list[PromiseEntry] = Field(description="every time promised, the first (at check-in) first")
 
 
 class Transitioned(Shape):
@@ -124,6 +126,7 @@ def get_repair_order(api: Services, number: RoNumber) -> RepairOrderDetail:
          "technician": h.technician, "reason": h.reason} for h in api.repair_orders.history(number)]
     state["print_jobs"] = [{"id": j.id, "printer": j.printer, "status": j.status, "reprint": j.reprint}
                            for j in api.printing.jobs_for(number)]
+    state["promises"] = [promise_of(p, api).model_dump() for p in api.workshop.promises.promises(number)]
     return RepairOrderDetail.model_validate(state)
 
 

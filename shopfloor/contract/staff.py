@@ -39,6 +39,14 @@ class Permission(StrEnum):
     FIGURES = "figures"
     AUDIT_READ = "audit.read"
     CATALOGUE_READ = "catalogue.read"  # technicians and the labour-operation catalogue
+    DISPATCH = "workshop.dispatch"  # give job lines to technicians (with an override's reason), confirm clockings
+    CLOCK = "workshop.clock"  # clock a technician on and off jobs by badge and ticket
+    QC = "workshop.qc"  # record a quality check: the self check; foreman check and final inspection need QC_INSPECT
+    QC_INSPECT = "workshop.qc_inspect"  # the foreman's check and the final inspection
+    QUALITY_READ = "workshop.quality_read"  # the rework register
+    ADDITIONAL_WORK_REPORT = "additional_work.report"  # work found beyond the order
+    ADDITIONAL_WORK_DECIDE = "additional_work.decide"  # record the customer's decision on it
+    PROMISE = "repair_order.promise"  # give the customer a new promised time
 
 
 _R = StaffRole
@@ -60,6 +68,14 @@ PERMISSIONS: dict[Permission, frozenset[StaffRole]] = {
     Permission.FIGURES: frozenset({_R.MANAGER}),
     Permission.AUDIT_READ: frozenset({_R.MANAGER}),
     Permission.CATALOGUE_READ: _EVERYONE,
+    Permission.DISPATCH: frozenset({_R.FOREMAN, _R.MANAGER}),
+    Permission.CLOCK: frozenset({_R.TECHNICIAN, _R.FOREMAN, _R.MANAGER}),
+    Permission.QC: frozenset({_R.TECHNICIAN, _R.FOREMAN, _R.MANAGER}),
+    Permission.QC_INSPECT: frozenset({_R.FOREMAN, _R.MANAGER}),
+    Permission.QUALITY_READ: frozenset({_R.FOREMAN, _R.MANAGER}),
+    Permission.ADDITIONAL_WORK_REPORT: frozenset({_R.TECHNICIAN, _R.FOREMAN, _R.ADVISOR, _R.MANAGER}),
+    Permission.ADDITIONAL_WORK_DECIDE: frozenset({_R.ADVISOR, _R.MANAGER}),
+    Permission.PROMISE: frozenset({_R.ADVISOR, _R.MANAGER}),
 }
 
 

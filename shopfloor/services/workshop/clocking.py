@@ -312,6 +312,12 @@ class ClockingService:
                 clocked_on_at=current.started_at if current else None,
                 queued=len({ro.id for ro in queue}), held=held)
 
+    def badges(self) -> dict[int, str]:
+        """Each technician's badge text, by id (to print the badges from the setup data)."""
+        with self.ctx.db.read() as s:
+            rows = s.execute(select(Technician.id, Technician.badge).where(Technician.site_id == self.ctx.site))
+            return {tech_id: badge for tech_id, badge in rows}
+
     def technician_of_badge(self, badge: str) -> tuple[int, str]:
         """(id, name) of the badge's technician: a station's sign-in."""
         token = normalize_badge(badge)
