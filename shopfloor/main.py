@@ -8,6 +8,7 @@ import asyncio
 import gc
 import hashlib
 import logging
+import socket
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,6 +23,7 @@ from shopfloor.clock import Clock, SiteClock
 from shopfloor.contract.access import Role
 from shopfloor.credentials import Credentials
 from shopfloor.db import Database, sqlite_url
+from shopfloor.domain.workshop import ticket_url
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.frame import StaffFrame
 from shopfloor.kiosk.common.printer_choice import PrinterChoice
@@ -43,6 +45,7 @@ from shopfloor.services.printing import PrintService
 from shopfloor.services.pruning import PruningService
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.services.solicitation import SolicitationService
+from shopfloor.services.workshop.services import WorkshopServices
 from shopfloor.settings import Settings
 
 if TYPE_CHECKING:
@@ -75,6 +78,14 @@ class Options:
     https: bool = False  # TLS with a certificate from the site's own CA (shopfloor/web_server.py)
 
 
+def server_url(settings: Settings, options: Options) -> str:
+    """Where staff devices reach this server: [web] public_url, else this host's name and the port it serves on."""
+    if settings.web.public_url:
+        return settings.web.public_url
+    host = options.http_host if options.http_host not in ("0.0.0.0", "::", "") else socket.gethostname()
+    return f"{'https' if options.https else 'http'}://{host}:{options.http_port}"
+
+
 class Shopfloor:
     def __init__(self, settings: Settings, credentials: Credentials, options: Options, clock: Clock | None = None):
         from shopfloor.board.appointment_board import AppointmentBoardPage
@@ -102,7 +113,10 @@ class Shopfloor:
         self.appointments = AppointmentService(self.ctx)
         self.booking = BookingService(self.ctx)
         self.customers = CustomerService(self.ctx)
-        self.printing = PrintService(self.ctx)
+        # the job ticket's QR opens the live order on this server (and clocks a technician on at a station)
+        escaped = server_url(settings, options).replace("{", "{{").replace("}", "}}")  # a format string's text
+        self.printing = PrintService(self.ctx, qr_url=ticket_url(escaped, "{number}"))
+        self.workshop = WorkshopServices.on(self.ctx)
         self.confirmations = ConfirmationService(self.ctx, self.printing)
         self.day_prep = DayPrepService(self.ctx, self.printing, self.booking)
         self.solicitation = SolicitationService(self.ctx)
@@ -217,6 +231,10 @@ class Shopfloor:
                     await run.io_bound(self._monthly_call_lists, new_day)
             except Exception:
                 log.exception("marking late appointments failed")
+            try:  # shift ends, projections the clock moved, carrying over at closing
+                await run.io_bound(self.workshop.tick.run)
+            except Exception:
+                log.exception("the workshop's tick failed")
             await asyncio.sleep(LATE_CHECK_SECONDS)
 
     def _monthly_call_lists(self, today: date) -> None:
@@ -262,7 +280,8 @@ class Shopfloor:
         self.register_pages()
         install(app, ApiServices.on(self.ctx, self.credentials.api_tokens(), checkin=self.checkin,
                                     repair_orders=self.repair_orders, appointments=self.appointments,
-                                    printing=self.printing, booking=self.booking, customers=self.customers))
+                                    printing=self.printing, booking=self.booking, customers=self.customers,
+                                    workshop=self.workshop))
 
         @ui.page("/")
         def index() -> None:

@@ -214,4 +214,5 @@ def ro_number_in(scan: str) -> str:
 
 
 def ticket_url(server_url: str, number: str) -> str:
+    """What the ticket's QR carries: the order on the site's server (ro_number_in reads the number back)."""
     return f"{server_url.rstrip('/')}{RO_PATH}{number}"
