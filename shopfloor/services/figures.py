@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shopfloor.domain.capacity import MAINTENANCE, REPAIR, rounded
@@ -333,11 +333,16 @@ class FiguresService:
             tallies[d].carried_known = True
         # the orders standing at one of the midnights at least: most open and close the same day
         standing: dict[int, tuple[int, int, str, str | None]] = {}  # id -> (first, last + 1 midnight), status, hold
-        for ro_id, opened_at, closed_at, status, hold_reason in s.execute(
-                select(RepairOrder.id, RepairOrder.opened_at, RepairOrder.closed_at, RepairOrder.status,
-                       RepairOrder.hold_reason).where(
-                    RepairOrder.site_id == self.ctx.site, RepairOrder.opened_at < midnights[-1],
-                    or_(RepairOrder.closed_at.is_(None), RepairOrder.closed_at > midnights[0]))):
+        # still open, or closed after the first midnight: two reads of the closed_at index (not a range of opened_at
+        # back to the first order)
+        columns = (RepairOrder.id, RepairOrder.opened_at, RepairOrder.closed_at, RepairOrder.status,
+                   RepairOrder.hold_reason)
+        rows = [*s.execute(select(*columns).where(RepairOrder.site_id == self.ctx.site, RepairOrder.closed_at.is_(None),
+                                                  RepairOrder.opened_at < midnights[-1])),
+                *s.execute(select(*columns).where(RepairOrder.site_id == self.ctx.site,
+                                                  RepairOrder.closed_at > midnights[0],
+                                                  RepairOrder.opened_at < midnights[-1]))]
+        for ro_id, opened_at, closed_at, status, hold_reason in rows:
             lo = bisect.bisect_right(midnights, opened_at)  # the first midnight after it opened
             hi = len(midnights) if closed_at is None else bisect.bisect_left(midnights, closed_at)
             if lo < hi:
