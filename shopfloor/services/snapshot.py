@@ -6,18 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from shopfloor.contract import payloads, topics
-from shopfloor.domain.models import Advisor, Appointment, PrintJob, RepairOrder, Technician
+from shopfloor.domain.models import Advisor, Appointment, PrintJob, RepairOrder, Technician, Vehicle
 from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.domain.versions import next_version
 from shopfloor.services import views
 from shopfloor.services.capacity import board_days, capacity_state, load_plan
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.publishing import ro_number_for_appointment
 
 Message = tuple[str, bytes, bool]
+IN_CHUNK = 500  # ids per IN (...): below SQLite's limit of bound parameters
 
 
 class SnapshotService:
@@ -36,14 +37,34 @@ class SnapshotService:
             for t in s.scalars(select(Technician).where(Technician.site_id == site)):
                 yield topics.state(site, topics.TECHNICIANS, t.id), payloads.encode(views.technician_state(t, tz)), True
             # Today's board plus tomorrow's early cards: enough for every screen, bounded in size.
-            appts = s.scalars(select(Appointment).where(
+            appts = list(s.scalars(select(Appointment).where(
                 Appointment.site_id == site, Appointment.start >= day_start,
-                Appointment.start < day_end + timedelta(days=1)))
+                Appointment.start < day_end + timedelta(days=1)).options(
+                selectinload(Appointment.vehicle).selectinload(Vehicle.customer),
+                selectinload(Appointment.advisor), selectinload(Appointment.bay))))
+            # each card's repair order number, in one read (the latest order of an appointment, as
+            # publishing.ro_number_for_appointment)
+            numbers: dict[int, str] = {}
+            ids = [appt.id for appt in appts]
+            for start in range(0, len(ids), IN_CHUNK):
+                for appointment_id, number in s.execute(
+                        select(RepairOrder.appointment_id, RepairOrder.number)
+                        .where(RepairOrder.appointment_id.in_(ids[start:start + IN_CHUNK])).order_by(RepairOrder.id)):
+                    numbers[appointment_id] = number
             for appt in appts:
-                state = views.appointment_state(appt, tz, ro_number_for_appointment(s, appt.id))
+                state = views.appointment_state(appt, tz, numbers.get(appt.id))
                 yield topics.state(site, topics.APPOINTMENTS, appt.id), payloads.encode(state), True
-            ros = s.scalars(select(RepairOrder).where(RepairOrder.site_id == site, or_(
-                RepairOrder.status.in_([x.value for x in OPEN_STATUSES]), RepairOrder.closed_at >= day_start)))
+            # the orders in the workshop and those closed today, each by its own index (an OR of the two read
+            # every order there ever was)
+            loaded = (selectinload(RepairOrder.vehicle).selectinload(Vehicle.customer),
+                      selectinload(RepairOrder.advisor), selectinload(RepairOrder.technician),
+                      selectinload(RepairOrder.job_lines))
+            ros = list(s.scalars(select(RepairOrder).where(
+                RepairOrder.site_id == site, RepairOrder.status.in_([x.value for x in OPEN_STATUSES]))
+                .options(*loaded).order_by(RepairOrder.id)))
+            ros += s.scalars(select(RepairOrder).where(
+                RepairOrder.site_id == site, RepairOrder.closed_at >= day_start,
+                RepairOrder.status.not_in([x.value for x in OPEN_STATUSES])).options(*loaded).order_by(RepairOrder.id))
             for ro in ros:
                 yield (topics.state(site, topics.REPAIR_ORDERS, ro.number),
                        payloads.encode(views.repair_order_state(ro, tz)), True)
