@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
+from shopfloor.domain.capacity import MAX_LINE_HOURS, MIN_LINE_HOURS
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.services.booking import PARTS_STATUSES, WorkLine
@@ -87,7 +88,8 @@ class WorkPicker:
         with ui.row().classes("w-full no-wrap items-start gap-1"):
             self.description = ui.input(placeholder=t("booking_page.free_hint")).props("outlined dense") \
                 .classes("grow").mark("free-text").props("data-testid=free-text").on("keydown.enter", self._add_free)
-            self.hours = ui.number(min=0.1, max=100, step=0.1, value=1.0, suffix="h", format="%.1f") \
+            self.hours = ui.number(min=MIN_LINE_HOURS, max=MAX_LINE_HOURS, step=0.1, value=1.0, suffix="h",
+                                   format="%.1f") \
                 .props("outlined dense").classes("w-20").mark("free-hours").props("data-testid=free-hours")
         with ui.row().classes("w-full no-wrap items-center gap-1"):
             self.skill = ui.toggle({MAINTENANCE: t("skill.maintenance"), REPAIR: t("skill.repair")}, value=REPAIR) \
@@ -140,7 +142,7 @@ class WorkPicker:
         if not text:
             ui.notify(self.t("booking_page.free_need_text"), type="warning")
             return
-        if hours is None or not 0 < float(hours) <= 100:
+        if hours is None or not MIN_LINE_HOURS <= float(hours) <= MAX_LINE_HOURS:
             ui.notify(self.t("error.job_line_invalid"), type="warning")
             return
         self.free.append(WorkLine(text[:200], round(float(hours), 2), self.skill.value or REPAIR))
