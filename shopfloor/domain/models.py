@@ -374,7 +374,9 @@ class RepairOrder(Base):
     events: Mapped[list[RoEvent]] = relationship(back_populates="repair_order", order_by="RoEvent.id")
     promises: Mapped[list[Promise]] = relationship(order_by="Promise.id", viewonly=True)
     qc_results: Mapped[list[QcResult]] = relationship(order_by="QcResult.id", viewonly=True)
-    additional_work: Mapped[list[AdditionalWork]] = relationship(order_by="AdditionalWork.id", viewonly=True)
+    # every state published carries them: loaded with the orders, not one query per order
+    additional_work: Mapped[list[AdditionalWork]] = relationship(order_by="AdditionalWork.id", viewonly=True,
+                                                                 lazy="selectin")
 
     @property
     def total_hours(self) -> Decimal:
@@ -399,7 +401,7 @@ class JobLine(Base):
     repair_order: Mapped[RepairOrder] = relationship(back_populates="job_lines")
     # its technicians, in the order they were given the line (several: a helper joined)
     assignments: Mapped[list[JobLineTechnician]] = relationship(
-        back_populates="job_line", order_by="JobLineTechnician.id", cascade="all, delete-orphan")
+        back_populates="job_line", order_by="JobLineTechnician.id", cascade="all, delete-orphan", lazy="selectin")
 
 
 class RoEvent(Base):

@@ -49,7 +49,7 @@ class JobLineTechnician(Base):
     override_reason: Mapped[str | None] = mapped_column(String(300))
 
     job_line: Mapped[JobLine] = relationship(back_populates="assignments")
-    technician: Mapped[Technician] = relationship()
+    technician: Mapped[Technician] = relationship(lazy="joined")
 
 
 class Clocking(Base):
@@ -132,7 +132,7 @@ class AdditionalWork(Base):
     job_line_id: Mapped[int | None] = mapped_column(ForeignKey("job_lines.id"))
     vehicle_item_id: Mapped[int | None] = mapped_column(ForeignKey("vehicle_items.id"))
 
-    technician: Mapped[Technician] = relationship()
+    technician: Mapped[Technician] = relationship(lazy="joined")
 
 
 class QcResult(Base):
