@@ -88,6 +88,12 @@ def test_a_line_of_two_technicians_is_done_when_the_last_one_finishes(
     assert db_services.repair_orders.get(number)["job_lines"][0]["status"] == "in_progress"  # 杨帆 still on it
     work.clocking.stop(b.id, "finished", actor="杨帆")
     assert db_services.repair_orders.get(number)["status"] == "quality_check"
+    # a helper added to work already started: by default the lines not finished
+    started = new_order(db_services, "DGN")
+    work.dispatch.dispatch(started, first.id, actor="郑强", override="test")
+    work.clocking.clock_on(first.badge, started, actor="陈刚")
+    state = work.dispatch.dispatch(started, helper.id, actor="郑强", override="test", add=True)
+    assert [t["name"] for t in state["job_lines"][0]["technicians"]] == ["陈刚", "杨帆"]
     # giving the line to someone else while a technician is clocked on it is refused
     other = new_order(db_services, "OIL")
     work.dispatch.dispatch(other, first.id, actor="郑强", override="test")

@@ -162,6 +162,8 @@ def test_a_scan_clocks_on_and_ends_the_technicians_other_clocking(client: TestCl
     assert b'"current_job":null' in last_state(db_services, topics.TECHNICIANS, tech.id)
     again = client.post(f"{API}/clockings/{moved.json()['clocking']['id']}/stop", json={"outcome": "finished"})
     assert again.status_code == 409
+    finished = clock_on(client, tech, second)
+    assert finished.status_code == 409 and "finished" in finished.json()["detail"]
     nxt = client.get(f"{API}/technicians/{tech.id}/next-job").json()
     assert nxt["repair_order"] == first and nxt["current"] is None and nxt["job_lines"][0]["status"] == "paused"
 
@@ -196,7 +198,8 @@ def test_additional_work_approved_joins_the_order_and_declined_stays_on_the_vehi
     assert found.status_code == 201, found.text
     finding = found.json()
     assert finding["status"] == "pending" and finding["id"]
-    assert finding["labour_price"] == 450.0 and finding["parts_price"] == 80.0 and finding["price"] == 530.0
+    labour = 1.5 * db_services.ctx.settings.workshop.labour_rate  # the site's rate per flat-rate hour
+    assert finding["labour_price"] == labour and finding["parts_price"] == 80.0 and finding["price"] == labour + 80
     assert [f["status"] for f in client.get(f"{API}/repair-orders/{number}").json()["additional_work"]] == ["pending"]
     assert finding["id"] in [f["id"] for f in client.get(f"{API}/additional-work").json()]
 

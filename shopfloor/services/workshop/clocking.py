@@ -178,6 +178,8 @@ class ClockingService:
                 raise Refused("workshop.error.lines_not_yours", technician=tech.name, number=ro.number)
             return chosen
         if not mine:
+            if any(a.technician_id == tech.id for line in ro.job_lines for a in line.assignments):
+                raise Refused("workshop.error.work_finished", technician=tech.name, number=ro.number)
             crew = sorted({a.technician.name for line in ro.job_lines if line.status in WORKABLE
                            for a in line.assignments})
             if crew:
@@ -251,7 +253,8 @@ class ClockingService:
                                                           Clocking.ended_at.is_(None))))
             if not found:
                 return 0
-            hours = WorkingTime(s, self.ctx, min(c.started_at for c in found).astimezone(self.ctx.tz).date(), days=2)
+            first = min(c.started_at for c in found).astimezone(self.ctx.tz).date()
+            hours = WorkingTime(s, self.ctx, first, days=(self.ctx.today() - first).days + 2)
             closed = 0
             for c in found:
                 at = self._shift_end(hours, c)

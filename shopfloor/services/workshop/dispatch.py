@@ -64,8 +64,8 @@ class Proposal:
     why: str
 
 
-def lines_to_give(ro: RepairOrder, job_lines: Sequence[int] | None) -> list[JobLine]:
-    """The named lines of the order, or by default those not started yet."""
+def lines_to_give(ro: RepairOrder, job_lines: Sequence[int] | None, add: bool = False) -> list[JobLine]:
+    """The named lines of the order; by default those not started yet (a helper added: those not finished)."""
     if job_lines:
         by_id = {line.id: line for line in ro.job_lines}
         unknown = [str(i) for i in job_lines if i not in by_id]
@@ -76,7 +76,8 @@ def lines_to_give(ro: RepairOrder, job_lines: Sequence[int] | None) -> list[JobL
         if done:
             raise Refused("workshop.error.line_finished", line=done[0])
         return lines
-    lines = [line for line in ro.job_lines if line.status in (LineStatus.WAITING, LineStatus.DISPATCHED)]
+    lines = [line for line in ro.job_lines
+             if line.status in (DISPATCHABLE if add else (LineStatus.WAITING, LineStatus.DISPATCHED))]
     if not lines:
         raise Refused("workshop.error.nothing_to_dispatch", number=ro.number)
     return lines
@@ -165,7 +166,7 @@ class DispatchService:
             tech = resolve_technician(s, self.ctx.site, technician)
             if tech is None:
                 raise NotFound("error.technician_unknown", technician=technician)
-            lines = lines_to_give(ro, job_lines)
+            lines = lines_to_give(ro, job_lines, add)
             if not add:
                 busy = _clocked_on_by_others(s, lines, tech.id)
                 if busy is not None:
