@@ -50,7 +50,8 @@ class SnapshotService:
                 for appointment_id, number in s.execute(
                         select(RepairOrder.appointment_id, RepairOrder.number)
                         .where(RepairOrder.appointment_id.in_(ids[start:start + IN_CHUNK])).order_by(RepairOrder.id)):
-                    numbers[appointment_id] = number
+                    if appointment_id is not None:
+                        numbers[appointment_id] = number
             for appt in appts:
                 state = views.appointment_state(appt, tz, numbers.get(appt.id))
                 yield topics.state(site, topics.APPOINTMENTS, appt.id), payloads.encode(state), True

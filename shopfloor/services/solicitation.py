@@ -28,7 +28,7 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
 
@@ -379,7 +379,8 @@ class SolicitationService:
             for vehicle_id, opened, km in s.execute(_latest_per_vehicle(
                     RepairOrder.site_id == site, RepairOrder.mileage_km.is_not(None),
                     RepairOrder.opened_at < day_start + timedelta(days=1))):
-                ro_reading[vehicle_id] = (opened.astimezone(tz).date(), km)
+                if km is not None:
+                    ro_reading[vehicle_id] = (opened.astimezone(tz).date(), km)
             # maintenance done here: each car's latest delivered order with a maintenance package on it
             codes = [p.code for p in packages]
             ro_service: dict[int, tuple[date, int | None]] = {}
@@ -419,14 +420,17 @@ class SolicitationService:
         return facts, packages, parts
 
 
-def _by_visits(query: Select[Any]) -> Select[Any]:
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
+
+
+def _by_visits(query: _Query) -> _Query:
     """The query, reading repair orders through the index of each car's visits (ix_repair_orders_vehicle_visits,
     orders not cancelled) on SQLite, whose planner would take a range of opened_at and sort it instead."""
     return query.where(RepairOrder.status != RoStatus.CANCELLED.value).with_hint(
         RepairOrder, "INDEXED BY ix_repair_orders_vehicle_visits", "sqlite")
 
 
-def _latest_per_vehicle(*where: ColumnElement[bool]) -> Select[tuple[int, datetime, int | None]]:
+def _latest_per_vehicle(*where: ColumnElement[bool]) -> Select[int, datetime, int | None]:
     """(vehicle id, opened_at, mileage_km) of each vehicle's latest repair order (not cancelled) matching `where`."""
     ranked = _by_visits(select(RepairOrder.vehicle_id, RepairOrder.opened_at, RepairOrder.mileage_km,
                                func.row_number().over(partition_by=RepairOrder.vehicle_id,
