@@ -117,12 +117,32 @@ class ImportPanel:
     async def _run(self, *, dry_run: bool) -> None:
         if self.data is None:
             return
+        # a big file takes a while: the rows done so far, as the import thread reports them after each batch
+        done = {"done": 0, "rows": 0}
+        self.report_box.clear()
+        with self.report_box:
+            bar = ui.linear_progress(value=0, show_value=False).props("instant-feedback").mark("import-progress")
+            counted = ui.label("").classes("text-grey-8")
+
+        def show_progress() -> None:
+            if done["rows"]:
+                bar.value = done["done"] / done["rows"]
+                counted.text = self.t("data.import.progress", **done)
+
+        timer = ui.timer(0.5, show_progress)
+        self.check_button.disable()
+        self.import_button.disable()
         try:
             report = await io(self.importer.import_csv, self.data, dict(self.mapping), self.actor, lang=self.t.lang,
-                              dry_run=dry_run)
+                              dry_run=dry_run, progress=lambda n, total: done.update(done=n, rows=total))
         except DomainError as exc:
+            self.report_box.clear()
             ui.notify(exc.message(self.t.lang), type="negative", multi_line=True)
             return
+        finally:
+            timer.cancel()
+            self.check_button.enable()
+            self.import_button.enable()
         if not dry_run and report.days:
             await io(self.booking.refresh_days, sorted(report.days))
         self._show_report(report.to_dict())
@@ -135,6 +155,9 @@ class ImportPanel:
             ui.label(t(key, rows=report["rows"], customers=report["customers"], vehicles=report["vehicles"],
                        appointments=report["appointments"], updated=report["updated"], failed=report["failed"])) \
                 .classes("text-lg font-bold " + ("text-negative" if report["failed"] else "text-positive"))
+            if report["stopped_at_line"] is not None:
+                ui.label(t("data.import.stopped", reason=report["stopped_reason"], line=report["stopped_at_line"])) \
+                    .classes("text-negative").mark("import-stopped")
             problems = [(e, "negative") for e in report["errors"]] + [(w, "warning") for w in report["warnings"]]
             if problems:
                 rows = [{"line": p["line"], "field": t(f"data.field.{p['field']}") if p["field"] else "",

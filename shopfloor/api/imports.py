@@ -47,7 +47,12 @@ class ImportReport(Shape):
     warnings: list[RowProblem] = Field(description="imported with a part left out (a past appointment)")
     days: list[Day] = Field(description="days whose bookings changed")
     appointment_ids: list[int]
-    dry_run: bool = Field(description="checked and counted; nothing kept")
+    dry_run: bool = Field(description="checked and counted; nothing kept (and no write lock taken)")
+    rows_done: int = Field(description="data rows gone through, from the first on (imported or refused)")
+    stopped_at_line: int | None = Field(description="set when the import stopped before the end (the database "
+                                        "refused a batch): the first line not gone through. The rows before it are "
+                                        "in; the same file imported again finishes the job")
+    stopped_reason: str | None = Field(description="why the import stopped")
     mapping: dict[str, str] = Field(description="the mapping used: our field → the file's column header")
 
 

@@ -1,0 +1,125 @@
+"""/data in NiceGUI's simulated browser: an import shows its report, and one that stopped mid-way says at which line
+and that the same file again finishes it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nicegui import Client, app, ui
+from nicegui.elements.upload_files import SmallFileUpload
+from nicegui.storage import Storage
+from nicegui.testing import User
+from nicegui.testing.user_simulation import user_simulation
+from sqlalchemy.exc import OperationalError
+
+from shopfloor import settings as settings_mod
+from shopfloor.clock import FixedClock
+from shopfloor.credentials import generate
+from shopfloor.db import sqlite_url
+from shopfloor.domain.identifiers import with_check_digit
+from shopfloor.i18n import Translator
+from shopfloor.kiosk.common import sign_in as sign_in_route
+from shopfloor.main import Options, Shopfloor
+from shopfloor.services import dms_import
+from shopfloor.testing.plugin import DEMO_NOW, DEMO_PINS, copy_sqlite
+
+ZH = Translator("zh-CN")
+MANAGER = "赵经理"
+HEADER = "预约单号,客户姓名,手机,车牌号,车架号,车型,行驶里程,预约时间,工时,维修项目,服务顾问"
+
+
+def export(count: int) -> bytes:
+    """`count` new customers with a car and a booking each; every tenth names an advisor the site does not have."""
+    rows = [HEADER] + [f"YY{i:05d},客户{i},1390000{i:04d},京A{i:05d},{with_check_digit(f'LFMAP22C0R0{i:06d}')},卡罗拉,"
+                       f"{30000 + i},2026-11-24 {9 + i % 8:02d}:00,1.5,更换机油机滤,{'赵六' if i % 10 == 9 else '张伟'}"
+                       for i in range(count)]
+    return ("\r\n".join(rows) + "\r\n").encode("utf-8")
+
+
+@pytest.fixture
+async def signed_in(tmp_path: Path, seeded_sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
+                    ) -> AsyncIterator[tuple[User, Shopfloor]]:
+    monkeypatch.setattr(Storage, "path", tmp_path / "storage")
+    settings = settings_mod.load(settings_mod.demo_config_path())
+    system = Shopfloor(settings, generate([]), Options(
+        data_dir=tmp_path, database_url=sqlite_url(copy_sqlite(seeded_sqlite_template, tmp_path)),
+        embedded_broker=False, printer_agents=False), clock=FixedClock(DEMO_NOW))
+    try:
+        async with user_simulation() as user:
+            try:
+                system.register_pages()
+                sign_in_route.register(app)
+                person = next(p for p in system.auth.advisors() if p.name == MANAGER)
+                await user.open("/kiosk")
+                user.find(marker=f"advisor-{person.id}").click()
+                for key in [*DEMO_PINS[MANAGER], "OK"]:
+                    user.find(marker=f"pin-{key}").click()
+                for _ in range(100):
+                    if await _sees(user, marker="signed-in"):
+                        break
+                    await asyncio.sleep(0.05)
+                yield user, system
+            finally:
+                Client.page_routes.clear()
+    finally:
+        system.db.dispose()
+
+
+async def _sees(user: User, **what: Any) -> bool:
+    try:
+        await user.should_see(**what, retries=1)
+    except AssertionError:
+        return False
+    return True
+
+
+async def _upload(user: User, data: bytes) -> None:
+    await user.open("/data")
+    upload = user.find(kind=ui.upload).elements.pop()
+    await upload.handle_uploads([SmallFileUpload("dms.csv", "text/csv", data)])
+    for _ in range(100):
+        if user.find(marker="import-run").elements.pop().enabled:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def test_an_import_shows_its_report(signed_in: tuple[User, Shopfloor]) -> None:
+    user, _system = signed_in
+    await _upload(user, export(30))
+    user.find(marker="import-run").click()
+    for _ in range(200):
+        if await _sees(user, content="30"):
+            break
+        await asyncio.sleep(0.05)
+    await user.should_see(marker="import-problems")  # the file's bad rows, by line
+    await user.should_not_see(marker="import-stopped")
+
+
+async def test_an_import_that_stopped_says_where(signed_in: tuple[User, Shopfloor],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    user, system = signed_in
+    monkeypatch.setattr(dms_import, "BATCH_ROWS", 10)
+    monkeypatch.setattr(dms_import, "BATCH_SECONDS", float("inf"))
+    writes = 0
+    write = system.db.write
+
+    def second_batch_fails() -> Any:
+        nonlocal writes
+        writes += 1
+        if writes == 2:
+            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+        return write()
+
+    monkeypatch.setattr(system.db, "write", second_batch_fails)
+    await _upload(user, export(30))
+    user.find(marker="import-run").click()
+    for _ in range(200):
+        if await _sees(user, marker="import-stopped"):
+            break
+        await asyncio.sleep(0.05)
+    stopped = user.find(marker="import-stopped").elements.pop().text
+    assert "12" in stopped and ZH("dms_import.stopped", detail="OperationalError") in stopped
