@@ -10,6 +10,7 @@ import logging
 import queue
 import threading
 
+from shopfloor.capacity_refresher import CapacityRefresher
 from shopfloor.contract import topics
 from shopfloor.contract.access import Role
 from shopfloor.credentials import MqttAccount
@@ -18,6 +19,7 @@ from shopfloor.events import ThreadEvent
 from shopfloor.mqtt import BrokerAddress, MqttLink
 from shopfloor.outbox_sent import SentMarker
 from shopfloor.services import outbox
+from shopfloor.services.capacity import count_marked
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.snapshot import SnapshotService
 
@@ -48,6 +50,7 @@ class OutboxPublisher:
         self.sent_count = 0
         self.resync_count = 0
         self.sent = SentMarker(self.db, ctx.now)
+        self.capacity = CapacityRefresher(ctx)  # the capacity states of the days marked changed
         self._acked_upto = 0  # the last row the broker acknowledged
         self.acks_handled = 0
         self.acks_dropped = 0
@@ -85,9 +88,11 @@ class OutboxPublisher:
         self._ack_thread = threading.Thread(target=self._handle_acks, name="outbox-acks", daemon=True)
         self._ack_thread.start()
         self.sent.start()
+        self.capacity.start()
         return self.link.start(wait)
 
     def stop(self) -> None:
+        self.capacity.stop()  # its last states go out with the last flush
         self._stopping.set()
         self._wake.set()
         if self._thread:
@@ -106,6 +111,7 @@ class OutboxPublisher:
         if self._thread:
             self._thread.join(timeout=15)
         self.sent.kill()
+        self.capacity.kill()
 
     def _handle_acks(self) -> None:
         """The ack thread: each ack to the listeners in turn (a failing listener is logged by ThreadEvent)."""
@@ -183,5 +189,6 @@ class OutboxPublisher:
         return ok
 
     def pending(self) -> int:
+        """Rows not yet marked sent, and days whose capacity state is still to be written."""
         with self.db.read() as s:
-            return outbox.count_pending(s)
+            return outbox.count_pending(s) + count_marked(self.ctx)

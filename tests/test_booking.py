@@ -21,7 +21,7 @@ from shopfloor.demo import seed
 from shopfloor.domain.errors import Invalid
 from shopfloor.domain.models import Appointment, Bay, BookingOverride, LabourOperation, OutboxMessage, Vehicle
 from shopfloor.services.booking import BookingRefused, BookingRequest, WorkLine
-from shopfloor.services.capacity import load_plan
+from shopfloor.services.capacity import count_marked, load_plan, refresh_marked
 from shopfloor.services.customers import CustomerService
 from shopfloor.testing.api_fixtures import api_app
 from shopfloor.testing.plugin import DEMO_PINS, Services, make_services
@@ -243,18 +243,26 @@ def test_a_job_takes_at_least_a_tenth_of_an_hour(client: TestClient, services: S
     assert client.post("/api/v1/appointments", json={**body, "hours": 0.1, "job_lines": None}).status_code == 201
 
 
-def test_a_booking_puts_appointment_and_capacity_on_the_bus_in_one_transaction(services: Services) -> None:
+def test_a_booking_puts_its_appointment_on_the_bus_and_its_day_s_capacity_follows(services: Services) -> None:
+    """The appointment's state in the booking's transaction, with a mark on the day; the capacity refresher's
+    round writes the day's state (tests/test_capacity_refresh.py: always a full recomputation)."""
     day = quiet_day(services)
     with services.db.read() as s:
         last = s.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1)) or 0
+    marked = count_marked(services.ctx)
     appt = services.booking.book(BookingRequest(start=datetime.fromisoformat(local(day, 11)),
                                                 lines=services.booking.lines(codes=["M10"]), actor="张伟",
                                                 plate=plates(services)[8]))
+    site = services.ctx.site
+    with services.db.read() as s:
+        booked = {m.topic for m in s.scalars(select(OutboxMessage).where(OutboxMessage.id > last))}
+    assert topics.state(site, topics.APPOINTMENTS, appt["id"]) in booked
+    assert topics.state(site, topics.CAPACITY, day.isoformat()) not in booked
+    assert count_marked(services.ctx) == marked + 1
+    assert day in refresh_marked(services.ctx) and count_marked(services.ctx) == 0
     with services.db.read() as s:
         new = list(s.scalars(select(OutboxMessage).where(OutboxMessage.id > last).order_by(OutboxMessage.id)))
     by_topic = {m.topic: m for m in new}
-    site = services.ctx.site
-    assert topics.state(site, topics.APPOINTMENTS, appt["id"]) in by_topic
     cap = by_topic[topics.state(site, topics.CAPACITY, day.isoformat())]
     state = payloads.parse(CapacityState, cap.payload)
     assert cap.retain and state is not None and state.day == day.isoformat() and state.appointments == 1

@@ -1,14 +1,20 @@
 """A day's capacity read from the database (shifts, leave, holidays, bays, bookings, cars carried over and
-walk-ins) into the pure rules of shopfloor.domain.capacity, and the retained capacity state the boards draw."""
+walk-ins) into the pure rules of shopfloor.domain.capacity, and the retained capacity state the boards draw.
+
+A change only marks its day (publish_capacity, in the change's transaction); the refresher (shopfloor/
+capacity_refresher.py) recomputes each marked day once for however many changes came meanwhile and writes its
+state to the outbox (compute_marked, store_marked). Recomputing on every change was half the server's CPU at
+the morning peak."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
 
 from shopfloor.contract import topics
 from shopfloor.contract.entity_states import (
@@ -26,6 +32,7 @@ from shopfloor.contract.entity_states import (
     WalkIns,
 )
 from shopfloor.contract.payloads import SCHEMA
+from shopfloor.db import OUTBOX_PENDING
 from shopfloor.domain.capacity import (
     GROUPS,
     MAINTENANCE,
@@ -39,7 +46,18 @@ from shopfloor.domain.capacity import (
     rounded,
 )
 from shopfloor.domain.identifiers import display_plate
-from shopfloor.domain.models import Appointment, Bay, Holiday, Leave, RepairOrder, Shift, Technician
+from shopfloor.domain.models import (
+    Appointment,
+    Bay,
+    CapacityChange,
+    Holiday,
+    JobLine,
+    Leave,
+    RepairOrder,
+    Shift,
+    Technician,
+    Vehicle,
+)
 from shopfloor.domain.states import OPEN_STATUSES, HoldReason, RoStatus
 from shopfloor.domain.versions import next_version
 from shopfloor.services import outbox
@@ -135,20 +153,23 @@ def _unplanned(s: Session, ctx: ServiceContext) -> list[Unplanned]:
     (orders without an appointment) opened today. Both use the walk-in reserve first. Later days are not
     charged for today's open cars: most of them leave today."""
     today_start, today_end = ctx.day_bounds(ctx.today())
-    rows = s.scalars(select(RepairOrder).where(
-        RepairOrder.site_id == ctx.site, RepairOrder.status.in_(_OPEN), RepairOrder.status.not_in(_DONE),
-        RepairOrder.opened_at < today_end).options(selectinload(RepairOrder.job_lines),
-                                                   selectinload(RepairOrder.vehicle)))
-    out = []
-    for ro in rows:
-        carried = ro.opened_at < today_start
-        if not carried and ro.appointment_id is not None:
-            continue  # today's booked car: its appointment holds the hours
-        lines = [(line.skill, float(line.hours)) for line in ro.job_lines] or [(MAINTENANCE, 1.0)]
-        out.append(Unplanned(kind="carried_over" if carried else "walk_in", ref=ro.number, hours=as_hours(lines),
-                             technician_id=ro.technician_id, plate=ro.vehicle.plate, status=ro.status,
-                             reason=ro.hold_reason))
-    return out
+    # columns, not entities, and not today's booked cars (their appointments hold the hours): read on every
+    # capacity refresh and most proposals
+    rows = s.execute(select(RepairOrder.id, RepairOrder.number, RepairOrder.opened_at, RepairOrder.technician_id,
+                            RepairOrder.status, RepairOrder.hold_reason, Vehicle.plate)
+                     .join(Vehicle, Vehicle.id == RepairOrder.vehicle_id)
+                     .where(RepairOrder.site_id == ctx.site, RepairOrder.status.in_(_OPEN),
+                            RepairOrder.status.not_in(_DONE), RepairOrder.opened_at < today_end,
+                            or_(RepairOrder.opened_at < today_start, RepairOrder.appointment_id.is_(None)))
+                     .order_by(RepairOrder.id)).all()
+    lines: dict[int, list[tuple[str, float]]] = defaultdict(list)
+    if rows:
+        for line in s.execute(select(JobLine.repair_order_id, JobLine.skill, JobLine.hours)
+                              .where(JobLine.repair_order_id.in_([r.id for r in rows]))):
+            lines[line.repair_order_id].append((line.skill, float(line.hours)))
+    return [Unplanned(kind="carried_over" if r.opened_at < today_start else "walk_in", ref=r.number,
+                      hours=as_hours(lines.get(r.id) or [(MAINTENANCE, 1.0)]), technician_id=r.technician_id,
+                      plate=r.plate, status=r.status, reason=r.hold_reason) for r in rows]
 
 
 def capacity_figures(plan: DayPlan) -> CapacityFigures:
@@ -215,14 +236,62 @@ def capacity_state(plan: DayPlan, site: str, version: int) -> CapacityState:
 
 
 def publish_capacity(s: Session, ctx: ServiceContext, day: date) -> None:
-    """The day's capacity changed (a booking, a move, a car in or out): put its new state in the outbox, in the
-    caller's transaction. Only today and the days ahead are on the boards."""
+    """The day's capacity changed (a booking, a move, a car in or out): mark the day in the caller's
+    transaction; the capacity refresher puts its new state in the outbox moments later, once for however many
+    changes came meanwhile. Only today and the days ahead are on the boards."""
     if day < ctx.today():
         return
-    s.flush()
-    plan = load_plan(s, ctx, day)
-    outbox.put_state(s, ctx.now(), ctx.site, topics.CAPACITY, day.isoformat(),
-                     capacity_state(plan, ctx.site, next_version()))
+    s.add(CapacityChange(site_id=ctx.site, day=day))
+    s.info[OUTBOX_PENDING] = True  # the refresher listens to these commits
+
+
+@dataclass(frozen=True)
+class MarkedDays:
+    """What compute_marked found: each marked day's figures, and per day the last mark they cover."""
+
+    figures: dict[date, CapacityFigures]
+    covered: dict[date, int]
+
+
+def compute_marked(ctx: ServiceContext) -> MarkedDays:
+    """Every marked day's capacity, from one plain read (never waiting for writers). The marks come first: on
+    PostgreSQL, whose statements each see the latest commits, a change that lands after them is either in the
+    figures or still marked afterwards; on SQLite the read is one snapshot."""
+    with ctx.db.read() as s:
+        covered = {day: last for day, last in s.execute(
+            select(CapacityChange.day, func.max(CapacityChange.id))
+            .where(CapacityChange.site_id == ctx.site).group_by(CapacityChange.day))}
+        today = ctx.today()
+        figures = {day: capacity_figures(load_plan(s, ctx, day)) for day in sorted(covered) if day >= today}
+    return MarkedDays(figures, covered)
+
+
+def store_marked(ctx: ServiceContext, marked: MarkedDays) -> list[date]:
+    """Put the computed states in the outbox and delete the marks they cover, in one short write; a mark made
+    after compute_marked stays for the next round. Returns the days written."""
+    if not marked.covered:
+        return []
+    with ctx.db.write() as s:
+        today = ctx.today()  # past midnight meanwhile, the day gone is roll_over's to delete, not ours to write
+        written = [day for day in marked.figures if day >= today]
+        for day in written:
+            state = CapacityState(schema=SCHEMA, version=next_version(), site=ctx.site, **dict(marked.figures[day]))
+            outbox.put_state(s, ctx.now(), ctx.site, topics.CAPACITY, day.isoformat(), state)
+        for day, last in marked.covered.items():
+            s.execute(delete(CapacityChange).where(CapacityChange.site_id == ctx.site, CapacityChange.day == day,
+                                                   CapacityChange.id <= last))
+    return written
+
+
+def refresh_marked(ctx: ServiceContext) -> list[date]:
+    """One round of the refresher: the state of every marked day into the outbox; the days written."""
+    return store_marked(ctx, compute_marked(ctx))
+
+
+def count_marked(ctx: ServiceContext) -> int:
+    with ctx.db.read() as s:
+        return int(s.scalar(select(func.count()).select_from(CapacityChange)
+                            .where(CapacityChange.site_id == ctx.site)) or 0)
 
 
 BOARD_DAYS = 7  # today and the six days after it: the week-load bars
