@@ -7,7 +7,8 @@ The load is the service lane's own traffic through the API, open loop: events st
 times at the step's rate, whether or not earlier requests have been answered (as cars and staff do). Each car
 is checked in (`POST /api/v1/checkins` with its QR tag) and then moved dispatched -> in_progress ->
 quality_check -> ready -> delivered (`POST /api/v1/repair-orders/{number}/transitions`), one move at a time
-per car; one event in six is a check-in, so the lane keeps about the same size at any rate.
+per car. The next event is a check-in while fewer than `--lane` cars are in the lane (or none is free to move),
+else a move of a random free car: once the lane is full, one event in six is a check-in, at any rate.
 
 1. A day of appointments (bench/e2e_setup.py; enough to check in for every step), the real server
    (bench/e2e_serve.py, with its timing probes), `--pages` wall screens paired; while NiceGUI prunes the
@@ -37,6 +38,7 @@ import math
 import os
 import random
 import re
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -113,6 +115,7 @@ class StepResult:
     board: dict[str, float]           # commit -> the last of N pages (ms), what the pages draw
     request_to_board: dict[str, float]  # request sent -> the last of N pages (ms)
     board_lost: int                   # drawn events some page never got within SETTLE s
+    skipped: int                      # events due while every car had a request in flight (none sent)
     unmatched: int                    # answered events without their commit probe
     server_cpu_percent: float
     other_load_percent: float
@@ -150,8 +153,9 @@ class Lane:
     """The cars between check-in and delivery, each moved one step at a time."""
 
     def __init__(self, api: httpx.AsyncClient, appointments: list[dict[str, Any]], technicians: list[int],
-                 board: str, seed: int = 9) -> None:
+                 board: str, size: int, seed: int = 9) -> None:
         self.api = api
+        self.size = size
         self.rng = random.Random(seed)
         self.waiting = [a for a in appointments
                         if a["status"] in ("booked", "confirmed", "late") and not a.get("ro_number") and a.get("tag")]
@@ -161,18 +165,22 @@ class Lane:
         self.idle: dict[str, str] = {}   # repair order number -> status, cars no request is moving right now
         self.cars = 0                    # in the lane, idle or moving
         self.count = 0
+        self.skipped = 0                 # events due when every car had a request in flight
 
     def __len__(self) -> int:
         return self.cars
 
     async def one(self, site: str, events: list[Event]) -> None:
-        """The next event of the lane: a check-in every sixth (or when no car is free to move), else a move."""
+        """The next event of the lane: a check-in while the lane is short of cars, else a move of a car no request
+        is moving; none when every car waits for an answer (an overloaded server: counted as skipped)."""
         self.count += 1
-        if self.count % 6 == 1 or not self.idle:
+        if self.cars < self.size and self.waiting:
             await self._check_in(site, events)
-        else:
+        elif self.idle:
             number = self.rng.choice(list(self.idle))
             await self._move(site, number, self.idle.pop(number), events)
+        else:
+            self.skipped += 1
 
     async def _check_in(self, site: str, events: list[Event]) -> str | None:
         """Check the next car in; its repair order's number (None if refused)."""
@@ -286,8 +294,10 @@ async def run_step(lane: Lane, screens: Screens, server: Server, rate: float, se
     cpu = Cpu(known[0])
     load = Load(known)
     started = time.monotonic()
+    skipped = lane.skipped
     with no_bench_gc():
         events = await lane.run(SITE, rate, seconds)
+        skipped = lane.skipped - skipped
         wall = time.monotonic() - started
         cpu_seconds, other = cpu.seconds(), load.others_percent()
         drawn = {e.page_key for e in events if e.page_key and e.status in (200, 201)}
@@ -302,10 +312,11 @@ async def run_step(lane: Lane, screens: Screens, server: Server, rate: float, se
     result = StepResult(rate=rate, seconds=seconds, events=len(events), answered_per_second=len(answered) / wall,
                         errors=dict(errors), api=ms([e.received - e.sent for e in answered]),
                         commit_to_store=to_store, board=board, request_to_board=request_to_board, board_lost=lost,
-                        unmatched=unmatched, server_cpu_percent=cpu_seconds / wall * 100,
+                        skipped=skipped, unmatched=unmatched, server_cpu_percent=cpu_seconds / wall * 100,
                         other_load_percent=other, lane=len(lane))
     log(f"  {rate:>5.0f}/s: {len(events)} events ({result.answered_per_second:.1f}/s answered, errors "
-        f"{dict(errors) or 0}), API p50 {result.api.get('p50', 0):.1f} p99 {result.api.get('p99', 0):.1f} ms; "
+        f"{dict(errors) or 0}, {skipped} skipped: no car free), API p50 {result.api.get('p50', 0):.1f} "
+        f"p99 {result.api.get('p99', 0):.1f} ms; "
         f"board p50 {board.get('p50', 0):.1f} p99 {board.get('p99', 0):.1f} max {board.get('max', 0):.1f} ms "
         f"(n {board.get('n', 0)}, lost {lost}); commit -> store p99 {to_store.get('p99', 0):.1f} ms; "
         f"server CPU {result.server_cpu_percent:.0f} %, other load {other:.0f} %, lane {len(lane)}")
@@ -455,8 +466,7 @@ async def run(args: argparse.Namespace, root: Path, log: Log) -> RunResult:
     data_dir = run_dir / "data"
     run_dir.mkdir(parents=True)
     http_port, mqtt_port, tls_port = free_ports(3)
-    warmup_seconds = PRUNED_AFTER
-    needed = int((WARMUP_RATE * warmup_seconds + sum(args.rates) * args.seconds) / 6 * 1.2) + args.burst_clients + 20
+    needed = int(sum(args.rates) * args.seconds / 6 * 1.2) + args.lane + args.burst_clients + 20
     credentials, day = prepare_data_dir(data_dir, mqtt_port, max(args.cards, needed))
     if day.arrivable < needed:
         remove_tree(run_dir)
@@ -481,7 +491,7 @@ async def run(args: argparse.Namespace, root: Path, log: Log) -> RunResult:
         shown = await wait_for_full_board(server, credentials.board_token, day.cards)
         result = RunResult(broker=args.broker, board=args.board, pages=args.pages, cards=shown)
         technicians = [t["id"] for t in (await api.get("/api/v1/technicians")).json() if t["skill"] == "repair"]
-        lane = Lane(api, (await api.get("/api/v1/appointments")).json(), technicians, args.board)
+        lane = Lane(api, (await api.get("/api/v1/appointments")).json(), technicians, args.board, args.lane)
         screens = Screens(server.base, path, credentials.board_token)
         await screens.pair(args.pages)
         paired = time.monotonic()
@@ -527,12 +537,12 @@ def report(result: RunResult) -> str:
     raw_p99 = result.raw.get("p99", math.nan)
     lines = [f"{result.broker}, {result.pages} {result.board} pages, {result.cards} cards; raw broker to "
              f"{result.pages} subscribers p50 {fmt(result.raw.get('p50'))} / p99 {fmt(raw_p99)} ms", "",
-             "| rate /s | events | answered /s | errors | API p50 / p99 ms | commit -> store p50 / p99 ms | "
+             "| rate /s | events (skipped) | answered /s | errors | API p50 / p99 ms | commit -> store p50 / p99 ms | "
              "board p50 / p99 / max ms | board p99 / raw p99 | request -> board p99 ms | lost | server CPU % | "
              "other load % |", "|---:|---:|---:|---|---|---|---|---:|---:|---:|---:|---:|"]
     for s in result.steps:
         ratio = s.board.get("p99", math.nan) / raw_p99 if raw_p99 else math.nan
-        lines.append(f"| {s.rate:.0f} | {s.events} | {s.answered_per_second:.1f} | {s.errors or 0} | "
+        lines.append(f"| {s.rate:.0f} | {s.events} ({s.skipped}) | {s.answered_per_second:.1f} | {s.errors or 0} | "
                      f"{fmt(s.api.get('p50'))} / {fmt(s.api.get('p99'))} | {fmt(s.commit_to_store.get('p50'))} / "
                      f"{fmt(s.commit_to_store.get('p99'))} | {fmt(s.board.get('p50'))} / {fmt(s.board.get('p99'))} / "
                      f"{fmt(s.board.get('max'))} | {fmt(ratio, 2)}× | {fmt(s.request_to_board.get('p99'))} | "
@@ -558,6 +568,8 @@ def main() -> None:
                         help="the pages' board: appointments (check-ins drawn) or progress (every event drawn)")
     parser.add_argument("--broker", choices=("mosquitto", "embedded"), default="mosquitto")
     parser.add_argument("--cards", type=int, default=200, help="appointments today, at least (more if needed)")
+    parser.add_argument("--lane", type=int, default=60,
+                        help="cars in the lane, between check-in and delivery (default 60: a 300-order day's peak)")
     parser.add_argument("--raw-samples", type=int, default=50)
     parser.add_argument("--burst", type=int, default=20_000, help="moves in the burst (0: none)")
     parser.add_argument("--burst-clients", type=int, default=32, help="burst requests in flight")
@@ -568,6 +580,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.nice:
         os.setpriority(os.PRIO_PROCESS, 0, args.nice)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server and Mosquitto on the way out
     root = Path(tempfile.mkdtemp(prefix="shopfloor-sustained-"))
     root.chmod(0o711)  # Mosquitto, once it dropped to its own user, must reach its files below
     started = time.monotonic()
