@@ -13,13 +13,14 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from shopfloor.domain.errors import DomainError, Refused
-from shopfloor.domain.models import AuditEntry, QrTag, RepairOrder, Technician
+from shopfloor.domain.models import Appointment, AuditEntry, QrTag, RepairOrder, Technician
 from shopfloor.domain.states import OPEN_STATUSES, TransitionRefused
 from shopfloor.domain.workshop_models import Clocking, ClockingLine, QcResult, Rework
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.workshop.services import WorkshopServices
 from shopfloor.services.workshop.worked import clocked_hours, line_times
 from shopfloor.testing.plugin import Services
+from shopfloor.testing.workshop import pass_checks
 
 
 @pytest.fixture
@@ -149,6 +150,25 @@ def test_additional_work_after_the_checks_reopens_them(db_services: Services, wo
     work.clocking.stop(c.id, "finished", actor="周杰")
     with pytest.raises(Refused, match="self"):  # a new round: the self check again first
         work.quality.record(number, "foreman", True, actor="郑强")
+
+
+def test_an_order_opened_without_work_goes_through_the_checks_too(db_services: Services,
+                                                                   work: WorkshopServices) -> None:
+    ro = db_services.repair_orders
+    with db_services.db.read() as s:  # a car with no appointment: checked in without lines
+        booked = select(Appointment.vehicle_id)
+        busy = select(RepairOrder.vehicle_id)
+        tag = s.scalar(select(QrTag.token).where(QrTag.vehicle_id.not_in(booked), QrTag.vehicle_id.not_in(busy))
+                       .limit(1))
+    assert tag is not None
+    number = db_services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟")).repair_order["number"]
+    assert ro.get(number)["job_lines"] == []
+    for target, extra in (("dispatched", {"technician": "陈刚"}), ("in_progress", {}), ("quality_check", {})):
+        ro.transition(number, target, actor="张伟", **extra)
+    failed = work.quality.record(number, "self", False, reason="未洗车", actor="陈刚")
+    assert failed["status"] == "in_progress"
+    ro.transition(number, "quality_check", actor="张伟")
+    assert pass_checks(db_services.ctx, number)["status"] == "ready"
 
 
 # -- properties through any sequence of the workshop's operations ---------------------------------------------

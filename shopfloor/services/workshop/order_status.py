@@ -65,9 +65,10 @@ def top_of_queue(s: Session, technician_id: int) -> int:
 
 
 def follow_lines(s: Session, ctx: ServiceContext, ro: RepairOrder, actor: Actor | str, *, kind: str = "transition",
-                 reason: str | None = None) -> dict[str, Any] | None:
+                 reason: str | None = None, lineless: RoStatus | None = None) -> dict[str, Any] | None:
     """Set the open order's status to the one its lines make. The move's event fields (for publish) when it moved,
-    None when it did not; a closed order, or one without live lines, keeps its status."""
+    None when it did not; a closed order keeps its status, and so does one without live lines (an order opened
+    without work: its moves are made by hand) unless `lineless` says where the change takes it."""
     s.flush()
     s.refresh(ro, ["job_lines", "qc_results"])
     ro.technician_id = lead_technician(ro)
@@ -75,7 +76,9 @@ def follow_lines(s: Session, ctx: ServiceContext, ro: RepairOrder, actor: Actor 
         return None
     derived = derive_status([line_state(line) for line in ro.job_lines], checks_complete(ro, ctx))
     if derived is None:
-        return None
+        if lineless is None:
+            return None
+        derived = lineless, None
     status, hold = derived
     current = RoStatus(ro.status)
     if status == current and (hold.value if hold else None) == ro.hold_reason:

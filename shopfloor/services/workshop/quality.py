@@ -126,10 +126,13 @@ class QualityService:
                                at=self.ctx.now()))
                 record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, "qc", from_value=step.value,
                        to_value="passed", reason=reason)
-                return publish(s, self.ctx, ro, follow_lines(s, self.ctx, ro, actor))
+                last = step == stages[-1]
+                return publish(s, self.ctx, ro, follow_lines(s, self.ctx, ro, actor,
+                                                             lineless=RoStatus.READY if last else None))
             assert reason is not None
             fail_stage(s, self.ctx, ro, step, reason, tech, self._sent_back(ro, tech, job_lines), actor)
-            return publish(s, self.ctx, ro, follow_lines(s, self.ctx, ro, actor, kind="rework", reason=reason))
+            return publish(s, self.ctx, ro, follow_lines(s, self.ctx, ro, actor, kind="rework", reason=reason,
+                                                         lineless=RoStatus.IN_PROGRESS))
 
     @staticmethod
     def _sent_back(ro: RepairOrder, tech: Technician | None, job_lines: Sequence[int] | None) -> list[JobLine]:
