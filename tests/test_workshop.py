@@ -17,6 +17,7 @@ from shopfloor.domain.models import Appointment, AuditEntry, QrTag, RepairOrder,
 from shopfloor.domain.states import OPEN_STATUSES, TransitionRefused
 from shopfloor.domain.workshop_models import Clocking, ClockingLine, QcResult, Rework
 from shopfloor.services.checkin import CheckinRequest
+from shopfloor.services.site_setup import reissue_badge
 from shopfloor.services.workshop.services import WorkshopServices
 from shopfloor.services.workshop.worked import clocked_hours, line_times
 from shopfloor.testing.plugin import Services
@@ -71,6 +72,18 @@ def test_a_clocking_open_after_the_shift_is_closed_at_its_end_and_confirmed_by_t
     with db_services.db.read() as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.entity_id == number, AuditEntry.action == "clocking_confirmed")) == 1
+
+
+def test_a_lost_badge_replaced_no_longer_clocks_on(db_services: Services, work: WorkshopServices) -> None:
+    tech = technician(db_services, "孙涛")
+    number = new_order(db_services, "WSH")
+    work.dispatch.dispatch(number, tech.id, actor="郑强", override="test")
+    with db_services.db.write() as s:
+        fresh = reissue_badge(s.get(Technician, tech.id))
+    assert fresh != tech.badge and work.clocking.technician_of_badge(fresh) == (tech.id, "孙涛")
+    with pytest.raises(DomainError, match="No technician has this badge"):
+        work.clocking.clock_on(tech.badge, number, actor="孙涛")
+    assert work.clocking.clock_on(fresh, number, actor="孙涛")[1]
 
 
 def test_a_line_of_two_technicians_is_done_when_the_last_one_finishes(

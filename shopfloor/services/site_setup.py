@@ -21,6 +21,7 @@ from shopfloor.contract.staff import StaffRole, format_roles, parse_roles
 from shopfloor.domain.capacity import SKILLS
 from shopfloor.domain.models import Advisor, Bay, Holiday, LabourOperation, Leave, Shift, Site, Technician
 from shopfloor.domain.versions import next_version
+from shopfloor.domain.workshop import new_badge_token
 from shopfloor.services.auth import hash_pin, verify_pin
 from shopfloor.services.context import ServiceContext
 
@@ -93,6 +94,13 @@ def add_technician(s: Session, ctx: ServiceContext, name: str, skill: str, shift
     if shift is not None:
         set_shift(tech, shift)
     return tech
+
+
+def reissue_badge(tech: Technician) -> str:
+    """A new badge for a technician whose badge was lost: the old one no longer clocks anyone on. The text the new
+    QR carries."""
+    tech.badge = new_badge_token()
+    return tech.badge
 
 
 def set_shift(tech: Technician, shift: WeeklyShift) -> None:
