@@ -134,8 +134,6 @@ def test_the_transitions_move_the_lines_and_are_refused_where_the_lines_do_not_a
     assert ro.transition(number, "in_progress", actor="张伟")["status"] == "in_progress"
     done = ro.transition(number, "quality_check", actor="张伟")
     assert [line["status"] for line in done["job_lines"]] == ["done", "done"]
-    with pytest.raises(TransitionRefused, match="self check"):
-        ro.transition(number, "ready", actor="张伟")
     back = ro.transition(number, "in_progress", actor="郑强", reason="车内有油污")  # rework: a failed check
     assert back["status"] == "in_progress"
     with db_services.db.read() as s:
