@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from nicegui import app, run, ui
 
-from shopfloor import web_server
 from shopfloor.api.app import install
 from shopfloor.api.deps import ApiServices
 from shopfloor.clock import Clock, SiteClock
@@ -47,6 +46,7 @@ from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.services.solicitation import SolicitationService
 from shopfloor.services.workshop.services import WorkshopServices
 from shopfloor.settings import Settings
+from shopfloor.web import server as web_server
 
 if TYPE_CHECKING:
     from shopfloor.printer.agent import PrinterAgent
@@ -75,7 +75,7 @@ class Options:
     embedded_broker: bool = True
     printer_agents: bool = True  # run the file printers' agents in this process (demo)
     database_url: str | None = None
-    https: bool = False  # TLS with a certificate from the site's own CA (shopfloor/web_server.py)
+    https: bool = False  # TLS with a certificate from the site's own CA (shopfloor/web/server.py)
 
 
 def server_url(settings: Settings, options: Options) -> str:

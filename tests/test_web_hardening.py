@@ -143,7 +143,7 @@ def test_proxy_headers_count_only_from_configured_proxies() -> None:
     import asyncio
     import ipaddress
 
-    from shopfloor.web_security import ForwardedHeadersGuard
+    from shopfloor.web.security import ForwardedHeadersGuard
 
     seen: list[MutableMapping[str, Any]] = []
 
@@ -258,7 +258,7 @@ def test_anonymous_views_leave_nothing_in_the_working_directory(https_demo: Demo
 
 
 def test_stale_and_empty_session_files_are_pruned(tmp_path: Path) -> None:
-    from shopfloor.session_storage import SESSION_LIFETIME, prune, session_file
+    from shopfloor.web.session_storage import SESSION_LIFETIME, prune, session_file
 
     now = time.time()
     old = now - SESSION_LIFETIME.total_seconds() - 60

@@ -76,7 +76,7 @@ def unprocessable(refused: str | None = None) -> dict[int | str, dict[str, Any]]
 
 
 # A route with a body: FastAPI answers 400 when the bytes are not text it can read as JSON (e.g. not UTF-8), the
-# server 413 when there are too many of them (shopfloor/request_limits.py).
+# server 413 when there are too many of them (shopfloor/web/request_limits.py).
 BODY_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Detail, "description": "the body could not be read: not JSON text in UTF-8"},
     413: {"model": Detail, "description": "the body is larger than the server takes ([web] max_body_kb; "

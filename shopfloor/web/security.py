@@ -26,8 +26,8 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from shopfloor.request_limits import BodySizeLimit, import_paths
 from shopfloor.settings import WebSettings
+from shopfloor.web.request_limits import BodySizeLimit, import_paths
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -19,9 +19,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from shopfloor import session_storage, web_security
 from shopfloor.broker.certs import ServerCertificate, site_certificate
 from shopfloor.settings import Settings, WebSettings
+from shopfloor.web import security as web_security
+from shopfloor.web import session_storage
 
 WEB_CERT = "web.crt"
 WEB_KEY = "web.key"
