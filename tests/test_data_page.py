@@ -4,28 +4,19 @@ and that the same file again finishes it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from nicegui import Client, app, ui
+from nicegui import ui
 from nicegui.elements.upload_files import SmallFileUpload
-from nicegui.storage import Storage
 from nicegui.testing import User
-from nicegui.testing.user_simulation import user_simulation
 from sqlalchemy.exc import OperationalError
 
-from shopfloor import settings as settings_mod
-from shopfloor.clock import FixedClock
-from shopfloor.credentials import generate
-from shopfloor.db import sqlite_url
 from shopfloor.domain.identifiers import with_check_digit
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.common import sign_in as sign_in_route
-from shopfloor.main import Options, Shopfloor
+from shopfloor.main import Shopfloor
 from shopfloor.services import dms_import
-from shopfloor.testing.plugin import DEMO_NOW, DEMO_PINS, copy_sqlite
+from shopfloor.testing.simulated_browser import sees, sign_in, staff_member, until
 
 ZH = Translator("zh-CN")
 MANAGER = "赵经理"
@@ -41,40 +32,10 @@ def export(count: int) -> bytes:
 
 
 @pytest.fixture
-async def signed_in(tmp_path: Path, seeded_sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
-                    ) -> AsyncIterator[tuple[User, Shopfloor]]:
-    monkeypatch.setattr(Storage, "path", tmp_path / "storage")
-    settings = settings_mod.load(settings_mod.demo_config_path())
-    system = Shopfloor(settings, generate([]), Options(
-        data_dir=tmp_path, database_url=sqlite_url(copy_sqlite(seeded_sqlite_template, tmp_path)),
-        embedded_broker=False, printer_agents=False), clock=FixedClock(DEMO_NOW))
-    try:
-        async with user_simulation() as user:
-            try:
-                system.register_pages()
-                sign_in_route.register(app)
-                person = next(p for p in system.auth.advisors() if p.name == MANAGER)
-                await user.open("/kiosk")
-                user.find(marker=f"advisor-{person.id}").click()
-                for key in [*DEMO_PINS[MANAGER], "OK"]:
-                    user.find(marker=f"pin-{key}").click()
-                for _ in range(100):
-                    if await _sees(user, marker="signed-in"):
-                        break
-                    await asyncio.sleep(0.05)
-                yield user, system
-            finally:
-                Client.page_routes.clear()
-    finally:
-        system.db.dispose()
-
-
-async def _sees(user: User, **what: Any) -> bool:
-    try:
-        await user.should_see(**what, retries=1)
-    except AssertionError:
-        return False
-    return True
+async def signed_in(staff_app: tuple[User, Shopfloor]) -> tuple[User, Shopfloor]:
+    user, system = staff_app
+    await sign_in(user, staff_member(system, MANAGER))
+    return user, system
 
 
 async def _upload(user: User, data: bytes) -> None:
@@ -91,10 +52,7 @@ async def test_an_import_shows_its_report(signed_in: tuple[User, Shopfloor]) -> 
     user, _system = signed_in
     await _upload(user, export(30))
     user.find(marker="import-run").click()
-    for _ in range(200):
-        if await _sees(user, content="30"):
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: sees(user, content="30"), timeout=10.0)
     await user.should_see(marker="import-problems")  # the file's bad rows, by line
     await user.should_not_see(marker="import-stopped")
 
@@ -117,9 +75,6 @@ async def test_an_import_that_stopped_says_where(signed_in: tuple[User, Shopfloo
     monkeypatch.setattr(system.db, "write", second_batch_fails)
     await _upload(user, export(30))
     user.find(marker="import-run").click()
-    for _ in range(200):
-        if await _sees(user, marker="import-stopped"):
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: sees(user, marker="import-stopped"), timeout=10.0)
     stopped = user.find(marker="import-stopped").elements.pop().text
     assert "12" in stopped and ZH("dms_import.stopped", detail="OperationalError") in stopped

@@ -4,51 +4,25 @@ what their role may open shows its content, the rest the refusal naming the role
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from nicegui import Client, app, events, ui
-from nicegui.storage import Storage
+from nicegui import events, ui
 from nicegui.testing import User
-from nicegui.testing.user_simulation import user_simulation
 
-from shopfloor import settings as settings_mod
-from shopfloor.clock import FixedClock
 from shopfloor.contract import staff
 from shopfloor.contract.staff import Permission, StaffRole
-from shopfloor.credentials import generate
-from shopfloor.db import sqlite_url
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.common import sign_in as sign_in_route
 from shopfloor.kiosk.manager.board import PlanBoardView
-from shopfloor.main import Options, Shopfloor
+from shopfloor.main import Shopfloor
 from shopfloor.services.auth import AdvisorInfo
 from shopfloor.services.booking import BookingRequest
-from shopfloor.testing.plugin import DEMO_NOW, DEMO_PINS, DemoServer, copy_sqlite
+from shopfloor.testing.plugin import DemoServer
+from shopfloor.testing.simulated_browser import sees, sign_in, until
 
 ZH = Translator("zh-CN")
 PARTS_CLERK, TECHNICIAN = "钱进", "陈刚"  # the demo's parts clerk and technician (shopfloor/demo/seed.py)
-
-
-async def _sees(user: User, **what: Any) -> bool:
-    try:
-        await user.should_see(**what, retries=1)
-    except AssertionError:
-        return False
-    return True
-
-
-async def _until(check: Callable[[], Any], timeout: float = 5.0) -> None:
-    """Wait for the simulated browser: clicks and navigation run as background tasks."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"gave up waiting for {check}")
-        await asyncio.sleep(0.05)
 
 
 def _who_may(permission: Permission) -> str:
@@ -64,37 +38,6 @@ def _content(path: str, person: AdvisorInfo) -> dict[str, Any]:
     return {"/kiosk": {"marker": "manual-tag"}, "/booking": {"marker": "booking"},
             "/manager/board": {"kind": PlanBoardView}, "/manager/figures": {"content": ZH("figures.title")},
             "/data": {"marker": "import-upload"}}[path]
-
-
-@pytest.fixture
-async def staff_app(tmp_path: Path, seeded_sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
-                    ) -> AsyncIterator[tuple[User, Shopfloor]]:
-    """The server as `shopfloor serve` builds it, on a copy of the seeded demo site, with no broker behind it."""
-    monkeypatch.setattr(Storage, "path", tmp_path / "storage")
-    settings = settings_mod.load(settings_mod.demo_config_path())
-    system = Shopfloor(settings, generate([]), Options(
-        data_dir=tmp_path, database_url=sqlite_url(copy_sqlite(seeded_sqlite_template, tmp_path)),
-        embedded_broker=False, printer_agents=False), clock=FixedClock(DEMO_NOW))
-    try:
-        async with user_simulation() as user:
-            try:
-                system.register_pages()
-                sign_in_route.register(app)
-                yield user, system
-            finally:
-                # NiceGUI's reset drops the modules of registered page functions from sys.modules (meant for an
-                # app's main file); ours are library modules the other tests go on using
-                Client.page_routes.clear()
-    finally:
-        system.db.dispose()
-
-
-async def sign_in(user: User, person: AdvisorInfo) -> None:
-    await user.open("/kiosk")
-    user.find(marker=f"advisor-{person.id}").click()
-    for key in [*DEMO_PINS[person.name], "OK"]:
-        user.find(marker=f"pin-{key}").click()
-    await _until(lambda: _sees(user, marker="signed-in"))
 
 
 @pytest.mark.parametrize("role", list(StaffRole))
@@ -184,7 +127,7 @@ async def test_only_who_may_override_is_asked_for_a_reason(staff_app: tuple[User
     await user.should_see(marker="vehicle-plate")
     user.find(marker="manual-time").type("17:00")
     user.find(marker="manual-book").click()
-    await _until(lambda: _sees(user, marker="override"))
+    await until(lambda: sees(user, marker="override"))
     await user.should_see(marker="refused-stagger")
     if staff.may(person.roles, Permission.BOOKING_OVERRIDE):
         await user.should_see(marker="override-reason")
