@@ -28,7 +28,7 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 
@@ -357,6 +357,7 @@ class SolicitationService:
         site, tz = self.ctx.site, self.ctx.tz
         day_start, _ = self.ctx.day_bounds(today)
         size = len(_CAR_COLUMNS)
+        dialect = self.ctx.db.read_engine.dialect.name
         with self.ctx.db.read() as s:
             facts = {row[0]: _Facts(_Car(*row[:size]), _Owner(*row[size:])) for row in s.execute(
                 select(*_CAR_COLUMNS, *_OWNER_COLUMNS).join(Customer, Customer.id == Vehicle.customer_id)
@@ -366,10 +367,10 @@ class SolicitationService:
                             LabourOperation.site_id == site, LabourOperation.interval_km.is_not(None),
                             LabourOperation.interval_km > 0))
                         if op.interval_km is not None]
-            visits = s.execute(_by_visits(select(RepairOrder.vehicle_id, func.max(RepairOrder.opened_at)).where(
+            visits = s.execute(select(RepairOrder.vehicle_id, func.max(RepairOrder.opened_at)).where(
                 RepairOrder.site_id == site, RepairOrder.status != RoStatus.CANCELLED.value,
                 RepairOrder.opened_at < day_start + timedelta(days=1))
-                .group_by(RepairOrder.vehicle_id)))
+                .group_by(RepairOrder.vehicle_id))
             for vehicle_id, opened in visits:
                 if vehicle_id in facts and opened is not None:
                     facts[vehicle_id].last_ro = opened.astimezone(tz).date()
@@ -377,7 +378,7 @@ class SolicitationService:
             # picks it, one row per car)
             ro_reading: dict[int, tuple[date, int]] = {}
             for vehicle_id, opened, km in s.execute(_latest_per_vehicle(
-                    RepairOrder.site_id == site, RepairOrder.mileage_km.is_not(None),
+                    dialect, RepairOrder.site_id == site, RepairOrder.mileage_km.is_not(None),
                     RepairOrder.opened_at < day_start + timedelta(days=1))):
                 if km is not None:
                     ro_reading[vehicle_id] = (opened.astimezone(tz).date(), km)
@@ -386,7 +387,7 @@ class SolicitationService:
             ro_service: dict[int, tuple[date, int | None]] = {}
             if codes:
                 for vehicle_id, opened, km in s.execute(_latest_per_vehicle(
-                        RepairOrder.site_id == site, RepairOrder.status == RoStatus.DELIVERED.value,
+                        dialect, RepairOrder.site_id == site, RepairOrder.status == RoStatus.DELIVERED.value,
                         RepairOrder.id.in_(select(JobLine.repair_order_id).where(JobLine.operation_code.in_(codes))),
                         RepairOrder.opened_at < day_start + timedelta(days=1))):
                     ro_service[vehicle_id] = (opened.astimezone(tz).date(), km)
@@ -420,22 +421,21 @@ class SolicitationService:
         return facts, packages, parts
 
 
-_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
-
-
-def _by_visits(query: _Query) -> _Query:
-    """The query, reading repair orders through the index of each car's visits (ix_repair_orders_vehicle_visits,
-    orders not cancelled) on SQLite, whose planner would take a range of opened_at and sort it instead."""
-    return query.where(RepairOrder.status != RoStatus.CANCELLED.value).with_hint(
-        RepairOrder, "INDEXED BY ix_repair_orders_vehicle_visits", "sqlite")
-
-
-def _latest_per_vehicle(*where: ColumnElement[bool]) -> Select[int, datetime, int | None]:
-    """(vehicle id, opened_at, mileage_km) of each vehicle's latest repair order (not cancelled) matching `where`."""
-    ranked = _by_visits(select(RepairOrder.vehicle_id, RepairOrder.opened_at, RepairOrder.mileage_km,
-                               func.row_number().over(partition_by=RepairOrder.vehicle_id,
-                                                      order_by=(RepairOrder.opened_at.desc(), RepairOrder.id.desc()))
-                               .label("newest")).where(*where)).subquery()
+def _latest_per_vehicle(dialect: str, *where: ColumnElement[bool]) -> Select[int, datetime, int | None]:
+    """(vehicle id, opened_at, mileage_km) of each vehicle's latest repair order (not cancelled) matching `where`:
+    one row per vehicle, picked by the database walking the index of each car's visits in order
+    (ix_repair_orders_vehicle_visits): PostgreSQL by DISTINCT ON, SQLite by max() with bare columns, which come
+    from the row holding the max."""
+    ro = RepairOrder
+    where = (ro.status != RoStatus.CANCELLED.value, *where)
+    if dialect == "postgresql":
+        return select(ro.vehicle_id, ro.opened_at, ro.mileage_km).where(*where).distinct(ro.vehicle_id).order_by(
+            ro.vehicle_id, ro.opened_at.desc(), ro.id.desc())
+    if dialect == "sqlite":
+        return select(ro.vehicle_id, func.max(ro.opened_at), ro.mileage_km).where(*where).group_by(ro.vehicle_id)
+    ranked = select(ro.vehicle_id, ro.opened_at, ro.mileage_km, func.row_number().over(
+        partition_by=ro.vehicle_id, order_by=(ro.opened_at.desc(), ro.id.desc())).label("newest")).where(
+        *where).subquery()
     return select(ranked.c.vehicle_id, ranked.c.opened_at, ranked.c.mileage_km).where(ranked.c.newest == 1)
 
 
