@@ -22,6 +22,7 @@ from shopfloor.printer.inspect import decode_raster_images, text_lines
 from shopfloor.printer.ticket import PrinterProfile
 from shopfloor.services.booking import BookingRequest
 from shopfloor.services.confirmations import ConfirmationData, ConfirmationService, render_confirmation
+from shopfloor.testing.chromium_pages import first_advisor, sign_in, wait_for
 from shopfloor.testing.plugin import DemoServer, Services
 
 TOMORROW = date(2026, 11, 24)  # the day after DEMO_NOW
@@ -126,28 +127,7 @@ def test_slip_on_an_ascii_printer_is_in_english() -> None:
 
 
 def _wait(drv: Any, css: str, timeout: float = 15.0) -> Any:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(drv, timeout).until(ec.element_to_be_clickable((By.CSS_SELECTOR, css)))
-
-
-def _click_xpath(drv: Any, xpath: str) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(drv, 15).until(ec.element_to_be_clickable((By.XPATH, xpath))).click()
-
-
-def _log_in(drv: Any, server: DemoServer, path: str) -> None:
-    name, pin = next(iter(server.credentials["advisors"].items()))
-    drv.get(server.base + path)
-    _click_xpath(drv, f"//button[.//*[contains(text(), '{name}')]]")
-    for digit in pin:
-        _click_xpath(drv, f"//button[.//*[normalize-space(text())='{digit}']]")
-    _click_xpath(drv, "//button[.//*[normalize-space(text())='OK']]")
+    return wait_for(drv, css, timeout, "clickable")
 
 
 def _slips_for(server: DemoServer, plate: str) -> list[list[str]]:
@@ -166,7 +146,7 @@ def test_book_from_a_partial_plate_to_the_printed_slip(demo_server: DemoServer, 
     from selenium.webdriver.support.ui import WebDriverWait
 
     plate = demo_server.api("/api/v1/appointments")[0]["plate"]  # 京QCF353: search "qcf3", no province
-    _log_in(driver, demo_server, "/booking?lang=zh-CN")
+    sign_in(driver, demo_server, first_advisor(demo_server), "/booking?lang=zh-CN")
 
     _wait(driver, "input[data-testid=customer-search]").send_keys(plate[2:6].lower())
     _wait(driver, f'[data-plate="{plate}"]').click()
@@ -213,7 +193,7 @@ def test_a_new_customer_form_says_what_is_wrong(demo_server: DemoServer, driver:
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
-    _log_in(driver, demo_server, "/booking?lang=en")
+    sign_in(driver, demo_server, first_advisor(demo_server), "/booking?lang=en")
     _wait(driver, "[data-testid=new-customer]").click()
     _wait(driver, "input[data-testid=new-plate]").send_keys("京A1")
     _wait(driver, "input[data-testid=new-phone]").send_keys("1.38E+10")
@@ -255,7 +235,8 @@ def test_a_refused_time_can_be_booked_anyway_with_a_reason(demo_server: DemoServ
     assert status == 201, first
     vehicle, advisor = first["vehicle_id"], first["advisor"]["id"]
 
-    _log_in(driver, demo_server, f"/booking?lang=en&vehicle={vehicle}&day={day}&advisor={advisor}&work=OIL")
+    sign_in(driver, demo_server, first_advisor(demo_server),
+            f"/booking?lang=en&vehicle={vehicle}&day={day}&advisor={advisor}&work=OIL")
     _wait(driver, "[data-testid=vehicle-plate]")
     _wait(driver, "[data-testid=manual]").click()
     _wait(driver, "input[data-testid=manual-time]").send_keys("1700")

@@ -19,6 +19,7 @@ from shopfloor.printer.inspect import parse, text_lines
 from shopfloor.services.booking import BookingRequest
 from shopfloor.services.day_prep import PICK_LABEL, DayPrepService, call_counts, part_numbers
 from shopfloor.services.solicitation import SolicitationService
+from shopfloor.testing.chromium_pages import first_advisor, sign_in
 from shopfloor.testing.plugin import DemoServer, Services
 
 TODAY = date(2026, 11, 23)  # DEMO_NOW, 10:30 in Beijing
@@ -370,13 +371,9 @@ def test_calls_page_records_a_confirmed_call(demo_server: DemoServer, driver: An
     from selenium.webdriver.support.ui import WebDriverWait
 
     appt = _book_tomorrow(demo_server)
-    name, pin = next(iter(demo_server.credentials["advisors"].items()))
-    driver.get(demo_server.base + "/calls?lang=en")
+    name = first_advisor(demo_server)
+    sign_in(driver, demo_server, name, "/calls?lang=en")
     wait = WebDriverWait(driver, 15)
-    wait.until(ec.element_to_be_clickable((By.XPATH, f"//button[.//*[contains(text(), '{name}')]]"))).click()
-    for key in [*pin, "OK"]:
-        wait.until(ec.element_to_be_clickable(
-            (By.XPATH, f"//button[.//*[normalize-space(text())='{key}']]"))).click()
     row = f'[data-appointment="{appt["id"]}"]'
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, f'{row}[data-outcome=""]')))
     button = driver.find_element(By.CSS_SELECTOR, f'{row} [data-outcome-button="confirmed"]')

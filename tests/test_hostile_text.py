@@ -36,6 +36,7 @@ from shopfloor.services.booking import BookingRequest, BookingService, WorkLine
 from shopfloor.services.checkin import CheckinRequest, CheckinService
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.customers import CustomerService
+from shopfloor.testing.chromium_pages import sign_in, wait_for
 from shopfloor.testing.plugin import DemoServer, start_server
 
 pytestmark = pytest.mark.browser
@@ -275,11 +276,7 @@ return {ran: ran === undefined ? null : String(ran), handlers: handlers,
 
 
 def _wait(drv: Any, css: str, timeout: float = 20.0) -> Any:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(drv, timeout).until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
+    return wait_for(drv, css, timeout)
 
 
 def _wait_for_text(drv: Any, text: str, timeout: float = 20.0) -> None:
@@ -306,20 +303,6 @@ def _with_attribute(drv: Any, name: str, value: str) -> bool:
         ".some(e => e.getAttribute(arguments[0]) === arguments[1])", name, value))
 
 
-def _log_in(drv: Any, server: DemoServer, name: str) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    drv.get(server.base + "/kiosk")
-    WebDriverWait(drv, 20).until(ec.element_to_be_clickable(
-        (By.XPATH, f"//button[.//*[contains(text(), '{name}')]]"))).click()
-    for key in [*server.credentials["advisors"][name], "OK"]:
-        WebDriverWait(drv, 10).until(ec.element_to_be_clickable(
-            (By.XPATH, f"//button[.//*[normalize-space(text())='{key}']]"))).click()
-    _wait(drv, "[data-testid=signed-in]")
-
-
 MANAGER = "赵经理"
 
 
@@ -329,7 +312,7 @@ def test_staff_pages_show_hostile_text_as_text(hostile_site: HostileSite, driver
 
     site, server = hostile_site, hostile_site.server
     order_plate = hostile("repair-orders.plate_display")
-    _log_in(driver, server, MANAGER)
+    sign_in(driver, server, MANAGER, timeout=20)
 
     # /kiosk: the open orders from the bus, then the checked-in car's order (from the database), then a scan
     driver.get(server.base + "/kiosk")

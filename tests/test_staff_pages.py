@@ -18,6 +18,7 @@ from shopfloor.kiosk.manager.board import PlanBoardView
 from shopfloor.main import Shopfloor
 from shopfloor.services.auth import AdvisorInfo
 from shopfloor.services.booking import BookingRequest
+from shopfloor.testing import chromium_pages as chromium
 from shopfloor.testing.plugin import DemoServer
 from shopfloor.testing.simulated_browser import sees, sign_in, until
 
@@ -140,28 +141,6 @@ async def test_only_who_may_override_is_asked_for_a_reason(staff_app: tuple[User
 
 # --- the same in Chromium, against the demo as `shopfloor demo` runs it -------------------------------------------
 
-def _wait(drv: Any, css: str, timeout: float = 15.0) -> Any:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(drv, timeout).until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
-
-
-def _log_in(drv: Any, server: DemoServer, name: str) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    drv.get(server.base + "/kiosk")
-    WebDriverWait(drv, 15).until(ec.element_to_be_clickable(
-        (By.XPATH, f"//button[.//*[contains(text(), '{name}')]]"))).click()
-    for key in [*server.credentials["advisors"][name], "OK"]:
-        WebDriverWait(drv, 10).until(ec.element_to_be_clickable(
-            (By.XPATH, f"//button[.//*[normalize-space(text())='{key}']]"))).click()
-    _wait(drv, "[data-testid=signed-in]")
-
-
 def _notified(drv: Any, text: str, timeout: float = 10.0) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -177,14 +156,14 @@ def test_parts_clerk_lands_on_the_pre_pick_and_a_scan_at_reception_does_nothing(
     from selenium.webdriver.common.keys import Keys
 
     waiting = next(a for a in demo_server.api("/api/v1/appointments") if a["status"] in ("booked", "confirmed", "late"))
-    _log_in(driver, demo_server, PARTS_CLERK)
-    _wait(driver, "[data-testid=pick-list]")
+    chromium.sign_in(driver, demo_server, PARTS_CLERK)
+    chromium.wait_for(driver, "[data-testid=pick-list]")
     assert driver.current_url.split("?")[0] == demo_server.base + "/calls"
     tabs = [t.get_attribute("data-tab") for t in driver.find_elements("css selector", "[data-tab]")]
     assert tabs == ["parts"]
 
     driver.get(demo_server.base + "/kiosk")
-    refusal = _wait(driver, "[data-testid=not-allowed]")
+    refusal = chromium.wait_for(driver, "[data-testid=not-allowed]")
     assert ZH("role.advisor") in refusal.text and ZH("role.manager") in refusal.text
     assert driver.find_elements("css selector", "[data-testid=go-home]")
     driver.save_screenshot("/tmp/shopfloor-refused-parts-clerk.png")
@@ -197,13 +176,13 @@ def test_parts_clerk_lands_on_the_pre_pick_and_a_scan_at_reception_does_nothing(
 @pytest.mark.browser
 def test_technician_is_refused_everywhere_and_told_there_is_no_page_yet(
         demo_server: DemoServer, driver: Any) -> None:
-    _log_in(driver, demo_server, TECHNICIAN)
+    chromium.sign_in(driver, demo_server, TECHNICIAN)
     assert driver.current_url.split("?")[0] == demo_server.base + "/kiosk"
     for page in staff.PAGES:
         driver.get(demo_server.base + page.path)
-        refusal = _wait(driver, "[data-testid=not-allowed]")
+        refusal = chromium.wait_for(driver, "[data-testid=not-allowed]")
         assert ZH("nav.no_page_yet") in refusal.text, page.path
         assert not driver.find_elements("css selector", "[data-testid=go-home]")
     driver.get(demo_server.base + "/kiosk")
-    _wait(driver, "[data-testid=no-page]")
+    chromium.wait_for(driver, "[data-testid=no-page]")
     driver.save_screenshot("/tmp/shopfloor-refused-technician.png")
