@@ -3,7 +3,7 @@ transaction, with the real actor, from, to and why; a refused change leaves none
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -11,13 +11,14 @@ from sqlalchemy import func, select
 from shopfloor.contract import payloads
 from shopfloor.domain.errors import Invalid, Refused
 from shopfloor.domain.identifiers import with_check_digit
-from shopfloor.domain.models import Advisor, Appointment, AuditEntry, QrTag, Vehicle
+from shopfloor.domain.models import Advisor, AuditEntry, Vehicle
 from shopfloor.domain.states import TransitionRefused
 from shopfloor.services.audit import Actor, ActorKind, AuditRow, AuditService
 from shopfloor.services.booking import BookingRefused, BookingRequest
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.day_prep import DayPrepService
 from shopfloor.services.dms_import import DmsImportService, read_header, suggest_mapping
+from shopfloor.testing.demo_day import quiet_day, waiting_today
 from shopfloor.testing.plugin import Services
 
 
@@ -52,15 +53,6 @@ class Trail:
 
     def none(self) -> None:
         assert self.new() == []
-
-
-def quiet_day(svc: Services, offset: int = 20) -> date:
-    for k in range(offset, offset + 60):
-        day = svc.ctx.today() + timedelta(days=k)
-        cap = svc.booking.capacity(day)
-        if cap["appointments"] == 0 and cap["total"]["available"] > 0:
-            return day
-    raise AssertionError("no quiet day")
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -199,16 +191,6 @@ def test_late_no_show_rebook_and_close_by_the_system_and_staff(services: Service
     with pytest.raises(Refused):
         prep.close_no_show(first["id"], actor=cs, reason="rebooked already")
     trail.none()
-
-
-def waiting_today(svc: Services) -> tuple[Appointment, str]:
-    start, end = svc.ctx.day_bounds(svc.ctx.today())
-    with svc.db.read() as s:
-        appt = s.scalars(select(Appointment).where(Appointment.status.in_(("booked", "confirmed")),
-                                                   Appointment.start >= start, Appointment.start < end)
-                         .order_by(Appointment.start.desc())).first()
-        assert appt is not None
-        return appt, str(s.scalar(select(QrTag.token).where(QrTag.vehicle_id == appt.vehicle_id)))
 
 
 def test_scan_check_in_workshop_moves_and_tickets(services: Services) -> None:

@@ -24,6 +24,7 @@ from shopfloor.services.booking import BookingRefused, BookingRequest, WorkLine
 from shopfloor.services.capacity import count_marked, load_plan, refresh_marked
 from shopfloor.services.customers import CustomerService
 from shopfloor.testing.api_fixtures import api_app
+from shopfloor.testing.demo_day import quiet_day
 from shopfloor.testing.plugin import DEMO_PINS, Services, make_services
 
 TOKEN = "test-token"
@@ -42,16 +43,6 @@ def client(services: Services) -> TestClient:
 def plates(svc: Services) -> list[str]:
     with svc.db.read() as s:
         return list(s.scalars(select(Vehicle.plate).order_by(Vehicle.id)))
-
-
-def quiet_day(svc: Services, offset: int = 20) -> date:
-    """A day ahead with no bookings yet and technicians at work (the demo seeds the next week)."""
-    for k in itertools.count(offset):
-        day = svc.ctx.today() + timedelta(days=k)
-        cap = svc.booking.capacity(day)
-        if cap["appointments"] == 0 and cap["total"]["available"] > 0:
-            return day
-    raise AssertionError("unreachable")
 
 
 def local(day: date, hour: int, minute: int = 0) -> str:

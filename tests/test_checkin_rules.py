@@ -6,25 +6,15 @@ import pytest
 from sqlalchemy import select
 
 from shopfloor.domain.errors import Invalid, Refused
-from shopfloor.domain.models import Appointment, PrintJob, QrTag, RoEvent
+from shopfloor.domain.models import PrintJob, RoEvent
 from shopfloor.services.checkin import CheckinRequest, JobLineInput
+from shopfloor.testing.demo_day import waiting_today
 from shopfloor.testing.plugin import Services
 from shopfloor.testing.workshop import pass_checks
 
 
-def _waiting(svc: Services) -> tuple[Appointment, str]:
-    """Today's last appointment still waiting (the demo also books the days ahead)."""
-    start, end = svc.ctx.day_bounds(svc.ctx.today())
-    with svc.db.read() as s:
-        appt = s.scalars(select(Appointment).where(Appointment.status.in_(("booked", "confirmed")),
-                                                   Appointment.start >= start, Appointment.start < end)
-                         .order_by(Appointment.start.desc())).first()
-        assert appt is not None
-        return appt, s.scalar(select(QrTag.token).where(QrTag.vehicle_id == appt.vehicle_id))
-
-
 def test_a_car_back_after_delivery_does_not_reuse_its_appointment(services: Services) -> None:
-    appt, tag = _waiting(services)
+    appt, tag = waiting_today(services)
     first = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=["OIL"])).repair_order
     assert first["appointment_id"] == appt.id
     for target, extra in (("dispatched", {"technician": "吴昊"}), ("in_progress", {}), ("quality_check", {})):
@@ -38,7 +28,7 @@ def test_a_car_back_after_delivery_does_not_reuse_its_appointment(services: Serv
 
 
 def test_odometer_going_backwards_needs_confirmation(services: Services) -> None:
-    _, tag = _waiting(services)
+    _, tag = waiting_today(services)
     last = services.checkin.scan(tag, actor="张伟").mileage_km
     assert last
     try:
@@ -52,14 +42,14 @@ def test_odometer_going_backwards_needs_confirmation(services: Services) -> None
 
 
 def test_check_in_without_lines_takes_the_booked_work(services: Services) -> None:
-    appt, tag = _waiting(services)
+    appt, tag = waiting_today(services)
     ro = services.checkin.check_in(CheckinRequest(tag=tag, actor="api")).repair_order
     assert [line["description"] for line in ro["job_lines"]] == [appt.work]
     assert ro["total_hours"] == float(appt.hours) and ro["work"] == appt.work
 
 
 def test_an_extra_line_takes_at_least_a_tenth_of_an_hour(services: Services) -> None:
-    _, tag = _waiting(services)
+    _, tag = waiting_today(services)
     for hours in ("0.001", "0.09"):  # 0.001 was kept, stored as 0.00 hours
         with pytest.raises(Invalid, match=r"0\.1–100 hours"):
             services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", extra_lines=[
@@ -70,7 +60,7 @@ def test_an_extra_line_takes_at_least_a_tenth_of_an_hour(services: Services) -> 
 
 
 def test_rework_is_recorded_as_rework(services: Services) -> None:
-    _, tag = _waiting(services)
+    _, tag = waiting_today(services)
     number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=["OIL"],
                                                       complaint="换油")).repair_order["number"]
     for target, extra in (("dispatched", {"technician": "吴昊"}), ("in_progress", {}), ("quality_check", {}),
@@ -84,7 +74,7 @@ def test_rework_is_recorded_as_rework(services: Services) -> None:
 
 
 def test_first_ticket_is_not_a_reprint_unless_one_was_printed(services: Services) -> None:
-    _, tag = _waiting(services)
+    _, tag = waiting_today(services)
     number = services.checkin.check_in(CheckinRequest(tag=tag, actor="api")).repair_order["number"]
     first = services.printing.print_ticket(number, "reception", actor="api", reprint=None)
     second = services.printing.print_ticket(number, "reception", actor="api", reprint=None)

@@ -16,6 +16,7 @@ from shopfloor.printer.inspect import text_lines
 from shopfloor.services import outbox
 from shopfloor.services.audit import AuditService, Entity
 from shopfloor.services.checkin import CheckinRequest
+from shopfloor.testing.demo_day import waiting_today
 from shopfloor.testing.plugin import DEMO_PINS, Services
 from shopfloor.testing.workshop import pass_checks
 
@@ -26,25 +27,13 @@ def services(db_services: Services) -> Services:
     return db_services
 
 
-def waiting_appointment(svc: Services) -> tuple[Appointment, str]:
-    """A booked/confirmed appointment today, and its vehicle's tag."""
-    start, end = svc.ctx.day_bounds(svc.ctx.today())
-    with svc.db.read() as s:
-        appt = s.scalars(select(Appointment).where(Appointment.status.in_(("booked", "confirmed")),
-                                                   Appointment.start >= start, Appointment.start < end)
-                         .order_by(Appointment.start.desc())).first()
-        assert appt is not None
-        tag = s.scalar(select(QrTag.token).where(QrTag.vehicle_id == appt.vehicle_id))
-        return appt, tag
-
-
 def outbox_topics(svc: Services) -> list[str]:
     with svc.db.read() as s:
         return [m.topic for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
 
 
 def test_scan_marks_the_appointment_arrived_and_publishes_it(services: Services) -> None:
-    appt, tag = waiting_appointment(services)
+    appt, tag = waiting_today(services)
     before = len(outbox_topics(services))
     result = services.checkin.scan(tag, actor="张伟")
     assert result.appointment is not None and result.appointment["status"] == "arrived"
@@ -54,7 +43,7 @@ def test_scan_marks_the_appointment_arrived_and_publishes_it(services: Services)
 
 
 def test_check_in_creates_one_order_and_a_repeated_scan_returns_it(services: Services) -> None:
-    _, tag = waiting_appointment(services)
+    _, tag = waiting_today(services)
     req = CheckinRequest(tag=tag, actor="张伟", complaint="刹车时有异响", mileage_km=45678, fuel_eighths=4,
                          operation_codes=["M20", "BRK"])
     first = services.checkin.check_in(req)
@@ -70,7 +59,7 @@ def test_check_in_creates_one_order_and_a_repeated_scan_returns_it(services: Ser
 
 
 def test_state_and_outbox_commit_together(services: Services) -> None:
-    _, tag = waiting_appointment(services)
+    _, tag = waiting_today(services)
     number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟")).repair_order["number"]
     written = outbox_topics(services)
     assert topics.state("demo", topics.REPAIR_ORDERS, number) in written
@@ -85,7 +74,7 @@ def test_state_and_outbox_commit_together(services: Services) -> None:
 
 
 def test_lounge_payload_has_no_personal_data(services: Services) -> None:
-    _, tag = waiting_appointment(services)
+    _, tag = waiting_today(services)
     number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟")).repair_order["number"]
     with services.db.read() as s:
         msg = s.scalars(select(OutboxMessage).where(
@@ -102,7 +91,7 @@ def test_lounge_payload_has_no_personal_data(services: Services) -> None:
 
 
 def test_full_journey_records_who_and_when(services: Services) -> None:
-    _, tag = waiting_appointment(services)
+    _, tag = waiting_today(services)
     number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=["BRK"])
                                        ).repair_order["number"]
     ro = services.repair_orders
@@ -145,7 +134,7 @@ def test_bad_tags_are_refused_clearly(services: Services, tag: str, error: type)
 
 
 def test_bad_checkin_input_changes_nothing(services: Services) -> None:
-    _, tag = waiting_appointment(services)
+    _, tag = waiting_today(services)
     with services.db.read() as s:
         before = s.scalar(select(func.count()).select_from(RepairOrder))
     for req in (CheckinRequest(tag=tag, actor="x", fuel_eighths=9),
@@ -161,7 +150,7 @@ def test_bad_checkin_input_changes_nothing(services: Services) -> None:
 def test_unknown_order_and_state(services: Services) -> None:
     with pytest.raises(NotFound):
         services.repair_orders.transition("RO19990101-001", "dispatched", actor="x", technician="陈刚")
-    _, tag = waiting_appointment(services)
+    _, tag = waiting_today(services)
     number = services.checkin.check_in(CheckinRequest(tag=tag, actor="x")).repair_order["number"]
     with pytest.raises(Invalid):
         services.repair_orders.transition(number, "teleported", actor="x")
@@ -247,7 +236,7 @@ def test_pins_are_stored_with_argon2_and_old_hashes_are_upgraded(services: Servi
 
 
 def test_late_is_marked_by_the_server_clock(services: Services) -> None:
-    appt, _ = waiting_appointment(services)
+    appt, _ = waiting_today(services)
     services.clock.set(appt.start + timedelta(minutes=9))
     services.appointments.mark_late()
     with services.db.read() as s:
@@ -260,7 +249,7 @@ def test_late_is_marked_by_the_server_clock(services: Services) -> None:
 
 
 def test_print_job_is_retained_until_acknowledged(services: Services) -> None:
-    _, tag = waiting_appointment(services)
+    _, tag = waiting_today(services)
     number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=["M10"])
                                        ).repair_order["number"]
     job = services.printing.print_ticket(number, "reception", actor="张伟")
@@ -285,7 +274,7 @@ def test_print_job_is_retained_until_acknowledged(services: Services) -> None:
 
 
 def test_uncertain_job_waits_for_a_person(services: Services) -> None:
-    _, tag = waiting_appointment(services)
+    _, tag = waiting_today(services)
     number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟")).repair_order["number"]
     job = services.printing.print_ticket(number, "reception", actor="张伟")
     services.printing.handle_ack("reception", payloads.encode(
@@ -348,7 +337,7 @@ def test_concurrent_check_ins_get_distinct_numbers(services: Services) -> None:
 
 
 def test_concurrent_check_ins_of_one_car_open_one_order(services: Services) -> None:
-    _, tag = waiting_appointment(services)
+    _, tag = waiting_today(services)
     results = _at_once([lambda: services.checkin.check_in(CheckinRequest(tag=tag, actor="x")) for _ in range(6)])
     assert not [r for r in results if isinstance(r, Exception)]
     assert sum(r.created for r in results) == 1
@@ -356,7 +345,7 @@ def test_concurrent_check_ins_of_one_car_open_one_order(services: Services) -> N
 
 
 def test_concurrent_conflicting_moves_one_wins(services: Services) -> None:
-    _, tag = waiting_appointment(services)
+    _, tag = waiting_today(services)
     number = services.checkin.check_in(CheckinRequest(tag=tag, actor="x")).repair_order["number"]
     services.repair_orders.transition(number, "dispatched", actor="x", technician="陈刚")
     services.repair_orders.transition(number, "in_progress", actor="x")
