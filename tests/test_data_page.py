@@ -4,18 +4,17 @@ and that the same file again finishes it."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from nicegui import ui
 from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
-from sqlalchemy.exc import OperationalError
 
 from shopfloor.domain.identifiers import with_check_digit
 from shopfloor.i18n import Translator
 from shopfloor.main import Shopfloor
 from shopfloor.services import dms_import
+from shopfloor.testing.db_fixtures import failing_write
 from shopfloor.testing.simulated_browser import sees, sign_in, staff_member, until
 
 ZH = Translator("zh-CN")
@@ -62,17 +61,7 @@ async def test_an_import_that_stopped_says_where(signed_in: tuple[User, Shopfloo
     user, system = signed_in
     monkeypatch.setattr(dms_import, "BATCH_ROWS", 10)
     monkeypatch.setattr(dms_import, "BATCH_SECONDS", float("inf"))
-    writes = 0
-    write = system.db.write
-
-    def second_batch_fails() -> Any:
-        nonlocal writes
-        writes += 1
-        if writes == 2:
-            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
-        return write()
-
-    monkeypatch.setattr(system.db, "write", second_batch_fails)
+    monkeypatch.setattr(system.db, "write", failing_write(system.db, 2))  # the second batch fails
     await _upload(user, export(30))
     user.find(marker="import-run").click()
     await until(lambda: sees(user, marker="import-stopped"), timeout=10.0)

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from shopfloor.db import Database, sqlite_url
 from shopfloor.domain.identifiers import with_check_digit
@@ -19,7 +18,7 @@ from shopfloor.domain.models import Appointment, AuditEntry, Customer, QrTag, Ve
 from shopfloor.services import dms_import
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.dms_import import DmsImportService, ImportReport
-from shopfloor.testing.db_fixtures import PostgresServer
+from shopfloor.testing.db_fixtures import PostgresServer, failing_write
 from shopfloor.testing.plugin import Services, copy_sqlite, make_services
 
 HEADER = "预约单号,客户姓名,手机,车牌号,车架号,车型,行驶里程,销售日期,保险到期日,预约时间,工时,维修项目,服务顾问"
@@ -190,18 +189,8 @@ def test_a_run_that_stops_mid_way_says_where_and_the_same_file_finishes_it(
     data = export(60)
     monkeypatch.setattr(dms_import, "BATCH_ROWS", 10)
     monkeypatch.setattr(dms_import, "BATCH_SECONDS", float("inf"))  # batches of rows, however slow the machine
-    writes = 0
-    write = broken.db.write
-
-    def third_batch_fails() -> Any:
-        nonlocal writes
-        writes += 1
-        if writes == 3:
-            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
-        return write()
-
     with monkeypatch.context() as m:
-        m.setattr(broken.db, "write", third_batch_fails)
+        m.setattr(broken.db, "write", failing_write(broken.db, 3))  # the third batch fails
         stopped = run(broken, data, lang="en")
     assert stopped.rows_done == 20 and stopped.stopped_at_line == 22  # header on line 1: rows 21.. not in
     assert stopped.stopped_reason is not None and "OperationalError" in stopped.stopped_reason

@@ -4,10 +4,10 @@ grew with the history and the per-day figures tables come, the rows stay; and ba
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
-from alembic import command
 
 from shopfloor.db import Database
 from shopfloor.domain.models import Appointment, FiguresDay, FiguresEpoch, PrintJob, RepairOrder
+from shopfloor.testing.db_fixtures import downgrade
 
 OPENED = datetime(2026, 11, 23, 1, 10, tzinfo=UTC)
 NEW_INDEXES = {
@@ -27,13 +27,6 @@ def indexes(db: Database, table: str) -> set[str]:
 def tables(db: Database) -> set[str]:
     with db.write_engine.connect() as conn:
         return set(sa.inspect(conn).get_table_names())
-
-
-def downgrade(db: Database, revision: str) -> None:
-    with db.write_engine.begin() as conn:
-        cfg = db.alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
 
 
 def insert_at_0004(db: Database) -> None:

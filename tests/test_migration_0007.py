@@ -5,10 +5,10 @@ check-in becomes the first promise, every technician gets a badge of their own; 
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from alembic import command
 
 from shopfloor.db import Database
 from shopfloor.domain.workshop import BADGE_SEARCH_RE
+from shopfloor.testing.db_fixtures import downgrade
 
 OPENED = datetime(2026, 11, 23, 1, 10, tzinfo=UTC)
 PROMISED = OPENED + timedelta(hours=3)
@@ -22,13 +22,6 @@ ORDERS = [
     (6, "RO20261122-001", "delivered", None, 1, 1),
     (7, "RO20261122-002", "cancelled", None, None, 1),
 ]
-
-
-def downgrade(db: Database, revision: str) -> None:
-    with db.write_engine.begin() as conn:
-        cfg = db.alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
 
 
 def insert_at_0006(db: Database) -> None:

@@ -4,13 +4,13 @@ down again, and the migrated schema agrees with the models (what `alembic check`
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from shopfloor.db import Database
 from shopfloor.domain.models import Base, PrintJob
+from shopfloor.testing.db_fixtures import downgrade
 
 CREATED = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
 TICKET = b"\x1b@\x1b!\x30RO20261123-001\n\x00\xff"  # raw ESC/POS bytes, NUL and 0xFF included
@@ -25,13 +25,6 @@ def head(db: Database) -> str:
 def current(db: Database) -> str | None:
     with db.write_engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
-
-
-def downgrade(db: Database, revision: str) -> None:
-    with db.write_engine.begin() as conn:
-        cfg = db.alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
 
 
 def tables(db: Database) -> set[str]:

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 
 from shopfloor.db import Database
 from shopfloor.domain.models import RepairOrder
 from shopfloor.domain.states import OPEN_STATUSES
+from shopfloor.testing.db_fixtures import downgrade
 
 PARTIAL = ("ix_repair_orders_site_opened", "ix_repair_orders_vehicle_visits")
 MIDNIGHT = datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
@@ -41,10 +41,7 @@ def test_the_opening_time_indexes_are_partial_from_0008_and_plain_before(blank_d
     assert not any("cancelled" in index_sql(db)[name] for name in PARTIAL)
     db.migrate("0008")
     assert all("WHERE" in index_sql(db)[name].upper() and "cancelled" in index_sql(db)[name] for name in PARTIAL)
-    with db.write_engine.begin() as conn:
-        cfg = db.alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0007")
+    downgrade(db, "0007")
     assert set(PARTIAL) <= set(index_sql(db)) and not any("cancelled" in index_sql(db)[n] for n in PARTIAL)
 
 

@@ -15,16 +15,20 @@ database) unless SHOPFLOOR_TEST_POSTGRES names another; missing, the PostgreSQL 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from shopfloor.db import Database, sqlite_url
@@ -168,30 +172,31 @@ def backend(request: pytest.FixtureRequest, postgres_server: PostgresServer) -> 
     return name
 
 
-def _open(backend: str, tmp_path: Path, server: PostgresServer, *, migrated: bool) -> Iterator[Database]:
-    if backend == "sqlite":
-        db = Database(sqlite_url(tmp_path / "shopfloor.sqlite3"))
-        try:
-            if migrated:
-                db.migrate()
-            yield db
-        finally:
-            db.dispose()
-        return
-    if migrated:
-        db = Database(server.url(server.fresh_migrated()))
-        try:
-            yield db
-        finally:
-            db.dispose()
-        return
-    name = server.create()
-    db = Database(server.url(name))
+@contextlib.contextmanager
+def _using(url: str, drop: Callable[[], None] | None = None) -> Iterator[Database]:
+    """A Database on `url`, disposed of afterwards and then, with `drop`, its PostgreSQL database dropped."""
+    db = Database(url)
     try:
         yield db
     finally:
         db.dispose()
-        server.drop(name)
+        if drop is not None:
+            drop()
+
+
+def _open(backend: str, tmp_path: Path, server: PostgresServer, *, migrated: bool) -> Iterator[Database]:
+    if backend == "sqlite":
+        with _using(sqlite_url(tmp_path / "shopfloor.sqlite3")) as db:
+            if migrated:
+                db.migrate()
+            yield db
+    elif migrated:
+        with _using(server.url(server.fresh_migrated())) as db:
+            yield db
+    else:
+        name = server.create()
+        with _using(server.url(name), lambda: server.drop(name)) as db:
+            yield db
 
 
 @pytest.fixture
@@ -211,16 +216,32 @@ def db_services(backend: str, tmp_path: Path, postgres_server: PostgresServer,
                 seeded_sqlite_template: Path) -> Iterator[Services]:
     """The seeded demo site (fixed clock at DEMO_NOW), a database of its own: SQLite and PostgreSQL."""
     if backend == "sqlite":
-        db = Database(sqlite_url(copy_sqlite(seeded_sqlite_template, tmp_path)))
-        try:
+        with _using(sqlite_url(copy_sqlite(seeded_sqlite_template, tmp_path))) as db:
             yield make_services(db)
-        finally:
-            db.dispose()
         return
     name = postgres_server.seeded_copy()
-    db = Database(postgres_server.url(name))
-    try:
+    with _using(postgres_server.url(name), lambda: postgres_server.drop(name)) as db:
         yield make_services(db)
-    finally:
-        db.dispose()
-        postgres_server.drop(name)
+
+
+def downgrade(db: Database, revision: str) -> None:
+    """Alembic down to `revision` (Database.migrate goes up)."""
+    with db.write_engine.begin() as conn:
+        cfg = db.alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def failing_write(db: Database, nth: int) -> Callable[[], Any]:
+    """A stand-in for `db.write` (patch it in) whose `nth` transaction fails as a lost disk would."""
+    writes = 0
+    write = db.write
+
+    def write_or_fail() -> Any:
+        nonlocal writes
+        writes += 1
+        if writes == nth:
+            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+        return write()
+
+    return write_or_fail
