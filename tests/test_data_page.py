@@ -51,8 +51,9 @@ async def test_an_import_shows_its_report(signed_in: tuple[User, Shopfloor]) -> 
     user, _system = signed_in
     await _upload(user, export(30))
     user.find(marker="import-run").click()
-    await until(lambda: sees(user, content="30"), timeout=10.0)
-    await user.should_see(marker="import-problems")  # the file's bad rows, by line
+    # the report replaces the progress bar once the import is through: the file's bad rows, by line
+    await until(lambda: sees(user, marker="import-problems"), timeout=10.0)
+    await user.should_not_see(marker="import-progress")
     await user.should_not_see(marker="import-stopped")
 
 

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
@@ -143,6 +144,11 @@ class MemoryTarget:
         self.vehicles: dict[str, Copy] = {}           # by VIN: every vehicle read or made
         self.customers: dict[int, Copy] = {}          # by id: every customer read or made
         self.appointments: dict[int, Copy] = {}       # by id: those changed or made
+        # and how a row finds them, as the database's indexes would (a scan per row made a check quadratic)
+        self._by_phone: dict[str, set[int]] = defaultdict(set)
+        self._phone_of: dict[int, str] = {}
+        self._by_ref: dict[str, set[int]] = defaultdict(set)
+        self._by_slot: dict[tuple[int, datetime], set[int]] = defaultdict(set)
 
     @contextmanager
     def reading(self, s: Session) -> Iterator[None]:
@@ -173,8 +179,25 @@ class MemoryTarget:
         if customer_id not in self.customers:
             found = self.session.get(Customer, customer_id)
             assert found is not None
-            self.customers[customer_id] = Copy.of(found, CUSTOMER_FIELDS)
+            self._keep_customer(Copy.of(found, CUSTOMER_FIELDS))
         return self.customers[customer_id]
+
+    def _keep_customer(self, customer: Copy) -> None:
+        """Keeps the copy, findable by its phone as it is now."""
+        self.customers[customer.id] = customer
+        was = self._phone_of.get(customer.id)
+        if was is not None:
+            self._by_phone[was].discard(customer.id)
+        self._by_phone[customer.phone].add(customer.id)
+        self._phone_of[customer.id] = customer.phone
+
+    def _keep_appointment(self, appt: Copy, was: tuple[int, datetime] | None = None) -> None:
+        self.appointments[appt.id] = appt
+        if was is not None:
+            self._by_slot[was].discard(appt.id)
+        self._by_slot[(appt.vehicle_id, appt.start)].add(appt.id)
+        if appt.external_ref:
+            self._by_ref[appt.external_ref].add(appt.id)
 
     def customer_of(self, vehicle: Copy) -> Copy:
         return self._customer(vehicle.customer_id)
@@ -184,20 +207,20 @@ class MemoryTarget:
                                                                 Customer.phone == phone))
         candidates = {cid: self._customer(cid) for cid in on_file}
         # and those made or changed by earlier rows (a phone may have changed in memory)
-        candidates.update({c.id: c for c in self.customers.values() if c.phone == phone})
+        candidates.update({cid: self.customers[cid] for cid in self._by_phone.get(phone, ())})
         return [c for _, c in sorted(candidates.items()) if c.phone == phone]
 
     def appointment(self, ref: str | None, vehicle: Copy, start: datetime) -> Copy | None:
         if ref:
             on_file = list(self.session.scalars(select(Appointment).where(Appointment.site_id == self.ctx.site,
                                                                           Appointment.external_ref == ref)))
-            mine = [a for a in self.appointments.values() if a.external_ref == ref]
+            mine = [self.appointments[i] for i in self._by_ref.get(ref, ())]
         else:
             on_file = list(self.session.scalars(select(Appointment).where(
                 Appointment.site_id == self.ctx.site, Appointment.vehicle_id == vehicle.id,
                 Appointment.start == start))) if vehicle.id < FIRST_NEW_ID else []
-            mine = [a for a in self.appointments.values()
-                    if a.vehicle_id == vehicle.id and a.start == start and a.status not in RELEASED]
+            mine = [a for a in (self.appointments[i] for i in self._by_slot.get((vehicle.id, start), ()))
+                    if a.status not in RELEASED]
         found = {a.id: self.appointments.get(a.id) or Copy.of(a, APPOINTMENT_FIELDS) for a in on_file}
         found.update({a.id: a for a in mine})
         if not ref:  # as read now, with what earlier rows changed
@@ -206,7 +229,7 @@ class MemoryTarget:
 
     def new_customer(self, **fields: Any) -> Copy:
         customer = Copy(id=next(self._ids), site_id=self.ctx.site, **fields)
-        self.customers[customer.id] = customer
+        self._keep_customer(customer)
         return customer
 
     def new_vehicle(self, customer: Copy, **fields: Any) -> Copy:
@@ -216,8 +239,10 @@ class MemoryTarget:
         self.vehicles[vehicle.vin] = vehicle
         return vehicle
 
-    def changed(self, _obj: object) -> None:
-        """Copies are kept by vehicles and customers already; appointments when rebooked."""
+    def changed(self, obj: Copy) -> None:
+        """Vehicles and customers are kept as they were read; a customer may have a new phone."""
+        if obj.id in self.customers and self.customers[obj.id] is obj:
+            self._keep_customer(obj)
 
     def flush(self) -> None:
         """Nothing to write."""
@@ -225,11 +250,12 @@ class MemoryTarget:
     def book(self, vehicle: Copy, advisor: Advisor, wanted: dict[str, Any], ref: str | None,
              actor: Actor | str, line: int) -> int | None:
         appt = Copy(id=next(self._ids), site_id=self.ctx.site, status="booked", external_ref=ref, **wanted)
-        self.appointments[appt.id] = appt
+        self._keep_appointment(appt)
         return None  # no id: nothing was booked
 
     def rebook(self, appt: Any, diff: dict[str, Any], vehicle: Copy, advisor: Advisor, actor: Actor | str,
                line: int, ref: str | None) -> int | None:
+        was = (appt.vehicle_id, appt.start)
         _apply(appt, diff)
-        self.appointments[appt.id] = appt
+        self._keep_appointment(appt, was)
         return appt.id if appt.id < FIRST_NEW_ID else None
