@@ -23,6 +23,11 @@ for (latency.py --what-if …; never the product as shipped):
 - $SHOPFLOOR_BENCH_RECONNECT_TIMEOUT=S: `ui.run(reconnect_timeout=S)` instead of the product's value (NiceGUI
   pings every page's socket every 0.8 × S seconds).
 
+A diagnosis, not a what-if: $SHOPFLOOR_BENCH_LOOP_CENSUS=FILE runs the server on the stdlib's asyncio loop
+instead of uvloop (whose callbacks run in C), counts every callback the loop runs (a task's step by its
+coroutine's name, other callbacks by theirs) and every time the loop wakes from its selector, and writes the
+counts since the last SIGUSR2 to FILE on each SIGUSR2 (bench/idle_wakeups.py --census).
+
     python bench/e2e_serve.py demo --data-dir DIR --http-port N --mqtt-port M …
 """
 
@@ -34,6 +39,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from shopfloor import cli
@@ -120,6 +126,49 @@ def install(path: str) -> None:
     gc.callbacks.append(collected)
 
 
+def install_loop_census(path: str) -> None:
+    import asyncio
+    import collections
+    import json
+    import selectors
+
+    import uvicorn.config
+
+    # the stdlib loop, whose callbacks Python can count (uvloop runs them in C); the timers are the same
+    uvicorn.config.LOOP_FACTORIES["auto"] = uvicorn.config.LOOP_FACTORIES["asyncio"]
+    counts: collections.Counter[str] = collections.Counter()
+    original_run = asyncio.events.Handle._run
+
+    def name_of(callback: Any) -> str:
+        owner = getattr(callback, "__self__", None)
+        if isinstance(owner, asyncio.Task):
+            coro = owner.get_coro()
+            return f"task {getattr(coro, '__qualname__', repr(coro))}"
+        if isinstance(owner, asyncio.Future):
+            return "future callback"
+        return getattr(callback, "__qualname__", repr(callback))[:120]
+
+    def run(self: Any) -> None:
+        counts[name_of(self._callback)] += 1
+        original_run(self)
+
+    asyncio.events.Handle._run = run  # type: ignore[method-assign]
+    original_select = selectors.EpollSelector.select
+
+    def select(self: Any, timeout: float | None = None) -> Any:
+        ready = original_select(self, timeout)
+        counts["(loop woke: I/O)" if ready else "(loop woke: timer)"] += 1
+        return ready
+
+    selectors.EpollSelector.select = select  # type: ignore[method-assign]
+
+    def dump(_signum: int, _frame: object) -> None:
+        Path(path).write_text(json.dumps(dict(counts.most_common())), encoding="utf-8")
+        counts.clear()
+
+    signal.signal(signal.SIGUSR2, dump)
+
+
 def install_what_ifs() -> None:
     if os.environ.get("SHOPFLOOR_BENCH_GC_FREEZE"):
         def freeze(_signum: int, _frame: object) -> None:
@@ -204,5 +253,7 @@ def _outbox_without_poll() -> None:
 if __name__ == "__main__":
     if os.environ.get(ENV):
         install(os.environ[ENV])
+    if os.environ.get("SHOPFLOOR_BENCH_LOOP_CENSUS"):
+        install_loop_census(os.environ["SHOPFLOOR_BENCH_LOOP_CENSUS"])
     install_what_ifs()
     sys.exit(cli.main(sys.argv[1:]))

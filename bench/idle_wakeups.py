@@ -8,16 +8,19 @@ pages (bench/e2e_pages.py) after NiceGUI pruned the pairing requests' clients; t
 /proc/<pid>/task/*: each thread's voluntary context switches (≈ wake-ups: a thread that sleeps and is woken
 counts one) and its CPU time; thread names from `py-spy dump` when py-spy is on PATH (or --py-spy), else the
 kernel's thread names. Also the whole process's CPU in % of one core, as bench/latency.py reports it.
-Figures, never asserts.
+`--census`: also what the event loop ran meanwhile, per second (bench/e2e_serve.py's loop census; the server
+then runs on the stdlib's asyncio loop instead of uvloop). Figures, never asserts.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -78,7 +81,9 @@ async def run(args: argparse.Namespace, root: Path) -> None:
     if args.broker == "mosquitto":
         mosquitto = Mosquitto(root / "mosquitto", mqtt_port, tls_port, SITE, credentials)
         mosquitto.start()
-    server = Server(root, data_dir, http_port, mqtt_port, external_broker=mosquitto is not None)
+    census = root / "census.json"
+    server = Server(root, data_dir, http_port, mqtt_port, external_broker=mosquitto is not None,
+                    extra_env={"SHOPFLOOR_BENCH_LOOP_CENSUS": str(census)} if args.census else None)
     pages = Pages(server.base, "/board/appointments", credentials.board_token)
     try:
         server.start()
@@ -90,9 +95,13 @@ async def run(args: argparse.Namespace, root: Path) -> None:
         await pages.grow(args.pages)
         await asyncio.sleep(5)
         proc = psutil.Process(server.pid)
+        if args.census:
+            os.kill(server.pid, signal.SIGUSR2)  # counting starts now
         before, cpu_before, started = threads(server.pid), proc.cpu_times(), time.monotonic()
         await asyncio.sleep(args.seconds)
         after, cpu_after, wall = threads(server.pid), proc.cpu_times(), time.monotonic() - started
+        if args.census:
+            os.kill(server.pid, signal.SIGUSR2)
         names = python_names(server.pid, args.py_spy)
         total = (cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system) / wall * 100
         rows = []
@@ -104,6 +113,12 @@ async def run(args: argparse.Namespace, root: Path) -> None:
         for wakeups, cpu, tid, name in sorted(rows, reverse=True):
             if wakeups >= 0.05 or cpu >= 0.01:
                 print(f"  {wakeups:7.2f}/s  {cpu:5.2f} %  {tid:>7}  {name[:150]}")
+        if args.census:
+            await asyncio.sleep(1)
+            counts = json.loads(census.read_text(encoding="utf-8"))
+            print("the event loop, per second:")
+            for what, count in list(counts.items())[:25]:
+                print(f"  {count / wall:7.2f}/s  {what}")
     finally:
         await pages.close()
         server.stop()
@@ -117,6 +132,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--broker", choices=("mosquitto", "embedded"), default="mosquitto")
     parser.add_argument("--py-spy", default=shutil.which("py-spy"), help="py-spy executable for thread names")
+    parser.add_argument("--census", action="store_true", help="also count what the event loop runs")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="shopfloor-idle-"))
     root.chmod(0o711)

@@ -259,14 +259,17 @@ async def measure_pages(pages: Pages, checkins: Checkins, server: Server, n: int
         other_load = load.others_percent()
     await asyncio.sleep(0.5)  # the probes' last lines
     probes = server.probes()
-    commits = [p.at for p in probes if p.event == "commit"]
+    # the check-in's own commit: the one that wrote the appointment's state (the capacity refresher commits too)
+    commits = [(p.at, set(p.detail.split())) for p in probes if p.event == "commit"]
     gcs = [(p.at, float(p.detail.split()[1])) for p in probes if p.event == "gc"]
     last, every, from_response, to_response = [], [], [], []
     segments: dict[str, list[float]] = {name: [] for name in SEGMENTS}
     unmatched = gc_hit = 0
     worst: list[tuple[float, str]] = []
     for appointment, sent, received, arrivals in taken:
-        inside = [c for c in commits if sent <= c <= received]
+        topic = f"/appointments/{appointment['id']}/state"
+        inside = [at for at, written in commits if sent <= at <= received
+                  and (not written or any(t.endswith(topic) for t in written))]
         if len(inside) != 1:
             unmatched += 1
         if not inside or not arrivals:
@@ -279,7 +282,6 @@ async def measure_pages(pages: Pages, checkins: Checkins, server: Server, n: int
         end = max(arrivals.values())
         last.append(end - commit)
         from_response.append(end - received)
-        topic = f"/appointments/{appointment['id']}/state"
         marks = {"commit": commit, "publish": first(probes, "publish", commit),
                  "apply": first(probes, "apply", commit, topic), "applied": first(probes, "applied", commit, topic),
                  "last page": end}
