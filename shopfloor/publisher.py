@@ -30,6 +30,10 @@ ACK_TIMEOUT = 10.0
 # acks waiting for the ack thread; a flood beyond this is dropped (the job stays retained, and its agent acks it
 # again from its journal when the job is delivered again)
 ACK_QUEUE = 1000
+# Without a commit to send, the publisher looks at the outbox this often anyway (rows another process wrote);
+# after a failed round (no PUBACK, a resync cut short, an error) it tries again after RETRY_SECONDS.
+IDLE_POLL_SECONDS = 30.0
+RETRY_SECONDS = 1.0
 
 
 class OutboxPublisher:
@@ -44,7 +48,8 @@ class OutboxPublisher:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._resync = threading.Event()
-        self._acks: queue.Queue[tuple[str, bytes]] = queue.Queue(maxsize=ACK_QUEUE)
+        # None after the last ack: the ack thread ends there
+        self._acks: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=ACK_QUEUE)
         self._thread: threading.Thread | None = None
         self._ack_thread: threading.Thread | None = None
         self.sent_count = 0
@@ -99,6 +104,7 @@ class OutboxPublisher:
             self._thread.join(timeout=15)
         self.sent.stop()  # after the last flush
         self.link.stop()
+        self._end_acks()
         if self._ack_thread:
             self._ack_thread.join(timeout=15)  # after what had arrived is handled
         self.db.outbox_committed.unsubscribe(self.wake)
@@ -112,35 +118,40 @@ class OutboxPublisher:
             self._thread.join(timeout=15)
         self.sent.kill()
         self.capacity.kill()
+        self._end_acks()
+
+    def _end_acks(self) -> None:
+        try:
+            self._acks.put(None, timeout=15)  # behind what had arrived
+        except queue.Full:
+            log.warning("print ack thread did not drain its queue; it ends with the process")
 
     def _handle_acks(self) -> None:
         """The ack thread: each ack to the listeners in turn (a failing listener is logged by ThreadEvent)."""
-        while True:
-            try:
-                printer, payload = self._acks.get(timeout=0.2)
-            except queue.Empty:
-                if self._stopping.is_set():
-                    return
-                continue
+        while (ack := self._acks.get()) is not None:  # no timeout: an idle server is not woken for nothing
+            printer, payload = ack
             self.print_ack_received.emit(printer, payload)
             self.acks_handled += 1
 
     def _run(self) -> None:
+        retry = False
         while not self._stopping.is_set():
-            self._wake.wait(timeout=1.0)
+            self._wake.wait(timeout=RETRY_SECONDS if retry else IDLE_POLL_SECONDS)
             self._wake.clear()
+            retry = False
             try:
                 if not self.link.connected.is_set():
-                    continue
+                    continue  # the connect wakes us
                 if self._resync.is_set():
                     self._resync.clear()
                     if not (self._flush() and self._republish()):
                         self._resync.set()
+                        retry = True
                         continue
-                self._flush()
+                retry = not self._flush()
             except Exception:
                 log.exception("outbox publisher iteration failed; retrying")
-                self._stopping.wait(1.0)
+                retry = True
         if self.link.connected.is_set():
             self._flush()
 
