@@ -276,13 +276,14 @@ def _broker(args: argparse.Namespace) -> int:
     except BrokerStartError as exc:
         print(f"shopfloor: {exc}", file=sys.stderr)
         return 2
+    # Handlers before the banner: whoever waits for the banner may stop the broker at once.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     over_tls = (f"; TLS on {args.tls_bind}:{broker.tls_port} (clients: mqtts://HOST:{broker.tls_port} "
                 f"--tls-ca {data_dir / 'tls' / 'ca.crt'})" if tls is not None else "")
     print(f"MQTT broker for site {settings.site.id} on {args.host}:{broker.port}{over_tls} (Ctrl-C stops it)",
           flush=True)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     stop.wait()
     broker.stop()
     return 0
