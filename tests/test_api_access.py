@@ -207,7 +207,8 @@ def test_a_check_in_and_its_moves_are_audited_with_the_token_name(app: FastAPI, 
 
 
 @pytest.mark.parametrize("params", [
-    {"entity": "staff"},
+    {"entity": "customer"},
+    {"entity": "staff:abc"},
     {"entity": "appointment:abc"},
     {"entity": "appointment:"},
     {"entity": "appointment:5", "id": "6"},
@@ -218,6 +219,17 @@ def test_a_check_in_and_its_moves_are_audited_with_the_token_name(app: FastAPI, 
 def test_unclear_audit_questions_are_422(app: FastAPI, params: dict[str, str]) -> None:
     response = as_caller(app, TOKEN).get(f"{PREFIX}/audit", params=params)
     assert response.status_code == 422 and response.json()["detail"]
+
+
+def test_wrong_pins_are_read_from_the_audit_as_the_staff_members_rows(app: FastAPI, services: Services) -> None:
+    from shopfloor.domain.errors import LoginRefused
+
+    person = services.auth.advisors()[0]
+    with pytest.raises(LoginRefused):
+        services.auth.login(person.id, "0000", source="10.9.9.9")  # no demo PIN is 0000
+    trail = as_caller(app, TOKEN).get(f"{PREFIX}/audit", params={"entity": f"staff:{person.id}"}).json()
+    assert [(r["entity"], r["entity_id"], r["action"], r["detail"]) for r in trail] == [
+        ("staff", str(person.id), "sign_in_failed", {"source": "10.9.9.9"})]
 
 
 def test_an_audit_answer_too_long_is_refused_not_cut(app: FastAPI, services: Services,

@@ -19,7 +19,7 @@ from shopfloor.services.audit import Entity
 
 router = APIRouter(route_class=GuardedRoute, tags=["audit"])
 MAX_ROWS = 1000
-_ENTITIES = (Entity.APPOINTMENT, Entity.REPAIR_ORDER)
+_ENTITIES = (Entity.APPOINTMENT, Entity.REPAIR_ORDER, Entity.STAFF)
 
 
 class AuditEntry(Shape):
@@ -28,8 +28,8 @@ class AuditEntry(Shape):
     actor: str = Field(description="the staff member's name, the API token's name, or system")
     actor_kind: Literal["staff", "api", "system"]
     actor_id: int | None = Field(description="the staff member's id when actor_kind is staff")
-    entity: Literal["appointment", "repair_order"]
-    entity_id: str = Field(description="the appointment's id or the repair order's number")
+    entity: Literal["appointment", "repair_order", "staff"]
+    entity_id: str = Field(description="the appointment's id, the repair order's number or the staff member's id")
     action: str = Field(description="booked, moved, cancelled, call, checked_in, transition …")
     from_: str | None = Field(alias="from", description="the value before the change")
     to: str | None = Field(description="the value after it")
@@ -38,7 +38,8 @@ class AuditEntry(Shape):
 
 
 def _which(entity: str, given_id: str | None) -> tuple[Entity, str | None]:
-    """`appointment` or `repair_order`, and the id from `entity=kind:id` or `id=`; an appointment id as stored."""
+    """`appointment`, `repair_order` or `staff` (sign-in failures and waits), and the id from `entity=kind:id` or
+    `id=`; an appointment's or staff member's id as stored."""
     kind, colon, named = entity.partition(":")
     if kind.strip() not in _ENTITIES or (colon and not named.strip()):
         raise Invalid("api.audit.entity", entity=entity)
@@ -48,7 +49,7 @@ def _which(entity: str, given_id: str | None) -> tuple[Entity, str | None]:
     if named_id and given and named_id != given:
         raise Invalid("api.audit.two_ids", first=named_id, second=given)
     ident = named_id or given or None
-    if ident is not None and which == Entity.APPOINTMENT:
+    if ident is not None and which in (Entity.APPOINTMENT, Entity.STAFF):
         if not (ident.isdecimal() and len(ident) <= 10 and 0 < int(ident) <= MAX_ID):
             raise Invalid("api.audit.appointment_id", id=ident)
         ident = str(int(ident))  # stored as str(id): "042" names appointment 42
@@ -58,13 +59,13 @@ def _which(entity: str, given_id: str | None) -> tuple[Entity, str | None]:
 @router.get("/audit", summary="The audit trail of appointments or repair orders, oldest first",
             dependencies=[allowed(Permission.AUDIT_READ)],
             description=f"At most {MAX_ROWS} rows: a wider question is refused (422), not cut short.",
-            responses=unprocessable(f"an entity other than appointment or repair_order, two different ids, an "
+            responses=unprocessable(f"an entity other than appointment, repair_order or staff, two different ids, an "
                                     f"appointment id that is no number, {DAY_REFUSED}, from after to, or more "
                                     f"than {MAX_ROWS} rows"))
 def get_audit(api: Services,
               entity: Annotated[Text, Query(min_length=1, max_length=80, description=(
-                  "appointment or repair_order; with an id as one parameter: appointment:42, "
-                  "repair_order:RO20261123-001"))],
+                  "appointment, repair_order or staff (sign-in failures and waits); with an id as one parameter: "
+                  "appointment:42, repair_order:RO20261123-001, staff:3"))],
               entity_id: Annotated[Text | None, Query(alias="id", max_length=40, description=(
                   "the appointment's id or the repair order's number"))] = None,
               first: Annotated[Text | None, Query(alias="from", max_length=40, description=(
