@@ -106,7 +106,8 @@ def _demo(args: argparse.Namespace) -> int:
                                            [p.name for p in settings.printers])
     system = Shopfloor(settings, credentials, Options(
         data_dir=data_dir, http_host=args.host, http_port=args.http_port, broker=broker,
-        embedded_broker=not args.no_embedded_broker, printer_agents=True, https=_https(args, settings)),
+        embedded_broker=not args.no_embedded_broker, printer_agents=not args.no_printer_agents,
+        https=_https(args, settings)),
         clock=_demo_clock(args, settings))
     system.db.migrate()
     if not site_setup.has_site(system.ctx):
@@ -435,6 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "1883 is often a system Mosquitto's)")
     demo.add_argument("--no-embedded-broker", action="store_true", help="use --broker instead of the embedded one")
     demo.add_argument("--broker", help="mqtt://HOST:PORT or mqtts://HOST:PORT of an external broker")
+    demo.add_argument("--no-printer-agents", action="store_true", help="do not run the printers' agents in this "
+                      "process (run `shopfloor printer-agent NAME` yourself; two agents for one printer print twice)")
     demo.add_argument("--tls-ca", help="CA certificate for mqtts:// (default: DATA_DIR/tls/ca.crt)")
     demo.add_argument("--https", action="store_true", help=HTTPS_HELP)
     demo.add_argument("--reset", action="store_true", help="wipe the demo database and start a fresh day")
