@@ -22,6 +22,7 @@ from shopfloor.clock import FixedClock
 from shopfloor.contract import payloads, topics
 from shopfloor.i18n import Translator, catalogue
 from shopfloor.settings import PrinterSettings, Settings, SiteSettings
+from shopfloor.testing.polling import wait_until
 
 SITE = "test"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -244,16 +245,6 @@ def wall(wall_driver: Any) -> Any:
     return wall_driver
 
 
-def _until(predicate: Any, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
-
-
 @pytest.mark.browser
 def test_strip_on_the_wall_updates_in_place(demo_server: Any, wall: Any) -> None:
     from selenium.webdriver.common.by import By
@@ -265,7 +256,7 @@ def test_strip_on_the_wall_updates_in_place(demo_server: Any, wall: Any) -> None
     creds = demo_server.credentials
     site = tomllib.loads((demo_server.data_dir / "site.toml").read_text())["site"]["id"]
     wall.get(f"{demo_server.base}/board/appointments?token={creds['boards']['token']}&lang=en")
-    strip = _until(lambda: wall.find_elements(By.CSS_SELECTOR, "[data-testid=capacity-strip]"), 30)[0]
+    strip = wait_until(lambda: wall.find_elements(By.CSS_SELECTOR, "[data-testid=capacity-strip]"), 30)[0]
     today = strip.get_attribute("data-day")
     topic = topics.state(site, topics.CAPACITY, today)
 
@@ -285,14 +276,14 @@ def test_strip_on_the_wall_updates_in_place(demo_server: Any, wall: Any) -> None
     assert link.start(wait=5)
     original: dict[str, Any] | None = None
     try:
-        _until(lambda: seen, 10)
+        wait_until(lambda: seen, 10)
 
         def wall_techs() -> dict[str, float]:
             return {e.get_attribute("data-technician"): round(float(e.get_attribute("data-free")), 2)
                     for e in wall.find_elements(By.CSS_SELECTOR, "[data-technician]")}
 
         # what the server published is what the wall shows (waiting out a republish that is still on its way)
-        _until(lambda: wall_techs() == {t["name"]: round(t["free"], 2) for t in seen[-1]["technicians"]})
+        wait_until(lambda: wall_techs() == {t["name"]: round(t["free"], 2) for t in seen[-1]["technicians"]}, 15)
         original = seen[-1]
         for skill in ("maintenance", "repair"):
             total = wall.find_element(By.CSS_SELECTOR, f"[data-skill={skill}]")
@@ -322,14 +313,14 @@ def test_strip_on_the_wall_updates_in_place(demo_server: Any, wall: Any) -> None
         changed["version"] = fake_floor  # the server's states cannot overtake it during the test
         link.publish(topic, payloads.encode(changed), retain=True).wait_for_publish(5)
         tile = f"[data-technician='{first['name']}']"
-        _until(lambda: wall.find_element(By.CSS_SELECTOR, tile).get_attribute("data-free") == "-2")
+        wait_until(lambda: wall.find_element(By.CSS_SELECTOR, tile).get_attribute("data-free") == "-2", 15)
         assert "is-over" in (wall.find_element(By.CSS_SELECTOR, tile).get_attribute("class") or "")
         assert wall.execute_script("return window.__same_page === true;")
 
         # the day deleted from the bus: its bar empties, the strip stays for the rest of the week
         link.publish(topic, b"", retain=True).wait_for_publish(5)
-        _until(lambda: wall.find_element(By.CSS_SELECTOR, f"[data-day='{today}'][data-load]")
-               .get_attribute("data-load") == "")
+        wait_until(lambda: wall.find_element(By.CSS_SELECTOR, f"[data-day='{today}'][data-load]")
+                   .get_attribute("data-load") == "", 15)
         assert not wall.find_elements(By.CSS_SELECTOR, "[data-technician]")
         assert wall.execute_script("return window.__same_page === true;")
     finally:

@@ -17,6 +17,7 @@ from shopfloor.board.feed import BoardFeed, default_filters
 from shopfloor.board.store import BoardStore
 from shopfloor.contract import access, payloads, topics
 from shopfloor.contract.access import Role
+from shopfloor.testing.polling import eventually_async
 
 SITE = "test"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -328,19 +329,12 @@ async def test_feed_over_a_real_broker(embedded_broker: Any, credentials: Any) -
         for feed in feeds:
             assert await asyncio.to_thread(feed.start, 5)
 
-        async def until(predicate: Any) -> bool:
-            for _ in range(100):
-                if predicate():
-                    return True
-                await asyncio.sleep(0.05)
-            return False
-
         # retained state arrives on subscribe; each role gets only what it may read
-        assert await until(lambda: board.get(topics.REPAIR_ORDERS, "7") is not None)
-        assert await until(lambda: lounge.get(topics.LOUNGE, "7") is not None)
+        assert await eventually_async(lambda: board.get(topics.REPAIR_ORDERS, "7") is not None, 5)
+        assert await eventually_async(lambda: lounge.get(topics.LOUNGE, "7") is not None, 5)
         assert board.get(topics.LOUNGE, "7") is None and lounge.get(topics.REPAIR_ORDERS, "7") is None
         server.publish(ro_topic, b"", retain=True).wait_for_publish(5)
-        assert await until(lambda: board.get(topics.REPAIR_ORDERS, "7") is None)
+        assert await eventually_async(lambda: board.get(topics.REPAIR_ORDERS, "7") is None, 5)
     finally:
         for feed in feeds:
             await asyncio.to_thread(feed.stop)

@@ -11,7 +11,6 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -24,12 +23,14 @@ from shopfloor.board.store import BoardStore
 from shopfloor.contract import topics
 from shopfloor.contract.access import Role
 from shopfloor.credentials import Credentials
-from shopfloor.domain.models import Appointment, OutboxMessage, QrTag, RepairOrder
+from shopfloor.domain.models import Appointment, OutboxMessage, RepairOrder
 from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.publisher import OutboxPublisher
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.testing.broker_fixtures import MosquittoBroker, RunningBroker
+from shopfloor.testing.demo_day import waiting_tags
 from shopfloor.testing.plugin import Services
+from shopfloor.testing.polling import eventually_async
 from shopfloor.testing.workshop import pass_checks
 
 SITE = "demo"
@@ -81,16 +82,6 @@ class Workload:
             self.done.set()
 
 
-def _tags(svc: Services) -> list[str]:
-    """Today's waiting cars (the demo also books the days ahead)."""
-    start, end = svc.ctx.day_bounds(svc.ctx.today())
-    with svc.db.read() as s:
-        rows = s.execute(select(QrTag.token).join(Appointment, Appointment.vehicle_id == QrTag.vehicle_id)
-                         .where(Appointment.status.in_(("booked", "confirmed")), Appointment.start >= start,
-                                Appointment.start < end).order_by(Appointment.start))
-        return [r[0] for r in rows]
-
-
 def _database(svc: Services) -> dict[tuple[str, str], int]:
     """(kind, id) -> version of every repair order and appointment the boards should hold (the snapshot's scope)."""
     ctx = svc.ctx
@@ -118,16 +109,6 @@ def _produced_ro_versions(svc: Services) -> set[tuple[str, int]]:
         return {(topic.split("/")[4], json.loads(payload)["version"]) for topic, payload in rows if payload}
 
 
-async def _until(predicate: Callable[[], bool], timeout: float) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(0.02)
-    return predicate()
-
-
 async def test_broker_killed_and_restarted_while_cars_check_in(services: Services, any_demo_broker: RunningBroker,
                                                                credentials: Credentials,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
@@ -153,9 +134,9 @@ async def test_broker_killed_and_restarted_while_cars_check_in(services: Service
                      role=Role.BOARD, loop=loop)
     assert await asyncio.to_thread(pub.start, 10)
     assert await asyncio.to_thread(feed.start, 10)
-    assert await _until(lambda: _board(store) == _database(services), 10), "boards did not start in step"
+    assert await eventually_async(lambda: _board(store) == _database(services), 10), "boards did not start in step"
 
-    work = Workload(services, _tags(services))
+    work = Workload(services, waiting_tags(services))
     worker = threading.Thread(target=work.run, name="workload", daemon=True)
     started = time.monotonic()
     worker.start()
@@ -171,22 +152,25 @@ async def test_broker_killed_and_restarted_while_cars_check_in(services: Service
         await asyncio.to_thread(broker.restart)
         restarted_at = time.monotonic()
         at_restart = _database(services)  # everything changed before and during the outage
-        assert await _until(lambda: pub.link.connected.is_set() and feed.connected, 10), "clients did not return"
+        assert await eventually_async(lambda: pub.link.connected.is_set() and feed.connected, 10), \
+            "clients did not return"
         back_at, changes_back = time.monotonic(), work.changes
-        assert await _until(lambda: all(_board(store).get(key, 0) >= version for key, version in at_restart.items()),
-                            CONVERGE), "the board never caught up with the changes made during the outage"
+        assert await eventually_async(
+            lambda: all(_board(store).get(key, 0) >= version for key, version in at_restart.items()),
+            CONVERGE), "the board never caught up with the changes made during the outage"
         caught_up_at = time.monotonic()
 
         assert await asyncio.to_thread(work.done.wait, 30), "workload did not finish"
         assert work.error is None, repr(work.error)
         last_change_at = time.monotonic()
-        assert await _until(lambda: pub.pending() == 0 and _board(store) == _database(services), CONVERGE), (
+        assert await eventually_async(lambda: pub.pending() == 0 and _board(store) == _database(services), CONVERGE), (
             f"board never matched the database; differs at "
             f"{sorted(set(_board(store).items()) ^ set(_database(services).items()))[:6]}")
         converged_at = time.monotonic()
 
         # the sweep after the reconnect has run (shortened to SETTLE s) and dropped nothing the server republished
-        assert await _until(lambda: any(when > back_at for when, _ in sweeps), SETTLE + 5), "no sweep after reconnect"
+        assert await eventually_async(lambda: any(when > back_at for when, _ in sweeps), SETTLE + 5), \
+            "no sweep after reconnect"
         assert all(dropped == 0 for when, dropped in sweeps if when > back_at)
         assert _board(store) == _database(services)
 
@@ -203,7 +187,8 @@ async def test_broker_killed_and_restarted_while_cars_check_in(services: Service
         fresh = BoardFeed(fresh_store, address=broker.address, account=credentials.account(Role.BOARD), site=SITE,
                           role=Role.BOARD, loop=loop)
         assert await asyncio.to_thread(fresh.start, 10)
-        assert await _until(lambda: _board(fresh_store) == database, 10), "a fresh board differs from the database"
+        assert await eventually_async(lambda: _board(fresh_store) == database, 10), \
+            "a fresh board differs from the database"
 
         produced = _produced_ro_versions(services)
         print(f"\n[{broker.kind}] {work.changes} state changes ({work.kinds['check-in']} check-ins, "

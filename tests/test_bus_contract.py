@@ -9,8 +9,7 @@ import contextlib
 import json
 import re
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,6 +35,7 @@ from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.workshop.services import WorkshopServices
 from shopfloor.testing.broker_fixtures import RunningBroker
 from shopfloor.testing.plugin import Services
+from shopfloor.testing.polling import eventually
 from shopfloor.testing.workshop import pass_checks
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.yaml"
@@ -191,9 +191,9 @@ def _running(svc: Services, broker: RunningBroker, creds: Credentials, tmp_path:
                          broker.address, creds.printer_account("reception"))
     try:
         assert pub.start(wait=10) and board.start(wait=10) and lounge.start(wait=10) and agent.start(wait=10)
-        assert _wait(lambda: pub.resync_count >= 1)  # the current state of everything went out
+        assert eventually(lambda: pub.resync_count >= 1, 15)  # the current state of everything went out
         yield agent
-        assert _wait(lambda: pub.pending() == 0)
+        assert eventually(lambda: pub.pending() == 0, 15)
     finally:
         agent.stop()
         lounge.stop()
@@ -237,7 +237,7 @@ def _a_demo_day(svc: Services, agent: PrinterAgent) -> None:
     work.clocking.stop(clocking.id, "paused", reason="waiting_parts", actor="杨帆")
     # its job ticket printed by the agent, acknowledged, taken off the printer's topic
     job = svc.printing.print_ticket(number, "reception", actor="张伟")
-    assert _wait(lambda: [j.status for j in svc.printing.jobs_for(number) if j.id == job.id] == ["printed"])
+    assert eventually(lambda: [j.status for j in svc.printing.jobs_for(number) if j.id == job.id] == ["printed"], 15)
     assert agent.wait_idle(10)
     # a booking moved, confirmed by phone, waiting for parts, then cancelled
     booking = svc.booking
@@ -254,12 +254,3 @@ def _a_demo_day(svc: Services, agent: PrinterAgent) -> None:
     svc.clock.advance(minutes=90)
     svc.appointments.mark_late()
     svc.booking.roll_over(svc.ctx.today() - timedelta(days=1))
-
-
-def _wait(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False

@@ -11,24 +11,15 @@ from shopfloor.board.store import BoardStore
 from shopfloor.contract import topics
 from shopfloor.contract.access import Role
 from shopfloor.credentials import Credentials
-from shopfloor.domain.models import Appointment, QrTag, RepairOrder
+from shopfloor.domain.models import RepairOrder
 from shopfloor.publisher import OutboxPublisher
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.testing.broker_fixtures import RunningBroker
+from shopfloor.testing.demo_day import waiting_tags
 from shopfloor.testing.plugin import Collector, Services
+from shopfloor.testing.polling import eventually, eventually_async
 
 RO_STATE = topics.state_filter("demo", topics.REPAIR_ORDERS)
-
-
-
-def _tags(svc: Services, n: int) -> list[str]:
-    """Tags of cars with an appointment still waiting today (the demo also books the days ahead)."""
-    start, end = svc.ctx.day_bounds(svc.ctx.today())
-    with svc.db.read() as s:
-        rows = s.execute(select(QrTag.token).join(Appointment, Appointment.vehicle_id == QrTag.vehicle_id)
-                         .where(Appointment.status.in_(("booked", "confirmed")), Appointment.start >= start,
-                                Appointment.start < end).order_by(Appointment.start.desc()))
-        return [r[0] for r in rows][:n]
 
 
 def _publisher(svc: Services, broker: RunningBroker, creds: Credentials, client_id: str = "server-demo"
@@ -43,11 +34,11 @@ def test_check_in_yields_retained_state_for_a_fresh_subscriber(services: Service
                                                                  credentials: Credentials) -> None:
     pub = _publisher(services, any_demo_broker, credentials)
     try:
-        tag = _tags(services, 1)[0]
+        tag = waiting_tags(services, latest_first=True)[0]
         number = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=["M10"])
                                            ).repair_order["number"]
         topic = topics.state("demo", topics.REPAIR_ORDERS, number)
-        assert _wait(lambda: pub.pending() == 0)
+        assert eventually(lambda: pub.pending() == 0)
         fresh = Collector(any_demo_broker.address, credentials.account(Role.BOARD), [RO_STATE], "fresh-board")
         try:
             assert fresh.wait_for(lambda msgs: any(t == topic and r for t, _, r in msgs))
@@ -68,20 +59,23 @@ async def test_board_store_follows_every_move(services: Services, any_demo_broke
                      role=Role.BOARD, loop=asyncio.get_running_loop())
     feed.start()
     try:
-        tag = _tags(services, 1)[0]
+        tag = waiting_tags(services, latest_first=True)[0]
         result = await asyncio.to_thread(services.checkin.check_in, CheckinRequest(tag=tag, actor="张伟"))
         number = result.repair_order["number"]
-        assert await _until(lambda: (store.get(topics.REPAIR_ORDERS, number) or {}).get("status") == "checked_in")
+        assert await eventually_async(
+            lambda: (store.get(topics.REPAIR_ORDERS, number) or {}).get("status") == "checked_in")
         appt_id = str(result.repair_order["appointment_id"])
-        assert await _until(lambda: (store.get(topics.APPOINTMENTS, appt_id) or {}).get("status") == "arrived")
+        assert await eventually_async(
+            lambda: (store.get(topics.APPOINTMENTS, appt_id) or {}).get("status") == "arrived")
         for target, extra in (("dispatched", {"technician": "陈刚"}), ("in_progress", {}), ("quality_check", {})):
             await asyncio.to_thread(services.repair_orders.transition, number, target, actor="张伟", **extra)
-            assert await _until(lambda t=target: store.get(topics.REPAIR_ORDERS, number)["status"] == t)
+            assert await eventually_async(lambda t=target: store.get(topics.REPAIR_ORDERS, number)["status"] == t,
+                                          ignoring=(KeyError, TypeError))  # (no state yet)
         assert store.get(topics.REPAIR_ORDERS, number)["technician"]["name"] == "陈刚"
         # The staff and technicians (the boards' rows) arrive through the republish after connect.
         staff = await asyncio.to_thread(services.auth.advisors)
-        assert await _until(lambda: len(store.states(topics.ADVISORS)) == len(staff)
-                            and len(store.states(topics.TECHNICIANS)) == 8)
+        assert await eventually_async(lambda: len(store.states(topics.ADVISORS)) == len(staff)
+                                      and len(store.states(topics.TECHNICIANS)) == 8)
         assert sum(a["role"] == "advisor" for a in store.states(topics.ADVISORS).values()) == 4
     finally:
         feed.stop()
@@ -92,7 +86,7 @@ def test_server_killed_mid_stream_loses_no_state_change(services: Services, any_
                                                         credentials: Credentials) -> None:
     watcher = Collector(any_demo_broker.address, credentials.account(Role.BOARD), [RO_STATE], "watcher")
     assert watcher.connected.wait(5)
-    tags = _tags(services, 8)
+    tags = waiting_tags(services, latest_first=True)[:8]
     pub = _publisher(services, any_demo_broker, credentials)
     numbers = []
     for i, tag in enumerate(tags):
@@ -104,7 +98,7 @@ def test_server_killed_mid_stream_loses_no_state_change(services: Services, any_
     assert pub.pending() > 0
     restarted = _publisher(services, any_demo_broker, credentials, client_id="server-demo-2")
     try:
-        assert _wait(lambda: restarted.pending() == 0)
+        assert eventually(lambda: restarted.pending() == 0)
         with services.db.read() as s:
             expected = {ro.number: (ro.status, ro.version) for ro in s.scalars(select(RepairOrder))}
         assert watcher.wait_for(lambda _m: all(
@@ -127,7 +121,8 @@ def test_server_killed_mid_stream_loses_no_state_change(services: Services, any_
 
 def test_garbled_state_payload_is_logged_and_ignored(caplog, services: Services) -> None:  # type: ignore[no-untyped-def]
     store = BoardStore()
-    state = services.checkin.check_in(CheckinRequest(tag=_tags(services, 1)[0], actor="张伟")).repair_order
+    tag = waiting_tags(services, latest_first=True)[0]
+    state = services.checkin.check_in(CheckinRequest(tag=tag, actor="张伟")).repair_order
     number = state["number"]
     topic = topics.state("demo", topics.REPAIR_ORDERS, number)
     store.apply(topic, json.dumps(state).encode())
@@ -138,27 +133,3 @@ def test_garbled_state_payload_is_logged_and_ignored(caplog, services: Services)
     store.apply(topic, json.dumps({**state, "version": newer, "phone": "13800000000"}).encode())  # not in the contract
     assert store.get(topics.REPAIR_ORDERS, number) == state
     assert sum(number in r.getMessage() for r in caplog.records) >= 4
-
-
-def _wait(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
-async def _until(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        try:
-            if predicate():
-                return True
-        except (KeyError, TypeError):
-            pass
-        await asyncio.sleep(0.02)
-    return False

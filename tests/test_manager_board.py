@@ -25,7 +25,9 @@ from shopfloor.kiosk.manager.board import card_of, parse_day
 from shopfloor.kiosk.manager.capacity import week_entry
 from shopfloor.services.auth import hash_pin
 from shopfloor.services.figures import FiguresService
+from shopfloor.testing.chromium_pages import key_in, wait_for
 from shopfloor.testing.plugin import DemoServer, start_server
+from shopfloor.testing.polling import eventually_async, wait_until
 
 PIN = "2468"
 OPEN_MIN, CLOSE_MIN = 8 * 60, 20 * 60  # config/demo.toml: 08:00–20:00
@@ -58,21 +60,7 @@ def driver(wall_driver: Any) -> Any:
 
 
 def _wait(drv: Any, css: str, timeout: float = 15.0) -> Any:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(drv, timeout).until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
-
-
-def _until(predicate: Any, timeout: float = 15.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_for(drv, css, timeout, "visible")
 
 
 def _click(drv: Any, xpath: str) -> None:
@@ -85,10 +73,7 @@ def _click(drv: Any, xpath: str) -> None:
 
 def _log_in(drv: Any, server: DemoServer, name: str, pin: str) -> None:
     drv.get(server.base + "/manager/board")
-    _click(drv, f"//button[.//*[contains(text(), '{name}')]]")
-    for digit in pin:
-        _click(drv, f"//button[.//*[normalize-space(text())='{digit}']]")
-    _click(drv, "//button[.//*[normalize-space(text())='OK']]")
+    key_in(drv, name, pin)
     _wait(drv, "[data-testid=board-day]")
 
 
@@ -149,8 +134,8 @@ def test_drag_moves_refuses_and_overrides(server: DemoServer, manager: str, driv
 
     # 1. onto B's row at the same time: allowed
     _drag(driver, first["id"], b, 10 * 60)
-    moved = _until(lambda: (x := server.api(f"/api/v1/appointments/{first['id']}"))["advisor"]["id"] == b and x,
-                   what="the move to advisor B")
+    moved = wait_until(lambda: (x := server.api(f"/api/v1/appointments/{first['id']}"))["advisor"]["id"] == b and x,
+                       15, 0.2, "the move to advisor B")
     assert moved["start"].startswith(f"{day.isoformat()}T10:00") and moved["overrides"] == []
     _wait(driver, f'.mgb-card[data-id="{first["id"]}"][data-advisor-id="{b}"][data-start="10:00"]')
 
@@ -166,12 +151,12 @@ def test_drag_moves_refuses_and_overrides(server: DemoServer, manager: str, driv
     # 3. move anyway: a reason is required, then the move is made and the override logged
     _click(driver, "//*[@data-testid='move-anyway']")
     assert server.api(f"/api/v1/appointments/{first['id']}")["start"].startswith(f"{day.isoformat()}T10:00")
-    _until(lambda: "q-field--error" in dialog.find_element("css selector", "label.q-field").get_attribute("class"),
-           what="the missing reason shown")
+    wait_until(lambda: "q-field--error" in dialog.find_element("css selector", "label.q-field").get_attribute("class"),
+               15, 0.2, "the missing reason shown")
     dialog.find_element("css selector", "textarea[data-testid=override-reason]").send_keys("客户只能这个时间来")
     _click(driver, "//*[@data-testid='move-anyway']")
-    forced = _until(lambda: (x := server.api(f"/api/v1/appointments/{first['id']}"))["start"].startswith(
-        f"{day.isoformat()}T11:00") and x, what="the overridden move")
+    forced = wait_until(lambda: (x := server.api(f"/api/v1/appointments/{first['id']}"))["start"].startswith(
+        f"{day.isoformat()}T11:00") and x, 15, 0.2, "the overridden move")
     assert [(o["rule"], o["reason"], o["actor"]) for o in forced["overrides"]] == [
         ("stagger", "客户只能这个时间来", manager)]
     _wait(driver, f'.mgb-card[data-id="{first["id"]}"][data-start="11:00"]')
@@ -229,8 +214,8 @@ def test_leaving_a_refused_card_where_it_was(server: DemoServer, manager: str, d
         _drag(driver, second["id"], a, 9 * 60)  # onto A's own 09:00 write-up: refused
         _wait(driver, "[data-testid=move-refused]")
         _click(driver, "//*[@data-testid='leave-it']")
-        _until(lambda: not driver.find_elements("css selector", "[data-testid=move-refused]"),
-               what=f"the dialog gone ({attempt})")
+        wait_until(lambda: not driver.find_elements("css selector", "[data-testid=move-refused]"),
+                   15, 0.2, f"the dialog gone ({attempt})")
         _wait(driver, f'.mgb-card[data-id="{second["id"]}"][data-start="10:00"]')
     time.sleep(1)  # what the server does after the click has reached its log
     after = log.read_bytes()[logged:].decode("utf-8", "replace")
@@ -262,13 +247,6 @@ async def test_the_refusal_dialog_ends_cleanly_however_it_is_left(caplog: pytest
     async def ask() -> None:
         answers.append(await refusal_dialog(Translator("zh-CN"), card, "11:00", "李娜", ["该时段已有客户到店"]))
 
-    async def until(predicate: Any) -> bool:
-        for _ in range(100):
-            if predicate():
-                return True
-            await asyncio.sleep(0.02)
-        return False
-
     async with user_simulation() as user:
         try:
             @ui.page("/refusal")
@@ -281,13 +259,13 @@ async def test_the_refusal_dialog_ends_cleanly_however_it_is_left(caplog: pytest
                 user.find("drop").click()
                 await user.should_see("不调整")
                 user.find("不调整").click()
-                assert await until(lambda: answers == [None])
+                assert await eventually_async(lambda: answers == [None], 2)
                 await user.should_not_see("不调整")
 
                 user.find("drop").click()  # again, and the page goes away with the dialog open
                 await user.should_see("不调整")
                 pages[-1].delete()
-                assert await until(lambda: answers == [None, None])
+                assert await eventually_async(lambda: answers == [None, None], 2)
                 await asyncio.sleep(0.1)
             assert "Traceback" not in caplog.text and "ValueError" not in caplog.text, caplog.text
         finally:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,6 +22,7 @@ from shopfloor.publisher import OutboxPublisher
 from shopfloor.services.capacity import capacity_figures, load_plan
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.testing.plugin import Collector, Services
+from shopfloor.testing.polling import eventually
 
 CARS = 8
 MOVES_PER_CAR = 40
@@ -32,15 +31,6 @@ MOVES_PER_CAR = 40
 @pytest.fixture
 def services(db_services: Services) -> Services:
     return db_services
-
-
-def _wait(predicate: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def _cars_in_progress(svc: Services) -> list[str]:
@@ -101,13 +91,13 @@ def test_a_burst_of_moves_from_many_threads_loses_nothing(services: Services, de
             worker.join(120)
         assert not failures, failures
         assert len(answers) == CARS * MOVES_PER_CAR
-        assert _wait(lambda: publisher.pending() == 0, 60), f"{publisher.pending()} outbox rows or marks left"
+        assert eventually(lambda: publisher.pending() == 0, 60), f"{publisher.pending()} outbox rows or marks left"
 
         def received() -> set[tuple[str, int]]:
             return {(event["number"], event["version"])
                     for event in (json.loads(payload) for _, payload, _ in list(events.messages))}
 
-        assert _wait(lambda: set(answers) <= received(), 10), f"lost: {sorted(set(answers) - received())[:5]}"
+        assert eventually(lambda: set(answers) <= received(), 10), f"lost: {sorted(set(answers) - received())[:5]}"
         with services.db.read() as s:
             current = {number: version for number, version in s.execute(
                 select(RepairOrder.number, RepairOrder.version).where(RepairOrder.number.in_(numbers)))}

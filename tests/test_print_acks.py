@@ -28,6 +28,7 @@ from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.printing import PrintJobInfo
 from shopfloor.testing.broker_fixtures import RunningBroker
 from shopfloor.testing.plugin import Collector, Services
+from shopfloor.testing.polling import eventually
 
 SITE = "demo"
 AT = "2026-11-23T10:40:00+08:00"
@@ -105,15 +106,6 @@ def _waiting_tag(services: Services) -> str:
             .order_by(Appointment.start.desc())).first() or ""
 
 
-def _eventually(predicate, timeout: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
-
-
 def test_bogus_acks_on_the_bus_do_not_hold_up_a_check_in(services: Services, any_demo_broker: RunningBroker,
                                                          credentials: Credentials, writes: list[str]) -> None:
     # Acks are handled on their own thread; here that thread is held (as by an ack waiting for the database's
@@ -136,7 +128,7 @@ def test_bogus_acks_on_the_bus_do_not_hold_up_a_check_in(services: Services, any
     reception_job = _slip(services, "reception")
     try:
         assert publisher.start(wait=10) and workshop.start(wait=10)
-        assert _eventually(lambda: publisher.resync_count >= 1)
+        assert eventually(lambda: publisher.resync_count >= 1, 15)
         bogus = (_bogus_acks(reception_job.id) * 3)[:30]
         sent = [workshop.publish(topics.print_ack(SITE, "workshop"), raw, retain=False) for raw in bogus]
         for info in sent:
@@ -156,7 +148,7 @@ def test_bogus_acks_on_the_bus_do_not_hold_up_a_check_in(services: Services, any
 
         writes.clear()
         release.set()
-        assert _eventually(lambda: publisher.acks_handled == 30)
+        assert eventually(lambda: publisher.acks_handled == 30, 15)
         assert not [name for name in writes if name == "outbox-acks"]  # no ack wrote
         with services.db.read() as s:
             assert s.get(PrintJob, reception_job.id).status == "pending"

@@ -1,6 +1,7 @@
 import json
-import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from shopfloor.printer.agent import CUT_SHORT, PrinterAgent, PrintJobHandler, Ve
 from shopfloor.printer.journal import NOT_SENT, PRINTED, SENDING, UNCERTAIN, PrintJournal
 from shopfloor.printer.status import PrinterState, PrinterStatus
 from shopfloor.printer.transports import FileTransport, PrinterUnreachable, TransferBroken
+from shopfloor.testing.polling import eventually
+from shopfloor.testing.printer_fixtures import RecordingLink
 
 SITE = "wangjing"
 PRINTER = "front-desk"
@@ -253,44 +256,26 @@ def test_journal_skips_a_damaged_middle_line(tmp_path):
 # --- the agent, with the MQTT link replaced by a recorder ----------------------------------------------------
 
 
-class RecordingLink:
-    """Stands in for MqttLink: records what the agent publishes; tests feed messages in."""
-
-    def __init__(self, **kwargs) -> None:
-        self.kwargs = kwargs
-        self.connected = threading.Event()
-        self.published: list[tuple[str, dict, bool]] = []
-
-    def start(self, wait: float | None = None) -> bool:
-        self.connected.set()
-        self.kwargs["on_connected"]()
-        return True
-
-    def stop(self) -> None:
-        self.connected.clear()
-
-    def publish(self, topic: str, payload: bytes, *, retain: bool, qos: int = 1):
-        self.published.append((topic, json.loads(payload), retain))
-        return _Sent()
-
-
-class _Sent:
-    def wait_for_publish(self, timeout: float | None = None) -> None:
-        return None
-
-
 def make_agent(tmp_path: Path, transport, **options) -> PrinterAgent:
     return PrinterAgent(SITE, PRINTER, transport, PrintJournal(tmp_path / "journal.jsonl"),
                         BrokerAddress("127.0.0.1", 1883), MqttAccount("shopfloor-printer", "pw"),
                         link_factory=RecordingLink, **options)
 
 
+@contextmanager
+def running(agent: PrinterAgent) -> Iterator[PrinterAgent]:
+    """The agent started, and stopped after the block."""
+    agent.start()
+    try:
+        yield agent
+    finally:
+        agent.stop()
+
+
 @pytest.fixture
 def agent(tmp_path, spool):
-    agent = make_agent(tmp_path, FileTransport(spool))
-    agent.start()
-    yield agent
-    agent.stop()
+    with running(make_agent(tmp_path, FileTransport(spool))) as agent:
+        yield agent
 
 
 def deliver(agent: PrinterAgent, job_id: int, raw: bytes) -> None:
@@ -306,15 +291,6 @@ def statuses(agent: PrinterAgent) -> list[str]:
             if t == topics.printer_status(SITE, PRINTER) and retain]
 
 
-def eventually(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
-
-
 def test_agent_link_is_a_printer_role_subscribed_to_its_jobs(agent):
     kwargs = agent.link.kwargs
     assert kwargs["role"] == Role.PRINTER
@@ -325,8 +301,7 @@ def test_agent_prints_in_job_order_once_and_acks_each_job(tmp_path, spool):
     agent = make_agent(tmp_path, FileTransport(spool))
     for job_id in (3, 1, 2, 1):  # e.g. retained jobs coming back after a reconnect, one of them twice
         deliver(agent, job_id, payloads.encode(job(job_id)))
-    agent.start()
-    try:
+    with running(agent):
         assert agent.wait_idle(5)
         assert [(a["job_id"], a["result"], a["detail"]) for a in acks(agent)] == [
             (1, ACK_PRINTED, ""), (2, ACK_PRINTED, ""), (3, ACK_PRINTED, ""),
@@ -337,8 +312,6 @@ def test_agent_prints_in_job_order_once_and_acks_each_job(tmp_path, spool):
         assert agent.wait_idle(5)
         assert (acks(agent)[-1]["job_id"], acks(agent)[-1]["detail"]) == (1, "already printed")
         assert len(bin_files(spool)) == 3
-    finally:
-        agent.stop()
 
 
 def test_agent_skips_garbage_and_empty_payloads_and_keeps_going(agent, spool):
@@ -384,8 +357,7 @@ def test_agent_status_online_error_offline(tmp_path, spool):
 def test_printer_off_keeps_the_job_waiting_then_prints_it_once(tmp_path):
     transport = SwitchableTransport(down=REFUSED)
     agent = make_agent(tmp_path, transport, retry_first=0.01, retry_longest=0.04)
-    agent.start()
-    try:
+    with running(agent):
         deliver(agent, 5, payloads.encode(job(5)))
         assert eventually(lambda: transport.attempts >= 3)  # retried, with pauses
         assert acks(agent) == []
@@ -398,15 +370,12 @@ def test_printer_off_keeps_the_job_waiting_then_prints_it_once(tmp_path):
         assert transport.printed == [5]
         assert [(a["job_id"], a["result"]) for a in acks(agent)] == [(5, ACK_PRINTED)]
         assert statuses(agent)[-1] == payloads.PRINTER_ONLINE
-    finally:
-        agent.stop()
 
 
 def test_paper_out_is_published_and_jobs_keep_their_order(tmp_path):
     transport = SwitchableTransport(down=PAPER_OUT)
     agent = make_agent(tmp_path, transport, retry_first=0.01, retry_longest=0.02)
-    agent.start()
-    try:
+    with running(agent):
         for job_id in (12, 11):
             deliver(agent, job_id, payloads.encode(job(job_id)))
         assert eventually(lambda: payloads.PRINTER_PAPER_OUT in statuses(agent))
@@ -418,15 +387,12 @@ def test_paper_out_is_published_and_jobs_keep_their_order(tmp_path):
         assert transport.printed == [10, 11, 12]
         assert [a["job_id"] for a in acks(agent)] == [10, 11, 12]
         assert statuses(agent) == [payloads.PRINTER_ONLINE, payloads.PRINTER_PAPER_OUT, payloads.PRINTER_ONLINE]
-    finally:
-        agent.stop()
 
 
 def test_a_job_cleared_by_the_server_while_waiting_is_dropped(tmp_path):
     transport = SwitchableTransport(down=REFUSED)
     agent = make_agent(tmp_path, transport, retry_first=0.01, retry_longest=0.02)
-    agent.start()
-    try:
+    with running(agent):
         deliver(agent, 7, payloads.encode(job(7)))
         assert eventually(lambda: transport.attempts >= 1)
         deliver(agent, 7, b"")  # settled elsewhere (e.g. an ack from an earlier run reached the server)
@@ -435,8 +401,6 @@ def test_a_job_cleared_by_the_server_while_waiting_is_dropped(tmp_path):
         time.sleep(0.1)
         assert transport.printed == []
         assert acks(agent) == []
-    finally:
-        agent.stop()
 
 
 def test_journal_known_jobs_are_acked_while_the_printer_is_away(tmp_path):
@@ -445,8 +409,7 @@ def test_journal_known_jobs_are_acked_while_the_printer_is_away(tmp_path):
     journal.record(4, UNCERTAIN, "reset")
     transport = SwitchableTransport(down=REFUSED)
     agent = make_agent(tmp_path, transport, retry_first=60.0)
-    agent.start()
-    try:
+    with running(agent):
         deliver(agent, 9, payloads.encode(job(9)))
         assert eventually(lambda: transport.attempts == 1)
         deliver(agent, 4, payloads.encode(job(4)))
@@ -454,8 +417,6 @@ def test_journal_known_jobs_are_acked_while_the_printer_is_away(tmp_path):
         assert eventually(lambda: len(acks(agent)) == 2)
         assert [(a["job_id"], a["result"]) for a in acks(agent)] == [(3, ACK_PRINTED), (4, ACK_UNCERTAIN)]
         assert agent.pending() == [9] and transport.attempts == 1 and transport.printed == []
-    finally:
-        agent.stop()
 
 
 def test_stop_does_not_wait_for_a_printer_that_is_away(tmp_path):
@@ -472,14 +433,11 @@ def test_stop_does_not_wait_for_a_printer_that_is_away(tmp_path):
 def test_an_idle_agent_probes_and_publishes_paper_out(tmp_path):
     transport = SwitchableTransport(down=PAPER_OUT)
     agent = make_agent(tmp_path, transport, probe_interval=0.01)
-    agent.start()
-    try:
+    with running(agent):
         assert eventually(lambda: agent.status == (payloads.PRINTER_PAPER_OUT, "paper out"))
         transport.down = None
         assert eventually(lambda: agent.status == (payloads.PRINTER_ONLINE, ""))
         assert transport.attempts == 0  # probing sends no job
-    finally:
-        agent.stop()
 
 
 @pytest.mark.parametrize(("state", "expected"), [

@@ -39,7 +39,11 @@ from shopfloor.printer.transports import (
 from shopfloor.settings import PrinterSettings
 from shopfloor.testing.broker_fixtures import TEST_SITE, free_port
 from shopfloor.testing.plugin import Collector
-from shopfloor.testing.printer_fixtures import printer_simulator  # noqa: F401  (until the plugin registers it)
+from shopfloor.testing.polling import eventually
+from shopfloor.testing.printer_fixtures import (
+    RecordingLink,
+    printer_simulator,  # noqa: F401  (until the plugin registers it)
+)
 
 PRINTER = "front-desk"
 NOW = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
@@ -77,15 +81,6 @@ def journal(tmp_path: Path) -> PrintJournal:
 @pytest.fixture
 def handler(sim: PrinterSimulator, journal: PrintJournal) -> PrintJobHandler:
     return PrintJobHandler(PRINTER, network(sim), journal, clock=lambda: NOW)
-
-
-def eventually(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 # --- the status bytes -----------------------------------------------------------------------------------------
@@ -368,31 +363,6 @@ def test_transport_for_each_configuration(tmp_path):
 # --- the agent: waiting jobs, status, uncertain jobs (MQTT link replaced by a recorder) -----------------------
 
 
-class RecordingLink:
-    def __init__(self, **kwargs) -> None:
-        self.kwargs = kwargs
-        self.connected = threading.Event()
-        self.published: list[tuple[str, dict]] = []
-        self.last_error = None
-
-    def start(self, wait: float | None = None) -> bool:
-        self.connected.set()
-        self.kwargs["on_connected"]()
-        return True
-
-    def stop(self) -> None:
-        self.connected.clear()
-
-    def publish(self, topic: str, payload: bytes, *, retain: bool, qos: int = 1):
-        self.published.append((topic, json.loads(payload)))
-        return _Sent()
-
-
-class _Sent:
-    def wait_for_publish(self, timeout: float | None = None) -> None:
-        return None
-
-
 @pytest.fixture
 def agent(sim, journal):
     agent = PrinterAgent(TEST_SITE, PRINTER, network(sim), journal, None, None,  # type: ignore[arg-type]
@@ -407,11 +377,11 @@ def deliver(agent: PrinterAgent, job_id: int) -> None:
 
 
 def agent_acks(agent: PrinterAgent) -> list[tuple[int, str, str]]:
-    return [(p["job_id"], p["result"], p["detail"]) for t, p in list(agent.link.published) if t.endswith("/acks")]
+    return [(p["job_id"], p["result"], p["detail"]) for t, p, _ in list(agent.link.published) if t.endswith("/acks")]
 
 
 def agent_statuses(agent: PrinterAgent) -> list[str]:
-    return [p["status"] for t, p in list(agent.link.published) if t.endswith("/status")]
+    return [p["status"] for t, p, _ in list(agent.link.published) if t.endswith("/status")]
 
 
 @pytest.mark.parametrize(("fault", "status"), [

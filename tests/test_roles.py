@@ -16,6 +16,7 @@ from shopfloor.broker.certs import site_certificate
 from shopfloor.broker.embedded import EmbeddedBroker, TlsListener
 from shopfloor.ports import free_port
 from shopfloor.testing.plugin import DemoServer, start_server
+from shopfloor.testing.polling import eventually
 
 
 def test_server_and_printer_agent_as_separate_roles(tmp_path: Path) -> None:
@@ -26,33 +27,8 @@ def test_server_and_printer_agent_as_separate_roles(tmp_path: Path) -> None:
     creds = creds_mod.load(tmp_path)
     with EmbeddedBroker("127.0.0.1", port, "demo", creds):
         server = start_server(tmp_path, "serve", "--broker", f"mqtt://127.0.0.1:{port}")
-        agent_log = (tmp_path / "agent.log").open("wb")
-        agent = subprocess.Popen(
-            [sys.executable, "-m", "shopfloor.cli", "printer-agent", "workshop", "--data-dir", str(tmp_path),
-             "--broker", f"mqtt://127.0.0.1:{port}"], stdout=agent_log, stderr=subprocess.STDOUT,
-            env={k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"})
-        try:
-            appt = next(a for a in server.api("/api/v1/appointments")
-                        if a["status"] in ("booked", "confirmed", "late") and not a["ro_number"])
-            status, body = server.call("POST", "/api/v1/checkins", {"tag": appt["tag"], "printer": "workshop"})
-            assert status == 201, body
-            number = body["repair_order"]["number"]
-            folder = tmp_path / "tickets" / "workshop"
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not list(folder.glob("*.bin")):
-                time.sleep(0.1)
-            assert len(list(folder.glob("*.bin"))) == 1, (tmp_path / "agent.log").read_text()
-            while time.monotonic() < deadline:
-                jobs = server.api(f"/api/v1/repair-orders/{number}")["print_jobs"]
-                if jobs[0]["status"] == "printed":
-                    break
-                time.sleep(0.1)
-            assert jobs[0]["status"] == "printed"
-        finally:
-            agent.send_signal(signal.SIGINT)
-            assert agent.wait(timeout=15) == 0
-            agent_log.close()
-            assert server.stop()
+        _print_through_agent(server, ["--data-dir", str(tmp_path), "--broker", f"mqtt://127.0.0.1:{port}"],
+                             tmp_path / "tickets" / "workshop", tmp_path / "agent.log")
 
 
 def test_printer_agent_runs_from_its_own_credentials_file_alone(tmp_path: Path) -> None:
@@ -83,19 +59,25 @@ def test_printer_agent_runs_from_its_own_credentials_file_alone(tmp_path: Path) 
     with EmbeddedBroker("127.0.0.1", plain, "demo", site, tls=TlsListener("127.0.0.1", tls, cert.cert, cert.key,
                                                                           cert.ca_cert)):
         server = start_server(server_dir, "serve", "--broker", f"mqtt://127.0.0.1:{plain}")
-        agent_log = (tmp_path / "agent.log").open("wb")
+        _print_through_agent(server, ["--credentials", str(own_file), "--data-dir", str(pi_dir)],
+                             pi_dir / "tickets" / "workshop", tmp_path / "agent.log", cwd=pi_dir)
+    assert "mqtts://localhost" in (tmp_path / "agent.log").read_text()
+
+
+def _print_through_agent(server: DemoServer, agent_args: list[str], folder: Path, agent_log: Path,
+                         cwd: Path | None = None) -> None:
+    """`shopfloor printer-agent workshop *agent_args` beside `server`: a check-in's ticket comes out in `folder`
+    and its job ends up printed; then the agent stops on Ctrl-C, and the server."""
+    with agent_log.open("wb") as log:
         agent = subprocess.Popen(
-            [sys.executable, "-m", "shopfloor.cli", "printer-agent", "workshop", "--credentials", str(own_file),
-             "--data-dir", str(pi_dir)], stdout=agent_log, stderr=subprocess.STDOUT, cwd=pi_dir,
-            env={k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"})
+            [sys.executable, "-m", "shopfloor.cli", "printer-agent", "workshop", *agent_args], stdout=log,
+            stderr=subprocess.STDOUT, cwd=cwd, env={k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"})
         try:
-            _check_in_and_print(server, pi_dir / "tickets" / "workshop", tmp_path / "agent.log")
+            _check_in_and_print(server, folder, agent_log)
         finally:
             agent.send_signal(signal.SIGINT)
             assert agent.wait(timeout=15) == 0
-            agent_log.close()
             assert server.stop()
-    assert "mqtts://localhost" in (tmp_path / "agent.log").read_text()
 
 
 def _check_in_and_print(server: DemoServer, folder: Path, agent_log: Path) -> None:
@@ -105,16 +87,10 @@ def _check_in_and_print(server: DemoServer, folder: Path, agent_log: Path) -> No
     status, body = server.call("POST", "/api/v1/checkins", {"tag": appt["tag"], "printer": "workshop"})
     assert status == 201, body
     number = body["repair_order"]["number"]
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not list(folder.glob("*.bin")):
-        time.sleep(0.1)
+    eventually(lambda: list(folder.glob("*.bin")), 20, 0.1)
     assert len(list(folder.glob("*.bin"))) == 1, agent_log.read_text()
-    while time.monotonic() < deadline:
-        jobs = server.api(f"/api/v1/repair-orders/{number}")["print_jobs"]
-        if jobs[0]["status"] == "printed":
-            break
-        time.sleep(0.1)
-    assert jobs[0]["status"] == "printed"
+    assert eventually(lambda: server.api(f"/api/v1/repair-orders/{number}")["print_jobs"][0]["status"] == "printed",
+                      20, 0.1)
 
 
 def test_printer_agent_without_an_account_says_how_to_get_one(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from shopfloor.printer.inspect import text_lines
 from shopfloor.printer.simulator import PrinterSimulator
 from shopfloor.settings import demo_config_path
 from shopfloor.testing.plugin import start_server
+from shopfloor.testing.polling import eventually
 
 
 def _site_with_network_printer(data_dir: Path, port: int) -> None:
@@ -22,16 +23,6 @@ def _site_with_network_printer(data_dir: Path, port: int) -> None:
     (data_dir / "site.toml").write_text(text, encoding="utf-8")
 
 
-def _until(predicate, timeout: float = 20.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    return predicate()
-
-
 def test_a_ticket_of_unknown_fate_waits_for_a_person(tmp_path: Path, printer_simulator: PrinterSimulator) -> None:
     _site_with_network_printer(tmp_path, printer_simulator.port)
     printer_simulator.drop_mid_job(after=300)
@@ -43,7 +34,7 @@ def test_a_ticket_of_unknown_fate_waits_for_a_person(tmp_path: Path, printer_sim
                                                                "operations": ["M20"]})
         assert status == 201, body
         number = body["repair_order"]["number"]
-        undecided = _until(lambda: [j for j in server.api("/api/v1/print-jobs") if j["ro_number"] == number])
+        undecided = eventually(lambda: [j for j in server.api("/api/v1/print-jobs") if j["ro_number"] == number], 20)
         assert undecided and undecided[0]["status"] == "uncertain", server.api("/api/v1/print-jobs")
         time.sleep(2)  # nothing prints by itself in the meantime
         assert printer_simulator.jobs() == []
@@ -55,7 +46,8 @@ def test_a_ticket_of_unknown_fate_waits_for_a_person(tmp_path: Path, printer_sim
         assert printer_simulator.wait_for_jobs(1, timeout=20)
         text = "\n".join(text_lines(printer_simulator.jobs()[0], "gbk"))
         assert "REPRINT" in text and number in text and "20000公里保养" in text
-        assert _until(lambda: server.api(f"/api/v1/repair-orders/{number}")["print_jobs"][-1]["status"] == "printed")
+        assert eventually(lambda: server.api(f"/api/v1/repair-orders/{number}")["print_jobs"][-1]["status"]
+                          == "printed", 20)
         assert [j["status"] for j in server.api(f"/api/v1/repair-orders/{number}")["print_jobs"]] == [
             "superseded", "printed"]
         assert server.api("/api/v1/print-jobs") == []
@@ -85,7 +77,7 @@ def test_a_ticket_waiting_on_an_offline_printer_goes_to_another(tmp_path: Path,
         status, moved = server.call("POST", f"/api/v1/print-jobs/{waiting}/redirect", {"printer": "reception"})
         assert status == 200 and moved["job"]["reprint"] is False
         folder = tmp_path / "tickets" / "reception"
-        assert _until(lambda: list(folder.glob("*.bin")))
+        assert eventually(lambda: list(folder.glob("*.bin")), 20)
         assert "REPRINT" not in "\n".join(text_lines(next(folder.glob("*.bin")).read_bytes(), "gb18030"))
         printer_simulator.normal()  # the workshop printer comes back: the withdrawn job must not print there
         time.sleep(4)

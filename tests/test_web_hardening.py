@@ -25,7 +25,9 @@ from typing import Any
 import pytest
 
 from shopfloor.testing.browser_fixtures import TABLET, WALL, chromium
+from shopfloor.testing.chromium_pages import key_in
 from shopfloor.testing.plugin import DemoServer, start_server
+from shopfloor.testing.polling import eventually
 
 MB = 1024 * 1024
 
@@ -299,33 +301,12 @@ def _browser(server: DemoServer, size: tuple[int, int] = TABLET) -> Iterator[Any
         yield drv
 
 
-def _sign_in(drv: Any, name: str, pin: str) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(drv, 15).until(ec.element_to_be_clickable(
-        (By.XPATH, f"//button[.//*[contains(text(), '{name}')]]"))).click()
-    for key in [*pin, "OK"]:
-        WebDriverWait(drv, 10).until(ec.element_to_be_clickable(
-            (By.XPATH, f"//button[.//*[normalize-space(text())='{key}']]"))).click()
-
-
 def _header(drv: Any) -> str:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     return str(WebDriverWait(drv, 15).until(ec.presence_of_element_located((By.TAG_NAME, "header"))).text)
-
-
-def _wait_until(predicate: Any, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.browser
@@ -335,8 +316,8 @@ def test_signing_in_gives_the_browser_a_new_session(https_demo: DemoServer) -> N
         drv.get(https_demo.base + "/kiosk?lang=en")
         assert "Sign out" not in _header(drv)
         before = drv.get_cookie("session")["value"]
-        _sign_in(drv, name, pin)
-        assert _wait_until(lambda: "Sign out" in _header(drv)), "signed in, in the language chosen before"
+        key_in(drv, name, pin)
+        assert eventually(lambda: "Sign out" in _header(drv), 15, 0.2), "signed in, in the language chosen before"
         after = drv.get_cookie("session")
         assert after["value"] != before
         assert after["secure"] and after["httpOnly"]
@@ -351,7 +332,7 @@ def test_signing_in_gives_the_browser_a_new_session(https_demo: DemoServer) -> N
         drv.delete_all_cookies()
         drv.add_cookie({"name": "session", "value": after["value"], "path": "/", "secure": True})
         drv.get(https_demo.base + "/kiosk")
-        assert _wait_until(lambda: name in _header(drv))
+        assert eventually(lambda: name in _header(drv), 15, 0.2)
 
 
 def test_a_sign_in_ticket_is_one_use_short_lived_and_for_its_browser_only() -> None:
@@ -399,14 +380,14 @@ def test_every_page_runs_under_the_content_security_policy(https_demo: DemoServe
     token = https_demo.credentials["boards"]["token"]
     with _browser(https_demo, WALL) as drv:
         drv.get(https_demo.base + "/kiosk")
-        _sign_in(drv, "赵经理", https_demo.credentials["advisors"]["赵经理"])
-        assert _wait_until(lambda: "赵经理" in _header(drv))
+        key_in(drv, "赵经理", https_demo.credentials["advisors"]["赵经理"])
+        assert eventually(lambda: "赵经理" in _header(drv), 15, 0.2)
         pages = [p.path for p in staff.PAGES if staff.may_open({staff.StaffRole.MANAGER}, p.path)]
         pages += [f"/board/appointments?token={token}", "/board/progress", "/lounge"]
         for path in pages:
             drv.get(https_demo.base + path)
-            assert _wait_until(lambda: drv.execute_script(
-                "return !!(window.socket && window.socket.connected)")), f"{path} did not start"
+            assert eventually(lambda: drv.execute_script(
+                "return !!(window.socket && window.socket.connected)"), 15, 0.2), f"{path} did not start"
             time.sleep(1)
             blocked = [e["message"] for e in drv.get_log("browser")
                        if e.get("source") == "security" or "Content Security Policy" in e["message"]]

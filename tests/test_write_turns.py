@@ -5,22 +5,14 @@ writer that waited too long gives up with WriteWaitTimeout and leaves the queue.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 
 import pytest
 from sqlalchemy import text
 
 from shopfloor import db as db_module
 from shopfloor.db import Database, WriteWaitTimeout
+from shopfloor.testing.polling import wait_until
 from shopfloor.write_turns import WriteTurns
-
-
-def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.005)
 
 
 def test_writers_commit_in_the_order_they_arrived(database: Database) -> None:
@@ -36,13 +28,13 @@ def test_writers_commit_in_the_order_they_arrived(database: Database) -> None:
 
     first = threading.Thread(target=write, args=("first", first_may_finish))
     first.start()
-    _until(lambda: order == ["first"])
+    wait_until(lambda: order == ["first"], 10, 0.005)
     others = []
     for i, name in enumerate(["second", "third", "fourth"]):
         thread = threading.Thread(target=write, args=(name,))
         thread.start()
         others.append(thread)
-        _until(lambda i=i: database.write_turns.waiting == i + 1)  # queued before the next one arrives
+        wait_until(lambda i=i: database.write_turns.waiting == i + 1, 10, 0.005)  # queued before the next one arrives
     first_may_finish.set()
     for thread in [first, *others]:
         thread.join(10)
@@ -83,7 +75,7 @@ def test_the_writer_that_finishes_cannot_take_the_turn_back_from_one_waiting() -
 
     thread = threading.Thread(target=waiter)
     thread.start()
-    _until(lambda: turns.waiting == 1)
+    wait_until(lambda: turns.waiting == 1, 10, 0.005)
     turns.release()
     assert turns.acquire(10)  # at once again, as a batch writer would: after the one that waited
     got.append("batch")
