@@ -1,23 +1,12 @@
-"""initial schema
+"""0001: initial schema"""
 
-Revision ID: 0001
-Revises: 
-Create Date: 2026-11-22 13:42:36.689760
-
-"""
-from typing import Sequence, Union
-
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-import shopfloor.domain.models
+import shopfloor.domain.models  # noqa: F401  (custom column types)
 
-
-# revision identifiers, used by Alembic.
-revision: str = '0001'
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision, down_revision = "0001", None
+branch_labels = depends_on = None
 
 
 def upgrade() -> None:

@@ -1,23 +1,12 @@
-"""print job decisions
+"""0002: print job decisions"""
 
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-22 14:15:23.390553
-
-"""
-from typing import Sequence, Union
-
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import shopfloor.domain.models  # noqa: F401  (custom column types)
 
-
-# revision identifiers, used by Alembic.
-revision: str = '0002'
-down_revision: Union[str, Sequence[str], None] = '0001'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision, down_revision = "0002", "0001"
+branch_labels = depends_on = None
 
 
 def upgrade() -> None:

@@ -1,23 +1,12 @@
-"""capacity booking: shifts, leave, holidays, booking details and overrides, solicitation dates
+"""0003: capacity booking: shifts, leave, holidays, booking details and overrides, solicitation dates"""
 
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-22 16:09:19.340246
-
-"""
-from typing import Sequence, Union
-
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import shopfloor.domain.models  # noqa: F401  (custom column types)
 
-
-# revision identifiers, used by Alembic.
-revision: str = '0003'
-down_revision: Union[str, Sequence[str], None] = '0002'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision, down_revision = "0003", "0002"
+branch_labels = depends_on = None
 
 
 def upgrade() -> None:

@@ -1,22 +1,12 @@
-"""staff hold several roles; the audit log of every change
+"""0004: staff hold several roles; the audit log of every change"""
 
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-04 16:10:00
-
-"""
-from typing import Sequence, Union
-
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import shopfloor.domain.models  # noqa: F401  (custom column types)
 
-
-revision: str = '0004'
-down_revision: Union[str, Sequence[str], None] = '0003'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision, down_revision = "0004", "0003"
+branch_labels = depends_on = None
 
 
 def upgrade() -> None:

@@ -1,22 +1,12 @@
-"""a year of history: indexes for the reads that grew with it, the figures of closed days kept per day
+"""0005: a year of history: indexes for the reads that grew with it, the figures of closed days kept per day"""
 
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-04 17:00:00
-
-"""
-from typing import Sequence, Union
-
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import shopfloor.domain.models  # noqa: F401  (custom column types)
 
-
-revision: str = '0005'
-down_revision: Union[str, Sequence[str], None] = '0004'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision, down_revision = "0005", "0004"
+branch_labels = depends_on = None
 
 # (index, table, columns): each was a scan of the whole table on a store with a year of history
 INDEXES = [
@@ -30,7 +20,6 @@ INDEXES = [
     ('ix_appointments_site_external_ref', 'appointments', ['site_id', 'external_ref']),  # DMS import: re-import
     ('ix_print_jobs_site_status', 'print_jobs', ['site_id', 'status', 'finished_at']),  # pending jobs, pruning
 ]
-
 
 def upgrade() -> None:
     for name, table, columns in INDEXES:

@@ -1,22 +1,12 @@
-"""capacity changes: the days whose capacity state the refresher must publish, marked in the change's transaction
+"""0006: capacity changes: the days whose capacity state the refresher must publish, marked in the change's transaction"""
 
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-04 18:00:00
-
-"""
-from typing import Sequence, Union
-
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import shopfloor.domain.models  # noqa: F401  (custom column types)
 
-
-revision: str = '0006'
-down_revision: Union[str, Sequence[str], None] = '0005'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision, down_revision = "0006", "0005"
+branch_labels = depends_on = None
 
 
 def upgrade() -> None:

@@ -1,26 +1,17 @@
-"""the workshop: job lines worked on their own, technicians' badges, clockings, promises, additional work, quality
-checks, the rework register, cars carried over
+"""0007: the workshop: job lines worked on their own, technicians' badges, clockings, promises, additional work, quality
+checks, the rework register, cars carried over"""
 
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-05 10:00:00
-
-"""
 import base64
 import secrets
-from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import shopfloor.domain.models  # noqa: F401  (custom column types)
 from shopfloor.domain.models import UtcDateTime
 
-
-revision: str = '0007'
-down_revision: Union[str, Sequence[str], None] = '0006'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision, down_revision = "0007", "0006"
+branch_labels = depends_on = None
 
 # what each status of an order made of its lines, before lines had their own
 LINE_STATUS = """CASE (SELECT r.status FROM repair_orders r WHERE r.id = job_lines.repair_order_id)
@@ -32,7 +23,6 @@ LINE_STATUS = """CASE (SELECT r.status FROM repair_orders r WHERE r.id = job_lin
 def _badge() -> str:
     # as shopfloor.domain.workshop.new_badge_token (a migration keeps its own copy of what it writes)
     return "SFB-" + base64.b32encode(secrets.token_bytes(15)).decode("ascii")
-
 
 def upgrade() -> None:
     op.add_column('technicians', sa.Column('badge', sa.String(length=40), server_default=sa.text("''"),
