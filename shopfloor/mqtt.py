@@ -28,6 +28,14 @@ log = logging.getLogger(__name__)
 MessageHandler = Callable[[str, bytes, bool], None]
 
 
+def drop_connection(client: paho.Client) -> None:
+    """End a client's connection without DISCONNECT, as a crash would: the broker publishes its last will."""
+    sock = client.socket()
+    client.loop_stop()
+    if sock is not None:
+        sock.close()
+
+
 @dataclass(frozen=True)
 class BrokerAddress:
     host: str
@@ -135,10 +143,7 @@ class MqttLink:
 
     def kill(self) -> None:
         """Drop the connection without a clean goodbye: the broker sends the last will (tests, faults)."""
-        sock = self._client.socket()
-        self._client.loop_stop()
-        if sock is not None:
-            sock.close()
+        drop_connection(self._client)
         self.connected.clear()
 
     def publish(self, topic: str, payload: bytes | str, *, retain: bool, qos: int = 1) -> paho.MQTTMessageInfo:

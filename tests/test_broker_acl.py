@@ -29,8 +29,9 @@ from shopfloor.broker.plugins import is_allowed
 from shopfloor.contract import topics
 from shopfloor.contract.access import Role, may_publish, may_receive
 from shopfloor.credentials import Credentials
-from shopfloor.mqtt import BrokerAddress, MqttLink
+from shopfloor.mqtt import BrokerAddress, MqttLink, drop_connection
 from shopfloor.testing.broker_fixtures import RunningBroker
+from shopfloor.testing.polling import eventually
 
 SITE = "test"
 PRINTER, OTHER_PRINTER = "p1", "p2"  # each has an account of its own (broker_fixtures.TEST_PRINTERS)
@@ -133,10 +134,7 @@ class Probe:
 
     def kill(self) -> None:
         """Drop the connection without DISCONNECT, as a crash would: the broker publishes the last will."""
-        sock = self.client.socket()
-        self.client.loop_stop()
-        if sock is not None:
-            sock.close()
+        drop_connection(self.client)
 
 
 Connect = Callable[..., Probe]
@@ -178,15 +176,6 @@ def _gather(probe: Probe, expected: set[str]) -> list[Received]:
         got += probe.drain()
         time.sleep(0.02)
     return got + probe.collect()
-
-
-def _eventually(predicate: Callable[[], bool], timeout: float = PATIENCE) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 # --- logins -------------------------------------------------------------------------------------------------
@@ -304,7 +293,7 @@ def test_role_receives_exactly_what_it_may_read(connect: Connect, any_broker: Ru
     server = connect(Role.SERVER)
     for topic in IN_SITE:
         server.publish(topic, b"retained", retain=True)
-    assert _eventually(lambda: set(any_broker.retained_topics()) >= set(IN_SITE))
+    assert eventually(lambda: set(any_broker.retained_topics()) >= set(IN_SITE), PATIENCE)
 
     # wide filters and each topic on its own: what arrives must not depend on how a client asks
     client = connect(role, "#", "$SYS/#", "shopfloor/v1/test/#", "+/+/+/+/+/+", *IN_SITE)
@@ -504,7 +493,6 @@ def test_persistent_session_gets_what_was_queued_while_offline(connect: Connect,
         assert again.wait_for(RO_STATE).payload == PERSONAL
     finally:
         again.close()
-
 
 
 # --- $SYS and the decision function ------------------------------------------------------------------------------
