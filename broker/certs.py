@@ -158,7 +158,7 @@ def local_names() -> tuple[list[str], list[str]]:
     address of the default route's interface (found without sending anything) and loopback."""
     names: list[str] = []
     for name in (socket.gethostname(), socket.getfqdn(), "localhost"):
-        if name and name.lower() not in names and not _is_ip(name):
+        if name and name.lower() not in names and not is_ip_address(name):
             names.append(name.lower())
     addresses: list[str] = []
 
@@ -184,7 +184,8 @@ def local_names() -> tuple[list[str], list[str]]:
     return names, addresses
 
 
-def _is_ip(text: str) -> bool:
+def is_ip_address(text: str) -> bool:
+    """Whether `text` is an IP address (v4 or v6) rather than a name: the two go in different SAN fields."""
     try:
         ipaddress.ip_address(text)
     except ValueError:

@@ -12,14 +12,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 
-from shopfloor.broker.certs import ServerCertificate, site_certificate
+from shopfloor.broker.certs import ServerCertificate, is_ip_address, site_certificate
 from shopfloor.settings import Settings, WebSettings
 from shopfloor.web import security as web_security
 from shopfloor.web import session_storage
@@ -32,8 +31,8 @@ _WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 def https_certificate(data_dir: Path, site: str, extra_names: Sequence[str] = ()) -> ServerCertificate:
     """DATA_DIR/tls/web.crt and web.key from the site's CA (made once and kept, shared with Mosquitto's
     listener), for this host and `extra_names` (DNS names or IP addresses); re-issued when those change."""
-    return site_certificate(data_dir, site, [n for n in extra_names if not _is_address(n)],
-                            [n for n in extra_names if _is_address(n)], cert_name=WEB_CERT, key_name=WEB_KEY,
+    return site_certificate(data_dir, site, [n for n in extra_names if not is_ip_address(n)],
+                            [n for n in extra_names if is_ip_address(n)], cert_name=WEB_CERT, key_name=WEB_KEY,
                             broker_reads=False)
 
 
@@ -63,11 +62,3 @@ def run_options(data_dir: Path, settings: Settings, *, https: bool, host: str = 
         cert = https_certificate(data_dir, settings.site.id, extra)
         options.update(ssl_certfile=str(cert.cert), ssl_keyfile=str(cert.key))
     return options
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
