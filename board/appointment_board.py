@@ -7,7 +7,6 @@ carried over, and one load bar per day for today and the six days after it (leve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -66,30 +65,22 @@ class AppointmentBoardPage(BoardPage):
 
     def advisor_rows(self) -> dict[str, Card]:
         """The board's rows: service advisors only (other staff share the advisors' topic)."""
-        advisors = self.store.states(topics.ADVISORS)
-        self.rows.prune(set(advisors))
-        return {entity_id: row for entity_id, state in advisors.items()
-                if (row := self.rows.card(entity_id, state)) is not None}
+        return self.shown(self.rows, self.store.states(topics.ADVISORS))
 
     def capacity_days(self, today: date) -> dict[str, Card]:
         """The capacity strip's data: one projected day per ISO date of the week that has a state."""
         week = set(week_of(today))
-        states: Mapping[str, State] = self.store.states(topics.CAPACITY)
-        self.capacity.prune(set(states))
-        return {entity_id: day for entity_id, state in states.items()
-                if entity_id in week and (day := self.capacity.card(entity_id, state)) is not None}
+        return self.shown(self.capacity, self.store.states(topics.CAPACITY), lambda day: day["day"] in week)
 
     def build(self, t: Translator) -> None:
         config: dict[str, Any] = self.clock_config(t)
         day = config["day"]
         today = date.fromisoformat(day)
-        appointments = self.store.states(topics.APPOINTMENTS)
-        self.cards.prune(set(appointments))
-        cards = {}
-        for entity_id, state in appointments.items():
-            card = self.cards.card(entity_id, state)
-            if card is not None and card["date"] == day:
-                cards[entity_id] = card
+
+        def of_today(card: Card) -> bool:  # an appointment moved to another day leaves today's board
+            return bool(card["date"] == day)
+
+        cards = self.shown(self.cards, self.store.states(topics.APPOINTMENTS), of_today)
         site = self.settings.site
         # the columns are whole clock hours, even for a site opening at 08:30
         config |= {"open_min": _hour_floor(site.opening), "close_min": _hour_ceil(site.closing),
@@ -100,19 +91,10 @@ class AppointmentBoardPage(BoardPage):
 
         def on_change(kind: str, entity_id: str, state: State | None) -> None:
             if kind == topics.APPOINTMENTS:
-                card = self.cards.card(entity_id, state)
-                # an appointment moved to another day leaves today's board
-                if card is not None and card["date"] == day:
-                    view.upsert_card(card)
-                else:
-                    view.remove_card(entity_id)
+                self.show(self.cards, entity_id, state, view.upsert_card, view.remove_card, of_today)
             elif kind == topics.ADVISORS:
-                self.update_row(view, self.rows, entity_id, state)
+                self.show(self.rows, entity_id, state, view.upsert_row, view.remove_row)
             elif kind == topics.CAPACITY and entity_id in week:
-                capacity = self.capacity.card(entity_id, state)
-                if capacity is not None:
-                    view.upsert_capacity(capacity)
-                else:
-                    view.remove_capacity(entity_id)
+                self.show(self.capacity, entity_id, state, view.upsert_capacity, view.remove_capacity)
 
         self.follow(on_change)

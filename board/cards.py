@@ -24,6 +24,11 @@ Projection = Callable[[str, State, ZoneInfo], Card | None]
 # repair orders that have left the lane: no board shows them
 CLOSED = frozenset({RoStatus.DELIVERED.value, RoStatus.CANCELLED.value})
 
+
+def in_the_lane(card: Card) -> bool:
+    """A repair order's (or lounge) card not delivered or cancelled yet: the boards show only those."""
+    return card["status"] not in CLOSED
+
 # the lounge's four steps: what a waiting customer cares about, not the workshop's detail (a hold is
 # still "in the workshop" to them)
 LOUNGE_STEPS = ("checked_in", "in_workshop", "quality_check", "ready")

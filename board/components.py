@@ -16,8 +16,9 @@ from nicegui import ui
 Card = dict[str, Any]
 
 
-class BoardView(ui.element):
-    """Cards keyed by `key`, optional rows keyed by `id`; `cards`/`rows` mirror what the browser shows."""
+class BoardView(ui.element, dependencies=["static/wall_board.js"]):
+    """Cards keyed by `key`, optional rows keyed by `id`; `cards`/`rows` mirror what the browser shows. Each
+    subclass's component builds on static/wall_board.js (its props, the card and row updates, the clock)."""
 
     def __init__(self, *, cards: dict[str, Card], labels: dict[str, str], config: dict[str, Any],
                  rows: dict[str, Card] | None = None, extra: Mapping[str, Any] | None = None) -> None:
@@ -38,26 +39,28 @@ class BoardView(ui.element):
         with self._props.suspend_updates():
             self._props.pop("init", None)
 
-    def upsert_card(self, card: Card) -> None:
-        if self.cards.get(card["key"]) == card:
+    def _upsert(self, shown: dict[str, Card], key: str, item: Card, method: str) -> None:
+        if shown.get(key) == item:
             return  # a new version that changes nothing on screen
-        self.cards[card["key"]] = card
-        self.run_method("upsert", card)
+        shown[key] = item
+        self.run_method(method, item)
+
+    def _remove(self, shown: dict[str, Card], key: str, method: str) -> None:
+        if shown.pop(key, None) is not None:
+            self.run_method(method, key)
+
+    def upsert_card(self, card: Card) -> None:
+        self._upsert(self.cards, card["key"], card, "upsert")
 
     # not remove(): that is Element.remove(child), which NiceGUI itself calls
     def remove_card(self, key: str) -> None:
-        if self.cards.pop(key, None) is not None:
-            self.run_method("remove", key)
+        self._remove(self.cards, key, "remove")
 
     def upsert_row(self, row: Card) -> None:
-        if self.rows.get(row["id"]) == row:
-            return
-        self.rows[row["id"]] = row
-        self.run_method("upsertRow", row)
+        self._upsert(self.rows, row["id"], row, "upsertRow")
 
     def remove_row(self, row_id: str) -> None:
-        if self.rows.pop(row_id, None) is not None:
-            self.run_method("removeRow", row_id)
+        self._remove(self.rows, row_id, "removeRow")
 
 
 class AppointmentBoardView(BoardView, component="static/appointment_board.js"):
@@ -69,14 +72,10 @@ class AppointmentBoardView(BoardView, component="static/appointment_board.js"):
         self.capacity: dict[str, Card] = dict(capacity or {})
 
     def upsert_capacity(self, day: Card) -> None:
-        if self.capacity.get(day["day"]) == day:
-            return
-        self.capacity[day["day"]] = day
-        self.run_method("upsertCapacity", day)
+        self._upsert(self.capacity, day["day"], day, "upsertCapacity")
 
     def remove_capacity(self, day: str) -> None:
-        if self.capacity.pop(day, None) is not None:
-            self.run_method("removeCapacity", day)
+        self._remove(self.capacity, day, "removeCapacity")
 
 
 class ProgressBoardView(BoardView, component="static/progress_board.js"):

@@ -3,7 +3,7 @@ entities, fed by the lounge MQTT role whose payloads carry a masked plate and "ç
 
 from __future__ import annotations
 
-from shopfloor.board.cards import CLOSED, CardCache, lounge_card
+from shopfloor.board.cards import CardCache, in_the_lane, lounge_card
 from shopfloor.board.components import LoungeView
 from shopfloor.board.labels import labels
 from shopfloor.board.page import BoardPage
@@ -23,22 +23,11 @@ class LoungePage(BoardPage):
         self.cards = CardCache(lounge_card, self.tz)
 
     def build(self, t: Translator) -> None:
-        entries = self.store.states(topics.LOUNGE)
-        self.cards.prune(set(entries))
-        cards = {}
-        for entity_id, state in entries.items():
-            card = self.cards.card(entity_id, state)
-            if card is not None and card["status"] not in CLOSED:
-                cards[entity_id] = card
-        view = LoungeView(cards=cards, labels=labels("lounge", t.lang), config=self.clock_config(t))
+        view = LoungeView(cards=self.shown(self.cards, self.store.states(topics.LOUNGE), in_the_lane),
+                          labels=labels("lounge", t.lang), config=self.clock_config(t))
 
         def on_change(kind: str, entity_id: str, state: State | None) -> None:
-            if kind != topics.LOUNGE:
-                return
-            card = self.cards.card(entity_id, state)
-            if card is not None and card["status"] not in CLOSED:
-                view.upsert_card(card)
-            else:
-                view.remove_card(entity_id)
+            if kind == topics.LOUNGE:
+                self.show(self.cards, entity_id, state, view.upsert_card, view.remove_card, in_the_lane)
 
         self.follow(on_change)

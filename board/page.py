@@ -4,6 +4,7 @@ the per-screen store subscription."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -12,14 +13,17 @@ from fastapi.responses import RedirectResponse, Response
 from nicegui import ui
 
 from shopfloor.board import assets, pairing
-from shopfloor.board.cards import CardCache
-from shopfloor.board.components import BoardView
+from shopfloor.board.cards import Card, CardCache
 from shopfloor.board.store import BoardStore, Listener, State
 from shopfloor.clock import Clock
 from shopfloor.i18n import LANGUAGES, Translator, normalize
 from shopfloor.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def _always(card: Card) -> bool:
+    return True
 
 
 class BoardPage:
@@ -68,13 +72,23 @@ class BoardPage:
         self.store.changed.subscribe(listener)
 
     @staticmethod
-    def update_row(view: BoardView, rows: CardCache, entity_id: str, state: State | None) -> None:
-        """An advisor's or technician's row changed: redraw it, or take it off the board."""
-        row = rows.card(entity_id, state)
-        if row is not None:
-            view.upsert_row(row)
+    def shown(cache: CardCache, states: Mapping[str, State], shows: Callable[[Card], bool] = _always
+              ) -> dict[str, Card]:
+        """The cards (rows, days) of `states` that this screen shows; the cache forgets the entities gone."""
+        cache.prune(set(states))
+        return {entity_id: card for entity_id, state in states.items()
+                if (card := cache.card(entity_id, state)) is not None and shows(card)}
+
+    @staticmethod
+    def show(cache: CardCache, entity_id: str, state: State | None, upsert: Callable[[Card], None],
+             remove: Callable[[str], None], shows: Callable[[Card], bool] = _always) -> None:
+        """An entity changed: redraw its card (row, day), or take it off the screen when it is gone or not
+        shown."""
+        card = cache.card(entity_id, state)
+        if card is not None and shows(card):
+            upsert(card)
         else:
-            view.remove_row(entity_id)
+            remove(entity_id)
 
     def clock_config(self, t: Translator) -> dict[str, Any]:
         """Server time and the site's UTC offset: the browser's own clock and zone may be wrong."""

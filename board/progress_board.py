@@ -3,7 +3,7 @@ cars checked in and waiting for dispatch. Delivered and cancelled orders have le
 
 from __future__ import annotations
 
-from shopfloor.board.cards import CLOSED, CardCache, repair_order_card, technician_row
+from shopfloor.board.cards import CardCache, in_the_lane, repair_order_card, technician_row
 from shopfloor.board.components import ProgressBoardView
 from shopfloor.board.labels import labels
 from shopfloor.board.page import BoardPage
@@ -24,31 +24,14 @@ class ProgressBoardPage(BoardPage):
         self.rows = CardCache(technician_row, self.tz)
 
     def build(self, t: Translator) -> None:
-        orders = self.store.states(topics.REPAIR_ORDERS)
-        technicians = self.store.states(topics.TECHNICIANS)
-        self.cards.prune(set(orders))
-        self.rows.prune(set(technicians))
-        cards = {}
-        for entity_id, state in orders.items():
-            card = self.cards.card(entity_id, state)
-            if card is not None and card["status"] not in CLOSED:
-                cards[entity_id] = card
-        rows = {}
-        for entity_id, state in technicians.items():
-            row = self.rows.card(entity_id, state)
-            if row is not None:
-                rows[entity_id] = row
-        view = ProgressBoardView(cards=cards, rows=rows, labels=labels("progress", t.lang),
-                                 config=self.clock_config(t))
+        view = ProgressBoardView(cards=self.shown(self.cards, self.store.states(topics.REPAIR_ORDERS), in_the_lane),
+                                 rows=self.shown(self.rows, self.store.states(topics.TECHNICIANS)),
+                                 labels=labels("progress", t.lang), config=self.clock_config(t))
 
         def on_change(kind: str, entity_id: str, state: State | None) -> None:
             if kind == topics.REPAIR_ORDERS:
-                card = self.cards.card(entity_id, state)
-                if card is not None and card["status"] not in CLOSED:
-                    view.upsert_card(card)
-                else:
-                    view.remove_card(entity_id)
+                self.show(self.cards, entity_id, state, view.upsert_card, view.remove_card, in_the_lane)
             elif kind == topics.TECHNICIANS:
-                self.update_row(view, self.rows, entity_id, state)
+                self.show(self.rows, entity_id, state, view.upsert_row, view.remove_row)
 
         self.follow(on_change)

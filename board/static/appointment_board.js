@@ -6,6 +6,8 @@
 // data-testid="capacity-strip", each technician data-technician / data-free, each class total data-skill /
 // data-free / data-allocated, each week bar data-day / data-load ("" on a closed day, which has data-closed).
 
+import { pad, wallBoard } from "wall_board";
+
 const ROWHEAD = 230; // px
 // As on the whiteboard, a magnet card sits in the hour column its appointment starts in, one hour wide, and
 // the cards of one hour stack downwards in time order; the card itself says the minute.
@@ -19,30 +21,12 @@ const STRIP = 176;
 const STRIP_COMPACT = 128;
 const COMPACT_BELOW = 28;
 
-function siteClock(config, ms) {
-  // the site's wall clock, whatever zone the screen's own OS is set to
-  const d = new Date(ms + config.tz_offset_min * 60000);
-  return { day: d.toISOString().slice(0, 10), minutes: d.getUTCHours() * 60 + d.getUTCMinutes() };
-}
-
-function pad(n) {
-  return String(n).padStart(2, "0");
-}
-
-export default {
+export default wallBoard({
   template: `
     <div class="sfb sfb-appt" :class="'sfb-density-' + density" :style="{'--sfb-rowhead': rowhead + 'px', '--sfb-hour': hourWidth + 'px'}">
-      <header class="sfb-head">
-        <div class="sfb-head-title">
-          <span class="sfb-site">{{ config.site }}</span>
-          <span class="sfb-name">{{ labels.title }}</span>
-        </div>
-        <div class="sfb-head-mid">
-          <span class="sfb-date">{{ config.date_label }}</span>
-          <span class="sfb-total">{{ fill(labels.count, {count: counts.total}) }}</span>
-        </div>
-        <span class="sfb-clock">{{ clockText }}</span>
-      </header>
+      <board-head :site="config.site" :title="labels.title" :date="config.date_label" :clock="clockText">
+        <span class="sfb-total">{{ fill(labels.count, {count: counts.total}) }}</span>
+      </board-head>
       <div class="sfb-appt-axis">
         <div class="sfb-appt-axis-head">{{ labels.advisor }}</div>
         <div class="sfb-appt-axis-hours">
@@ -152,24 +136,14 @@ export default {
         <span class="sfb-foot-spacer"></span>
       </footer>
     </div>`,
-  props: {
-    init: String, // JSON {cards, rows}: read once; the server drops it after delivering the page
-    labels: Object,
-    config: Object,
-  },
-  data() {
-    const init = this.init ? JSON.parse(this.init) : {};
+  data(init) {
     return {
-      items: init.cards || {},
-      advisors: init.rows || {},
       capacity: init.capacity || {},
       skills: SKILLS,
       WEEK_TOP,
       STRIP,
       STRIP_COMPACT,
       space: 880, // the body's height plus the strip's: what the two share
-      skew: this.config.now_ms - Date.now(),
-      nowMs: this.config.now_ms,
       bodyHeight: 880,
       rowhead: ROWHEAD,
       trackWidth: 1920 - ROWHEAD,
@@ -195,7 +169,7 @@ export default {
     layout() {
       // rows: active advisors, plus any advisor an appointment names that we have no row for (yet)
       const rows = new Map();
-      for (const a of Object.values(this.advisors)) {
+      for (const a of Object.values(this.rows)) {
         if (a.active) rows.set(a.id, { id: a.id, code: a.code, name: a.name, cards: [] });
       }
       for (const card of Object.values(this.items)) {
@@ -293,12 +267,6 @@ export default {
         return out;
       });
     },
-    site() {
-      return siteClock(this.config, this.nowMs);
-    },
-    clockText() {
-      return pad(Math.floor(this.site.minutes / 60)) + ":" + pad(this.site.minutes % 60);
-    },
     nowPct() {
       const m = this.site.minutes;
       if (m < this.config.open_min || m > this.config.close_min) return null;
@@ -306,18 +274,6 @@ export default {
     },
   },
   methods: {
-    upsert(card) {
-      this.items[card.key] = card;
-    },
-    remove(key) {
-      delete this.items[key];
-    },
-    upsertRow(row) {
-      this.advisors[row.id] = row;
-    },
-    removeRow(id) {
-      delete this.advisors[id];
-    },
     upsertCapacity(day) {
       this.capacity[day.day] = day;
     },
@@ -351,14 +307,6 @@ export default {
     marked(status) {
       return MARKED.includes(status);
     },
-    fill(text, params) {
-      return String(text || "").replace(/\{(\w+)\}/g, (m, k) => (k in params ? params[k] : m));
-    },
-    tick() {
-      this.nowMs = Date.now() + this.skew;
-      // a wall screen runs for weeks: at the site's midnight, load the new day
-      if (this.site.day !== this.config.day) window.location.reload();
-    },
     measure() {
       const body = this.$refs.body;
       if (!body) return;
@@ -367,14 +315,4 @@ export default {
       this.trackWidth = Math.max(body.clientWidth - ROWHEAD, 100);
     },
   },
-  mounted() {
-    this.measure();
-    this.resizer = new ResizeObserver(() => this.measure());
-    this.resizer.observe(this.$refs.body);
-    this.timer = setInterval(() => this.tick(), 5000);
-  },
-  unmounted() {
-    clearInterval(this.timer);
-    if (this.resizer) this.resizer.disconnect();
-  },
-};
+});

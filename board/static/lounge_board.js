@@ -3,25 +3,16 @@
 // The server then calls upsert(card) / remove(key). Cards carry data-plate (the masked plate) / data-status.
 // More cars than fit turn into pages that change every few seconds.
 
+import { wallBoard } from "wall_board";
+
 const STEPS = ["checked_in", "in_workshop", "quality_check", "ready"];
 const ROW_H = 104; // px per car, gap included
 const PAGE_SECONDS = 12;
 
-function pad(n) {
-  return String(n).padStart(2, "0");
-}
-
-export default {
+export default wallBoard({
   template: `
     <div class="sfb sfb-lounge" :style="{'--sfb-row-h': (rowH - 14) + 'px'}">
-      <header class="sfb-head">
-        <div class="sfb-head-title">
-          <span class="sfb-site">{{ config.site }}</span>
-          <span class="sfb-name">{{ labels.title }}</span>
-        </div>
-        <div class="sfb-head-mid"><span class="sfb-date">{{ config.date_label }}</span></div>
-        <span class="sfb-clock">{{ clockText }}</span>
-      </header>
+      <board-head :site="config.site" :title="labels.title" :date="config.date_label" :clock="clockText"></board-head>
       <div class="sfb-lounge-body" ref="body">
         <div v-for="c in shown" :key="c.key" class="sfb-lounge-card" :data-plate="c.plate_masked" :data-status="c.status" :data-key="c.key">
           <div class="sfb-lounge-id">
@@ -48,17 +39,8 @@ export default {
         </span>
       </footer>
     </div>`,
-  props: {
-    init: String, // JSON {cards, rows}: read once; the server drops it after delivering the page
-    labels: Object,
-    config: Object,
-  },
   data() {
-    const init = this.init ? JSON.parse(this.init) : {};
     return {
-      items: init.cards || {},
-      skew: this.config.now_ms - Date.now(),
-      nowMs: this.config.now_ms,
       bodyHeight: 860,
       rowH: ROW_H,
       page: 0,
@@ -85,34 +67,15 @@ export default {
       const page = Math.min(this.page, this.pages - 1);
       return this.ordered.slice(page * this.perPage, (page + 1) * this.perPage);
     },
-    siteDate() {
-      return new Date(this.nowMs + this.config.tz_offset_min * 60000);
-    },
-    clockText() {
-      return pad(this.siteDate.getUTCHours()) + ":" + pad(this.siteDate.getUTCMinutes());
-    },
-    siteDay() {
-      return this.siteDate.toISOString().slice(0, 10);
-    },
   },
   methods: {
-    upsert(card) {
-      this.items[card.key] = card;
-    },
-    remove(key) {
-      delete this.items[key];
-    },
     isOtherDay(card) {
-      return Boolean(card.promised_date && card.promised_date !== this.siteDay);
+      return Boolean(card.promised_date && card.promised_date !== this.site.day);
     },
     due(card) {
       if (!this.isOtherDay(card)) return card.promised;
-      const next = new Date(Date.parse(this.siteDay + "T00:00:00Z") + 86400000).toISOString().slice(0, 10);
+      const next = new Date(Date.parse(this.site.day + "T00:00:00Z") + 86400000).toISOString().slice(0, 10);
       return (card.promised_date === next ? this.labels.tomorrow : card.promised_date.slice(5)) + " " + card.promised;
-    },
-    tick() {
-      this.nowMs = Date.now() + this.skew;
-      if (this.siteDay !== this.config.day) window.location.reload();
     },
     turnPage() {
       this.page = this.pages > 1 ? (this.page + 1) % this.pages : 0;
@@ -123,15 +86,9 @@ export default {
     },
   },
   mounted() {
-    this.measure();
-    this.resizer = new ResizeObserver(() => this.measure());
-    this.resizer.observe(this.$refs.body);
-    this.timer = setInterval(() => this.tick(), 5000);
     this.pager = setInterval(() => this.turnPage(), PAGE_SECONDS * 1000);
   },
   unmounted() {
-    clearInterval(this.timer);
     clearInterval(this.pager);
-    if (this.resizer) this.resizer.disconnect();
   },
-};
+});

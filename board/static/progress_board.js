@@ -3,31 +3,22 @@
 // The server then calls upsert(card) / remove(key) / upsertRow(row) / removeRow(id).
 // Every card carries data-plate / data-status: stable hooks for browser tests.
 
+import { wallBoard } from "wall_board";
+
 const ROWHEAD = 250; // px
 const COLUMNS = ["dispatched", "in_progress", "on_hold", "quality_check", "ready"];
 const WAITING = "checked_in";
 const PER_LINE = 2; // cards side by side in one technician's cell
 const WAITING_CARD = 200; // px, card width in the waiting row
 
-function pad(n) {
-  return String(n).padStart(2, "0");
-}
-
 function byPromise(a, b) {
   return (a.promised_ms ?? Infinity) - (b.promised_ms ?? Infinity) || (a.number < b.number ? -1 : 1);
 }
 
-export default {
+export default wallBoard({
   template: `
     <div class="sfb sfb-jcb" :class="'sfb-jcb-' + density" :style="{'--sfb-rowhead': rowhead + 'px', '--sfb-card-h': cardHeight + 'px'}">
-      <header class="sfb-head">
-        <div class="sfb-head-title">
-          <span class="sfb-site">{{ config.site }}</span>
-          <span class="sfb-name">{{ labels.title }}</span>
-        </div>
-        <div class="sfb-head-mid"><span class="sfb-date">{{ config.date_label }}</span></div>
-        <span class="sfb-clock">{{ clockText }}</span>
-      </header>
+      <board-head :site="config.site" :title="labels.title" :date="config.date_label" :clock="clockText"></board-head>
       <div class="sfb-jcb-grid">
         <div class="sfb-jcb-cols">
           <div class="sfb-jcb-corner">{{ labels.technician }}</div>
@@ -35,7 +26,7 @@ export default {
             {{ labels['status.' + s] }}<span class="sfb-count">{{ counts[s] || 0 }}</span>
           </div>
         </div>
-        <div class="sfb-jcb-rows" ref="rows">
+        <div class="sfb-jcb-rows" ref="body">
           <div class="sfb-jcb-row is-waiting" :style="{flex: layout.waitingLines + ' 1 0'}">
             <div class="sfb-jcb-rowhead">
               <div class="sfb-jcb-rowhead-top"><span class="sfb-rowhead-name">{{ labels.waiting }}</span></div>
@@ -81,18 +72,8 @@ export default {
         <span class="sfb-foot-spacer"></span>
       </footer>
     </div>`,
-  props: {
-    init: String, // JSON {cards, rows}: read once; the server drops it after delivering the page
-    labels: Object,
-    config: Object,
-  },
   data() {
-    const init = this.init ? JSON.parse(this.init) : {};
     return {
-      items: init.cards || {},
-      technicians: init.rows || {},
-      skew: this.config.now_ms - Date.now(),
-      nowMs: this.config.now_ms,
       rowsHeight: 860,
       rowsWidth: 1920,
       rowhead: ROWHEAD,
@@ -103,7 +84,7 @@ export default {
   computed: {
     layout() {
       const rows = new Map();
-      for (const t of Object.values(this.technicians)) {
+      for (const t of Object.values(this.rows)) {
         if (t.active) rows.set(t.id, { id: t.id, name: t.name, skill: t.skill, cards: [] });
       }
       const waiting = [];
@@ -154,27 +135,8 @@ export default {
       for (const card of Object.values(this.items)) if (card.status === "on_hold") out[card.hold] = (out[card.hold] || 0) + 1;
       return out;
     },
-    clockText() {
-      const d = new Date(this.nowMs + this.config.tz_offset_min * 60000);
-      return pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
-    },
-    siteDay() {
-      return new Date(this.nowMs + this.config.tz_offset_min * 60000).toISOString().slice(0, 10);
-    },
   },
   methods: {
-    upsert(card) {
-      this.items[card.key] = card;
-    },
-    remove(key) {
-      delete this.items[key];
-    },
-    upsertRow(row) {
-      this.technicians[row.id] = row;
-    },
-    removeRow(id) {
-      delete this.technicians[id];
-    },
     hours(cards) {
       const h = cards.reduce((n, c) => n + (c.hours || 0), 0);
       return Math.round(h * 10) / 10;
@@ -184,30 +146,13 @@ export default {
     },
     due(card) {
       // another day's promise says which day
-      return card.promised_date && card.promised_date !== this.siteDay ? card.promised_date.slice(5) + " " + card.promised : card.promised;
-    },
-    fill(text, params) {
-      return String(text || "").replace(/\{(\w+)\}/g, (m, k) => (k in params ? params[k] : m));
-    },
-    tick() {
-      this.nowMs = Date.now() + this.skew;
-      if (this.siteDay !== this.config.day) window.location.reload();
+      return card.promised_date && card.promised_date !== this.site.day ? card.promised_date.slice(5) + " " + card.promised : card.promised;
     },
     measure() {
-      const rows = this.$refs.rows;
+      const rows = this.$refs.body;
       if (!rows) return;
       this.rowsHeight = rows.clientHeight || this.rowsHeight;
       this.rowsWidth = rows.clientWidth;
     },
   },
-  mounted() {
-    this.measure();
-    this.resizer = new ResizeObserver(() => this.measure());
-    this.resizer.observe(this.$refs.rows);
-    this.timer = setInterval(() => this.tick(), 5000);
-  },
-  unmounted() {
-    clearInterval(this.timer);
-    if (this.resizer) this.resizer.disconnect();
-  },
-};
+});
