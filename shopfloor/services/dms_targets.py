@@ -239,9 +239,9 @@ class MemoryTarget:
         self.vehicles[vehicle.vin] = vehicle
         return vehicle
 
-    def changed(self, obj: Copy) -> None:
+    def changed(self, obj: object) -> None:
         """Vehicles and customers are kept as they were read; a customer may have a new phone."""
-        if obj.id in self.customers and self.customers[obj.id] is obj:
+        if isinstance(obj, Copy) and obj.id in self.customers and self.customers[obj.id] is obj:
             self._keep_customer(obj)
 
     def flush(self) -> None:
