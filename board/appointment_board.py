@@ -55,12 +55,12 @@ def week_config(t: Translator, today: date) -> list[dict[str, str]]:
 
 class AppointmentBoardPage(BoardPage):
     title_key = "board.appointments.title"
+    card_of = appointment_card
+    row_of = advisor_row
 
     def __init__(self, store: BoardStore, settings: Settings, board_token: str = "", *,
                  clock: Clock | None = None) -> None:
         super().__init__(store, settings, board_token, clock=clock)
-        self.cards = CardCache(appointment_card, self.tz)
-        self.rows = CardCache(advisor_row, self.tz)
         self.capacity = CardCache(capacity_day, self.tz)
 
     def advisor_rows(self) -> dict[str, Card]:

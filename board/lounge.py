@@ -3,7 +3,7 @@ entities, fed by the lounge MQTT role whose payloads carry a masked plate and "ç
 
 from __future__ import annotations
 
-from shopfloor.board.cards import CardCache, in_the_lane, lounge_card
+from shopfloor.board.cards import in_the_lane, lounge_card
 from shopfloor.board.components import LoungeView
 from shopfloor.board.labels import labels
 from shopfloor.board.page import BoardPage
@@ -17,10 +17,10 @@ from shopfloor.settings import Settings
 class LoungePage(BoardPage):
     title_key = "board.lounge.title"
     needs_pairing = False  # a public screen, so it shows nothing that needs hiding
+    card_of = lounge_card
 
     def __init__(self, store: BoardStore, settings: Settings, *, clock: Clock | None = None) -> None:
         super().__init__(store, settings, "", clock=clock)
-        self.cards = CardCache(lounge_card, self.tz)
 
     def build(self, t: Translator) -> None:
         view = LoungeView(cards=self.shown(self.cards, self.store.states(topics.LOUNGE), in_the_lane),

@@ -6,14 +6,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from nicegui import ui
 
 from shopfloor.board import assets, pairing
-from shopfloor.board.cards import Card, CardCache
+from shopfloor.board.cards import Card, CardCache, Projection
 from shopfloor.board.store import BoardStore, Listener, State
 from shopfloor.clock import Clock
 from shopfloor.i18n import LANGUAGES, Translator, normalize
@@ -26,11 +27,18 @@ def _always(card: Card) -> bool:
     return True
 
 
+def _no_rows(entity_id: str, state: State, tz: ZoneInfo) -> Card | None:
+    return None
+
+
 class BoardPage:
-    """One page class per board; `register(path)` serves it. Subclasses implement build()."""
+    """One page class per board; `register(path)` serves it. Subclasses name what they draw of an entity's state
+    (`card_of`, `row_of`: board/cards.py) and implement build()."""
 
     title_key = ""
     needs_pairing = True
+    card_of: ClassVar[Projection]
+    row_of: ClassVar[Projection] = _no_rows
 
     def __init__(self, store: BoardStore, settings: Settings, board_token: str = "", *,
                  clock: Clock | None = None) -> None:
@@ -40,6 +48,9 @@ class BoardPage:
         self.tz = settings.site.tz
         # the server's clock (shopfloor.clock), the one lateness follows: pass the service context's
         self.clock = clock or Clock()
+        # read through the class: a function looked up on the instance would be bound to it as a method
+        self.cards = CardCache(type(self).card_of, self.tz)
+        self.rows = CardCache(type(self).row_of, self.tz)
 
     def now(self) -> datetime:
         return self.clock.now().astimezone(self.tz)

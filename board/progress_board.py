@@ -3,25 +3,19 @@ cars checked in and waiting for dispatch. Delivered and cancelled orders have le
 
 from __future__ import annotations
 
-from shopfloor.board.cards import CardCache, in_the_lane, repair_order_card, technician_row
+from shopfloor.board.cards import in_the_lane, repair_order_card, technician_row
 from shopfloor.board.components import ProgressBoardView
 from shopfloor.board.labels import labels
 from shopfloor.board.page import BoardPage
-from shopfloor.board.store import BoardStore, State
-from shopfloor.clock import Clock
+from shopfloor.board.store import State
 from shopfloor.contract import topics
 from shopfloor.i18n import Translator
-from shopfloor.settings import Settings
 
 
 class ProgressBoardPage(BoardPage):
     title_key = "board.progress.title"
-
-    def __init__(self, store: BoardStore, settings: Settings, board_token: str = "", *,
-                 clock: Clock | None = None) -> None:
-        super().__init__(store, settings, board_token, clock=clock)
-        self.cards = CardCache(repair_order_card, self.tz)
-        self.rows = CardCache(technician_row, self.tz)
+    card_of = repair_order_card
+    row_of = technician_row
 
     def build(self, t: Translator) -> None:
         view = ProgressBoardView(cards=self.shown(self.cards, self.store.states(topics.REPAIR_ORDERS), in_the_lane),
