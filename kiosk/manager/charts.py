@@ -84,97 +84,93 @@ def _future(periods: list[Period], labels: list[str], today: str, by: str) -> di
             "data": [[{"xAxis": labels[ahead[0]]}, {"xAxis": labels[ahead[-1]]}]]}
 
 
-def appointment_rate(t: Translator, periods: list[Period], labels: list[str], today: str, by: str) -> Options:
-    cars = t("figures.unit.cars")
-    opt = _base(t, t("figures.chart.appointment_rate"), labels,
-                [_y(cars), _y("%", right=True, max_=100, unit=" %")])
-    opt["series"] = [
-        {"name": t("figures.series.by_appointment"), "type": "bar", "stack": "ro", "color": BLUE,
-         "data": [p["by_appointment"] for p in periods], "tooltip": {":valueFormatter": _unit(cars)}},
-        {"name": t("figures.series.walk_in"), "type": "bar", "stack": "ro", "color": GREY,
-         "data": [p["walk_in"] for p in periods], "tooltip": {":valueFormatter": _unit(cars)}},
-        {"name": t("figures.series.appointment_rate"), "type": "line", "yAxisIndex": 1, "color": ORANGE,
-         "connectNulls": False, "symbolSize": 6, "data": [pct(p["appointment_rate"]) for p in periods],
-         "tooltip": {":valueFormatter": PERCENT}},
-    ]
+def _chart(t: Translator, title: str, periods: list[Period], labels: list[str], today: str, by: str,
+           y_axes: list[dict[str, Any]], series: list[dict[str, Any]]) -> Options:
+    opt = _base(t, title, labels, y_axes)
+    opt["series"] = series
     _mark_future(opt, periods, labels, today, by)
     return opt
+
+
+def _series(name: str, kind: str, color: str, data: list[Any], formatter: str, **style: Any) -> dict[str, Any]:
+    """One series; `style`: its other ECharts options (stack, yAxisIndex, lineStyle …)."""
+    return {"name": name, "type": kind, "color": color, **style, "data": data,
+            "tooltip": {":valueFormatter": formatter}}
+
+
+def _share_axes(unit: str) -> list[dict[str, Any]]:
+    """Counts (or hours) on the left, a share of 0–100 % on the right."""
+    return [_y(unit), _y("%", right=True, max_=100, unit=" %")]
+
+
+def _share(name: str, color: str, values: list[float | None], **style: Any) -> dict[str, Any]:
+    """A share drawn as a line against the right-hand axis, in percent."""
+    return _series(name, "line", color, [pct(v) for v in values], PERCENT, yAxisIndex=1, symbolSize=6, **style)
+
+
+def appointment_rate(t: Translator, periods: list[Period], labels: list[str], today: str, by: str) -> Options:
+    cars = t("figures.unit.cars")
+    return _chart(t, t("figures.chart.appointment_rate"), periods, labels, today, by, _share_axes(cars), [
+        _series(t("figures.series.by_appointment"), "bar", BLUE, [p["by_appointment"] for p in periods],
+                _unit(cars), stack="ro"),
+        _series(t("figures.series.walk_in"), "bar", GREY, [p["walk_in"] for p in periods], _unit(cars), stack="ro"),
+        _share(t("figures.series.appointment_rate"), ORANGE, [p["appointment_rate"] for p in periods],
+               connectNulls=False),
+    ])
 
 
 def show_rate(t: Translator, periods: list[Period], labels: list[str], today: str, by: str) -> Options:
     n = t("figures.unit.appointments")
-    opt = _base(t, t("figures.chart.show_rate"), labels, [_y(n), _y("%", right=True, max_=100, unit=" %")])
-    opt["series"] = [
-        {"name": t("figures.series.arrived"), "type": "bar", "stack": "a", "color": GREEN,
-         "data": [p["arrived"] for p in periods], "tooltip": {":valueFormatter": _unit(n)}},
-        {"name": t("figures.series.no_show"), "type": "bar", "stack": "a", "color": RED,
-         "data": [p["no_show"] for p in periods], "tooltip": {":valueFormatter": _unit(n)}},
-        {"name": t("figures.series.pending"), "type": "bar", "stack": "a", "color": LIGHT,
-         "data": [p["pending"] for p in periods], "tooltip": {":valueFormatter": _unit(n)}},
-        {"name": t("figures.series.no_show_rate"), "type": "line", "yAxisIndex": 1, "color": RED,
-         "lineStyle": {"type": "dashed"}, "symbolSize": 6, "data": [pct(p["no_show_rate"]) for p in periods],
-         "tooltip": {":valueFormatter": PERCENT}},
-    ]
-    _mark_future(opt, periods, labels, today, by)
-    return opt
+    return _chart(t, t("figures.chart.show_rate"), periods, labels, today, by, _share_axes(n), [
+        _series(t("figures.series.arrived"), "bar", GREEN, [p["arrived"] for p in periods], _unit(n), stack="a"),
+        _series(t("figures.series.no_show"), "bar", RED, [p["no_show"] for p in periods], _unit(n), stack="a"),
+        _series(t("figures.series.pending"), "bar", LIGHT, [p["pending"] for p in periods], _unit(n), stack="a"),
+        _share(t("figures.series.no_show_rate"), RED, [p["no_show_rate"] for p in periods],
+               lineStyle={"type": "dashed"}),
+    ])
 
 
 def job_mix(t: Translator, periods: list[Period], labels: list[str], today: str, by: str) -> Options:
     h = t("figures.unit.hours")
-    opt = _base(t, t("figures.chart.job_mix"), labels, [_y(h), _y("%", right=True, max_=100, unit=" %")])
-    opt["series"] = [
-        {"name": t("skill.maintenance"), "type": "bar", "stack": "h", "color": TEAL,
-         "data": [p["hours"]["maintenance"] for p in periods], "tooltip": {":valueFormatter": _unit(h)}},
-        {"name": t("skill.repair"), "type": "bar", "stack": "h", "color": INDIGO,
-         "data": [p["hours"]["repair"] for p in periods], "tooltip": {":valueFormatter": _unit(h)}},
-        {"name": t("figures.series.maintenance_share"), "type": "line", "yAxisIndex": 1, "color": ORANGE,
-         "symbolSize": 6, "data": [pct(p["maintenance_share"]) for p in periods],
-         "tooltip": {":valueFormatter": PERCENT}},
-    ]
-    _mark_future(opt, periods, labels, today, by)
-    return opt
+    return _chart(t, t("figures.chart.job_mix"), periods, labels, today, by, _share_axes(h), [
+        _series(t("skill.maintenance"), "bar", TEAL, [p["hours"]["maintenance"] for p in periods], _unit(h),
+                stack="h"),
+        _series(t("skill.repair"), "bar", INDIGO, [p["hours"]["repair"] for p in periods], _unit(h), stack="h"),
+        _share(t("figures.series.maintenance_share"), ORANGE, [p["maintenance_share"] for p in periods]),
+    ])
 
 
 def sold_hours(t: Translator, periods: list[Period], labels: list[str], today: str, by: str) -> Options:
     h = t("figures.unit.hours")
-    opt = _base(t, t("figures.chart.sold"), labels, [_y(h), _y("%", right=True, unit=" %")])
-    opt["series"] = [
-        # the sold hours drawn over the available ones, bar on bar
-        {"name": t("figures.series.available"), "type": "bar", "color": LIGHT, "barGap": "-100%",
-         "barWidth": "60%", "data": [p["available"] for p in periods], "tooltip": {":valueFormatter": _unit(h)}},
-        {"name": t("figures.series.sold"), "type": "bar", "color": BLUE, "barWidth": "60%",
-         "data": [p["sold"] for p in periods], "tooltip": {":valueFormatter": _unit(h)}},
-        {"name": t("figures.series.worked"), "type": "line", "color": ORANGE, "symbolSize": 5,
-         "lineStyle": {"type": "dashed"}, "data": [p["worked"] if p["repair_orders"] else None for p in periods],
-         "tooltip": {":valueFormatter": _unit(h)}},
-        {"name": t("figures.series.sold_share"), "type": "line", "yAxisIndex": 1, "color": GREEN,
-         "symbolSize": 6, "data": [pct(p["sold_share"]) for p in periods], "tooltip": {":valueFormatter": PERCENT}},
-    ]
-    _mark_future(opt, periods, labels, today, by)
-    return opt
+    # the sold hours drawn over the available ones, bar on bar; the share may pass 100 %
+    return _chart(t, t("figures.chart.sold"), periods, labels, today, by, [_y(h), _y("%", right=True, unit=" %")], [
+        _series(t("figures.series.available"), "bar", LIGHT, [p["available"] for p in periods], _unit(h),
+                barGap="-100%", barWidth="60%"),
+        _series(t("figures.series.sold"), "bar", BLUE, [p["sold"] for p in periods], _unit(h), barWidth="60%"),
+        _series(t("figures.series.worked"), "line", ORANGE,
+                [p["worked"] if p["repair_orders"] else None for p in periods], _unit(h), symbolSize=5,
+                lineStyle={"type": "dashed"}),
+        _share(t("figures.series.sold_share"), GREEN, [p["sold_share"] for p in periods]),
+    ])
 
 
 def levelling(t: Translator, periods: list[Period], labels: list[str], today: str, by: str) -> Options:
-    n = t("figures.unit.arrivals")
+    n, cells = t("figures.unit.arrivals"), t("figures.unit.cells")
     limit = periods[0]["levelling"]["limit"] if periods else 1
-    opt = _base(t, t("figures.chart.levelling"), labels, [_y(t("figures.axis.per_quarter")),
-                                                          _y(t("figures.unit.cells"), right=True)])
-    opt["series"] = [
-        {"name": t("figures.series.max"), "type": "bar", "color": BLUE,
-         "data": [p["levelling"]["max"] or None for p in periods], "tooltip": {":valueFormatter": _unit(n)},
-         "markLine": {"silent": True, "symbol": "none", "lineStyle": {"color": RED, "type": "dashed"},
-                      "label": {"formatter": t("figures.series.limit", limit=limit), "fontSize": 11},
-                      "data": [{"yAxis": limit}]}},
-        {"name": t("figures.series.mean"), "type": "line", "color": ORANGE, "symbolSize": 6,
-         "data": [p["levelling"]["mean"] for p in periods], "tooltip": {":valueFormatter": _unit(n)}},
-        {"name": t("figures.series.over_limit"), "type": "line", "yAxisIndex": 1, "color": RED, "symbolSize": 5,
-         "lineStyle": {"type": "dotted"}, "data": [p["levelling"]["over_limit"] if p["levelling"]["cells"] else None
-                                                   for p in periods],
-         "tooltip": {":valueFormatter": _unit(t("figures.unit.cells"))}},
-    ]
+    opt = _chart(t, t("figures.chart.levelling"), periods, labels, today, by,
+                 [_y(t("figures.axis.per_quarter")), _y(cells, right=True)], [
+        _series(t("figures.series.max"), "bar", BLUE, [p["levelling"]["max"] or None for p in periods], _unit(n),
+                markLine={"silent": True, "symbol": "none", "lineStyle": {"color": RED, "type": "dashed"},
+                          "label": {"formatter": t("figures.series.limit", limit=limit), "fontSize": 11},
+                          "data": [{"yAxis": limit}]}),
+        _series(t("figures.series.mean"), "line", ORANGE, [p["levelling"]["mean"] for p in periods], _unit(n),
+                symbolSize=6),
+        _series(t("figures.series.over_limit"), "line", RED,
+                [p["levelling"]["over_limit"] if p["levelling"]["cells"] else None for p in periods], _unit(cells),
+                yAxisIndex=1, symbolSize=5, lineStyle={"type": "dotted"}),
+    ])
     opt["yAxis"][0]["minInterval"] = 1
     opt["yAxis"][1]["minInterval"] = 1
-    _mark_future(opt, periods, labels, today, by)
     return opt
 
 
