@@ -1,8 +1,10 @@
-"""Pieces the /calls tabs share: the day chooser, channel icons, copying a message, proposed slots as buttons,
-and running a service call with its refusal shown in the person's language."""
+"""Pieces the /calls tabs share: the tab's day and refreshing, the day chooser, whom to call, channel icons,
+copying a message, proposed slots as buttons, asking for a reason, and running a service call with its refusal
+shown in the person's language."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -15,9 +17,11 @@ from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
-from shopfloor.services.day_prep import day_text
+from shopfloor.kiosk.common.session import KioskUser
+from shopfloor.services.day_prep import DayPrepService, day_text
 
 log = logging.getLogger(__name__)
+Rows = list[dict[str, Any]]  # a tab's rows (or a day's proposed times) as the services give them
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -125,6 +129,64 @@ class DayPicker:
         await self.on_change(day)
 
 
+class CallTab:
+    """A tab of /calls: its service, the person's language and who they are, today, and the day the tab is at
+    (tomorrow, to begin with)."""
+
+    def __init__(self, prep: DayPrepService, today: date, t: Translator, user: KioskUser) -> None:
+        self.prep = prep
+        self.today = today
+        self.day = today + timedelta(days=1)
+        self.t = t
+        self.user = user
+        self._refresh_pending = False
+
+    list: ui.column  # where the tab's cards go (its build() makes it)
+
+    async def refresh(self) -> None:
+        raise NotImplementedError
+
+    def _row(self, row: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _draw(self, rows: Rows, empty_icon: str, empty_text: str) -> None:
+        """The tab's list again: a card per row, or what the tab says when it has none."""
+        self.list.clear()
+        with self.list:
+            if not rows:
+                empty_state(empty_icon, empty_text)
+            for row in rows:
+                self._row(row)
+
+    def _offer_slots(self, card: ui.card, info: Callable[[], ui.element], still_open: bool,
+                     fetch: Callable[[date], Awaitable[Rows | None]],
+                     choose: Callable[[dict[str, Any]], Awaitable[bool]]) -> ui.element | None:
+        """A card's text in a row (`info` draws it and returns where its buttons go) and, while the card is still
+        open, the button that proposes times for the tab's day, the times below the text. The buttons' place, or
+        None for a card closed."""
+        with card, ui.row().classes("w-full items-center no-wrap gap-3"):
+            actions = info()
+        if not still_open:
+            return None
+        with card:
+            slots = slot_row()
+        with actions:
+            SlotChooser(self.t, fetch, choose, lambda: self.day, slots)
+        return actions
+
+    async def _day_changed(self, day: date) -> None:
+        self.day = day
+
+    async def _refresh_after_burst(self) -> None:
+        """Refresh once, a second after the first change of a burst (the others arrive meanwhile)."""
+        if self._refresh_pending:
+            return
+        self._refresh_pending = True
+        await asyncio.sleep(1.0)
+        self._refresh_pending = False
+        await self.refresh()
+
+
 def channel_icon(t: Translator, channel: str) -> None:
     ui.icon(CHANNEL_ICONS.get(channel, "sms"), size="sm").classes("text-primary") \
         .tooltip(t(f"solicitation.channel.{channel}"))
@@ -133,6 +195,33 @@ def channel_icon(t: Translator, channel: str) -> None:
 def phone_link(phone: str) -> None:
     if phone:
         ui.link(phone, f"tel:{phone}").classes("text-primary no-underline font-mono whitespace-nowrap")
+
+
+def who_to_call(t: Translator, plate: str, name: str, channel: str, phone: str, *, narrow: bool = False) -> None:
+    """The car and whom to call about it: the plate, the name with the icon of the channel they prefer, and the
+    phone number to tap."""
+    with ui.column().classes("gap-0 shrink-0 " + ("w-48" if narrow else "w-52")):
+        ui.label(plate).classes(("text-lg" if narrow else "text-xl") + " font-bold whitespace-nowrap")
+        with ui.row().classes("items-center gap-1 no-wrap"):
+            ui.label(name).classes("whitespace-nowrap" + (" truncate" if narrow else ""))
+            channel_icon(t, channel)
+        phone_link(phone)
+
+
+async def ask_reason(t: Translator, title: str, confirm: str, icon: str, marker: str | None = None) -> str | None:
+    """A dialog asking why (to cancel, to close a no-show): the reason typed, or None if the person went back."""
+    with ui.dialog() as dialog, ui.card().classes("w-[36rem]"):
+        ui.label(title).classes("text-lg")
+        reason = ui.input(t("calls.cancel_reason")).props("outlined autofocus").classes("w-full")
+        with ui.row().classes("w-full justify-end"):
+            ui.button(t("calls.back"), on_click=lambda: dialog.submit(None)).props("flat")
+            ok = ui.button(confirm, icon=icon, on_click=lambda: dialog.submit((reason.value or "").strip() or None)) \
+                .props("unelevated color=negative")
+            if marker:
+                ok.mark(marker)
+            ok.bind_enabled_from(reason, "value", backward=lambda v: bool((v or "").strip()))
+    result = await dialog
+    return str(result) if result else None
 
 
 def flag_chips(t: Translator, flags: list[str]) -> None:

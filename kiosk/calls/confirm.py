@@ -4,8 +4,7 @@ clipboard; rescheduling moves the card to a proposed time."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from nicegui import background_tasks, ui
@@ -15,18 +14,19 @@ from shopfloor.i18n import Translator
 from shopfloor.kiosk.calls.common import (
     OUTCOME_COLOURS,
     OUTCOME_ICONS,
+    CallTab,
     DayPicker,
     SlotChooser,
+    ask_reason,
     call,
-    channel_icon,
     copy_text,
-    empty_state,
     flag_chips,
     hours_text,
     parts_badge,
     phone_link,
     short_when,
     slot_row,
+    who_to_call,
 )
 from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.session import KioskUser
@@ -41,18 +41,13 @@ COUNTS = ("to_call", "confirmed", "unreachable", "rescheduled", "cancelled")
 COUNT_COLOURS = {"to_call": "primary", **OUTCOME_COLOURS}
 
 
-class CallsTab:
+class CallsTab(CallTab):
     def __init__(self, prep: DayPrepService, booking: BookingService, store: BoardStore, today: date, t: Translator,
                  user: KioskUser) -> None:
-        self.prep = prep
+        super().__init__(prep, today, t, user)
         self.booking = booking
         self.store = store
-        self.t = t
-        self.user = user
-        self.today = today
-        self.day = self.today + timedelta(days=1)
         self.rows: list[dict[str, Any]] = []
-        self._refresh_pending = False
 
     async def build(self) -> None:
         t = self.t
@@ -64,7 +59,7 @@ class CallsTab:
         self.store.changed.subscribe(self._store_changed)  # dropped with the page
 
     async def _day_changed(self, day: date) -> None:
-        self.day = day
+        await super()._day_changed(day)
         await self.refresh()
 
     def _store_changed(self, kind: str, entity_id: str, state: dict[str, Any] | None) -> None:
@@ -74,14 +69,7 @@ class CallsTab:
         if state is not None and str(state.get("start", ""))[:10] != self.day.isoformat() \
                 and not any(str(r["id"]) == entity_id for r in self.rows):
             return
-        self._refresh_pending = True
-
-        async def later() -> None:
-            await asyncio.sleep(1.0)
-            self._refresh_pending = False
-            await self.refresh()
-
-        background_tasks.create(later(), name="calls-refresh")
+        background_tasks.create(self._refresh_after_burst(), name="calls-refresh")
 
     async def refresh(self) -> None:
         rows = await call(self.t, self.prep.call_list, self.day)
@@ -89,12 +77,7 @@ class CallsTab:
             return
         self.rows = rows
         self._render_counts()
-        self.list.clear()
-        with self.list:
-            if not rows:
-                empty_state("event_available", self.t("calls.empty", day=day_text(self.t.lang, self.day)))
-            for row in rows:
-                self._row(row)
+        self._draw(rows, "event_available", self.t("calls.empty", day=day_text(self.t.lang, self.day)))
 
     def _render_counts(self) -> None:
         counts = call_counts(self.rows)
@@ -119,12 +102,7 @@ class CallsTab:
             card.classes("bg-orange-1")
         with card, ui.row().classes("w-full items-center no-wrap gap-3"):
             ui.label(row["time"]).classes("text-2xl font-bold w-16 shrink-0")
-            with ui.column().classes("gap-0 w-52 shrink-0"):
-                ui.label(row["plate_display"]).classes("text-xl font-bold whitespace-nowrap")
-                with ui.row().classes("items-center gap-1 no-wrap"):
-                    ui.label(row["customer"]).classes("whitespace-nowrap")
-                    channel_icon(t, row["channel"])
-                phone_link(row["phone"])
+            who_to_call(t, row["plate_display"], row["customer"], row["channel"], row["phone"])
             with ui.column().classes("gap-1 grow min-w-0"):
                 ui.label(f"{row['work']} · {hours_text(t, row['hours'])}").classes("text-base truncate w-full")
                 with ui.row().classes("items-center gap-1"):
@@ -154,7 +132,9 @@ class CallsTab:
             return
         note = ""
         if outcome == "cancelled":
-            reason = await self._ask_reason(row)
+            t = self.t
+            reason = await ask_reason(t, t("calls.cancel_title", plate=row["plate_display"], time=row["time"]),
+                                      t("calls.cancel_confirm"), "event_busy", marker="confirm-cancel")
             if reason is None:
                 return
             note = reason
@@ -164,20 +144,6 @@ class CallsTab:
             ui.notify(self.t("calls.recorded", plate=row["plate_display"], outcome=self.t(f"calls.outcome.{outcome}")),
                       type="positive")
         await self.refresh()
-
-    async def _ask_reason(self, row: dict[str, Any]) -> str | None:
-        t = self.t
-        with ui.dialog() as dialog, ui.card().classes("w-[36rem]"):
-            ui.label(t("calls.cancel_title", plate=row["plate_display"], time=row["time"])).classes("text-lg")
-            reason = ui.input(t("calls.cancel_reason")).props("outlined autofocus").classes("w-full")
-            with ui.row().classes("w-full justify-end"):
-                ui.button(t("calls.back"), on_click=lambda: dialog.submit(None)).props("flat")
-                ok = ui.button(t("calls.cancel_confirm"), icon="event_busy",
-                               on_click=lambda: dialog.submit((reason.value or "").strip() or None)) \
-                    .props("unelevated color=negative").mark("confirm-cancel")
-                ok.bind_enabled_from(reason, "value", backward=lambda v: bool((v or "").strip()))
-        result = await dialog
-        return str(result) if result else None
 
     async def _reschedule(self, row: dict[str, Any]) -> None:
         t = self.t

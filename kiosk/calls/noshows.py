@@ -3,36 +3,25 @@ tap books the same work at a proposed time; or close it when the customer no lon
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from nicegui import ui
 
-from shopfloor.i18n import Translator
 from shopfloor.kiosk.calls.common import (
+    CallTab,
     DayPicker,
-    SlotChooser,
+    ask_reason,
     call,
-    channel_icon,
-    empty_state,
     hours_text,
-    phone_link,
     short_when,
-    slot_row,
+    who_to_call,
 )
 from shopfloor.kiosk.common.attributes import set_attrs
-from shopfloor.kiosk.common.session import KioskUser
-from shopfloor.services.day_prep import NO_SHOW_DAYS, DayPrepService
+from shopfloor.services.day_prep import NO_SHOW_DAYS
 
 
-class NoShowsTab:
-    def __init__(self, prep: DayPrepService, today: date, t: Translator, user: KioskUser) -> None:
-        self.prep = prep
-        self.t = t
-        self.user = user
-        self.today = today
-        self.day = self.today + timedelta(days=1)
-
+class NoShowsTab(CallTab):
     async def build(self) -> None:
         t = self.t
         with ui.row().classes("w-full items-center justify-between no-wrap"):
@@ -44,36 +33,24 @@ class NoShowsTab:
         self.list = ui.column().classes("w-full gap-2").mark("noshow-list")
         await self.refresh()
 
-    async def _day_changed(self, day: date) -> None:
-        self.day = day
-
     async def refresh(self) -> None:
         rows = await call(self.t, self.prep.no_shows, self.today)
         if rows is None:
             return
         done = sum(1 for r in rows if r["done"])
         self.counts.text = self.t("calls.noshow.counts", open=len(rows) - done, done=done)
-        self.list.clear()
-        with self.list:
-            if not rows:
-                empty_state("sentiment_satisfied", self.t("calls.noshow.empty", days=NO_SHOW_DAYS))
-            for row in rows:
-                self._row(row)
+        self._draw(rows, "sentiment_satisfied", self.t("calls.noshow.empty", days=NO_SHOW_DAYS))
 
     def _row(self, row: dict[str, Any]) -> None:
         t = self.t
         card = set_attrs(ui.card().classes("w-full py-2 px-3" + (" bg-grey-2" if row["done"] else ""))
                          .props("flat bordered"),
                          data_appointment=row["id"], data_plate=row["plate"], data_done=str(row["done"]).lower())
-        with card, ui.row().classes("w-full items-center no-wrap gap-3"):
-            actions = self._info(row)
-        if row["done"]:
+        actions = self._offer_slots(card, lambda: self._info(row), not row["done"],
+                                    lambda day: self._slots(row, day), lambda slot: self._rebook(row, slot))
+        if actions is None:
             return
-        with card:
-            slots = slot_row()
         with actions:
-            SlotChooser(t, lambda day: self._slots(row, day), lambda slot: self._rebook(row, slot), lambda: self.day,
-                        slots)
             ui.button(t("calls.noshow.close"), icon="block", on_click=lambda: self._close(row)) \
                 .props("flat color=negative").mark("close-noshow")
 
@@ -84,12 +61,7 @@ class NoShowsTab:
             ui.label(row["time"]).classes("text-2xl font-bold")
             ui.label(row["date"][5:] if row["date"] != self.today.isoformat() else t("calls.day.today")) \
                 .classes("text-sm text-grey-7")
-        with ui.column().classes("gap-0 w-52 shrink-0"):
-            ui.label(row["plate_display"]).classes("text-xl font-bold whitespace-nowrap")
-            with ui.row().classes("items-center gap-1 no-wrap"):
-                ui.label(row["customer"]).classes("whitespace-nowrap")
-                channel_icon(t, row["preferred_channel"])
-            phone_link(row["phone"])
+        who_to_call(t, row["plate_display"], row["customer"], row["preferred_channel"], row["phone"])
         with ui.column().classes("gap-0 grow min-w-0"):
             ui.label(f"{row['work']} · {hours_text(t, row['hours'])}").classes("text-base truncate w-full")
             ui.label(t("calls.advisor", name=row["advisor"]["name"])).classes("text-grey-8")
@@ -119,17 +91,9 @@ class NoShowsTab:
 
     async def _close(self, row: dict[str, Any]) -> None:
         t = self.t
-        with ui.dialog() as dialog, ui.card().classes("w-[36rem]"):
-            ui.label(t("calls.noshow.close_title", plate=row["plate_display"])).classes("text-lg")
-            reason = ui.input(t("calls.cancel_reason")).props("outlined autofocus").classes("w-full")
-            with ui.row().classes("w-full justify-end"):
-                ui.button(t("calls.back"), on_click=lambda: dialog.submit(None)).props("flat")
-                ok = ui.button(t("calls.noshow.close"), icon="block",
-                               on_click=lambda: dialog.submit((reason.value or "").strip() or None)) \
-                    .props("unelevated color=negative")
-                ok.bind_enabled_from(reason, "value", backward=lambda v: bool((v or "").strip()))
-        result = await dialog
-        if not result:
+        reason = await ask_reason(t, t("calls.noshow.close_title", plate=row["plate_display"]), t("calls.noshow.close"),
+                                  "block")
+        if reason is None:
             return
-        if await call(t, self.prep.close_no_show, row["id"], actor=self.user.actor, reason=str(result)) is not None:
+        if await call(t, self.prep.close_no_show, row["id"], actor=self.user.actor, reason=reason) is not None:
             await self.refresh()

@@ -3,14 +3,13 @@ label per appointment on the parts printer (or another), each printer's status a
 
 from __future__ import annotations
 
-import asyncio
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.calls.common import DayPicker, call, empty_state, flag_chips, parts_badge, short_when
+from shopfloor.kiosk.calls.common import CallTab, DayPicker, call, flag_chips, parts_badge, short_when
 from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.printer_choice import COLOURS, PrinterChoice
 from shopfloor.kiosk.common.session import KioskUser
@@ -23,19 +22,14 @@ LABEL_COLOURS = {"pending": "orange-9", "printed": "positive", "uncertain": "neg
                  "superseded": "grey", "moved": "grey"}
 
 
-class PartsTab:
+class PartsTab(CallTab):
     def __init__(self, prep: DayPrepService, printing: PrintService, printers: PrinterChoice, today: date,
                  t: Translator, user: KioskUser) -> None:
-        self.prep = prep
+        super().__init__(prep, today, t, user)
         self.printing = printing
         self.printers = printers
-        self.t = t
-        self.user = user
-        self.today = today
-        self.day = self.today + timedelta(days=1)
         self.rows: list[dict[str, Any]] = []
         self.default_printer = prep.parts_printer()
-        self._refresh_pending = False
 
     async def build(self) -> None:
         t = self.t
@@ -58,15 +52,11 @@ class PartsTab:
 
     async def _print_settled(self, job: PrintJobInfo) -> None:
         """An agent printed (or failed) a label: show it, once a burst of acknowledgements is over."""
-        if job.ro_number is not None or self._refresh_pending:
-            return
-        self._refresh_pending = True
-        await asyncio.sleep(1.0)
-        self._refresh_pending = False
-        await self.refresh()
+        if job.ro_number is None:
+            await self._refresh_after_burst()
 
     async def _day_changed(self, day: date) -> None:
-        self.day = day
+        await super()._day_changed(day)
         await self.refresh()
 
     def _render_printers(self) -> None:
@@ -92,12 +82,7 @@ class PartsTab:
         late = sum(1 for r in rows if r["late_parts"])
         unlabelled = sum(1 for r in rows if r["label"] is None)
         self.summary.text = self.t("calls.pick.summary", unlabelled=unlabelled, late=late)
-        self.list.clear()
-        with self.list:
-            if not rows:
-                empty_state("inventory_2", self.t("calls.pick.empty", day=day_text(self.t.lang, self.day)))
-            for row in rows:
-                self._row(row)
+        self._draw(rows, "inventory_2", self.t("calls.pick.empty", day=day_text(self.t.lang, self.day)))
 
     def _row(self, row: dict[str, Any]) -> None:
         t = self.t

@@ -4,22 +4,20 @@ appointment)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from nicegui import ui
 
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.calls.common import (
+    CallTab,
     DayPicker,
-    SlotChooser,
     call,
-    channel_icon,
     empty_state,
     hours_text,
-    phone_link,
     short_when,
-    slot_row,
+    who_to_call,
 )
 from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.session import KioskUser
@@ -28,20 +26,17 @@ from shopfloor.services.solicitation import KINDS, SolicitationService
 
 # entries drawn at a time: a store's lists run to thousands (every car due for maintenance in the next month)
 PAGE = 50
+CONNECT_SECONDS = 30
 KIND_ICONS = {"first_service": "new_releases", "maintenance_due": "build_circle", "insurance_renewal": "shield",
               "annual_inspection": "fact_check", "warranty_expiring": "verified_user", "lapsed_6": "hourglass_bottom",
               "lapsed_12": "hourglass_empty", "parts_arrived": "inventory_2"}
 
 
-class SolicitationTab:
+class SolicitationTab(CallTab):
     def __init__(self, prep: DayPrepService, solicitation: SolicitationService, today: date, t: Translator,
                  user: KioskUser) -> None:
-        self.prep = prep
+        super().__init__(prep, today, t, user)
         self.lists_service = solicitation
-        self.t = t
-        self.user = user
-        self.today = today
-        self.day = self.today + timedelta(days=1)
         self.kind = KINDS[0]
         self.lists: dict[str, list[dict[str, Any]]] = {}
         self.shown = 0
@@ -59,10 +54,13 @@ class SolicitationTab:
                     DayPicker(self.t, self.day, self.today, self._day_changed, earliest=self.today,
                               label=self.t("calls.sol.book_on"), marker="book-day")
                 self.list = ui.column().classes("w-full gap-2").mark("entry-list")
+        # /calls?tab=solicitation builds this tab with the page: the page goes out first, the lists follow (reading
+        # every car of a big store must not run into NiceGUI's 3 s limit for building a page)
+        try:
+            await ui.context.client.connected(timeout=CONNECT_SECONDS)
+        except TimeoutError:
+            return  # the browser went away
         await self.refresh()
-
-    async def _day_changed(self, day: date) -> None:
-        self.day = day
 
     async def refresh(self) -> None:
         lists = await call(self.t, self.lists_service.lists, self.today, self.t.lang)
@@ -125,20 +123,12 @@ class SolicitationTab:
                     .classes("self-center").mark("more-entries")
 
     def _entry(self, entry: dict[str, Any]) -> None:
-        t = self.t
         card = set_attrs(ui.card().classes("w-full py-2 px-3" + (" bg-grey-2" if entry["booked"] else ""))
                          .props("flat bordered"),
                          data_vehicle=entry["vehicle_id"], data_plate=entry["plate"],
                          data_booked=str(entry["booked"]).lower())
-        with card, ui.row().classes("w-full items-center no-wrap gap-3"):
-            actions = self._info(entry)
-        if entry["booked"]:
-            return
-        with card:
-            slots = slot_row()
-        with actions:
-            SlotChooser(t, lambda day: self._slots(entry, day), lambda slot: self._book(entry, slot), lambda: self.day,
-                        slots)
+        self._offer_slots(card, lambda: self._info(entry), not entry["booked"],
+                          lambda day: self._slots(entry, day), lambda slot: self._book(entry, slot))
 
     def _info(self, entry: dict[str, Any]) -> ui.column:
         """The entry's text; returns the column its buttons go into."""
@@ -148,12 +138,8 @@ class SolicitationTab:
             overdue = entry["due"] < self.today.isoformat()
             ui.label(entry["due"][5:] if entry["due"][:4] == str(self.today.year) else entry["due"]) \
                 .classes("text-lg font-bold" + (" text-negative" if overdue else ""))
-        with ui.column().classes("gap-0 w-48 shrink-0"):
-            ui.label(entry["plate_display"]).classes("text-lg font-bold whitespace-nowrap")
-            with ui.row().classes("items-center gap-1 no-wrap"):
-                ui.label(f"{entry['customer']} · {entry['model']}").classes("whitespace-nowrap truncate")
-                channel_icon(t, entry["preferred_channel"])
-            phone_link(entry["phone"])
+        who_to_call(t, entry["plate_display"], f"{entry['customer']} · {entry['model']}", entry["preferred_channel"],
+                    entry["phone"], narrow=True)
         with ui.column().classes("gap-0 grow min-w-0"):
             ui.label(entry["detail"]).classes("text-sm")
             work = entry.get("suggested_work")
