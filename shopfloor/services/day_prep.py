@@ -231,11 +231,7 @@ class DayPrepService:
         """A no-show booked again for the same work: a new appointment (source "rebook") that the old one
         points at."""
         with self.ctx.db.read() as s:
-            old = self._appointment(s, appointment_id)
-            if old.status != "no_show":
-                raise Refused("calls.error.not_no_show", status=old.status)
-            if old.rebooked_as_id is not None:
-                raise Refused("calls.error.already_rebooked")
+            old = self._open_no_show(s, appointment_id)
             req = BookingRequest(
                 start=start, lines=work_lines_of(old), actor=actor, vehicle_id=old.vehicle_id, advisor_id=advisor_id,
                 work=old.work, override_reason=override_reason, parts_status=old.parts_status,
@@ -251,11 +247,7 @@ class DayPrepService:
         if not reason.strip():
             raise Invalid("booking.error.cancel_reason")
         with self.ctx.db.write() as s:
-            appt = self._appointment(s, appointment_id)
-            if appt.status != "no_show":
-                raise Refused("calls.error.not_no_show", status=appt.status)
-            if appt.rebooked_as_id is not None:
-                raise Refused("calls.error.already_rebooked")
+            appt = self._open_no_show(s, appointment_id)
             appt.cancel_reason = reason.strip()[:200]
             was = appt.call_outcome
             appt.call_outcome, appt.called_at, appt.called_by = "cancelled", self.ctx.now(), str(actor)
@@ -317,6 +309,15 @@ class DayPrepService:
         appt = s.get(Appointment, appointment_id) if 0 < appointment_id < 2**31 else None
         if appt is None or appt.site_id != self.ctx.site:
             raise NotFound("booking.error.appointment_unknown", appointment=appointment_id)
+        return appt
+
+    def _open_no_show(self, s: Session, appointment_id: int) -> Appointment:
+        """A no-show still to be followed up: neither rebooked nor anything else (Refused otherwise)."""
+        appt = self._appointment(s, appointment_id)
+        if appt.status != "no_show":
+            raise Refused("calls.error.not_no_show", status=appt.status)
+        if appt.rebooked_as_id is not None:
+            raise Refused("calls.error.already_rebooked")
         return appt
 
     def _iso(self, moment: datetime) -> str:

@@ -134,13 +134,9 @@ class ClockingService:
                  ) -> tuple[ClockingInfo, bool]:
         """The badge's technician on the scanned order's lines that are theirs (or the ones named); whatever else
         they were clocked on ends now. (clocking, True) for a new one; a repeated scan returns the open one."""
-        token = normalize_badge(badge)
         number = ro_number_in(scan)
         with self.ctx.db.write() as s:
-            tech = s.scalar(select(Technician).where(Technician.badge == token, Technician.site_id == self.ctx.site,
-                                                     Technician.active))
-            if tech is None:
-                raise NotFound("workshop.error.badge_unknown")
+            tech = self._badge_holder(s, badge)
             ro = load_order(s, number)
             require_open(ro, RoStatus.READY)
             lines = self._lines_for(ro, tech, job_lines)
@@ -323,11 +319,15 @@ class ClockingService:
 
     def technician_of_badge(self, badge: str) -> tuple[int, str]:
         """(id, name) of the badge's technician: a station's sign-in."""
-        token = normalize_badge(badge)
         with self.ctx.db.read() as s:
-            tech = s.scalar(select(Technician).where(Technician.badge == token, Technician.site_id == self.ctx.site,
-                                                     Technician.active))
-            if tech is None:
-                raise NotFound("workshop.error.badge_unknown")
+            tech = self._badge_holder(s, badge)
             return tech.id, tech.name
+
+    def _badge_holder(self, s: Session, badge: str) -> Technician:
+        """The active technician of this site whose badge was scanned (NotFound for a badge no one holds)."""
+        tech = s.scalar(select(Technician).where(Technician.badge == normalize_badge(badge),
+                                                 Technician.site_id == self.ctx.site, Technician.active))
+        if tech is None:
+            raise NotFound("workshop.error.badge_unknown")
+        return tech
 
