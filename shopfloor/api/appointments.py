@@ -5,17 +5,17 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
 from shopfloor.api.errors import BODY_ERRORS, BOOKING_REFUSED, unprocessable
 from shopfloor.api.fields import (
-    ACTOR_IGNORED,
     DAY_REFUSED,
     HOURS_NOTE,
     MAX_ID,
     WORK_REFUSED,
+    ChangeBody,
     DayQuery,
     Id,
     Text,
@@ -38,8 +38,7 @@ _OVERRIDE_NEEDS = (f"Sending `override` also needs the permission {Permission.BO
                    f"(roles {_OVERRIDERS}); without it the answer is 403.")
 
 
-class AppointmentBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AppointmentBody(ChangeBody):
     plate: Text | None = Field(default=None, max_length=20)
     tag: Text | None = Field(default=None, max_length=200)
     vehicle: int | None = Field(default=None, ge=1, le=MAX_ID, description="vehicle id")
@@ -53,7 +52,6 @@ class AppointmentBody(BaseModel):
     skill: Literal["maintenance", "repair"] | None = None
     work: Text = Field(default="", max_length=200, description="what the card says")
     override: OverrideBody | None = None
-    actor: Text = Field(default="api", min_length=1, max_length=80, description=ACTOR_IGNORED)
     parts_status: Literal["none", "in_stock", "to_order", "arrived"] = "none"
     parts_eta: date | None = None
     parts_numbers: Text = Field(default="", max_length=200)
@@ -62,25 +60,19 @@ class AppointmentBody(BaseModel):
     source: Literal["passive", "active", "rebook"] = "passive"
 
 
-class MoveBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MoveBody(ChangeBody):
     start: datetime
     advisor: Advisor = None
     override: OverrideBody | None = None
-    actor: Text = Field(default="api", min_length=1, max_length=80, description=ACTOR_IGNORED)
 
 
-class CancelBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CancelBody(ChangeBody):
     reason: Text = Field(min_length=1, max_length=200)
-    actor: Text = Field(default="api", min_length=1, max_length=80, description=ACTOR_IGNORED)
 
 
-class CallBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CallBody(ChangeBody):
     outcome: Literal["confirmed", "rescheduled", "cancelled", "unreachable"]
     note: Text = Field(default="", max_length=300)
-    actor: Text = Field(default="api", min_length=1, max_length=80, description=ACTOR_IGNORED)
 
 
 class AppointmentOfDay(AppointmentState):

@@ -1,12 +1,12 @@
 """Input types every API module shares: text a database can store and a person can read, ids that fit the
-columns, days."""
+columns, days, and the base of a request body that changes something."""
 # No `from __future__ import annotations` in shopfloor/api: FastAPI reads the annotations at runtime.
 
 from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shopfloor.domain.errors import Invalid
 from shopfloor.domain.text import has_control_characters
@@ -49,6 +49,14 @@ HOURS_NOTE = "at least 0.1 (6 minutes, the smallest flat-rate unit), at most 100
 # What the rules refuse in a day or a booking's work, for the routes' 422 descriptions
 DAY_REFUSED = "a day that is not YYYY-MM-DD (0001-01-02 to 9999-12-30)"
 WORK_REFUSED = "work that is missing, names an unknown labour operation or has hours outside 0.1–100"
+
+
+class ChangeBody(BaseModel):
+    """A request body that changes something: a key the model does not name is refused, not dropped, and
+    `actor` is still accepted from older callers (and ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+    actor: Text = Field(default="api", min_length=1, max_length=80, description=ACTOR_IGNORED)
 
 
 def parse_day(day: str | None, default: date) -> date:

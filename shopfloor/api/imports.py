@@ -4,12 +4,12 @@ import base64
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
 from shopfloor.api.errors import BODY_ERRORS, unprocessable
-from shopfloor.api.fields import ACTOR_IGNORED, FileText, Text
+from shopfloor.api.fields import ChangeBody, FileText, Text
 from shopfloor.api.shapes import Shape
 from shopfloor.contract.payloads import Day
 from shopfloor.contract.staff import Permission
@@ -19,15 +19,13 @@ from shopfloor.services import dms_import
 router = APIRouter(route_class=GuardedRoute, tags=["data exchange"])
 
 
-class ImportBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ImportBody(ChangeBody):
     mapping: dict[str, Text] | None = Field(default=None, description="our field → the file's column header; "
                                             "default: recognised from the header")
     csv: FileText | None = Field(default=None, description="the file as text")
     csv_base64: str | None = Field(default=None, max_length=70_000_000,
                                    description="the file's bytes, base64 (for GB18030 files)")
     dry_run: bool = False
-    actor: Text = Field(default="api", min_length=1, max_length=80, description=ACTOR_IGNORED)
 
 
 class RowProblem(Shape):

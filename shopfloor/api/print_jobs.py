@@ -4,29 +4,25 @@ waiting ticket sent to another printer."""
 from typing import Annotated, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
 from shopfloor.api.errors import BODY_ERRORS, unprocessable
-from shopfloor.api.fields import ACTOR_IGNORED, Id, Text
+from shopfloor.api.fields import ChangeBody, Id, Text
 from shopfloor.api.shapes import Shape
 from shopfloor.contract.staff import Permission
 
 router = APIRouter(route_class=GuardedRoute, tags=["print jobs"])
 
 
-class DecisionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DecisionBody(ChangeBody):
     decision: Literal["reprint", "confirm"] = Field(
         description="reprint: print again, marked REPRINT if it may have come out; confirm: it did print")
-    actor: Text = Field(default="api", min_length=1, max_length=80, description=ACTOR_IGNORED)
 
 
-class RedirectBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RedirectBody(ChangeBody):
     printer: Text = Field(min_length=1, max_length=32)
-    actor: Text = Field(default="api", min_length=1, max_length=80, description=ACTOR_IGNORED)
 
 
 class UndecidedJob(Shape):
