@@ -98,16 +98,7 @@ def topic_matches(filter_: str, topic: str) -> bool:
     """MQTT filter matching (`+` one level, `#` the rest); `$`-topics never match wildcards."""
     if topic.startswith("$") and not filter_.startswith("$"):
         return False
-    f_parts = filter_.split("/")
-    t_parts = topic.split("/")
-    for i, f in enumerate(f_parts):
-        if f == "#":
-            return True
-        if i >= len(t_parts):
-            return False
-        if f != "+" and f != t_parts[i]:
-            return False
-    return len(f_parts) == len(t_parts)
+    return filter_within(topic, filter_)  # a topic is a filter without wildcards, matching itself alone
 
 
 def filter_within(inner: str, outer: str) -> bool:
