@@ -7,6 +7,7 @@ import csv
 import logging
 import shutil
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -421,14 +422,34 @@ HTTPS_HELP = ("serve HTTPS with a certificate from the site's CA in DATA_DIR/tls
               "also [web] https = true)")
 
 
+SITE_TOML = "site configuration TOML (default: DATA_DIR/site.toml)"
+
+
+def _command(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str,
+             func: Callable[[argparse.Namespace], int], help: str, data_dir: str | None = None
+             ) -> argparse.ArgumentParser:
+    """A subcommand that works on a site's data directory (--data-dir)."""
+    command = sub.add_parser(name, help=help, formatter_class=DefaultsShown)
+    command.set_defaults(func=func)
+    command.add_argument("--data-dir", default="data", help=data_dir)
+    return command
+
+
+def _tls_listener(command: argparse.ArgumentParser) -> None:
+    """A broker's TLS listener and the extra names its certificate carries (the embedded broker, Mosquitto)."""
+    command.add_argument("--tls-port", type=int, default=8883, help="TLS listener for the LAN")
+    command.add_argument("--tls-bind", default="0.0.0.0", help="address of the TLS listener")
+    command.add_argument("--tls-host", action="append", metavar="NAME", help="extra host name for the certificate")
+    command.add_argument("--tls-ip", action="append", metavar="ADDR", help="extra IP address for the certificate")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shopfloor", description="Runs a dealership's service lane.",
                                      formatter_class=DefaultsShown)
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="start the whole system with a demo day on embedded defaults",
-                          formatter_class=DefaultsShown)
-    demo.add_argument("--data-dir", default="data", help="where the database, credentials and tickets live")
+    demo = _command(sub, "demo", _demo, "start the whole system with a demo day on embedded defaults",
+                    "where the database, credentials and tickets live")
     demo.add_argument("--config", help="site configuration TOML (default: config/demo.toml)")
     demo.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on")
     demo.add_argument("--http-port", type=int, default=8080, help="kiosk, boards and API")
@@ -446,11 +467,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "(e.g. 10:30 for a morning demo in the evening)")
     when.add_argument("--at", metavar='"YYYY-MM-DD HH:MM"', help="run the demo as if it were this moment (the "
                       "site's time): its data is laid around that day (with --reset, or a new --data-dir)")
-    demo.set_defaults(func=_demo)
-    serve = sub.add_parser("serve", help="run the server role (kiosk, boards, API, publisher) against a broker",
-                           formatter_class=DefaultsShown)
-    serve.add_argument("--data-dir", default="data")
-    serve.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
+    serve = _command(sub, "serve", _serve, "run the server role (kiosk, boards, API, publisher) against a broker")
+    serve.add_argument("--config", help=SITE_TOML)
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--http-port", type=int, default=8080)
     serve.add_argument("--broker", help="mqtt://HOST:PORT or mqtts://HOST:PORT (default: [broker] in "
@@ -459,25 +477,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--https", action="store_true", help=HTTPS_HELP)
     serve.add_argument("--database", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
                        "(default: DATA_DIR/shopfloor.sqlite3)")
-    serve.set_defaults(func=_serve)
-    broker = sub.add_parser("broker", help="run the embedded MQTT broker alone",
-                            formatter_class=DefaultsShown)
-    broker.add_argument("--data-dir", default="data")
-    broker.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
+    broker = _command(sub, "broker", _broker, "run the embedded MQTT broker alone")
+    broker.add_argument("--config", help=SITE_TOML)
     broker.add_argument("--host", default="127.0.0.1", help="address of the plain (unencrypted) listener: this "
                         "host only, unless a LAN without untrusted devices needs it")
     broker.add_argument("--port", type=int, default=1883)
-    broker.add_argument("--tls-port", type=int, default=8883, help="TLS listener for the LAN")
-    broker.add_argument("--tls-bind", default="0.0.0.0", help="address of the TLS listener")
-    broker.add_argument("--tls-host", action="append", metavar="NAME", help="extra host name for the certificate")
-    broker.add_argument("--tls-ip", action="append", metavar="ADDR", help="extra IP address for the certificate")
+    _tls_listener(broker)
     broker.add_argument("--no-tls", action="store_true", help="no TLS listener")
-    broker.set_defaults(func=_broker)
-    agent = sub.add_parser("printer-agent", help="run one printer's agent (prints its jobs, reports its status)",
-                           formatter_class=DefaultsShown)
+    agent = _command(sub, "printer-agent", _printer_agent, "run one printer's agent (prints its jobs, reports its "
+                     "status)", "the print journal (and on the server's host credentials.toml and site.toml)")
     agent.add_argument("name", help="the printer's name in the site configuration")
-    agent.add_argument("--data-dir", default="data", help="the print journal (and on the server's host "
-                       "credentials.toml and site.toml)")
     agent.add_argument("--credentials", metavar="FILE", help="the printer's own credentials file from "
                        "`printer-credentials` (default: DATA_DIR/credentials.toml)")
     agent.add_argument("--config", help="site configuration TOML (default: the printer's section in its "
@@ -485,29 +494,22 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--broker", help="mqtt://HOST:PORT or mqtts://HOST:PORT (default: [broker] in "
                        "the credentials file)")
     agent.add_argument("--tls-ca", help="CA certificate for mqtts:// (default: DATA_DIR/tls/ca.crt)")
-    agent.set_defaults(func=_printer_agent)
-    own = sub.add_parser("printer-credentials", help="write a printer host's own credentials file: that printer's "
-                         "MQTT account and nothing else", formatter_class=DefaultsShown)
+    own = _command(sub, "printer-credentials", _printer_credentials, "write a printer host's own credentials "
+                   "file: that printer's MQTT account and nothing else",
+                   "the site's credentials.toml and site.toml (and tls/)")
     own.add_argument("name", help="the printer's name in the site configuration")
-    own.add_argument("--data-dir", default="data", help="the site's credentials.toml and site.toml (and tls/)")
-    own.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
+    own.add_argument("--config", help=SITE_TOML)
     own.add_argument("--out", required=True, metavar="FILE", help="the file to write (mode 600)")
     own.add_argument("--broker", help="how the printer's host reaches the broker, e.g. mqtts://shopfloor.lan:8883 "
                      "(default: [broker] in credentials.toml)")
     own.add_argument("--tls-ca", help="CA certificate for mqtts://, copied into the file (default: "
                      "DATA_DIR/tls/ca.crt)")
-    own.set_defaults(func=_printer_credentials)
-    mosq = sub.add_parser("mosquitto-config", help="write Mosquitto's conf, passwd, acl and TLS files for this site",
-                          formatter_class=DefaultsShown)
-    mosq.add_argument("--data-dir", default="data", help="where credentials.toml is (and tls/, the site's CA)")
-    mosq.add_argument("--config", help="site configuration TOML (default: DATA_DIR/site.toml)")
+    mosq = _command(sub, "mosquitto-config", _mosquitto_config, "write Mosquitto's conf, passwd, acl and TLS files "
+                    "for this site", "where credentials.toml is (and tls/, the site's CA)")
+    mosq.add_argument("--config", help=SITE_TOML)
     mosq.add_argument("--out", required=True, help="folder for mosquitto.conf, passwd, acl and the certificates")
     mosq.add_argument("--port", type=int, default=1883, help="plain listener on 127.0.0.1")
-    mosq.add_argument("--tls-port", type=int, default=8883)
-    mosq.add_argument("--tls-bind", default="0.0.0.0", help="address of the TLS listener")
-    mosq.add_argument("--tls-host", action="append", metavar="NAME", help="extra host name for the certificate")
-    mosq.add_argument("--tls-ip", action="append", metavar="ADDR", help="extra IP address for the certificate")
-    mosq.set_defaults(func=_mosquitto_config)
+    _tls_listener(mosq)
     check = sub.add_parser("check-config", help="validate a site configuration TOML")
     check.add_argument("file")
     check.set_defaults(func=_check_config)
