@@ -19,12 +19,9 @@ from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.day_prep import DayPrepService
 from shopfloor.services.dms_import import DmsImportService, read_header, suggest_mapping
 from shopfloor.testing.demo_day import quiet_day, waiting_today
-from shopfloor.testing.plugin import Services
+from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 
-
-@pytest.fixture
-def services(db_services: Services) -> Services:
-    return db_services
+pytestmark = ON_BOTH_DATABASES  # the tests with `services` run on SQLite and on PostgreSQL
 
 
 def staff(svc: Services, name: str) -> Actor:

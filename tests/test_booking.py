@@ -25,14 +25,12 @@ from shopfloor.services.capacity import count_marked, load_plan, refresh_marked
 from shopfloor.services.customers import CustomerService
 from shopfloor.testing.api_fixtures import api_app
 from shopfloor.testing.demo_day import quiet_day
-from shopfloor.testing.plugin import DEMO_PINS, Services, make_services
+from shopfloor.testing.plugin import DEMO_PINS, ON_BOTH_DATABASES, Services, make_services
 
 TOKEN = "test-token"
 
 
-@pytest.fixture
-def services(db_services: Services) -> Services:
-    return db_services
+pytestmark = ON_BOTH_DATABASES  # the tests with `services` run on SQLite and on PostgreSQL
 
 
 @pytest.fixture

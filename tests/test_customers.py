@@ -17,17 +17,14 @@ from shopfloor.domain.errors import Invalid, NotFound, Refused
 from shopfloor.domain.identifiers import InvalidIdentifier, with_check_digit
 from shopfloor.domain.models import Advisor, Appointment, JobLine, QrTag, RepairOrder, Vehicle
 from shopfloor.services.customers import CustomerService, normalize_phone
-from shopfloor.testing.plugin import Services
+from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 
 VIN_OUYANG = with_check_digit("LFMAP22C0R0123456")
 VIN_SMITH = with_check_digit("LVGBM53K0RG900001")
 VIN_NEV = with_check_digit("LFMZ3AAB0R0900002")
 
 
-@pytest.fixture
-def services(db_services: Services) -> Services:
-    """Every test here runs on SQLite and on PostgreSQL."""
-    return db_services
+pytestmark = ON_BOTH_DATABASES  # the tests with `services` run on SQLite and on PostgreSQL
 
 
 @pytest.fixture

@@ -20,16 +20,13 @@ from shopfloor.services.booking import BookingRequest
 from shopfloor.services.day_prep import PICK_LABEL, DayPrepService, call_counts, part_numbers
 from shopfloor.services.solicitation import SolicitationService
 from shopfloor.testing.chromium_pages import first_advisor, sign_in
-from shopfloor.testing.plugin import DemoServer, Services
+from shopfloor.testing.plugin import ON_BOTH_DATABASES, DemoServer, Services
 
 TODAY = date(2026, 11, 23)  # DEMO_NOW, 10:30 in Beijing
 TOMORROW = TODAY + timedelta(days=1)
 
 
-@pytest.fixture
-def services(db_services: Services) -> Services:
-    """Every service test here runs on SQLite and on PostgreSQL."""
-    return db_services
+pytestmark = ON_BOTH_DATABASES  # the tests with `services` run on SQLite and on PostgreSQL
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from shopfloor.services.dms_csv import (
     suggest_mapping,
 )
 from shopfloor.services.dms_import import DmsImportService
-from shopfloor.testing.plugin import Services
+from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 
 SAMPLE = Path(__file__).resolve().parent.parent / "docs" / "samples" / "dms-export.csv"
 V1 = with_check_digit("LFMAP22C0R0300001")
@@ -58,10 +58,7 @@ def export(rows: list[str] = ROWS, header: str = HEADER) -> str:
     return "\r\n".join([header, *rows]) + "\r\n"
 
 
-@pytest.fixture
-def services(db_services: Services) -> Services:
-    """Every test here runs on SQLite and on PostgreSQL."""
-    return db_services
+pytestmark = ON_BOTH_DATABASES  # the tests with `services` run on SQLite and on PostgreSQL
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from shopfloor.services import dms_import
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.dms_import import DmsImportService, ImportReport
 from shopfloor.testing.db_fixtures import PostgresServer, failing_write
-from shopfloor.testing.plugin import Services, copy_sqlite, make_services
+from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services, copy_sqlite, make_services
 
 HEADER = "预约单号,客户姓名,手机,车牌号,车架号,车型,行驶里程,销售日期,保险到期日,预约时间,工时,维修项目,服务顾问"
 JOIN_SECONDS = 120  # only a guard against a hang: each wait below ends when the other side is done
@@ -71,9 +71,7 @@ def same_report(report: ImportReport) -> dict[str, Any]:
     return {k: v for k, v in report.to_dict().items() if k not in ("appointment_ids", "dry_run")}
 
 
-@pytest.fixture
-def services(db_services: Services) -> Services:
-    return db_services
+pytestmark = ON_BOTH_DATABASES  # the tests with `services` run on SQLite and on PostgreSQL
 
 
 @pytest.fixture

@@ -27,12 +27,9 @@ from shopfloor.services import figures_days
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.figures import FiguresService
-from shopfloor.testing.plugin import Services
+from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 
-
-@pytest.fixture
-def services(db_services: Services) -> Services:
-    return db_services
+pytestmark = ON_BOTH_DATABASES  # the tests with `services` run on SQLite and on PostgreSQL
 
 
 @pytest.fixture

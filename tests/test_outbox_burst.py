@@ -9,7 +9,6 @@ import json
 import threading
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from shopfloor.broker.embedded import EmbeddedBroker
@@ -21,16 +20,14 @@ from shopfloor.domain.models import Appointment, QrTag, RepairOrder
 from shopfloor.publisher import OutboxPublisher
 from shopfloor.services.capacity import capacity_figures, load_plan
 from shopfloor.services.checkin import CheckinRequest
-from shopfloor.testing.plugin import Collector, Services
+from shopfloor.testing.plugin import ON_BOTH_DATABASES, Collector, Services
 from shopfloor.testing.polling import eventually
 
 CARS = 8
 MOVES_PER_CAR = 40
 
 
-@pytest.fixture
-def services(db_services: Services) -> Services:
-    return db_services
+pytestmark = ON_BOTH_DATABASES  # the tests with `services` run on SQLite and on PostgreSQL
 
 
 def _cars_in_progress(svc: Services) -> list[str]:

@@ -20,14 +20,12 @@ from shopfloor.services import pruning
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.pruning import PruningService
 from shopfloor.settings import RetentionSettings
-from shopfloor.testing.plugin import DEMO_NOW, Services, copy_sqlite
+from shopfloor.testing.plugin import DEMO_NOW, ON_BOTH_DATABASES, Services, copy_sqlite
 
 DAY = timedelta(days=1)
 
 
-@pytest.fixture
-def services(db_services: Services) -> Services:
-    return db_services
+pytestmark = ON_BOTH_DATABASES  # the tests with `services` run on SQLite and on PostgreSQL
 
 
 def add_outbox(services: Services, label: str, created: datetime, sent: datetime | None) -> None:

@@ -17,14 +17,10 @@ from shopfloor.services import outbox
 from shopfloor.services.audit import AuditService, Entity
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.testing.demo_day import waiting_today
-from shopfloor.testing.plugin import DEMO_PINS, Services
+from shopfloor.testing.plugin import DEMO_PINS, ON_BOTH_DATABASES, Services
 from shopfloor.testing.workshop import pass_checks
 
-
-@pytest.fixture
-def services(db_services: Services) -> Services:
-    """Every test here runs on SQLite and on PostgreSQL."""
-    return db_services
+pytestmark = ON_BOTH_DATABASES  # the tests with `services` run on SQLite and on PostgreSQL
 
 
 def outbox_topics(svc: Services) -> list[str]:

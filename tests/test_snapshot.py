@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlalchemy import select
 
 from shopfloor.contract import topics
@@ -14,12 +13,9 @@ from shopfloor.domain.models import Appointment, RepairOrder
 from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.services.publishing import ro_number_for_appointment
 from shopfloor.services.snapshot import SnapshotService
-from shopfloor.testing.plugin import Services
+from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 
-
-@pytest.fixture
-def services(db_services: Services) -> Services:
-    return db_services
+pytestmark = ON_BOTH_DATABASES  # the tests with `services` run on SQLite and on PostgreSQL
 
 
 def test_republish_covers_open_orders_orders_closed_today_and_each_cards_order(services: Services) -> None:

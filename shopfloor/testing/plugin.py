@@ -130,14 +130,30 @@ def copy_sqlite(template: Path, folder: Path) -> Path:
     return target
 
 
+# `pytestmark = ON_BOTH_DATABASES`: each test of the module that uses `services` runs once on SQLite and once on
+# PostgreSQL (the postgres mark on the second), as db_fixtures.db_services does.
+ON_BOTH_DATABASES = pytest.mark.both_databases
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_databases: the module's `services` tests run on SQLite and PostgreSQL")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "services" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
+        from shopfloor.testing.db_fixtures import BACKENDS
+
+        metafunc.parametrize("services", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def services(tmp_path: Path, seeded_sqlite_template: Path) -> Iterator[Services]:
-    """A seeded demo site (fixed clock at DEMO_NOW) on a SQLite database of its own."""
-    db = Database(sqlite_url(copy_sqlite(seeded_sqlite_template, tmp_path)))
-    try:
-        yield make_services(db)
-    finally:
-        db.dispose()
+def services(request: pytest.FixtureRequest, tmp_path: Path, seeded_sqlite_template: Path) -> Iterator[Services]:
+    """A seeded demo site (fixed clock at DEMO_NOW) on a database of its own: SQLite, or in a module marked
+    ON_BOTH_DATABASES each backend in turn."""
+    from shopfloor.testing.db_fixtures import seeded_site  # (db_fixtures imports this module)
+
+    with seeded_site(getattr(request, "param", "sqlite"), tmp_path, request, seeded_sqlite_template) as site:
+        yield site
 
 
 @pytest.fixture
