@@ -190,6 +190,9 @@ class OutboxPublisher:
             self._acked_upto = rows[-1].id
             self.sent.add([row.id for row in rows])
             self.sent_count += len(rows)
+            if len(rows) < BATCH:
+                # that was all: a commit since then has set _wake, so _run comes back without a read for nothing
+                return True
 
     def _republish(self) -> bool:
         messages = self.snapshot.messages()
