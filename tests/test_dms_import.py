@@ -355,3 +355,24 @@ def test_values() -> None:
     for bad in ("0.001", "0.09", "0", "100.5", "NaN"):  # 0.001 was kept as 0.00 hours: an appointment of no time
         with pytest.raises(Exception, match=r"^dms_import\.hours_invalid$"):  # the module's own field error
             parse_hours(bad)
+
+
+@pytest.mark.parametrize("encoding, text", [
+    ("big5", "客戶姓名,車牌號碼,電話\n王大明,京A12345,13800138000\n陳小華,滬B67890,13912345678\n"),
+    ("shift_jis", "顧客名,ナンバー,電話\n山田太郎,品川500あ1234,09012345678\n"),
+    ("latin-1", "Nom,Plaque,Téléphone\nRené Müller,X12345,0612345678\nFrançois,B1,06\n"),
+])
+def test_a_file_in_another_encoding_is_refused_not_imported_as_garbage(encoding: str, text: str) -> None:
+    from shopfloor.services.dms_csv import decode
+
+    with pytest.raises(Invalid) as exc:
+        decode(text.encode(encoding))
+    assert exc.value.key in ("dms_import.file_not_gb", "dms_import.file_encoding")
+    assert "UTF-8 or GB18030" in exc.value.message("en")
+
+
+def test_gb18030_names_with_a_rare_character_still_read() -> None:
+    from shopfloor.services.dms_csv import decode
+
+    text = "客户姓名,车牌号码\n王喆,京A12345\n李昇,沪B67890\n赵堃,粤C12345\n欧阳建国,京A54321\n"
+    assert decode(text.encode("gb18030")) == text

@@ -154,9 +154,29 @@ def decode(data: bytes) -> str:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
-            return data.decode("gb18030")
+            text = data.decode("gb18030")
     except UnicodeDecodeError as exc:
         raise Invalid("dms_import.file_encoding", position=exc.start) from None
+    if _misread(text):
+        raise Invalid("dms_import.file_not_gb")
+    return text
+
+
+def _misread(text: str) -> bool:
+    """GB18030 maps almost every byte sequence to some character, so a Big5, Shift-JIS or Latin-1 file 'decodes'
+    into rare characters: names and plates use the common ones (GB2312). Over a third of the non-ASCII
+    characters outside GB2312 is another encoding read wrongly (a real file has a rare name character here and
+    there, 王喆, 赵堃)."""
+    wide = [c for c in text if ord(c) > 0x7F]
+    if len(wide) < 6:
+        return False
+    rare = 0
+    for c in wide:
+        try:
+            c.encode("gb2312")
+        except UnicodeEncodeError:
+            rare += 1
+    return rare * 3 > len(wide)
 
 
 def _delimiter(text: str) -> str:
