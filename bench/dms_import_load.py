@@ -12,6 +12,7 @@ Figures, never timed asserts.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import tempfile
 import threading
@@ -96,7 +97,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--database", help="a PostgreSQL URL (dropped and made anew); default: SQLite in a temp dir")
     args = parser.parse_args()
-    url = args.database or sqlite_url(Path(tempfile.mkdtemp(prefix="dms-bench-")) / "bench.sqlite3")
+    folder = None if args.database else Path(tempfile.mkdtemp(prefix="dms-bench-"))
+    url = args.database or sqlite_url(Path(str(folder)) / "bench.sqlite3")
     db = history_store.fresh_database(url)
     try:
         db.migrate()
@@ -111,6 +113,8 @@ def main() -> None:
                   f"({writer['probes']} writes, {writer['failed']} failed)")
     finally:
         db.dispose()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
