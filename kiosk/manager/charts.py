@@ -92,10 +92,11 @@ def _chart(t: Translator, title: str, periods: list[Period], labels: list[str], 
     return opt
 
 
-def _series(name: str, kind: str, color: str, data: list[Any], formatter: str, **style: Any) -> dict[str, Any]:
-    """One series; `style`: its other ECharts options (stack, yAxisIndex, lineStyle …)."""
+def _series(name: str, kind: str, color: str, data: list[Any], unit: str | None, **style: Any) -> dict[str, Any]:
+    """One series with its tooltip's unit (None: a percentage); `style`: its other ECharts options (stack,
+    yAxisIndex, lineStyle …)."""
     return {"name": name, "type": kind, "color": color, **style, "data": data,
-            "tooltip": {":valueFormatter": formatter}}
+            "tooltip": {":valueFormatter": PERCENT if unit is None else _unit(unit)}}
 
 
 def _share_axes(unit: str) -> list[dict[str, Any]]:
@@ -105,15 +106,15 @@ def _share_axes(unit: str) -> list[dict[str, Any]]:
 
 def _share(name: str, color: str, values: list[float | None], **style: Any) -> dict[str, Any]:
     """A share drawn as a line against the right-hand axis, in percent."""
-    return _series(name, "line", color, [pct(v) for v in values], PERCENT, yAxisIndex=1, symbolSize=6, **style)
+    return _series(name, "line", color, [pct(v) for v in values], None, yAxisIndex=1, symbolSize=6, **style)
 
 
 def appointment_rate(t: Translator, periods: list[Period], labels: list[str], today: str, by: str) -> Options:
     cars = t("figures.unit.cars")
     return _chart(t, t("figures.chart.appointment_rate"), periods, labels, today, by, _share_axes(cars), [
         _series(t("figures.series.by_appointment"), "bar", BLUE, [p["by_appointment"] for p in periods],
-                _unit(cars), stack="ro"),
-        _series(t("figures.series.walk_in"), "bar", GREY, [p["walk_in"] for p in periods], _unit(cars), stack="ro"),
+                cars, stack="ro"),
+        _series(t("figures.series.walk_in"), "bar", GREY, [p["walk_in"] for p in periods], cars, stack="ro"),
         _share(t("figures.series.appointment_rate"), ORANGE, [p["appointment_rate"] for p in periods],
                connectNulls=False),
     ])
@@ -122,9 +123,9 @@ def appointment_rate(t: Translator, periods: list[Period], labels: list[str], to
 def show_rate(t: Translator, periods: list[Period], labels: list[str], today: str, by: str) -> Options:
     n = t("figures.unit.appointments")
     return _chart(t, t("figures.chart.show_rate"), periods, labels, today, by, _share_axes(n), [
-        _series(t("figures.series.arrived"), "bar", GREEN, [p["arrived"] for p in periods], _unit(n), stack="a"),
-        _series(t("figures.series.no_show"), "bar", RED, [p["no_show"] for p in periods], _unit(n), stack="a"),
-        _series(t("figures.series.pending"), "bar", LIGHT, [p["pending"] for p in periods], _unit(n), stack="a"),
+        _series(t("figures.series.arrived"), "bar", GREEN, [p["arrived"] for p in periods], n, stack="a"),
+        _series(t("figures.series.no_show"), "bar", RED, [p["no_show"] for p in periods], n, stack="a"),
+        _series(t("figures.series.pending"), "bar", LIGHT, [p["pending"] for p in periods], n, stack="a"),
         _share(t("figures.series.no_show_rate"), RED, [p["no_show_rate"] for p in periods],
                lineStyle={"type": "dashed"}),
     ])
@@ -133,9 +134,9 @@ def show_rate(t: Translator, periods: list[Period], labels: list[str], today: st
 def job_mix(t: Translator, periods: list[Period], labels: list[str], today: str, by: str) -> Options:
     h = t("figures.unit.hours")
     return _chart(t, t("figures.chart.job_mix"), periods, labels, today, by, _share_axes(h), [
-        _series(t("skill.maintenance"), "bar", TEAL, [p["hours"]["maintenance"] for p in periods], _unit(h),
+        _series(t("skill.maintenance"), "bar", TEAL, [p["hours"]["maintenance"] for p in periods], h,
                 stack="h"),
-        _series(t("skill.repair"), "bar", INDIGO, [p["hours"]["repair"] for p in periods], _unit(h), stack="h"),
+        _series(t("skill.repair"), "bar", INDIGO, [p["hours"]["repair"] for p in periods], h, stack="h"),
         _share(t("figures.series.maintenance_share"), ORANGE, [p["maintenance_share"] for p in periods]),
     ])
 
@@ -144,11 +145,11 @@ def sold_hours(t: Translator, periods: list[Period], labels: list[str], today: s
     h = t("figures.unit.hours")
     # the sold hours drawn over the available ones, bar on bar; the share may pass 100 %
     return _chart(t, t("figures.chart.sold"), periods, labels, today, by, [_y(h), _y("%", right=True, unit=" %")], [
-        _series(t("figures.series.available"), "bar", LIGHT, [p["available"] for p in periods], _unit(h),
+        _series(t("figures.series.available"), "bar", LIGHT, [p["available"] for p in periods], h,
                 barGap="-100%", barWidth="60%"),
-        _series(t("figures.series.sold"), "bar", BLUE, [p["sold"] for p in periods], _unit(h), barWidth="60%"),
+        _series(t("figures.series.sold"), "bar", BLUE, [p["sold"] for p in periods], h, barWidth="60%"),
         _series(t("figures.series.worked"), "line", ORANGE,
-                [p["worked"] if p["repair_orders"] else None for p in periods], _unit(h), symbolSize=5,
+                [p["worked"] if p["repair_orders"] else None for p in periods], h, symbolSize=5,
                 lineStyle={"type": "dashed"}),
         _share(t("figures.series.sold_share"), GREEN, [p["sold_share"] for p in periods]),
     ])
@@ -159,14 +160,14 @@ def levelling(t: Translator, periods: list[Period], labels: list[str], today: st
     limit = periods[0]["levelling"]["limit"] if periods else 1
     opt = _chart(t, t("figures.chart.levelling"), periods, labels, today, by,
                  [_y(t("figures.axis.per_quarter")), _y(cells, right=True)], [
-        _series(t("figures.series.max"), "bar", BLUE, [p["levelling"]["max"] or None for p in periods], _unit(n),
+        _series(t("figures.series.max"), "bar", BLUE, [p["levelling"]["max"] or None for p in periods], n,
                 markLine={"silent": True, "symbol": "none", "lineStyle": {"color": RED, "type": "dashed"},
                           "label": {"formatter": t("figures.series.limit", limit=limit), "fontSize": 11},
                           "data": [{"yAxis": limit}]}),
-        _series(t("figures.series.mean"), "line", ORANGE, [p["levelling"]["mean"] for p in periods], _unit(n),
+        _series(t("figures.series.mean"), "line", ORANGE, [p["levelling"]["mean"] for p in periods], n,
                 symbolSize=6),
         _series(t("figures.series.over_limit"), "line", RED,
-                [p["levelling"]["over_limit"] if p["levelling"]["cells"] else None for p in periods], _unit(cells),
+                [p["levelling"]["over_limit"] if p["levelling"]["cells"] else None for p in periods], cells,
                 yAxisIndex=1, symbolSize=5, lineStyle={"type": "dotted"}),
     ])
     opt["yAxis"][0]["minInterval"] = 1
