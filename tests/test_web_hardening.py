@@ -302,11 +302,15 @@ def _browser(server: DemoServer, size: tuple[int, int] = TABLET) -> Iterator[Any
 
 
 def _header(drv: Any) -> str:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return str(WebDriverWait(drv, 15).until(ec.presence_of_element_located((By.TAG_NAME, "header"))).text)
+    try:
+        return str(WebDriverWait(drv, 15).until(ec.presence_of_element_located((By.TAG_NAME, "header"))).text)
+    except StaleElementReferenceException:  # the sign-in's redirect replaced the page meanwhile: look again
+        return ""
 
 
 @pytest.mark.browser
