@@ -99,7 +99,11 @@ class Shopfloor:
         from shopfloor.kiosk.data.page import DataPage
         from shopfloor.kiosk.manager.board import ManagerBoardPage
         from shopfloor.kiosk.manager.figures import FiguresPage
+        from shopfloor.kiosk.parts.page import PartsPage
         from shopfloor.kiosk.reception.page import KioskPage
+        from shopfloor.kiosk.workshop.dispatch import DispatchPage
+        from shopfloor.kiosk.workshop.qc import QcPage
+        from shopfloor.kiosk.workshop.station import StationPage
 
         self.settings = settings
         self.credentials = credentials
@@ -163,6 +167,10 @@ class Shopfloor:
             (BookingPage(frame, site_clock, printers, settings.booking, auth=self.auth, checkin=self.checkin,
                          customers=self.customers, booking=self.booking, confirmations=self.confirmations,
                          printing=self.printing), "/booking"),
+            (DispatchPage(frame), "/workshop/dispatch"),
+            (StationPage(frame), "/workshop/station"),
+            (QcPage(frame), "/workshop/qc"),
+            (PartsPage(frame), "/parts"),
         ]
         self._late_task: asyncio.Task[None] | None = None
         self._housekeeping_task: asyncio.Task[None] | None = None

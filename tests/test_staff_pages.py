@@ -23,7 +23,7 @@ from shopfloor.testing.plugin import DemoServer
 from shopfloor.testing.simulated_browser import sees, sign_in, until
 
 ZH = Translator("zh-CN")
-PARTS_CLERK, TECHNICIAN = "钱进", "陈刚"  # the demo's parts clerk and technician (shopfloor/demo/seed.py)
+PARTS_CLERK, CASHIER = "钱进", "林静"  # the demo's parts clerk and cashier (shopfloor/demo/seed.py)
 
 
 def _who_may(permission: Permission) -> str:
@@ -38,7 +38,9 @@ def _content(path: str, person: AdvisorInfo) -> dict[str, Any]:
         return {"marker": "call-list" if staff.may(person.roles, Permission.CALLS) else "pick-list"}
     return {"/kiosk": {"marker": "manual-tag"}, "/booking": {"marker": "booking"},
             "/manager/board": {"kind": PlanBoardView}, "/manager/figures": {"content": ZH("figures.title")},
-            "/data": {"marker": "import-upload"}}[path]
+            "/data": {"marker": "import-upload"}, "/workshop/dispatch": {"content": ZH("nav.dispatch")},
+            "/workshop/station": {"content": ZH("nav.station")}, "/workshop/qc": {"content": ZH("nav.qc")},
+            "/parts": {"content": ZH("nav.parts")}}[path]
 
 
 @pytest.mark.parametrize("role", list(StaffRole))
@@ -174,9 +176,9 @@ def test_parts_clerk_lands_on_the_pre_pick_and_a_scan_at_reception_does_nothing(
 
 
 @pytest.mark.browser
-def test_technician_is_refused_everywhere_and_told_there_is_no_page_yet(
+def test_cashier_is_refused_everywhere_and_told_there_is_no_page_yet(
         demo_server: DemoServer, driver: Any) -> None:
-    chromium.sign_in(driver, demo_server, TECHNICIAN)
+    chromium.sign_in(driver, demo_server, CASHIER)
     assert driver.current_url.split("?")[0] == demo_server.base + "/kiosk"
     for page in staff.PAGES:
         driver.get(demo_server.base + page.path)
@@ -185,4 +187,4 @@ def test_technician_is_refused_everywhere_and_told_there_is_no_page_yet(
         assert not driver.find_elements("css selector", "[data-testid=go-home]")
     driver.get(demo_server.base + "/kiosk")
     chromium.wait_for(driver, "[data-testid=no-page]")
-    driver.save_screenshot("/tmp/shopfloor-refused-technician.png")
+    driver.save_screenshot("/tmp/shopfloor-refused-cashier.png")

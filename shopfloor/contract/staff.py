@@ -47,6 +47,7 @@ class Permission(StrEnum):
     ADDITIONAL_WORK_REPORT = "additional_work.report"  # work found beyond the order
     ADDITIONAL_WORK_DECIDE = "additional_work.decide"  # record the customer's decision on it
     PROMISE = "repair_order.promise"  # give the customer a new promised time
+    PARTS_ISSUE = "parts.issue"  # the parts counter: catalogue, pick lists, issue, back-orders, returns
 
 
 _R = StaffRole
@@ -76,6 +77,7 @@ PERMISSIONS: dict[Permission, frozenset[StaffRole]] = {
     Permission.ADDITIONAL_WORK_REPORT: frozenset({_R.TECHNICIAN, _R.FOREMAN, _R.ADVISOR, _R.MANAGER}),
     Permission.ADDITIONAL_WORK_DECIDE: frozenset({_R.ADVISOR, _R.MANAGER}),
     Permission.PROMISE: frozenset({_R.ADVISOR, _R.MANAGER}),
+    Permission.PARTS_ISSUE: frozenset({_R.PARTS, _R.MANAGER}),
 }
 
 
@@ -99,6 +101,10 @@ PAGES: tuple[PageRule, ...] = (
     _page("/manager/board", "nav.manager_board", "view_timeline", Permission.PLAN_BOARD),
     _page("/manager/figures", "nav.figures", "insights", Permission.FIGURES),
     _page("/data", "nav.data", "import_export", Permission.DATA_EXCHANGE),
+    _page("/workshop/dispatch", "nav.dispatch", "engineering", Permission.DISPATCH),
+    _page("/workshop/station", "nav.station", "handyman", Permission.CLOCK),
+    _page("/workshop/qc", "nav.qc", "verified", Permission.QC_INSPECT),
+    _page("/parts", "nav.parts", "inventory_2", Permission.PARTS_ISSUE),
 )
 PAGE_BY_PATH = {p.path: p for p in PAGES}
 

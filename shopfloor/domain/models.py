@@ -364,6 +364,9 @@ class RepairOrder(Base):
     risk: Mapped[str] = mapped_column(String(10), default="on_time", server_default="on_time")
     # quality checks count in rounds: work reopened (a failed stage, approved additional work) starts a new one
     qc_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # rev 0009: a comeback (返修) of an earlier visit for the same concern, marked at check-in; first-time fix counts it
+    comeback_of_id: Mapped[int | None] = mapped_column(ForeignKey("repair_orders.id"))
+    comeback_marked_by: Mapped[str | None] = mapped_column(String(80))
 
     vehicle: Mapped[Vehicle] = relationship()
     advisor: Mapped[Advisor] = relationship()

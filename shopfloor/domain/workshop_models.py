@@ -131,6 +131,7 @@ class AdditionalWork(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     job_line_id: Mapped[int | None] = mapped_column(ForeignKey("job_lines.id"))
     vehicle_item_id: Mapped[int | None] = mapped_column(ForeignKey("vehicle_items.id"))
+    photo: Mapped[str | None] = mapped_column(String(120))  # rev 0009: a file under data_dir/photos/
 
     technician: Mapped[Technician] = relationship(lazy="joined")
 
