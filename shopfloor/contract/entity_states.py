@@ -12,6 +12,7 @@ from pydantic import Field, TypeAdapter
 from shopfloor.contract import topics
 from shopfloor.contract.payloads import DateTime, Day, EnumValue, Payload, Schema, Version
 from shopfloor.contract.staff import StaffRole
+from shopfloor.domain.parts import JobLineParts
 from shopfloor.domain.states import HoldReason, RoStatus
 from shopfloor.domain.workshop import FindingStatus, LineStatus, PauseReason, Risk
 
@@ -71,6 +72,27 @@ class TechnicianRef(Payload):
 
 # -- repair orders ---------------------------------------------------------------------------------------------
 
+class PlannedSpan(Payload):
+    """A technician's planned bar for a job line on the job progress board."""
+
+    technician: int = Field(description="the technician's id")
+    start: DateTime = Field(description="when the technician is planned to start the line (after the work ahead "
+                                        "of it in their queue, on their working windows)")
+    end: DateTime = Field(description="when that technician's share of the remaining flat-rate hours is done; a "
+                                      "finished line: its first clocking plus its flat-rate hours")
+
+
+class ClockedSpan(Payload):
+    """A clocking on a job line today: the actual bar drawn over the planned one."""
+
+    technician: int = Field(description="the technician's id")
+    clocking: int = Field(description="the clocking's id (the foreman confirms an assumed one by it)")
+    start: DateTime
+    end: DateTime | None = Field(description="null while the technician is still clocked on")
+    assumed: bool = Field(default=False, description="closed by the server at the end of the shift; the foreman "
+                                                     "has not confirmed it yet")
+
+
 class RepairOrderLine(Payload):
     code: str | None = Field(description="labour operation code; null for free text")
     description: str
@@ -83,6 +105,23 @@ class RepairOrderLine(Payload):
     technician: TechnicianRef | None = Field(default=None, description="the first technician given the line")
     technicians: list[TechnicianRef] = Field(default=[], description="everyone given the line, first first")
     additional: bool = Field(default=False, description="additional work the customer approved")
+    planned: list[PlannedSpan] = Field(default=[], description="the job progress board's planned bars, one per "
+                                                              "technician; empty for a line nobody was given")
+    clocked_today: list[ClockedSpan] = Field(default=[], description="today's clockings on the line, oldest first")
+    # the parts counter's (rev 0010)
+    parts_status: EnumValue[JobLineParts] = Field(default=JobLineParts.NONE, description="the line's parts: none, "
+                                                  "to_pick at the counter, issued, back_order (the line waits)")
+    parts_eta: Day | None = Field(default=None, description="back_order: when the last part is due")
+
+
+class OrderFlags(Payload):
+    """What the foreman's waiting queue flags (domain.md §2: repeat repairs to the technical director, complaints
+    to the service manager)."""
+
+    waiting_customer: bool = Field(default=False, description="the customer waits in the lounge")
+    repeat_repair: bool = Field(default=False, description="booked as a repeat repair, or marked a comeback")
+    complaint: bool = Field(default=False, description="the customer complained (booking flag or customer record)")
+    carried_over: bool = Field(default=False, description="carried over from an earlier day: dispatched first")
 
 
 class AdditionalWorkRef(Payload):
@@ -93,6 +132,8 @@ class AdditionalWorkRef(Payload):
     hours: float
     status: EnumValue[FindingStatus]
     technician: TechnicianRef
+    photo: str | None = Field(default=None, description="the technician's photo of it: a path on the server "
+                              "(/photos/<name>) that staff signed in on a staff page may open")
 
 
 class RepairOrderState(Payload):
@@ -126,6 +167,7 @@ class RepairOrderState(Payload):
     risk: EnumValue[Risk] = Field(default=Risk.ON_TIME, description="against the promise: at_risk once the "
                                   "checkpoint passed with the projected finish after the promise, late past it")
     additional_work: list[AdditionalWorkRef] = Field(default=[], description="found during the work, oldest first")
+    flags: OrderFlags = Field(default_factory=OrderFlags, description="the dispatch queue's flags")
 
 
 class LoungeState(Payload):
@@ -168,9 +210,24 @@ class MovedEvent(Payload):
     reason: str | None = Field(description="the hold reason of a move to on_hold")
 
 
-RepairOrderEvent = Annotated[CheckedInEvent | MovedEvent, Field(
+class PartsEvent(Payload):
+    """The parts counter: a part of a job line went on back-order (the line waits for it) or arrived (the line is
+    released): the foreman and the advisor hear it as it happens."""
+
+    version: Version
+    number: str
+    kind: Literal["parts_back_order", "parts_arrived"]
+    job_line: int
+    part: str = Field(description="the part number")
+    name: str
+    eta: Day | None = Field(description="back_order: when it is due")
+    actor: str
+    at: DateTime
+
+
+RepairOrderEvent = Annotated[CheckedInEvent | MovedEvent | PartsEvent, Field(
     discriminator="kind", description="A repair order's move, told as it happens (the state topic has the result).")]
-repair_order_events: TypeAdapter[CheckedInEvent | MovedEvent] = TypeAdapter(RepairOrderEvent)
+repair_order_events: TypeAdapter[CheckedInEvent | MovedEvent | PartsEvent] = TypeAdapter(RepairOrderEvent)
 
 
 # -- appointments ------------------------------------------------------------------------------------------
@@ -247,6 +304,38 @@ class AdvisorState(Payload):
                                                    "role held")
 
 
+class TimeSpan(Payload):
+    start: DateTime
+    end: DateTime
+
+
+class TechnicianFigures(Payload):
+    """A technician's day so far, as of `TechnicianDay.as_of` (a board adds the time since for an open clocking)."""
+
+    sold_hours: float = Field(description="share of the flat-rate hours of the lines given to them, open or "
+                                          "finished today")
+    worked_hours: float = Field(description="time clocked on jobs today")
+    attended_hours: float = Field(description="clocked in: the shift's working time so far, plus job clockings "
+                                              "outside it")
+    finished_hours: float = Field(description="flat-rate hours of the lines they finished today")
+    finished_worked_hours: float = Field(description="time worked on those finished lines")
+    productivity: float | None = Field(description="worked_hours ÷ attended_hours; null before any attendance")
+    efficiency: float | None = Field(description="finished_hours ÷ finished_worked_hours; null before a line "
+                                                 "is finished")
+
+
+class TechnicianDay(Payload):
+    """Today's row of the job progress board: the shift as rostered and the figures."""
+
+    day: Day
+    as_of: DateTime = Field(description="when the figures were computed")
+    shift: TimeSpan | None = Field(description="the shift as rostered; null on a day off or a closed day")
+    working: list[TimeSpan] = Field(description="the shift less its break and leave")
+    breaks: list[TimeSpan] = Field(description="greyed on the board")
+    leave: list[TimeSpan] = Field(description="greyed on the board; the whole shift when on leave all day")
+    figures: TechnicianFigures
+
+
 class TechnicianState(Payload):
     """A technician: a row of the progress board."""
 
@@ -259,6 +348,7 @@ class TechnicianState(Payload):
     active: bool
     current_job: str | None = Field(default=None, description="the repair order the technician is clocked on")
     clocked_on_at: DateTime | None = Field(default=None, description="since when")
+    today: TechnicianDay | None = Field(default=None, description="today's shift and figures (job progress board)")
 
 
 # -- capacity ---------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from shopfloor.domain.versions import next_version
 from shopfloor.services import outbox, views
 from shopfloor.services.capacity import publish_capacity
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.workshop import projection
+from shopfloor.services.workshop import productivity, projection, timeline
 
 
 def ro_number_for_appointment(session: Session, appointment_id: int) -> str | None:
@@ -30,12 +30,15 @@ def publish_repair_order(session: Session, ctx: ServiceContext, ro: RepairOrder,
     are the order's. The open orders are projected again first: a change to one moves the projected finish of
     others queued on the same technicians, and those go out too."""
     session.flush()
-    moved = projection.refresh(session, ctx)
+    site = projection.load(session, ctx)
+    moved = projection.refresh(session, ctx, site)
     now = ctx.now()
+    # the job progress board's bars of every order that goes out (one projection for them all)
+    bars = timeline.for_orders(session, ctx, [*moved, ro] if ro not in moved else moved, site)
     for other in moved:
         if other is not ro:
-            _put_order(session, ctx, other, now)
-    _put_order(session, ctx, ro, now)
+            _put_order(session, ctx, other, now, bars)
+    _put_order(session, ctx, ro, now, bars)
     if event is not None:
         outbox.put_event(session, now, ctx.site, topics.REPAIR_ORDERS, ro.number,
                          repair_order_events.validate_python({"version": ro.version, "number": ro.number, **event}))
@@ -43,20 +46,24 @@ def publish_repair_order(session: Session, ctx: ServiceContext, ro: RepairOrder,
     publish_capacity(session, ctx, ctx.today())
 
 
-def _put_order(session: Session, ctx: ServiceContext, ro: RepairOrder, now: datetime) -> None:
+def _put_order(session: Session, ctx: ServiceContext, ro: RepairOrder, now: datetime,
+               bars: timeline.Timelines | None = None) -> None:
     ro.version = next_version(ro.version)
     session.flush()
-    outbox.put_state(session, now, ctx.site, topics.REPAIR_ORDERS, ro.number, views.repair_order_state(ro, ctx.tz))
+    state = views.repair_order_state(ro, ctx.tz, bars)
+    outbox.put_state(session, now, ctx.site, topics.REPAIR_ORDERS, ro.number, state)
     lounge = views.lounge_state(ro, ctx.tz) if RoStatus(ro.status) in OPEN_STATUSES else None
     outbox.put_state(session, now, ctx.site, topics.LOUNGE, ro.number, lounge)
 
 
 def publish_moved_projections(session: Session, ctx: ServiceContext) -> int:
     """The clock moved on (no change made): publish the open orders whose projected finish or risk it changed."""
-    moved = projection.refresh(session, ctx)
+    site = projection.load(session, ctx)
+    moved = projection.refresh(session, ctx, site)
     now = ctx.now()
+    bars = timeline.for_orders(session, ctx, moved, site) if moved else None
     for ro in moved:
-        _put_order(session, ctx, ro, now)
+        _put_order(session, ctx, ro, now, bars)
     return len(moved)
 
 
@@ -76,4 +83,6 @@ def publish_advisor(session: Session, ctx: ServiceContext, advisor: Advisor) -> 
 def publish_technician(session: Session, ctx: ServiceContext, tech: Technician) -> None:
     tech.version = next_version(tech.version)
     session.flush()
-    outbox.put_state(session, ctx.now(), ctx.site, topics.TECHNICIANS, tech.id, views.technician_state(tech, ctx.tz))
+    day = productivity.technician_days(session, ctx, [tech.id])[tech.id]
+    outbox.put_state(session, ctx.now(), ctx.site, topics.TECHNICIANS, tech.id,
+                     views.technician_state(tech, ctx.tz, day))

@@ -16,6 +16,7 @@ from shopfloor.domain.versions import next_version
 from shopfloor.services import views
 from shopfloor.services.capacity import board_days, capacity_state, load_plan
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.workshop import productivity, timeline
 
 Message = tuple[str, bytes, bool]
 IN_CHUNK = 500  # ids per IN (...): below SQLite's limit of bound parameters
@@ -34,8 +35,11 @@ class SnapshotService:
         with self.ctx.db.read() as s:
             for a in s.scalars(select(Advisor).where(Advisor.site_id == site)):
                 yield topics.state(site, topics.ADVISORS, a.id), payloads.encode(views.advisor_state(a)), True
-            for t in s.scalars(select(Technician).where(Technician.site_id == site)):
-                yield topics.state(site, topics.TECHNICIANS, t.id), payloads.encode(views.technician_state(t, tz)), True
+            techs = list(s.scalars(select(Technician).where(Technician.site_id == site)))
+            days = productivity.technician_days(s, self.ctx, [t.id for t in techs])
+            for t in techs:
+                state = views.technician_state(t, tz, days.get(t.id))
+                yield topics.state(site, topics.TECHNICIANS, t.id), payloads.encode(state), True
             # Today's board plus tomorrow's early cards: enough for every screen, bounded in size.
             appts = list(s.scalars(select(Appointment).where(
                 Appointment.site_id == site, Appointment.start >= day_start,
@@ -66,9 +70,10 @@ class SnapshotService:
             ros += s.scalars(select(RepairOrder).where(
                 RepairOrder.site_id == site, RepairOrder.closed_at >= day_start,
                 RepairOrder.status.not_in([x.value for x in OPEN_STATUSES])).options(*loaded).order_by(RepairOrder.id))
+            bars = timeline.for_orders(s, self.ctx, ros)  # the job progress board's bars
             for ro in ros:
                 yield (topics.state(site, topics.REPAIR_ORDERS, ro.number),
-                       payloads.encode(views.repair_order_state(ro, tz)), True)
+                       payloads.encode(views.repair_order_state(ro, tz, bars)), True)
                 lounge = views.lounge_state(ro, tz) if ro.closed_at is None else None
                 yield (topics.state(site, topics.LOUNGE, ro.number),
                        payloads.encode(lounge) if lounge is not None else b"", True)

@@ -4,6 +4,7 @@ shopfloor/contract/entity_states.py, documented in docs/asyncapi.yaml)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from shopfloor.contract.entity_states import (
@@ -17,20 +18,32 @@ from shopfloor.contract.entity_states import (
     AppointmentStatus,
     BookingSource,
     CallOutcome,
+    ClockedSpan,
     LoungeState,
+    OrderFlags,
     PartsStatus,
+    PlannedSpan,
     RepairOrderLine,
     RepairOrderState,
     Skill,
+    TechnicianDay,
+    TechnicianFigures,
     TechnicianRef,
     TechnicianState,
+    TimeSpan,
 )
 from shopfloor.contract.payloads import SCHEMA
 from shopfloor.contract.staff import StaffRole
 from shopfloor.domain.identifiers import display_plate, mask_name, mask_plate
 from shopfloor.domain.models import Advisor, Appointment, JobLine, RepairOrder, Technician
+from shopfloor.domain.parts import line_parts
 from shopfloor.domain.states import HoldReason, RoStatus
 from shopfloor.domain.workshop import FindingStatus, LineStatus, PauseReason, Risk
+from shopfloor.services.workshop.photos import url as photo_url
+
+if TYPE_CHECKING:
+    from shopfloor.services.workshop import productivity
+    from shopfloor.services.workshop.timeline import Timelines
 
 
 def iso(value: datetime | None, tz: ZoneInfo) -> str | None:
@@ -53,7 +66,9 @@ def work_summary(ro: RepairOrder) -> str:
     return lines[0] if len(lines) == 1 else f"{lines[0]} +{len(lines) - 1}"
 
 
-def repair_order_state(ro: RepairOrder, tz: ZoneInfo) -> RepairOrderState:
+def repair_order_state(ro: RepairOrder, tz: ZoneInfo, timelines: Timelines | None = None) -> RepairOrderState:
+    """`timelines`: the job progress board's bars (services/workshop/timeline.py); without them the lines carry
+    none and the order is not flagged carried over."""
     customer = ro.vehicle.customer
     return RepairOrderState(
         schema=SCHEMA,
@@ -73,7 +88,7 @@ def repair_order_state(ro: RepairOrder, tz: ZoneInfo) -> RepairOrderState:
         opened_at=at(ro.opened_at, tz),
         closed_at=iso(ro.closed_at, tz),
         work=work_summary(ro),
-        job_lines=[_line(line) for line in ro.job_lines],
+        job_lines=[_line(line, tz, timelines) for line in ro.job_lines],
         total_hours=float(ro.total_hours),
         complaint=ro.complaint,
         mileage_km=ro.mileage_km,
@@ -81,19 +96,42 @@ def repair_order_state(ro: RepairOrder, tz: ZoneInfo) -> RepairOrderState:
         projected_ready_at=iso(ro.projected_ready_at, tz),
         risk=Risk(ro.risk),
         additional_work=[AdditionalWorkRef(id=f.id, description=f.description, hours=float(f.hours),
-                                           status=FindingStatus(f.status),
+                                           status=FindingStatus(f.status), photo=photo_url(f.photo),
                                            technician=TechnicianRef(id=f.technician.id, name=f.technician.name))
                          for f in ro.additional_work],
+        flags=_flags(ro, timelines),
     )
 
 
-def _line(line: JobLine) -> RepairOrderLine:
+def _flags(ro: RepairOrder, timelines: Timelines | None) -> OrderFlags:
+    appt = ro.appointment
+    return OrderFlags(waiting_customer=bool(appt and appt.waiting_customer),
+                      repeat_repair=bool(appt and appt.repeat_repair) or ro.comeback_of_id is not None,
+                      complaint=bool(appt and appt.complaining_customer) or ro.vehicle.customer.complaining,
+                      carried_over=timelines is not None and ro.id in timelines.carried_over)
+
+
+def _bars(line: JobLine, tz: ZoneInfo, timelines: Timelines | None) -> tuple[list[PlannedSpan], list[ClockedSpan]]:
+    """The job progress board's planned and actual bars of the line (none without timelines)."""
+    if timelines is None:
+        return [], []
+    planned = [PlannedSpan(technician=p.technician_id, start=at(p.start, tz), end=at(p.end, tz))
+               for p in timelines.planned.get(line.id, []) if p.end is not None]
+    clocked = [ClockedSpan(technician=c.technician_id, clocking=c.clocking_id or 0, start=at(c.start, tz),
+                           end=iso(c.end, tz), assumed=c.assumed) for c in timelines.clocked.get(line.id, [])]
+    return planned, clocked
+
+
+def _line(line: JobLine, tz: ZoneInfo, timelines: Timelines | None = None) -> RepairOrderLine:
     crew = [TechnicianRef(id=a.technician.id, name=a.technician.name) for a in line.assignments]
+    planned, clocked = _bars(line, tz, timelines)
+    parts, eta = line_parts([(p.status, p.eta) for p in line.parts])
     return RepairOrderLine(code=line.operation_code, description=line.description, hours=float(line.hours),
                            skill=Skill(line.skill), id=line.id, status=LineStatus(line.status),
                            pause_reason=PauseReason(line.pause_reason) if line.pause_reason else None,
                            technician=crew[0] if crew else None, technicians=crew,
-                           additional=line.origin == "additional")
+                           additional=line.origin == "additional", parts_status=parts,
+                           parts_eta=eta.isoformat() if eta else None, planned=planned, clocked_today=clocked)
 
 
 def lounge_state(ro: RepairOrder, tz: ZoneInfo) -> LoungeState:
@@ -160,9 +198,26 @@ def advisor_state(advisor: Advisor) -> AdvisorState:
         role=StaffRole.ADVISOR if advisor.is_advisor else StaffRole(advisor.roles.split(",")[0].strip()))
 
 
-def technician_state(tech: Technician, tz: ZoneInfo) -> TechnicianState:
+def technician_state(tech: Technician, tz: ZoneInfo, day: productivity.TechnicianDay | None = None
+                     ) -> TechnicianState:
+    """`day`: today's shift and figures (services/workshop/productivity.py), for the job progress board."""
     clocking = tech.open_clocking
     return TechnicianState(schema=SCHEMA, version=tech.version, site=tech.site_id, id=tech.id, name=tech.name,
                            skill=Skill(tech.skill), active=tech.active,
                            current_job=clocking.repair_order.number if clocking else None,
-                           clocked_on_at=at(clocking.started_at, tz) if clocking else None)
+                           clocked_on_at=at(clocking.started_at, tz) if clocking else None,
+                           today=_technician_day(day, tz) if day is not None else None)
+
+
+def _technician_day(day: productivity.TechnicianDay, tz: ZoneInfo) -> TechnicianDay:
+    def spans(windows: list[tuple[datetime, datetime]]) -> list[TimeSpan]:
+        return [TimeSpan(start=at(a, tz), end=at(b, tz)) for a, b in windows]
+
+    r, f = day.roster, day.figures
+    return TechnicianDay(
+        day=day.day.isoformat(), as_of=at(day.as_of, tz),
+        shift=TimeSpan(start=at(r.shift[0], tz), end=at(r.shift[1], tz)) if r.shift else None,
+        working=spans(r.working), breaks=spans(r.breaks), leave=spans(r.leave),
+        figures=TechnicianFigures(sold_hours=f.sold, worked_hours=f.worked, attended_hours=f.attended,
+                                  finished_hours=f.finished, finished_worked_hours=f.finished_worked,
+                                  productivity=f.productivity, efficiency=f.efficiency))

@@ -22,6 +22,7 @@ from shopfloor.domain.workshop_models import Clocking, ClockingLine, JobLineTech
 from shopfloor.services import views
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.publishing import publish_technician
 from shopfloor.services.repair_orders import resolve_technician
 from shopfloor.services.workshop import projection
 from shopfloor.services.workshop.order_status import follow_lines, load_order, publish, require_open, top_of_queue
@@ -175,6 +176,7 @@ class DispatchService:
             broken, finish = broken_rules(self.ctx, site, ro, lines, tech, _crew(lines, tech, add))
             if broken and override is None:
                 raise DispatchRefused(broken)
+            before = {a.technician for line in lines for a in line.assignments}
             give(s, self.ctx, lines, tech, actor, add=add, broken=broken, override=override)
             detail: dict[str, Any] = {"technician": tech.name, "lines": [line.id for line in lines], "add": add}
             if finish is not None:
@@ -186,6 +188,8 @@ class DispatchService:
                        reason=override, detail={"rules": [b.rule.value for b in broken],
                                                 "broken": [b.detail for b in broken]})
             event = follow_lines(s, self.ctx, ro, actor)
+            for changed in sorted(before | {tech}, key=lambda t: t.id):  # their hours sold today moved
+                publish_technician(s, self.ctx, changed)
             if event is None:  # given again within the same status: the history still says to whom
                 s.add(RoEvent(repair_order_id=ro.id, at=self.ctx.now(), actor=str(actor), kind="dispatch",
                               from_status=ro.status, to_status=ro.status, technician_id=tech.id, reason=override))

@@ -83,10 +83,11 @@ def finishes(site: SiteWork, given: Mapping[int, list[int]] | None = None) -> di
     return project(workload(site, given), site.now, site.time.windows, site.time.day_of)
 
 
-def changes(s: Session, ctx: ServiceContext) -> list[tuple[RepairOrder, datetime | None, Risk]]:
+def changes(s: Session, ctx: ServiceContext, site: SiteWork | None = None
+            ) -> list[tuple[RepairOrder, datetime | None, Risk]]:
     """Every open order projected again: those whose projected finish or risk differ from what they carry, with
-    the new values (nothing is changed: a read may ask)."""
-    site = load(s, ctx)
+    the new values (nothing is changed: a read may ask). `site`: loaded already by the caller."""
+    site = site or load(s, ctx)
     projected = finishes(site)
     checkpoint = ctx.settings.workshop.risk_checkpoint
     out = []
@@ -99,10 +100,10 @@ def changes(s: Session, ctx: ServiceContext) -> list[tuple[RepairOrder, datetime
     return out
 
 
-def refresh(s: Session, ctx: ServiceContext) -> list[RepairOrder]:
+def refresh(s: Session, ctx: ServiceContext, site: SiteWork | None = None) -> list[RepairOrder]:
     """Project every open order again (in a write): the orders whose projection changed, with the new values set."""
     moved = []
-    for ro, finish, level in changes(s, ctx):
+    for ro, finish, level in changes(s, ctx, site):
         ro.projected_ready_at, ro.risk = finish, level.value
         moved.append(ro)
     return moved

@@ -7,8 +7,11 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
+
+from shopfloor.domain.models import Technician
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.publishing import publish_moved_projections
+from shopfloor.services.publishing import publish_moved_projections, publish_technician
 from shopfloor.services.workshop import projection
 from shopfloor.services.workshop.carry_over import CarryOverService
 from shopfloor.services.workshop.clocking import ClockingService
@@ -22,18 +25,30 @@ class WorkshopTick:
         self.clocking = clocking
         self.carry_over = carry_over
         self._closed: date | None = None  # the last closing carried over by this process
+        self._day: date | None = None  # the day the technicians' rows were last published for
 
     def run(self) -> None:
         closed = self.clocking.close_at_shift_end()
         if closed:
             log.info("closed %d clocking(s) at the end of their shift, marked assumed", closed)
         self.publish_moved()
+        self.new_day()
         closing = self.last_closing(self.ctx.now())
         if closing != self._closed:
             carried = self.carry_over.close_day(closing)
             if carried:
                 log.info("%d order(s) carried over into %s", len(carried), closing + timedelta(days=1))
             self._closed = closing
+
+    def new_day(self) -> None:
+        """A new day: every technician's row (shift, breaks, figures) goes out again for the job progress board.
+        Not at the first run: the server's snapshot has just published them."""
+        today = self.ctx.today()
+        if self._day is not None and today != self._day:
+            with self.ctx.db.write() as s:
+                for tech in s.scalars(select(Technician).where(Technician.site_id == self.ctx.site)):
+                    publish_technician(s, self.ctx, tech)
+        self._day = today
 
     def publish_moved(self) -> int:
         """Publish the orders the passing time moved (risk, projected finish): looked at in a read first, so a

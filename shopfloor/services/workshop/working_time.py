@@ -68,6 +68,25 @@ class WorkingTime:
         return windows_of_shift(datetime.combine(day, start, tzinfo=tz), datetime.combine(day, end, tzinfo=tz), brk,
                                 away)
 
+    def rostered(self, technician_id: int, day: date) -> tuple[datetime, datetime, int, float | None] | None:
+        """The shift as rostered that day (start, end, break minutes, hours of leave; None: on leave all day), or
+        None without a shift (a day off, a closed day): what the job progress board greys."""
+        if day in self._holidays:
+            return None
+        shifts = self._shifts.get(technician_id)
+        if shifts:
+            shift = shifts.get(day.weekday())
+            if shift is None:
+                return None
+            start, end, brk = shift.start, shift.end, shift.break_minutes
+        else:
+            start, end, brk, weekdays = self._default
+            if day.weekday() not in weekdays:
+                return None
+        tz = self.ctx.tz
+        return (datetime.combine(day, start, tzinfo=tz), datetime.combine(day, end, tzinfo=tz), brk,
+                self._leave.get((technician_id, day), 0.0))
+
     def present(self, technician_id: int, day: date) -> bool:
         """At work at all that day: not on a day off, on leave all day, or on a closed day."""
         return bool(self.windows(technician_id, day))
