@@ -48,6 +48,7 @@ from shopfloor.demo.data import (
     SURNAMES,
     TECHNICIANS,
 )
+from shopfloor.demo.parts import seed_parts
 from shopfloor.demo.people import People, random_plate, random_vin
 from shopfloor.demo.placement import LevelledDay, bays_by_kind, new_day
 from shopfloor.demo.visits import Workshop, job_line, lines_json, new_appointment, part_numbers_of, pick_job
@@ -119,6 +120,8 @@ def seed(ctx: ServiceContext, pins: dict[str, str], rng_seed: int = 7) -> DemoSu
         s.flush()
         appointments, ros = seed_day(s, ctx, rng, vehicles, advisors, techs, bays, ops)
         more_appointments, more_ros = _seed_calendar(s, ctx, extra, people, vehicles, advisors, techs, bays, ops, now)
+        s.flush()
+        seed_parts(s, ctx)  # the catalogue, and the parts of the open orders' lines
         return DemoSummary(len(advisors), len(techs), len(vehicles) + people.count, appointments + more_appointments,
                            ros + more_ros)
 

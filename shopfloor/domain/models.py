@@ -31,6 +31,7 @@ from shopfloor.contract.staff import StaffRole, parse_roles
 from shopfloor.domain.workshop import new_badge_token
 
 if TYPE_CHECKING:
+    from shopfloor.domain.parts_models import PartsLine
     from shopfloor.domain.workshop_models import AdditionalWork, Clocking, JobLineTechnician, Promise, QcResult
 
 
@@ -405,6 +406,8 @@ class JobLine(Base):
     # its technicians, in the order they were given the line (several: a helper joined)
     assignments: Mapped[list[JobLineTechnician]] = relationship(
         back_populates="job_line", order_by="JobLineTechnician.id", cascade="all, delete-orphan", lazy="selectin")
+    # rev 0010: the parts the line needs (the parts counter); every published state carries their status
+    parts: Mapped[list[PartsLine]] = relationship(back_populates="job_line", order_by="PartsLine.id", lazy="selectin")
 
 
 class RoEvent(Base):
@@ -531,6 +534,6 @@ class FiguresEpoch(Base):
     epoch: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-# The workshop's tables (clockings, promises, quality checks …) live in their own module; imported here so that
-# every user of these models has them mapped.
-from shopfloor.domain import workshop_models  # noqa: E402, F401
+# The workshop's tables (clockings, promises, quality checks …) and the parts counter's live in their own modules;
+# imported here so that every user of these models has them mapped.
+from shopfloor.domain import parts_models, workshop_models  # noqa: E402, F401

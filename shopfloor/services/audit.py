@@ -29,6 +29,7 @@ class Entity(StrEnum):
     APPOINTMENT = "appointment"
     REPAIR_ORDER = "repair_order"
     STAFF = "staff"
+    PART = "part"  # the parts catalogue (the parts counter's lines are the repair order's)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from shopfloor.contract.staff import StaffRole, format_roles, parse_roles
 from shopfloor.domain.capacity import SKILLS
 from shopfloor.domain.models import Advisor, Bay, Holiday, LabourOperation, Leave, Shift, Site, Technician
+from shopfloor.domain.parts_models import Part
 from shopfloor.domain.versions import next_version
 from shopfloor.domain.workshop import new_badge_token
 from shopfloor.services.auth import hash_pin, verify_pin
@@ -141,5 +142,14 @@ def add_operations(s: Session, ctx: ServiceContext, operations: Iterable[Operati
         out.append(LabourOperation(site_id=ctx.site, code=op.code, name_zh=op.name_zh, name_en=op.name_en,
                                    hours=Decimal(op.hours), skill=op.skill, equipment=op.equipment,
                                    interval_km=op.interval_km))
+    s.add_all(out)
+    return out
+
+
+def add_parts(s: Session, ctx: ServiceContext, parts: Iterable[tuple[str, str, str, str]], actor: str) -> list[Part]:
+    """The parts catalogue: (number, name, price, stock on hand) each. A site imports its own from CSV at the
+    parts counter (shopfloor.services.parts.imports)."""
+    out = [Part(site_id=ctx.site, number=number, name=name, price=Decimal(price), stock=Decimal(stock),
+                updated_at=ctx.now(), updated_by=actor) for number, name, price, stock in parts]
     s.add_all(out)
     return out

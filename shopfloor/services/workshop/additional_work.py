@@ -22,6 +22,7 @@ from shopfloor.domain.workshop import DecisionMethod, FindingStatus, LineStatus
 from shopfloor.domain.workshop_models import AdditionalWork
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.parts.counter import parts_for_finding
 from shopfloor.services.repair_orders import resolve_technician
 from shopfloor.services.workshop.dispatch import give
 from shopfloor.services.workshop.order_status import follow_lines, load_order, publish, require_open
@@ -196,6 +197,7 @@ class AdditionalWorkService:
         s.add(line)
         s.flush()
         finding.job_line_id = line.id
+        parts_for_finding(s, self.ctx, line, finding.parts or [], actor)  # on the parts counter's pick list
         if ro.status in (RoStatus.QUALITY_CHECK, RoStatus.READY):
             ro.qc_round += 1  # the checks passed so far did not see this work
         tech = finding.technician

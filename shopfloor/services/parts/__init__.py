@@ -1,0 +1,1 @@
+"""The parts counter (step 7 of the lane): the catalogue and its CSV import, pick lists, issue, back-orders, returns."""
