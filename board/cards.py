@@ -114,17 +114,36 @@ def repair_order_card(entity_id: str, state: State, tz: ZoneInfo) -> Card:
 
 
 def lounge_card(entity_id: str, state: State, tz: ZoneInfo) -> Card:
-    """Only the masked fields: the lounge payload has nothing else, and this keeps it that way."""
+    """Only the masked fields: the lounge payload has nothing else, and this keeps it that way.
+
+    The time shown is the projected finish, the promise only while there is no projection (a carried-over car's
+    promise from yesterday is not news to anyone); a car dispatched but not started is still waiting (step 0)."""
     status = _text(state, "status")
+    waiting = status == RoStatus.DISPATCHED.value and state.get("work_started") is not True
+    projected = parse_time(state.get("projected_ready_at"), tz)
     return {
         "key": entity_id,
         "status": status,
-        "step": _LOUNGE_STEP_OF.get(status, 0),
+        "step": 0 if waiting else _LOUNGE_STEP_OF.get(status, 0),
+        "waiting": waiting,
         "plate_masked": _text(state, "plate_masked"),
         "customer_masked": _text(state, "customer_masked"),
         "needs_customer": state.get("needs_customer") is True,
-        **_moment_fields("promised", parse_time(state.get("promised_at"), tz)),
+        **_moment_fields("promised", projected or parse_time(state.get("promised_at"), tz)),
     }
+
+
+def lounge_line(card: Card, now_ms: int) -> str:
+    """What the card's last line says (board/static/lounge_board.js draws the same): ready, see your advisor (only
+    when the decision is the customer's), the expected time, or soon once that time has passed and the car is not
+    ready, never a time already past; nothing without a time."""
+    if card["status"] == RoStatus.READY.value:
+        return "ready_call"
+    if card["needs_customer"]:
+        return "see_advisor"
+    if card["promised_ms"] is None:
+        return ""
+    return "soon" if card["promised_ms"] <= now_ms else "expected"
 
 
 # staff on the advisors' topic who take no bookings of their own: no row on the appointment board

@@ -57,6 +57,8 @@ LOUNGE: Mapping[str, str] = {
     "empty": "board.lounge.empty",
     "ready_call": "board.lounge.ready_call",
     "see_advisor": "board.lounge.see_advisor",
+    "soon": "board.lounge.soon",
+    "step.waiting": "board.lounge.step_waiting",
     "tomorrow": "board.lounge.tomorrow",
     **{f"step.{s}": f"board.step.{s}" for s in LOUNGE_STEPS},
 }

@@ -45,6 +45,7 @@ from shopfloor.services.printing import PrintService
 from shopfloor.services.pruning import PruningService
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.services.solicitation import SolicitationService
+from shopfloor.services.workshop.inspection import InspectionService
 from shopfloor.services.workshop.services import WorkshopServices
 from shopfloor.settings import Settings
 from shopfloor.web import server as web_server
@@ -102,6 +103,7 @@ class Shopfloor:
         from shopfloor.kiosk.parts.page import PartsPage
         from shopfloor.kiosk.reception.page import KioskPage
         from shopfloor.kiosk.workshop.dispatch import DispatchPage
+        from shopfloor.kiosk.workshop.live_order import LiveOrderPage
         from shopfloor.kiosk.workshop.qc import QcPage
         from shopfloor.kiosk.workshop.station import StationPage
 
@@ -169,7 +171,11 @@ class Shopfloor:
                          printing=self.printing), "/booking"),
             (DispatchPage(frame), "/workshop/dispatch"),
             (StationPage(frame), "/workshop/station"),
-            (QcPage(frame), "/workshop/qc"),
+            (QcPage(frame, site_clock, self.board_store, quality=self.workshop.quality,
+                    inspection=InspectionService(self.ctx, self.workshop.quality), repair_orders=self.repair_orders),
+             "/workshop/qc"),
+            (LiveOrderPage(frame, site_clock, self.board_store, repair_orders=self.repair_orders,
+                           workshop=self.workshop), "/ro"),
             (PartsPage(frame), "/parts"),
         ]
         self._late_task: asyncio.Task[None] | None = None

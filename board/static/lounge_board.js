@@ -1,5 +1,6 @@
 // The customer lounge TV: each car's step towards pick-up, drawn entirely in the browser.
-// Props: init (JSON {cards: {key: lounge card (masked plate, 王先生, status, step, promised)}}), labels, config.
+// Props: init (JSON {cards: {key: lounge card (masked plate, 王先生, status, step, waiting, promised)}}), labels,
+// config. `promised` is the projected finish (the promise without one); once past it reads "soon" (cards.lounge_line).
 // The server then calls upsert(card) / remove(key). Cards carry data-plate (the masked plate) / data-status.
 // More cars than fit turn into pages that change every few seconds.
 
@@ -22,11 +23,12 @@ export default wallBoard({
           <div class="sfb-steps">
             <div v-for="(s, i) in steps" :key="s" class="sfb-step" :class="{'is-done': i < c.step, 'is-current': i === c.step}">
               <span class="sfb-step-dot"></span>
-              <span class="sfb-step-label">{{ labels['step.' + s] }}</span>
+              <span class="sfb-step-label">{{ labels['step.' + (i === 0 && c.waiting ? 'waiting' : s)] }}</span>
             </div>
           </div>
           <div v-if="c.status === 'ready'" class="sfb-lounge-when is-ready">{{ labels.ready_call }}</div>
           <div v-else-if="c.needs_customer" class="sfb-lounge-when is-needed">{{ labels.see_advisor }}</div>
+          <div v-else-if="c.promised && c.promised_ms <= nowMs" class="sfb-lounge-when is-soon">{{ labels.soon }}</div>
           <div v-else class="sfb-lounge-when" :class="{'is-dated': isOtherDay(c)}"><template v-if="c.promised"><span>{{ labels.expected }}</span><b>{{ due(c) }}</b></template></div>
         </div>
         <div v-if="!ordered.length" class="sfb-empty">{{ labels.empty }}</div>

@@ -183,6 +183,8 @@ class LoungeState(Payload):
     promised_at: DateTime | None
     needs_customer: bool = Field(description="on hold waiting for the customer's approval")
     projected_ready_at: DateTime | None = Field(default=None, description="when the work is projected to be done")
+    work_started: bool = Field(default=False, description="a technician has started on the car (a line in work, "
+                               "paused or done): a car dispatched but not started is shown as waiting")
 
 
 class CheckedInEvent(Payload):

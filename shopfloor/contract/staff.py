@@ -106,7 +106,12 @@ PAGES: tuple[PageRule, ...] = (
     _page("/workshop/qc", "nav.qc", "verified", Permission.QC_INSPECT),
     _page("/parts", "nav.parts", "inventory_2", Permission.PARTS_ISSUE),
 )
-PAGE_BY_PATH = {p.path: p for p in PAGES}
+# Staff pages reached by a link, not from the navigation: the job ticket's QR opens the live order (/ro/<number>; a
+# browser not signed in goes to /ro?number=… for the keypad and comes back there).
+DEEP_LINKS: tuple[PageRule, ...] = (
+    _page("/ro", "nav.live_order", "receipt_long", Permission.REPAIR_ORDER_READ),
+)
+PAGE_BY_PATH = {p.path: p for p in (*PAGES, *DEEP_LINKS)}
 
 
 def parse_roles(text: str | Iterable[str]) -> frozenset[StaffRole]:

@@ -38,7 +38,7 @@ from shopfloor.domain.identifiers import display_plate, mask_name, mask_plate
 from shopfloor.domain.models import Advisor, Appointment, JobLine, RepairOrder, Technician
 from shopfloor.domain.parts import line_parts
 from shopfloor.domain.states import HoldReason, RoStatus
-from shopfloor.domain.workshop import FindingStatus, LineStatus, PauseReason, Risk
+from shopfloor.domain.workshop import STARTED_LINE_STATUSES, FindingStatus, LineStatus, PauseReason, Risk
 from shopfloor.services.workshop.photos import url as photo_url
 
 if TYPE_CHECKING:
@@ -148,6 +148,9 @@ def lounge_state(ro: RepairOrder, tz: ZoneInfo) -> LoungeState:
         promised_at=iso(ro.promised_at, tz),
         needs_customer=ro.status == "on_hold" and ro.hold_reason == "waiting_approval",
         projected_ready_at=iso(ro.projected_ready_at, tz),
+        # an order opened without lines is moved by hand: its status says whether work started
+        work_started=any(line.status in STARTED_LINE_STATUSES for line in ro.job_lines) or (
+            not ro.job_lines and ro.status not in (RoStatus.CHECKED_IN, RoStatus.DISPATCHED)),
     )
 
 
