@@ -69,6 +69,19 @@ EXPECTED: dict[tuple[str, str], Permission] = {
     ("POST", "/repair-orders/{number}/promise"): P.PROMISE,
     ("GET", "/carry-over"): P.REPAIR_ORDER_READ,
     ("POST", "/repair-orders/{number}/carry-over"): P.REPAIR_ORDER_MOVE,
+    ("GET", "/parts"): P.REPAIR_ORDER_READ,
+    ("GET", "/parts/{part_number}"): P.REPAIR_ORDER_READ,
+    ("PUT", "/parts/{part_number}"): P.PARTS_ISSUE,
+    ("POST", "/parts/import"): P.PARTS_ISSUE,
+    ("GET", "/pick-lists"): P.REPAIR_ORDER_READ,
+    ("GET", "/repair-orders/{number}/parts"): P.REPAIR_ORDER_READ,
+    ("POST", "/repair-orders/{number}/parts"): P.PARTS_ISSUE,
+    ("POST", "/repair-orders/{number}/parts/scan"): P.PARTS_ISSUE,
+    ("POST", "/parts-lines/{line_id}/issue"): P.PARTS_ISSUE,
+    ("POST", "/parts-lines/{line_id}/back-order"): P.PARTS_ISSUE,
+    ("POST", "/parts-lines/{line_id}/arrived"): P.PARTS_ISSUE,
+    ("POST", "/parts-lines/{line_id}/return"): P.PARTS_ISSUE,
+    ("GET", "/back-orders"): P.REPAIR_ORDER_READ,
 }
 
 

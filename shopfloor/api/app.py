@@ -16,6 +16,7 @@ from shopfloor.api import (
     customers,
     dispatch,
     imports,
+    parts,
     print_jobs,
     promises,
     quality,
@@ -28,7 +29,7 @@ from shopfloor.api.errors import ERRORS, add_handlers
 from shopfloor.api.fields import PREFIX
 
 RESOURCES = (appointments, slots_capacity, customers, imports, repair_orders, print_jobs, catalogue, audit, dispatch,
-             clockings, additional_work, quality, promises, carry_over)
+             clockings, additional_work, quality, promises, carry_over, parts)
 DESCRIPTION = """Bearer token: `[api] token` in credentials.toml (the caller named "api", holding every staff role),
 or the token of an `[api_tokens.<name>]` table there, with `roles = [...]` (shopfloor/contract/staff.py).
 

@@ -15,6 +15,7 @@ from shopfloor.services.checkin import CheckinService
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.customers import CustomerService
 from shopfloor.services.dms_import import DmsImportService
+from shopfloor.services.parts.services import PartsServices
 from shopfloor.services.printing import PrintService
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.services.workshop.services import WorkshopServices
@@ -37,12 +38,14 @@ class ApiServices:
     dms_import: DmsImportService
     audit: AuditService
     workshop: WorkshopServices
+    parts: PartsServices
 
     @classmethod
     def on(cls, ctx: ServiceContext, tokens: Iterable[ApiToken], *, checkin: CheckinService | None = None,
            repair_orders: RepairOrderService | None = None, appointments: AppointmentService | None = None,
            printing: PrintService | None = None, booking: BookingService | None = None,
-           customers: CustomerService | None = None, workshop: WorkshopServices | None = None) -> "ApiServices":
+           customers: CustomerService | None = None, workshop: WorkshopServices | None = None,
+           parts: PartsServices | None = None) -> "ApiServices":
         """The server passes the service objects it already has (one of each per server); what is left out
         is made on `ctx`."""
         return cls(ctx=ctx, tokens=tuple(tokens), checkin=checkin or CheckinService(ctx),
@@ -50,7 +53,7 @@ class ApiServices:
                    appointments=appointments or AppointmentService(ctx), printing=printing or PrintService(ctx),
                    booking=booking or BookingService(ctx), customers=customers or CustomerService(ctx),
                    dms_import=DmsImportService(ctx), audit=AuditService(ctx),
-                   workshop=workshop or WorkshopServices.on(ctx))
+                   workshop=workshop or WorkshopServices.on(ctx), parts=parts or PartsServices.on(ctx))
 
 
 def attach(app: FastAPI, services: ApiServices) -> None:
