@@ -46,6 +46,7 @@ from shopfloor.services.pruning import PruningService
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.services.solicitation import SolicitationService
 from shopfloor.services.workshop.inspection import InspectionService
+from shopfloor.services.workshop.photos import PhotoStore
 from shopfloor.services.workshop.services import WorkshopServices
 from shopfloor.settings import Settings
 from shopfloor.web import server as web_server
@@ -102,6 +103,7 @@ class Shopfloor:
         from shopfloor.kiosk.manager.figures import FiguresPage
         from shopfloor.kiosk.parts.page import PartsPage
         from shopfloor.kiosk.reception.page import KioskPage
+        from shopfloor.kiosk.workshop.badges import BadgesPage
         from shopfloor.kiosk.workshop.dispatch import DispatchPage
         from shopfloor.kiosk.workshop.live_order import LiveOrderPage
         from shopfloor.kiosk.workshop.qc import QcPage
@@ -170,7 +172,11 @@ class Shopfloor:
                          customers=self.customers, booking=self.booking, confirmations=self.confirmations,
                          printing=self.printing), "/booking"),
             (DispatchPage(frame), "/workshop/dispatch"),
-            (StationPage(frame), "/workshop/station"),
+            (StationPage(frame, site_clock, self.board_store, workshop=self.workshop, repair_orders=self.repair_orders,
+                         checkin=self.checkin, photo_store=PhotoStore(options.data_dir),
+                         qc_stages=settings.workshop.qc_stages), "/workshop/station"),
+            (BadgesPage(frame, clocking=self.workshop.clocking, repair_orders=self.repair_orders,
+                        site_name=settings.site.name), "/workshop/badges"),
             (QcPage(frame, site_clock, self.board_store, quality=self.workshop.quality,
                     inspection=InspectionService(self.ctx, self.workshop.quality), repair_orders=self.repair_orders),
              "/workshop/qc"),

@@ -39,7 +39,7 @@ def _content(path: str, person: AdvisorInfo) -> dict[str, Any]:
     return {"/kiosk": {"marker": "manual-tag"}, "/booking": {"marker": "booking"},
             "/manager/board": {"kind": PlanBoardView}, "/manager/figures": {"content": ZH("figures.title")},
             "/data": {"marker": "import-upload"}, "/workshop/dispatch": {"content": ZH("nav.dispatch")},
-            "/workshop/station": {"content": ZH("nav.station")}, "/workshop/qc": {"marker": "qc-desk"},
+            "/workshop/station": {"marker": "station"}, "/workshop/qc": {"marker": "qc-desk"},
             "/parts": {"content": ZH("nav.parts")}}[path]
 
 

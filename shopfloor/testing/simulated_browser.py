@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from nicegui import Client, app
+from nicegui import Client, app, events
 from nicegui.storage import Storage
 
 from shopfloor import settings as settings_mod
@@ -85,3 +85,16 @@ async def sign_in(user: User, person: AdvisorInfo) -> None:
     for key in [*DEMO_PINS[person.name], "OK"]:
         user.find(marker=f"pin-{key}").click()
     await until(lambda: sees(user, marker="signed-in"))
+
+
+def scan(user: User, text: str) -> None:
+    """What kiosk/common/static/wedge_scanner.js sends the server when a scanner types a code: the page-wide
+    `tag_scanned` event."""
+    client = user.client
+    assert client is not None
+    listeners = [li for li in client.layout._event_listeners.values() if li.type == "tag_scanned"]
+    assert listeners, "the page does not listen to the scanner"
+    with client:
+        for listener in listeners:
+            events.handle_event(listener.handler, events.GenericEventArguments(sender=client.layout, client=client,
+                                                                                args=text))

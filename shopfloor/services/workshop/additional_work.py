@@ -26,6 +26,7 @@ from shopfloor.services.parts.counter import parts_for_finding
 from shopfloor.services.repair_orders import resolve_technician
 from shopfloor.services.workshop.dispatch import give
 from shopfloor.services.workshop.order_status import follow_lines, load_order, publish, require_open
+from shopfloor.services.workshop.photos import check_name
 from shopfloor.services.workshop.working_time import WorkingTime
 
 MAX_DESCRIPTION = 200
@@ -66,6 +67,7 @@ class FindingInfo:
     labour_price: float  # the site's labour rate × hours
     parts_price: float  # the parts with a price
     price: float
+    photo: str | None = None  # a file name under data_dir/photos/ (services/workshop/photos.py)
 
 
 def parts_of(raw: Sequence[Part | str | Mapping[str, Any]]) -> list[Part]:
@@ -94,7 +96,7 @@ def _info(f: AdditionalWork, number: str, labour_rate: float) -> FindingInfo:
     return FindingInfo(f.id, number, f.description, f.operation_code, float(f.hours), f.skill, parts,
                        f.technician_id, f.technician.name, f.status, f.reported_by, f.reported_at, f.decision_method,
                        f.decision_reason, f.decided_by, f.decided_at, f.job_line_id, labour, parts_price,
-                       round(labour + parts_price, 2))
+                       round(labour + parts_price, 2), f.photo)
 
 
 class AdditionalWorkService:
@@ -107,9 +109,12 @@ class AdditionalWorkService:
 
     def report(self, number: str, *, technician: int | str, actor: Actor | str, description: str = "",
                hours: float | None = None, parts: Sequence[Part | str | Mapping[str, Any]] = (),
-               skill: str | None = None, operation: str | None = None) -> FindingInfo:
-        """Work found on an open order not yet ready, waiting for the customer's decision."""
+               skill: str | None = None, operation: str | None = None, photo: str | None = None) -> FindingInfo:
+        """Work found on an open order not yet ready, waiting for the customer's decision; `photo`: the name
+        PhotoStore.save gave the picture of it."""
         found = parts_of(parts)
+        if photo is not None:
+            check_name(photo)
         with self.ctx.db.write() as s:
             ro = load_order(s, number)
             require_open(ro, RoStatus.READY)
@@ -130,12 +135,12 @@ class AdditionalWorkService:
                 repair_order_id=ro.id, description=text, operation_code=op.code if op else None,
                 hours=how_long.quantize(Decimal("0.01")), skill=kind, parts=[p.as_json() for p in found],
                 technician_id=tech.id, status=FindingStatus.PENDING.value, reported_by=str(actor)[:80],
-                reported_at=self.ctx.now())
+                reported_at=self.ctx.now(), photo=photo)
             s.add(finding)
             s.flush()
             record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, "additional_work", to_value=text,
                    detail={"finding": finding.id, "hours": float(finding.hours), "technician": tech.name,
-                           "parts": [p.as_json() for p in found]})
+                           "parts": [p.as_json() for p in found], "photo": photo})
             publish(s, self.ctx, ro, None)
             return _info(finding, ro.number, self._rate)
 

@@ -82,6 +82,19 @@ class NextJob:
     held: list[str]  # orders of theirs on hold for parts, approval …
 
 
+@dataclass(frozen=True)
+class QueuedJob:
+    """One order in a technician's queue, as their station lists it (the next one first, held ones last)."""
+
+    repair_order: str
+    plate: str
+    vehicle_model: str
+    promised_at: datetime | None
+    hours: float  # the technician's lines of it
+    lines: list[NextLine]
+    hold: str | None  # why it is held (waiting_parts …); None: workable
+
+
 def info(c: Clocking) -> ClockingInfo:
     return ClockingInfo(c.id, c.technician_id, c.technician.name, c.repair_order.number,
                         [cl.job_line_id for cl in c.lines], c.started_at, c.ended_at, c.outcome, c.pause_reason,
@@ -282,16 +295,9 @@ class ClockingService:
 
     def next_job(self, technician_id: int) -> NextJob:
         with self.ctx.db.read() as s:
-            tech = s.get(Technician, technician_id) if 0 < technician_id < 2**31 else None
-            if tech is None or tech.site_id != self.ctx.site:
-                raise NotFound("error.technician_unknown", technician=technician_id)
+            tech = self._technician(s, technician_id)
             current = open_clocking(s, tech.id)
-            rows = list(s.execute(select(JobLineTechnician, JobLine, RepairOrder).join(
-                JobLine, JobLine.id == JobLineTechnician.job_line_id).join(
-                RepairOrder, RepairOrder.id == JobLine.repair_order_id).where(
-                JobLineTechnician.technician_id == tech.id, JobLine.status.in_(WORKABLE),
-                RepairOrder.status.in_([x.value for x in OPEN_STATUSES])).order_by(
-                JobLineTechnician.sequence, JobLine.id)))
+            rows = self._workable(s, tech.id)
             now_on = current.repair_order_id if current is not None else None
             held = sorted({ro.number for _a, line, ro in rows if line_state(line).hold is not None})
             # the same order as the projection: by the sequence dispatch gave, held lines left out
@@ -310,6 +316,48 @@ class ClockingService:
                 current=current.repair_order.number if current else None,
                 clocked_on_at=current.started_at if current else None,
                 queued=len({ro.id for ro in queue}), held=held)
+
+    def _technician(self, s: Session, technician_id: int) -> Technician:
+        tech = s.get(Technician, technician_id) if 0 < technician_id < 2**31 else None
+        if tech is None or tech.site_id != self.ctx.site:
+            raise NotFound("error.technician_unknown", technician=technician_id)
+        return tech
+
+    @staticmethod
+    def _workable(s: Session, technician_id: int) -> list[tuple[JobLineTechnician, JobLine, RepairOrder]]:
+        """The technician's lines still to work on in open orders, in the sequence dispatch gave them."""
+        return [(a, line, ro) for a, line, ro in s.execute(select(JobLineTechnician, JobLine, RepairOrder).join(
+            JobLine, JobLine.id == JobLineTechnician.job_line_id).join(
+            RepairOrder, RepairOrder.id == JobLine.repair_order_id).where(
+            JobLineTechnician.technician_id == technician_id, JobLine.status.in_(WORKABLE),
+            RepairOrder.status.in_([x.value for x in OPEN_STATUSES])).order_by(
+            JobLineTechnician.sequence, JobLine.id))]
+
+    def open_of(self, technician_id: int) -> ClockingInfo | None:
+        """The clocking the technician is on now (a station pauses or finishes it), or None."""
+        with self.ctx.db.read() as s:
+            current = open_clocking(s, self._technician(s, technician_id).id)
+            return info(current) if current is not None else None
+
+    def queue(self, technician_id: int) -> list[QueuedJob]:
+        """The technician's orders still to work on, as next_job orders them (the one clocked on now left out),
+        then the held ones with their reason."""
+        with self.ctx.db.read() as s:
+            tech = self._technician(s, technician_id)
+            current = open_clocking(s, tech.id)
+            now_on = current.repair_order_id if current is not None else None
+            by_order: dict[int, tuple[RepairOrder, list[JobLine]]] = {}
+            for _a, line, ro in self._workable(s, tech.id):
+                if ro.id != now_on:
+                    by_order.setdefault(ro.id, (ro, []))[1].append(line)
+            jobs = []
+            for ro, lines in by_order.values():
+                hold = next((h for h in (line_state(line).hold for line in lines) if h is not None), None)
+                jobs.append(QueuedJob(ro.number, ro.vehicle.plate, ro.vehicle.model, ro.promised_at,
+                                      float(sum(line.hours for line in lines)),
+                                      [NextLine(line.id, line.description, float(line.hours), line.status)
+                                       for line in lines], hold.value if hold is not None else None))
+            return sorted(jobs, key=lambda j: j.hold is not None)  # stable: dispatch's sequence kept
 
     def badges(self) -> dict[int, str]:
         """Each technician's badge text, by id (to print the badges from the setup data)."""

@@ -1,0 +1,261 @@
+"""/workshop/station, the technician's bay station (issue 10), in NiceGUI's simulated browser through the composition
+root: a badge scan signs a technician in and another switches; a ticket scan (the QR's URL) clocks on; pause with a
+reason; finish and the self check; additional work found, with a photo, reported for the advisor. And in Chromium,
+a keyboard-wedge scanner typing the badge and the ticket; the badge sheet; the photo route."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from nicegui import ui
+from nicegui.elements.upload_files import SmallFileUpload
+from nicegui.testing import User
+
+from shopfloor.domain.workshop import ticket_url
+from shopfloor.i18n import Translator
+from shopfloor.main import Shopfloor
+from shopfloor.services.audit import AuditService, Entity
+from shopfloor.services.workshop.photos import PhotoStore, kind_of
+from shopfloor.testing import chromium_pages as chromium
+from shopfloor.testing.plugin import DemoServer
+from shopfloor.testing.simulated_browser import scan, sees, sign_in, staff_member, until
+
+TECHNICIAN, OTHER = "陈刚", "杨帆"  # the demo's repair technicians; 陈刚 is also a staff member (PIN 9999)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+ZH = Translator("zh-CN")
+SHOTS = "/work/notes/shots"
+
+
+def _tech(system: Shopfloor, name: str) -> tuple[int, str]:
+    tech = next(t for t in system.repair_orders.technicians() if t["name"] == name)
+    return tech["id"], system.workshop.clocking.badges()[tech["id"]]
+
+
+async def _at_station(user: User, system: Shopfloor, name: str = TECHNICIAN) -> tuple[int, str]:
+    """陈刚 opens the station with his PIN and scans `name`'s badge; their id and next job's number."""
+    await sign_in(user, staff_member(system, TECHNICIAN))
+    await user.open("/workshop/station")
+    await user.should_see(marker="scan-badge")
+    tech_id, badge = _tech(system, name)
+    scan(user, badge)
+    await until(lambda: sees(user, marker="bay-technician", content=name))
+    number = system.workshop.clocking.next_job(tech_id).repair_order
+    assert number is not None
+    await user.should_see(marker="next-ro", content=number)
+    return tech_id, number
+
+
+async def test_a_badge_signs_in_and_another_switches(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    first_id, first_job = await _at_station(user, system)
+    nxt = system.workshop.clocking.next_job(first_id)
+    await user.should_see(marker="complaint", content=nxt.complaint or "")
+    await user.should_see(marker="parts-status")
+    scan(user, ticket_url("https://shop.example", first_job))  # a ticket before any badge would be refused
+    await until(lambda: sees(user, marker="current-job"))
+
+    other_id, other_badge = _tech(system, OTHER)
+    scan(user, other_badge.lower() + "\n")  # as some scanners type it: the token is found in any case
+    await until(lambda: sees(user, marker="bay-technician", content=OTHER))
+    await user.should_not_see(marker="current-job")  # 杨帆 is on nothing
+    await user.should_see(marker="next-ro", content=system.workshop.clocking.next_job(other_id).repair_order or "")
+    assert system.workshop.clocking.open_of(first_id) is not None  # switching the bay does not clock 陈刚 off
+
+    user.find(marker="station-sign-out").click()
+    await until(lambda: sees(user, marker="scan-badge"))
+    scan(user, first_job)
+    await until(lambda: sees(user, target="请先扫描工牌登录，再扫描施工单"))
+
+
+async def test_ticket_scan_clocks_on_pause_and_switch(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    tech_id, number = await _at_station(user, system)
+    scan(user, ticket_url("http://shop.example:8080", number))
+    await until(lambda: sees(user, marker="current-ro", content=number))
+    await user.should_see(marker="running-clock")
+    clocking = system.workshop.clocking.open_of(tech_id)
+    assert clocking is not None and clocking.repair_order == number
+
+    user.find(marker="pause").click()
+    await until(lambda: sees(user, marker="pause-waiting_parts"))
+    user.find(marker="pause-waiting_parts").click()
+    await until(lambda: sees(user, marker="scan-ticket"))
+    await until(lambda: _not(sees(user, marker="current-job")))
+    stopped = system.workshop.clocking.get(clocking.id)
+    assert stopped.outcome == "paused" and stopped.pause_reason == "waiting_parts"
+    assert system.repair_orders.get(number)["status"] == "on_hold"
+    # the held order waits at the end of the queue with its reason
+    await until(lambda: sees(user, marker=f"queue-{number}"))
+
+    # a typed number clocks on as a scan does
+    user.find(marker="manual-ticket").type(number).trigger("keydown.enter")
+    await until(lambda: sees(user, marker="current-ro", content=number))
+    assert system.workshop.clocking.open_of(tech_id) is not None
+
+
+async def _not(check: Any) -> bool:
+    return not await check
+
+
+async def test_finish_then_the_self_check(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    tech_id, number = await _at_station(user, system)
+    scan(user, number)
+    await until(lambda: sees(user, marker="current-ro", content=number))
+    user.find(marker="finish").click()
+    await until(lambda: sees(user, marker="self-check"))
+    assert system.repair_orders.get(number)["status"] == "quality_check"
+    user.find(marker="self-fail").click()
+    await until(lambda: sees(user, marker="self-reason"))
+    user.find(marker="self-reason").type("出风口仍有异味")
+    user.find(marker="self-fail-confirm").click()
+    await until(lambda: sees(user, target=f"{number} 自检不合格，已退回返工"))
+    rework = [r for r in system.workshop.quality.rework() if r.number == number]
+    assert [(r.stage, r.reason, r.responsible_id) for r in rework] == [("self", "出风口仍有异味", tech_id)]
+    # sent back: first in 陈刚's queue again; clock on, finish, and this time it passes
+    await until(lambda: sees(user, marker="next-ro", content=number))
+    scan(user, number)
+    await until(lambda: sees(user, marker="current-ro", content=number))
+    user.find(marker="finish").click()
+    await until(lambda: sees(user, marker="self-pass"))
+    user.find(marker="self-pass").click()
+    await until(lambda: sees(user, target=f"{number} 自检合格，等待主管检验"))
+    checks = [(r.stage, r.passed) for r in system.workshop.quality.results(number)]
+    assert checks == [("self", False), ("self", True)]
+    audit = AuditService(system.ctx).read(Entity.REPAIR_ORDER, number)
+    assert {(row.action, row.actor) for row in audit} >= {("clock_on", TECHNICIAN), ("qc", TECHNICIAN)}
+
+
+async def test_additional_work_with_a_photo_is_reported_for_the_advisor(
+        staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    tech_id, number = await _at_station(user, system)
+    scan(user, number)
+    await until(lambda: sees(user, marker="current-ro", content=number))
+    user.find(marker="additional").click()
+    await until(lambda: sees(user, marker="additional-dialog"))
+    user.find(marker="aw-description").type("前刹车片磨损到限")
+    user.find(marker="aw-hours").elements.pop().set_value(1.5)
+    user.find(marker="aw-parts").type("04465-02220，刹车片")
+    upload = user.find(ui.upload).elements.pop()
+    with user.client:  # type: ignore[union-attr]
+        await upload.handle_uploads([SmallFileUpload("brake.png", "image/png", PNG)])
+    await until(lambda: sees(user, target="照片已添加"))
+    user.find(marker="aw-send").click()
+    await until(lambda: sees(user, target="已报告服务顾问：前刹车片磨损到限"))
+    found = system.workshop.additional_work.for_order(number)
+    assert len(found) == 1
+    finding = found[0]
+    assert (finding.status, finding.hours, finding.technician_id) == ("pending", 1.5, tech_id)
+    assert [p.number for p in finding.parts] == ["04465-02220", "刹车片"]
+    assert finding.photo is not None and finding.photo.endswith(".png")
+    assert (system.options.data_dir / "photos" / finding.photo).read_bytes() == PNG
+    # the order's state (the kiosk's panel reads it) carries the pending finding and where its photo is
+    state = system.repair_orders.get(number)
+    assert state["additional_work"][0]["photo"] == f"/photos/{finding.photo}"
+    # the photo is for signed-in staff only
+    assert user.http_client is not None
+    answer = await user.http_client.get(f"/photos/{finding.photo}")
+    assert answer.status_code == 200 and answer.content == PNG
+    assert answer.headers["content-type"] == "image/png"
+    assert (await user.http_client.get("/photos/..%2Fshopfloor.sqlite3")).status_code == 404
+
+
+async def test_a_picked_catalogue_operation_fills_the_hours_and_the_words(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    _tech_id, number = await _at_station(user, system)
+    user.find(marker="additional").click()  # on the next job, before clocking on
+    await until(lambda: sees(user, marker="aw-operation"))
+    user.find(marker="aw-operation").elements.pop().set_value("BRK")
+    assert user.find(marker="aw-hours").elements.pop().value == 1.5
+    user.find(marker="aw-send").click()
+    await until(lambda: sees(user, target="已报告服务顾问：更换前刹车片"))
+    (finding,) = system.workshop.additional_work.for_order(number)
+    assert (finding.operation_code, finding.photo) == ("BRK", None)
+
+
+def test_only_images_are_kept_as_photos(tmp_path: Any) -> None:
+    from shopfloor.domain.errors import Invalid
+
+    store = PhotoStore(tmp_path)
+    assert kind_of(b"\xff\xd8\xff\xe0rest") == "jpg" and kind_of(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "webp"
+    for bad in (b"", b"<svg onload=alert(1)>", b"GIF89a....", b"\xff\xd8\xff" + b"\x00" * (8 * 1024 * 1024)):
+        with pytest.raises(Invalid):
+            store.save(bad)
+    name = store.save(PNG)
+    assert store.path(name) == tmp_path / "photos" / name
+    assert store.path("../" + name) is None and store.path(name.upper()) is None
+    store.discard(name)
+    assert store.path(name) is None
+
+
+async def test_badge_sheet_for_the_foreman_not_the_technician(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    await sign_in(user, staff_member(system, TECHNICIAN))
+    await user.open("/workshop/badges")
+    await user.should_see(marker="not-allowed")
+    user.find(marker="log-out").click()
+    await until(lambda: sees(user, marker="pin-OK") or sees(user, marker=f"advisor-{staff_member(system, '郑强').id}"))
+    await sign_in(user, staff_member(system, "郑强"))
+    await user.open("/workshop/station")
+    await user.should_see(marker="badges-link")
+    await user.open("/workshop/badges")
+    await user.should_see(marker="badge-sheet")
+    assert len(user.find(marker="badge-card").elements) == len(system.repair_orders.technicians())
+
+
+# --- Chromium, against the demo as `shopfloor demo` runs it ----------------------------------------------------
+
+def _job_to_dispatch(server: DemoServer) -> str:
+    """An open order with a line not started yet, or else a car checked in for it now."""
+    for ro in server.api("/api/v1/repair-orders"):
+        if any(line["status"] in ("waiting", "dispatched") for line in ro["job_lines"]):
+            return str(ro["number"])
+    waiting = next(a for a in server.api("/api/v1/appointments") if a["status"] in ("booked", "confirmed", "late"))
+    status, answer = server.call("POST", "/api/v1/checkins", {"tag": waiting["tag"]})
+    assert status in (200, 201), answer
+    return str(answer["repair_order"]["number"])
+
+
+@pytest.mark.browser
+def test_wedge_scanner_signs_in_and_clocks_on(demo_server: DemoServer, wall_driver: Any) -> None:
+    """Badge and ticket typed by a keyboard-wedge scanner; the foreman's dispatch reaches the station over the bus;
+    the clock runs in the browser."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    drv = wall_driver
+    tech = {t["name"]: t for t in demo_server.api("/api/v1/technicians")}[TECHNICIAN]
+    chromium.sign_in(drv, demo_server, TECHNICIAN, path="/workshop/station")
+    chromium.wait_for(drv, "[data-testid=scan-badge]")
+    drv.save_screenshot(f"{SHOTS}/station-empty-1920.png")
+    ActionChains(drv).send_keys(tech["badge"] + Keys.ENTER).perform()  # as a keyboard-wedge scanner types it
+    assert chromium.wait_for(drv, "[data-testid=bay-technician]").text == TECHNICIAN
+
+    number = _job_to_dispatch(demo_server)
+    status, answer = demo_server.call("POST", f"/api/v1/repair-orders/{number}/dispatch", {
+        "technician": tech["id"], "override": {"reason": "station test"}})
+    assert status == 200, answer
+    chromium.wait_for(drv, f"[data-ro='{number}']")  # the station heard it from the bus
+    drv.save_screenshot(f"{SHOTS}/station-next-1920.png")
+
+    ActionChains(drv).send_keys(f"{demo_server.base}/ro/{number}" + Keys.ENTER).perform()
+    clock = chromium.wait_for(drv, "[data-testid=running-clock]")
+    assert chromium.wait_for(drv, "[data-testid=current-ro]").text == number
+    first = clock.text
+    time.sleep(2.2)
+    assert clock.text != first  # the clock runs in the browser
+    drv.save_screenshot(f"{SHOTS}/station-working-1920.png")
+    drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                        {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+    time.sleep(0.5)
+    drv.save_screenshot(f"{SHOTS}/station-working-1280.png")
+    chromium.press(drv, ZH("station.pause"))
+    chromium.press(drv, ZH("workshop.pause.break"))
+    chromium.wait_for(drv, "[data-testid=next-job]")
+    WebDriverWait(drv, 10).until(lambda d: not d.find_elements("css selector", "[data-testid=current-job]"))
+    assert demo_server.api(f"/api/v1/technicians/{tech['id']}/next-job")["current"] is None
+    drv.save_screenshot(f"{SHOTS}/station-paused-1280.png")
