@@ -78,9 +78,5 @@ class AppointmentBoardView(BoardView, component="static/appointment_board.js"):
         self._remove(self.capacity, day, "removeCapacity")
 
 
-class ProgressBoardView(BoardView, component="static/progress_board.js"):
-    pass
-
-
 class LoungeView(BoardView, component="static/lounge_board.js"):
     pass

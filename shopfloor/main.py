@@ -34,6 +34,7 @@ from shopfloor.services.audit import AuditService
 from shopfloor.services.auth import AuthService
 from shopfloor.services.booking import BookingService
 from shopfloor.services.checkin import CheckinService
+from shopfloor.services.comebacks import ComebackService
 from shopfloor.services.confirmations import ConfirmationService
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.customers import CustomerService
@@ -41,10 +42,12 @@ from shopfloor.services.day_prep import DayPrepService
 from shopfloor.services.dms_import import DmsImportService
 from shopfloor.services.figures import FiguresService
 from shopfloor.services.ical import CalendarService
+from shopfloor.services.parts.services import PartsServices
 from shopfloor.services.printing import PrintService
 from shopfloor.services.pruning import PruningService
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.services.solicitation import SolicitationService
+from shopfloor.services.workshop.assumed import AssumedClockings
 from shopfloor.services.workshop.inspection import InspectionService
 from shopfloor.services.workshop.photos import PhotoStore
 from shopfloor.services.workshop.services import WorkshopServices
@@ -126,6 +129,7 @@ class Shopfloor:
         escaped = server_url(settings, options).replace("{", "{{").replace("}", "}}")  # a format string's text
         self.printing = PrintService(self.ctx, qr_url=ticket_url(escaped, "{number}"))
         self.workshop = WorkshopServices.on(self.ctx)
+        self.parts = PartsServices.on(self.ctx)
         self.confirmations = ConfirmationService(self.ctx, self.printing)
         self.day_prep = DayPrepService(self.ctx, self.printing, self.booking)
         self.solicitation = SolicitationService(self.ctx)
@@ -152,7 +156,8 @@ class Shopfloor:
         frame = StaffFrame(settings, self.auth)
         printers = PrinterChoice(settings.printers, self.board_store)
         self.kiosk = KioskPage(frame, site_clock, self.board_store, printers, checkin=self.checkin,
-                               repair_orders=self.repair_orders, printing=self.printing)
+                               repair_orders=self.repair_orders, printing=self.printing, workshop=self.workshop,
+                               comebacks=ComebackService(self.ctx))
         self.pages: list[tuple[Page, str]] = [
             (self.kiosk, "/kiosk"),
             (AppointmentBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock),
@@ -171,7 +176,8 @@ class Shopfloor:
             (BookingPage(frame, site_clock, printers, settings.booking, auth=self.auth, checkin=self.checkin,
                          customers=self.customers, booking=self.booking, confirmations=self.confirmations,
                          printing=self.printing), "/booking"),
-            (DispatchPage(frame), "/workshop/dispatch"),
+            (DispatchPage(frame, site_clock, settings, self.board_store, workshop=self.workshop,
+                          assumed=AssumedClockings(self.ctx)), "/workshop/dispatch"),
             (StationPage(frame, site_clock, self.board_store, workshop=self.workshop, repair_orders=self.repair_orders,
                          checkin=self.checkin, photo_store=PhotoStore(options.data_dir),
                          qc_stages=settings.workshop.qc_stages), "/workshop/station"),
@@ -182,7 +188,7 @@ class Shopfloor:
              "/workshop/qc"),
             (LiveOrderPage(frame, site_clock, self.board_store, repair_orders=self.repair_orders,
                            workshop=self.workshop), "/ro"),
-            (PartsPage(frame), "/parts"),
+            (PartsPage(frame, site_clock, parts=self.parts), "/parts"),
         ]
         self._late_task: asyncio.Task[None] | None = None
         self._housekeeping_task: asyncio.Task[None] | None = None
@@ -302,7 +308,7 @@ class Shopfloor:
         install(app, ApiServices.on(self.ctx, self.credentials.api_tokens(), checkin=self.checkin,
                                     repair_orders=self.repair_orders, appointments=self.appointments,
                                     printing=self.printing, booking=self.booking, customers=self.customers,
-                                    workshop=self.workshop))
+                                    workshop=self.workshop, parts=self.parts))
 
         @ui.page("/")
         def index() -> None:

@@ -38,9 +38,9 @@ def _content(path: str, person: AdvisorInfo) -> dict[str, Any]:
         return {"marker": "call-list" if staff.may(person.roles, Permission.CALLS) else "pick-list"}
     return {"/kiosk": {"marker": "manual-tag"}, "/booking": {"marker": "booking"},
             "/manager/board": {"kind": PlanBoardView}, "/manager/figures": {"content": ZH("figures.title")},
-            "/data": {"marker": "import-upload"}, "/workshop/dispatch": {"content": ZH("nav.dispatch")},
+            "/data": {"marker": "import-upload"}, "/workshop/dispatch": {"marker": "dispatch-board"},
             "/workshop/station": {"marker": "station"}, "/workshop/qc": {"marker": "qc-desk"},
-            "/parts": {"content": ZH("nav.parts")}}[path]
+            "/parts": {"marker": "tab-picks"}}[path]
 
 
 @pytest.mark.parametrize("role", list(StaffRole))
