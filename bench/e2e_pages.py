@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import time
 import uuid
@@ -56,7 +57,7 @@ class BoardPage:
         self.received = 0
         self._ack_task: asyncio.Task[None] | None = None
         self.sio.on("run_javascript", self._on_javascript)
-        self.sio.on("update", self._on_other)
+        self.sio.on("update", self._on_update)
         self.sio.on("load_js_components", self._on_other)
 
     async def pair(self) -> None:
@@ -97,6 +98,12 @@ class BoardPage:
 
     def _on_other(self, data: object) -> None:
         self._seen(data)
+
+    def _on_update(self, data: object) -> None:
+        """Element updates (props, children) count too: a board may redraw by changing an element's props."""
+        at = time.time()
+        self._seen(data)
+        self.listener(self.index, at, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
     async def _ack_forever(self) -> None:
         while True:
