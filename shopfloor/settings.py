@@ -117,6 +117,8 @@ class WorkshopSettings(_Strict):
     risk_checkpoint: Annotated[float, Field(ge=0.1, le=0.95)] = 0.5
     # labour price per flat-rate hour: additional work is priced at this × hours + its parts
     labour_rate: Annotated[float, Field(ge=0, le=100_000)] = 300.0
+    # a car back within this many days of a delivery for a similar concern is suggested as a comeback at check-in
+    comeback_days: Annotated[int, Field(ge=1, le=365)] = 30
 
     @field_validator("qc_stages")
     @classmethod

@@ -96,7 +96,7 @@ class FiguresView:
                 self.toggle = ui.toggle({"day": t("figures.by.day"), "week": t("figures.by.week")}, value=self.by,
                                         on_change=lambda e: self._switch(e.value)) \
                     .props("no-caps unelevated toggle-color=primary data-testid=figures-by")
-            self.tiles = ui.element("div").classes("grid grid-cols-3 2xl:grid-cols-6 gap-3 w-full")
+            self.tiles = ui.element("div").classes("grid grid-cols-4 2xl:grid-cols-7 gap-3 w-full")
             self.charts = ui.element("div").classes("grid grid-cols-2 2xl:grid-cols-3 gap-3 w-full")
             with ui.row().classes("w-full no-wrap gap-3 items-stretch"):
                 self.profile = ui.card().classes("flex-[2] p-2 min-w-0").props("flat bordered")
@@ -212,6 +212,11 @@ class FiguresView:
             self._tile("carried_over", str(carried["cars"]), t("figures.unit.car_days"),
                        t("figures.tile.carried_over_sub", mean=_num(carried["cars"] / known_days),
                          cause=cause_label(t, top) if top else "—"))
+            ftf = (self.report or {}).get("first_time_fix")
+            if ftf is not None:
+                self._tile("first_time_fix", _pct(ftf["rate"]), "%",
+                           t("figures.tile.first_time_fix_sub", fixed=ftf["first_time"], delivered=ftf["delivered"],
+                             reworked=ftf["reworked"], comebacks=ftf["comebacks"]))
 
     def _table(self, periods: list[dict[str, Any]], labels: list[str]) -> None:
         t = self.t
@@ -246,7 +251,8 @@ class FiguresView:
         t = self.t
         with self.notes:
             ui.label(t("figures.notes.title")).classes("text-base font-bold")
-            for key in ("appointment_rate", "show_rate", "job_mix", "sold", "levelling", "carried_over"):
+            for key in ("appointment_rate", "show_rate", "job_mix", "sold", "levelling", "carried_over",
+                        "first_time_fix"):
                 with ui.row().classes("gap-1 no-wrap text-sm items-start"):
                     ui.label(t(f"figures.tile.{key}") + ":").classes("font-medium whitespace-nowrap")
                     ui.label(t(f"figures.notes.{key}")).classes("text-grey-8")

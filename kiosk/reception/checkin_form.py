@@ -1,10 +1,11 @@
-"""The check-in form shown after a scan: the customer's words, mileage, fuel, job lines, promised time."""
+"""The check-in form shown after a scan: the customer's words, mileage, fuel, job lines, promised time; and, for a car
+delivered within [workshop] comeback_days, the comeback mark (suggested when the concern is alike)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
@@ -16,12 +17,14 @@ from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.services.checkin import CheckinRequest, ScanResult
+from shopfloor.services.comebacks import EarlierVisit, best_match
 
 if TYPE_CHECKING:
     from shopfloor.clock import SiteClock
     from shopfloor.domain.models import LabourOperation
     from shopfloor.kiosk.common.printer_choice import PrinterChoice
     from shopfloor.services.checkin import CheckinService
+    from shopfloor.services.comebacks import ComebackService
     from shopfloor.services.printing import PrintService
 
 FUEL_STEPS = (0, 2, 4, 6, 8)
@@ -29,7 +32,8 @@ FUEL_STEPS = (0, 2, 4, 6, 8)
 
 class CheckinForm:
     def __init__(self, checkin: CheckinService, printing: PrintService, printers: PrinterChoice, clock: SiteClock,
-                 t: Translator, scan: ScanResult, user: KioskUser, on_done: Callable[[str], Awaitable[None]]) -> None:
+                 t: Translator, scan: ScanResult, user: KioskUser, on_done: Callable[[str], Awaitable[None]],
+                 comebacks: ComebackService | None = None, recent: Sequence[EarlierVisit] = ()) -> None:
         self.checkin = checkin
         self.printing = printing
         self.printers = printers
@@ -40,6 +44,11 @@ class CheckinForm:
         self.on_done = on_done
         self.selected: dict[str, LabourOperation] = {}
         self.promise_touched = False
+        self.comebacks = comebacks
+        self.recent = list(recent)  # the car's deliveries within [workshop] comeback_days
+        self.comeback_touched = False  # once the advisor ticks or unticks it, the suggestion no longer moves it
+        self.comeback_box: ui.checkbox | None = None
+        self.suggested: EarlierVisit | None = None
 
     def build(self, operations: list[LabourOperation]) -> None:
         t, scan = self.t, self.scan
@@ -55,10 +64,13 @@ class CheckinForm:
                            advisor=appt["advisor"]["name"])).classes("text-lg text-primary").mark("scan-appt")
             else:
                 ui.label(t("kiosk.walk_in")).classes("text-lg text-orange-9").mark("scan-walkin")
+        if self.recent:
+            self._comeback_banner()
         with ui.row().classes("w-full gap-4 no-wrap items-start"):
             with ui.column().classes("w-1/2 gap-2"):
                 self.complaint = ui.textarea(t("kiosk.complaint"), placeholder=t("kiosk.complaint_hint")) \
-                    .props("outlined autogrow").classes("w-full text-lg").mark("complaint")
+                    .props("outlined autogrow").classes("w-full text-lg").mark("complaint") \
+                    .on("blur", self._suggest_comeback)
                 with ui.row().classes("w-full no-wrap gap-2"):
                     self.mileage = ui.number(t("kiosk.mileage"), min=0, max=2_000_000, step=1, format="%d",
                                              value=None, suffix="km").props("outlined").classes("w-1/2")
@@ -91,6 +103,45 @@ class CheckinForm:
             self.submit = ui.button(t("kiosk.check_in_print"), icon="print", on_click=self._submit) \
                 .props("size=lg unelevated color=primary").mark("check-in")
         self._recalc()
+        self._suggest_comeback()
+
+    def _comeback_banner(self) -> None:
+        """The car was delivered within comeback_days: say so, and tick "comeback" when today's concern is like
+        that visit's (services/comebacks.best_match); the advisor confirms by leaving it ticked or unticks it."""
+        latest = self.recent[0]
+        with ui.card().classes("w-full bg-deep-orange-1 gap-1").props("flat bordered").mark("comeback-banner"):
+            self.comeback_text = ui.label(self.t("comeback.recent", days=latest.days_ago, number=latest.number,
+                                                 work=", ".join(latest.work) or latest.complaint)) \
+                .classes("text-base text-deep-orange-10")
+            self.comeback_box = ui.checkbox(self.t("comeback.mark", number=latest.number), value=False,
+                                            on_change=self._comeback_ticked).mark("comeback-box")
+
+    def _comeback_ticked(self, e: Any) -> None:
+        if not getattr(self, "_setting_comeback", False):
+            self.comeback_touched = True
+
+    def _suggest_comeback(self) -> None:
+        if not self.recent or self.comeback_box is None or self.comeback_touched:
+            return
+        match = best_match(self.recent, self.complaint.value or "", list(self.selected),
+                           [op.name(self.t.lang) for op in self.selected.values() if op.skill == "repair"])
+        self.suggested = match
+        shown = match or self.recent[0]
+        self.comeback_text.text = self.t("comeback.suggested" if match else "comeback.recent", days=shown.days_ago,
+                                         number=shown.number, work=", ".join(shown.work) or shown.complaint)
+        self.comeback_box.text = self.t("comeback.mark", number=shown.number)
+        self._setting_comeback = True
+        try:
+            self.comeback_box.set_value(match is not None)
+        finally:
+            self._setting_comeback = False
+
+    def _comeback_choice(self) -> tuple[str | None, bool]:
+        """The visit to mark this order a comeback of (None: not one) and whether it was the suggestion."""
+        if self.comeback_box is None or not self.comeback_box.value:
+            return None, False
+        chosen = self.suggested or self.recent[0]
+        return chosen.number, not self.comeback_touched
 
     def _toggle(self, op: LabourOperation, on: bool) -> None:
         if on:
@@ -98,6 +149,7 @@ class CheckinForm:
         else:
             self.selected.pop(op.code, None)
         self._recalc()
+        self._suggest_comeback()
 
     def _promise_edited(self) -> None:
         self.promise_touched = True
@@ -167,6 +219,9 @@ class CheckinForm:
                 req.mileage_confirmed = True
                 result = await io(self.checkin.check_in, req)
             number = result.repair_order["number"]
+            comeback_of, suggested = self._comeback_choice()
+            if result.created and comeback_of is not None and self.comebacks is not None:
+                await io(self.comebacks.mark, number, comeback_of, actor=self.user.actor, suggested=suggested)
             if not result.created:
                 ui.notify(self.t("kiosk.already_open", number=number), type="info")
             else:

@@ -12,6 +12,7 @@ from shopfloor.contract import topics
 from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import DomainError
 from shopfloor.domain.states import OPEN_STATUSES
+from shopfloor.domain.workshop import RO_NUMBER_RE, RO_PATH, InvalidScan, ro_number_in
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import frame, session
 from shopfloor.kiosk.common.attributes import set_attrs
@@ -27,8 +28,10 @@ if TYPE_CHECKING:
     from shopfloor.clock import SiteClock
     from shopfloor.kiosk.common.printer_choice import PrinterChoice
     from shopfloor.services.checkin import CheckinService
+    from shopfloor.services.comebacks import ComebackService
     from shopfloor.services.printing import PrintJobInfo, PrintService
     from shopfloor.services.repair_orders import RepairOrderService
+    from shopfloor.services.workshop.services import WorkshopServices
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent.parent / "common" / "static"
@@ -39,7 +42,8 @@ _OPEN = {s.value for s in OPEN_STATUSES}
 
 class KioskPage:
     def __init__(self, frame: StaffFrame, clock: SiteClock, store: BoardStore, printers: PrinterChoice, *,
-                 checkin: CheckinService, repair_orders: RepairOrderService, printing: PrintService) -> None:
+                 checkin: CheckinService, repair_orders: RepairOrderService, printing: PrintService,
+                 workshop: WorkshopServices | None = None, comebacks: ComebackService | None = None) -> None:
         self.frame = frame
         self.clock = clock
         self.store = store
@@ -47,6 +51,8 @@ class KioskPage:
         self.checkin = checkin
         self.repair_orders = repair_orders
         self.printing = printing
+        self.workshop = workshop
+        self.comebacks = comebacks
 
     def register(self, path: str) -> None:
         app.add_static_files(STATIC_URL, STATIC)
@@ -102,6 +108,11 @@ class KioskWorkspace:
             self.panel = ui.column().classes("w-[70%] gap-3")
         self._render_orders()
         self._idle()
+        # what the advisor has been told of already: pending findings and risk per order, as the page opened
+        self.told_findings: set[int] = set()
+        self.told_risk: dict[str, str] = {}
+        for number, state in self.page.store.states(topics.REPAIR_ORDERS).items():
+            self._tell(number, state, quietly=True)
         # Subscribed inside the page: NiceGUI drops both subscriptions when this client goes away.
         self.page.store.changed.subscribe(self._store_changed)
         self.page.printing.settled.subscribe(self._print_settled)
@@ -119,10 +130,32 @@ class KioskWorkspace:
     def _store_changed(self, kind: str, entity_id: str, state: dict[str, Any] | None) -> None:
         if kind != topics.REPAIR_ORDERS:
             return
+        self._tell(entity_id, state)
         self._render_orders()
         # Someone else moved the order on screen (another advisor, the API): show its new state.
         if entity_id == self.current and state is not None and state["version"] > self.shown_version:
             background_tasks.create(self.show_order(entity_id), name="kiosk-follow-order")
+
+    def _tell(self, number: str, state: dict[str, Any] | None, quietly: bool = False) -> None:
+        """Tell the advisor at once, on their own orders: additional work found waiting for the customer's decision,
+        and an order turning at risk or late (call the customer, give a new promise)."""
+        if state is None or (state.get("advisor") or {}).get("id") != self.user.advisor_id:
+            return
+        t = self.t
+        for finding in state.get("additional_work") or []:
+            if finding.get("status") == "pending" and finding["id"] not in self.told_findings:
+                self.told_findings.add(finding["id"])
+                if not quietly:
+                    ui.notify(t("advisor.new_finding", plate=state["plate_display"],
+                                description=finding["description"]),
+                              type="warning", position="top-right", multi_line=True, timeout=0, close_button=True)
+        risk = state.get("risk") or "on_time"
+        before = self.told_risk.get(number)
+        self.told_risk[number] = risk
+        if not quietly and risk != before and risk in ("at_risk", "late") and state["status"] in _OPEN:
+            ui.notify(t("advisor.risk_alert", plate=state["plate_display"], risk=t(f"ro_live.risk.{risk}")),
+                      type="negative" if risk == "late" else "warning", position="top-right", timeout=0,
+                      close_button=True)
 
     def _render_orders(self) -> None:
         orders = [s for s in self.page.store.states(topics.REPAIR_ORDERS).values() if s["status"] in _OPEN]
@@ -142,6 +175,11 @@ class KioskWorkspace:
                     with ui.item_section().props("side"):
                         ui.badge(self.t(f"status.{ro['status']}"), color=STATUS_COLOURS.get(ro["status"], "grey"))
                         ui.item_label(when(ro.get("promised_at"), today)).props("caption")
+                        if ro.get("risk") in ("at_risk", "late"):
+                            ui.badge(self.t(f"ro_live.risk.{ro['risk']}"),
+                                     color="negative" if ro["risk"] == "late" else "amber-9").mark("risk-badge")
+                        if any(f.get("status") == "pending" for f in ro.get("additional_work") or []):
+                            ui.icon("add_task", color="amber-9").mark("finding-badge")
 
     async def _print_settled(self, job: PrintJobInfo) -> None:
         await self.decisions.refresh()
@@ -160,6 +198,15 @@ class KioskWorkspace:
     async def on_scan(self, text: str) -> None:
         if not frame.allowed(self.t, self.user, Permission.RECEPTION):
             return
+        if RO_PATH in text or RO_NUMBER_RE.match(text.strip().upper()):
+            # the job ticket's QR (a URL to the order, or an old ticket's bare number): open that order
+            try:
+                number = ro_number_in(text)
+            except InvalidScan as exc:
+                ui.notify(exc.message(self.t.lang), type="negative", position="center", multi_line=True)
+                return
+            await self.show_order(number)
+            return
         try:
             scan = await io(self.page.checkin.scan, text, self.user.actor)
         except DomainError as exc:
@@ -175,12 +222,14 @@ class KioskWorkspace:
             await self.show_order(scan.open_ro)
             return
         operations = await io(self.page.checkin.operations)
+        recent = await io(self.page.comebacks.recent, scan.tag) if self.page.comebacks else []
         self.current = None
         self.drawing += 1
         self.panel.clear()
         with self.panel:
             self.form = CheckinForm(self.page.checkin, self.page.printing, self.page.printers, self.page.clock,
-                                    self.t, scan, self.user, on_done=self.show_order)
+                                    self.t, scan, self.user, on_done=self.show_order, comebacks=self.page.comebacks,
+                                    recent=recent)
             self.form.build(operations)
 
     async def _discard_form(self) -> bool:

@@ -25,6 +25,9 @@ left out everywhere, they are mistakes or customers who left before any work):
   status change before midnight), and for a car on hold the hold reason ("on_hold:waiting_parts").
   Unknown (None) for days after today.
 
+- first-time-fix rate (the range only, services/comebacks.py): of the repair orders delivered in the range, the
+  share with no rework row and no later order marked a comeback of them.
+
 For the whole range also the arrival profile: arrivals (repair orders opened) per quarter hour of the day,
 all advisors and days together, to show where the peaks of the day are.
 
@@ -55,6 +58,7 @@ from shopfloor.domain.models import Advisor, Appointment, JobLine, RepairOrder, 
 from shopfloor.domain.states import RoStatus
 from shopfloor.services import figures_days
 from shopfloor.services.capacity import load_plan
+from shopfloor.services.comebacks import ComebackService
 from shopfloor.services.context import ServiceContext
 
 DEFAULT_PAST_DAYS = 14
@@ -202,7 +206,9 @@ class FiguresService:
                               **tally.figures(limit, names)})
         return {"first": first.isoformat(), "last": last.isoformat(), "today": self.ctx.today().isoformat(),
                 "days": out_days, "weeks": out_weeks, "total": total.figures(limit, names),
-                "arrival_profile": dict(sorted(total.profile.items()))}
+                "arrival_profile": dict(sorted(total.profile.items())),
+                # read live, not from the day cache: a comeback marked today changes a day closed weeks ago
+                "first_time_fix": ComebackService(self.ctx).first_time_fix(first, last)}
 
     def fill(self, max_days: int = MAX_DAYS, chunk: int = FILL_CHUNK_DAYS, rest: float = 0.0) -> int:
         """Computes and keeps the closed days of the last `max_days` that have history but no cached row, newest
