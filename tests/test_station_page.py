@@ -63,6 +63,9 @@ async def test_a_badge_signs_in_and_another_switches(staff_app: tuple[User, Shop
     await user.should_see(marker="next-ro", content=system.workshop.clocking.next_job(other_id).repair_order or "")
     assert system.workshop.clocking.open_of(first_id) is not None  # switching the bay does not clock 陈刚 off
 
+    await user.open("/workshop/station")  # the bay keeps its technician across a reload
+    await user.should_see(marker="bay-technician", content=OTHER)
+
     user.find(marker="station-sign-out").click()
     await until(lambda: sees(user, marker="scan-badge"))
     scan(user, first_job)
@@ -176,6 +179,20 @@ async def test_a_picked_catalogue_operation_fills_the_hours_and_the_words(staff_
     assert (finding.operation_code, finding.photo) == ("BRK", None)
 
 
+async def test_a_dispatch_heard_on_the_bus_redraws_the_station(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    tech_id, number = await _at_station(user, system)
+    # an order 杨帆 has not started: the foreman gives it to 陈刚 instead
+    waiting = next(ro for ro in system.repair_orders.open_orders() if ro["number"] != number
+                   and all(line["status"] in ("waiting", "dispatched") for line in ro["job_lines"]))
+    state = system.workshop.dispatch.dispatch(waiting["number"], tech_id, actor="郑强", override="test")
+    await user.should_see(marker="next-ro", content=number)  # the station reads when the bus says so
+    system.board_store.changed.emit("repair-orders", waiting["number"], state)  # as the feed hands it on
+    # dispatch put it first: his next job now, the one he had waits in the queue
+    await until(lambda: sees(user, marker="next-ro", content=waiting["number"]))
+    await user.should_see(marker=f"queue-{number}")
+
+
 def test_only_images_are_kept_as_photos(tmp_path: Any) -> None:
     from shopfloor.domain.errors import Invalid
 
@@ -249,13 +266,40 @@ def test_wedge_scanner_signs_in_and_clocks_on(demo_server: DemoServer, wall_driv
     time.sleep(2.2)
     assert clock.text != first  # the clock runs in the browser
     drv.save_screenshot(f"{SHOTS}/station-working-1920.png")
+    chromium.press(drv, ZH("station.additional"))
+    chromium.wait_for(drv, ".q-dialog .q-uploader", state="visible")
+    time.sleep(0.4)
+    drv.save_screenshot(f"{SHOTS}/station-additional-1920.png")
+    chromium.press(drv, ZH("station.cancel"))
     drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                         {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
     time.sleep(0.5)
     drv.save_screenshot(f"{SHOTS}/station-working-1280.png")
     chromium.press(drv, ZH("station.pause"))
+    time.sleep(0.4)
+    drv.save_screenshot(f"{SHOTS}/station-pause-1280.png")
     chromium.press(drv, ZH("workshop.pause.break"))
     chromium.wait_for(drv, "[data-testid=next-job]")
     WebDriverWait(drv, 10).until(lambda d: not d.find_elements("css selector", "[data-testid=current-job]"))
     assert demo_server.api(f"/api/v1/technicians/{tech['id']}/next-job")["current"] is None
     drv.save_screenshot(f"{SHOTS}/station-paused-1280.png")
+
+
+@pytest.mark.browser
+def test_badge_sheet_carries_each_badge_as_a_readable_qr(demo_server: DemoServer, driver: Any) -> None:
+    from PIL import Image
+    from pyzbar.pyzbar import decode
+
+    techs = demo_server.api("/api/v1/technicians")
+    chromium.sign_in(driver, demo_server, "郑强", path="/workshop/station")
+    chromium.press(driver, ZH("station.badges"))  # the station's way to the sheet
+    chromium.wait_for(driver, "[data-testid=badge-sheet]")
+    time.sleep(0.5)
+    driver.save_screenshot(f"{SHOTS}/badges-1280.png")
+    cards = driver.find_elements("css selector", ".badge-card")
+    assert len(cards) == len(techs)
+    card = cards[0]
+    card.screenshot(f"{SHOTS}/badge-card.png")
+    found = {d.data.decode() for d in decode(Image.open(f"{SHOTS}/badge-card.png"))}
+    assert found == {techs[0]["badge"]}
+    assert techs[0]["name"] in card.text

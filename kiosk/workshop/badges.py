@@ -82,7 +82,7 @@ class BadgesPage:
         if not cards:
             ui.label(t("badges.none")).classes("text-xl text-grey-7")
             return
-        with ui.element("div").classes("badge-sheet").mark("badge-sheet"):
+        with ui.element("div").classes("badge-sheet").mark("badge-sheet").props("data-testid=badge-sheet"):
             for name, skill, qr in cards:
                 with ui.element("div").classes("badge-card").mark("badge-card"):
                     ui.image(qr).props("no-spinner no-transition fit=contain").classes("shrink-0") \

@@ -147,16 +147,16 @@ class StationView:
             return
         before = self.bay
         if before is not None and before.id == tech_id:
-            ui.notify(self.t("station.already", name=name), type="info", position="top", classes="text-xl")
+            ui.notify(self.t("station.already", name=name), type="info", position="bottom", classes="text-xl")
             return
         self._keep(BayTechnician(tech_id, name, token.group(0)))
         key = "station.welcome" if before is None else "station.switched"
-        ui.notify(self.t(key, name=name), type="positive", position="top", classes="text-2xl")
+        ui.notify(self.t(key, name=name), type="positive", position="bottom", classes="text-2xl")
         await self.refresh()
 
     async def sign_out(self) -> None:
         if self.bay is not None:
-            ui.notify(self.t("station.signed_out", name=self.bay.name), type="info", position="top",
+            ui.notify(self.t("station.signed_out", name=self.bay.name), type="info", position="bottom",
                       classes="text-xl")
         self._keep(None)
         await self.refresh()
@@ -168,7 +168,7 @@ class StationView:
             await self._badge(text)
             return
         if self.bay is None:
-            ui.notify(self.t("station.badge_first"), type="warning", position="top", classes="text-2xl")
+            ui.notify(self.t("station.badge_first"), type="warning", position="center", classes="text-2xl")
             return
         if not frame.allowed(self.t, self.user, Permission.CLOCK):
             return
@@ -180,7 +180,7 @@ class StationView:
                 self._keep(None)
                 await self.refresh()
             return
-        ui.notify(self.t("station.clocked_on", number=clocking.repair_order), type="positive", position="top",
+        ui.notify(self.t("station.clocked_on", number=clocking.repair_order), type="positive", position="bottom",
                   classes="text-2xl")
         await self.refresh()
 
@@ -192,7 +192,7 @@ class StationView:
 
     def _refused(self, exc: DomainError) -> None:
         log.info("station refused: %s", exc.message("en"))
-        ui.notify(exc.message(self.t.lang), type="negative", position="top", multi_line=True, classes="text-xl")
+        ui.notify(exc.message(self.t.lang), type="negative", position="center", multi_line=True, classes="text-xl")
 
     # -- live -----------------------------------------------------------------------------------------------
     def _store_changed(self, kind: str, entity_id: str, state: dict[str, Any] | None) -> None:

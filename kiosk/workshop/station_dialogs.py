@@ -37,7 +37,7 @@ class StationDialogs:
 
     def _notify_refused(self, exc: DomainError) -> None:
         log.info("station refused: %s", exc.message("en"))
-        ui.notify(exc.message(self.t.lang), type="negative", position="top", multi_line=True, classes="text-xl")
+        ui.notify(exc.message(self.t.lang), type="negative", position="center", multi_line=True, classes="text-xl")
 
     def _dialog(self) -> ui.dialog:
         with self.view.dialog_host:
@@ -70,7 +70,7 @@ class StationDialogs:
             self._notify_refused(exc)
         else:
             ui.notify(t("station.paused", number=number, reason=t(f"workshop.pause.{reason}")), type="info",
-                      position="top", classes="text-2xl")
+                      position="bottom", classes="text-2xl")
         await self.view.refresh()
 
     # -- finish and the self check --------------------------------------------------------------------------
@@ -85,13 +85,13 @@ class StationDialogs:
             self._notify_refused(exc)
             await self.view.refresh()
             return
-        ui.notify(t("station.finished", number=number), type="positive", position="top", classes="text-2xl")
+        ui.notify(t("station.finished", number=number), type="positive", position="bottom", classes="text-2xl")
         await self.view.refresh()
         if QcStage.SELF not in self.view.page.qc_stages:
             return
         state = await io(self.view.page.repair_orders.get, number)
         if state["status"] != RoStatus.QUALITY_CHECK:
-            ui.notify(t("station.not_all_done", number=number), type="info", position="top", multi_line=True)
+            ui.notify(t("station.not_all_done", number=number), type="info", position="bottom", multi_line=True)
             return
         await self.self_check(number)
 
@@ -106,7 +106,7 @@ class StationDialogs:
             with ui.row().classes("w-full gap-4 no-wrap"):
                 ui.button(t("station.self_pass"), icon="verified", on_click=lambda: dialog.submit(("pass", ""))) \
                     .props("unelevated color=positive size=xl").classes("station-big grow").mark("self-pass")
-                ui.button(t("station.self_fail"), icon="report", on_click=lambda: failing.set_visibility(True)) \
+                fail = ui.button(t("station.self_fail"), icon="report") \
                     .props("outline color=negative size=xl").classes("station-big grow").mark("self-fail")
             with ui.column().classes("w-full gap-2") as failing:
                 reason = ui.input(t("station.self_reason")).props("outlined").classes("w-full text-xl") \
@@ -115,6 +115,7 @@ class StationDialogs:
                           on_click=lambda: dialog.submit(("fail", reason.value or ""))) \
                     .props("unelevated color=negative size=lg").mark("self-fail-confirm")
             failing.set_visibility(False)
+            fail.on_click(lambda: failing.set_visibility(True))
         answer = await dialog
         dialog.delete()
         if not answer:
@@ -133,7 +134,7 @@ class StationDialogs:
         finally:
             await self.view.refresh()
         key = "station.self_passed" if verdict == "pass" else "station.self_failed"
-        ui.notify(t(key, number=number), type="positive" if verdict == "pass" else "warning", position="top",
+        ui.notify(t(key, number=number), type="positive" if verdict == "pass" else "warning", position="bottom",
                   classes="text-2xl")
 
     # -- additional work --------------------------------------------------------------------------------------
@@ -202,7 +203,7 @@ class StationDialogs:
             except DomainError as exc:
                 self._notify_refused(exc)
                 continue  # the form stays as typed: correct it and send again
-            ui.notify(t("station.aw.sent", description=found.description), type="positive", position="top",
+            ui.notify(t("station.aw.sent", description=found.description), type="positive", position="bottom",
                       classes="text-2xl")
             photo.clear()
             break
