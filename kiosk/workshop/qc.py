@@ -213,6 +213,8 @@ class QcDesk:
 class StageCheck:
     """The self or foreman check: pass, or fail with a reason, the technician responsible and the lines back."""
 
+    form: ui.card
+
     def __init__(self, desk: QcDesk, item: QueueItem) -> None:
         self.desk, self.item = desk, item
 
@@ -225,7 +227,8 @@ class StageCheck:
                 .classes("bg-positive").mark("qc-pass")
             ui.button(t("qc.fail"), icon="undo", on_click=lambda: self.form.set_visibility(True)) \
                 .props("outline size=lg color=negative").mark("qc-fail")
-        with ui.card().classes("w-full gap-2").props("flat bordered") as self.form:
+        self.form = ui.card().classes("w-full gap-2").props("flat bordered")
+        with self.form:
             ui.label(t("qc.fail_title")).classes("text-lg font-bold text-negative")
             self.fields = self.desk.failure_fields(item, reason=True)
             ui.button(t("qc.send_back"), icon="assignment_return", on_click=self._fail) \
@@ -251,6 +254,8 @@ class StageCheck:
 class FinalCheck:
     """The final inspection: the delivery-readiness list; pass needs every item, a failure names those missed."""
 
+    form: ui.card
+
     def __init__(self, desk: QcDesk, item: QueueItem) -> None:
         self.desk, self.item = desk, item
 
@@ -268,7 +273,8 @@ class FinalCheck:
                 .props("unelevated size=lg").classes("bg-positive").mark("qc-pass")
             ui.button(t("qc.fail"), icon="undo", on_click=lambda: self.form.set_visibility(True)) \
                 .props("outline size=lg color=negative").mark("qc-fail")
-        with ui.card().classes("w-full gap-2").props("flat bordered") as self.form:
+        self.form = ui.card().classes("w-full gap-2").props("flat bordered")
+        with self.form:
             ui.label(t("qc.fail_final_title")).classes("text-lg font-bold text-negative")
             self.note = ui.input(t("qc.note")).props("outlined").classes("w-full").mark("qc-reason")
             self.fields = self.desk.failure_fields(self.item, reason=False)

@@ -108,6 +108,11 @@ class ComebackService:
             ro = self._order(s, number)
             return self._visits(s, ro.vehicle_id, ro.opened_at, None)
 
+    @staticmethod
+    def _number(s: Session, order_id: int | None) -> str | None:
+        earlier = s.get(RepairOrder, order_id) if order_id is not None else None
+        return earlier.number if earlier is not None else None
+
     def _order(self, s: Session, number: str) -> RepairOrder:
         ro = s.scalar(select(RepairOrder).where(RepairOrder.site_id == self.ctx.site, RepairOrder.number == number))
         if ro is None:
@@ -120,7 +125,7 @@ class ComebackService:
         mark (None). Audited, with whether check-in had suggested it."""
         with self.ctx.db.write() as s:
             ro = self._order(s, number)
-            before = s.get(RepairOrder, ro.comeback_of_id).number if ro.comeback_of_id else None
+            before = self._number(s, ro.comeback_of_id)
             if earlier is None:
                 ro.comeback_of_id, ro.comeback_marked_by = None, None
             else:
@@ -139,7 +144,7 @@ class ComebackService:
     def comeback_of(self, number: str) -> str | None:
         with self.ctx.db.read() as s:
             ro = self._order(s, number)
-            return s.get(RepairOrder, ro.comeback_of_id).number if ro.comeback_of_id else None
+            return self._number(s, ro.comeback_of_id)
 
     def first_time_fix(self, first: date, last: date) -> dict[str, Any]:
         """Of the orders delivered first..last (site days): how many had no rework and no comeback, and the rate."""
