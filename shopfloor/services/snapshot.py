@@ -38,8 +38,8 @@ class SnapshotService:
             techs = list(s.scalars(select(Technician).where(Technician.site_id == site)))
             days = productivity.technician_days(s, self.ctx, [t.id for t in techs])
             for t in techs:
-                state = views.technician_state(t, tz, days.get(t.id))
-                yield topics.state(site, topics.TECHNICIANS, t.id), payloads.encode(state), True
+                row = views.technician_state(t, tz, days.get(t.id))
+                yield topics.state(site, topics.TECHNICIANS, t.id), payloads.encode(row), True
             # Today's board plus tomorrow's early cards: enough for every screen, bounded in size.
             appts = list(s.scalars(select(Appointment).where(
                 Appointment.site_id == site, Appointment.start >= day_start,
