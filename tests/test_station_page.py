@@ -131,6 +131,24 @@ async def test_finish_then_the_self_check(staff_app: tuple[User, Shopfloor]) -> 
     assert {(row.action, row.actor) for row in audit} >= {("clock_on", TECHNICIAN), ("qc", TECHNICIAN)}
 
 
+async def test_a_self_check_left_for_later_waits_on_the_station(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    _tech_id, number = await _at_station(user, system)
+    scan(user, number)
+    await until(lambda: sees(user, marker="current-ro", content=number))
+    user.find(marker="finish").click()
+    await until(lambda: sees(user, marker="self-later"))
+    user.find(marker="self-later").click()
+    await until(lambda: sees(user, marker=f"self-check-{number}"))
+    assert system.workshop.quality.results(number) == []
+    user.find(marker=f"self-check-{number}").click()
+    await until(lambda: sees(user, marker="self-pass"))
+    user.find(marker="self-pass").click()
+    await until(lambda: sees(user, target=f"{number} 自检合格，等待主管检验"))
+    await until(lambda: _not(sees(user, marker=f"self-check-{number}")))
+    assert [(r.stage, r.passed) for r in system.workshop.quality.results(number)] == [("self", True)]
+
+
 async def test_additional_work_with_a_photo_is_reported_for_the_advisor(
         staff_app: tuple[User, Shopfloor]) -> None:
     user, system = staff_app

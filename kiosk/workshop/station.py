@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from shopfloor.kiosk.common.frame import StaffFrame
     from shopfloor.services.checkin import CheckinService
     from shopfloor.services.repair_orders import RepairOrderService
+    from shopfloor.services.workshop.inspection import InspectionService
     from shopfloor.services.workshop.photos import PhotoStore
     from shopfloor.services.workshop.services import WorkshopServices
 
@@ -56,14 +57,15 @@ class BayTechnician:
 
 class StationPage:
     def __init__(self, frame: StaffFrame, clock: SiteClock, store: BoardStore, *, workshop: WorkshopServices,
-                 repair_orders: RepairOrderService, checkin: CheckinService, photo_store: PhotoStore,
-                 qc_stages: list[QcStage]) -> None:
+                 repair_orders: RepairOrderService, checkin: CheckinService, inspection: InspectionService,
+                 photo_store: PhotoStore, qc_stages: list[QcStage]) -> None:
         self.frame = frame
         self.clock = clock
         self.store = store
         self.workshop = workshop
         self.repair_orders = repair_orders
         self.checkin = checkin
+        self.inspection = inspection
         self.photo_store = photo_store
         self.qc_stages = qc_stages
 
@@ -220,7 +222,8 @@ class StationView:
         """Read the technician's jobs, then draw them in one go (only the latest of overlapping reads draws)."""
         self.drawing += 1
         mine = self.drawing
-        data = await io(station_view.read, self.page.workshop.clocking, self.page.repair_orders, self.bay.id) \
+        data = await io(station_view.read, self.page.workshop.clocking, self.page.repair_orders,
+                        self.page.inspection if QcStage.SELF in self.page.qc_stages else None, self.bay.id) \
             if self.bay is not None else None
         if mine != self.drawing:
             return
@@ -234,7 +237,8 @@ class StationView:
 
     def _actions(self) -> station_view.Actions:
         dialogs = station_dialogs.StationDialogs(self)
-        return station_view.Actions(pause=dialogs.pause, finish=dialogs.finish, additional=dialogs.additional)
+        return station_view.Actions(pause=dialogs.pause, finish=dialogs.finish, additional=dialogs.additional,
+                                    self_check=dialogs.self_check)
 
     def _draw_bar(self) -> None:
         t = self.t

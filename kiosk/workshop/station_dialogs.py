@@ -115,6 +115,10 @@ class StationDialogs:
                           on_click=lambda: dialog.submit(("fail", reason.value or ""))) \
                     .props("unelevated color=negative size=lg").mark("self-fail-confirm")
             failing.set_visibility(False)
+            with ui.row().classes("w-full justify-end"):
+                # later: the station lists the order among those waiting for the self check
+                ui.button(t("station.later"), on_click=lambda: dialog.submit(None)).props("flat size=lg") \
+                    .mark("self-later")
             fail.on_click(lambda: failing.set_visibility(True))
         answer = await dialog
         dialog.delete()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from shopfloor.domain.identifiers import display_plate
+from shopfloor.domain.workshop import QcStage
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common.attributes import set_attrs
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from shopfloor.clock import SiteClock
     from shopfloor.services.repair_orders import RepairOrderService
     from shopfloor.services.workshop.clocking import ClockingInfo, ClockingService, NextJob, NextLine, QueuedJob
+    from shopfloor.services.workshop.inspection import InspectionService, QueueItem
 
 BADGES_PATH = "/workshop/badges"
 STYLE = """<style>
@@ -41,6 +43,7 @@ class StationData:
     queue: list[QueuedJob]
     clocking: ClockingInfo | None  # the clocking open now
     current: dict[str, Any] | None  # the state of the order clocked on (RepairOrderState as a dict)
+    self_checks: list[QueueItem]  # orders with lines of theirs waiting for the self check
 
 
 @dataclass(frozen=True)
@@ -48,14 +51,18 @@ class Actions:
     pause: Callable[[int, str], Awaitable[None]]  # (clocking id, order number)
     finish: Callable[[int, str], Awaitable[None]]
     additional: Callable[[str], Awaitable[None]]  # order number
+    self_check: Callable[[str], Awaitable[None]]  # order number
 
 
-def read(clocking: ClockingService, repair_orders: RepairOrderService, technician_id: int) -> StationData:
+def read(clocking: ClockingService, repair_orders: RepairOrderService, inspection: InspectionService | None,
+         technician_id: int) -> StationData:
     """Everything the station draws, read in one go (in the thread pool)."""
     open_now = clocking.open_of(technician_id)
     current = repair_orders.get(open_now.repair_order) if open_now is not None else None
+    self_checks = [item for item in inspection.waiting() if item.stage == QcStage.SELF and any(
+        technician_id in line.technician_ids for line in item.lines)] if inspection is not None else []
     return StationData(technician_id, clocking.next_job(technician_id), clocking.queue(technician_id), open_now,
-                       current)
+                       current, self_checks)
 
 
 def at(moment: datetime | str | None, clock: SiteClock) -> str:
@@ -84,6 +91,8 @@ def draw(t: Translator, clock: SiteClock, data: StationData, actions: Actions) -
     shown: set[str] = set()
     with ui.row().classes("w-full no-wrap gap-4 items-start"):
         with ui.column().classes("w-[62%] gap-4"):
+            if data.self_checks:
+                shown |= _self_checks(t, data.self_checks, actions)
             if data.clocking is not None and data.current is not None:
                 _current(t, clock, data.clocking, data.current, data.technician_id, actions)
                 shown.add(data.clocking.repair_order)
@@ -93,6 +102,20 @@ def draw(t: Translator, clock: SiteClock, data: StationData, actions: Actions) -
         with ui.column().classes("w-[38%] gap-2"):
             shown |= _queue(t, clock, data)
     return shown
+
+
+def _self_checks(t: Translator, items: list[QueueItem], actions: Actions) -> set[str]:
+    """Work finished and not self-checked yet (the dialog was closed, or the last line was someone else's)."""
+    with ui.card().classes("w-full gap-2 p-4 bg-green-1").props("flat bordered").mark("self-checks"):
+        ui.label(t("station.self_checks")).classes("text-xl font-bold text-positive")
+        for item in items:
+            with ui.row().classes("w-full items-center no-wrap gap-4"):
+                ui.label(item.number).classes("text-2xl font-bold")
+                ui.label(f"{display_plate(item.plate)} · {item.work}").classes("text-xl grow")
+                ui.button(t("station.self_check"), icon="fact_check",
+                          on_click=lambda n=item.number: actions.self_check(n)) \
+                    .props("unelevated color=positive size=lg").mark(f"self-check-{item.number}")
+    return {item.number for item in items}
 
 
 def _big_button(label: str, icon: str, colour: str, marker: str, action: Callable[[], Awaitable[None]]) -> None:
