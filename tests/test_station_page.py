@@ -8,8 +8,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
 import pytest
-from nicegui import ui
+from nicegui import app, ui
 from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
@@ -182,6 +183,8 @@ async def test_additional_work_with_a_photo_is_reported_for_the_advisor(
     assert answer.status_code == 200 and answer.content == PNG
     assert answer.headers["content-type"] == "image/png"
     assert (await user.http_client.get("/photos/..%2Fshopfloor.sqlite3")).status_code == 404
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as stranger:
+        assert (await stranger.get(f"/photos/{finding.photo}")).status_code == 401
 
 
 async def test_a_picked_catalogue_operation_fills_the_hours_and_the_words(staff_app: tuple[User, Shopfloor]) -> None:
@@ -301,6 +304,11 @@ def test_wedge_scanner_signs_in_and_clocks_on(demo_server: DemoServer, wall_driv
     WebDriverWait(drv, 10).until(lambda d: not d.find_elements("css selector", "[data-testid=current-job]"))
     assert demo_server.api(f"/api/v1/technicians/{tech['id']}/next-job")["current"] is None
     drv.save_screenshot(f"{SHOTS}/station-paused-1280.png")
+    drv.get(demo_server.base + "/workshop/station?lang=en")  # the bay keeps its technician; in English
+    chromium.wait_for(drv, "[data-testid=next-job]")
+    assert chromium.wait_for(drv, "[data-testid=bay-technician]").text == TECHNICIAN
+    time.sleep(0.5)
+    drv.save_screenshot(f"{SHOTS}/station-en-1280.png")
 
 
 @pytest.mark.browser
