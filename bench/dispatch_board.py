@@ -164,7 +164,11 @@ const row = Object.assign({}, comp.rows[tech], {current: card.number, since_ms: 
 const t0 = performance.now();
 comp.upsert(card);
 comp.upsertRow(row);
-Vue.nextTick(() => requestAnimationFrame(() => done(performance.now() - t0)));
+Vue.nextTick(() => {
+  document.body.offsetHeight;  // style and layout forced: the browser's work before it can paint
+  const work = performance.now() - t0;
+  requestAnimationFrame(() => done([performance.now() - t0, work]));
+});
 """.replace("__COMPONENT__", COMPONENT)
 
 
@@ -215,13 +219,15 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             ms, plans, actuals = driver.execute_async_script(REBUILD)
             builds.append(float(ms))
             drawn = [plans, actuals]
-        updates = [float(driver.execute_async_script(CLOCKING, i)) for i in range(args.updates)]
+        answers = [driver.execute_async_script(CLOCKING, i) for i in range(args.updates)]
+        updates, work = [float(a[0]) for a in answers], [float(a[1]) for a in answers]
         driver.save_screenshot("/tmp/dispatch_board_bench.png")
         driver.quit()
     finally:
         server.terminate()
         server.wait(10)
-    return {"loads": loads, "builds": builds, "updates": updates, "plans": drawn[0], "actuals": drawn[1]}
+    return {"loads": loads, "builds": builds, "updates": updates, "work": work, "plans": drawn[0],
+            "actuals": drawn[1]}
 
 
 def main() -> None:
@@ -247,6 +253,9 @@ def main() -> None:
     print(f"one clocking (order card + technician row upserted → re-laid out → painted), {len(updates)} times: "
           f"p50 {statistics.median(updates):.1f} ms, p95 {percentile(updates, 0.95):.1f} ms, "
           f"max {max(updates):.1f} ms  (goal < 20 ms)")
+    work = r["work"]
+    print(f"  of which the browser's work (upserts → DOM patched, style and layout done; the rest waits for the next "
+          f"frame): p50 {statistics.median(work):.1f} ms, p95 {percentile(work, 0.95):.1f} ms, max {max(work):.1f} ms")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,46 @@ function byQueue(a, b) {
   return ca - cb || (a.promised_ms ?? Infinity) - (b.promised_ms ?? Infinity) || (a.number < b.number ? -1 : 1);
 }
 
+function num(h) {
+  return (Math.round(h * 10) / 10).toFixed(1);
+}
+
+function pct(x) {
+  return x === null || x === undefined ? "—" : Math.round(x * 100) + "%";
+}
+
+// One technician's row. The board hands every row the same object as before when nothing in it changed, so a
+// clocking redraws one row, not thirty.
+const JobRow = {
+  props: { row: Object, marks: Array, labels: Object, editable: Boolean, selected: String },
+  emits: ["tap-row", "tap-card", "tap-actual", "drag-card", "drop-row"],
+  methods: { num, pct },
+  template: `
+    <div class="sfj-row" :class="{'is-target': selected && editable}" :data-technician="row.name" :data-technician-id="row.id"
+         @dragover="editable && $event.preventDefault()" @drop="$emit('drop-row', $event, row)" @click="$emit('tap-row', row)">
+      <div class="sfj-rowhead">
+        <span class="sfj-name"><b :class="'is-' + row.skill">{{ row.name }}</b><i v-if="row.skill" class="sfj-skill" :class="'is-' + row.skill">{{ labels['skill.' + row.skill] || row.skill }}</i><i v-if="row.current" class="sfj-on" :title="labels.clocked_on">●</i></span>
+        <span class="sfj-fig" data-fig="sold">{{ num(row.fig.sold) }}</span>
+        <span class="sfj-fig" data-fig="worked">{{ num(row.fig.worked) }}</span>
+        <span class="sfj-fig" data-fig="attended">{{ num(row.fig.attended) }}</span>
+        <span class="sfj-pct" data-fig="productivity">{{ pct(row.fig.productivity) }}</span>
+        <span class="sfj-pct" data-fig="efficiency">{{ pct(row.fig.efficiency) }}</span>
+      </div>
+      <div class="sfj-track">
+        <span v-for="(g, i) in row.grey" :key="'g' + i" class="sfj-grey" :class="'is-' + g.kind" :style="{left: g.left + '%', width: g.width + '%'}" :title="labels[g.kind]"></span>
+        <span v-for="h in marks" :key="'l' + h.m" class="sfj-gridline" :style="{left: h.left + '%'}"></span>
+        <span v-for="b in row.planned" :key="b.key" class="sfj-plan" :class="['is-' + b.risk, {'is-selected': b.number === selected}]"
+              :style="{left: b.left + '%', width: b.width + '%'}" :data-number="b.number" :title="b.title"
+              :draggable="editable" @dragstart="$emit('drag-card', $event, b.number)" @click.stop="$emit('tap-card', b.number)">{{ b.plate }}</span>
+        <span v-for="b in row.actual" :key="b.key" class="sfj-actual" :class="{'is-assumed': b.assumed, 'is-open': b.open}"
+              :style="{left: b.left + '%', width: b.width + '%'}" :data-number="b.number" :data-clocking="b.clocking"
+              :title="b.title" @click.stop="$emit('tap-actual', b)"></span>
+      </div>
+    </div>`,
+};
+
 export default wallBoard({
+  components: { JobRow },
   template: `
     <div class="sfb sfj" :class="['sfj-' + density, {'is-editable': config.editable}]">
       <board-head :site="config.site" :title="labels.title" :date="config.date_label" :clock="clockText"></board-head>
@@ -50,28 +89,9 @@ export default wallBoard({
             </div>
           </div>
           <div class="sfj-rows" ref="body">
-            <div v-for="row in layout.rows" :key="row.id" class="sfj-row" :class="{'is-target': selected && config.editable}"
-                 :data-technician="row.name" :data-technician-id="row.id"
-                 @dragover="over($event)" @drop="drop($event, row)" @click="tapRow(row)">
-              <div class="sfj-rowhead">
-                <span class="sfj-name"><b :class="'is-' + row.skill">{{ row.name }}</b><i v-if="row.skill" class="sfj-skill" :class="'is-' + row.skill">{{ labels['skill.' + row.skill] || row.skill }}</i><i v-if="row.current" class="sfj-on" :title="labels.clocked_on">●</i></span>
-                <span class="sfj-fig" data-fig="sold">{{ num(row.fig.sold) }}</span>
-                <span class="sfj-fig" data-fig="worked">{{ num(row.fig.worked) }}</span>
-                <span class="sfj-fig" data-fig="attended">{{ num(row.fig.attended) }}</span>
-                <span class="sfj-pct" data-fig="productivity">{{ pct(row.fig.productivity) }}</span>
-                <span class="sfj-pct" data-fig="efficiency">{{ pct(row.fig.efficiency) }}</span>
-              </div>
-              <div class="sfj-track">
-                <span v-for="(g, i) in row.grey" :key="'g' + i" class="sfj-grey" :class="'is-' + g.kind" :style="{left: g.left + '%', width: g.width + '%'}" :title="labels[g.kind]"></span>
-                <span v-for="h in hourMarks" :key="'l' + h.m" class="sfj-gridline" :style="{left: h.left + '%'}"></span>
-                <span v-for="b in row.planned" :key="b.key" class="sfj-plan" :class="['is-' + b.risk, {'is-selected': b.number === selected}]"
-                      :style="{left: b.left + '%', width: b.width + '%'}" :data-number="b.number" :title="b.title"
-                      :draggable="config.editable" @dragstart="drag($event, b.number)" @click.stop="tapCard(b.number)">{{ b.plate }}</span>
-                <span v-for="b in row.actual" :key="b.key" class="sfj-actual" :class="{'is-assumed': b.assumed, 'is-open': b.open}"
-                      :style="{left: b.left + '%', width: b.width + '%'}" :data-number="b.number" :data-clocking="b.clocking"
-                      :title="b.title" @click.stop="tapActual(b)"></span>
-              </div>
-            </div>
+            <job-row v-for="row in layout.rows" :key="row.id" :row="row" :marks="hourMarks" :labels="labels"
+                     :editable="config.editable" :selected="selected" @tap-row="tapRow" @tap-card="tapCard"
+                     @tap-actual="tapActual" @drag-card="drag" @drop-row="drop"></job-row>
             <div class="sfj-now" v-if="nowLeft !== null" :style="{left: 'calc(var(--sfj-head) + (100% - var(--sfj-head)) * ' + nowLeft / 100 + ')'}"><span>{{ clockText }}</span></div>
           </div>
         </div>
@@ -162,11 +182,17 @@ export default wallBoard({
         }
       }
       const out = [];
+      const kept = new Map();
       for (const row of rows.values()) {
-        row.planned = this.place([...row.planned.values()], (b) => `${b.number} ${b.work.join(" · ")} · ${this.num(b.h)}${this.labels.hours}`);
+        row.planned = this.place([...row.planned.values()], (b) => `${b.number} ${b.work.join(" · ")} · ${num(b.h)}${this.labels.hours}`);
         row.actual = this.place([...row.actual.values()], (b) => `${b.number} ${this.time(b.s)}–${b.open ? "" : this.time(b.e)}`);
-        out.push(row);
+        const sig = JSON.stringify(row);
+        const before = this.shownRows.get(row.id);
+        const same = before && before.sig === sig ? before.row : row;
+        kept.set(row.id, { sig, row: same });
+        out.push(same);
       }
+      this.shownRows = kept;
       out.sort((a, b) => (Number(a.id) || 0) - (Number(b.id) || 0));
       queue.sort(byQueue);
       return { rows: out, queue };
@@ -225,18 +251,15 @@ export default wallBoard({
       } else if (since > 0) {
         attended += t.working.reduce((n, [s, e]) => n + overlap(s, e, t.as_ms, this.nowMs), 0) / HOUR;
       }
+      const round = (x, step) => Math.round(x / step) * step;
       return {
-        sold: t.f.sold, worked, attended,
-        productivity: attended > 0 ? worked / attended : null,
-        efficiency: t.f.fworked > 0 ? t.f.finished / t.f.fworked : null,
+        sold: t.f.sold, worked: round(worked, 0.1), attended: round(attended, 0.1),
+        productivity: attended > 0 ? round(worked / attended, 0.01) : null,
+        efficiency: t.f.fworked > 0 ? round(t.f.finished / t.f.fworked, 0.01) : null,
       };
     },
-    num(h) {
-      return (Math.round(h * 10) / 10).toFixed(1);
-    },
-    pct(x) {
-      return x === null || x === undefined ? "—" : Math.round(x * 100) + "%";
-    },
+    num,
+    pct,
     time(ms) {
       const d = new Date(ms + this.config.tz_offset_min * 60000);
       return pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
@@ -262,9 +285,6 @@ export default wallBoard({
       e.dataTransfer.effectAllowed = "move";
       this.selected = number;
     },
-    over(e) {
-      if (this.config.editable) e.preventDefault();
-    },
     drop(e, row) {
       if (!this.config.editable) return;
       e.preventDefault();
@@ -276,6 +296,9 @@ export default wallBoard({
       const body = this.$refs.body;
       if (body) this.rowsHeight = body.clientHeight || this.rowsHeight;
     },
+  },
+  created() {
+    this.shownRows = new Map(); // not reactive: what each row last drew, by technician
   },
   mounted() {
     installStyle();

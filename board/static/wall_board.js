@@ -38,7 +38,7 @@ const BoardHead = {
 export function wallBoard({ data, computed, methods, mounted, unmounted, ...component }) {
   return {
     ...component,
-    components: { BoardHead },
+    components: { BoardHead, ...(component.components || {}) },
     props: {
       init: String, // JSON {cards, rows, …}: read once; the server drops it after delivering the page
       labels: Object,
