@@ -2,7 +2,8 @@
 // has focus. This listener recognises such a burst anywhere on the page, takes the scanned text back out of
 // a focused field, and hands it to the server as a `tag_scanned` event: no field to tap first.
 (function () {
-  const TAG = /SFT-[A-Z2-7]{24}/i;
+  // a vehicle's tag (SFT-) or a technician's badge (SFB-): a scan even from a scanner slower than SCAN_GAP_MS
+  const TAG = /SF[TB]-[A-Z2-7]{24}/i;
   const SCAN_GAP_MS = 60; // people type slower than this between keys; scanners much faster
   const RESET_MS = 400;
   let buffer = "";
