@@ -37,18 +37,21 @@ async def test_the_clerk_issues_by_scan_back_orders_a_short_part_and_receives_it
     number = _order_with_parts(system)
     await sign_in(user, staff_member(system, "钱进"))
     await user.open("/parts")
-    await user.should_see(marker="tab-picks")
-    await user.should_see(number)  # on today's pick lists
+    await until(lambda: sees(user, marker="tab-picks"), timeout=20)
+    await until(lambda: sees(user, content=number), timeout=20)  # on today's pick lists
     scan(user, f"https://shop.example/ro/{number}")  # the job ticket's QR opens its pick list
-    await user.should_see(ZH("parts.list.title", number=number))
+    await until(lambda: sees(user, content=ZH("parts.list.title", number=number)), timeout=20)
     scan(user, "04465-02220")
 
     async def issued() -> bool:
         return [x.status for x in system.parts.counter.pick_list(number).lines] == ["issued", "to_pick"]
     await until(issued, timeout=20)
 
+    async def redrawn() -> bool:  # the issued part has no Short button any more
+        return await sees(user, marker="short") and len(user.find(marker="short").elements) == 1
+    await until(redrawn, timeout=20)
     user.find(marker="short").click()
-    await user.should_see(marker="short-dialog")
+    await until(lambda: sees(user, marker="short-dialog"), timeout=20)
     user.find(marker="short-confirm").click()
 
     async def held() -> bool:
@@ -56,10 +59,10 @@ async def test_the_clerk_issues_by_scan_back_orders_a_short_part_and_receives_it
     await until(held, timeout=20)
 
     user.find(marker="tab-back-orders").click()
-    await user.should_see(marker="back-orders")
+    await until(lambda: sees(user, marker="back-orders"), timeout=20)
     mine = [b for b in system.parts.counter.back_orders() if b.repair_order == number]
     assert len(mine) == 1
-    await until(lambda: sees(user, marker=f"arrived-{mine[0].id}"))  # drawn after the change's refresh
+    await until(lambda: sees(user, marker=f"arrived-{mine[0].id}"), timeout=20)  # drawn after the change's refresh
     user.find(marker=f"arrived-{mine[0].id}").click()
 
     async def released() -> bool:
@@ -73,4 +76,4 @@ async def test_the_clerk_issues_by_scan_back_orders_a_short_part_and_receives_it
         table = next(iter(user.find(marker="catalogue").elements))
         assert isinstance(table, ui.table)
         return {r["number"] for r in table.rows} == {"04465-02220", "04466-02210"}
-    await until(found)
+    await until(found, timeout=20)

@@ -134,7 +134,7 @@ class PickPane:
             if not pick.lines:
                 ui.label(t("parts.list.no_lines")).classes("text-grey-7 text-lg pt-4")
                 return
-            with ui.grid(columns="8.5rem minmax(0,1fr) 3rem 3rem 3rem 6rem 4.5rem 12rem").classes(
+            with ui.grid(columns="8.5rem minmax(0,1fr) 3rem 3.5rem 4.5rem 6rem 4.5rem 11rem").classes(
                     "w-full items-center gap-x-2 gap-y-2 pt-2"):
                 for key in ("col_number", "col_name", "col_quantity", "col_issued", "col_returned", "col_status",
                             "col_stock", "col_actions"):

@@ -68,21 +68,25 @@ def seed_parts(s: Session, ctx: ServiceContext) -> int:
                                                  RepairOrder.status.in_([x.value for x in OPEN_STATUSES]))
                        .order_by(RepairOrder.id))
     for ro in orders:
-        for line in ro.job_lines:
-            numbers = [n for n in PARTS.get(line.operation_code or "", "").split(", ") if n in parts]
-            held = line.status == LineStatus.PAUSED and line.pause_reason == PauseReason.WAITING_PARTS
-            # the part a held line waits for: one out of stock, else its last
-            missing = next((n for n in numbers if parts[n].stock == 0), numbers[-1] if numbers else None)
+        wanted = [(line, [n for n in PARTS.get(line.operation_code or "", "").split(", ") if n in parts])
+                  for line in ro.job_lines]
+        held = [(line, numbers) for line, numbers in wanted if numbers and line.status == LineStatus.PAUSED
+                and line.pause_reason == PauseReason.WAITING_PARTS]
+        # an order on hold for parts waits for one: out of stock, else the last of its first held line
+        short = next((n for _, numbers in held for n in numbers if parts[n].stock == 0),
+                     held[0][1][-1] if held else None)
+        for line, numbers in wanted:
             for number in numbers:
                 part, quantity = parts[number], QUANTITY.get(number, Decimal(1))
-                short = held and number == missing
-                issued = quantity if line.status in STARTED or (held and not short) else Decimal(0)
-                status = (PartsLineStatus.BACK_ORDER if short else PartsLineStatus.ISSUED if issued
+                missing = number == short
+                started = line.status in STARTED or (line.status == LineStatus.PAUSED and not missing)
+                issued = quantity if started else Decimal(0)
+                status = (PartsLineStatus.BACK_ORDER if missing else PartsLineStatus.ISSUED if issued
                           else PartsLineStatus.TO_PICK)
                 s.add(PartsLine(repair_order_id=ro.id, job_line_id=line.id, part_id=part.id, number=number,
                                 name=part.name, quantity=quantity, unit_price=part.price, issued=issued,
-                                returned=Decimal(0), status=status.value, eta=tomorrow if short else None,
-                                back_ordered_at=now - timedelta(hours=1) if short else None, created_by="demo",
+                                returned=Decimal(0), status=status.value, eta=tomorrow if missing else None,
+                                back_ordered_at=now - timedelta(hours=1) if missing else None, created_by="demo",
                                 created_at=ro.opened_at))
                 made += 1
     return made
