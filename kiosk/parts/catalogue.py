@@ -3,7 +3,7 @@ import, checked first, its bad rows listed with their row numbers (a file with a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nicegui import events, ui
 
@@ -36,7 +36,7 @@ class CataloguePane:
                         .classes("grow").mark("catalogue-search")
                     self.search.on("update:model-value", self.refresh, throttle=0.3)
                     self.count = ui.label("").classes("text-grey-7 whitespace-nowrap")
-                columns = [
+                columns: list[dict[str, Any]] = [
                     {"name": "number", "label": t("parts.list.col_number"), "field": "number", "align": "left",
                      "sortable": True},
                     {"name": "name", "label": t("parts.list.col_name"), "field": "name", "align": "left"},
