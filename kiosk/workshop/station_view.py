@@ -184,7 +184,8 @@ def _next(t: Translator, clock: SiteClock, job: NextJob, actions: Actions, *, co
 
 
 def _line_dict(line: NextLine) -> dict[str, Any]:
-    return {"description": line.description, "hours": line.hours, "status": line.status}
+    return {"description": line.description, "hours": line.hours, "status": line.status,
+            "pause_reason": line.pause_reason}
 
 
 def _lines(t: Translator, lines: list[dict[str, Any]]) -> None:
@@ -194,6 +195,8 @@ def _lines(t: Translator, lines: list[dict[str, Any]]) -> None:
                 ui.badge(t(f"workshop.line_status.{line['status']}"),
                          color=LINE_COLOURS.get(line["status"], "grey")).classes("text-lg px-3 py-1")
                 ui.label(line["description"]).classes("text-2xl grow")
+                if line["status"] == "paused" and line.get("pause_reason"):
+                    ui.label(t(f"workshop.pause.{line['pause_reason']}")).classes("text-xl text-orange-9")
                 ui.label(t("station.hours", hours=f"{line['hours']:g}")).classes("text-xl text-grey-8")
 
 

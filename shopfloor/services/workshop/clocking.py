@@ -60,6 +60,7 @@ class NextLine:
     description: str
     hours: float
     status: str
+    pause_reason: str | None = None  # a paused line's (break, waiting_parts …)
 
 
 @dataclass(frozen=True)
@@ -303,7 +304,7 @@ class ClockingService:
             # the same order as the projection: by the sequence dispatch gave, held lines left out
             queue = [ro for _a, line, ro in rows if line_state(line).hold is None and ro.id != now_on]
             nxt = queue[0] if queue else None
-            lines = [NextLine(line.id, line.description, float(line.hours), line.status)
+            lines = [NextLine(line.id, line.description, float(line.hours), line.status, line.pause_reason)
                      for _a, line, ro in rows if nxt is not None and ro.id == nxt.id]
             appt = nxt.appointment if nxt is not None else None
             return NextJob(
@@ -353,10 +354,11 @@ class ClockingService:
             jobs = []
             for ro, lines in by_order.values():
                 hold = next((h for h in (line_state(line).hold for line in lines) if h is not None), None)
+                shown = [NextLine(line.id, line.description, float(line.hours), line.status, line.pause_reason)
+                         for line in lines]
                 jobs.append(QueuedJob(ro.number, ro.vehicle.plate, ro.vehicle.model, ro.promised_at,
-                                      float(sum(line.hours for line in lines)),
-                                      [NextLine(line.id, line.description, float(line.hours), line.status)
-                                       for line in lines], hold.value if hold is not None else None))
+                                      float(sum(line.hours for line in lines)), shown,
+                                      hold.value if hold is not None else None))
             return sorted(jobs, key=lambda j: j.hold is not None)  # stable: dispatch's sequence kept
 
     def badges(self) -> dict[int, str]:
