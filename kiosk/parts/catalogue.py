@@ -45,7 +45,7 @@ class CataloguePane:
                      "sortable": True},
                 ]
                 self.table = ui.table(columns=columns, rows=[], row_key="number", pagination=0) \
-                    .props("dense flat virtual-scroll").classes("w-full h-[570px]").mark("catalogue")
+                    .props("dense flat virtual-scroll hide-bottom").classes("w-full h-[570px]").mark("catalogue")
             with ui.card().classes("w-[400px] shrink-0 gap-2"):
                 ui.label(t("parts.catalogue.import_title")).classes("text-lg font-bold")
                 ui.label(t("parts.catalogue.import_hint")).classes("text-grey-7 text-sm")
