@@ -73,9 +73,10 @@ class StaffFrame:
         with ui.header().classes("items-center justify-between bg-primary px-4 py-2 no-wrap"):
             with ui.row().classes("items-center gap-3 no-wrap"):
                 ui.icon("car_repair", size="md")
-                ui.label(self.settings.site.name).classes("text-xl font-bold whitespace-nowrap")
+                ui.label(self.settings.site.name).classes("text-xl font-bold whitespace-nowrap max-sm:text-base")
                 if user is not None:
-                    with ui.row().classes("items-center gap-1 no-wrap pl-4"):
+                    # a phone (the ticket's QR opened on one: /ro/<number>) has no room for the navigation
+                    with ui.row().classes("items-center gap-1 no-wrap pl-4 max-sm:hidden"):
                         for item in staff.PAGES:
                             if not staff.may_open(user.roles, item.path):
                                 continue

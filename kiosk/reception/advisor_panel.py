@@ -71,8 +71,9 @@ class AdvisorActions:
             with ui.row().classes("w-full no-wrap gap-2"):
                 day = ui.input(t("advisor.promise_day"), value=start.date().isoformat()) \
                     .props("outlined type=date").classes("w-1/2").mark("promise-day")
+                # a 24-hour HH:MM field, as check-in's: the browser's time input shows AM/PM in some locales
                 at = ui.input(t("advisor.promise_time"), value=f"{start:%H}:{start.minute // 15 * 15:02d}") \
-                    .props("outlined type=time").classes("w-1/2").mark("promise-time")
+                    .props('outlined mask="##:##" inputmode=numeric').classes("w-1/2").mark("promise-time")
             reason = ui.input(t("advisor.promise_reason")).props("outlined").classes("w-full").mark("promise-reason")
             told = ui.checkbox(t("advisor.customer_told"), value=True).mark("promise-told")
             with ui.row().classes("w-full justify-end"):
@@ -106,28 +107,29 @@ class AdvisorActions:
         with ui.card().classes("w-full bg-amber-1 gap-2").props("flat bordered").mark("findings"):
             ui.label(t("advisor.findings")).classes("text-lg font-bold")
             for f in pending:
-                with ui.row().classes("w-full items-center justify-between no-wrap bg-white rounded p-2"), \
-                        set_attrs(ui.row().classes("items-center gap-3 no-wrap min-w-0"), data_finding=f.id):
-                    photo = getattr(f, "photo", None)
-                    if photo:
-                        ui.image(PHOTO_URL + str(photo)).classes("w-28 h-20 rounded").mark("finding-photo")
-                    with ui.column().classes("gap-0 min-w-0"):
-                        ui.label(f"“{f.description}”").classes("text-base font-medium")
-                        ui.label(t("advisor.finding_meta", technician=f.technician, hours=f"{f.hours:g}",
-                                   labour=f"{f.labour_price:,.0f}", parts=f"{f.parts_price:,.0f}")) \
-                            .classes("text-sm text-grey-8")
-                        if f.parts:
-                            ui.label(t("advisor.parts", parts="、".join(
-                                f"{p.name or p.number}×{p.quantity:g}" for p in f.parts))).classes("text-sm")
-                with ui.row().classes("items-center gap-2 no-wrap"):
-                    ui.label(t("advisor.price", price=f"{f.price:,.0f}")).classes("text-xl font-bold")
-                    if self.user.may(Permission.ADDITIONAL_WORK_DECIDE):
-                        ui.button(t("advisor.approve"), icon="check",
-                                  on_click=lambda x=f: self.decide(x, "approved")) \
-                            .props("unelevated color=positive").mark(f"approve-{f.id}")
-                        ui.button(t("advisor.decline"), icon="close",
-                                  on_click=lambda x=f: self.decide(x, "declined")) \
-                            .props("outline color=negative").mark(f"decline-{f.id}")
+                with set_attrs(ui.row().classes("w-full items-center justify-between no-wrap bg-white rounded p-2"),
+                               data_finding=f.id):
+                    with ui.row().classes("items-center gap-3 no-wrap min-w-0"):
+                        photo = getattr(f, "photo", None)
+                        if photo:
+                            ui.image(PHOTO_URL + str(photo)).classes("w-28 h-20 rounded").mark("finding-photo")
+                        with ui.column().classes("gap-0 min-w-0"):
+                            ui.label(f"“{f.description}”").classes("text-base font-medium")
+                            ui.label(t("advisor.finding_meta", technician=f.technician, hours=f"{f.hours:g}",
+                                       labour=f"{f.labour_price:,.0f}", parts=f"{f.parts_price:,.0f}")) \
+                                .classes("text-sm text-grey-8")
+                            if f.parts:
+                                ui.label(t("advisor.parts", parts="、".join(
+                                    f"{p.name or p.number}×{p.quantity:g}" for p in f.parts))).classes("text-sm")
+                    with ui.row().classes("items-center gap-2 no-wrap"):
+                        ui.label(t("advisor.price", price=f"{f.price:,.0f}")).classes("text-xl font-bold")
+                        if self.user.may(Permission.ADDITIONAL_WORK_DECIDE):
+                            ui.button(t("advisor.approve"), icon="check",
+                                      on_click=lambda x=f: self.decide(x, "approved")) \
+                                .props("unelevated color=positive").mark(f"approve-{f.id}")
+                            ui.button(t("advisor.decline"), icon="close",
+                                      on_click=lambda x=f: self.decide(x, "declined")) \
+                                .props("outline color=negative").mark(f"decline-{f.id}")
 
     async def decide(self, finding: FindingInfo, decision: str) -> None:
         t = self.t

@@ -110,11 +110,14 @@ class CheckinForm:
         that visit's (services/comebacks.best_match); the advisor confirms by leaving it ticked or unticks it."""
         latest = self.recent[0]
         with ui.card().classes("w-full bg-deep-orange-1 gap-1").props("flat bordered").mark("comeback-banner"):
-            self.comeback_text = ui.label(self.t("comeback.recent", days=latest.days_ago, number=latest.number,
+            self.comeback_text = ui.label(self.t("comeback.recent", ago=self._ago(latest), number=latest.number,
                                                  work=", ".join(latest.work) or latest.complaint)) \
                 .classes("text-base text-deep-orange-10")
             self.comeback_box = ui.checkbox(self.t("comeback.mark", number=latest.number), value=False,
                                             on_change=self._comeback_ticked).mark("comeback-box")
+
+    def _ago(self, visit: EarlierVisit) -> str:
+        return self.t("comeback.ago_days", days=visit.days_ago) if visit.days_ago else self.t("comeback.ago_today")
 
     def _comeback_ticked(self, e: Any) -> None:
         if not getattr(self, "_setting_comeback", False):
@@ -127,7 +130,7 @@ class CheckinForm:
                            [op.name(self.t.lang) for op in self.selected.values() if op.skill == "repair"])
         self.suggested = match
         shown = match or self.recent[0]
-        self.comeback_text.text = self.t("comeback.suggested" if match else "comeback.recent", days=shown.days_ago,
+        self.comeback_text.text = self.t("comeback.suggested" if match else "comeback.recent", ago=self._ago(shown),
                                          number=shown.number, work=", ".join(shown.work) or shown.complaint)
         self.comeback_box.text = self.t("comeback.mark", number=shown.number)
         self._setting_comeback = True

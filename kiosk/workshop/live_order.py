@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from shopfloor.services.workshop.services import WorkshopServices
 
 PATH = "/ro"
+ROW = "w-full items-center justify-between no-wrap border border-gray-300 rounded px-3 py-2"
 RISK_COLOURS = {"on_time": "positive", "at_risk": "amber-9", "late": "negative"}
 LINE_COLOURS = {"waiting": "blue-grey", "dispatched": "indigo", "in_progress": "primary", "paused": "orange",
                 "done": "positive", "cancelled": "grey"}
@@ -162,7 +163,7 @@ class LiveOrderView:
             if not ro["job_lines"]:
                 ui.label(t("ro_live.no_lines")).classes("text-grey-6")
             for line in ro["job_lines"]:
-                with ui.row().classes("w-full items-center justify-between no-wrap border rounded px-3 py-2"):
+                with ui.row().classes(ROW):
                     with ui.column().classes("gap-0 min-w-0"):
                         ui.label(f"{line['description']} · {line['hours']:g} h").classes("font-medium")
                         crew = "、".join(x["name"] for x in line.get("technicians") or []) or t("ro_live.nobody")
@@ -181,7 +182,7 @@ class LiveOrderView:
         self._section("ro_live.findings")
         with ui.column().classes("w-full gap-1").mark("ro-live-findings"):
             for f in findings:
-                with ui.row().classes("w-full items-center justify-between no-wrap border rounded px-3 py-2"):
+                with ui.row().classes(ROW):
                     with ui.column().classes("gap-0 min-w-0"):
                         ui.label(f.description).classes("font-medium")
                         ui.label(f"{f.technician} · {f.hours:g} h · ¥{f.price:,.0f}").classes("text-sm text-grey-7")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from nicegui import ui
 
+from shopfloor.domain.identifiers import display_plate
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common.blocking import io
 
@@ -53,7 +54,7 @@ class ReworkRegister:
         rows = await io(self.quality.rework, datetime.combine(first, time.min, tzinfo=tz),
                         datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz))
         self.table.rows = [{
-            "id": r.id, "at": f"{r.at.astimezone(tz):%m-%d %H:%M}", "number": r.number, "plate": r.plate,
+            "id": r.id, "at": f"{r.at.astimezone(tz):%m-%d %H:%M}", "number": r.number, "plate": display_plate(r.plate),
             "line": r.job_line, "stage": t(f"qc.stage.{r.stage}"), "reason": r.reason, "found_by": r.found_by,
             "responsible": r.responsible or "—", "lost": f"{r.time_lost_hours:.2f} h"} for r in rows]
         self.table.update()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from shopfloor.domain.errors import Invalid
+from shopfloor.domain.identifiers import display_plate
 from shopfloor.domain.models import JobLine, RepairOrder
 from shopfloor.domain.states import RoStatus
 from shopfloor.domain.workshop import LineStatus, QcStage, stage_to_check
@@ -41,7 +42,7 @@ class QueueItem:
     """An order whose lines are all done, waiting for its next configured check."""
 
     number: str
-    plate: str
+    plate: str  # as people read it: 京A·12345
     customer: str
     work: str
     promised_at: datetime | None
@@ -74,7 +75,8 @@ class InspectionService:
                 lines = [QueueLine(line.id, line.description, [a.technician.name for a in line.assignments],
                                    [a.technician_id for a in line.assignments])
                          for line in ro.job_lines if line.status == LineStatus.DONE]
-                out.append(QueueItem(ro.number, ro.vehicle.plate, ro.vehicle.customer.addressed, views.work_summary(ro),
+                out.append(QueueItem(ro.number, display_plate(ro.vehicle.plate), ro.vehicle.customer.addressed,
+                                     views.work_summary(ro),
                                      ro.promised_at, stage.value, [x.value for x in stages if x in done],
                                      ro.qc_round, lines,
                                      sum(1 for r in ro.qc_results if not r.passed)))
