@@ -150,3 +150,23 @@ def test_a_car_dragged_to_a_row_is_dispatched_and_the_wall_draws_the_clocked_bar
         assert bar.get_attribute("data-clocking") == str(answer["clocking"]["id"])
         time.sleep(0.3)
         wall.save_screenshot(f"{SHOTS}/progress-clocked-1920x1080.png")
+
+
+async def test_the_foreman_confirms_a_clocking_closed_at_the_end_of_the_shift(
+        staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    number = _new_order(system, "WSH")
+    tech = _tech_id(system, "吴昊")  # 08:30–17:30
+    system.workshop.dispatch.dispatch(number, tech, actor=FOREMAN, override="test")
+    clocking, _ = system.workshop.clocking.clock_on(system.workshop.clocking.badges()[tech], number, actor="吴昊")
+    clock = system.ctx.clock
+    clock.set(clock.now().astimezone(system.ctx.tz).replace(hour=18, minute=0))
+    assert system.workshop.clocking.close_at_shift_end() == 1
+    await sign_in(user, staff_member(system, FOREMAN))
+    await user.open("/workshop/dispatch")
+    await until(lambda: sees(user, marker="assumed-clockings", content="（1）"))
+    user.find(marker="assumed-clockings").click()
+    await until(lambda: sees(user, marker="confirm-clocking"))
+    user.find(marker="confirm-clocking").click()
+    await until(lambda: sees(user, marker="assumed-clockings", content="（0）"))
+    assert system.workshop.clocking.get(clocking.id).confirmed_by == FOREMAN

@@ -87,7 +87,7 @@ class DispatchDesk:
             ui.label(t("dispatch.hint")).classes("text-sm text-grey-7 ellipsis")
             ui.space()
             self.assumed_button = ui.button(on_click=self.show_assumed).props("outline dense no-caps") \
-                .props("data-testid=assumed-clockings").classes("px-3 whitespace-nowrap")
+                .props("data-testid=assumed-clockings").classes("px-3 whitespace-nowrap").mark("assumed-clockings")
         orders = page.store.states(topics.REPAIR_ORDERS)
         techs = page.store.states(topics.TECHNICIANS)
         page.cards.prune(set(orders))
@@ -250,7 +250,8 @@ class DispatchDesk:
                         dialog.close()
                         await self.confirm(clocking)
 
-                    ui.button(t("dispatch.confirm"), on_click=confirm).props("unelevated dense no-caps")
+                    ui.button(t("dispatch.confirm"), on_click=confirm).props("unelevated dense no-caps") \
+                        .props("data-testid=confirm-clocking").mark("confirm-clocking")
         dialog.open()
 
     async def on_confirm(self, e: GenericEventArguments) -> None:
