@@ -1,6 +1,6 @@
 """/parts in NiceGUI's simulated browser: the parts clerk (钱进) sees today's pick lists, opens an order by scanning
 its job ticket, issues a part by scanning its number, puts a short part on back-order (the order goes on hold),
-receives it on the back-orders tab (released), and finds a part in the catalogue."""
+receives it on the back-orders tab (released), finds a part in the catalogue and adds one."""
 
 from __future__ import annotations
 
@@ -77,3 +77,15 @@ async def test_the_clerk_issues_by_scan_back_orders_a_short_part_and_receives_it
         assert isinstance(table, ui.table)
         return {r["number"] for r in table.rows} == {"04465-02220", "04466-02210"}
     await until(found, timeout=20)
+
+    user.find(marker="part-new").click()
+    await until(lambda: sees(user, marker="part-dialog"), timeout=20)
+    user.find(marker="part-number").type("NEW-0001")
+    user.find(marker="part-name").type("新零件")
+    user.find(marker="part-price").type("12.5")
+    user.find(marker="part-save").click()
+
+    async def added() -> bool:
+        return [p.number for p in system.parts.catalogue.search("NEW-0001")] == ["NEW-0001"]
+    await until(added, timeout=20)
+    assert system.parts.catalogue.get("NEW-0001").updated_by == "钱进"

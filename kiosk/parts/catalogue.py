@@ -13,6 +13,7 @@ from shopfloor.kiosk.common.blocking import io
 if TYPE_CHECKING:
     from shopfloor.i18n import Translator
     from shopfloor.services.audit import Actor
+    from shopfloor.services.parts.catalogue import PartInfo
     from shopfloor.services.parts.imports import ImportReport
     from shopfloor.services.parts.services import PartsServices
 
@@ -25,17 +26,20 @@ class CataloguePane:
         self.t = t
         self.actor = actor
         self.data: bytes | None = None
+        self.found: dict[str, PartInfo] = {}
 
     def build(self) -> None:
         t = self.t
         with ui.row().classes("w-full no-wrap gap-3 items-start"):
-            with ui.card().classes("grow min-w-0 h-[650px]"):
+            with ui.card().classes("grow min-w-0 h-[630px]"):
                 with ui.row().classes("w-full items-center no-wrap gap-3"):
                     ui.label(t("parts.catalogue.title")).classes("text-lg font-bold")
                     self.search = ui.input(t("parts.catalogue.search")).props("outlined dense clearable") \
                         .classes("grow").mark("catalogue-search")
                     self.search.on("update:model-value", self.refresh, throttle=0.3)
                     self.count = ui.label("").classes("text-grey-7 whitespace-nowrap")
+                    ui.button(t("parts.catalogue.new"), icon="add", on_click=lambda: self._edit(None)) \
+                        .props("outline dense").mark("part-new")
                 columns: list[dict[str, Any]] = [
                     {"name": "number", "label": t("parts.list.col_number"), "field": "number", "align": "left",
                      "sortable": True},
@@ -45,7 +49,10 @@ class CataloguePane:
                      "sortable": True},
                 ]
                 self.table = ui.table(columns=columns, rows=[], row_key="number", pagination=0) \
-                    .props("dense flat virtual-scroll hide-bottom").classes("w-full h-[570px]").mark("catalogue")
+                    .props("dense flat virtual-scroll hide-bottom").classes("w-full h-[550px] cursor-pointer") \
+                    .mark("catalogue")
+                # a tapped row opens it for a new price or a stock take
+                self.table.on("rowClick", lambda e: self._edit(e.args[1] if len(e.args) > 1 else None))
             with ui.card().classes("w-[400px] shrink-0 gap-2"):
                 ui.label(t("parts.catalogue.import_title")).classes("text-lg font-bold")
                 ui.label(t("parts.catalogue.import_hint")).classes("text-grey-7 text-sm")
@@ -61,6 +68,7 @@ class CataloguePane:
                 self.check_button.disable()
                 self.import_button.disable()
                 self.report_box = ui.column().classes("w-full gap-1").mark("parts-import-report")
+        self.dialog_host = ui.element("div")
 
     async def refresh(self) -> None:
         query = str(self.search.value or "")
@@ -71,11 +79,50 @@ class CataloguePane:
             ui.notify(exc.message(self.t.lang), type="negative")
             return
         out = self.t("parts.catalogue.out_of_stock")
+        self.found = {p.number: p for p in found}
         self.table.rows = [{"number": p.number, "name": p.name, "price": f"{p.price:,.2f}",
                             "stock": f"{p.stock:g}" if p.stock else f"0 · {out}"} for p in found]
         self.table.update()
         self.count.text = self.t("parts.catalogue.count", count=total) if not query and len(found) == total \
             else self.t("parts.catalogue.shown", shown=len(found), count=total)
+
+    def _edit(self, row: dict[str, Any] | None) -> None:
+        """A part added, or the tapped one changed: name, price, stock on hand."""
+        t = self.t
+        part = self.found.get(str(row.get("number"))) if isinstance(row, dict) else None
+        self.dialog_host.clear()
+        with self.dialog_host, ui.dialog().props("persistent") as dialog, \
+                ui.card().classes("w-[480px] gap-3").mark("part-dialog"):
+            ui.label(t("parts.catalogue.edit_title") if part else t("parts.catalogue.new")).classes(
+                "text-lg font-bold")
+            number = ui.input(t("parts.list.part_number"), value=part.number if part else "").props("outlined") \
+                .classes("w-full").mark("part-number")
+            if part is not None:
+                number.disable()
+            name = ui.input(t("parts.list.col_name"), value=part.name if part else "").props("outlined") \
+                .classes("w-full").mark("part-name")
+            with ui.row().classes("w-full no-wrap gap-3"):
+                price = ui.number(t("parts.catalogue.col_price"), value=part.price if part else None, min=0,
+                                  format="%.2f").props("outlined").classes("grow").mark("part-price")
+                stock = ui.number(t("parts.catalogue.col_stock"), value=part.stock if part else 0, min=0) \
+                    .props("outlined").classes("grow").mark("part-stock")
+
+            async def save() -> None:
+                try:
+                    saved = await io(self.parts.catalogue.save, str(number.value or ""), str(name.value or ""),
+                                     "" if price.value is None else price.value,
+                                     "" if stock.value is None else stock.value, actor=self.actor)
+                except DomainError as exc:
+                    ui.notify(exc.message(t.lang), type="negative", multi_line=True)
+                    return
+                dialog.close()
+                ui.notify(t("parts.catalogue.saved", number=saved.number), type="positive")
+                await self.refresh()
+
+            with ui.row().classes("w-full justify-end gap-2"):
+                ui.button(t("parts.list.cancel"), on_click=dialog.close).props("flat")
+                ui.button(t("parts.list.confirm"), on_click=save).props("unelevated").mark("part-save")
+        dialog.open()
 
     async def _uploaded(self, e: events.UploadEventArguments) -> None:
         self.data = await e.file.read()

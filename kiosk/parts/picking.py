@@ -44,8 +44,8 @@ class PickPane:
         with ui.row().classes("w-full no-wrap gap-3 items-start"):
             with ui.column().classes("w-[330px] shrink-0 gap-2"):
                 ui.label(self.t("parts.picks.title")).classes("text-base font-bold")
-                self.list_box = ui.scroll_area().classes("w-full h-[610px]").mark("parts-pick-lists")
-            self.detail_box = ui.card().classes("grow min-w-0 h-[650px] overflow-auto").mark("parts-pick-list")
+                self.list_box = ui.scroll_area().classes("w-full h-[590px]").mark("parts-pick-lists")
+            self.detail_box = ui.card().classes("grow min-w-0 h-[630px] overflow-auto").mark("parts-pick-list")
         # dialogs live outside the lists: a refresh (the timer, another clerk's change) does not close the one in use
         self.dialog_host = ui.element("div")
         with self.detail_box:
