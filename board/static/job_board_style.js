@@ -3,7 +3,7 @@
 
 export const STYLE = `
 .sfj {
-  --sfj-head: 430px; --sfj-queue: 330px; --sfj-ink: #0f172a; --sfj-muted: #475569; --sfj-line: #cbd5e1;
+  --sfj-head: 490px; --sfj-queue: 310px; --sfj-ink: #0f172a; --sfj-muted: #475569; --sfj-line: #cbd5e1;
   --sfj-navy: #0b2545; --sfj-plan: #dbeafe; --sfj-plan-edge: #2563eb; --sfj-actual: #15803d;
   --sfj-amber: #d97706; --sfj-red: #dc2626; --sfj-now: #e11d48;
   display: flex; flex-direction: column; background: #e9eef4; color: var(--sfj-ink);
