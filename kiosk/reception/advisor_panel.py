@@ -45,7 +45,7 @@ class AdvisorActions:
         return f"{local:%H:%M}" if local.date() == self.clock.today() else f"{local:%m-%d %H:%M}"
 
     # -- risk ---------------------------------------------------------------------------------------------------
-    def risk_banner(self, ro: dict[str, Any]) -> None:
+    def risk_banner(self, ro: dict[str, Any], phone: str | None = None) -> None:
         risk = ro.get("risk") or "on_time"
         if risk == "on_time" or ro["status"] in ("ready", "delivered", "cancelled"):
             return
@@ -55,8 +55,11 @@ class AdvisorActions:
                 .mark("risk-alert"), ui.row().classes("w-full items-center justify-between no-wrap"):
             with ui.row().classes("items-center gap-2 no-wrap"):
                 ui.icon("schedule" if risk == "at_risk" else "alarm", size="md")
-                ui.label(t(f"advisor.risk.{risk}", projected=self._time(ro.get("projected_ready_at")),
-                           promised=self._time(ro.get("promised_at")))).classes("text-lg font-medium")
+                with ui.column().classes("gap-0"):
+                    ui.label(t(f"advisor.risk.{risk}", projected=self._time(ro.get("projected_ready_at")),
+                               promised=self._time(ro.get("promised_at")))).classes("text-lg font-medium")
+                    if phone:
+                        ui.label(t("advisor.call_customer", phone=phone)).classes("text-base").mark("call-customer")
             if self.user.may(Permission.PROMISE):
                 ui.button(t("advisor.new_promise"), icon="update", on_click=lambda: self.promise_dialog(ro)) \
                     .props("unelevated").mark("new-promise")

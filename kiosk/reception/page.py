@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from shopfloor.kiosk.common.printer_choice import PrinterChoice
     from shopfloor.services.checkin import CheckinService
     from shopfloor.services.comebacks import ComebackService
+    from shopfloor.services.customers import CustomerService
     from shopfloor.services.printing import PrintJobInfo, PrintService
     from shopfloor.services.repair_orders import RepairOrderService
     from shopfloor.services.workshop.services import WorkshopServices
@@ -43,7 +44,8 @@ _OPEN = {s.value for s in OPEN_STATUSES}
 class KioskPage:
     def __init__(self, frame: StaffFrame, clock: SiteClock, store: BoardStore, printers: PrinterChoice, *,
                  checkin: CheckinService, repair_orders: RepairOrderService, printing: PrintService,
-                 workshop: WorkshopServices | None = None, comebacks: ComebackService | None = None) -> None:
+                 workshop: WorkshopServices | None = None, comebacks: ComebackService | None = None,
+                 customers: CustomerService | None = None) -> None:
         self.frame = frame
         self.clock = clock
         self.store = store
@@ -53,6 +55,7 @@ class KioskPage:
         self.printing = printing
         self.workshop = workshop
         self.comebacks = comebacks
+        self.customers = customers  # the phone number to call about a late order
 
     def register(self, path: str) -> None:
         app.add_static_files(STATIC_URL, STATIC)

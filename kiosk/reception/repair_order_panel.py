@@ -55,6 +55,7 @@ class LoadedOrder:
     error: str | None = None
     findings: list[Any] = field(default_factory=list)
     comeback_of: str | None = None
+    phone: str | None = None  # the customer's, read when the order is at risk or late: call them
 
 
 class RepairOrderPanel:
@@ -73,9 +74,13 @@ class RepairOrderPanel:
             jobs = await io(self.page.printing.jobs_for, number)
             findings = await io(self.page.workshop.additional_work.for_order, number) if self.page.workshop else []
             comeback = await io(self.page.comebacks.comeback_of, number) if self.page.comebacks else None
+            phone = None
+            if ro.get("risk") in ("at_risk", "late") and self.page.customers is not None:
+                found = await io(self.page.customers.search, ro["plate"], 1)
+                phone = found[0]["phone"] if found and found[0]["plate"] == ro["plate"] else None
         except DomainError as exc:
             return LoadedOrder(None, error=exc.message(self.t.lang))
-        return LoadedOrder(ro, history, jobs, findings=findings, comeback_of=comeback)
+        return LoadedOrder(ro, history, jobs, findings=findings, comeback_of=comeback, phone=phone)
 
     def render(self, loaded: LoadedOrder) -> int:
         """Draw the order in the current container; returns the version shown, so the page can tell when it is
@@ -119,7 +124,7 @@ class RepairOrderPanel:
                     if facts:
                         ui.label(" · ".join(facts)).classes("text-sm text-grey-8")
         if self.actions is not None:
-            self.actions.risk_banner(ro)
+            self.actions.risk_banner(ro, loaded.phone)
             self.actions.findings(loaded.findings)
         if self.user.may(Permission.REPAIR_ORDER_MOVE):
             self._moves(ro)
