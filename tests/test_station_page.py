@@ -5,6 +5,7 @@ a keyboard-wedge scanner typing the badge and the ticket; the badge sheet; the p
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -345,3 +346,15 @@ def test_badge_sheet_carries_each_badge_as_a_readable_qr(demo_server: DemoServer
     found = {d.data.decode() for d in decode(Image.open(f"{SHOTS}/badge-card.png"))}
     assert found == {techs[0]["badge"]}
     assert techs[0]["name"] in card.text
+    # as printed: A4 at 96 dpi, the navigation and the button gone, two columns of cards
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 794, "height": 1123, "deviceScaleFactor": 1, "mobile": False})
+    time.sleep(0.5)
+    driver.save_screenshot(f"{SHOTS}/badges-print-a4.png")
+    assert not driver.find_element("css selector", ".q-header").is_displayed()
+    pdf = driver.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69, "marginTop": 0.4,
+                                                     "marginBottom": 0.4, "marginLeft": 0.4, "marginRight": 0.4,
+                                                     "preferCSSPageSize": True})
+    pages = base64.b64decode(pdf["data"]).count(b"/Type /Page") - base64.b64decode(pdf["data"]).count(b"/Type /Pages")
+    assert pages == -(-len(techs) // 10), pages  # ten cards a sheet

@@ -36,6 +36,8 @@ STYLE = """<style>
   .q-header, .badge-controls { display: none !important; }
   .q-page-container { padding-top: 0 !important; }
   .nicegui-content { padding: 0 !important; }
+  /* Quasar's layout is a screen tall: printed, that would add an empty sheet */
+  .q-layout, .q-page-container, .q-page { min-height: 0 !important; }
 }
 </style>"""
 
