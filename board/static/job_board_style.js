@@ -97,6 +97,11 @@ export const STYLE = `
 .sfj-tight .sfj-plan { font-size: 11px; top: 6%; height: 60%; border-width: 1px; padding: 1px 2px; }
 .sfj-roomy .sfj-name b { font-size: 24px; }
 .sfj-roomy .sfj-plan { font-size: 17px; padding: 4px 6px; }
+@media (min-width: 1600px) {
+  .sfj-roomy .sfj-fig { font-size: 20px; }
+  .sfj-roomy .sfj-pct { font-size: 22px; }
+  .sfj-roomy .sfj-name b { font-size: 26px; }
+}
 @media (max-width: 1500px) {
   .sfj { --sfj-head: 340px; --sfj-queue: 230px; }
   .sfj-rowhead { padding: 0 4px; gap: 2px; }
