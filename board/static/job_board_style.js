@@ -98,8 +98,8 @@ export const STYLE = `
 .sfj-roomy .sfj-name b { font-size: 24px; }
 .sfj-roomy .sfj-plan { font-size: 17px; padding: 4px 6px; }
 @media (min-width: 1600px) {
-  .sfj-roomy .sfj-fig { font-size: 20px; }
-  .sfj-roomy .sfj-pct { font-size: 22px; }
+  .sfj-roomy .sfj-row .sfj-fig { font-size: 20px; }
+  .sfj-roomy .sfj-row .sfj-pct { font-size: 22px; }
   .sfj-roomy .sfj-name b { font-size: 26px; }
 }
 @media (max-width: 1500px) {
