@@ -212,12 +212,19 @@ def _words(t: Translator, complaint: str | None) -> None:
 
 def _promise(t: Translator, clock: SiteClock, promised: datetime | str | None,
              projected: datetime | str | None) -> None:
+    # projected past the promise: the advisor calls the customer; the technician sees it in red
+    late = bool(promised and projected and _moment(projected) > _moment(promised))
     with ui.row().classes("items-center gap-4"):
-        ui.icon("schedule", size="md")
+        ui.icon("schedule", size="md").classes("text-negative" if late else "")
         ui.label(t("station.promised", time=at(promised, clock)) if promised else t("station.no_promise")) \
-            .classes("text-2xl font-bold").mark("promise")
+            .classes("text-2xl font-bold" + (" text-negative" if late else "")).mark("promise")
         if projected:
-            ui.label(t("station.projected", time=at(projected, clock))).classes("text-xl text-grey-8")
+            ui.label(t("station.projected", time=at(projected, clock))) \
+                .classes("text-xl " + ("text-negative font-bold" if late else "text-grey-8"))
+
+
+def _moment(value: datetime | str) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _queue(t: Translator, clock: SiteClock, data: StationData) -> set[str]:
