@@ -77,6 +77,12 @@ def test_a_finished_job_makes_the_day_figures_and_the_states_carry_the_bars(serv
     assert figures_of.today([tech.id])[tech.id].figures.sold == 1.8
     clocking, _ = work.clocking.clock_on(tech.badge, number, actor="吴昊")
     services.clock.advance(minutes=60)
+    published = {topic: json.loads(raw) for topic, raw, _ in SnapshotService(services.ctx).messages() if raw}
+    working = published[topics.state(services.ctx.site, topics.REPAIR_ORDERS, number)]["job_lines"][0]
+    # in work: the plan is its first clocking for its flat-rate hours, the actual bar open
+    assert working["planned"] == [{"technician": tech.id, "start": at(10, 30).isoformat(),
+                                   "end": (at(10, 30) + timedelta(hours=1.8)).isoformat()}]
+    assert working["clocked_today"][0]["end"] is None
     mid = figures_of.today([tech.id])[tech.id].figures
     assert (mid.worked, mid.attended, mid.productivity, mid.efficiency) == (1.0, 3.0, 0.333, None)
     services.clock.advance(minutes=60)

@@ -77,9 +77,11 @@ class PlannedSpan(Payload):
 
     technician: int = Field(description="the technician's id")
     start: DateTime = Field(description="when the technician is planned to start the line (after the work ahead "
-                                        "of it in their queue, on their working windows)")
+                                        "of it in their queue, on their working windows); a line in work or "
+                                        "finished today: their first clocking on it today")
     end: DateTime = Field(description="when that technician's share of the remaining flat-rate hours is done; a "
-                                      "finished line: its first clocking plus its flat-rate hours")
+                                      "line in work or finished today: the start plus their share of its "
+                                      "flat-rate hours")
 
 
 class ClockedSpan(Payload):

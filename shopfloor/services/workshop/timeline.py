@@ -85,8 +85,9 @@ def clocked_today(s: Session, ctx: ServiceContext, lines: Iterable[JobLine]) -> 
 
 def for_orders(s: Session, ctx: ServiceContext, orders: Iterable[RepairOrder], site: projection.SiteWork | None = None
                ) -> Timelines:
-    """The timelines of these orders' lines. A finished line keeps a planned bar from its
-    first clocking for its flat-rate hours, so the board still shows plan against actual."""
+    """The timelines of these orders' lines. A line in work or finished today has its planned bar from its first
+    clocking today for its flat-rate hours (the paper board's plan, which the actual bar then meets or overruns);
+    the others, as the projection lays their remaining hours."""
     orders = list(orders)
     lines = [line for ro in orders for line in ro.job_lines]
     if not lines:
@@ -99,9 +100,10 @@ def for_orders(s: Session, ctx: ServiceContext, orders: Iterable[RepairOrder], s
         segments = clocked.get(line.id, [])
         if segments:
             out.clocked[line.id] = segments
-        if line.id in plan:
+        anchored = line.status in (LineStatus.DONE, LineStatus.IN_PROGRESS) and segments
+        if line.id in plan and not anchored:
             out.planned[line.id] = plan[line.id]
-        elif line.status == LineStatus.DONE and segments:
+        elif anchored:
             crew = max(len(line.assignments), 1)
             firsts: dict[int, datetime] = {}
             for seg in segments:
