@@ -20,6 +20,7 @@ FLAGS = ("carried_over", "waiting_customer", "repeat_repair", "complaint")
 RO_STATUSES = ("checked_in", "dispatched", "in_progress", "on_hold", "quality_check", "ready")
 HOLD_REASONS = ("waiting_parts", "waiting_approval", "sublet", "technical_help", "other")
 RISKS = ("at_risk", "late")
+PARTS_SHOWN = ("back_order", "to_pick")  # a job line's parts status worth a chip on its card, first wins
 BROWSER_FILLED = ("selected",)
 LABELS = (
     "title", "technician", "queue", "queue_empty", "promised", "projected", "hours", "now", "sold", "worked",
@@ -78,7 +79,19 @@ def order_card(entity_id: str, state: State, tz: ZoneInfo) -> Card:
         "projected_ms": _span_ms(state.get("projected_ready_at"), tz),
         "flags": [f for f in FLAGS if flags.get(f) is True],
         "lines": lines,
+        **_parts(state),
     }
+
+
+def _parts(state: State) -> dict[str, str]:
+    """The order's parts as its card says them: on back-order (with the latest ETA) before still to pick; nothing
+    once every part is issued (RepairOrderLine.parts_status, parts_eta: the parts counter's)."""
+    live = [line for line in state.get("job_lines") or [] if line.get("status") != "cancelled"]
+    statuses = {line.get("parts_status") for line in live}
+    status = next((s for s in PARTS_SHOWN if s in statuses), "")
+    etas = sorted(str(line.get("parts_eta")) for line in live
+                  if line.get("parts_status") == "back_order" and line.get("parts_eta"))
+    return {"parts": status, "parts_eta": etas[-1][5:] if status == "back_order" and etas else ""}
 
 
 def technician_row(entity_id: str, state: State, tz: ZoneInfo) -> Card:
@@ -123,6 +136,7 @@ def labels(t: Translator) -> dict[str, str]:
     out |= {f"flag.{f}": t(f"jobboard.flag.{f}") for f in FLAGS}
     out |= {f"flag_short.{f}": t(f"jobboard.flag_short.{f}") for f in FLAGS}
     out |= {f"risk.{r}": t(f"jobboard.risk.{r}") for r in RISKS}
+    out |= {f"parts.{p}": t(f"parts.status.{p}") for p in PARTS_SHOWN}
     out |= {f"skill.{s}": t(f"skill.{s}") for s in ("maintenance", "repair")}
     return out
 

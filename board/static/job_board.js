@@ -34,6 +34,11 @@ function num(h) {
   return (Math.round(h * 10) / 10).toFixed(1);
 }
 
+// an order's parts on its card and bars: "缺件 11-27" (the parts counter's status and the latest ETA)
+function partsText(labels, c) {
+  return (labels["parts." + c.parts] || "") + (c.parts_eta ? " " + c.parts_eta : "");
+}
+
 function pct(x) {
   return x === null || x === undefined ? "—" : Math.round(x * 100) + "%";
 }
@@ -60,7 +65,7 @@ const JobRow = {
         <span v-for="h in marks" :key="'l' + h.m" class="sfj-gridline" :style="{left: h.left + '%'}"></span>
         <span v-for="b in row.planned" :key="b.key" class="sfj-plan" :class="['is-' + b.risk, {'is-selected': b.number === selected}]"
               :style="{left: b.left + '%', width: b.width + '%'}" :data-number="b.number" :title="b.title"
-              :draggable="editable" @dragstart="$emit('drag-card', $event, b.number)" @click.stop="$emit('tap-card', b.number)">{{ b.plate }}</span>
+              :draggable="editable" @dragstart="$emit('drag-card', $event, b.number)" @click.stop="$emit('tap-card', b.number)">{{ b.plate }}<small v-if="b.parts" class="sfj-bar-parts" data-testid="parts-bar"> · {{ b.parts }}</small></span>
         <span v-for="b in row.actual" :key="b.key" class="sfj-actual" :class="{'is-assumed': b.assumed, 'is-open': b.open}"
               :style="{left: b.left + '%', width: b.width + '%'}" :data-number="b.number" :data-clocking="b.clocking"
               :title="b.title" @click.stop="$emit('tap-actual', b)"></span>
@@ -109,6 +114,8 @@ export default wallBoard({
                 <span v-if="c.promised" class="sfj-due">{{ labels.promised }} <b>{{ due(c) }}</b></span>
                 <span v-for="f in c.flags" :key="f" class="sfj-flag" :class="'is-' + f" :title="labels['flag.' + f]">{{ labels['flag_short.' + f] }}</span>
                 <span v-if="c.risk !== 'on_time'" class="sfj-risk" :class="'is-' + c.risk">{{ labels['risk.' + c.risk] }}</span>
+                <span v-if="c.parts" class="sfj-flag" data-testid="parts-chip" :data-parts="c.parts"
+                      :style="{background: c.parts === 'back_order' ? '#c2410c' : '#1d4ed8'}">{{ labels['parts.' + c.parts] }}{{ c.parts_eta ? ' ' + c.parts_eta : '' }}</span>
               </div>
               <button v-if="config.editable && c.number === selected" class="sfj-propose" data-testid="propose"
                       @click.stop="$emit('propose', {number: c.number})">{{ labels.propose }}</button>
@@ -167,7 +174,8 @@ export default wallBoard({
           for (const [tech, s, e] of line.planned) {
             const row = rows.get(tech);
             if (!row || s === null || e === null) continue;
-            const bar = row.planned.get(c.number) || { number: c.number, plate: c.plate, risk: c.risk, s, e, h: 0, work: [] };
+            const bar = row.planned.get(c.number) || { number: c.number, plate: c.plate, risk: c.risk, s, e, h: 0, work: [],
+              parts: c.parts === "back_order" ? partsText(this.labels, c) : "" };
             bar.s = Math.min(bar.s, s);
             bar.e = Math.max(bar.e, e);
             bar.h += line.h / Math.max(line.techs.length, 1);
