@@ -49,6 +49,9 @@ def test_the_catalogue_is_read_kept_and_imported(app: FastAPI) -> None:
     assert advisor.put(f"{API}/parts/NEW-1", json={"name": "x", "price": 1, "stock": 1}).status_code == 403
     put = clerk.put(f"{API}/parts/NEW-0001", json={"name": "新零件", "price": 12.5, "stock": 3})
     assert put.status_code == 200 and put.json()["updated_by"] == "parts-desk"
+    manager = TestClient(app, headers={"Authorization": "Bearer integrator"})
+    trail = manager.get(f"{API}/audit", params={"entity": "part:NEW-0001"})
+    assert [(r["entity"], r["action"], r["actor"]) for r in trail.json()] == [("part", "part_added", "parts-desk")]
     bad = clerk.post(f"{API}/parts/import", json={"csv": "number,name,price,stock\nA-100,a,x,1\nB-200,,1,1\n"})
     assert bad.status_code == 200
     assert [(e["row"], e["key"]) for e in bad.json()["errors"]] == [(2, "parts.error.price_invalid"),

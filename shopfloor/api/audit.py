@@ -19,7 +19,7 @@ from shopfloor.services.audit import Entity
 
 router = APIRouter(route_class=GuardedRoute, tags=["audit"])
 MAX_ROWS = 1000
-_ENTITIES = (Entity.APPOINTMENT, Entity.REPAIR_ORDER, Entity.STAFF)
+_ENTITIES = (Entity.APPOINTMENT, Entity.REPAIR_ORDER, Entity.STAFF, Entity.PART)
 
 
 class AuditEntry(Shape):
@@ -28,8 +28,9 @@ class AuditEntry(Shape):
     actor: str = Field(description="the staff member's name, the API token's name, or system")
     actor_kind: Literal["staff", "api", "system"]
     actor_id: int | None = Field(description="the staff member's id when actor_kind is staff")
-    entity: Literal["appointment", "repair_order", "staff"]
-    entity_id: str = Field(description="the appointment's id, the repair order's number or the staff member's id")
+    entity: Literal["appointment", "repair_order", "staff", "part"]
+    entity_id: str = Field(description="the appointment's id, the repair order's number, the staff member's id, "
+                                       "or a part number (\"import\" for a catalogue import)")
     action: str = Field(description="booked, moved, cancelled, call, checked_in, transition …")
     from_: str | None = Field(alias="from", description="the value before the change")
     to: str | None = Field(description="the value after it")
@@ -59,13 +60,13 @@ def _which(entity: str, given_id: str | None) -> tuple[Entity, str | None]:
 @router.get("/audit", summary="The audit trail of appointments or repair orders, oldest first",
             dependencies=[allowed(Permission.AUDIT_READ)],
             description=f"At most {MAX_ROWS} rows: a wider question is refused (422), not cut short.",
-            responses=unprocessable(f"an entity other than appointment, repair_order or staff, two different ids, an "
-                                    f"appointment id that is no number, {DAY_REFUSED}, from after to, or more "
+            responses=unprocessable(f"an entity other than appointment, repair_order, staff or part, two different "
+                                    f"ids, an appointment id that is no number, {DAY_REFUSED}, from after to, or more "
                                     f"than {MAX_ROWS} rows"))
 def get_audit(api: Services,
               entity: Annotated[Text, Query(min_length=1, max_length=80, description=(
-                  "appointment, repair_order or staff (sign-in failures and waits); with an id as one parameter: "
-                  "appointment:42, repair_order:RO20261123-001, staff:3"))],
+                  "appointment, repair_order, staff (sign-in failures and waits) or part (the parts catalogue); with "
+                  "an id as one parameter: appointment:42, repair_order:RO20261123-001, staff:3, part:04152-YZZA6"))],
               entity_id: Annotated[Text | None, Query(alias="id", max_length=40, description=(
                   "the appointment's id or the repair order's number"))] = None,
               first: Annotated[Text | None, Query(alias="from", max_length=40, description=(
