@@ -27,7 +27,7 @@ from shopfloor.testing.simulated_browser import scan, sees, sign_in, staff_membe
 TECHNICIAN, OTHER = "陈刚", "杨帆"  # the demo's repair technicians; 陈刚 is also a staff member (PIN 9999)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 ZH = Translator("zh-CN")
-SHOTS = "/work/notes/shots"
+SHOTS = chromium.SHOTS
 
 
 def _tech(system: Shopfloor, name: str) -> tuple[int, str]:

@@ -4,10 +4,16 @@ function, as in the browser tests themselves: only a run that drives Chromium lo
 
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from shopfloor.testing.plugin import DemoServer
+
+# where browser tests leave their screenshots to be looked at: $SHOPFLOOR_SHOTS, else the temporary directory
+SHOTS = os.environ.get("SHOPFLOOR_SHOTS") or tempfile.gettempdir()
+os.makedirs(SHOTS, exist_ok=True)
 
 # selenium's expected conditions, by the state a test waits for
 _CONDITIONS = {"present": "presence_of_element_located", "visible": "visibility_of_element_located",
