@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from shopfloor.services.workshop.clocking import ClockingService
 
 PATH = "/workshop/badges"
-GUARD_PATH = "/workshop/dispatch"  # who may open the dispatch board may print badges
 # A4 portrait, 10 mm margins: two columns of 90 × 52 mm cards (about a bank card's size), five rows a sheet.
 STYLE = """<style>
 .badge-sheet { display: grid; grid-template-columns: repeat(2, 90mm); grid-auto-rows: 52mm; gap: 3mm; }
@@ -69,7 +68,7 @@ class BadgesPage:
                 for tech in self.repair_orders.technicians() if tech["id"] in badges]
 
     async def build(self, lang: str | None = None) -> None:
-        signed_in = await self.frame.open(lang, GUARD_PATH)
+        signed_in = await self.frame.open(lang, PATH)
         if signed_in is None:
             return
         t, _user = signed_in

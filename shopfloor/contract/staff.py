@@ -110,6 +110,7 @@ PAGES: tuple[PageRule, ...] = (
 # browser not signed in goes to /ro?number=… for the keypad and comes back there).
 DEEP_LINKS: tuple[PageRule, ...] = (
     _page("/ro", "nav.live_order", "receipt_long", Permission.REPAIR_ORDER_READ),
+    _page("/workshop/badges", "nav.badges", "badge", Permission.DISPATCH),  # the technicians' badge sheet
 )
 PAGE_BY_PATH = {p.path: p for p in (*PAGES, *DEEP_LINKS)}
 
