@@ -272,8 +272,8 @@ def test_lounge_card_carries_nothing_personal() -> None:
              "plate": "京A12345", "customer_full": "王建国"}
     card = cards.lounge_card("1", state, TZ)
     assert set(card) == {"key", "status", "step", "plate_masked", "customer_masked", "needs_customer", "promised",
-                         "promised_date", "promised_ms"}
-    assert card["needs_customer"] is False
+                         "promised_date", "promised_ms", "waiting"}
+    assert card["needs_customer"] is False and card["waiting"] is False
     assert card["step"] == 1  # on hold is still "in the workshop" to the customer
     assert "京A12345" not in json.dumps(card, ensure_ascii=False)
 
