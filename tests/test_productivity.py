@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shopfloor.contract import topics
-from shopfloor.domain.models import QrTag, RepairOrder, Technician
+from shopfloor.domain.models import OutboxMessage, QrTag, RepairOrder, Technician
 from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.snapshot import SnapshotService
@@ -111,3 +111,21 @@ def test_a_dispatched_line_is_planned_on_the_technicians_shift(services: Service
     assert planned is None  # the API's answer is the order itself; the bars travel on the bus
     assert line["planned"] == [{"technician": tech.id, "start": at(12).isoformat(),
                                 "end": (at(12) + timedelta(hours=0.3)).isoformat()}]
+
+
+def test_a_new_day_puts_the_carried_over_cars_out_again_flagged(services: Services) -> None:
+    work = WorkshopServices.on(services.ctx)
+    number = _new_order(services, "TBT")
+    services.clock.set(at(20, 30))
+    assert any(c.number == number for c in work.carry_over.close_day())
+    work.tick.new_day()  # the first run: the snapshot publishes
+    services.clock.set(at(8, 0) + timedelta(days=1))
+    work.tick.new_day()
+    with services.db.read() as s:
+        raw = s.scalar(select(OutboxMessage.payload).where(
+            OutboxMessage.topic == topics.state(services.ctx.site, topics.REPAIR_ORDERS, number))
+            .order_by(OutboxMessage.id.desc()).limit(1))
+        rows = s.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.topic.like(topics.state(services.ctx.site, topics.TECHNICIANS, "%"))))
+    assert raw is not None and json.loads(raw)["flags"]["carried_over"] is True
+    assert rows  # and every technician's row for the new day

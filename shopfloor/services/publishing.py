@@ -56,6 +56,18 @@ def _put_order(session: Session, ctx: ServiceContext, ro: RepairOrder, now: date
     outbox.put_state(session, now, ctx.site, topics.LOUNGE, ro.number, lounge)
 
 
+def publish_orders(session: Session, ctx: ServiceContext, orders: list[RepairOrder]) -> None:
+    """Put these orders out again as they are (a new day: the carried-over cars' flag, today's bars), on one
+    projection."""
+    if not orders:
+        return
+    site = projection.load(session, ctx)
+    bars = timeline.for_orders(session, ctx, orders, site)
+    now = ctx.now()
+    for ro in orders:
+        _put_order(session, ctx, ro, now, bars)
+
+
 def publish_moved_projections(session: Session, ctx: ServiceContext) -> int:
     """The clock moved on (no change made): publish the open orders whose projected finish or risk it changed."""
     site = projection.load(session, ctx)

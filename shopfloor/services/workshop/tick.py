@@ -9,9 +9,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from shopfloor.domain.models import Technician
+from shopfloor.domain.models import RepairOrder, Technician
+from shopfloor.domain.workshop_models import CarryOver
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.publishing import publish_moved_projections, publish_technician
+from shopfloor.services.publishing import publish_moved_projections, publish_orders, publish_technician
 from shopfloor.services.workshop import projection
 from shopfloor.services.workshop.carry_over import CarryOverService
 from shopfloor.services.workshop.clocking import ClockingService
@@ -41,13 +42,17 @@ class WorkshopTick:
             self._closed = closing
 
     def new_day(self) -> None:
-        """A new day: every technician's row (shift, breaks, figures) goes out again for the job progress board.
-        Not at the first run: the server's snapshot has just published them."""
+        """A new day: every technician's row (shift, breaks, figures) and the cars carried over into it (first in
+        the dispatch queue, yesterday's bars gone) go out again for the job progress board. Not at the first run:
+        the server's snapshot has just published them."""
         today = self.ctx.today()
         if self._day is not None and today != self._day:
             with self.ctx.db.write() as s:
                 for tech in s.scalars(select(Technician).where(Technician.site_id == self.ctx.site)):
                     publish_technician(s, self.ctx, tech)
+                publish_orders(s, self.ctx, list(s.scalars(select(RepairOrder).where(
+                    RepairOrder.site_id == self.ctx.site, RepairOrder.status.in_(projection.PROJECTED),
+                    RepairOrder.id.in_(select(CarryOver.repair_order_id).where(CarryOver.day <= today))))))
         self._day = today
 
     def publish_moved(self) -> int:

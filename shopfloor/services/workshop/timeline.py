@@ -112,5 +112,5 @@ def for_orders(s: Session, ctx: ServiceContext, orders: Iterable[RepairOrder], s
                                     for tech, start in firsts.items()]
     ids = [ro.id for ro in orders]
     out.carried_over = set(s.scalars(select(CarryOver.repair_order_id).where(
-        CarryOver.repair_order_id.in_(ids), CarryOver.day < ctx.today())))
+        CarryOver.repair_order_id.in_(ids), CarryOver.day <= ctx.today())))  # the day carried into
     return out
