@@ -158,7 +158,7 @@ def line_out(p: PartsLineInfo, api: Services) -> PartsLineOut:
 # -- the catalogue -------------------------------------------------------------------------------------------
 
 @router.get("/parts", summary="The parts catalogue, by number; `q` searches number and name",
-            dependencies=[allowed(Permission.REPAIR_ORDER_READ)])
+            dependencies=[allowed(Permission.REPAIR_ORDER_READ)], responses=unprocessable())
 def list_parts(api: Services, q: Annotated[Text, Query(max_length=40)] = "",
                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[PartOut]:
     return [part_out(p, api) for p in api.parts.catalogue.search(q, limit)]
