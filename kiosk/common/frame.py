@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 
 FONT = '<style>body{font-family:"Noto Sans CJK SC","Noto Sans SC",sans-serif}</style>'
+NAV_LABELLED = 6  # navigation buttons shown with their label; more are icons with a tooltip
 
 
 def role_names(t: Translator, roles: Iterable[staff.StaffRole]) -> str:
@@ -77,12 +78,18 @@ class StaffFrame:
                 if user is not None:
                     # a phone (the ticket's QR opened on one: /ro/<number>) has no room for the navigation
                     with ui.row().classes("items-center gap-1 no-wrap pl-4 max-sm:hidden"):
-                        for item in staff.PAGES:
-                            if not staff.may_open(user.roles, item.path):
-                                continue
-                            button = ui.button(t(item.label_key), icon=item.icon,
+                        pages = [item for item in staff.PAGES if staff.may_open(user.roles, item.path)]
+                        # the manager opens every desk: labelled, ten buttons would wrap the header onto two lines
+                        # and take the boards' room, so beyond NAV_LABELLED only the current page keeps its label
+                        crowded = len(pages) > NAV_LABELLED
+                        for item in pages:
+                            label = t(item.label_key)
+                            shown = label if item.path == active or not crowded else ""
+                            button = ui.button(shown, icon=item.icon,
                                                on_click=lambda p=item.path: ui.navigate.to(p)) \
-                                .props("flat color=white dense").classes("px-2").mark(f"nav-{item.path}")
+                                .props("flat color=white dense no-wrap").classes("px-2").mark(f"nav-{item.path}")
+                            if not shown:
+                                button.tooltip(label)
                             if item.path == active:
                                 button.classes("bg-white/20 rounded")
             with ui.row().classes("items-center gap-2 no-wrap"):
