@@ -135,6 +135,24 @@ def test_a_shortage_holds_the_line_ends_the_clocking_and_its_arrival_releases_it
                                          ("parts_arrived", CLERK), ("parts_issued", CLERK)]
 
 
+def test_a_scan_clocks_on_what_does_not_wait_for_parts_and_nothing_when_all_of_it_waits(
+        services: Services, parts: PartsServices, work: WorkshopServices) -> None:
+    tech = technician(services, "吴昊")
+    number = new_order(services, "M20", "WSH")
+    *waiting_lines, last = (line["id"] for line in services.repair_orders.get(number)["job_lines"])
+    assert waiting_lines
+    work.dispatch.dispatch(number, tech.id, actor="郑强", override="test")
+    eta = services.ctx.today() + timedelta(days=2)
+    for line in waiting_lines:
+        parts.counter.back_order(parts.counter.add(number, line, "13505-0H020", 1, actor=CLERK).id, eta, actor=CLERK)
+    clocking, _ = work.clocking.clock_on(tech.badge, number, actor="吴昊")
+    assert clocking.job_lines == [last]  # what can be worked is clocked on, the lines waiting for parts are not
+    work.clocking.stop(clocking.id, "finished", actor="吴昊")
+    with pytest.raises(Refused) as waiting:
+        work.clocking.clock_on(tech.badge, number, actor="吴昊")
+    assert (waiting.value.key, waiting.value.params["eta"]) == ("workshop.error.waiting_parts", f"{eta:%m-%d}")
+
+
 def test_a_line_not_started_goes_back_to_waiting_when_its_part_arrives(services: Services,
                                                                         parts: PartsServices) -> None:
     number = new_order(services, "BRK")

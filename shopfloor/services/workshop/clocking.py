@@ -9,11 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shopfloor.domain.errors import Invalid, NotFound, Refused
 from shopfloor.domain.models import JobLine, RepairOrder, Technician
+from shopfloor.domain.parts import PartsLineStatus
+from shopfloor.domain.parts_models import PartsLine
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.domain.workshop import (
     CHOSEN_PAUSES,
@@ -153,7 +155,7 @@ class ClockingService:
             tech = self._badge_holder(s, badge)
             ro = load_order(s, number)
             require_open(ro, RoStatus.READY)
-            lines = self._lines_for(ro, tech, job_lines)
+            lines = self._lines_for(s, ro, tech, job_lines)
             now = self.ctx.now()
             current = open_clocking(s, tech.id)
             if current is not None:
@@ -178,7 +180,8 @@ class ClockingService:
             publish_technician(s, self.ctx, tech)
             return info(c), True
 
-    def _lines_for(self, ro: RepairOrder, tech: Technician, job_lines: Sequence[int] | None) -> list[JobLine]:
+    def _lines_for(self, s: Session, ro: RepairOrder, tech: Technician, job_lines: Sequence[int] | None
+                   ) -> list[JobLine]:
         mine = [line for line in ro.job_lines if line.status in WORKABLE
                 and any(a.technician_id == tech.id for a in line.assignments)]
         if job_lines:
@@ -196,7 +199,16 @@ class ClockingService:
                 raise Refused("workshop.error.dispatched_to_others", technician=tech.name, number=ro.number,
                               others=", ".join(crew))
             raise Refused("workshop.error.not_dispatched", technician=tech.name, number=ro.number)
-        return mine
+        # a scan clocks on what can be worked: a line waiting for a back-ordered part cannot (named lines can: the
+        # technician chose them, e.g. to take the old part off before the new one comes)
+        waiting = dict(s.execute(select(PartsLine.job_line_id, func.max(PartsLine.eta)).where(
+            PartsLine.job_line_id.in_([line.id for line in mine]),
+            PartsLine.status == PartsLineStatus.BACK_ORDER.value).group_by(PartsLine.job_line_id)).all())
+        workable = [line for line in mine if line.id not in waiting]
+        if not workable:
+            eta = max((d for d in waiting.values() if d is not None), default=None)
+            raise Refused("workshop.error.waiting_parts", number=ro.number, eta=f"{eta:%m-%d}" if eta else "—")
+        return workable
 
     def stop(self, clocking_id: int, outcome: str, *, actor: Actor | str, reason: str | None = None
              ) -> ClockingInfo:
