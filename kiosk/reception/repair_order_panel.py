@@ -109,7 +109,15 @@ class RepairOrderPanel:
             with ui.row().classes("w-full gap-6 no-wrap"):
                 with ui.column().classes("w-1/2 gap-1"):
                     for line in ro["job_lines"]:
-                        ui.label(f"• {line['description']} · {line['hours']:g} h")
+                        with ui.row().classes("gap-2 items-center no-wrap"):
+                            ui.label(f"• {line['description']} · {line['hours']:g} h")
+                            parts = line.get("parts_status") or "none"
+                            if parts != "none":  # the advisor tells the customer when the part comes
+                                eta = line.get("parts_eta")
+                                text = t(f"parts.status.{parts}") + (f" {eta[5:]}" if eta and parts == "back_order"
+                                                                     else "")
+                                ui.badge(text, color="orange-8" if parts == "back_order" else "grey-6") \
+                                    .props("outline").mark("line-parts")
                     ui.label(t("kiosk.total_hours", hours=f"{ro['total_hours']:g}")).classes("font-bold")
                 with ui.column().classes("w-1/2 gap-1"):
                     if ro.get("complaint"):
