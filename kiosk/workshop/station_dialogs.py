@@ -4,8 +4,10 @@ customer. Each calls its service and redraws the station."""
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nicegui import events, ui
 
@@ -28,6 +30,18 @@ PAUSE_ICONS = {PauseReason.BREAK: "free_breakfast", PauseReason.WAITING_PARTS: "
                PauseReason.WAITING_APPROVAL: "how_to_reg", PauseReason.SUBLET: "local_shipping",
                PauseReason.TECHNICAL_HELP: "support_agent", PauseReason.OTHER: "more_horiz"}
 PHOTO_TYPES = "image/jpeg,image/png,image/webp"
+Action = TypeVar("Action", bound=Callable[..., Awaitable[Any]])
+
+
+def _outside_the_body(action: Action) -> Action:
+    """Run a button's action in the dialog host's slot. The button is in the station's body, which a redraw (the
+    action's own, or one the bus asks for meanwhile) deletes; ui.notify or a dialog opened from a deleted slot raises
+    and the rest of the action (the self check after 完工) was lost."""
+    @functools.wraps(action)
+    async def run(self: StationDialogs, *args: Any, **kwargs: Any) -> Any:
+        with self.view.dialog_host:
+            return await action(self, *args, **kwargs)
+    return run  # type: ignore[return-value]
 
 
 class StationDialogs:
@@ -44,6 +58,7 @@ class StationDialogs:
             return ui.dialog().props("persistent")
 
     # -- pause ----------------------------------------------------------------------------------------------
+    @_outside_the_body
     async def pause(self, clocking_id: int, number: str) -> None:
         t = self.t
         if not frame.allowed(t, self.view.user, Permission.CLOCK):
@@ -74,6 +89,7 @@ class StationDialogs:
         await self.view.refresh()
 
     # -- finish and the self check --------------------------------------------------------------------------
+    @_outside_the_body
     async def finish(self, clocking_id: int, number: str) -> None:
         t = self.t
         if not frame.allowed(t, self.view.user, Permission.CLOCK):
@@ -95,6 +111,7 @@ class StationDialogs:
             return
         await self.self_check(number)
 
+    @_outside_the_body
     async def self_check(self, number: str) -> None:
         t = self.t
         if not frame.allowed(t, self.view.user, Permission.QC):
@@ -142,6 +159,7 @@ class StationDialogs:
                   classes="text-2xl")
 
     # -- additional work --------------------------------------------------------------------------------------
+    @_outside_the_body
     async def additional(self, number: str) -> None:
         t = self.t
         bay = self.view.bay
