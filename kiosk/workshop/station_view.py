@@ -111,7 +111,7 @@ def _self_checks(t: Translator, items: list[QueueItem], actions: Actions) -> set
         for item in items:
             with ui.row().classes("w-full items-center no-wrap gap-4"):
                 ui.label(item.number).classes("text-2xl font-bold")
-                ui.label(f"{display_plate(item.plate)} · {item.work}").classes("text-xl grow")
+                ui.label(f"{item.plate} · {item.work}").classes("text-xl grow")  # already as people read it
                 ui.button(t("station.self_check"), icon="fact_check",
                           on_click=lambda n=item.number: actions.self_check(n)) \
                     .props("unelevated color=positive size=lg").mark(f"self-check-{item.number}")
