@@ -83,7 +83,7 @@ def test_lounge_payload_has_no_personal_data(services: Services) -> None:
     assert full_name not in text or vehicle.customer.given_name == ""
     assert lounge["plate_masked"].endswith(plate[-2:]) and "*" in lounge["plate_masked"]
     assert set(lounge) == {"schema", "version", "site", "number", "plate_masked", "customer_masked", "status",
-                           "promised_at", "needs_customer", "projected_ready_at"}
+                           "promised_at", "needs_customer", "projected_ready_at", "work_started"}
 
 
 def test_full_journey_records_who_and_when(services: Services) -> None:
