@@ -102,6 +102,8 @@ async def measure_scans(api: httpx.AsyncClient, pages: Pages, server: Server,
         received = time.time()
         if answer.status_code != 201:
             refused += 1
+            if refused == 1:
+                print(f"first refused scan: {answer.status_code} {answer.text[:300]}", file=sys.stderr)
             await pages.arrivals(0.01)
             continue
         arrivals = await pages.arrivals(SAMPLE_TIMEOUT)
@@ -194,6 +196,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="shopfloor-scan-bench-"))
+    root.chmod(0o755)  # Mosquitto reads its files there as its own user
     try:
         result = asyncio.run(run(args, root))
     finally:
