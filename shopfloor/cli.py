@@ -217,6 +217,10 @@ shopfloor demo · {system.settings.site.name} ({system.settings.site.id})
   Calls, parts, no-shows  {base}/calls
   Manager: plan board     {base}/manager/board   figures: {base}/manager/figures
   Data in/out (DMS, iCal) {base}/data
+  Workshop: dispatch      {base}/workshop/dispatch   quality check: {base}/workshop/qc
+  Bay station             {base}/workshop/station   badges: {base}/workshop/badges
+  Parts counter           {base}/parts
+  A job ticket's QR       {base}/ro/<number> (the live order)
   API (Bearer token)      {base}/api/v1/…   schema: {base}/api/openapi.json
   MQTT broker             mqtt://{broker.host}:{broker.port} ({'embedded' if system.broker else 'external'})
 {https}  Site clock              {system.ctx.now().astimezone(system.ctx.tz):%Y-%m-%d %H:%M} ({system.ctx.tz})
