@@ -16,6 +16,7 @@ from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.domain.workshop import ticket_url
 from shopfloor.i18n import Translator
 from shopfloor.main import Shopfloor
+from shopfloor.services.audit import Entity
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.comebacks import ComebackService
 from shopfloor.testing.simulated_browser import sign_in, staff_member, until
@@ -152,3 +153,27 @@ async def test_a_dispatch_to_an_absent_technician_needs_a_typed_override(staff_a
     await until(dispatched)
     lines = system.repair_orders.get(number)["job_lines"]
     assert lines[0]["technician"]["id"] == absent_id
+
+
+async def test_why_a_carried_over_car_stays_is_chosen_on_its_order(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    today = system.ctx.today()
+    system.workshop.carry_over.close_day(today - timedelta(days=1))  # what the closing did last night
+    carried = [c for c in system.workshop.carry_over.carried(today)
+               if c.status not in ("ready", "delivered", "cancelled")]
+    assert carried, "the demo carries cars over from yesterday"
+    car = carried[0]
+    advisor = staff_member(system, "张伟")
+    await sign_in(user, advisor)
+    await user.open("/kiosk")
+    _scan(user, car.number)
+    await user.should_see(ZH("carry.carried"))
+    select = user.find(marker="carry-over-reason").elements.pop()
+    assert isinstance(select, ui.select) and select.value == car.reason
+    select.value = "sublet"
+
+    async def saved() -> bool:
+        return next(c for c in system.workshop.carry_over.carried(today) if c.number == car.number).reason == "sublet"
+    await until(saved)
+    rows = system.audit.read(Entity.REPAIR_ORDER, car.number)
+    assert any(r.action == "carried_over" and r.actor == "张伟" and r.reason == "sublet" for r in rows)

@@ -14,7 +14,7 @@ from nicegui import ui
 
 from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import DomainError
-from shopfloor.domain.workshop import DecisionMethod
+from shopfloor.domain.workshop import CarryOverReason, DecisionMethod
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import frame
 from shopfloor.kiosk.common.attributes import set_attrs
@@ -157,6 +157,42 @@ class AdvisorActions:
         ui.notify(t("advisor.decided", description=finding.description, decision=t(f"advisor.decision.{decision}")),
                   type="positive")
         await self.on_change(finding.repair_order)
+
+    # -- carried over --------------------------------------------------------------------------------------------
+    def carry_over(self, ro: dict[str, Any]) -> None:
+        """An order carried from an earlier day, or one that will not be done today: why it stays overnight (the
+        closing keeps a reason given before it; the figures count carried cars by it)."""
+        projected = ro.get("projected_ready_at")
+        tonight = projected is not None and datetime.fromisoformat(projected).astimezone(self.clock.tz).date() > \
+            self.clock.today()
+        if not self.user.may(Permission.REPAIR_ORDER_MOVE):
+            return
+        today = self.clock.today()
+        into_today = [c for c in self.workshop.carry_over.carried(today) if c.number == ro["number"]]
+        into_tomorrow = [c for c in self.workshop.carry_over.carried(today + timedelta(days=1))
+                         if c.number == ro["number"]]
+        carried = bool(into_today)
+        if not (carried or tonight or into_tomorrow):
+            return
+        t = self.t
+        rows = into_tomorrow or into_today
+        options = {r.value: t(f"workshop.carry_over.{r.value}") for r in CarryOverReason}
+
+        async def chosen(value: str | None) -> None:
+            if not value:
+                return
+            try:
+                await io(self.workshop.carry_over.set_reason, ro["number"], value, actor=self.user.actor)
+            except DomainError as exc:
+                ui.notify(exc.message(t.lang), type="negative")
+                return
+            ui.notify(t("carry.saved", reason=options[value]), type="positive")
+
+        with ui.row().classes("items-center gap-2 no-wrap"):
+            ui.label(t("carry.carried" if carried else "carry.overnight")).classes("text-sm text-grey-8")
+            ui.select(options, value=rows[0].reason if rows else None, label=t("carry.reason"),
+                      on_change=lambda e: chosen(e.value)).props("dense outlined options-dense") \
+                .classes("min-w-[9rem]").mark("carry-over-reason")
 
     # -- comeback -------------------------------------------------------------------------------------------------
     def comeback(self, ro: dict[str, Any], marked: str | None) -> None:

@@ -106,6 +106,7 @@ class RepairOrderPanel:
                         ui.label(t("kiosk.technician_is", name=ro["technician"]["name"]))
                     if self.actions is not None:
                         self.actions.comeback(ro, loaded.comeback_of)
+                        self.actions.carry_over(ro)
             with ui.row().classes("w-full gap-6 no-wrap"):
                 with ui.column().classes("w-1/2 gap-1"):
                     for line in ro["job_lines"]:
