@@ -4,7 +4,7 @@ parts returned to stock, additional work's parts on its new line, and the catalo
 errors."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -111,6 +111,9 @@ def test_a_shortage_holds_the_line_ends_the_clocking_and_its_arrival_releases_it
     assert (line["status"], line["pause_reason"], line["parts_status"], line["parts_eta"]) == (
         "paused", "waiting_parts", "back_order", eta.isoformat())
     assert work.clocking.next_job(tech.id).current is None  # the clocking ended
+    work.tick.publish_moved()  # the projection counts the part's day: the line cannot be done before it comes
+    projected = services.repair_orders.get(number)["projected_ready_at"]
+    assert projected is not None and datetime.fromisoformat(projected).astimezone(services.ctx.tz).date() >= eta
     with services.db.read() as s:
         from shopfloor.domain.workshop_models import Clocking
         ended = s.scalar(select(Clocking).where(Clocking.technician_id == tech.id).order_by(Clocking.id.desc()))

@@ -31,6 +31,7 @@ class Task:
     line_id: int
     hours: float
     rank: tuple[int, int, int]  # (group: 0 clocked on, 1 to do, 2 held; sequence; line id)
+    not_before: datetime | None = None  # a part on back-order comes that day: the work cannot start before
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Workload:
 
     tasks: dict[int, list[Task]] = field(default_factory=dict)
     unassigned: dict[int, list[tuple[int, float]]] = field(default_factory=dict)  # order -> [(line, hours)]
+    not_before: dict[int, datetime] = field(default_factory=dict)  # order -> its unassigned work waits until
     orders: set[int] = field(default_factory=set)  # every open order, also those with all work done
 
     def add(self, technician_id: int, task: Task) -> None:
@@ -81,6 +83,8 @@ def project(work: Workload, now: datetime, windows_of: WindowsOf, tz_day: Callab
     for technician_id, tasks in work.tasks.items():
         cursor: datetime | None = now
         for task in sorted(tasks, key=lambda t: t.rank):
+            if cursor is not None and task.not_before is not None:
+                cursor = max(cursor, task.not_before)
             cursor = lay(windows_of, technician_id, cursor, task.hours, tz_day) if cursor is not None else None
             if cursor is None:
                 unknown.add(task.order_id)
@@ -90,6 +94,8 @@ def project(work: Workload, now: datetime, windows_of: WindowsOf, tz_day: Callab
             finish[task.order_id] = max(known, cursor) if known is not None else cursor
     for order, lines in work.unassigned.items():
         start = finish.get(order) or now
+        if order in work.not_before:
+            start = max(start, work.not_before[order])
         ends = lay(windows_of, None, start, sum(hours for _line, hours in lines), tz_day)
         if ends is None:
             unknown.add(order)

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from shopfloor.domain.models import JobLine, RepairOrder
+from shopfloor.domain.parts import PartsLineStatus
+from shopfloor.domain.parts_models import PartsLine
 from shopfloor.domain.projection import Task, Workload, project, remaining
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.domain.workshop import OPEN_LINE_STATUSES, LineState, LineStatus, PauseReason, Risk, risk
@@ -37,6 +39,9 @@ class SiteWork:
     worked: dict[int, float]
     clocked_on: dict[int, set[int]]  # technician -> the lines of their open clocking
     time: WorkingTime
+    # line -> the start of the day its last back-ordered part is due (only days after today: a part due today may
+    # come any minute)
+    parts_due: dict[int, datetime] = field(default_factory=dict)
 
 
 def load(s: Session, ctx: ServiceContext) -> SiteWork:
@@ -50,8 +55,14 @@ def load(s: Session, ctx: ServiceContext) -> SiteWork:
             ClockingLine, ClockingLine.clocking_id == Clocking.id).where(Clocking.site_id == ctx.site,
                                                                           Clocking.ended_at.is_(None))):
         clocked_on[technician].add(line)
+    line_ids = [line.id for ro in orders for line in ro.job_lines]
+    today = ctx.today()
+    parts_due = {line: datetime.combine(eta, time.min, tzinfo=ctx.tz) for line, eta in s.execute(
+        select(PartsLine.job_line_id, func.max(PartsLine.eta)).where(
+            PartsLine.job_line_id.in_(line_ids), PartsLine.status == PartsLineStatus.BACK_ORDER.value,
+            PartsLine.eta > today).group_by(PartsLine.job_line_id)) if eta is not None}
     return SiteWork(now, orders, worked_per_line(line_times(s, now, orders=ids)), dict(clocked_on),
-                    WorkingTime(s, ctx, ctx.today()))
+                    WorkingTime(s, ctx, today), parts_due)
 
 
 def workload(site: SiteWork, given: Mapping[int, list[int]] | None = None) -> Workload:
@@ -69,13 +80,16 @@ def workload(site: SiteWork, given: Mapping[int, list[int]] | None = None) -> Wo
                 crew = [(tech, TOP_OF_QUEUE) for tech in given[line.id]]
             else:
                 crew = [(a.technician_id, a.sequence) for a in line.assignments]
+            due = site.parts_due.get(line.id)
             if not crew:
                 work.unassigned.setdefault(ro.id, []).append((line.id, left))
+                if due is not None:
+                    work.not_before[ro.id] = max(due, work.not_before.get(ro.id, due))
                 continue
             held = LineState(status, PauseReason(line.pause_reason) if line.pause_reason else None).hold is not None
             for tech, sequence in crew:
                 group = 0 if line.id in site.clocked_on.get(tech, ()) else 2 if held else 1
-                work.add(tech, Task(ro.id, line.id, left / len(crew), (group, sequence, line.id)))
+                work.add(tech, Task(ro.id, line.id, left / len(crew), (group, sequence, line.id), due))
     return work
 
 
