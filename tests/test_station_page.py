@@ -6,6 +6,7 @@ a keyboard-wedge scanner typing the badge and the ticket; the badge sheet; the p
 from __future__ import annotations
 
 import base64
+import logging
 import time
 from typing import Any
 
@@ -149,6 +150,87 @@ async def test_a_self_check_left_for_later_waits_on_the_station(staff_app: tuple
     await until(lambda: sees(user, target=f"{number} 自检合格，等待主管检验"))
     await until(lambda: _not(sees(user, marker=f"self-check-{number}")))
     assert [(r.stage, r.passed) for r in system.workshop.quality.results(number)] == [("self", True)]
+
+
+def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() + str(r.exc_info or "") for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_finishing_one_of_two_lines_says_the_rest_is_open(staff_app: tuple[User, Shopfloor],
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    """The first of two lines done: the notice shows, no self check yet, and nothing in the log (a notice from a
+    deleted slot raised 'parent element deleted'; a dialog deleted twice 'list.remove(x)')."""
+    user, system = staff_app
+    tech_id, _first = await _at_station(user, system)
+    # the demo's order of two lines, both 陈刚's, paused waiting for parts: he takes up the first only
+    number = next(ro["number"] for ro in system.repair_orders.open_orders() if len(ro["job_lines"]) >= 2 and all(
+        [tech["id"] for tech in line["technicians"]] == [tech_id] for line in ro["job_lines"]))
+    lines = system.repair_orders.get(number)["job_lines"]
+    _id, badge = _tech(system, TECHNICIAN)
+    system.workshop.clocking.clock_on(badge, number, actor=TECHNICIAN, job_lines=[lines[0]["id"]])
+    await user.open("/workshop/station")
+    await until(lambda: sees(user, marker="current-ro", content=number))
+    user.find(marker="finish").click()
+    await until(lambda: sees(user, target=f"{number} 还有其他作业未完成：全部完工后再做自检"))
+    await user.should_not_see(marker="self-check")
+    assert system.repair_orders.get(number)["status"] != "quality_check"
+    # a pause and additional work after it: each dialog opens, closes and is deleted once
+    scan(user, number)
+    await until(lambda: sees(user, marker="current-ro", content=number))
+    user.find(marker="pause").click()
+    await until(lambda: sees(user, marker="pause-break"))
+    user.find(marker="pause-break").click()
+    await until(lambda: _not(sees(user, marker="current-job")))
+    user.find(marker="additional").click()
+    await until(lambda: sees(user, marker="aw-cancel"))
+    user.find(marker="aw-cancel").click()
+    await until(lambda: _not(sees(user, marker="additional-dialog")))
+    assert _errors(caplog) == []
+
+
+async def test_a_pause_for_another_reason_asks_why(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    tech_id, number = await _at_station(user, system)
+    scan(user, number)
+    await until(lambda: sees(user, marker="current-ro", content=number))
+    clocking = system.workshop.clocking.open_of(tech_id)
+    assert clocking is not None
+    user.find(marker="pause").click()
+    await until(lambda: sees(user, marker="pause-other"))
+    user.find(marker="pause-other").click()
+    await until(lambda: sees(user, marker="pause-note"))
+    user.find(marker="pause-other-confirm").click()  # no words: the dialog stays, nothing is stopped
+    await until(lambda: sees(user, target="请填写暂停原因"))
+    assert system.workshop.clocking.open_of(tech_id) is not None
+    user.find(marker="pause-note").type("举升机故障，等待维修")
+    user.find(marker="pause-other-confirm").click()
+    await until(lambda: sees(user, target=f"已暂停：{number}（举升机故障，等待维修）"))
+    stopped = system.workshop.clocking.get(clocking.id)
+    assert (stopped.outcome, stopped.pause_reason) == ("paused", "other")
+    off = [row for row in AuditService(system.ctx).read(Entity.REPAIR_ORDER, number) if row.action == "clock_off"]
+    assert off and off[-1].detail["note"] == "举升机故障，等待维修"
+
+
+async def test_a_scan_that_looks_like_a_badge_is_refused_as_a_badge(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    await _at_station(user, system)
+    scan(user, "SFB-WRONGBADGE123")
+    await until(lambda: sees(user, target="这不是技师工牌：SFB-WRONGBADGE123"))
+    await user.should_see(marker="bay-technician", content=TECHNICIAN)  # the bay keeps its technician
+    scan(user, "SFB-" + "A" * 24)  # well formed, held by no one
+    await until(lambda: sees(user, target="没有技师使用此工牌（工牌丢失请在设置数据中补发）"))
+
+
+async def test_the_self_check_lists_the_orders_lines(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    _tech_id, number = await _at_station(user, system)
+    scan(user, number)
+    await until(lambda: sees(user, marker="current-ro", content=number))
+    user.find(marker="finish").click()
+    await until(lambda: sees(user, marker="self-check-lines"))
+    for line in system.repair_orders.get(number)["job_lines"]:
+        await user.should_see(marker="self-check-line", content=line["description"])
+    await user.should_see(marker="self-check-who", content=TECHNICIAN)
 
 
 async def test_additional_work_with_a_photo_is_reported_for_the_advisor(

@@ -21,7 +21,7 @@ from nicegui import app, background_tasks, ui
 from shopfloor.contract import topics
 from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import DomainError
-from shopfloor.domain.workshop import BADGE_SEARCH_RE, QcStage
+from shopfloor.domain.workshop import BADGE_PREFIX, BADGE_SEARCH_RE, QcStage, normalize_badge
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import frame, session
 from shopfloor.kiosk.common.blocking import io
@@ -93,6 +93,12 @@ def _stored_bay(user: session.KioskUser) -> BayTechnician | None:
         return None
 
 
+def _looks_like_badge(text: str) -> bool:
+    """A badge, valid or not: the token anywhere in the scan, or a scan that starts with the badge prefix."""
+    upper = text.strip().upper()
+    return upper.startswith(BADGE_PREFIX) or BADGE_SEARCH_RE.search(upper) is not None
+
+
 class StationView:
     """One open station: the bay's technician, their job now and next, their queue."""
 
@@ -140,10 +146,10 @@ class StationView:
         self._draw_bar()
 
     async def _badge(self, text: str) -> None:
-        token = BADGE_SEARCH_RE.search(text.strip().upper())
-        assert token is not None
         try:
-            tech_id, name = await io(self.page.workshop.clocking.technician_of_badge, token.group(0))
+            # a damaged or foreign SFB- code is refused as a badge (malformed or unknown), not as a ticket
+            token = normalize_badge(text)
+            tech_id, name = await io(self.page.workshop.clocking.technician_of_badge, token)
         except DomainError as exc:
             self._refused(exc)
             return
@@ -151,7 +157,7 @@ class StationView:
         if before is not None and before.id == tech_id:
             ui.notify(self.t("station.already", name=name), type="info", position="bottom", classes="text-xl")
             return
-        self._keep(BayTechnician(tech_id, name, token.group(0)))
+        self._keep(BayTechnician(tech_id, name, token))
         key = "station.welcome" if before is None else "station.switched"
         ui.notify(self.t(key, name=name), type="positive", position="bottom", classes="text-2xl")
         await self.refresh()
@@ -166,7 +172,7 @@ class StationView:
     # -- scans ----------------------------------------------------------------------------------------------
     async def on_scan(self, text: str) -> None:
         """A badge signs in or switches; a job ticket (URL or number) clocks the bay's technician on."""
-        if BADGE_SEARCH_RE.search(text.strip().upper()):
+        if _looks_like_badge(text):
             await self._badge(text)
             return
         if self.bay is None:

@@ -48,14 +48,27 @@ class StationDialogs:
     def __init__(self, view: StationView) -> None:
         self.view = view
         self.t = view.t
+        self._holders: dict[int, ui.element] = {}
 
     def _notify_refused(self, exc: DomainError) -> None:
         log.info("station refused: %s", exc.message("en"))
         ui.notify(exc.message(self.t.lang), type="negative", position="center", multi_line=True, classes="text-xl")
 
     def _dialog(self) -> ui.dialog:
-        with self.view.dialog_host:
-            return ui.dialog().props("persistent")
+        # in a holder of its own: NiceGUI leaves a hidden marker in the slot a dialog is made in; _close drops both
+        with self.view.dialog_host, ui.element("div") as holder:
+            dialog = ui.dialog().props("persistent")
+        self._holders[dialog.id] = holder
+        return dialog
+
+    def _close(self, dialog: ui.dialog) -> None:
+        """Delete the dialog once: NiceGUI may have deleted it already (its marker's slot went, the client left);
+        a second delete raised 'list.remove(x): x not in list'."""
+        if not dialog.is_deleted:
+            dialog.delete()
+        holder = self._holders.pop(dialog.id, None)
+        if holder is not None and not holder.is_deleted:
+            holder.delete()
 
     # -- pause ----------------------------------------------------------------------------------------------
     @_outside_the_body
@@ -68,24 +81,42 @@ class StationDialogs:
             ui.label(t("station.choose_pause")).classes("text-3xl font-bold")
             with ui.grid(columns=2).classes("w-full gap-4"):
                 for reason in PAUSES:
-                    ui.button(t(f"workshop.pause.{reason.value}"), icon=PAUSE_ICONS[reason],
-                              on_click=lambda r=reason: dialog.submit(r.value)) \
+                    button = ui.button(t(f"workshop.pause.{reason.value}"), icon=PAUSE_ICONS[reason]) \
                         .props("outline size=xl").classes("station-big w-full").mark(f"pause-{reason.value}")
+                    if reason == PauseReason.OTHER:  # "other" says what, in a few words
+                        button.on_click(lambda: other.set_visibility(True))
+                    else:
+                        button.on_click(lambda r=reason: dialog.submit((r.value, None)))
+            with ui.row().classes("w-full items-center no-wrap gap-3") as other:
+                note = ui.input(t("station.pause_note"), validation={
+                    t("station.pause_note_needed"): lambda v: bool((v or "").strip())}) \
+                    .props("outlined maxlength=200").classes("grow text-xl").mark("pause-note")
+
+                def other_chosen() -> None:
+                    if note.validate() and (note.value or "").strip():
+                        dialog.submit((PauseReason.OTHER.value, note.value.strip()))
+
+                note.on("keydown.enter", other_chosen)
+                ui.button(t("station.pause_confirm"), icon="pause_circle", on_click=other_chosen) \
+                    .props("unelevated size=lg color=orange-8").mark("pause-other-confirm")
+            other.set_visibility(False)
             with ui.row().classes("w-full justify-end"):
                 ui.button(t("station.cancel"), on_click=lambda: dialog.submit(None)).props("flat size=lg") \
                     .mark("pause-cancel")
-        reason = await dialog
-        dialog.delete()
-        if not reason:
+        chosen = await dialog
+        self._close(dialog)
+        if not chosen:
             return
+        reason, words = chosen
         try:
             await io(self.view.page.workshop.clocking.stop, clocking_id, ClockOutcome.PAUSED.value,
-                     actor=self.view.actor, reason=reason)
+                     actor=self.view.actor, reason=reason, note=words)
         except DomainError as exc:
             self._notify_refused(exc)
         else:
-            ui.notify(t("station.paused", number=number, reason=t(f"workshop.pause.{reason}")), type="info",
-                      position="bottom", classes="text-2xl")
+            shown = words or t(f"workshop.pause.{reason}")
+            ui.notify(t("station.paused", number=number, reason=shown), type="info", position="bottom",
+                      classes="text-2xl")
         await self.view.refresh()
 
     # -- finish and the self check --------------------------------------------------------------------------
@@ -116,10 +147,12 @@ class StationDialogs:
         t = self.t
         if not frame.allowed(t, self.view.user, Permission.QC):
             return
+        state = await io(self.view.page.repair_orders.get, number)
         dialog = self._dialog()
         with dialog, ui.card().classes("w-[52rem] max-w-full gap-4 p-6").mark("self-check"):
             ui.label(t("station.self_check_title", number=number)).classes("text-3xl font-bold")
             ui.label(t("station.self_check_hint")).classes("text-xl text-grey-8")
+            _check_lines(t, state.get("job_lines", []))
             with ui.row().classes("w-full gap-4 no-wrap"):
                 ui.button(t("station.self_pass"), icon="verified", on_click=lambda: dialog.submit(("pass", ""))) \
                     .props("unelevated color=positive size=xl").classes("station-big grow").mark("self-pass")
@@ -138,7 +171,7 @@ class StationDialogs:
                     .mark("self-later")
             fail.on_click(lambda: failing.set_visibility(True))
         answer = await dialog
-        dialog.delete()
+        self._close(dialog)
         if not answer:
             return
         verdict, why = answer
@@ -231,5 +264,18 @@ class StationDialogs:
             break
         for left in photo:  # uploaded, not sent
             await io(page.photo_store.discard, left)
-        dialog.delete()
+        self._close(dialog)
         await self.view.refresh()
+
+
+def _check_lines(t: Any, lines: list[dict[str, Any]]) -> None:
+    """The order's lines to check one by one: what was done and by whom (cancelled lines are not checked)."""
+    with ui.column().classes("w-full gap-1 bg-grey-2 rounded p-3").mark("self-check-lines"):
+        for line in lines:
+            if line.get("status") == "cancelled":
+                continue
+            who = "、".join(tech.get("name", "") for tech in line.get("technicians", [])) or t("station.nobody")
+            with ui.row().classes("w-full items-center no-wrap gap-3"):
+                ui.icon("check_box_outline_blank", size="md").classes("text-grey-7")
+                ui.label(line.get("description", "")).classes("text-2xl grow").mark("self-check-line")
+                ui.label(who).classes("text-xl text-grey-8").mark("self-check-who")

@@ -109,7 +109,8 @@ def open_clocking(s: Session, technician_id: int) -> Clocking | None:
 
 
 def end_clocking(s: Session, ctx: ServiceContext, c: Clocking, at: datetime, outcome: ClockOutcome,
-                 reason: PauseReason | None, actor: Actor | str, *, assumed: bool = False) -> None:
+                 reason: PauseReason | None, actor: Actor | str, *, assumed: bool = False,
+                 note: str | None = None) -> None:
     """Close the clocking at `at`. Its lines: done (finished) or paused with the reason, each unless another
     technician is clocked on it still, whose work goes on."""
     c.ended_at, c.outcome, c.ended_by, c.assumed = at, outcome.value, str(actor)[:80], assumed
@@ -128,7 +129,8 @@ def end_clocking(s: Session, ctx: ServiceContext, c: Clocking, at: datetime, out
             line.status, line.pause_reason = LineStatus.PAUSED.value, c.pause_reason
     record(s, ctx, actor, Entity.REPAIR_ORDER, c.repair_order.number, "clock_off", from_value=c.technician.name,
            to_value=outcome.value, reason=c.pause_reason,
-           detail={"clocking": c.id, "lines": line_ids, "assumed": assumed, "ended_at": views.at(at, ctx.tz)})
+           detail={"clocking": c.id, "lines": line_ids, "assumed": assumed, "ended_at": views.at(at, ctx.tz)}
+           | ({"note": note} if note else {}))
 
 
 def end_clockings_on(s: Session, ctx: ServiceContext, ro: RepairOrder, reason: PauseReason, actor: Actor | str
@@ -210,9 +212,11 @@ class ClockingService:
             raise Refused("workshop.error.waiting_parts", number=ro.number, eta=f"{eta:%m-%d}" if eta else "—")
         return workable
 
-    def stop(self, clocking_id: int, outcome: str, *, actor: Actor | str, reason: str | None = None
-             ) -> ClockingInfo:
-        """Finished: the lines are done (and wait for the quality checks); paused: with one of CHOSEN_PAUSES."""
+    def stop(self, clocking_id: int, outcome: str, *, actor: Actor | str, reason: str | None = None,
+             note: str | None = None) -> ClockingInfo:
+        """Finished: the lines are done (and wait for the quality checks); paused: with one of CHOSEN_PAUSES, and
+        the technician's words for a pause for another reason (kept in the audit row: no column for it)."""
+        note = note.strip()[:200] if isinstance(note, str) and note.strip() else None
         try:
             how = ClockOutcome(outcome)
         except ValueError:
@@ -233,7 +237,8 @@ class ClockingService:
                 raise NotFound("workshop.error.clocking_unknown", clocking=clocking_id)
             if c.ended_at is not None:
                 raise Refused("workshop.error.clocking_ended", clocking=clocking_id)
-            end_clocking(s, self.ctx, c, self.ctx.now(), how, why, actor)
+            end_clocking(s, self.ctx, c, self.ctx.now(), how, why, actor,
+                         note=note if how == ClockOutcome.PAUSED else None)
             ro = c.repair_order
             publish(s, self.ctx, ro, follow_lines(s, self.ctx, ro, actor))
             s.refresh(c.technician)
