@@ -7,7 +7,7 @@ from __future__ import annotations
 from nicegui.testing import User
 from sqlalchemy import select
 
-from shopfloor.domain.models import QrTag, RepairOrder, Technician
+from shopfloor.domain.models import JobLine, QrTag, RepairOrder, Technician
 from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.i18n import Translator
 from shopfloor.main import Shopfloor
@@ -66,7 +66,7 @@ async def test_the_foreman_fails_a_check_into_the_rework_register_then_passes_it
     system.workshop.quality.record(number, "self", True, actor=tech.name)
     await user.open("/workshop/qc")
     user.find(marker=f"qc-order-{number}").trigger("click")
-    await user.should_see(ZH("qc.stage.foreman"))
+    await user.should_see(marker="qc-stage", content=ZH("qc.stage.foreman"))
     user.find(marker="qc-pass").click()
 
     async def at_final() -> bool:
@@ -91,8 +91,11 @@ async def test_the_final_inspection_needs_every_item_and_a_failure_names_the_mis
     await user.open("/workshop/qc")
     user.find(marker=f"qc-order-{number}").trigger("click")
     await user.should_see(marker="qc-checklist")
+    # every line done: ticked by the system and locked
+    done = user.find(marker="qc-item-items_done").elements.pop()
+    assert done.value is True and not done.enabled
     for item in FINAL_CHECKLIST:
-        if item != "no_tools":
+        if item not in ("no_tools", "items_done"):
             user.find(marker=f"qc-item-{item}").click()
     await user.should_see(ZH("qc.still_open", items=ZH("qc.item.no_tools")))
     user.find(marker="qc-pass").click()  # disabled: nothing recorded
@@ -112,10 +115,50 @@ async def test_the_final_inspection_needs_every_item_and_a_failure_names_the_mis
     user.find(marker=f"qc-order-{number}").trigger("click")
     await user.should_see(marker="qc-checklist")
     for item in FINAL_CHECKLIST:
-        user.find(marker=f"qc-item-{item}").click()
+        if item != "items_done":
+            user.find(marker=f"qc-item-{item}").click()
     await user.should_see(ZH("qc.all_ticked"))
     user.find(marker="qc-pass").click()
 
     async def ready() -> bool:
         return system.repair_orders.get(number)["status"] == "ready"
     await until(ready)
+
+
+async def test_a_line_still_open_keeps_the_final_inspection_from_passing(staff_app: tuple[User, Shopfloor]) -> None:
+    """"Every job line done" is the order's to say: unticked with the open line named, pass stays disabled."""
+    user, system = staff_app
+    number, _tech = _order_at_the_foreman(system)
+    system.workshop.quality.record(number, "foreman", True, actor="郑强")
+    with system.db.write() as s:  # as if a line were reopened behind the inspector's back
+        line = s.scalars(select(JobLine).join(RepairOrder).where(RepairOrder.number == number)).first()
+        assert line is not None
+        line.status, description = "paused", line.description
+    await sign_in(user, staff_member(system, "郑强"))
+    await user.open("/workshop/qc")
+    user.find(marker=f"qc-order-{number}").trigger("click")
+    await user.should_see(marker="qc-checklist")
+    done = user.find(marker="qc-item-items_done").elements.pop()
+    assert done.value is False and not done.enabled
+    await user.should_see(marker="qc-lines-open", content=description)
+    for item in FINAL_CHECKLIST:
+        if item != "items_done":
+            user.find(marker=f"qc-item-{item}").click()
+    await user.should_see(ZH("qc.still_open", items=ZH("qc.item.items_done")))
+    assert not user.find(marker="qc-pass").elements.pop().enabled
+    user.find(marker="qc-pass").click()
+    assert system.workshop.quality.results(number)[-1].stage == "foreman"  # nothing recorded
+
+
+async def test_the_failure_form_can_be_cancelled(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    number, _tech = _order_at_the_foreman(system)
+    await sign_in(user, staff_member(system, "郑强"))
+    await user.open("/workshop/qc")
+    user.find(marker=f"qc-order-{number}").trigger("click")
+    await user.should_see(marker="qc-stage")
+    user.find(marker="qc-fail").click()
+    await user.should_see(marker="qc-send-back")
+    user.find(marker="qc-fail-cancel").click()
+    await user.should_not_see(marker="qc-send-back")
+    assert not any(r.number == number for r in system.workshop.quality.rework())

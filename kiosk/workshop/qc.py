@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 PATH = "/workshop/qc"
 STAGE_COLOURS = {"self": "blue-grey", "foreman": "indigo", "final": "purple"}
+SYSTEM_ITEM = "items_done"  # of FINAL_CHECKLIST: ticked from the order's lines, not by hand
+LINES_CLOSED = ("done", "cancelled")
 
 
 class QcPage:
@@ -105,7 +107,7 @@ class QcDesk:
         self._draw_queue()
         if self.current is not None and not any(i.number == self.current for i in self.items):
             self.current = None
-        self._draw_panel()
+        await self._draw_panel()
 
     def _draw_queue(self) -> None:
         t, today = self.t, self.clock.today()
@@ -130,10 +132,10 @@ class QcDesk:
                         if item.failed_before:
                             ui.label(t("qc.failed_before", count=item.failed_before)).classes("text-orange-9")
 
-    def _open(self, number: str) -> None:
+    async def _open(self, number: str) -> None:
         self.current = number
         self._draw_queue()
-        self._draw_panel()
+        await self._draw_panel()
 
     def _time(self, moment: datetime | None, today: Any) -> str:
         if moment is None:
@@ -141,10 +143,15 @@ class QcDesk:
         local = moment.astimezone(self.clock.tz)
         return f"{local:%H:%M}" if local.date() == today else f"{local:%m-%d %H:%M}"
 
-    def _draw_panel(self) -> None:
+    async def _draw_panel(self) -> None:
         t = self.t
-        self.panel.clear()
         item = next((i for i in self.items if i.number == self.current), None)
+        # the final inspection's "every line done" is the order's, not the inspector's: read before drawing
+        lines = (await io(self.repair_orders.get, item.number))["job_lines"] \
+            if item is not None and item.stage == "final" else []
+        if item is not None and item.number != self.current:
+            return  # another order was opened meanwhile; its own draw follows
+        self.panel.clear()
         with self.panel:
             if item is None:
                 with ui.column().classes("w-full items-center pt-16 gap-3 text-grey-7"):
@@ -167,7 +174,7 @@ class QcDesk:
                     who = "、".join(line.technicians) if line.technicians else t("qc.nobody")
                     ui.label(f"• {line.description} · {who}").classes("text-base")
             if item.stage == "final":
-                FinalCheck(self, item).build()
+                FinalCheck(self, item, lines).build()
             else:
                 StageCheck(self, item).build()
 
@@ -231,8 +238,11 @@ class StageCheck:
         with self.form:
             ui.label(t("qc.fail_title")).classes("text-lg font-bold text-negative")
             self.fields = self.desk.failure_fields(item, reason=True)
-            ui.button(t("qc.send_back"), icon="assignment_return", on_click=self._fail) \
-                .props("unelevated color=negative").mark("qc-send-back")
+            with ui.row().classes("w-full justify-end gap-3"):
+                ui.button(t("qc.cancel"), on_click=lambda: self.form.set_visibility(False)).props("flat") \
+                    .mark("qc-fail-cancel")
+                ui.button(t("qc.send_back"), icon="assignment_return", on_click=self._fail) \
+                    .props("unelevated color=negative").mark("qc-send-back")
         self.form.set_visibility(False)
 
     async def _pass(self) -> None:
@@ -256,8 +266,9 @@ class FinalCheck:
 
     form: ui.card
 
-    def __init__(self, desk: QcDesk, item: QueueItem) -> None:
+    def __init__(self, desk: QcDesk, item: QueueItem, lines: list[dict[str, Any]]) -> None:
         self.desk, self.item = desk, item
+        self.open_lines = [line for line in lines if line.get("status") not in LINES_CLOSED]
 
     def build(self) -> None:
         t = self.desk.t
@@ -267,6 +278,15 @@ class FinalCheck:
             for key in FINAL_CHECKLIST:
                 self.boxes[key] = ui.checkbox(t(f"qc.item.{key}"), on_change=self._ticked) \
                     .classes("text-lg").mark(f"qc-item-{key}")
+        # the system's to tick, from the lines' statuses: an inspector cannot vouch for it by hand
+        by_system = self.boxes[SYSTEM_ITEM]
+        by_system.value = not self.open_lines
+        by_system.disable()
+        by_system.tooltip(t("qc.items_done_by_system"))
+        if self.open_lines:
+            ui.label(t("qc.lines_open", lines="、".join(
+                f"{line.get('description', '')}（{t('workshop.line_status.' + str(line.get('status')))}）"
+                for line in self.open_lines))).classes("text-negative font-bold").mark("qc-lines-open")
         self.missing = ui.label("").classes("text-orange-9").mark("qc-missing")
         with ui.row().classes("w-full gap-3"):
             self.pass_button = ui.button(t("qc.pass_final"), icon="verified", on_click=self._pass) \
@@ -278,8 +298,11 @@ class FinalCheck:
             ui.label(t("qc.fail_final_title")).classes("text-lg font-bold text-negative")
             self.note = ui.input(t("qc.note")).props("outlined").classes("w-full").mark("qc-reason")
             self.fields = self.desk.failure_fields(self.item, reason=False)
-            ui.button(t("qc.send_back"), icon="assignment_return", on_click=self._fail) \
-                .props("unelevated color=negative").mark("qc-send-back")
+            with ui.row().classes("w-full justify-end gap-3"):
+                ui.button(t("qc.cancel"), on_click=lambda: self.form.set_visibility(False)).props("flat") \
+                    .mark("qc-fail-cancel")
+                ui.button(t("qc.send_back"), icon="assignment_return", on_click=self._fail) \
+                    .props("unelevated color=negative").mark("qc-send-back")
         self.form.set_visibility(False)
         self._ticked()
 
