@@ -163,6 +163,25 @@ def test_additional_work_after_the_checks_reopens_them(db_services: Services, wo
         work.quality.record(number, "foreman", True, actor="郑强")
 
 
+def test_a_car_is_not_ready_while_the_customer_has_not_decided_on_work_found(
+        db_services: Services, work: WorkshopServices) -> None:
+    tech = technician(db_services, "周杰")
+    number = new_order(db_services, "OIL")
+    work.dispatch.dispatch(number, tech.id, actor="郑强", override="test")
+    found = work.additional_work.report(number, technician=tech.id, actor="周杰", operation="WSH")
+    c, _ = work.clocking.clock_on(tech.badge, number, actor="周杰")
+    work.clocking.stop(c.id, "finished", actor="周杰")
+    work.quality.record(number, "self", True, actor="周杰")
+    work.quality.record(number, "foreman", True, actor="郑强")
+    with pytest.raises(Refused) as final:  # the decision may add a line: not ready before it
+        work.quality.record(number, "final", True, actor="郑强")
+    assert final.value.key == "workshop.error.decision_pending" and final.value.params["work"] == "精洗车"
+    with pytest.raises(Refused):  # nor by the kiosk's button
+        db_services.repair_orders.transition(number, "ready", actor="张伟")
+    work.additional_work.decide(found.id, "declined", "phone", actor="张伟")
+    assert work.quality.record(number, "final", True, actor="郑强")["status"] == "ready"
+
+
 def test_an_order_opened_without_work_goes_through_the_checks_too(db_services: Services,
                                                                    work: WorkshopServices) -> None:
     ro = db_services.repair_orders

@@ -34,7 +34,7 @@ from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.workshop.clocking import end_clockings_on
 from shopfloor.services.workshop.dispatch import Broken, DispatchRefused, give
-from shopfloor.services.workshop.order_status import checks_complete, line_state, passed_stages
+from shopfloor.services.workshop.order_status import checks_complete, line_state, passed_stages, require_decisions
 from shopfloor.services.workshop.quality import fail_stage
 from shopfloor.services.workshop.working_time import WorkingTime
 
@@ -78,8 +78,10 @@ def apply_move(s: Session, ctx: ServiceContext, ro: RepairOrder, current: RoStat
         for line in live:
             if line.status != LineStatus.DONE:
                 line.status, line.pause_reason, line.finished_at = LineStatus.DONE.value, None, now
-    elif target == RoStatus.READY and not checks_complete(ro, ctx):
-        _pass_remaining_checks(s, ctx, ro, actor)
+    elif target == RoStatus.READY:
+        require_decisions(ro)
+        if not checks_complete(ro, ctx):
+            _pass_remaining_checks(s, ctx, ro, actor)
     elif target == RoStatus.CANCELLED:
         ended = end_clockings_on(s, ctx, ro, PauseReason.OTHER, actor)
         for line in live:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from shopfloor.domain.errors import NotFound, Refused
 from shopfloor.domain.models import JobLine, RepairOrder, RoEvent
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
-from shopfloor.domain.workshop import LineState, LineStatus, PauseReason, QcStage, derive_status
+from shopfloor.domain.workshop import FindingStatus, LineState, LineStatus, PauseReason, QcStage, derive_status
 from shopfloor.domain.workshop_models import JobLineTechnician
 from shopfloor.services import views
 from shopfloor.services.audit import Actor, Entity, record
@@ -35,6 +35,13 @@ def require_open(ro: RepairOrder, *closed: RoStatus) -> None:
     """Refused for a delivered or cancelled order, and for the other statuses named."""
     if RoStatus(ro.status) not in OPEN_STATUSES or RoStatus(ro.status) in closed:
         raise Refused("workshop.error.order_closed", number=ro.number, status=ro.status)
+
+
+def require_decisions(ro: RepairOrder) -> None:
+    """A car is not ready while the customer has not decided on work found in it: the decision may add a line."""
+    pending = [f for f in ro.additional_work if f.status == FindingStatus.PENDING]
+    if pending:
+        raise Refused("workshop.error.decision_pending", number=ro.number, work=pending[0].description)
 
 
 def line_state(line: JobLine) -> LineState:

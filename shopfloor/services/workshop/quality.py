@@ -26,6 +26,7 @@ from shopfloor.services.workshop.order_status import (
     load_order,
     passed_stages,
     publish,
+    require_decisions,
     require_open,
     top_of_queue,
 )
@@ -120,6 +121,8 @@ class QualityService:
                 raise Refused("workshop.error.stage_first", stage=step.value,
                               first=expected.value if expected else "")
             tech = resolve_technician(s, self.ctx.site, responsible)
+            if passed and step == stages[-1]:
+                require_decisions(ro)
             if passed:
                 s.add(QcResult(repair_order_id=ro.id, stage=step.value, round=ro.qc_round, passed=True, reason=reason,
                                responsible_technician_id=tech.id if tech else None, found_by=str(actor)[:80],
