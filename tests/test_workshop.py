@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from shopfloor.domain.errors import DomainError, Refused
-from shopfloor.domain.models import Appointment, AuditEntry, QrTag, RepairOrder, Technician
+from shopfloor.domain.models import Appointment, AuditEntry, JobLine, QrTag, RepairOrder, Technician
 from shopfloor.domain.states import OPEN_STATUSES, TransitionRefused
 from shopfloor.domain.workshop_models import Clocking, ClockingLine, QcResult, Rework
 from shopfloor.services.checkin import CheckinRequest
@@ -323,3 +323,21 @@ def test_clocked_hours_count_an_open_clocking_to_now() -> None:
     start = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
     assert clocked_hours(start, start + timedelta(minutes=90), start) == 1.5
     assert clocked_hours(start, None, start + timedelta(minutes=30)) == 0.5
+
+
+def test_the_promise_offered_at_check_in_follows_the_workshops_queues(db_services: Services,
+                                                                     work: WorkshopServices) -> None:
+    checkin = db_services.checkin
+    bare = checkin.default_promise(3.0)
+    offered = checkin.default_promise(3.0, "repair")
+    assert offered >= bare  # a queue only delays
+    # everyone who could do it gets a long job first: the promise offered moves past it
+    for tech in (t for t in db_services.repair_orders.technicians() if t["skill"] == "repair"):
+        number = new_order(db_services, "DGN")
+        work.dispatch.dispatch(number, tech["id"], actor="郑强", override="test")
+        with db_services.db.write() as s:
+            for line in s.scalars(select(JobLine).join(RepairOrder).where(RepairOrder.number == number)):
+                line.hours = 4
+    later = checkin.default_promise(3.0, "repair")
+    assert later >= offered + timedelta(hours=3)
+    assert later.minute % 15 == 0 and later.second == 0

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from nicegui import ui
+from nicegui import background_tasks, ui
 
 from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import DomainError, Refused
@@ -175,9 +175,17 @@ class CheckinForm:
         hours = float(sum(op.hours for op in self.selected.values()))
         self.total.text = self.t("kiosk.total_hours", hours=f"{hours:g}")
         if not self.promise_touched:
-            promise = self.checkin.default_promise(hours)
-            self.promised.set_value(promise.strftime("%H:%M"))
-            self.promise_touched = False
+            # repair work needs a skilled technician; the workshop's queues say when one can have it done
+            skill = "repair" if any(op.skill == "repair" for op in self.selected.values()) else "maintenance"
+            background_tasks.create(self._propose_promise(hours, skill), name="default promise")
+        self._show_promise_day()
+
+    async def _propose_promise(self, hours: float, skill: str) -> None:
+        promise = await io(self.checkin.default_promise, hours, skill)
+        if self.promise_touched or self.promised.is_deleted:
+            return  # the advisor typed a time meanwhile, or the form is gone
+        self.promised.set_value(promise.strftime("%H:%M"))
+        self.promise_touched = False
         self._show_promise_day()
 
     def _promised_at(self) -> datetime | None:

@@ -33,6 +33,7 @@ from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.publishing import publish_appointment, publish_repair_order
 from shopfloor.services.repair_orders import hours
+from shopfloor.services.workshop.projection import earliest_finish
 
 log = logging.getLogger(__name__)
 
@@ -150,9 +151,18 @@ class CheckinService:
             return list(s.scalars(select(LabourOperation).where(LabourOperation.site_id == self.ctx.site)
                                   .order_by(LabourOperation.code)))
 
-    def default_promise(self, total_hours: float) -> datetime:
-        """Now + the flat-rate hours + half an hour to wash and hand over, up to the next quarter hour.
-        Work that cannot end before closing is promised for the next morning: opening + what is left."""
+    def default_promise(self, total_hours: float, skill: str | None = None) -> datetime:
+        """When the work can be done and the car handed over: with `skill`, after the queue of the qualified
+        technician who would finish it first (the workshop's projection), + half an hour to wash and hand over, up
+        to the next quarter hour. Without it (or no technician at work): now + the flat-rate hours on the opening
+        hours."""
+        if skill is not None and total_hours > 0:
+            with self.ctx.db.read() as s:
+                done = earliest_finish(s, self.ctx, total_hours, skill)
+            if done is not None:
+                local = done.astimezone(self.ctx.tz) + timedelta(minutes=30)
+                quarter = math.ceil((local.minute + local.second / 60) / 15) * 15
+                return local.replace(minute=0, second=0, microsecond=0) + timedelta(minutes=quarter)
         site = self.ctx.settings.site
         now = self.ctx.now().astimezone(self.ctx.tz)
         work = timedelta(hours=total_hours, minutes=30)

@@ -13,10 +13,11 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from shopfloor.domain.models import JobLine, RepairOrder
+from shopfloor.domain.capacity import qualified
+from shopfloor.domain.models import JobLine, RepairOrder, Technician
 from shopfloor.domain.parts import PartsLineStatus
 from shopfloor.domain.parts_models import PartsLine
-from shopfloor.domain.projection import Task, Workload, project, remaining
+from shopfloor.domain.projection import Task, Workload, lay, project, remaining
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.domain.workshop import OPEN_LINE_STATUSES, LineState, LineStatus, PauseReason, Risk, risk
 from shopfloor.domain.workshop_models import Clocking, ClockingLine
@@ -136,3 +137,23 @@ def mark_ready(ro: RepairOrder, now: datetime) -> None:
     """A ready order's projection is the moment it became ready; late if that was after its promise."""
     ro.projected_ready_at = now.replace(microsecond=0)
     ro.risk = (Risk.LATE if ro.promised_at is not None and now > ro.promised_at else Risk.ON_TIME).value
+
+
+def earliest_finish(s: Session, ctx: ServiceContext, hours: float, skill: str) -> datetime | None:
+    """When `hours` of new work of `skill` could be done at the earliest: after the queue of the qualified
+    technician who would finish it first (the promise a check-in can keep without a dispatch override)."""
+    site = load(s, ctx)
+    work = workload(site)
+    best: datetime | None = None
+    for tech in s.scalars(select(Technician).where(Technician.site_id == ctx.site, Technician.active.is_(True))):
+        if not qualified(tech.skill, skill):
+            continue
+        cursor: datetime | None = site.now
+        for task in sorted(work.tasks.get(tech.id, []), key=lambda t: t.rank):
+            if task.rank[0] == 2:  # held work waits for something else: the new car goes before it
+                continue
+            cursor = lay(site.time.windows, tech.id, cursor, task.hours, site.time.day_of) if cursor else None
+        end = lay(site.time.windows, tech.id, cursor, hours, site.time.day_of) if cursor else None
+        if end is not None and (best is None or end < best):
+            best = end
+    return best
