@@ -139,13 +139,14 @@ class AdvisorActions:
         with ui.dialog() as dialog, ui.card().classes("w-[36rem] gap-2"):
             ui.label(f"{finding.description} · {t('advisor.decision.' + decision)}").classes("text-xl")
             ui.label(t("advisor.how")).classes("text-grey-8")
+            # no default: how the customer said it is what the record is for, so the advisor picks it each time
             how = ui.radio({m.value: t(f"advisor.method.{m.value}") for m in METHODS},
-                           value=DecisionMethod.IN_PERSON.value).props("inline size=lg").mark("decision-method")
+                           value=None).props("inline size=lg").mark("decision-method")
             note = ui.input(t("advisor.decision_reason")).props("outlined").classes("w-full")
             with ui.row().classes("w-full justify-end"):
                 ui.button(t("kiosk.back"), on_click=dialog.close).props("flat")
                 ui.button(t("kiosk.confirm"), on_click=lambda: dialog.submit(True)).props("unelevated") \
-                    .mark("decision-confirm")
+                    .mark("decision-confirm").bind_enabled_from(how, "value", backward=bool)
         if not await dialog or not frame.allowed(t, self.user, Permission.ADDITIONAL_WORK_DECIDE):
             return
         try:
