@@ -4,6 +4,9 @@ inspection passes only with every item of the delivery-readiness list ticked, an
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from nicegui.testing import User
 from sqlalchemy import select
 
@@ -83,7 +86,7 @@ async def test_the_foreman_fails_a_check_into_the_rework_register_then_passes_it
 
 
 async def test_the_final_inspection_needs_every_item_and_a_failure_names_the_missing(
-        staff_app: tuple[User, Shopfloor]) -> None:
+        staff_app: tuple[User, Shopfloor], caplog: pytest.LogCaptureFixture) -> None:
     user, system = staff_app
     number, tech = _order_at_the_foreman(system)
     system.workshop.quality.record(number, "foreman", True, actor="郑强")
@@ -123,9 +126,11 @@ async def test_the_final_inspection_needs_every_item_and_a_failure_names_the_mis
     async def ready() -> bool:
         return system.repair_orders.get(number)["status"] == "ready"
     await until(ready)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
-async def test_a_line_still_open_keeps_the_final_inspection_from_passing(staff_app: tuple[User, Shopfloor]) -> None:
+async def test_a_line_still_open_keeps_the_final_inspection_from_passing(staff_app: tuple[User, Shopfloor],
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
     """"Every job line done" is the order's to say: unticked with the open line named, pass stays disabled."""
     user, system = staff_app
     number, _tech = _order_at_the_foreman(system)
@@ -148,6 +153,7 @@ async def test_a_line_still_open_keeps_the_final_inspection_from_passing(staff_a
     assert not user.find(marker="qc-pass").elements.pop().enabled
     user.find(marker="qc-pass").click()
     assert system.workshop.quality.results(number)[-1].stage == "foreman"  # nothing recorded
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 async def test_the_failure_form_can_be_cancelled(staff_app: tuple[User, Shopfloor]) -> None:

@@ -276,11 +276,10 @@ class FinalCheck:
         self.boxes: dict[str, ui.checkbox] = {}
         with ui.grid(columns=2).classes("w-full gap-x-6 gap-y-1").mark("qc-checklist"):
             for key in FINAL_CHECKLIST:
-                self.boxes[key] = ui.checkbox(t(f"qc.item.{key}"), on_change=self._ticked) \
-                    .classes("text-lg").mark(f"qc-item-{key}")
-        # the system's to tick, from the lines' statuses: an inspector cannot vouch for it by hand
+                # "every line done" is the system's to tick, from the lines' statuses, not the inspector's
+                self.boxes[key] = ui.checkbox(t(f"qc.item.{key}"), value=key == SYSTEM_ITEM and not self.open_lines,
+                                              on_change=self._ticked).classes("text-lg").mark(f"qc-item-{key}")
         by_system = self.boxes[SYSTEM_ITEM]
-        by_system.value = not self.open_lines
         by_system.disable()
         by_system.tooltip(t("qc.items_done_by_system"))
         if self.open_lines:

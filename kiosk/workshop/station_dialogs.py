@@ -138,7 +138,8 @@ class StationDialogs:
             return
         state = await io(self.view.page.repair_orders.get, number)
         if state["status"] != RoStatus.QUALITY_CHECK:
-            ui.notify(t("station.not_all_done", number=number), type="info", position="bottom", multi_line=True)
+            ui.notify(t("station.not_all_done", number=number), type="info", position="bottom", multi_line=True,
+                      classes="text-xl")
             return
         await self.self_check(number)
 
