@@ -21,11 +21,12 @@ RO_STATUSES = ("checked_in", "dispatched", "in_progress", "on_hold", "quality_ch
 HOLD_REASONS = ("waiting_parts", "waiting_approval", "sublet", "technical_help", "other")
 RISKS = ("at_risk", "late")
 PARTS_SHOWN = ("back_order", "to_pick")  # a job line's parts status worth a chip on its card, first wins
-BROWSER_FILLED = ("selected",)
+BROWSER_FILLED = ("selected", "efficiency_capped")
 LABELS = (
     "title", "technician", "queue", "queue_empty", "promised", "projected", "hours", "now", "sold", "worked",
     "attended", "productivity", "efficiency", "productivity_formula", "efficiency_formula", "planned", "actual",
     "break", "leave", "off", "assumed", "summary", "propose", "tap_hint", "selected", "clocked_on", "lines_waiting",
+    "line_done", "in_work", "current_job", "efficiency_capped",
 )
 
 
@@ -39,6 +40,10 @@ def _span_ms(value: object, tz: ZoneInfo) -> int | None:
 
 def _num(value: object) -> float:
     return round(float(value), 2) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _ratio(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def order_card(entity_id: str, state: State, tz: ZoneInfo) -> Card:
@@ -119,7 +124,9 @@ def technician_row(entity_id: str, state: State, tz: ZoneInfo) -> Card:
         "leave": spans("leave"),
         "f": {"sold": _num(figures.get("sold_hours")), "worked": _num(figures.get("worked_hours")),
               "attended": _num(figures.get("attended_hours")), "finished": _num(figures.get("finished_hours")),
-              "fworked": _num(figures.get("finished_worked_hours"))},
+              "fworked": _num(figures.get("finished_worked_hours")),
+              # the server's own quotient: finished_worked_hours is rounded, a few minutes' work rounds to 0
+              "efficiency": _ratio(figures.get("efficiency"))},
     }
 
 
@@ -138,6 +145,7 @@ def labels(t: Translator) -> dict[str, str]:
     out |= {f"risk.{r}": t(f"jobboard.risk.{r}") for r in RISKS}
     out |= {f"parts.{p}": t(f"parts.status.{p}") for p in PARTS_SHOWN}
     out |= {f"skill.{s}": t(f"skill.{s}") for s in ("maintenance", "repair")}
+    out |= {f"skill_short.{s}": t(f"jobboard.skill_short.{s}") for s in ("maintenance", "repair")}
     return out
 
 

@@ -170,3 +170,65 @@ async def test_the_foreman_confirms_a_clocking_closed_at_the_end_of_the_shift(
     user.find(marker="confirm-clocking").click()
     await until(lambda: sees(user, marker="assumed-clockings", content="（0）"))
     assert system.workshop.clocking.get(clocking.id).confirmed_by == FOREMAN
+
+
+# -- a car in work before the day's first hour, a finished job beside it -------------------------------------------
+
+@pytest.fixture(scope="module")
+def early_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The demo at 06:30, before the board's first hour (08:00): a car clocked on now has its plan laid before the
+    hours the board shows."""
+    server = start_server(Path(tmp_path_factory.mktemp("dispatch-early")), "demo", "--time", "06:30",
+                          "--no-printer-agents")
+    yield server
+    server.stop()
+
+
+def _checked_in(server: DemoServer, fits: Any) -> str:
+    for a in server.api("/api/v1/appointments"):
+        if a["status"] not in ("booked", "confirmed", "late") or a.get("ro_number") or not a.get("tag"):
+            continue
+        status, answer = server.call("POST", "/api/v1/checkins", {"tag": a["tag"]})
+        if status == 201 and fits(answer["repair_order"]["job_lines"]):
+            return str(answer["repair_order"]["number"])
+    raise AssertionError("no appointment left that fits")
+
+
+ON_TOP = """const bar = arguments[0]; const r = bar.getBoundingClientRect();
+const hit = document.elementFromPoint(r.left + Math.min(r.width / 2, 12), r.top + r.height / 2);
+return r.width > 0 && r.height > 0 && bar.contains(hit);"""
+
+
+@pytest.mark.browser
+def test_the_car_in_work_is_on_its_technicians_row_even_planned_before_the_first_hour(
+        early_server: DemoServer, driver: Any) -> None:
+    server = early_server
+    tech = next(t for t in server.api("/api/v1/technicians") if t["name"] == MAINTENANCE_TECH)
+    # finished in seconds: a job of 1.8 h or more, its bar laid from 06:30 over the board's first hour
+    finished = _checked_in(server, lambda lines: sum(line["hours"] for line in lines) >= 1.8)
+    # in work: a short job, its whole plan (06:30 + its hours) before 08:00
+    working = _checked_in(server, lambda lines: sum(line["hours"] for line in lines) <= 1.2)
+    for number in (finished, working):
+        status, answer = server.call("POST", f"/api/v1/repair-orders/{number}/dispatch",
+                                     {"technician": tech["id"], "override": {"reason": "test"}})
+        assert status == 200, answer
+    status, answer = server.call("POST", "/api/v1/clockings", {"badge": tech["badge"], "scan": finished})
+    assert status == 201, answer
+    time.sleep(2)  # worked a moment: an efficiency far above anything plausible
+    status, _ = server.call("POST", f"/api/v1/clockings/{answer['clocking']['id']}/stop", {"outcome": "finished"})
+    assert status == 200
+    status, answer = server.call("POST", "/api/v1/clockings", {"badge": tech["badge"], "scan": working})
+    assert status == 201, answer
+
+    chromium.sign_in(driver, server, FOREMAN, "/workshop/dispatch")
+    row = f'.sfj-row[data-technician="{MAINTENANCE_TECH}"]'
+    bar = chromium.wait_for(driver, f'{row} .sfj-plan[data-number="{working}"][data-state="current"]', 20)
+    assert driver.execute_script(ON_TOP, bar), "the car in work is covered or not drawn"
+    done = chromium.wait_for(driver, f'{row} .sfj-plan[data-number="{finished}"][data-state="done"]')
+    assert driver.execute_script(ON_TOP, done), "the finished job is covered"
+    efficiency = driver.find_element("css selector", f'{row} [data-fig="efficiency"]')
+    assert efficiency.text == ">300%" and "is-capped" in (efficiency.get_attribute("class") or "")
+    assert float(efficiency.get_attribute("data-value") or 0) > 3  # the figure itself is kept
+    assert "300%" in (efficiency.get_attribute("title") or "")
+    time.sleep(0.3)
+    driver.save_screenshot(f"{SHOTS}/dispatch-in-work-early-1280x800.png")

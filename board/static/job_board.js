@@ -11,6 +11,8 @@ import { STYLE } from "job_board_style";
 const FLAGS = ["carried_over", "waiting_customer", "repeat_repair", "complaint"];
 const SUMMARY = ["checked_in", "dispatched", "in_progress", "on_hold", "quality_check", "ready"];
 const HOUR = 3600000;
+const EFFICIENCY_CAP = 3; // above 300% the efficiency is shown capped: a clocking missed or made late, not a fast hand
+const BUSY_MIN_WIDTH = 8; // % of the day (about an hour): a car in work keeps its plate readable, even planned before the day
 
 function installStyle() {
   if (document.getElementById("sfj-style")) return;
@@ -43,29 +45,65 @@ function pct(x) {
   return x === null || x === undefined ? "—" : Math.round(x * 100) + "%";
 }
 
+function fillIn(text, params) {
+  return String(text || "").replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
+}
+
+// Overlapping planned bars on one row share its height in lanes, so a finished job never covers the car in work.
+// Greedy by start; lanes: how many the row needs.
+function lanes(bars) {
+  const ends = [];
+  const sorted = [...bars].sort((a, b) => a.left - b.left || (a.done ? 1 : 0) - (b.done ? 1 : 0));
+  for (const bar of sorted) {
+    let lane = ends.findIndex((end) => end <= bar.left + 0.01);
+    if (lane < 0) lane = ends.length;
+    ends[lane] = bar.left + bar.width;
+    bar.lane = lane;
+  }
+  return Math.max(ends.length, 1);
+}
+
 // One technician's row. The board hands every row the same object as before when nothing in it changed, so a
 // clocking redraws one row, not thirty.
 const JobRow = {
   props: { row: Object, marks: Array, labels: Object, editable: Boolean, selected: String },
   emits: ["tap-row", "tap-card", "tap-actual", "drag-card", "drop-row"],
-  methods: { num, pct },
+  methods: {
+    num,
+    pct,
+    capped(x) {
+      return x !== null && x !== undefined && x > EFFICIENCY_CAP;
+    },
+    efficiencyText(x) {
+      return this.capped(x) ? ">" + Math.round(EFFICIENCY_CAP * 100) + "%" : pct(x);
+    },
+    efficiencyTitle(row) {
+      const x = row.fig.efficiency;
+      if (!this.capped(x)) return this.labels.efficiency;
+      const minutes = (row.f.finished / x) * 60; // the time worked on the finished lines, which rounds to 0.0 h
+      return fillIn(this.labels.efficiency_capped, { pct: pct(x), finished: num(row.f.finished), minutes: minutes < 1 ? "<1" : Math.round(minutes) });
+    },
+  },
   template: `
-    <div class="sfj-row" :class="{'is-target': selected && editable}" :data-technician="row.name" :data-technician-id="row.id"
+    <div class="sfj-row" :class="{'is-target': selected && editable, 'is-laned': row.lanes > 1}" :data-technician="row.name" :data-technician-id="row.id"
          @dragover="editable && $event.preventDefault()" @drop="$emit('drop-row', $event, row)" @click="$emit('tap-row', row)">
       <div class="sfj-rowhead">
-        <span class="sfj-name"><b :class="'is-' + row.skill">{{ row.name }}</b><i v-if="row.skill" class="sfj-skill" :class="'is-' + row.skill">{{ labels['skill.' + row.skill] || row.skill }}</i><i v-if="row.current" class="sfj-on" :title="labels.clocked_on">●</i></span>
+        <span class="sfj-name"><b>{{ row.name }}</b><i v-if="row.skill" class="sfj-skill" :class="'is-' + row.skill" :title="labels['skill.' + row.skill] || row.skill"><span class="sfj-skill-long">{{ labels['skill.' + row.skill] || row.skill }}</span><span class="sfj-skill-short">{{ labels['skill_short.' + row.skill] || row.skill }}</span></i><i v-if="row.current" class="sfj-on" :title="labels.clocked_on">●</i></span>
         <span class="sfj-fig" data-fig="sold">{{ num(row.fig.sold) }}</span>
         <span class="sfj-fig" data-fig="worked">{{ num(row.fig.worked) }}</span>
         <span class="sfj-fig" data-fig="attended">{{ num(row.fig.attended) }}</span>
         <span class="sfj-pct" data-fig="productivity">{{ pct(row.fig.productivity) }}</span>
-        <span class="sfj-pct" data-fig="efficiency">{{ pct(row.fig.efficiency) }}</span>
+        <span class="sfj-pct" :class="{'is-capped': capped(row.fig.efficiency)}" data-fig="efficiency"
+              :data-value="row.fig.efficiency ?? ''" :title="efficiencyTitle(row)">{{ efficiencyText(row.fig.efficiency) }}</span>
       </div>
       <div class="sfj-track">
         <span v-for="(g, i) in row.grey" :key="'g' + i" class="sfj-grey" :class="'is-' + g.kind" :style="{left: g.left + '%', width: g.width + '%'}" :title="labels[g.kind]"></span>
         <span v-for="h in marks" :key="'l' + h.m" class="sfj-gridline" :style="{left: h.left + '%'}"></span>
-        <span v-for="b in row.planned" :key="b.key" class="sfj-plan" :class="['is-' + b.risk, {'is-selected': b.number === selected}]"
-              :style="{left: b.left + '%', width: b.width + '%'}" :data-number="b.number" :title="b.title"
-              :draggable="editable" @dragstart="$emit('drag-card', $event, b.number)" @click.stop="$emit('tap-card', b.number)">{{ b.plate }}<small v-if="b.parts" class="sfj-bar-parts" data-testid="parts-bar"> · {{ b.parts }}</small></span>
+        <span v-for="b in row.planned" :key="b.key" class="sfj-plan"
+              :class="['is-' + b.risk, {'is-selected': b.number === selected, 'is-done': b.done, 'is-busy': b.busy, 'is-current': b.current}]"
+              :style="{left: b.left + '%', width: b.width + '%', '--lane': b.lane, '--lanes': row.lanes}" :data-number="b.number"
+              :data-state="b.current ? 'current' : b.busy ? 'in_work' : b.done ? 'done' : 'planned'" :title="b.title"
+              :draggable="editable" @dragstart="$emit('drag-card', $event, b.number)" @click.stop="$emit('tap-card', b.number)"><i v-if="b.done" class="sfj-check">✓</i><i v-if="b.current" class="sfj-cur">▶</i>{{ b.plate }}<small v-if="b.parts" class="sfj-bar-parts" data-testid="parts-bar"> · {{ b.parts }}</small></span>
         <span v-for="b in row.actual" :key="b.key" class="sfj-actual" :class="{'is-assumed': b.assumed, 'is-open': b.open}"
               :style="{left: b.left + '%', width: b.width + '%'}" :data-number="b.number" :data-clocking="b.clocking"
               :title="b.title" @click.stop="$emit('tap-actual', b)"></span>
@@ -174,25 +212,46 @@ export default wallBoard({
           for (const [tech, s, e] of line.planned) {
             const row = rows.get(tech);
             if (!row || s === null || e === null) continue;
-            const bar = row.planned.get(c.number) || { number: c.number, plate: c.plate, risk: c.risk, s, e, h: 0, work: [],
-              parts: c.parts === "back_order" ? partsText(this.labels, c) : "" };
-            bar.s = Math.min(bar.s, s);
-            bar.e = Math.max(bar.e, e);
+            const bar = this.planBar(row, c, s, e);
             bar.h += line.h / Math.max(line.techs.length, 1);
             bar.work.push(line.d);
-            row.planned.set(c.number, bar);
+            // a bar is done only when every line in it is: one line still to do keeps the order's bar live
+            bar.done = bar.done && line.status === "done";
           }
           for (const [tech, s, e, clocking, assumed] of line.clocked) {
             const row = rows.get(tech);
             if (!row || s === null) continue;
             row.actual.set(clocking, { clocking, number: c.number, plate: c.plate, s, e: e ?? this.nowMs, open: e === null, assumed });
+            if (e === null && line.status === "in_progress") {
+              // in work: drawn from its clocking up to now whatever its plan says (a plan laid before today's
+              // first hour, or on an earlier day, would otherwise leave the car off the row)
+              const bar = this.planBar(row, c, s, this.nowMs);
+              if (!bar.work.includes(line.d)) {
+                bar.work.push(line.d);
+                bar.h += line.h / Math.max(line.techs.length, 1);
+              }
+              bar.busy = true;
+              bar.done = false;
+            }
           }
         }
+      }
+      for (const row of rows.values()) {
+        // the job the technician is clocked on (TechnicianState.current_job), even if no line of it reached the row
+        if (!row.current) continue;
+        const c = Object.values(this.items).find((x) => x.number === row.current);
+        let bar = row.planned.get(row.current);
+        if (!bar && row.since_ms !== null) bar = this.planBar(row, c || { number: row.current, plate: row.current, risk: "on_time" }, row.since_ms, this.nowMs);
+        if (!bar) continue;
+        bar.busy = true;
+        bar.current = true;
+        bar.done = false;
       }
       const out = [];
       const kept = new Map();
       for (const row of rows.values()) {
-        row.planned = this.place([...row.planned.values()], (b) => `${b.number} ${b.work.join(" · ")} · ${num(b.h)}${this.labels.hours}`);
+        row.planned = this.place([...row.planned.values()], (b) => this.planTitle(b));
+        row.lanes = lanes(row.planned);
         row.actual = this.place([...row.actual.values()], (b) => `${b.number} ${this.time(b.s)}–${b.open ? "" : this.time(b.e)}`);
         const sig = JSON.stringify(row);
         const before = this.shownRows.get(row.id);
@@ -225,10 +284,25 @@ export default wallBoard({
       const [a, b] = this.span;
       return ((Math.min(Math.max(ms, a), b) - a) / (b - a)) * 100;
     },
+    planBar(row, c, s, e) {
+      // the order's one planned bar on this row, widened to [s, e]
+      const bar = row.planned.get(c.number) || { number: c.number, plate: c.plate, risk: c.risk, s, e, h: 0, work: [],
+        parts: c.parts === "back_order" ? partsText(this.labels, c) : "", done: true, busy: false, current: false };
+      bar.s = Math.min(bar.s, s);
+      bar.e = Math.max(bar.e, e);
+      row.planned.set(c.number, bar);
+      return bar;
+    },
+    planTitle(b) {
+      const state = b.current ? this.labels.current_job : b.busy ? this.labels.in_work : b.done ? this.labels.line_done : "";
+      return `${b.number} ${b.work.join(" · ")} · ${num(b.h)}${this.labels.hours}${state ? " · " + state : ""}`;
+    },
     place(bars, title) {
+      // a car in work is never left off: before the day's hours it is a stub at the start of the day
       const [a, b] = this.span;
-      return bars.filter((x) => overlap(x.s, x.e, a, b) > 0 || (x.open && x.s <= b))
-        .map((x) => ({ ...x, key: x.clocking ?? x.number, left: this.pos(x.s), width: Math.max(this.pos(x.e) - this.pos(x.s), 0.25), title: title(x) }));
+      return bars.filter((x) => overlap(x.s, x.e, a, b) > 0 || ((x.open || x.busy) && x.s <= b))
+        .map((x) => ({ ...x, key: x.clocking ?? x.number, left: Math.min(this.pos(x.s), x.busy ? 100 - BUSY_MIN_WIDTH : 100),
+          width: Math.max(this.pos(x.e) - this.pos(x.s), x.busy ? BUSY_MIN_WIDTH : 0.25), title: title(x) }));
     },
     grey(t) {
       // outside the shift, the break and leave: greyed as on the paper board
@@ -263,7 +337,7 @@ export default wallBoard({
       return {
         sold: t.f.sold, worked: round(worked, 0.1), attended: round(attended, 0.1),
         productivity: attended > 0 ? round(worked / attended, 0.01) : null,
-        efficiency: t.f.fworked > 0 ? round(t.f.finished / t.f.fworked, 0.01) : null,
+        efficiency: t.f.efficiency ?? (t.f.fworked > 0 ? round(t.f.finished / t.f.fworked, 0.01) : null),
       };
     },
     num,

@@ -22,6 +22,7 @@ export const STYLE = `
 .sfj-name b { flex: 0 0 auto; font-size: 20px; }
 .sfj-skill { flex: 0 1 auto; overflow: hidden; white-space: nowrap; font-style: normal; font-size: 12px; padding: 1px 5px; border-radius: 4px; color: #fff; background: #1e3a5f; }
 .sfj-skill.is-repair { background: #5b2a86; }
+.sfj-skill-short { display: none; }
 .sfj-on { font-style: normal; color: var(--sfj-actual); font-size: 14px; }
 .sfj-fig { flex: 0 0 46px; text-align: right; font-size: 16px; white-space: nowrap; }
 .sfj-pct { flex: 0 0 84px; text-align: right; font-size: 17px; font-weight: 700; display: flex; flex-direction: column; line-height: 1.05; }
@@ -39,12 +40,20 @@ export const STYLE = `
 .sfj-grey.is-off { background: repeating-linear-gradient(135deg, #e2e8f0 0 6px, #eef2f6 6px 12px); }
 .sfj-grey.is-break { background: #cbd5e1; }
 .sfj-grey.is-leave { background: repeating-linear-gradient(45deg, #cbd5e1 0 5px, #94a3b8 5px 8px); }
-.sfj-plan { position: absolute; top: 12%; height: 56%; box-sizing: border-box; background: var(--sfj-plan);
+.sfj-row { --plan-top: 12%; --plan-h: 56%; }
+.sfj-plan { position: absolute; box-sizing: border-box;
+  top: calc(var(--plan-top) + var(--plan-h) * var(--lane, 0) / var(--lanes, 1)); height: calc(var(--plan-h) / var(--lanes, 1)); background: var(--sfj-plan);
   border: 2px solid var(--sfj-plan-edge); border-radius: 4px; font-size: 14px; line-height: 1; padding: 2px 4px;
   overflow: hidden; white-space: nowrap; color: #1e3a8a; font-weight: 700; z-index: 1; }
 .sfj-plan.is-at_risk { border-color: var(--sfj-amber); background: #fef3c7; color: #92400e; }
 .sfj-plan.is-late { border-color: var(--sfj-red); background: #fee2e2; color: #991b1b; }
+.sfj-plan.is-done { background: #f1f5f9; border-style: dashed; border-color: #94a3b8; color: #64748b; opacity: .75; z-index: 0; }
+.sfj-plan.is-busy { z-index: 2; }
+.sfj-plan.is-current { box-shadow: 0 0 0 3px var(--sfj-actual); }
 .sfj-plan.is-selected { box-shadow: 0 0 0 3px #0ea5e9; }
+.sfj-check { font-style: normal; color: var(--sfj-actual); margin-right: 3px; }
+.sfj-cur { font-style: normal; color: var(--sfj-actual); margin-right: 3px; font-size: .8em; }
+.sfj-pct.is-capped { color: var(--sfj-amber); text-decoration: underline dotted; cursor: help; }
 .sfj-actual { position: absolute; bottom: 10%; height: 30%; background: var(--sfj-actual); border-radius: 3px; z-index: 2; }
 .sfj-actual.is-open { background: linear-gradient(90deg, var(--sfj-actual) 85%, #4ade80); }
 .sfj-actual.is-assumed { background: repeating-linear-gradient(45deg, #f59e0b 0 6px, #fde68a 6px 12px); }
@@ -94,25 +103,34 @@ export const STYLE = `
 .sfj-tight .sfj-name b { font-size: 16px; }
 .sfj-tight .sfj-fig { font-size: 14px; }
 .sfj-tight .sfj-pct { font-size: 14px; }
-.sfj-tight .sfj-plan { font-size: 11px; top: 6%; height: 60%; border-width: 1px; padding: 1px 2px; }
+.sfj-tight .sfj-row { --plan-top: 6%; --plan-h: 60%; }
+.sfj-tight .sfj-plan { font-size: 11px; border-width: 1px; padding: 1px 2px; }
 .sfj-roomy .sfj-name b { font-size: 24px; }
 .sfj-roomy .sfj-plan { font-size: 17px; padding: 4px 6px; }
+/* bars overlapping on one row: each lane thinner, the plate still readable */
+.sfj-row.is-laned { --plan-top: 3%; --plan-h: 64%; }
+.sfj .sfj-row.is-laned .sfj-plan { font-size: 12px; padding: 1px 3px; border-width: 1px; line-height: 1.1; }
 @media (min-width: 1600px) {
   .sfj-roomy .sfj-row .sfj-fig { font-size: 20px; }
   .sfj-roomy .sfj-row .sfj-pct { font-size: 22px; }
   .sfj-roomy .sfj-name b { font-size: 26px; }
 }
 @media (max-width: 1500px) {
-  .sfj { --sfj-head: 340px; --sfj-queue: 230px; }
-  .sfj-rowhead { padding: 0 4px; gap: 2px; }
-  .sfj-name b { font-size: 17px; }
-  .sfj-skill { display: none; }
-  .sfj-name b.is-repair { border-bottom: 3px solid #5b2a86; }
-  .sfj-name b.is-maintenance { border-bottom: 3px solid #1e3a5f; }
-  .sfj-fig { flex-basis: 38px; font-size: 14px; }
-  .sfj-colhead .sfj-fig { font-size: 12px; }
-  .sfj-pct { flex-basis: 62px; font-size: 15px; }
-  .sfj-colhead .sfj-pct small { font-size: 10px; }
+  /* the skill stays named, short (title: in full); the figure columns keep a gap so their headers never touch */
+  .sfj { --sfj-head: 384px; --sfj-queue: 214px; }
+  .sfj-rowhead { padding: 0 4px; gap: 5px; }
+  .sfj-colhead .sfj-fig { text-align: center; }
+  .sfj-name { gap: 4px; min-width: 0; }
+  .sfj-name b, .sfj-roomy .sfj-name b { font-size: 19px; }
+  .sfj-skill { padding: 1px 3px; font-size: 11px; }
+  .sfj-skill-long { display: none; }
+  .sfj-skill-short { display: inline; }
+  .sfj-fig { flex-basis: 40px; font-size: 14px; overflow: hidden; text-overflow: ellipsis; }
+  .sfj-colhead .sfj-fig { font-size: 11px; }
+  .sfj-pct { flex-basis: 68px; font-size: 15px; }
+  .sfj-colhead .sfj-pct { overflow: hidden; }
+  .sfj-colhead .sfj-pct b { font-size: 12px; }
+  .sfj-colhead .sfj-pct small { font-size: 9px; }
   .sfj-hour { font-size: 12px; padding-left: 2px; }
   .sfj-plate { font-size: 17px; }
   .sfj-foot { gap: 10px; font-size: 14px; }
