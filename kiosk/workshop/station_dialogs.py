@@ -83,8 +83,8 @@ class StationDialogs:
                 for reason in PAUSES:
                     button = ui.button(t(f"workshop.pause.{reason.value}"), icon=PAUSE_ICONS[reason]) \
                         .props("outline size=xl").classes("station-big w-full").mark(f"pause-{reason.value}")
-                    if reason == PauseReason.OTHER:  # "other" says what, in a few words
-                        button.on_click(lambda: other.set_visibility(True))
+                    if reason == PauseReason.OTHER:  # "other" says what, in a few words (the row below)
+                        other_button = button
                     else:
                         button.on_click(lambda r=reason: dialog.submit((r.value, None)))
             with ui.row().classes("w-full items-center no-wrap gap-3") as other:
@@ -100,6 +100,7 @@ class StationDialogs:
                 ui.button(t("station.pause_confirm"), icon="pause_circle", on_click=other_chosen) \
                     .props("unelevated size=lg color=orange-8").mark("pause-other-confirm")
             other.set_visibility(False)
+            other_button.on_click(lambda: other.set_visibility(True))
             with ui.row().classes("w-full justify-end"):
                 ui.button(t("station.cancel"), on_click=lambda: dialog.submit(None)).props("flat size=lg") \
                     .mark("pause-cancel")
