@@ -341,3 +341,15 @@ def test_the_promise_offered_at_check_in_follows_the_workshops_queues(db_service
     later = checkin.default_promise(3.0, "repair")
     assert later >= offered + timedelta(hours=3)
     assert later.minute % 15 == 0 and later.second == 0
+
+
+def test_parts_typed_at_the_bay_are_priced_from_the_catalogue(db_services: Services, work: WorkshopServices) -> None:
+    tech = technician(db_services, "陈刚")
+    number = new_order(db_services, "OIL")
+    found = work.additional_work.report(number, technician=tech.id, actor="陈刚", description="前刹车片磨损",
+                                        hours=1.0, parts=["04465-02220", "前刹车片", "04465-0K240 前刹车片", "刹车油"])
+    assert [(p.number, p.name, p.unit_price) for p in found.parts] == [
+        ("04465-02220", "前刹车片", 620.0), ("04465-02220", "前刹车片", 620.0),
+        ("04465-0K240", "前刹车片", None),  # a number the catalogue lacks is kept, never swapped for another part
+        ("", "刹车油", None)]
+    assert found.parts_price == 1240.0

@@ -200,7 +200,8 @@ def test_additional_work_approved_joins_the_order_and_declined_stays_on_the_vehi
     finding = found.json()
     assert finding["status"] == "pending" and finding["id"]
     labour = 1.5 * db_services.ctx.settings.workshop.labour_rate  # the site's rate per flat-rate hour
-    assert finding["labour_price"] == labour and finding["parts_price"] == 80.0 and finding["price"] == labour + 80
+    # the front pads at the catalogue's price (620), the brake fluid at the price given
+    assert finding["labour_price"] == labour and finding["parts_price"] == 700.0 and finding["price"] == labour + 700
     assert [f["status"] for f in client.get(f"{API}/repair-orders/{number}").json()["additional_work"]] == ["pending"]
     assert finding["id"] in [f["id"] for f in client.get(f"{API}/additional-work").json()]
 

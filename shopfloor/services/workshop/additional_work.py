@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from shopfloor.domain.capacity import MAX_LINE_HOURS, MIN_LINE_HOURS, SKILLS, qualified
 from shopfloor.domain.errors import Invalid, NotFound, Refused
 from shopfloor.domain.models import JobLine, LabourOperation, RepairOrder, VehicleItem
+from shopfloor.domain.parts_models import Part as CataloguePart
 from shopfloor.domain.states import RoStatus
 from shopfloor.domain.workshop import DecisionMethod, FindingStatus, LineStatus
 from shopfloor.domain.workshop_models import AdditionalWork
@@ -70,13 +71,19 @@ class FindingInfo:
     photo: str | None = None  # a file name under data_dir/photos/ (services/workshop/photos.py)
 
 
+def _typed(text: str) -> Part:
+    """A part typed as text: a bare part number, or words (a number and a name, or a name alone)."""
+    text = " ".join(text.split())
+    return Part(number=text) if " " not in text and len(text) <= 40 else Part(name=text)
+
+
 def parts_of(raw: Sequence[Part | str | Mapping[str, Any]]) -> list[Part]:
     """Parts as given: a part number (or name) alone, or {number, name, quantity, unit_price}."""
     if len(raw) > MAX_PARTS:
         raise Invalid("workshop.error.too_many_parts", limit=MAX_PARTS)
     out = []
     for item in raw:
-        part = item if isinstance(item, Part) else Part(number=item.strip()) if isinstance(item, str) else Part(
+        part = item if isinstance(item, Part) else _typed(item) if isinstance(item, str) else Part(
             number=str(item.get("number") or "").strip(), name=str(item.get("name") or "").strip(),
             quantity=float(item.get("quantity") or 1), unit_price=None if item.get("unit_price") is None else float(
                 item["unit_price"]))
@@ -131,6 +138,7 @@ class AdditionalWorkService:
             kind = skill or (op.skill if op else "maintenance")
             if kind not in SKILLS:
                 raise Invalid("booking.error.skill", skill=kind)
+            found = [self._from_catalogue(s, p) for p in found]
             finding = AdditionalWork(
                 repair_order_id=ro.id, description=text, operation_code=op.code if op else None,
                 hours=how_long.quantize(Decimal("0.01")), skill=kind, parts=[p.as_json() for p in found],
@@ -143,6 +151,26 @@ class AdditionalWorkService:
                            "parts": [p.as_json() for p in found], "photo": photo})
             publish(s, self.ctx, ro, None)
             return _info(finding, ro.number, self._rate)
+
+    def _from_catalogue(self, s: Session, part: Part) -> Part:
+        """A part typed at the bay ("04465-02220", "04465-02220 前刹车片" or a name) as the catalogue knows it, with
+        its price, so the customer is quoted what it costs; one the catalogue does not know keeps the words, without
+        a price (a number typed is never swapped for another part of the same name)."""
+        if part.unit_price is not None:
+            return part
+        text = (part.number or part.name).strip()
+        first = text.split()[0] if text.split() else ""
+        numbered = any(ch.isdigit() for ch in first) and first.isascii()
+        if numbered:
+            known = s.scalar(select(CataloguePart).where(CataloguePart.site_id == self.ctx.site,
+                                                         func.upper(CataloguePart.number) == first.upper()))
+        else:
+            known = s.scalars(select(CataloguePart).where(CataloguePart.site_id == self.ctx.site,
+                                                          CataloguePart.name == text)).first()
+        if known is None:
+            words = text[len(first):].strip() if numbered else text
+            return Part(number=first if numbered else "", name=(words or part.name)[:80], quantity=part.quantity)
+        return Part(number=known.number, name=known.name, quantity=part.quantity, unit_price=float(known.price))
 
     def _operation(self, s: Session, code: str) -> LabourOperation:
         op = s.scalar(select(LabourOperation).where(LabourOperation.site_id == self.ctx.site,
