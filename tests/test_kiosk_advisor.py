@@ -177,3 +177,23 @@ async def test_why_a_carried_over_car_stays_is_chosen_on_its_order(staff_app: tu
     await until(saved)
     rows = system.audit.read(Entity.REPAIR_ORDER, car.number)
     assert any(r.action == "carried_over" and r.actor == "张伟" and r.reason == "sublet" for r in rows)
+
+
+async def test_a_promised_time_that_is_no_time_is_said_and_nothing_is_checked_in(
+        staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    tag = _free_tag(system)
+    await sign_in(user, staff_member(system, "张伟"))
+    await user.open("/kiosk")
+    _scan(user, tag)
+    await user.should_see(marker="complaint")
+    user.find(marker="complaint").type("发动机异响")
+    promised = user.find(marker="promised").elements.pop()
+    assert isinstance(promised, ui.input)
+    promised.value = "25:99"
+    user.find(marker="check-in").click()
+    await user.should_see(ZH("kiosk.promised_invalid"))
+    with system.db.read() as s:
+        opened = s.scalar(select(RepairOrder).join(QrTag, QrTag.vehicle_id == RepairOrder.vehicle_id).where(
+            QrTag.token == tag, RepairOrder.status.in_([x.value for x in OPEN_STATUSES])))
+    assert opened is None

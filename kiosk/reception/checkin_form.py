@@ -196,6 +196,8 @@ class CheckinForm:
             hh, mm = (int(x) for x in value.split(":")[:2])
         except ValueError:
             return None
+        if not (0 <= hh <= 23 and 0 <= mm <= 59 and len(value) == 5):
+            return None
         now = self.clock.now().astimezone(self.clock.tz)
         promised = now.replace(hour=hh, minute=mm, second=0, microsecond=0)
         # A time earlier than now means tomorrow (a car kept overnight).
@@ -215,6 +217,12 @@ class CheckinForm:
         if not self.selected and not (self.complaint.value or "").strip():
             ui.notify(self.t("kiosk.need_work"), type="warning")
             return
+        if (self.promised.value or "").strip() and self._promised_at() is None:
+            # a time that is none (25:99, 9:6) is said, not dropped: the customer was told something
+            set_attrs(self.promised, error=True, error_message=self.t("kiosk.promised_invalid"))
+            ui.notify(self.t("kiosk.promised_invalid"), type="warning")
+            return
+        set_attrs(self.promised, error=False, error_message=None)
         req = CheckinRequest(
             tag=self.scan.tag, actor=self.user.actor, advisor_id=self.user.advisor_id,
             complaint=self.complaint.value or "",
