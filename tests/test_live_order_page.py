@@ -51,6 +51,9 @@ async def test_a_browser_not_signed_in_signs_in_on_the_order_and_comes_back_to_i
     number = system.repair_orders.open_orders()[0]["number"]
     person = staff_member(system, "陈刚")
     await user.open(f"/ro/{number}")
+    await until(lambda: sees(user, marker="ro-public-note"))  # what a customer who scans the ticket sees
+    assert not await sees(user, marker=f"advisor-{person.id}")  # no staff names before someone asks for the keypad
+    user.find(marker="ro-staff-sign-in").click()
     await until(lambda: sees(user, marker=f"advisor-{person.id}"))  # the keypad, on /ro?number=…
     user.find(marker=f"advisor-{person.id}").click()
     for key in [*DEMO_PINS[person.name], "OK"]:

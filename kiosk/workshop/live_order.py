@@ -65,6 +65,24 @@ class LiveOrderPage:
 
     async def build(self, number: str = "", lang: str | None = None) -> None:
         ui.add_head_html('<meta name="viewport" content="width=device-width, initial-scale=1">')
+        if session.current_user() is None:
+            # the ticket rides on the dashboard: a customer who scans it is told where to ask, and does not get the
+            # staff's names on a keypad unless someone asks for the sign-in
+            t = self.frame.translator(lang)
+            self.frame.header(t, None, PATH)
+            with ui.column().classes("w-full max-w-xl mx-auto items-center gap-4 p-4 text-center"):
+                ui.icon("receipt_long", size="3rem", color="primary")
+                ui.label(t("ro_live.ticket_title")).classes("text-xl font-bold")
+                ui.label(t("ro_live.ticket_note")).classes("text-base text-grey-8").mark("ro-public-note")
+                keypad = ui.column().classes("w-full items-center")
+
+                async def staff_sign_in() -> None:
+                    button.delete()
+                    with keypad:
+                        await self.frame.sign_in(t, PATH)
+                button = ui.button(t("ro_live.staff_sign_in"), icon="badge", on_click=staff_sign_in) \
+                    .props("outline").mark("ro-staff-sign-in")
+            return
         signed_in = await self.frame.open(lang, PATH)
         if signed_in is None:
             return
