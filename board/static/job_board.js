@@ -50,17 +50,19 @@ function fillIn(text, params) {
 }
 
 // Overlapping planned bars on one row share its height in lanes, so a finished job never covers the car in work.
-// Greedy by start; lanes: how many the row needs.
+// The live bars take the first lanes (the car in work on top), the finished ones what is left; returns how many lanes
+// the row needs.
 function lanes(bars) {
-  const ends = [];
-  const sorted = [...bars].sort((a, b) => a.left - b.left || (a.done ? 1 : 0) - (b.done ? 1 : 0));
-  for (const bar of sorted) {
-    let lane = ends.findIndex((end) => end <= bar.left + 0.01);
-    if (lane < 0) lane = ends.length;
-    ends[lane] = bar.left + bar.width;
+  const taken = []; // per lane, the [left, right] spans in it
+  const order = [...bars].sort((a, b) => (a.done ? 1 : 0) - (b.done ? 1 : 0) || (b.busy ? 1 : 0) - (a.busy ? 1 : 0) || a.left - b.left);
+  for (const bar of order) {
+    const right = bar.left + bar.width;
+    let lane = taken.findIndex((spans) => spans.every(([l, r]) => r <= bar.left + 0.01 || l >= right - 0.01));
+    if (lane < 0) lane = taken.push([]) - 1;
+    taken[lane].push([bar.left, right]);
     bar.lane = lane;
   }
-  return Math.max(ends.length, 1);
+  return Math.max(taken.length, 1);
 }
 
 // One technician's row. The board hands every row the same object as before when nothing in it changed, so a
@@ -167,6 +169,7 @@ export default wallBoard({
         <span v-for="r in ['at_risk', 'late']" :key="r" class="sfj-foot-item"><span class="sfj-risk" :class="'is-' + r">{{ labels['risk.' + r] }}</span> <b>{{ riskCounts[r] || 0 }}</b></span>
         <span class="sfb-foot-spacer"></span>
         <span class="sfj-legend"><i class="sfj-key-plan"></i>{{ labels.planned }}</span>
+        <span class="sfj-legend"><i class="sfj-key-done">✓</i>{{ labels.line_done }}</span>
         <span class="sfj-legend"><i class="sfj-key-actual"></i>{{ labels.actual }}</span>
         <span class="sfj-legend"><i class="sfj-key-assumed"></i>{{ labels.assumed }}</span>
         <span class="sfj-legend"><i class="sfj-key-break"></i>{{ labels.break }}</span>

@@ -3,7 +3,7 @@
 
 export const STYLE = `
 .sfj {
-  --sfj-head: 490px; --sfj-queue: 310px; --sfj-ink: #0f172a; --sfj-muted: #475569; --sfj-line: #cbd5e1;
+  --sfj-head: 510px; --sfj-queue: 310px; --sfj-ink: #0f172a; --sfj-muted: #475569; --sfj-line: #cbd5e1;
   --sfj-navy: #0b2545; --sfj-plan: #dbeafe; --sfj-plan-edge: #2563eb; --sfj-actual: #15803d;
   --sfj-amber: #d97706; --sfj-red: #dc2626; --sfj-now: #e11d48;
   display: flex; flex-direction: column; background: #e9eef4; color: var(--sfj-ink);
@@ -17,17 +17,17 @@ export const STYLE = `
 .sfj-rowhead { flex: 0 0 var(--sfj-head); width: var(--sfj-head); display: flex; align-items: center; gap: 4px;
   padding: 0 8px; box-sizing: border-box; border-right: 2px solid var(--sfj-navy); overflow: hidden; }
 .sfj-colhead { font-size: 14px; color: var(--sfj-muted); font-weight: 700; }
-.sfj-colhead .sfj-fig { font-size: 13px; }
+.sfj-colhead .sfj-fig { font-size: 13px; text-align: center; overflow: visible; }
 .sfj-name { flex: 1 1 auto; min-width: 60px; display: flex; align-items: center; gap: 6px; white-space: nowrap; overflow: hidden; }
 .sfj-name b { flex: 0 0 auto; font-size: 20px; }
 .sfj-skill { flex: 0 1 auto; overflow: hidden; white-space: nowrap; font-style: normal; font-size: 12px; padding: 1px 5px; border-radius: 4px; color: #fff; background: #1e3a5f; }
 .sfj-skill.is-repair { background: #5b2a86; }
 .sfj-skill-short { display: none; }
 .sfj-on { font-style: normal; color: var(--sfj-actual); font-size: 14px; }
-.sfj-fig { flex: 0 0 46px; text-align: right; font-size: 16px; white-space: nowrap; }
-.sfj-pct { flex: 0 0 84px; text-align: right; font-size: 17px; font-weight: 700; display: flex; flex-direction: column; line-height: 1.05; }
+.sfj-fig { flex: 0 0 50px; text-align: right; font-size: 16px; white-space: nowrap; }
+.sfj-pct { flex: 0 0 80px; text-align: right; font-size: 17px; font-weight: 700; display: flex; flex-direction: column; line-height: 1.05; }
 .sfj-colhead .sfj-pct b { font-size: 14px; }
-.sfj-colhead .sfj-pct small { font-size: 12px; font-weight: 400; white-space: nowrap; }
+.sfj-colhead .sfj-pct small { font-size: 11px; font-weight: 400; white-space: nowrap; }
 .sfj-hours { flex: 1; position: relative; }
 .sfj-hour { position: absolute; top: 12px; padding-left: 4px; font-size: 16px; font-weight: 700; color: var(--sfj-navy); border-left: 1px solid #94a3b8; }
 .sfj-rows { flex: 1; position: relative; display: flex; flex-direction: column; min-height: 0; }
@@ -60,7 +60,7 @@ export const STYLE = `
 .sfj.is-editable .sfj-actual.is-assumed { cursor: pointer; }
 .sfj.is-editable .sfj-plan, .sfj.is-editable .sfj-card { cursor: grab; }
 .sfj-now { position: absolute; top: 0; bottom: 0; width: 3px; margin-left: -1px; background: var(--sfj-now); z-index: 3; pointer-events: none; }
-.sfj-now span { position: absolute; top: -2px; left: 4px; font-size: 12px; color: var(--sfj-now); font-weight: 700; background: #fff; padding: 0 2px; }
+.sfj-now span { position: absolute; top: -17px; left: 4px; font-size: 12px; color: var(--sfj-now); font-weight: 700; background: #fff; padding: 0 2px; }
 .sfj-queue { flex: 0 0 var(--sfj-queue); width: var(--sfj-queue); display: flex; flex-direction: column; min-height: 0;
   border-left: 2px solid var(--sfj-navy); background: #f1f5f9; }
 .sfj-queue-head { flex: 0 0 44px; display: flex; align-items: center; gap: 8px; padding: 0 12px; font-size: 20px;
@@ -96,6 +96,8 @@ export const STYLE = `
 .sfj-legend { display: flex; align-items: center; gap: 5px; font-size: 15px; }
 .sfj-legend i { display: inline-block; width: 22px; height: 12px; border-radius: 2px; }
 .sfj-key-plan { background: var(--sfj-plan); border: 2px solid var(--sfj-plan-edge); box-sizing: border-box; }
+.sfj-key-done { background: #f1f5f9; border: 1px dashed #94a3b8; box-sizing: border-box; color: var(--sfj-actual);
+  font-style: normal; font-size: 10px; line-height: 10px; text-align: center; }
 .sfj-key-actual { background: var(--sfj-actual); }
 .sfj-key-assumed { background: repeating-linear-gradient(45deg, #f59e0b 0 4px, #fde68a 4px 8px); }
 .sfj-key-break { background: #cbd5e1; }
@@ -119,7 +121,7 @@ export const STYLE = `
   /* the skill stays named, short (title: in full); the figure columns keep a gap so their headers never touch */
   .sfj { --sfj-head: 384px; --sfj-queue: 214px; }
   .sfj-rowhead { padding: 0 4px; gap: 5px; }
-  .sfj-colhead .sfj-fig { text-align: center; }
+  .sfj-colhead .sfj-fig { text-align: center; overflow: visible; text-overflow: clip; }
   .sfj-name { gap: 4px; min-width: 0; }
   .sfj-name b, .sfj-roomy .sfj-name b { font-size: 19px; }
   .sfj-skill { padding: 1px 3px; font-size: 11px; }
@@ -130,7 +132,8 @@ export const STYLE = `
   .sfj-pct { flex-basis: 68px; font-size: 15px; }
   .sfj-colhead .sfj-pct { overflow: hidden; }
   .sfj-colhead .sfj-pct b { font-size: 12px; }
-  .sfj-colhead .sfj-pct small { font-size: 9px; }
+  /* Chrome keeps CJK text at 12px at least: the formula wraps onto a second line instead of shrinking */
+  .sfj-colhead .sfj-pct small { font-size: 10px; white-space: normal; line-height: 1.05; }
   .sfj-hour { font-size: 12px; padding-left: 2px; }
   .sfj-plate { font-size: 17px; }
   .sfj-foot { gap: 10px; font-size: 14px; }
