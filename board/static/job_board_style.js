@@ -136,7 +136,8 @@ export const STYLE = `
   .sfj-colhead .sfj-pct small { font-size: 10px; white-space: normal; line-height: 1.05; }
   .sfj-hour { font-size: 12px; padding-left: 2px; }
   .sfj-plate { font-size: 17px; }
-  .sfj-foot { gap: 10px; font-size: 14px; }
-  .sfj-legend { font-size: 13px; }
+  .sfj-foot { gap: 8px; padding: 0 10px; font-size: 13px; }
+  .sfj-legend { font-size: 12px; gap: 3px; }
+  .sfj-legend i { width: 16px; }
 }
 `;
