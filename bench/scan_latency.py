@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from e2e_pages import Pages
 from e2e_raw import RawFanout
 from e2e_setup import Mosquitto, Server, free_ports, prepare_data_dir, remove_tree
+from latency import percentile
 
 from shopfloor.contract.access import Role
 
@@ -42,16 +43,6 @@ HOST = "127.0.0.1"
 SITE = "demo"
 BOARD_PATH = "/board/progress"
 SAMPLE_TIMEOUT = 10.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    k = (len(ordered) - 1) * q
-    low = int(k)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
 
 
 def summary(seconds: list[float]) -> dict[str, float]:

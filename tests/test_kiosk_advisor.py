@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from nicegui import events, ui
+from nicegui import ui
 from nicegui.testing import User
 from sqlalchemy import select
 
@@ -19,20 +19,10 @@ from shopfloor.main import Shopfloor
 from shopfloor.services.audit import Entity
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.comebacks import ComebackService
-from shopfloor.testing.simulated_browser import sign_in, staff_member, until
+from shopfloor.testing.simulated_browser import scan, sign_in, staff_member, until
 from shopfloor.testing.workshop import pass_checks
 
 ZH = Translator("zh-CN")
-
-
-def _scan(user: User, text: str) -> None:
-    """What wedge_scanner.js sends when a scanner types a code (a page-wide `tag_scanned` event)."""
-    client = user.client
-    assert client is not None
-    with client:
-        for listener in [x for x in client.layout._event_listeners.values() if x.type == "tag_scanned"]:
-            events.handle_event(listener.handler, events.GenericEventArguments(sender=client.layout, client=client,
-                                                                                args=text))
 
 
 def _free_tag(system: Shopfloor) -> str:
@@ -65,7 +55,7 @@ async def test_the_ticket_qr_opens_the_order_and_the_customers_decision_is_recor
 
     await sign_in(user, advisor)
     await user.open("/kiosk")
-    _scan(user, ticket_url("http://shopfloor.local:8080", number))
+    scan(user, ticket_url("http://shopfloor.local:8080", number))
     await user.should_see(marker="findings")
     await user.should_see("“前刹车片磨损到极限”")
     await user.should_see(ZH("advisor.price", price=f"{found.price:,.0f}"))
@@ -100,7 +90,7 @@ async def test_check_in_suggests_a_comeback_and_stores_it(staff_app: tuple[User,
 
     await sign_in(user, advisor)
     await user.open("/kiosk")
-    _scan(user, tag)
+    scan(user, tag)
     await user.should_see(marker="comeback-banner")
     user.find(marker="complaint").type("刹车异响又出现了").trigger("blur")
     await user.should_see(ZH("comeback.mark", number=first))
@@ -136,7 +126,7 @@ async def test_a_dispatch_to_an_absent_technician_needs_a_typed_override(staff_a
     absent_id, absent_name = absent.id, absent.name
     await sign_in(user, advisor)
     await user.open("/kiosk")
-    _scan(user, ticket_url("http://x", number))
+    scan(user, ticket_url("http://x", number))
     await user.should_see(marker="move-dispatched")
     user.find(marker="move-dispatched").click()
     await user.should_see(absent_name)
@@ -166,7 +156,7 @@ async def test_why_a_carried_over_car_stays_is_chosen_on_its_order(staff_app: tu
     advisor = staff_member(system, "张伟")
     await sign_in(user, advisor)
     await user.open("/kiosk")
-    _scan(user, car.number)
+    scan(user, car.number)
     await user.should_see(ZH("carry.carried"))
     select = user.find(marker="carry-over-reason").elements.pop()
     assert isinstance(select, ui.select) and select.value == car.reason
@@ -185,7 +175,7 @@ async def test_a_promised_time_that_is_no_time_is_said_and_nothing_is_checked_in
     tag = _free_tag(system)
     await sign_in(user, staff_member(system, "张伟"))
     await user.open("/kiosk")
-    _scan(user, tag)
+    scan(user, tag)
     await user.should_see(marker="complaint")
     user.find(marker="complaint").type("发动机异响")
     promised = user.find(marker="promised").elements.pop()

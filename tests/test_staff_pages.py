@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
-from nicegui import events, ui
+from nicegui import ui
 from nicegui.testing import User
 
 from shopfloor.contract import staff
@@ -20,7 +20,7 @@ from shopfloor.services.auth import AdvisorInfo
 from shopfloor.services.booking import BookingRequest
 from shopfloor.testing import chromium_pages as chromium
 from shopfloor.testing.plugin import DemoServer
-from shopfloor.testing.simulated_browser import sees, sign_in, until
+from shopfloor.testing.simulated_browser import scan, sees, sign_in, until
 
 ZH = Translator("zh-CN")
 PARTS_CLERK, CASHIER = "钱进", "林静"  # the demo's parts clerk and cashier (shopfloor/demo/seed.py)
@@ -94,22 +94,10 @@ async def test_a_scan_by_someone_without_reception_does_nothing_but_say_so(
     await sign_in(user, clerk)
     await user.open("/kiosk")
     await user.should_see(marker="not-allowed")
-    _scan(user, waiting["tag"])
+    scan(user, waiting["tag"])
     await user.should_see(ZH("access.scan", roles=_who_may(Permission.RECEPTION)))
     after = next(a for a in system.appointments.list_day(system.ctx.today()) if a["id"] == waiting["id"])
     assert after["status"] == waiting["status"]
-
-
-def _scan(user: User, tag: str) -> None:
-    """What wedge_scanner.js sends the server when a scanner types a tag (a page-wide `tag_scanned` event)."""
-    client = user.client
-    assert client is not None
-    listeners = [listener for listener in client.layout._event_listeners.values() if listener.type == "tag_scanned"]
-    assert listeners, "the page does not listen to the scanner"
-    with client:
-        for listener in listeners:
-            events.handle_event(listener.handler, events.GenericEventArguments(sender=client.layout, client=client,
-                                                                                args=tag))
 
 
 
