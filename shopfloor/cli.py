@@ -277,15 +277,16 @@ def _broker(args: argparse.Namespace) -> int:
             return 2
         tls = TlsListener(args.tls_bind, args.tls_port, cert.cert, cert.key, cert.ca_cert)
     broker = EmbeddedBroker(args.host, args.port, settings.site.id, creds, tls=tls)
+    # Handlers before the start: whoever waits for its first words (the broker logs "listening" before the banner)
+    # may stop it at once, and a stop asked for while it starts ends it cleanly once started.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     try:
         broker.start()
     except BrokerStartError as exc:
         print(f"shopfloor: {exc}", file=sys.stderr)
         return 2
-    # Handlers before the banner: whoever waits for the banner may stop the broker at once.
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     over_tls = (f"; TLS on {args.tls_bind}:{broker.tls_port} (clients: mqtts://HOST:{broker.tls_port} "
                 f"--tls-ca {data_dir / 'tls' / 'ca.crt'})" if tls is not None else "")
     print(f"MQTT broker for site {settings.site.id} on {args.host}:{broker.port}{over_tls} (Ctrl-C stops it)",
