@@ -10,12 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from shopfloor.domain.errors import Invalid, NotFound, Refused
-from shopfloor.domain.models import AuditEntry, OutboxMessage, QrTag, RepairOrder, Technician
-from shopfloor.domain.states import OPEN_STATUSES
-from shopfloor.services.checkin import CheckinRequest
+from shopfloor.domain.models import AuditEntry, OutboxMessage
 from shopfloor.services.parts.services import PartsServices
 from shopfloor.services.workshop.services import WorkshopServices
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
+from shopfloor.testing.workshop import new_order, technician
 
 pytestmark = ON_BOTH_DATABASES
 
@@ -32,20 +31,8 @@ def work(services: Services) -> WorkshopServices:
     return WorkshopServices.on(services.ctx)
 
 
-def new_order(svc: Services, *operations: str) -> str:
-    with svc.db.read() as s:
-        busy = select(RepairOrder.vehicle_id).where(RepairOrder.status.in_([x.value for x in OPEN_STATUSES]))
-        tag = s.scalar(select(QrTag.token).where(QrTag.vehicle_id.not_in(busy)).order_by(QrTag.vehicle_id).limit(1))
-    assert tag is not None
-    return str(svc.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=list(operations)))
-               .repair_order["number"])
 
 
-def technician(svc: Services, name: str) -> Technician:
-    with svc.db.read() as s:
-        tech = s.scalar(select(Technician).where(Technician.name == name))
-        assert tech is not None
-        return tech
 
 
 def first_line(svc: Services, number: str) -> int:

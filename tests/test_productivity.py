@@ -10,13 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from shopfloor.contract import topics
-from shopfloor.domain.models import OutboxMessage, QrTag, RepairOrder, Technician
-from shopfloor.domain.states import OPEN_STATUSES
-from shopfloor.services.checkin import CheckinRequest
+from shopfloor.domain.models import OutboxMessage
 from shopfloor.services.snapshot import SnapshotService
 from shopfloor.services.workshop.productivity import ProductivityService, figures, roster
 from shopfloor.services.workshop.services import WorkshopServices
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
+from shopfloor.testing.workshop import new_order, technician
 
 pytestmark = ON_BOTH_DATABASES  # the tests with `services` run on SQLite and on PostgreSQL
 
@@ -49,30 +48,18 @@ def test_productivity_is_worked_over_clocked_in_and_overtime_counts_as_clocked_i
     assert figures(at(8), at(0), at(0) + timedelta(days=1), working, [], 0, 0, 0).productivity is None
 
 
-def _technician(svc: Services, name: str) -> Technician:
-    with svc.db.read() as s:
-        tech = s.scalar(select(Technician).where(Technician.name == name))
-        assert tech is not None
-        return tech
 
 
-def _new_order(svc: Services, *operations: str) -> str:
-    with svc.db.read() as s:
-        busy = select(RepairOrder.vehicle_id).where(RepairOrder.status.in_([x.value for x in OPEN_STATUSES]))
-        tag = s.scalar(select(QrTag.token).where(QrTag.vehicle_id.not_in(busy)).order_by(QrTag.vehicle_id).limit(1))
-    assert tag is not None
-    return str(svc.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=list(operations)))
-               .repair_order["number"])
 
 
 def test_a_finished_job_makes_the_day_figures_and_the_states_carry_the_bars(services: Services) -> None:
     work = WorkshopServices.on(services.ctx)
     figures_of = ProductivityService(services.ctx)
-    tech = _technician(services, "吴昊")  # 08:30–17:30, an hour's break; the demo clock is 10:30
+    tech = technician(services, "吴昊")  # 08:30–17:30, an hour's break; the demo clock is 10:30
     before = figures_of.today([tech.id])[tech.id]
     assert before.roster.breaks == [(at(12, 30), at(13, 30))]
     assert before.figures.attended == 2.0 and before.figures.worked == 0.0
-    number = _new_order(services, "M20")  # 1.8 flat-rate hours
+    number = new_order(services, "M20")  # 1.8 flat-rate hours
     work.dispatch.dispatch(number, tech.id, actor="郑强", override="test")
     assert figures_of.today([tech.id])[tech.id].figures.sold == 1.8
     clocking, _ = work.clocking.clock_on(tech.badge, number, actor="吴昊")
@@ -102,8 +89,8 @@ def test_a_finished_job_makes_the_day_figures_and_the_states_carry_the_bars(serv
 @pytest.mark.parametrize("name", ["孙涛"])
 def test_a_dispatched_line_is_planned_on_the_technicians_shift(services: Services, name: str) -> None:
     work = WorkshopServices.on(services.ctx)
-    tech = _technician(services, name)  # the late shift: 12:00–20:00
-    number = _new_order(services, "WSH")
+    tech = technician(services, name)  # the late shift: 12:00–20:00
+    number = new_order(services, "WSH")
     state = work.dispatch.dispatch(number, tech.id, actor="郑强", override="test")
     planned = state["job_lines"][0]["planned"] if state["job_lines"][0]["planned"] else None
     published = {topic: json.loads(raw) for topic, raw, _ in SnapshotService(services.ctx).messages() if raw}
@@ -115,7 +102,7 @@ def test_a_dispatched_line_is_planned_on_the_technicians_shift(services: Service
 
 def test_a_new_day_puts_the_carried_over_cars_out_again_flagged(services: Services) -> None:
     work = WorkshopServices.on(services.ctx)
-    number = _new_order(services, "TBT")
+    number = new_order(services, "TBT")
     services.clock.set(at(20, 30))
     assert any(c.number == number for c in work.carry_over.close_day())
     work.tick.new_day()  # the first run: the snapshot publishes

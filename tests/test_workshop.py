@@ -14,14 +14,14 @@ from sqlalchemy import func, select
 
 from shopfloor.domain.errors import DomainError, Refused
 from shopfloor.domain.models import Appointment, AuditEntry, JobLine, QrTag, RepairOrder, Technician
-from shopfloor.domain.states import OPEN_STATUSES, TransitionRefused
+from shopfloor.domain.states import TransitionRefused
 from shopfloor.domain.workshop_models import Clocking, ClockingLine, QcResult, Rework
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.site_setup import reissue_badge
 from shopfloor.services.workshop.services import WorkshopServices
 from shopfloor.services.workshop.worked import clocked_hours, line_times
 from shopfloor.testing.plugin import Services
-from shopfloor.testing.workshop import pass_checks
+from shopfloor.testing.workshop import new_order, pass_checks, technician
 
 
 @pytest.fixture
@@ -29,20 +29,8 @@ def work(db_services: Services) -> WorkshopServices:
     return WorkshopServices.on(db_services.ctx)
 
 
-def technician(svc: Services, name: str) -> Technician:
-    with svc.db.read() as s:
-        tech = s.scalar(select(Technician).where(Technician.name == name))
-        assert tech is not None
-        return tech
 
 
-def new_order(svc: Services, *operations: str) -> str:
-    with svc.db.read() as s:
-        busy = select(RepairOrder.vehicle_id).where(RepairOrder.status.in_([x.value for x in OPEN_STATUSES]))
-        tag = s.scalar(select(QrTag.token).where(QrTag.vehicle_id.not_in(busy)).order_by(QrTag.vehicle_id).limit(1))
-    assert tag is not None
-    return str(svc.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=list(operations)))
-               .repair_order["number"])
 
 
 def local(svc: Services, hour: int, minute: int = 0) -> datetime:
