@@ -45,6 +45,7 @@ from shopfloor.services.ical import CalendarService
 from shopfloor.services.parts.services import PartsServices
 from shopfloor.services.printing import PrintService
 from shopfloor.services.pruning import PruningService
+from shopfloor.services.reception.services import ReceptionServices
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.services.solicitation import SolicitationService
 from shopfloor.services.workshop.assumed import AssumedClockings
@@ -99,13 +100,16 @@ class Shopfloor:
         from shopfloor.board.lounge import LoungePage
         from shopfloor.board.progress_board import ProgressBoardPage
         from shopfloor.board.store import BoardStore
+        from shopfloor.customer.page import CustomerPage
         from shopfloor.kiosk.booking.page import BookingPage
         from shopfloor.kiosk.calls.page import CallsPage
         from shopfloor.kiosk.data.page import DataPage
         from shopfloor.kiosk.manager.board import ManagerBoardPage
         from shopfloor.kiosk.manager.figures import FiguresPage
         from shopfloor.kiosk.parts.page import PartsPage
+        from shopfloor.kiosk.reception.estimate_page import EstimatePage
         from shopfloor.kiosk.reception.page import KioskPage
+        from shopfloor.kiosk.reception.walkaround_page import WalkaroundPage
         from shopfloor.kiosk.workshop.badges import BadgesPage
         from shopfloor.kiosk.workshop.dispatch import DispatchPage
         from shopfloor.kiosk.workshop.live_order import LiveOrderPage
@@ -130,6 +134,7 @@ class Shopfloor:
         self.printing = PrintService(self.ctx, qr_url=ticket_url(escaped, "{number}"))
         self.workshop = WorkshopServices.on(self.ctx)
         self.parts = PartsServices.on(self.ctx)
+        self.reception = ReceptionServices.on(self.ctx, options.data_dir, server_url(settings, options))
         self.confirmations = ConfirmationService(self.ctx, self.printing)
         self.day_prep = DayPrepService(self.ctx, self.printing, self.booking)
         self.solicitation = SolicitationService(self.ctx)
@@ -190,6 +195,11 @@ class Shopfloor:
             (LiveOrderPage(frame, site_clock, self.board_store, repair_orders=self.repair_orders,
                            workshop=self.workshop), "/ro"),
             (PartsPage(frame, site_clock, parts=self.parts), "/parts"),
+            (WalkaroundPage(frame, site_clock, reception=self.reception, repair_orders=self.repair_orders),
+             "/kiosk/walkaround"),
+            (EstimatePage(frame, site_clock, printers, reception=self.reception, repair_orders=self.repair_orders,
+                          printing=self.printing), "/kiosk/estimate"),
+            (CustomerPage(settings, reception=self.reception), "/c"),
         ]
         self._late_task: asyncio.Task[None] | None = None
         self._housekeeping_task: asyncio.Task[None] | None = None
@@ -309,7 +319,7 @@ class Shopfloor:
         install(app, ApiServices.on(self.ctx, self.credentials.api_tokens(), checkin=self.checkin,
                                     repair_orders=self.repair_orders, appointments=self.appointments,
                                     printing=self.printing, booking=self.booking, customers=self.customers,
-                                    workshop=self.workshop, parts=self.parts))
+                                    workshop=self.workshop, parts=self.parts, reception=self.reception))
 
         @ui.page("/")
         def index() -> None:

@@ -129,6 +129,47 @@ class WorkshopSettings(_Strict):
         return stages
 
 
+class ReceptionSettings(_Strict):
+    """The walkaround, the estimate and the customer's page (domain.md §3)."""
+
+    # a photo from the tablet larger than this is refused (413); what is kept is resized to photo_max_px on its
+    # longer side, re-encoded as JPEG without its EXIF (where and when it was taken stays on the tablet)
+    photo_max_mb: Annotated[int, Field(ge=1, le=64)] = 10
+    photo_max_px: Annotated[int, Field(ge=320, le=4096)] = 1600
+    # the handover record (交接车登记) is made for work longer than this, or when the customer leaves the car
+    handover_hours: Annotated[float, Field(ge=0, le=100)] = 4.0
+    # the customer's page stops opening this many days after delivery
+    customer_link_days: Annotated[int, Field(ge=1, le=365)] = 14
+    # price per flat-rate hour by skill class (maintenance, repair, electrical, body, paint …); a class not listed is
+    # priced at [workshop] labour_rate
+    labour_rates: dict[str, Annotated[float, Field(ge=0, le=100_000)]] = {}
+    # millimetres: below red_below is red, below yellow_below yellow, else green
+    tyre_tread_red_below: Annotated[float, Field(ge=0, le=20)] = 1.6
+    tyre_tread_yellow_below: Annotated[float, Field(ge=0, le=20)] = 3.0
+    brake_pad_red_below: Annotated[float, Field(ge=0, le=30)] = 2.0
+    brake_pad_yellow_below: Annotated[float, Field(ge=0, le=30)] = 4.0
+    # the labour operation a red or yellow item proposes, by item key ("tyre_tread" = "T01"); an item not listed
+    # proposes a free line at proposal_hours
+    proposals: dict[str, str] = {}
+    proposal_hours: Annotated[float, Field(ge=0.1, le=40)] = 0.5
+    # an advisor may give up to this share of the order as a discount; more needs the manager
+    max_discount_percent: Annotated[float, Field(ge=0, le=100)] = 10.0
+    # printed on the estimate above the customer's signature (the customer reads and signs exactly this)
+    estimate_terms: str = ("本估价单所列项目及金额经客户确认后施工；如需增加项目或费用，本店将事先征得客户同意。"
+                           "车内贵重物品请客户自行保管。")
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> ReceptionSettings:
+        if self.tyre_tread_red_below > self.tyre_tread_yellow_below:
+            raise ValueError("tyre_tread_red_below must not be above tyre_tread_yellow_below")
+        if self.brake_pad_red_below > self.brake_pad_yellow_below:
+            raise ValueError("brake_pad_red_below must not be above brake_pad_yellow_below")
+        return self
+
+    def labour_rate(self, skill: str, default: float) -> float:
+        return self.labour_rates.get(skill, default)
+
+
 class RetentionSettings(_Strict):
     """How long the server keeps what it no longer needs (shopfloor/services/pruning.py); it prunes every
     `every_minutes`."""
@@ -193,6 +234,7 @@ class Settings(_Strict):
     templates: TemplateSettings = TemplateSettings()
     retention: RetentionSettings = RetentionSettings()
     workshop: WorkshopSettings = WorkshopSettings()
+    reception: ReceptionSettings = ReceptionSettings()
     printers: Annotated[list[PrinterSettings], Field(min_length=1)]
 
     @field_validator("printers")

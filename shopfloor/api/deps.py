@@ -1,8 +1,10 @@
 """The services behind the API, as one object on the app it is installed on (so several servers in one process,
 as in the tests, each answer from their own database), and the FastAPI dependency that hands it to a route."""
 
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -17,6 +19,7 @@ from shopfloor.services.customers import CustomerService
 from shopfloor.services.dms_import import DmsImportService
 from shopfloor.services.parts.services import PartsServices
 from shopfloor.services.printing import PrintService
+from shopfloor.services.reception.services import ReceptionServices
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.services.workshop.services import WorkshopServices
 
@@ -39,13 +42,14 @@ class ApiServices:
     audit: AuditService
     workshop: WorkshopServices
     parts: PartsServices
+    reception: ReceptionServices
 
     @classmethod
     def on(cls, ctx: ServiceContext, tokens: Iterable[ApiToken], *, checkin: CheckinService | None = None,
            repair_orders: RepairOrderService | None = None, appointments: AppointmentService | None = None,
            printing: PrintService | None = None, booking: BookingService | None = None,
            customers: CustomerService | None = None, workshop: WorkshopServices | None = None,
-           parts: PartsServices | None = None) -> "ApiServices":
+           parts: PartsServices | None = None, reception: ReceptionServices | None = None) -> "ApiServices":
         """The server passes the service objects it already has (one of each per server); what is left out
         is made on `ctx`."""
         return cls(ctx=ctx, tokens=tuple(tokens), checkin=checkin or CheckinService(ctx),
@@ -53,7 +57,10 @@ class ApiServices:
                    appointments=appointments or AppointmentService(ctx), printing=printing or PrintService(ctx),
                    booking=booking or BookingService(ctx), customers=customers or CustomerService(ctx),
                    dms_import=DmsImportService(ctx), audit=AuditService(ctx),
-                   workshop=workshop or WorkshopServices.on(ctx), parts=parts or PartsServices.on(ctx))
+                   workshop=workshop or WorkshopServices.on(ctx), parts=parts or PartsServices.on(ctx),
+                   # without the server's: photos in a folder of their own, links on the default address
+                   reception=reception or ReceptionServices.on(
+                       ctx, Path(tempfile.mkdtemp(prefix="shopfloor-photos-")), "http://localhost:8080"))
 
 
 def attach(app: FastAPI, services: ApiServices) -> None:

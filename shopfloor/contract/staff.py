@@ -48,6 +48,7 @@ class Permission(StrEnum):
     ADDITIONAL_WORK_DECIDE = "additional_work.decide"  # record the customer's decision on it
     PROMISE = "repair_order.promise"  # give the customer a new promised time
     PARTS_ISSUE = "parts.issue"  # the parts counter: catalogue, pick lists, issue, back-orders, returns
+    DISCOUNT_OVER_LIMIT = "estimate.discount_over_limit"  # a discount above [reception] max_discount_percent
 
 
 _R = StaffRole
@@ -78,6 +79,7 @@ PERMISSIONS: dict[Permission, frozenset[StaffRole]] = {
     Permission.ADDITIONAL_WORK_DECIDE: frozenset({_R.ADVISOR, _R.MANAGER}),
     Permission.PROMISE: frozenset({_R.ADVISOR, _R.MANAGER}),
     Permission.PARTS_ISSUE: frozenset({_R.PARTS, _R.MANAGER}),
+    Permission.DISCOUNT_OVER_LIMIT: frozenset({_R.MANAGER}),
 }
 
 
@@ -111,6 +113,9 @@ PAGES: tuple[PageRule, ...] = (
 DEEP_LINKS: tuple[PageRule, ...] = (
     _page("/ro", "nav.live_order", "receipt_long", Permission.REPAIR_ORDER_READ),
     _page("/workshop/badges", "nav.badges", "badge", Permission.DISPATCH),  # the technicians' badge sheet
+    # reception's steps 3–5 on the advisor's tablet, opened from the order on /kiosk (…/<number>)
+    _page("/kiosk/walkaround", "nav.walkaround", "directions_car", Permission.RECEPTION),
+    _page("/kiosk/estimate", "nav.estimate", "request_quote", Permission.RECEPTION),
 )
 PAGE_BY_PATH = {p.path: p for p in (*PAGES, *DEEP_LINKS)}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -29,6 +30,11 @@ from sqlalchemy.types import TypeDecorator
 
 from shopfloor.contract.staff import StaffRole, parse_roles
 from shopfloor.domain.workshop import new_badge_token
+
+
+def new_customer_token() -> str:
+    """The key of an order's customer page: 192 random bits, URL-safe."""
+    return secrets.token_urlsafe(24)
 
 if TYPE_CHECKING:
     from shopfloor.domain.parts_models import PartsLine
@@ -239,6 +245,8 @@ class LabourOperation(Base):
     equipment: Mapped[str | None] = mapped_column(String(20))
     # maintenance packages by interval: the km this package is due at (5,000 / 10,000 …)
     interval_km: Mapped[int | None] = mapped_column(Integer)
+    # rev 0011: what the walkaround measures for this job ("tyre_tread,brake_pad"): red/yellow/green per item
+    measurements: Mapped[str] = mapped_column(String(100), default="", server_default=text("''"))
 
     def name(self, lang: str) -> str:
         return self.name_zh if lang.startswith("zh") else self.name_en
@@ -368,6 +376,15 @@ class RepairOrder(Base):
     # rev 0009: a comeback (返修) of an earlier visit for the same concern, marked at check-in; first-time fix counts it
     comeback_of_id: Mapped[int | None] = mapped_column(ForeignKey("repair_orders.id"))
     comeback_marked_by: Mapped[str | None] = mapped_column(String(80))
+    # rev 0011, reception (domain.md §3): the customer's own page is /c/<customer_token> (≥ 128 random bits); what
+    # the estimate carries besides its lines
+    customer_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True,
+                                                       default=new_customer_token)
+    discount: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal(0), server_default="0")
+    discount_reason: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    keep_replaced_parts: Mapped[bool | None] = mapped_column(Boolean)
+    followup_channel: Mapped[str | None] = mapped_column(String(12))  # sms, wechat, phone, email, none
+    customer_leaves_car: Mapped[bool | None] = mapped_column(Boolean)  # None: as the appointment said
 
     vehicle: Mapped[Vehicle] = relationship()
     advisor: Mapped[Advisor] = relationship()
@@ -400,6 +417,8 @@ class JobLine(Base):
     status: Mapped[str] = mapped_column(String(20), default="waiting", server_default="waiting")
     pause_reason: Mapped[str | None] = mapped_column(String(20))
     origin: Mapped[str] = mapped_column(String(12), default="checkin", server_default="checkin")  # or additional
+    # rev 0011: who pays the line (customer, warranty, insurance, internal): the estimate prices it to its payer
+    payer: Mapped[str] = mapped_column(String(12), default="customer", server_default="customer")
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     repair_order: Mapped[RepairOrder] = relationship(back_populates="job_lines")
@@ -536,4 +555,4 @@ class FiguresEpoch(Base):
 
 # The workshop's tables (clockings, promises, quality checks …) and the parts counter's live in their own modules;
 # imported here so that every user of these models has them mapped.
-from shopfloor.domain import parts_models, workshop_models  # noqa: E402, F401
+from shopfloor.domain import parts_models, reception_models, workshop_models  # noqa: E402, F401
