@@ -15,13 +15,17 @@ from shopfloor.api import (
     clockings,
     customers,
     dispatch,
+    documents,
+    estimate,
     imports,
+    order_photos,
     parts,
     print_jobs,
     promises,
     quality,
     repair_orders,
     slots_capacity,
+    walkaround,
 )
 from shopfloor.api.access import authenticated
 from shopfloor.api.deps import ApiServices, attach
@@ -29,7 +33,8 @@ from shopfloor.api.errors import ERRORS, add_handlers
 from shopfloor.api.fields import PREFIX
 
 RESOURCES = (appointments, slots_capacity, customers, imports, repair_orders, print_jobs, catalogue, audit, dispatch,
-             clockings, additional_work, quality, promises, carry_over, parts)
+             clockings, additional_work, quality, promises, carry_over, parts, walkaround, order_photos, estimate,
+             documents)
 DESCRIPTION = """Bearer token: `[api] token` in credentials.toml (the caller named "api", holding every staff role),
 or the token of an `[api_tokens.<name>]` table there, with `roles = [...]` (shopfloor/contract/staff.py).
 
