@@ -132,6 +132,11 @@ class RepairOrderPanel:
                         facts.append(f"{t('kiosk.fuel')} {t(f'fuel.e{fuel}') if fuel % 2 == 0 else f'{fuel}/8'}")
                     if facts:
                         ui.label(" · ".join(facts)).classes("text-sm text-grey-8")
+        if self.user.may(Permission.RECEPTION):  # reception's steps 3–5 on the tablet, each a page of its own
+            with ui.row().classes("w-full gap-3 pt-1").mark("reception-steps"):
+                ui.button(t("nav.estimate"), icon="request_quote",
+                          on_click=lambda: ui.navigate.to(f"/kiosk/estimate/{ro['number']}")) \
+                    .props("outline size=lg data-testid=open-estimate").mark("open-estimate")
         if self.actions is not None:
             self.actions.risk_banner(ro, loaded.phone)
             self.actions.findings(loaded.findings)
