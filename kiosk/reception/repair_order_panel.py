@@ -134,6 +134,9 @@ class RepairOrderPanel:
                         ui.label(" · ".join(facts)).classes("text-sm text-grey-8")
         if self.user.may(Permission.RECEPTION):  # reception's steps 3–5 on the tablet, each a page of its own
             with ui.row().classes("w-full gap-3 pt-1").mark("reception-steps"):
+                ui.button(t("nav.walkaround"), icon="directions_car",
+                          on_click=lambda: ui.navigate.to(f"/kiosk/walkaround/{ro['number']}")) \
+                    .props("outline size=lg data-testid=open-walkaround").mark("open-walkaround")
                 ui.button(t("nav.estimate"), icon="request_quote",
                           on_click=lambda: ui.navigate.to(f"/kiosk/estimate/{ro['number']}")) \
                     .props("outline size=lg data-testid=open-estimate").mark("open-estimate")
