@@ -37,6 +37,10 @@ OPERATIONS = [
     Operation("DGN", "故障诊断", "Fault diagnosis", "1.0", "repair", None, None),
     Operation("BAT", "更换蓄电池", "Replace battery", "0.5", "repair", None, None),
 ]
+# what the walkaround measures for each operation (LabourOperation.measurements): the maintenance packages look at
+# tyres and brakes, a brake job at the pads, an alignment at the tyres
+MEASURED = {"M05": "tyre_tread,brake_pad", "M10": "tyre_tread,brake_pad", "M20": "tyre_tread,brake_pad",
+            "M40": "tyre_tread,brake_pad", "BRK": "brake_pad", "ALN": "tyre_tread"}
 # genuine part numbers the parts counter picks per operation
 PARTS = {
     "M05": "04152-YZZA6, 08880-13505",

@@ -36,6 +36,7 @@ from shopfloor.demo.data import (
     GIVEN,
     HOLIDAY,
     MAINTENANCE_MIX,
+    MEASURED,
     MODELS,
     ON_LEAVE_TOMORROW,
     OPERATIONS,
@@ -99,6 +100,8 @@ def seed(ctx: ServiceContext, pins: dict[str, str], rng_seed: int = 7) -> DemoSu
                  for name, skill in TECHNICIANS]
         bays = site_setup.add_bays(s, ctx, "lift", BAYS) + site_setup.add_bays(s, ctx, "alignment", ALIGNMENT_BAYS)
         ops = site_setup.add_operations(s, ctx, OPERATIONS)
+        for op in ops:
+            op.measurements = MEASURED.get(op.code, "")
         s.flush()
         by_name = {t.name: t for t in techs}
         site_setup.add_leave(s, by_name[ON_LEAVE_TOMORROW[0]], today + timedelta(days=1), ON_LEAVE_TOMORROW[1])
