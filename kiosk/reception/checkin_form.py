@@ -1,9 +1,12 @@
-"""The check-in form shown after a scan: the customer's words, mileage, fuel, job lines, promised time; and, for a car
-delivered within [workshop] comeback_days, the comeback mark (suggested when the concern is alike)."""
+"""The check-in form shown after a scan: what was booked (its lines ticked, free-text lines kept, the booking's notes,
+flags and parts), the customer's words, mileage, fuel, job lines, promised time (from the ticked hours and the
+workshop's queues); and, for a car delivered within [workshop] comeback_days, the comeback mark (suggested when the
+concern is alike)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +19,7 @@ from shopfloor.kiosk.common import frame
 from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.session import KioskUser
-from shopfloor.services.checkin import CheckinRequest, ScanResult
+from shopfloor.services.checkin import CheckinRequest, JobLineInput, ScanResult, booked_lines
 from shopfloor.services.comebacks import EarlierVisit, best_match
 
 if TYPE_CHECKING:
@@ -43,6 +46,10 @@ class CheckinForm:
         self.user = user
         self.on_done = on_done
         self.selected: dict[str, LabourOperation] = {}
+        # booked lines the catalogue does not have (free text, or a code it no longer knows): kept as written,
+        # on the order while ticked
+        self.free: list[JobLineInput] = []
+        self.free_on: dict[int, bool] = {}
         self.promise_touched = False
         self.comebacks = comebacks
         self.recent = list(recent)  # the car's deliveries within [workshop] comeback_days
@@ -64,6 +71,8 @@ class CheckinForm:
                            advisor=appt["advisor"]["name"])).classes("text-lg text-primary").mark("scan-appt")
             else:
                 ui.label(t("kiosk.walk_in")).classes("text-lg text-orange-9").mark("scan-walkin")
+        if appt:
+            self._booking_notes(appt)
         if self.recent:
             self._comeback_banner()
         with ui.row().classes("w-full gap-4 no-wrap items-start"):
@@ -85,25 +94,71 @@ class CheckinForm:
                     .props("spread unelevated toggle-color=primary").classes("w-full")
             with ui.column().classes("w-1/2 gap-1"):
                 ui.label(t("kiosk.job_lines")).classes("text-grey-8")
-                booked = self.scan.appointment["work"] if self.scan.appointment else None
+                booked = self._booked(operations)
                 # The booked work first and ticked; then maintenance before repair, as the catalogue reads.
-                ordered = sorted(operations, key=lambda o: (booked not in (o.name_zh, o.name_en),
-                                                            o.skill != "maintenance", o.code))
+                ordered = sorted(operations, key=lambda o: (o.code not in booked, o.skill != "maintenance", o.code))
                 with ui.scroll_area().classes("w-full h-72 border rounded"):
+                    for pos, line in enumerate(self.free):
+                        self.free_on[pos] = True
+                        ui.checkbox(t("checkin.free_line", description=line.description, hours=f"{float(line.hours):g}",
+                                      skill=t("skill." + line.skill)),
+                                    value=True, on_change=lambda e, p=pos: self._toggle_free(p, e.value)) \
+                            .props("dense").classes("py-1 text-base").mark(f"free-{pos}")
                     for op in ordered:
-                        preselect = booked in (op.name_zh, op.name_en)
+                        preselect = op.code in booked
                         if preselect:
                             self.selected[op.code] = op
                         ui.checkbox(f"{op.name(lang)} · {float(op.hours):g} h · {t('skill.' + op.skill)}",
                                     value=preselect, on_change=lambda e, o=op: self._toggle(o, e.value)) \
                             .props("dense").classes("py-1 text-base").mark(f"op-{op.code}")
-                self.total = ui.label("").classes("text-lg font-bold")
+                self.total = ui.label("").classes("text-lg font-bold").mark("total-hours")
         with ui.row().classes("w-full items-center justify-end gap-4"):
             self.printer = self.printers.select(t, t("kiosk.printer"))
             self.submit = ui.button(t("kiosk.check_in_print"), icon="print", on_click=self._submit) \
                 .props("size=lg unelevated color=primary").mark("check-in")
         self._recalc()
         self._suggest_comeback()
+
+    def _booked(self, operations: list[LabourOperation]) -> set[str]:
+        """The catalogue codes booked with the appointment (ticked); what the catalogue lacks goes to self.free.
+        An appointment stored before its lines were (or imported without them) matches its work by name."""
+        appt = self.scan.appointment
+        if not appt:
+            return set()
+        known = {op.code for op in operations}
+        lines = booked_lines(appt.get("job_lines"))
+        if not lines:
+            return {op.code for op in operations if appt["work"] in (op.name_zh, op.name_en)}
+        self.free = [replace(line, code=None) for line in lines if line.code not in known]
+        return {line.code for line in lines if line.code in known}
+
+    def _booking_notes(self, appt: dict[str, Any]) -> None:
+        """What the booking desk wrote down for reception: its notes, the customer's flags, the parts."""
+        t = self.t
+        flags = appt.get("flags") or {}
+        badges = [t(key) for flag, key in (("waiting_customer", "confirmation.flag.waiting_customer"),
+                                           ("road_test", "confirmation.flag.road_test"),
+                                           ("complaining_customer", "confirmation.flag.complaining"))
+                  if flags.get(flag)]
+        if flags.get("repeat_repair"):
+            badges.insert(0, t("confirmation.flag.repeat_repair", number="").strip())
+        parts = appt.get("parts") or {}
+        notes = (appt.get("notes") or "").strip()
+        if not (badges or notes or parts.get("status", "none") != "none"):
+            return
+        with ui.card().classes("w-full gap-1 bg-amber-1").props("flat bordered").mark("booking-notes"):
+            if badges:
+                with ui.row().classes("gap-2"):
+                    for text in badges:
+                        ui.badge(text, color="deep-orange-9").classes("text-base px-2").mark("booking-flag")
+            if parts.get("status", "none") != "none":
+                status = t(f"confirmation.parts.{parts['status']}")
+                ui.label(t("checkin.parts_eta", status=status, day=parts["eta"]) if parts.get("eta")
+                         else t("checkin.parts", status=status)).classes("text-base").mark("booking-parts")
+                if parts.get("numbers"):
+                    ui.label(t("checkin.parts_numbers", numbers=parts["numbers"])).classes("text-sm text-grey-8")
+            if notes:
+                ui.label(t("checkin.notes", notes=notes)).classes("text-base").mark("booking-note")
 
     def _comeback_banner(self) -> None:
         """The car was delivered within comeback_days: say so, and tick "comeback" when today's concern is like
@@ -154,6 +209,13 @@ class CheckinForm:
         self._recalc()
         self._suggest_comeback()
 
+    def _toggle_free(self, pos: int, on: bool) -> None:
+        self.free_on[pos] = on
+        self._recalc()
+
+    def _free_lines(self) -> list[JobLineInput]:
+        return [line for pos, line in enumerate(self.free) if self.free_on.get(pos)]
+
     def _promise_edited(self) -> None:
         self.promise_touched = True
         self._show_promise_day()
@@ -172,11 +234,13 @@ class CheckinForm:
                     or self.fuel.value is not None)
 
     def _recalc(self) -> None:
-        hours = float(sum(op.hours for op in self.selected.values()))
+        free = self._free_lines()
+        hours = float(sum(op.hours for op in self.selected.values()) + sum(line.hours for line in free))
         self.total.text = self.t("kiosk.total_hours", hours=f"{hours:g}")
         if not self.promise_touched:
             # repair work needs a skilled technician; the workshop's queues say when one can have it done
-            skill = "repair" if any(op.skill == "repair" for op in self.selected.values()) else "maintenance"
+            skills = {op.skill for op in self.selected.values()} | {line.skill for line in free}
+            skill = "repair" if "repair" in skills else "maintenance"
             background_tasks.create(self._propose_promise(hours, skill), name="default promise")
         self._show_promise_day()
 
@@ -214,7 +278,7 @@ class CheckinForm:
     async def _submit(self) -> None:
         if not frame.allowed(self.t, self.user, Permission.RECEPTION):
             return
-        if not self.selected and not (self.complaint.value or "").strip():
+        if not self.selected and not self._free_lines() and not (self.complaint.value or "").strip():
             ui.notify(self.t("kiosk.need_work"), type="warning")
             return
         if (self.promised.value or "").strip() and self._promised_at() is None:
@@ -227,7 +291,8 @@ class CheckinForm:
             tag=self.scan.tag, actor=self.user.actor, advisor_id=self.user.advisor_id,
             complaint=self.complaint.value or "",
             mileage_km=int(self.mileage.value) if self.mileage.value is not None else None,
-            fuel_eighths=self.fuel.value, operation_codes=list(self.selected), promised_at=self._promised_at())
+            fuel_eighths=self.fuel.value, operation_codes=list(self.selected), extra_lines=self._free_lines(),
+            promised_at=self._promised_at())
         self.submit.disable()
         try:
             try:

@@ -1,5 +1,6 @@
-"""Reception: a scanned QR tag finds the vehicle, marks today's appointment arrived, and opens one repair
-order (never a second while one is open)."""
+"""Reception: a scanned QR tag (or, for a tag that cannot be scanned, the plate) finds the vehicle; a scan by
+someone who may receive cars marks today's appointment arrived; a check-in opens one repair order (never a second
+while one is open) with the work that was booked."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shopfloor.contract.staff import Permission, may
 from shopfloor.domain.capacity import MAX_LINE_HOURS, MIN_LINE_HOURS
 from shopfloor.domain.errors import Invalid, NotFound, Refused
-from shopfloor.domain.identifiers import display_plate, normalize_tag
+from shopfloor.domain.identifiers import PROVINCES, TAG_SEARCH_RE, display_plate, normalize_plate, normalize_tag
 from shopfloor.domain.models import (
     Advisor,
     Appointment,
@@ -29,7 +31,7 @@ from shopfloor.domain.models import (
 )
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.services import views
-from shopfloor.services.audit import Actor, Entity, record
+from shopfloor.services.audit import Actor, ActorKind, Entity, as_actor, record
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.publishing import publish_appointment, publish_repair_order
 from shopfloor.services.repair_orders import hours
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 ARRIVABLE = ("booked", "confirmed", "late")
 MAX_COMPLAINT = 2000
 MAX_PROMISE_DAYS = 366
+SKILLS = ("maintenance", "repair")
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class ScanResult:
     appointment: dict[str, Any] | None
     open_ro: str | None
     mileage_km: int | None
+    # False when the person who scanned may not receive cars: the appointment was only looked at
+    marked_arrived: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,10 +100,56 @@ def _tag(session: Session, raw: str) -> QrTag:
     return tag
 
 
+def _is_plate(text: str) -> bool:
+    """Typed for a tag that cannot be scanned: a plate starts with its province; anything else is read as a tag
+    (so scanned junk is called a bad tag, not a bad plate)."""
+    stripped = text.strip()
+    return bool(stripped) and stripped[0] in PROVINCES and not TAG_SEARCH_RE.search(stripped.upper())
+
+
+def _vehicle_tag(session: Session, site: str, text: str) -> QrTag:
+    """The active tag of the vehicle with this plate: a tag too damaged to scan is found by the plate."""
+    plate = normalize_plate(text)
+    tags = list(session.scalars(select(QrTag).join(Vehicle, Vehicle.id == QrTag.vehicle_id).where(
+        Vehicle.site_id == site, Vehicle.plate == plate, QrTag.revoked_at.is_(None))
+        .order_by(QrTag.issued_at.desc())))
+    vehicles = {t.vehicle_id for t in tags}
+    if not vehicles:
+        raise NotFound("checkin.error.plate_no_tag", plate=display_plate(plate))
+    if len(vehicles) > 1:  # a plate moved to another car: opening the wrong car must not happen silently
+        raise Invalid("checkin.error.plate_several", plate=display_plate(plate), count=len(vehicles))
+    return tags[0]
+
+
 def _open_ro(session: Session, vehicle_id: int) -> RepairOrder | None:
     return session.scalar(select(RepairOrder).where(
         RepairOrder.vehicle_id == vehicle_id, RepairOrder.status.in_([s.value for s in OPEN_STATUSES]))
         .order_by(RepairOrder.id.desc()).limit(1))
+
+
+def booked_lines(stored: list[dict[str, Any]] | None) -> list[JobLineInput]:
+    """An appointment's stored lines ([{"code", "description", "hours", "skill", "equipment"}], written by the
+    booking desk, the DMS import and the demo) as job lines, read with care as stored JSON is: a line without a
+    description or with hours no job line may have is left out and logged, not guessed at."""
+    lines: list[JobLineInput] = []
+    for raw in stored or []:
+        if not isinstance(raw, dict):
+            log.warning("booked line %r left out: not an object", raw)
+            continue
+        description = str(raw.get("description") or "").strip()[:200]
+        try:
+            value = hours(str(raw.get("hours")))
+            fits = Decimal(str(MIN_LINE_HOURS)) <= value <= Decimal(str(MAX_LINE_HOURS))
+        except ArithmeticError:  # not a number, NaN, infinity
+            value, fits = Decimal(0), False
+        if not description or not fits:
+            log.warning("booked line %r left out: no description or hours out of range", raw)
+            continue
+        skill = str(raw.get("skill") or "")
+        code = raw.get("code")
+        lines.append(JobLineInput(description=description, hours=value,
+                                  skill=skill if skill in SKILLS else "maintenance", code=str(code) if code else None))
+    return lines
 
 
 class CheckinService:
@@ -117,25 +168,55 @@ class CheckinService:
         now = self.ctx.now()
         return min(rows, key=lambda a: abs((a.start - now).total_seconds()))
 
+    def may_receive(self, s: Session, actor: Actor | str) -> bool:
+        """Whether `actor` may mark a car arrived: a staff member whose roles, as stored now, grant RECEPTION (a
+        page open since before a role was taken away asks with the old roles; the database answers). Found by
+        id, or by name for the older call sites that pass one. Nobody else scans at reception."""
+        who = as_actor(actor)
+        if who.kind != ActorKind.STAFF:
+            return False
+        if who.staff_id is not None:
+            person = s.get(Advisor, who.staff_id) if 0 < who.staff_id < 2**31 else None
+        else:
+            person = s.scalar(select(Advisor).where(Advisor.site_id == self.ctx.site, Advisor.name == who.name))
+        return (person is not None and person.site_id == self.ctx.site and person.active
+                and may(person.role_set, Permission.RECEPTION))
+
+    def find_tag(self, text: str) -> str:
+        """The tag token for what was scanned or typed: a tag (or text holding one), else a plate (the car's
+        active tag). Read only."""
+        if not _is_plate(text):
+            return normalize_tag(text)
+        with self.ctx.db.read() as s:
+            return _vehicle_tag(s, self.ctx.site, text).token
+
     def scan(self, raw_tag: str, actor: Actor | str) -> ScanResult:
-        """A tag was scanned: the customer is here. Marks today's appointment arrived (once)."""
+        """A tag was scanned (or a plate typed for a damaged one): the customer is here. Today's appointment is
+        marked arrived (once) only when `actor` may receive cars (Permission.RECEPTION); anyone else's scan
+        only reads."""
         with self.ctx.db.write() as s:
-            tag = _tag(s, raw_tag)
+            tag = _vehicle_tag(s, self.ctx.site, raw_tag) if _is_plate(raw_tag) else _tag(s, raw_tag)
             vehicle = tag.vehicle
             appt = self._todays_appointment(s, vehicle.id)
+            marked = False
             if appt is not None and appt.status in ARRIVABLE:
-                record(s, self.ctx, actor, Entity.APPOINTMENT, appt.id, "arrived", from_value=appt.status,
-                       to_value="arrived", detail={"tag": tag.token})
-                appt.status, appt.arrived_at = "arrived", self.ctx.now()
-                publish_appointment(s, self.ctx, appt)
-                log.info("%s arrived for appointment %s (scan by %s)", vehicle.plate, appt.id, actor)
+                if self.may_receive(s, actor):
+                    record(s, self.ctx, actor, Entity.APPOINTMENT, appt.id, "arrived", from_value=appt.status,
+                           to_value="arrived", detail={"tag": tag.token})
+                    appt.status, appt.arrived_at = "arrived", self.ctx.now()
+                    publish_appointment(s, self.ctx, appt)
+                    marked = True
+                    log.info("%s arrived for appointment %s (scan by %s)", vehicle.plate, appt.id, actor)
+                else:
+                    log.info("%s scanned by %s, who may not receive cars: appointment %s left %s", vehicle.plate,
+                             actor, appt.id, appt.status)
             ro = _open_ro(s, vehicle.id)
             return ScanResult(
                 tag=tag.token, plate=vehicle.plate, plate_display=display_plate(vehicle.plate),
                 vehicle_model=vehicle.model, vin=vehicle.vin, customer=vehicle.customer.addressed,
                 phone=vehicle.customer.phone,
                 appointment=views.appointment_state(appt, self.ctx.tz, None).to_dict() if appt else None,
-                open_ro=ro.number if ro else None, mileage_km=vehicle.mileage_km)
+                open_ro=ro.number if ro else None, mileage_km=vehicle.mileage_km, marked_arrived=marked)
 
     def all_tags(self) -> list[tuple[str, str, str]]:
         """(plate, customer, tag) of every vehicle with an active tag: the demo's tag sheet."""
@@ -158,7 +239,12 @@ class CheckinService:
         hours."""
         if skill is not None and total_hours > 0:
             with self.ctx.db.read() as s:
-                done = earliest_finish(s, self.ctx, total_hours, skill)
+                return self._promise(s, total_hours, skill)
+        return self._promise(None, total_hours, None)
+
+    def _promise(self, s: Session | None, total_hours: float, skill: str | None) -> datetime:
+        if s is not None and skill is not None and total_hours > 0:
+            done = earliest_finish(s, self.ctx, total_hours, skill)
             if done is not None:
                 local = done.astimezone(self.ctx.tz) + timedelta(minutes=30)
                 quarter = math.ceil((local.minute + local.second / 60) / 15) * 15
@@ -226,13 +312,15 @@ class CheckinService:
                 vehicle.mileage_at = self.ctx.today()
             lines = self._job_lines(s, req)
             if not lines and appt is not None:
-                lines = [self._booked_work(s, appt)]
+                lines = self._booked_work(s, appt)
             total = float(sum((line.hours for line in lines), Decimal(0)))
+            # repair work needs a skilled technician: the promise waits for one's queue
+            skill = "repair" if any(line.skill == "repair" for line in lines) else "maintenance"
             ro = RepairOrder(
                 site_id=self.ctx.site, number=self._next_number(s, now), vehicle_id=vehicle.id,
                 appointment_id=appt.id if appt else None, advisor_id=advisor_id, status=RoStatus.CHECKED_IN.value,
                 complaint=req.complaint.strip(), mileage_km=req.mileage_km, fuel_eighths=req.fuel_eighths,
-                promised_at=req.promised_at or self.default_promise(total), opened_at=now)
+                promised_at=req.promised_at or self._promise(s, total, skill), opened_at=now)
             for pos, line in enumerate(lines):
                 line.position = pos
                 ro.job_lines.append(line)
@@ -283,14 +371,25 @@ class CheckinService:
                           skill=x.skill, position=0) for x in req.extra_lines]
         return lines
 
-    def _booked_work(self, s: Session, appt: Appointment) -> JobLine:
-        """No job lines given (an API check-in): the work booked with the appointment becomes the first line."""
+    def _booked_work(self, s: Session, appt: Appointment) -> list[JobLine]:
+        """No job lines given (an API check-in): every line booked with the appointment, with the hours and skill
+        it was booked with; a line without a catalogue code (free text) is kept as it was written. An
+        appointment from before lines were stored (or an import without them) gives its work as one line."""
+        booked = booked_lines(appt.job_lines)
+        ops = {op.code: op for op in s.scalars(select(LabourOperation).where(
+            LabourOperation.site_id == self.ctx.site,
+            LabourOperation.code.in_([b.code for b in booked if b.code])))}
+        if booked:
+            return [JobLine(operation_code=b.code if b.code in ops else None, description=b.description,
+                            hours=b.hours, skill=b.skill, position=0) for b in booked]
         op = s.scalar(select(LabourOperation).where(
             LabourOperation.site_id == self.ctx.site,
             (LabourOperation.name_zh == appt.work) | (LabourOperation.name_en == appt.work)).limit(1))
         if op is not None:
-            return JobLine(operation_code=op.code, description=appt.work, hours=op.hours, skill=op.skill, position=0)
-        return JobLine(operation_code=None, description=appt.work, hours=appt.hours, skill="maintenance", position=0)
+            return [JobLine(operation_code=op.code, description=appt.work, hours=op.hours, skill=op.skill,
+                            position=0)]
+        return [JobLine(operation_code=None, description=appt.work, hours=appt.hours, skill="maintenance",
+                        position=0)]
 
     def _next_number(self, s: Session, now: datetime) -> str:
         prefix = f"{self.ctx.settings.site.ro_prefix}{now.astimezone(self.ctx.tz):%Y%m%d}-"
