@@ -7,6 +7,7 @@ from pathlib import Path
 
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.reception.customer_page import CustomerPageService
+from shopfloor.services.reception.documents import DocumentService
 from shopfloor.services.reception.estimate import EstimateService
 from shopfloor.services.reception.handover import HandoverService
 from shopfloor.services.reception.photos import OrderPhotoService
@@ -20,11 +21,15 @@ class ReceptionServices:
     estimate: EstimateService
     handover: HandoverService
     customer_page: CustomerPageService
+    documents: DocumentService
 
     @classmethod
     def on(cls, ctx: ServiceContext, data_dir: Path, server_url: str) -> ReceptionServices:
         """`data_dir` keeps the photos; `server_url` is what the customer's link starts with."""
         estimate = EstimateService(ctx)
-        return cls(walkaround=WalkaroundService(ctx), photos=OrderPhotoService(ctx, data_dir), estimate=estimate,
-                   handover=HandoverService(ctx),
-                   customer_page=CustomerPageService(ctx, server_url, estimate=estimate))
+        walkaround, handover = WalkaroundService(ctx), HandoverService(ctx)
+        customer_page = CustomerPageService(ctx, server_url, estimate=estimate)
+        return cls(walkaround=walkaround, photos=OrderPhotoService(ctx, data_dir), estimate=estimate,
+                   handover=handover, customer_page=customer_page,
+                   documents=DocumentService(ctx, server_url, estimate=estimate, walkaround=walkaround,
+                                             handover=handover, customer_page=customer_page))
