@@ -26,7 +26,7 @@ class AuditEntry(Shape):
     id: int
     at: DateTime
     actor: str = Field(description="the staff member's name, the API token's name, or system")
-    actor_kind: Literal["staff", "api", "system"]
+    actor_kind: Literal["staff", "api", "system", "customer"]
     actor_id: int | None = Field(description="the staff member's id when actor_kind is staff")
     entity: Literal["appointment", "repair_order", "staff", "part"]
     entity_id: str = Field(description="the appointment's id, the repair order's number, the staff member's id, "

@@ -23,6 +23,7 @@ class ActorKind(StrEnum):
     STAFF = "staff"  # a person signed in on a staff page
     API = "api"  # an integration, by its API token's name
     SYSTEM = "system"  # the server itself: late marks, no-shows, roll-over
+    CUSTOMER = "customer"  # the customer on their own page (/c/<token>), after proving the plate
 
 
 class Entity(StrEnum):

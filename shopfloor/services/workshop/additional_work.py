@@ -180,9 +180,10 @@ class AdditionalWorkService:
         return op
 
     def decide(self, finding_id: int, decision: str, method: str, *, actor: Actor | str,
-               reason: str | None = None) -> FindingInfo:
+               reason: str | None = None, shown: Sequence[str] | None = None) -> FindingInfo:
         """The customer's decision. Approved: a job line of the order (given to the finder when they qualify and
-        are at work today); declined: declined work on the vehicle."""
+        are at work today); declined: declined work on the vehicle. `shown`: the lines the customer read when they
+        decided on their own page, kept in the audit row as they saw them."""
         try:
             verdict = FindingStatus(decision)
             how = DecisionMethod(method)
@@ -218,7 +219,8 @@ class AdditionalWorkService:
                 finding.vehicle_item_id = item.id
             record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, "additional_work_decision",
                    from_value=FindingStatus.PENDING.value, to_value=verdict.value, reason=reason,
-                   detail={"finding": finding.id, "method": how.value, "description": finding.description})
+                   detail={"finding": finding.id, "method": how.value, "description": finding.description,
+                           **({"shown": list(shown)} if shown is not None else {})})
             publish(s, self.ctx, ro, event)
             return _info(finding, ro.number, self._rate)
 
