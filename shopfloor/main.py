@@ -314,7 +314,7 @@ class Shopfloor:
             page.register(path)
 
     def register(self) -> None:
-        web_server.prepare(app, self.options.data_dir, self.settings.web)
+        web_server.prepare(app, self.options.data_dir, self.settings.web, self.settings.reception.photo_max_mb)
         self.register_pages()
         install(app, ApiServices.on(self.ctx, self.credentials.api_tokens(), checkin=self.checkin,
                                     repair_orders=self.repair_orders, appointments=self.appointments,

@@ -19,25 +19,44 @@ log = logging.getLogger(__name__)
 
 # The DMS import: the API's POST and the /data page's upload (NiceGUI's upload route of any client and element).
 IMPORT_PATHS = (r"/api/v1/imports", r"/_nicegui/client/[^/]+/upload/[^/]+")
+# A reception photo through the API: the photo itself is refused over [reception] photo_max_mb by its route (a 413
+# that says so); the body around it may be that much plus its multipart wrapping.
+PHOTO_PATHS = (r"/api/v1/repair-orders/[^/]+/photos",)
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers: a few hundred bytes, with room for a long file name
 
 
 def import_paths() -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in IMPORT_PATHS))
 
 
+def photo_paths() -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in PHOTO_PATHS))
+
+
+def photo_body_bytes(photo_max_mb: int) -> int:
+    """The largest request body a photo upload may be: the photo and its multipart wrapping."""
+    return photo_max_mb * 1024 * 1024 + MULTIPART_OVERHEAD
+
+
 class BodySizeLimit:
-    """413 {"detail": …} for a body over `max_bytes` (`import_bytes` on paths matching `import_paths`)."""
+    """413 {"detail": …} for a body over `max_bytes` (`import_bytes` on paths matching `import_paths`,
+    `photo_bytes` on those matching `photo_paths`)."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int, import_bytes: int | None = None,
-                 import_paths: re.Pattern[str] | None = None) -> None:
+                 import_paths: re.Pattern[str] | None = None, photo_bytes: int | None = None,
+                 photo_paths: re.Pattern[str] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.import_bytes = import_bytes if import_bytes is not None else max_bytes
         self.import_paths = import_paths
+        self.photo_bytes = photo_bytes if photo_bytes is not None else max_bytes
+        self.photo_paths = photo_paths
 
     def limit_for(self, path: str) -> int:
         if self.import_paths is not None and self.import_paths.fullmatch(path):
             return self.import_bytes
+        if self.photo_paths is not None and self.photo_paths.fullmatch(path):
+            return self.photo_bytes
         return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from shopfloor.settings import WebSettings
-from shopfloor.web.request_limits import BodySizeLimit, import_paths
+from shopfloor.web.request_limits import BodySizeLimit, import_paths, photo_body_bytes, photo_paths
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -115,15 +115,16 @@ def _is_forwarded(name: bytes) -> bool:
     return name.startswith(_FORWARDED_PREFIX) or name in FORWARDED_HEADERS
 
 
-def wrap(app: ASGIApp, web: WebSettings) -> ASGIApp:
+def wrap(app: ASGIApp, web: WebSettings, photo_max_mb: int | None = None) -> ASGIApp:
     """The guards around `app`, outermost first: headers on every answer (the 413 too), proxy headers checked
-    before anything else reads them, then the body size limit."""
+    before anything else reads them, then the body size limit (a reception photo's: [reception] photo_max_mb)."""
     limited = BodySizeLimit(app, max_bytes=web.max_body_kb * 1024, import_bytes=web.max_import_mb * 1024 * 1024,
-                            import_paths=import_paths())
+                            import_paths=import_paths(), photo_paths=photo_paths(),
+                            photo_bytes=photo_body_bytes(photo_max_mb) if photo_max_mb else None)
     return SecurityHeaders(ForwardedHeadersGuard(limited, web.trusted_proxies))
 
 
-def install(app: FastAPI, web: WebSettings) -> None:
+def install(app: FastAPI, web: WebSettings, photo_max_mb: int | None = None) -> None:
     """Put the guards around the application's whole middleware stack once it is built (at the first request or
     lifespan event, after `ui.run` has added NiceGUI's middlewares)."""
     build: Callable[[], ASGIApp] = app.build_middleware_stack
@@ -131,7 +132,7 @@ def install(app: FastAPI, web: WebSettings) -> None:
         return
 
     def build_guarded() -> ASGIApp:
-        return wrap(build(), web)
+        return wrap(build(), web, photo_max_mb)
 
     build_guarded.shopfloor_guarded = True  # type: ignore[attr-defined]
     app.build_middleware_stack = build_guarded  # type: ignore[method-assign]

@@ -42,11 +42,12 @@ def session_cookie(https: bool) -> dict[str, Any]:
             "max_age": int(session_storage.SESSION_LIFETIME.total_seconds())}
 
 
-def prepare(app: FastAPI, data_dir: Path, web: WebSettings) -> None:
-    """Before ui.run: the guards, where and how long browser sessions are kept, the sign-in route."""
+def prepare(app: FastAPI, data_dir: Path, web: WebSettings, photo_max_mb: int | None = None) -> None:
+    """Before ui.run: the guards (a reception photo's body may be [reception] photo_max_mb and its wrapping), where
+    and how long browser sessions are kept, the sign-in route."""
     from shopfloor.kiosk.common import sign_in
 
-    web_security.install(app, web)
+    web_security.install(app, web, photo_max_mb)
     session_storage.keep_tidy(session_storage.use_data_dir(data_dir))
     sign_in.register(app)
 
