@@ -82,6 +82,12 @@ EXPECTED: dict[tuple[str, str], Permission] = {
     ("POST", "/parts-lines/{line_id}/arrived"): P.PARTS_ISSUE,
     ("POST", "/parts-lines/{line_id}/return"): P.PARTS_ISSUE,
     ("GET", "/back-orders"): P.REPAIR_ORDER_READ,
+    ("POST", "/repair-orders/{number}/walkaround"): P.RECEPTION,
+    ("GET", "/repair-orders/{number}/walkaround"): P.REPAIR_ORDER_READ,
+    ("POST", "/repair-orders/{number}/walkaround/proposals"): P.RECEPTION,
+    ("POST", "/repair-orders/{number}/photos"): P.RECEPTION,
+    ("GET", "/repair-orders/{number}/photos"): P.REPAIR_ORDER_READ,
+    ("GET", "/repair-orders/{number}/photos/{photo_id}"): P.REPAIR_ORDER_READ,
 }
 
 
