@@ -23,17 +23,19 @@ HISTORY_SHOWN = 3
 
 OnVehicle = Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]  # (search hit, overview)
 OnItem = Callable[[dict[str, Any]], None]
+OnTag = Callable[[int, bool], Awaitable[None]]  # (vehicle id, just created)
 
 
 class CustomerPanel:
     def __init__(self, customers: CustomerService, t: Translator, actor: Actor, on_vehicle: OnVehicle,
-                 on_clear: Callable[[], None], on_item: OnItem) -> None:
+                 on_clear: Callable[[], None], on_item: OnItem, on_tag: OnTag | None = None) -> None:
         self.customers = customers
         self.t = t
         self.actor = actor
         self.on_vehicle = on_vehicle
         self.on_clear = on_clear
         self.on_item = on_item
+        self.on_tag = on_tag  # show the vehicle's QR tag (and print it)
         self.searched = 0  # answers to older searches arriving late are dropped
         self.hit: dict[str, Any] | None = None
 
@@ -119,7 +121,12 @@ class CustomerPanel:
         self.root.clear()
         with self.root:
             NewCustomerForm(self.customers, self.t, self.actor, on_saved=self.select, on_cancel=self.show_search,
-                            search_limit=SEARCH_LIMIT).build()
+                            search_limit=SEARCH_LIMIT, on_created=self._created).build()
+
+    async def _created(self, hit: dict[str, Any]) -> None:
+        """A new car has a new tag that nobody has seen yet: show it to be printed."""
+        if self.on_tag is not None:
+            await self.on_tag(hit["vehicle_id"], True)
 
     def _change(self) -> None:
         self.on_clear()
@@ -142,6 +149,10 @@ class CustomerPanel:
                 channel = t("customer_channel." + c["preferred_channel"])
                 ui.label(f"{c['phone']} · {t('booking_page.prefers', channel=channel)}").classes("text-grey-8")
                 ui.label(f"{v['model']} · VIN {v['vin']}").classes("text-grey-8 text-sm")
+                if v.get("tag") and self.on_tag is not None:
+                    on_tag = self.on_tag
+                    ui.button(t("booking_page.tag.show"), icon="qr_code_2", on_click=lambda: on_tag(v["id"], False)) \
+                        .props("flat dense no-caps color=primary").mark("show-tag").props("data-testid=show-tag")
                 last = ov.get("last_service") or {}
                 facts = []
                 if v.get("mileage_km") is not None:

@@ -30,13 +30,14 @@ _FIELD_OF_KEY = (("error.plate", "plate"), ("error.vin", "vin"), ("customer_erro
 class NewCustomerForm:
     def __init__(self, customers: CustomerService, t: Translator, actor: Actor,
                  on_saved: Callable[[dict[str, Any]], Awaitable[None]], on_cancel: Callable[[], None],
-                 search_limit: int = 8) -> None:
+                 search_limit: int = 8, on_created: Callable[[dict[str, Any]], Awaitable[None]] | None = None) -> None:
         self.customers = customers
         self.t = t
         self.actor = actor
         self.on_saved = on_saved  # with the search hit of the new vehicle (or of the one already on file)
         self.on_cancel = on_cancel
         self.search_limit = search_limit
+        self.on_created = on_created  # a new vehicle was saved (with a new tag), after on_saved
 
     def build(self) -> None:
         t = self.t
@@ -135,6 +136,8 @@ class NewCustomerForm:
             return
         ui.notify(self.t("booking_page.new.created", plate=hit["plate_display"]), type="positive")
         await self.on_saved(hit)
+        if self.on_created is not None:
+            await self.on_created(hit)
 
     async def _confirm_duplicate(self, other: dict[str, Any]) -> bool:
         """The plate is already on file: usually the same car; a new owner or a plate moved to a new car is

@@ -19,12 +19,14 @@ from shopfloor.i18n import Translator
 from shopfloor.kiosk.booking.confirm import ConfirmationPanel
 from shopfloor.kiosk.booking.customer import CustomerPanel
 from shopfloor.kiosk.booking.slots import WEEK_DAYS, DayPicker, SlotList, ask_override
+from shopfloor.kiosk.booking.tag import TagDialog
 from shopfloor.kiosk.booking.work import ExtrasForm, WorkPicker, due_package
 from shopfloor.kiosk.common import session
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.frame import StaffFrame, roles_with
 from shopfloor.services.booking import BookingRefused, BookingRequest
 from shopfloor.services.confirmations import day_text
+from shopfloor.services.tag_labels import TagLabelService
 
 if TYPE_CHECKING:
     from shopfloor.clock import SiteClock
@@ -60,6 +62,7 @@ class BookingPage:
         self.booking = booking
         self.confirmations = confirmations
         self.printing = printing
+        self.tags = TagLabelService(printing.ctx, printing)  # the vehicle's QR tag, on screen and on paper
 
     def register(self, path: str) -> None:
         ui.button.default_props("no-caps")
@@ -101,10 +104,12 @@ class BookingWorkspace:
         advisors = await io(self.page.auth.advisors)
         self.today = self.page.clock.today()
         self.source = source
+        self.tag = TagDialog(self.page.tags, self.page.printing, self.page.printers, t, self.user)
         with ui.row().classes("w-full no-wrap gap-3 items-start").mark("booking").props("data-testid=booking"):
             with ui.column().classes("w-[29%] min-w-0 gap-2"):
                 self.customer = CustomerPanel(self.page.customers, t, self.user.actor, on_vehicle=self._vehicle_chosen,
-                                              on_clear=self._vehicle_cleared, on_item=self._item_to_work)
+                                              on_clear=self._vehicle_cleared, on_item=self._item_to_work,
+                                              on_tag=lambda vehicle_id, new: self.tag.open(vehicle_id, new=new))
                 self.customer.build()
             self.main = ui.row().classes("w-[71%] min-w-0 no-wrap gap-3 items-start")
         with self.main:
