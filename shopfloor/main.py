@@ -131,7 +131,8 @@ class Shopfloor:
         self.customers = CustomerService(self.ctx)
         # the job ticket's QR opens the live order on this server (and clocks a technician on at a station)
         escaped = server_url(settings, options).replace("{", "{{").replace("}", "}}")  # a format string's text
-        self.printing = PrintService(self.ctx, qr_url=ticket_url(escaped, "{number}"))
+        self.printing = PrintService(self.ctx, qr_url=ticket_url(escaped, "{number}"),
+                                     server_url=server_url(settings, options))
         self.workshop = WorkshopServices.on(self.ctx)
         self.parts = PartsServices.on(self.ctx)
         self.reception = ReceptionServices.on(self.ctx, options.data_dir, server_url(settings, options))
@@ -310,8 +311,11 @@ class Shopfloor:
 
     # -- web ------------------------------------------------------------------------------------------------
     def register_pages(self) -> None:
+        from shopfloor.kiosk.reception import documents_route
+
         for page, path in self.pages:
             page.register(path)
+        documents_route.register(app, self.reception.documents)  # the staff's PDF, opened from the estimate page
 
     def register(self) -> None:
         web_server.prepare(app, self.options.data_dir, self.settings.web, self.settings.reception.photo_max_mb)

@@ -18,15 +18,18 @@ from shopfloor.domain.identifiers import display_plate
 from shopfloor.domain.models import PrintJob, RepairOrder, Site
 from shopfloor.domain.versions import next_version
 from shopfloor.events import emit_on_loop
+from shopfloor.printer.estimate_slip import EstimateSlipData, render_estimate_slip
 from shopfloor.printer.ticket import PrinterProfile, TicketData, render_ticket
 from shopfloor.services import outbox, views
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.reception.documents import DocumentService
 from shopfloor.services.repair_orders import load_ro
 
 log = logging.getLogger(__name__)
 
 PENDING, PRINTED, UNCERTAIN, FAILED = "pending", "printed", "uncertain", "failed"
+TICKET, ESTIMATE = "ticket", "estimate"  # print_jobs.kind of a repair order's job ticket and its estimate slip
 # print_jobs.id is an INTEGER: 32 bits on PostgreSQL; a larger id made SQLite raise OverflowError
 MAX_JOB_ID = 2**31 - 1
 # an ack is about 150 bytes (its detail is cut to 200 characters when stored): a larger one is not even parsed
@@ -47,10 +50,12 @@ class PrintJobInfo:
 
 
 class PrintService:
-    def __init__(self, ctx: ServiceContext, qr_url: str | None = None) -> None:
+    def __init__(self, ctx: ServiceContext, qr_url: str | None = None, server_url: str | None = None) -> None:
         self.ctx = ctx
         # A QR may hold a URL with the RO number (opens the order on a phone on the shop LAN); else the number.
         self.qr_url = qr_url
+        # the estimate slip's QR is the customer's link, on this server's address
+        self.documents = DocumentService(ctx, server_url or ctx.settings.web.public_url or "http://localhost:8080")
         self.settled = Event[PrintJobInfo]()
         """an agent's acknowledgement settled a print job: the job as it now is; fired on NiceGUI's loop"""
         self._printer_names = frozenset(p.name for p in ctx.settings.printers)
@@ -91,15 +96,49 @@ class PrintService:
                       reprint: bool | None, actor: Actor | str) -> PrintJob:
         if reprint is None:
             reprint = s.scalar(select(PrintJob.id).where(
-                PrintJob.repair_order_id == ro.id, PrintJob.status.in_((PENDING, PRINTED, UNCERTAIN))
-            ).limit(1)) is not None
+                PrintJob.repair_order_id == ro.id, PrintJob.kind == TICKET,
+                PrintJob.status.in_((PENDING, PRINTED, UNCERTAIN))).limit(1)) is not None
         data = render_ticket(self.ticket_data(s, ro, reprint), profile)
-        job = PrintJob(site_id=ro.site_id, printer=printer, kind="ticket", repair_order_id=ro.id, reprint=reprint,
+        job = PrintJob(site_id=ro.site_id, printer=printer, kind=TICKET, repair_order_id=ro.id, reprint=reprint,
                        data=data, status=PENDING, requested_by=str(actor), created_at=self.ctx.now(), meta={})
         s.add(job)
         s.flush()
         self._publish_job(s, job, ro.number)
         log.info("ticket for %s queued on %s as job %s%s", ro.number, printer, job.id, " (reprint)" if reprint else "")
+        return job
+
+    def print_estimate(self, number: str, printer: str, *, actor: Actor | str) -> PrintJobInfo:
+        """The estimate slip as it stands (lines, totals, the signature's digest when this version is signed, the
+        customer's link as a QR). Each call is a person asking for it: a slip of the same version printed or
+        sent before makes this one a REPRINT, marked so on the paper."""
+        profile = self.profile(printer)
+        slip = self.documents.estimate_slip(number)  # may store the estimate's new version: its own transaction
+        with self.ctx.db.write() as s:
+            ro = load_ro(s, number)
+            before = s.scalars(select(PrintJob.meta).where(
+                PrintJob.repair_order_id == ro.id, PrintJob.kind == ESTIMATE,
+                PrintJob.status.in_((PENDING, PRINTED, UNCERTAIN))))
+            reprint = any((meta or {}).get("version") == slip.version for meta in before)
+            job = self._queue_estimate(s, ro, printer, profile, slip, reprint, actor)
+            record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number,
+                   "estimate_reprinted" if reprint else "estimate_printed", to_value=printer,
+                   detail={"job_id": job.id, "version": slip.version})
+            return self._info(job, ro.number)
+
+    def _queue_estimate(self, s: Session, ro: RepairOrder, printer: str, profile: PrinterProfile,
+                        slip: EstimateSlipData, reprint: bool, actor: Actor | str) -> PrintJob:
+        """The slip kept with its job (meta), so that a reprint or a move to another printer prints the same
+        slip rather than whatever the estimate says by then."""
+        data = render_estimate_slip(slip, profile, reprint=reprint,
+                                    reprinted_at=self.ctx.now().astimezone(self.ctx.tz) if reprint else None)
+        job = PrintJob(site_id=ro.site_id, printer=printer, kind=ESTIMATE, repair_order_id=ro.id, reprint=reprint,
+                       data=data, status=PENDING, requested_by=str(actor), created_at=self.ctx.now(),
+                       meta={"version": slip.version, "slip": slip.to_json()})
+        s.add(job)
+        s.flush()
+        self._publish_job(s, job, ro.number)
+        log.info("estimate slip v%s for %s queued on %s as job %s%s", slip.version, ro.number, printer, job.id,
+                 " (reprint)" if reprint else "")
         return job
 
     def add_job(self, s: Session, printer: str, kind: str, data: bytes, *, actor: Actor | str,
@@ -117,7 +156,13 @@ class PrintService:
 
     def _again(self, s: Session, job: PrintJob, ro: RepairOrder | None, printer: str, profile: PrinterProfile,
                actor: Actor | str, reprint: bool) -> PrintJobInfo:
-        """A new job for what `job` printed: a ticket rendered afresh, else the stored bytes (a slip, a label)."""
+        """A new job for what `job` printed: a ticket rendered afresh, an estimate slip from the slip it kept,
+        else the stored bytes (a confirmation slip, a label)."""
+        if ro is not None and job.kind == ESTIMATE:
+            kept = (job.meta or {})["slip"]
+            assert isinstance(kept, dict)
+            slip = EstimateSlipData.from_json(kept)
+            return self._info(self._queue_estimate(s, ro, printer, profile, slip, reprint, actor), ro.number)
         if ro is not None:
             return self._info(self._queue_ticket(s, ro, printer, profile, reprint, actor), ro.number)
         return self.add_job(s, printer, job.kind, job.data, actor=actor, meta=dict(job.meta or {}), reprint=reprint)
