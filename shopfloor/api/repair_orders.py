@@ -80,6 +80,8 @@ class RepairOrderDetail(RepairOrderState):
     history: list[HistoryEntry] = Field(description="oldest first")
     print_jobs: list[TicketJob]
     promises: list[PromiseEntry] = Field(description="every time promised, the first (at check-in) first")
+    customer_link: str = Field(description="the customer's own page (/c/<token>, printed as a QR on the estimate): "
+                                           "a secret, never on the bus", examples=["http://192.168.1.10:8080/c/…"])
 
 
 class Transitioned(Shape):
@@ -127,6 +129,7 @@ def get_repair_order(api: Services, number: RoNumber) -> RepairOrderDetail:
     state["print_jobs"] = [{"id": j.id, "printer": j.printer, "status": j.status, "reprint": j.reprint}
                            for j in api.printing.jobs_for(number)]
     state["promises"] = [promise_of(p, api).model_dump() for p in api.workshop.promises.promises(number)]
+    state["customer_link"] = api.reception.customer_page.link(number)
     return RepairOrderDetail.model_validate(state)
 
 
