@@ -88,6 +88,14 @@ EXPECTED: dict[tuple[str, str], Permission] = {
     ("POST", "/repair-orders/{number}/photos"): P.RECEPTION,
     ("GET", "/repair-orders/{number}/photos"): P.REPAIR_ORDER_READ,
     ("GET", "/repair-orders/{number}/photos/{photo_id}"): P.REPAIR_ORDER_READ,
+    ("GET", "/repair-orders/{number}/estimate"): P.REPAIR_ORDER_READ,
+    ("PATCH", "/repair-orders/{number}/estimate"): P.RECEPTION,
+    ("DELETE", "/repair-orders/{number}/estimate/lines/{job_line}"): P.RECEPTION,
+    ("POST", "/repair-orders/{number}/estimate/signature"): P.RECEPTION,
+    ("GET", "/repair-orders/{number}/estimate/versions"): P.REPAIR_ORDER_READ,
+    ("GET", "/repair-orders/{number}/estimate/versions/{version}/signature.png"): P.REPAIR_ORDER_READ,
+    ("GET", "/repair-orders/{number}/handover"): P.REPAIR_ORDER_READ,
+    ("POST", "/repair-orders/{number}/handover/signature"): P.RECEPTION,
 }
 
 
