@@ -99,12 +99,14 @@ EnumValue = Annotated[E, Strict(False)]
 # -- print jobs: printers/<printer>/jobs/<id> ----------------------------------------------------------------
 
 class PrintKind(StrEnum):
-    """What a print job is: a job ticket, a booking confirmation slip, a parts pick label, a vehicle's tag label."""
+    """What a print job is: a job ticket, a booking confirmation slip, a parts pick label, a vehicle's tag label, a
+    repair order's estimate slip."""
 
     TICKET = "ticket"
     CONFIRMATION = "confirmation"
     PICK_LABEL = "pick_label"
     TAG_LABEL = "tag_label"
+    ESTIMATE = "estimate"
 
 
 def _base64(value: str) -> str:
