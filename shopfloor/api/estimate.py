@@ -26,7 +26,8 @@ router = APIRouter(route_class=GuardedRoute, tags=["reception"])
 Version = Annotated[int, Path(ge=1, le=MAX_ID, description="the version's number, 1 first")]
 # base64 of the largest PNG taken, with room for a data: URL's prefix
 MAX_BASE64 = (MAX_SIGNATURE_BYTES + 2) // 3 * 4 + 64
-PNG_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"image/png": {}}}}
+PNG_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"description": "the signature as the pad drew it", "content": {
+    "image/png": {"schema": {"type": "string", "format": "binary"}}}}}
 SIGNATURE_REFUSED = ("a signature that is not a PNG, is blank or is larger than 1 MB, bad base64, a signer's name "
                      "that is empty")
 
@@ -219,7 +220,7 @@ def get_estimate_signature(api: Services, number: RoNumber, version: Version) ->
     doc = api.reception.estimate.document(number, version)
     if doc.signature_png is None:
         raise NotFound("estimate.error.not_signed", version=version)
-    return Response(doc.signature_png, media_type="image/png")
+    return Response(doc.signature_png, media_type="image/png", headers={"X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/repair-orders/{number}/handover", summary="The vehicle handover record (交接车登记) as it stands",
