@@ -87,7 +87,7 @@ class CheckinForm:
                         set_attrs(self.mileage, hint=t("kiosk.last_mileage", km=scan.mileage_km))
                     # A 24-hour HH:MM field: the browser's own time input shows AM/PM in some locales.
                     self.promised = ui.input(t("kiosk.promised"), placeholder="HH:MM") \
-                        .props('outlined mask="##:##" inputmode=numeric').classes("w-1/2") \
+                        .props('outlined mask="##:##" inputmode=numeric data-testid=promised').classes("w-1/2") \
                         .mark("promised").on("update:model-value", self._promise_edited)
                 ui.label(t("kiosk.fuel")).classes("text-grey-8")
                 self.fuel = ui.toggle({s: t(f"fuel.e{s}") for s in FUEL_STEPS}, value=None) \
@@ -100,22 +100,25 @@ class CheckinForm:
                 with ui.scroll_area().classes("w-full h-72 border rounded"):
                     for pos, line in enumerate(self.free):
                         self.free_on[pos] = True
-                        ui.checkbox(t("checkin.free_line", description=line.description, hours=f"{float(line.hours):g}",
-                                      skill=t("skill." + line.skill)),
-                                    value=True, on_change=lambda e, p=pos: self._toggle_free(p, e.value)) \
-                            .props("dense").classes("py-1 text-base").mark(f"free-{pos}")
+                        box = ui.checkbox(t("checkin.free_line", description=line.description,
+                                            hours=f"{float(line.hours):g}", skill=t("skill." + line.skill)),
+                                          value=True, on_change=lambda e, p=pos: self._toggle_free(p, e.value)) \
+                            .props("dense").classes("py-1 text-base text-deep-orange-10").mark(f"free-{pos}")
+                        set_attrs(box, data_testid=f"free-{pos}")
                     for op in ordered:
                         preselect = op.code in booked
                         if preselect:
                             self.selected[op.code] = op
-                        ui.checkbox(f"{op.name(lang)} · {float(op.hours):g} h · {t('skill.' + op.skill)}",
-                                    value=preselect, on_change=lambda e, o=op: self._toggle(o, e.value)) \
+                        box = ui.checkbox(f"{op.name(lang)} · {float(op.hours):g} h · {t('skill.' + op.skill)}",
+                                          value=preselect, on_change=lambda e, o=op: self._toggle(o, e.value)) \
                             .props("dense").classes("py-1 text-base").mark(f"op-{op.code}")
-                self.total = ui.label("").classes("text-lg font-bold").mark("total-hours")
+                        set_attrs(box, data_testid=f"op-{op.code}")
+                self.total = ui.label("").classes("text-lg font-bold").mark("total-hours") \
+                    .props("data-testid=total-hours")
         with ui.row().classes("w-full items-center justify-end gap-4"):
             self.printer = self.printers.select(t, t("kiosk.printer"))
             self.submit = ui.button(t("kiosk.check_in_print"), icon="print", on_click=self._submit) \
-                .props("size=lg unelevated color=primary").mark("check-in")
+                .props("size=lg unelevated color=primary data-testid=check-in").mark("check-in")
         self._recalc()
         self._suggest_comeback()
 
@@ -146,7 +149,8 @@ class CheckinForm:
         notes = (appt.get("notes") or "").strip()
         if not (badges or notes or parts.get("status", "none") != "none"):
             return
-        with ui.card().classes("w-full gap-1 bg-amber-1").props("flat bordered").mark("booking-notes"):
+        with ui.card().classes("w-full gap-1 bg-amber-1").props("flat bordered data-testid=booking-notes") \
+                .mark("booking-notes"):
             if badges:
                 with ui.row().classes("gap-2"):
                     for text in badges:

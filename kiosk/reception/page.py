@@ -103,7 +103,8 @@ class KioskWorkspace:
                 with ui.card().classes("w-full items-center bg-blue-1").props("flat"):
                     ui.icon("qr_code_scanner", size="xl").classes("text-primary")
                     ui.label(t("kiosk.scan_hint")).classes("text-lg text-center").props("data-testid=scan-hint")
-                    self.manual = ui.input(placeholder=t("kiosk.manual_tag")).props("outlined dense clearable") \
+                    self.manual = ui.input(placeholder=t("kiosk.manual_tag")) \
+                        .props("outlined dense clearable data-testid=manual-tag") \
                         .classes("w-full").on("keydown.enter", self._manual_entry).mark("manual-tag")
                 self.decisions = PrintDecisions(self.page.printing, self.page.printers, t, self.user)
                 ui.label(t("kiosk.open_orders")).classes("text-grey-8 pt-2")
