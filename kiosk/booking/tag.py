@@ -24,8 +24,9 @@ CSS = """
 @media print {
   body.printing-tag * { visibility: hidden !important; }
   body.printing-tag .tag-print, body.printing-tag .tag-print * { visibility: visible !important; }
-  body.printing-tag .tag-print { position: fixed; left: 0; top: 0; width: 90mm; border: 1px dashed #888;
+  body.printing-tag .tag-print { position: fixed; left: 0; top: 0; width: 100mm; border: 1px dashed #888;
     padding: 3mm; background: white; }
+  body.printing-tag .tag-plate { font-size: 8mm; }
   @page { margin: 10mm; }
 }
 """
@@ -66,7 +67,8 @@ class TagDialog:
                 ui.image(qr).props("no-spinner no-transition fit=contain").classes("shrink-0") \
                     .style("width: 40mm; height: 40mm").mark("tag-qr").props("data-testid=tag-qr")
                 with ui.column().classes("gap-1 min-w-0"):
-                    ui.label(facts["plate_display"]).classes("text-3xl font-bold").mark("tag-plate")
+                    ui.label(facts["plate_display"]).classes("text-3xl font-bold whitespace-nowrap tag-plate") \
+                        .mark("tag-plate")
                     ui.label(" · ".join(x for x in (facts["customer"], facts["model"]) if x)).classes("text-base")
                     ui.label(facts["token"]).classes("text-xs font-mono text-grey-8 break-all") \
                         .mark("tag-token").props("data-testid=tag-token")
