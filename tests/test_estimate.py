@@ -39,6 +39,13 @@ def signature(width: int = 300, height: int = 100, ink: bool = True) -> bytes:
     return out.getvalue()
 
 
+def filled() -> bytes:
+    """An opaque pad of one colour: nothing drawn on it."""
+    out = io.BytesIO()
+    Image.new("RGB", (300, 100), (11, 31, 77)).save(out, "PNG")
+    return out.getvalue()
+
+
 @pytest.fixture
 def estimate(services: Services) -> EstimateService:
     # repair work at its own rate; maintenance falls back to [workshop] labour_rate (320 in the demo)
@@ -173,6 +180,7 @@ def test_nothing_signed_is_written_again(services: Services, estimate: EstimateS
     (b"not a picture at all", "estimate.error.signature_not_png"),
     (signature()[:60], "estimate.error.signature_not_png"),
     (signature(ink=False), "estimate.error.signature_blank"),
+    (filled(), "estimate.error.signature_blank"),
     (b"\x89PNG\r\n\x1a\n" + bytes(1024 * 1024 + 1), "estimate.error.signature_too_large"),
 ])
 def test_a_signature_that_is_no_signature_is_refused(services: Services, estimate: EstimateService, data: bytes,

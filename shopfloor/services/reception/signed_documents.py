@@ -93,7 +93,8 @@ def checked_png(data: bytes) -> bytes:
     paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
     grey = Image.alpha_composite(paper, image.convert("RGBA")).convert("L")
     dark = sum(grey.point(lambda v: 255 if v < 160 else 0).histogram()[255:])
-    if dark < MIN_INK_PIXELS:
+    # a tap is no signature, and neither is a pad filled with ink (one colour: nothing drawn on it)
+    if dark < MIN_INK_PIXELS or dark > grey.width * grey.height * 0.98:
         raise Invalid("estimate.error.signature_blank")
     return data
 
