@@ -324,7 +324,7 @@ class EstimateService:
         percent = Decimal(str(self.ctx.settings.reception.max_discount_percent))
         limit = money(subtotal * percent / 100)
         if amount > limit and not may(roles, Permission.DISCOUNT_OVER_LIMIT):
-            raise Refused("estimate.error.discount_over_limit", percent=percent.normalize(), limit=limit)
+            raise Refused("estimate.error.discount_over_limit", percent=f"{percent.normalize():f}", limit=limit)
         if amount and not ro.discount_reason:
             raise Invalid("estimate.error.discount_reason")
         if amount != money(ro.discount or Decimal(0)):
