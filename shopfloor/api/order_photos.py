@@ -19,6 +19,7 @@ from shopfloor.services.reception.photos import NotAnImage, PhotoInfo, PhotoTooL
 router = APIRouter(route_class=GuardedRoute, tags=["reception"])
 
 UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Detail, "description": "the body could not be read as multipart form data"},
     413: {"model": Detail, "description": "the photo is larger than the site's [reception] photo_max_mb, or has "
                                           "more pixels than the server decodes"},
     415: {"model": Detail, "description": "not a JPEG or PNG image (judged by its content, not its name or type)"},
