@@ -19,6 +19,7 @@ class CustomerInfo:
     salutation: str
     phone: str
     address: str
+    preferred_channel: str = ""  # how the customer's record says to reach them (sms, wechat, phone, letter)
 
     @property
     def full_name(self) -> str:

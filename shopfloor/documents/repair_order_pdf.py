@@ -93,14 +93,20 @@ def _yes_no(value: bool | None, t: Translator) -> str:
 
 def _fields(rows: Sequence[Sequence[tuple[str, str]]], t: Translator) -> Table:
     """Label/value pairs, two pairs a row, in a ruled box."""
-    label_w, value_w = 24 * mm, BODY_W / 2 - 24 * mm
-    data = [[cell for label, value in row for cell in (_p(t(label), LABEL), _p(value))] for row in rows]
-    for row in data:
-        row.extend([""] * (4 - len(row)))
+    label_w, value_w = 30 * mm, BODY_W / 2 - 30 * mm
+    data: list[list[Any]] = [[cell for label, value in row for cell in (_p(t(label), LABEL), _p(value))]
+                             for row in rows]
+    style: list[Any] = [("GRID", (0, 0), (-1, -1), 0.4, GRID), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                        ("BACKGROUND", (0, 0), (0, -1), HEAD_BG), ("TOPPADDING", (0, 0), (-1, -1), 2),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]
+    for n, row in enumerate(data):
+        if len(row) == 2:  # one pair: its value takes the whole row (an address, the customer's words)
+            row.extend(["", ""])
+            style.append(("SPAN", (1, n), (3, n)))
+        else:
+            style.append(("BACKGROUND", (2, n), (2, n), HEAD_BG))
     table = Table(data, colWidths=[label_w, value_w, label_w, value_w])
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, GRID), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                               ("BACKGROUND", (0, 0), (0, -1), HEAD_BG), ("BACKGROUND", (2, 0), (2, -1), HEAD_BG),
-                               ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
+    table.setStyle(TableStyle(style))
     return table
 
 
@@ -135,7 +141,8 @@ def _qr(text: str, size: float) -> Drawing:
 
 def _groups(doc: RepairOrderDocument, t: Translator) -> list[Flowable]:
     c, v = doc.customer, doc.vehicle
-    channel = t(f"documents.channel.{doc.followup_channel}") if doc.followup_channel else t("documents.unknown")
+    followup = doc.followup_channel or c.preferred_channel  # asked at this visit, else as the customer's record says
+    channel = t(f"documents.channel.{followup}") if followup else t("documents.unknown")
     out: list[Flowable] = [
         _p(t("documents.customer_group"), GROUP),
         _fields([[("documents.customer_name", f"{c.full_name} {c.salutation}".strip()),
@@ -187,7 +194,7 @@ def _estimate(estimate: EstimateInfo | None, t: Translator) -> list[Flowable]:
         rows = [[str(i), line.code or "", _p(line.description), quantity(line.quantity), money(line.unit_price),
                  money(line.amount), payer(line.payer)] for i, line in enumerate(labour, start=1)]
         out += [_p(t("documents.labour"), LABEL),
-                _ruled([head, *rows], [10 * mm, 20 * mm, 70 * mm, 16 * mm, 22 * mm, 24 * mm, BODY_W - 162 * mm],
+                _ruled([head, *rows], [10 * mm, 25 * mm, 65 * mm, 16 * mm, 22 * mm, 24 * mm, BODY_W - 162 * mm],
                        numeric_from=3)]
     if parts:
         head = [t(f"documents.{k}") for k in ("col_no", "col_code", "col_part", "col_quantity", "col_unit_price",
@@ -195,7 +202,7 @@ def _estimate(estimate: EstimateInfo | None, t: Translator) -> list[Flowable]:
         rows = [[str(i), line.code or "", _p(line.description), quantity(line.quantity), money(line.unit_price),
                  money(line.amount), payer(line.payer)] for i, line in enumerate(parts, start=1)]
         out += [Spacer(1, 2 * mm), _p(t("documents.parts"), LABEL),
-                _ruled([head, *rows], [10 * mm, 20 * mm, 70 * mm, 16 * mm, 22 * mm, 24 * mm, BODY_W - 162 * mm],
+                _ruled([head, *rows], [10 * mm, 25 * mm, 65 * mm, 16 * mm, 22 * mm, 24 * mm, BODY_W - 162 * mm],
                        numeric_from=3)]
     out += [Spacer(1, 2 * mm), _totals(estimate, t)]
     if estimate.terms.strip():
@@ -230,7 +237,7 @@ def _walkaround(walk: WalkaroundInfo | None, t: Translator) -> list[Flowable]:
     title = _p(t("documents.walkaround_group"), GROUP)
     if walk is None:
         return [title, _p(t("documents.no_walkaround"))]
-    diagram = CarDiagram(62 * mm, walk.marks, lambda key: t(f"documents.{key}"), FONT)
+    diagram = CarDiagram(60 * mm, walk.marks, lambda key: t(f"documents.{key}"), FONT)
     side: list[Flowable] = []
     if walk.recorded_at:
         side.append(_p(t("documents.walkaround_by", who=walk.recorded_by, at=_when(walk.recorded_at, t)), SMALL))
@@ -238,7 +245,7 @@ def _walkaround(walk: WalkaroundInfo | None, t: Translator) -> list[Flowable]:
         side.append(_p(t("documents.explained"), SMALL))
     side += [Spacer(1, 2 * mm), _p(t("documents.marks"), LABEL), _marks_table(walk.marks, t), Spacer(1, 2 * mm),
              _legend(t), Spacer(1, 2 * mm), *_items(walk, t)]
-    table = Table([[diagram, side]], colWidths=[68 * mm, BODY_W - 68 * mm])
+    table = Table([[diagram, side]], colWidths=[74 * mm, BODY_W - 74 * mm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
     return [KeepTogether([title, table])]
 
@@ -255,7 +262,7 @@ def _marks_table(marks: Sequence[MarkInfo], t: Translator) -> Flowable:
             words.append(f"（{t('documents.mark_photo')}）")
         rows.append([Symbol(mark.kind, 11, number), _p(" · ".join(words[:2]) + ("：" + " ".join(words[2:])
                                                                                  if words[2:] else ""))])
-    table = Table(rows, colWidths=[7 * mm, BODY_W - 78 * mm])
+    table = Table(rows, colWidths=[7 * mm, BODY_W - 84 * mm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("TOPPADDING", (0, 0), (-1, -1), 1),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 1), ("LEFTPADDING", (0, 0), (-1, -1), 1)]))
     return table
@@ -285,7 +292,7 @@ def _items(walk: WalkaroundInfo, t: Translator) -> list[Flowable]:
                                                  ParagraphStyle("st", parent=BASE,
                                                                 textColor=STATUS_COLOURS[walk.items[key]]))]
             for key in flagged]
-    table = Table(rows, colWidths=[48 * mm, BODY_W - 119 * mm])
+    table = Table(rows, colWidths=[44 * mm, BODY_W - 121 * mm])
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, GRID), ("TOPPADDING", (0, 0), (-1, -1), 1),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
     return [_p(t("documents.items_attention"), LABEL), table]

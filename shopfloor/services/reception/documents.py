@@ -31,7 +31,7 @@ from shopfloor.printer.estimate_slip import EstimateSlipData, SlipLine
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.reception.customer_page import CustomerPageService
 from shopfloor.services.reception.estimate import EstimateService
-from shopfloor.services.reception.handover import HandoverService
+from shopfloor.services.reception.handover import HandoverService, customer_leaves
 from shopfloor.services.reception.walkaround import WalkaroundService
 
 if TYPE_CHECKING:
@@ -142,19 +142,19 @@ class DocumentService:
                 advisor=ro.advisor.name, opened_at=self._local(ro.opened_at),
                 promised_at=self._local(ro.promised_at) if ro.promised_at else None, complaint=ro.complaint,
                 customer=CustomerInfo(customer.surname, customer.given_name, customer.salutation, customer.phone,
-                                      customer.address),
+                                      customer.address, customer.preferred_channel),
                 addressed=customer.addressed,
                 vehicle=VehicleInfo(display_plate(vehicle.plate), vehicle.vin, vehicle.model,
                                     ro.mileage_km if ro.mileage_km is not None else vehicle.mileage_km,
                                     ro.fuel_eighths, vehicle.sold_on, vehicle.inspection_due_on,
                                     vehicle.warranty_expires_on),
                 keep_replaced_parts=ro.keep_replaced_parts, followup_channel=ro.followup_channel,
-                customer_leaves_car=ro.customer_leaves_car)
+                customer_leaves_car=customer_leaves(ro))
 
     def _load(self, s: Session, number: str) -> RepairOrder:
         ro = s.scalar(select(RepairOrder).where(RepairOrder.site_id == self.ctx.site, RepairOrder.number == number)
                       .options(selectinload(RepairOrder.vehicle).selectinload(Vehicle.customer),
-                               selectinload(RepairOrder.advisor)))
+                               selectinload(RepairOrder.advisor), selectinload(RepairOrder.appointment)))
         if ro is None:
             raise NotFound("error.ro_unknown", number=number[:24])
         return ro
