@@ -3,9 +3,15 @@ read back, 422 naming the field, a red item proposed as a job line (201, then 40
 415 for a renamed text file, 413 for a 30 MB upload (from the route, and from the server's body limit before the
 route reads a byte), the token's name on every audit row."""
 
+import contextlib
+import json
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -18,7 +24,7 @@ from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.settings import WebSettings
 from shopfloor.testing.api_fixtures import api_app
 from shopfloor.testing.photos import jpeg
-from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
+from shopfloor.testing.plugin import ON_BOTH_DATABASES, DemoServer, Services
 from shopfloor.web import security
 from shopfloor.web.request_limits import MULTIPART_OVERHEAD
 
@@ -178,3 +184,56 @@ def test_the_servers_body_limit_lets_a_photo_through_and_stops_30_mb_at_once(app
     assert r.status_code == 413 and "request body too large" in r.json()["detail"]
     other = guarded.post(f"{API}/repair-orders/{number}/walkaround", json=body(explained="x" * (3 * MB)))
     assert other.status_code == 413  # the other routes keep [web] max_body_kb
+
+
+def _post_30_mb(server: DemoServer, path: str) -> tuple[int, bytes, int, float]:
+    """A 30 MB multipart photo upload streamed in 64 kB pieces from another thread while this one waits: (status,
+    body, bytes the server took before answering, seconds until the answer)."""
+    host, port = server.base.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    boundary = "photo-boundary"
+    start = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.jpg\"\r\n"
+             "Content-Type: image/jpeg\r\n\r\n").encode() + b"\xff\xd8\xff"
+    end = f"\r\n--{boundary}--\r\n".encode()
+    total = len(start) + 30 * MB + len(end)
+    sock.sendall(f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {server.credentials['api']['token']}"
+                 f"\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {total}\r\n\r\n"
+                 .encode() + start)
+    piece, sent = bytes(64 * 1024), [len(start)]
+
+    def send_all() -> None:
+        with contextlib.suppress(OSError):
+            while sent[0] < total - len(end):
+                sock.sendall(piece)
+                sent[0] += len(piece)
+            sock.sendall(end)
+
+    began = time.monotonic()
+    sender = threading.Thread(target=send_all, daemon=True)
+    sender.start()
+    answer = b""
+    with contextlib.suppress(OSError):
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+    elapsed, taken = time.monotonic() - began, sent[0]
+    sock.close()
+    sender.join(10)
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), payload, taken, elapsed
+
+
+def test_the_running_server_takes_a_photo_and_refuses_30_mb_at_once(demo_server: DemoServer) -> None:
+    number = next(o["number"] for o in demo_server.api(f"{API}/repair-orders")
+                  if o["status"] in ("checked_in", "dispatched", "in_progress"))
+    auth = {"Authorization": f"Bearer {demo_server.credentials['api']['token']}"}
+    photo = jpeg(1200, 900) + b"\x00" * (3 * MB)  # over [web] max_body_kb, under [reception] photo_max_mb
+    r = httpx.post(f"{demo_server.base}{API}/repair-orders/{number}/photos", headers=auth, timeout=30,
+                   files={"file": ("p.jpg", photo, "image/jpeg")})
+    assert r.status_code == 201, r.text
+    status, body, taken, elapsed = _post_30_mb(demo_server, f"{API}/repair-orders/{number}/photos")
+    assert status == 413 and "too large" in json.loads(body)["detail"]
+    assert elapsed < 10 and taken < 25 * MB, "the server answered long before the body's end"
+    assert demo_server.api(f"{API}/repair-orders/{number}/photos")[-1]["id"] == r.json()["id"]
