@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
@@ -38,10 +39,8 @@ class CustomerPage:
         return self.reception.customer_page
 
     def register(self, path: str) -> None:
-        from pathlib import Path
-
         if not any(getattr(route, "path", None) == STATIC_DIR for route in app.routes):
-            app.add_static_files(STATIC_DIR, Path(__file__).parent / "static")
+            app.add_static_files(STATIC_DIR, _static_file(""))
         photos.register(app, path, self.reception)
         ui.page(f"{path}/{{token}}", title=self.settings.site.name)(self.build)
 
@@ -58,9 +57,7 @@ class CustomerPage:
             _Screen(self, t, token, view, request).build()
 
 
-def _static_file(name: str) -> Any:
-    from pathlib import Path
-
+def _static_file(name: str) -> Path:
     return Path(__file__).parent / "static" / name
 
 
@@ -102,6 +99,8 @@ class _Screen:
             ui.label(t("customer_page.hello", customer=view.customer_masked)).classes("cp-hello").mark("cp-hello")
         self.status = ui.column().classes("w-full gap-0")
         self.details = ui.column().classes("w-full gap-3")
+        # dialogs live outside what a refresh redraws: an update while the customer confirms must not drop it
+        self.dialogs = ui.element("div")
         with ui.dialog() as self.photo_dialog, ui.card().classes("p-1"):
             self.big = ui.image().classes("w-[90vw] max-w-[540px]").mark("cp-photo-big")
         self._draw_status()
@@ -129,7 +128,7 @@ class _Screen:
                 .on("keydown.enter", self._prove).mark("cp-tail")
             self.proof_error = ui.label("").classes("cp-error").mark("cp-proof-error")
             ui.button(t("customer_page.proof.submit"), on_click=self._prove) \
-                .props("unelevated size=lg no-caps").classes("w-full").mark("cp-prove")
+                .props("unelevated size=lg no-caps color=blue-8").classes("w-full").mark("cp-prove")
 
     async def _prove(self) -> None:
         text = (self.tail.value or "").strip()
@@ -187,7 +186,7 @@ class _Screen:
 
     async def _ask(self, finding: FindingInfo, decision: str, shown: list[str]) -> None:
         t = self.t
-        with ui.dialog() as dialog, ui.card().classes("w-full gap-2").mark("cp-confirm"):
+        with self.dialogs, ui.dialog() as dialog, ui.card().classes("w-full gap-2").mark("cp-confirm"):
             ui.label(t(f"customer_page.findings.confirm_{'approve' if decision == 'approved' else 'decline'}")) \
                 .classes("cp-title")
             for line in shown:

@@ -4,22 +4,36 @@ the route tells nobody whether a token or a photo exists."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse
 
 from shopfloor.customer import session
+from shopfloor.customer.sections import DIAGRAM_URL
+from shopfloor.kiosk import reception as reception_pages
 from shopfloor.services.workshop.photos import CONTENT_TYPES, NAME_RE
 
 if TYPE_CHECKING:
     from shopfloor.services.reception.services import ReceptionServices
 
 
+def diagram() -> Path:
+    """The walkaround's top view as the kiosk draws it (kiosk/reception/static, read only), else this page's own
+    drawing of the same geometry."""
+    kiosk = Path(reception_pages.__file__).parent / "static" / "car_diagram.svg"
+    return kiosk if kiosk.is_file() else Path(__file__).parent / "static" / "car_top.svg"
+
+
 def register(app: FastAPI, path: str, reception: ReceptionServices) -> None:
     route = f"{path}/{{token}}/photos/{{name}}"
     if any(getattr(r, "path", None) == route for r in app.routes):
         return
+
+    @app.get(DIAGRAM_URL, include_in_schema=False)
+    def car_diagram() -> FileResponse:
+        return FileResponse(diagram(), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"})
 
     @app.get(route, include_in_schema=False)
     def photo(token: str, name: str) -> FileResponse:

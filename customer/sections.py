@@ -18,6 +18,7 @@ from shopfloor.services.workshop.additional_work import FindingInfo
 from shopfloor.services.workshop.photos import NAME_RE
 
 STATIC_URL = "/customer-static"
+DIAGRAM_URL = "/customer-diagram.svg"  # customer/photos.py serves it
 STEPS = ("checked_in", "in_workshop", "quality_check", "ready")
 
 
@@ -35,6 +36,11 @@ def when(t: Translator, moment: datetime | None, tz: ZoneInfo, today: date) -> s
 
 def money(amount: Any) -> str:
     return f"{Decimal(str(amount)):,.2f}"
+
+
+def _amount(value: Any) -> str:
+    """0.80 -> 0.8, 1.00 -> 1: hours and counts as people write them."""
+    return f"{Decimal(str(value)).normalize():f}"
 
 
 def status(t: Translator, view: MaskedView, tz: ZoneInfo, today: date) -> None:
@@ -73,7 +79,7 @@ def walkaround(t: Translator, view: CustomerView, token: str, big: Callable[[str
             ui.label(t("customer_page.walkaround.none")).classes("cp-muted")
             return
         with ui.element("div").classes("cp-diagram").mark("cp-diagram"):
-            ui.element("img").props(f'src="{STATIC_URL}/car_top.svg" alt=""')
+            ui.element("img").props(f'src="{DIAGRAM_URL}" alt=""')
             ui.label(t("customer_page.walkaround.front")).classes("cp-end").style("top: -1.1rem")
             ui.label(t("customer_page.walkaround.rear")).classes("cp-end").style("bottom: -1.1rem")
             for n, mark in enumerate(view.marks, 1):
@@ -105,7 +111,7 @@ def estimate(t: Translator, view: CustomerView, tz: ZoneInfo, today: date) -> No
                     with ui.element("div").classes("cp-row"):
                         ui.label(line.description)
                         ui.label(f"¥{money(line.amount)}")
-                    details = t("customer_page.estimate.quantity", quantity=f"{Decimal(str(line.quantity)):g}",
+                    details = t("customer_page.estimate.quantity", quantity=_amount(line.quantity),
                                 price=money(line.unit_price))
                     if line.payer != "customer":
                         details += f" · {t(f'customer_page.estimate.payer_{line.payer}')}"
