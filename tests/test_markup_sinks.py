@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SOURCES = ("kiosk", "board", "shopfloor")
+SOURCES = ("kiosk", "board", "customer", "shopfloor")
 
 PROPS_CALLS = {"props", "default_props"}
 HTML_CALLS = {"html", "markdown", "mermaid", "add_body_html", "add_head_html"}

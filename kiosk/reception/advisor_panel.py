@@ -103,6 +103,7 @@ class AdvisorActions:
 
     # -- additional work ------------------------------------------------------------------------------------------
     def findings(self, findings: list[FindingInfo]) -> None:
+        self.decided(findings)
         pending = [f for f in findings if f.status == "pending"]
         if not pending:
             return
@@ -133,6 +134,27 @@ class AdvisorActions:
                             ui.button(t("advisor.decline"), icon="close",
                                       on_click=lambda x=f: self.decide(x, "declined")) \
                                 .props("outline color=negative").mark(f"decline-{f.id}")
+
+    def decided(self, findings: list[FindingInfo]) -> None:
+        """Today's decisions on the order's findings, whoever recorded them: a customer deciding on their own page
+        (/c/<token>) shows here as soon as the order's new state arrives."""
+        today = self.clock.today()
+        done = [f for f in findings if f.status != "pending" and f.decided_at is not None
+                and f.decided_at.astimezone(self.clock.tz).date() == today]
+        if not done:
+            return
+        t = self.t
+        with ui.column().classes("w-full gap-1").mark("findings-decided"):
+            for f in done:
+                icon, colour = ("check_circle", "positive") if f.status == "approved" else ("cancel", "negative")
+                with set_attrs(ui.row().classes("items-center gap-2 no-wrap"), data_finding_decided=f.id,
+                               data_decision=f.status):
+                    ui.icon(icon, color=colour)
+                    assert f.decided_at is not None
+                    ui.label(t("advisor.decided_line", description=f.description,
+                               decision=t(f"advisor.decision.{f.status}"),
+                               method=t(f"advisor.method.{f.decision_method}"), who=f.decided_by or "",
+                               time=f"{f.decided_at.astimezone(self.clock.tz):%H:%M}")).classes("text-sm")
 
     async def decide(self, finding: FindingInfo, decision: str) -> None:
         t = self.t
