@@ -198,9 +198,13 @@ def test_a_declined_line_leaves_the_estimate_and_stays_on_the_vehicle(services: 
                                                                       estimate: EstimateService) -> None:
     number = new_order(services, "OIL", "BRK")
     oil, brake = lines(services, number)
+    parts = PartsServices.on(services.ctx)
+    parts.counter.add(number, brake, "04465-02220", 1, actor="钱进")
+    assert number in [x.number for x in parts.counter.pick_lists()]
     assert estimate.current(number).version == 1
     view = estimate.remove_line(number, brake, actor="张伟")
     assert [x.code for x in view.lines] == ["OIL"] and view.version == 2
+    assert number not in [x.number for x in parts.counter.pick_lists()]  # nobody picks parts for declined work
     with services.db.read() as s:
         declined = s.scalars(select(VehicleItem.description).where(VehicleItem.kind == "declined")).all()
     assert any("刹车片" in d for d in declined)

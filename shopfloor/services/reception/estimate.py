@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from shopfloor.contract.staff import Permission, StaffRole, may
 from shopfloor.domain.errors import Invalid, NotFound, Refused
 from shopfloor.domain.models import JobLine, RepairOrder, VehicleItem
+from shopfloor.domain.parts import PartsLineStatus
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.domain.text import has_control_characters
 from shopfloor.domain.walkaround import DocumentKind, FollowupChannel, Payer
@@ -349,6 +350,8 @@ class EstimateService:
             if len(live) == 1:
                 raise Refused("estimate.error.last_line", line=line.description)
             line.status, line.pause_reason = LineStatus.CANCELLED.value, None
+            for part in line.parts:  # nothing of it was issued: off the counter's pick list and back-orders
+                part.status = PartsLineStatus.RETURNED.value
             s.add(VehicleItem(vehicle_id=ro.vehicle_id, kind="declined", description=line.description[:200],
                               part_numbers=", ".join(p.number for p in line.parts if p.number)[:200],
                               created_on=self.ctx.today()))
