@@ -11,8 +11,11 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from nicegui import app
+from nicegui.testing import User
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
 from pyzbar import pyzbar
@@ -32,11 +35,13 @@ from shopfloor.documents.repair_order_pdf import render
 from shopfloor.domain.errors import NotFound
 from shopfloor.domain.identifiers import display_plate
 from shopfloor.domain.models import RepairOrder
+from shopfloor.main import Shopfloor
 from shopfloor.services.reception.documents import DocumentService
 from shopfloor.services.reception.estimate import EstimateService
 from shopfloor.services.reception.walkaround import MarkInput, WalkaroundInput, WalkaroundService
 from shopfloor.testing.api_fixtures import api_app
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
+from shopfloor.testing.simulated_browser import sign_in, staff_member
 from shopfloor.testing.workshop import new_order
 
 pytestmark = ON_BOTH_DATABASES
@@ -180,3 +185,22 @@ def test_the_api_serves_the_pdf(services: Services) -> None:
     assert client.get("/api/v1/repair-orders/RO-NOPE/documents/repair-order.pdf").status_code == 404
     assert TestClient(api_app(services.ctx, TOKEN)).get(
         f"/api/v1/repair-orders/{number}/documents/repair-order.pdf").status_code == 401
+
+
+async def test_signed_in_staff_open_the_pdf_in_the_browser(staff_app: tuple[User, Shopfloor]) -> None:
+    """The estimate page's 'PDF' opens /documents/repair-order/<number>.pdf: the browser's staff session opens it,
+    nobody else."""
+    user, system = staff_app
+    number = new_order(system, "OIL")  # type: ignore[arg-type]  # the server has the db and checkin it uses
+    url = f"/documents/repair-order/{number}.pdf"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as stranger:
+        assert (await stranger.get(url)).status_code == 401
+    await sign_in(user, staff_member(system, "张伟"))
+    assert user.http_client is not None
+
+    answer = await user.http_client.get(url)
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    assert number in text_of(answer.content)
+    assert (await user.http_client.get("/documents/repair-order/RO-NOPE.pdf")).status_code == 404
