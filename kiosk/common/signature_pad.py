@@ -32,7 +32,7 @@ def decode_png(data_url: Any) -> bytes | None:
 
 class SignaturePad(ui.element, component="static/signature_pad.js"):
     """`png` is the signature drawn so far (None while the pad is blank); `on_ink` is called after each stroke and
-    after clear() with it."""
+    after wipe() with it."""
 
     def __init__(self, *, placeholder: str = "", height: int = 260,
                  on_ink: Callable[[bytes | None], Any] | None = None) -> None:
@@ -55,8 +55,9 @@ class SignaturePad(ui.element, component="static/signature_pad.js"):
             if hasattr(result, "__await__"):
                 await result
 
-    def clear(self) -> None:
-        """Wipes the pad; the browser answers with an empty "ink" event, and `png` is None at once."""
+    def wipe(self) -> None:
+        """Clears the ink (Element.clear() would remove children); the browser answers with an empty "ink" event,
+        and `png` is None at once."""
         self.png = None
         self.strokes = 0
         self.run_method("clear")

@@ -13,8 +13,8 @@ from shopfloor.domain.errors import DomainError
 from shopfloor.domain.walkaround import Position
 from shopfloor.kiosk.common import frame
 from shopfloor.kiosk.common.blocking import io
-from shopfloor.kiosk.reception.estimate_format import moment, short_digest
-from shopfloor.kiosk.reception.estimate_signing import SignatureForm, png_url
+from shopfloor.kiosk.reception.estimate_format import short_digest
+from shopfloor.kiosk.reception.estimate_signing import SignatureForm, signed_block
 
 if TYPE_CHECKING:
     from shopfloor.kiosk.reception.estimate_page import EstimateDesk, Loaded
@@ -39,7 +39,7 @@ MARK_COLOURS = {"scratch": "#c62828", "dent": "#ef6c00", "chip": "#6a1b9a", "cra
 class HandoverTab:
     def __init__(self, desk: EstimateDesk) -> None:
         self.desk, self.t = desk, desk.t
-        self.shown: tuple[int, bool] | None = None
+        self.shown: tuple[int, bool, bool] | None = None
 
     def build(self) -> None:
         self.info = ui.column().classes("w-full gap-2").mark("handover-info")
@@ -135,16 +135,8 @@ class HandoverTab:
         self.form.clear()
         with self.form:
             if view.signed:
-                with ui.row().classes("w-full items-center gap-6 no-wrap"):
-                    if data.handover_signature:
-                        ui.image(png_url(data.handover_signature)).props("no-spinner no-transition fit=contain") \
-                            .classes("w-[28rem] h-36 bg-white border rounded").mark("handover-signature")
-                    with ui.column().classes("gap-1"):
-                        ui.label(t("estimate.sign.signer_is", signer=view.signer or "")).classes("text-lg")
-                        ui.label(t("estimate.sign.at", time=moment(view.signed_at, self.desk.clock, full=True))) \
-                            .classes("text-base text-grey-8")
-                        ui.label(t("estimate.sign.digest", digest=short_digest(view.digest))) \
-                            .classes("text-base text-grey-8 font-mono").mark("handover-digest")
+                signed_block(t, self.desk.clock, view.signer, view.signed_at, view.digest, data.handover_signature,
+                             "handover")
                 return
             if not view.recorded or not self.desk.user.may(Permission.RECEPTION):
                 return

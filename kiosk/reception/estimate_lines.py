@@ -117,7 +117,8 @@ class EstimateTab:
                 options = {p.value: t(f"estimate.payer.{p.value}") for p in Payer}
                 ui.select(options, value=line.payer,
                           on_change=lambda e, jl=line.job_line_id: self._payer(jl, e.value)) \
-                    .props("outlined dense options-dense").classes("w-full").mark(f"payer-{line.job_line_id}")
+                    .props("outlined dense options-dense data-testid=payer").classes("w-full") \
+                    .mark(f"payer-{line.job_line_id}")
             elif nested:
                 ui.label("")  # a part is paid by whoever pays its line
             else:
@@ -127,7 +128,7 @@ class EstimateTab:
             if labour and editable and line.job_line_id is not None:
                 ui.button(icon="remove_circle_outline",
                           on_click=lambda ln=line: self._remove(ln)) \
-                    .props("flat round color=negative").tooltip(t("estimate.remove")) \
+                    .props("flat round color=negative data-testid=remove-line").tooltip(t("estimate.remove")) \
                     .mark(f"remove-{line.job_line_id}")
             else:
                 ui.label("")
@@ -156,7 +157,7 @@ class EstimateTab:
             with ui.row().classes("w-full justify-between items-baseline no-wrap"):
                 ui.label(t("estimate.customer_total")).classes("text-lg font-bold")
                 ui.label(money(est.customer_total)).classes("text-2xl font-bold text-primary") \
-                    .mark("estimate-customer-total")
+                    .props("data-testid=estimate-customer-total").mark("estimate-customer-total")
 
     # -- the side: discount, promise, the customer's choices --------------------------------------------------------
     def _draw_side(self, data: Loaded) -> None:
@@ -171,11 +172,13 @@ class EstimateTab:
                 with ui.row().classes("w-full no-wrap gap-2 items-start"):
                     self.discount = ui.input(t("estimate.discount_amount"),
                                              value=f"{Decimal(str(est.discount or 0)):.2f}") \
-                        .props('outlined dense inputmode=decimal prefix="¥"').classes("w-32").mark("discount-amount")
+                        .props('outlined dense inputmode=decimal prefix="¥" data-testid=discount-amount') \
+                        .classes("w-32").mark("discount-amount")
                     self.reason = ui.input(t("estimate.discount_reason"), value=est.discount_reason or "") \
-                        .props("outlined dense maxlength=200").classes("grow").mark("discount-reason")
+                        .props("outlined dense maxlength=200 data-testid=discount-reason").classes("grow") \
+                        .mark("discount-reason")
                 self.discount_message = ui.label(t("estimate.discount_limit", percent=f"{limit:g}")) \
-                    .classes("text-sm text-grey-7").mark("discount-message")
+                    .classes("text-sm text-grey-7").props("data-testid=discount-message").mark("discount-message")
                 apply = ui.button(t("estimate.discount_apply"), icon="sell", on_click=self._discount) \
                     .props("outline dense data-testid=discount-apply").classes("self-end").mark("discount-apply")
                 for element in (self.discount, self.reason, apply):
@@ -185,19 +188,19 @@ class EstimateTab:
                 keep = ui.toggle({True: t("estimate.yes"), False: t("estimate.no")},
                                  value=est.keep_replaced_parts,
                                  on_change=lambda e: self._update(keep_replaced_parts=e.value)) \
-                    .props(TOGGLE).classes("w-full").mark("keep-parts")
+                    .props(TOGGLE + " data-testid=keep-parts").classes("w-full").mark("keep-parts")
                 ui.label(t("estimate.followup")).classes("text-base font-bold pt-2")
                 channel = ui.toggle({c.value: t(f"estimate.channel.{c.value}") for c in FollowupChannel},
                                     value=est.followup_channel,
                                     on_change=lambda e: self._update(followup_channel=e.value)) \
-                    .props(TOGGLE).classes("w-full").mark("followup")
+                    .props(TOGGLE + " data-testid=followup").classes("w-full").mark("followup")
                 # as the handover record has it: the advisor's answer, else what the appointment said
                 leaving = data.handover.content.get("customer_leaves_car") if data.handover is not None else None
                 leaves = ui.checkbox(t("estimate.leaves_car"), value=bool(leaving),
                                      on_change=lambda e: self._update(customer_leaves_car=bool(e.value))) \
-                    .classes("pt-1 text-base").mark("leaves-car")
-                for element in (keep, channel, leaves):
-                    element.set_enabled(editable)
+                    .classes("pt-1 text-base").props("data-testid=leaves-car").mark("leaves-car")
+                for choice in (keep, channel, leaves):
+                    choice.set_enabled(editable)
 
     def _promise(self, data: Loaded) -> None:
         t, ro = self.t, data.ro
@@ -315,7 +318,7 @@ class EstimateTab:
             with ui.row().classes("w-full justify-end"):
                 ui.button(t("estimate.back"), on_click=dialog.close).props("flat")
                 ui.button(t("estimate.remove_confirm"), icon="remove_circle", on_click=lambda: dialog.submit(True)) \
-                    .props("unelevated color=negative").mark("remove-confirm")
+                    .props("unelevated color=negative data-testid=remove-confirm").mark("remove-confirm")
         if not await dialog or not self._allowed() or line.job_line_id is None:
             return
         done = await self.desk.call(self.desk.reception.estimate.remove_line, self.desk.number, line.job_line_id,

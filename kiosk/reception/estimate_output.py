@@ -50,7 +50,8 @@ class OutputTab:
             with ui.card().classes("w-[42%] items-center gap-2").props("flat bordered").mark("output-qr"):
                 ui.label(t("estimate.output.qr_title")).classes("text-lg font-bold")
                 self.qr_image = ui.image("").props("no-spinner no-transition fit=contain") \
-                    .classes("w-64 h-64").mark("customer-qr")
+                    .classes("w-64 h-64") \
+                    .props("data-testid=customer-qr").mark("customer-qr")
                 ui.label(t("estimate.output.qr_hint")).classes("text-base text-center text-grey-9") \
                     .style("text-wrap: balance")
 
@@ -65,7 +66,8 @@ class OutputTab:
         self.jobs.clear()
         with self.jobs:
             for job in data.jobs[-4:]:
-                text = f"#{job.id} {self.desk.page.printers.label(job.printer)} · {t('print.' + job.status)}"
+                text = f"#{job.id} {self.desk.when(job.created_at)} {self.desk.page.printers.label(job.printer)} · " \
+                       f"{t('print.' + job.status)}"
                 ui.label(text + (" · REPRINT" if job.reprint else "")).classes("text-sm text-grey-8")
 
     async def _ticket(self) -> None:

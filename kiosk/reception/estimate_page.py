@@ -9,7 +9,7 @@ changes, so ink on it survives the advisor's changes elsewhere on the page."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from nicegui import ui
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from shopfloor.services.repair_orders import RepairOrderService
 
 PATH = "/kiosk/estimate"
+Notice = Literal["positive", "negative", "warning", "info"]
 TABS = ("estimate", "sign", "handover", "output")
 
 
@@ -184,7 +185,7 @@ class EstimateDesk:
     def when(self, value: Any) -> str:
         return moment(value, self.clock)
 
-    def say(self, text: str, kind: str = "info") -> None:
+    def say(self, text: str, kind: Notice = "info") -> None:
         with self.host:
             ui.notify(text, type=kind, multi_line=True, timeout=8000 if kind in ("negative", "warning") else 4000)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
@@ -15,11 +15,13 @@ from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import frame
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.signature_pad import SignaturePad
 from shopfloor.kiosk.reception.estimate_format import moment, money, quantity, short_digest
 
 if TYPE_CHECKING:
+    from shopfloor.clock import SiteClock
     from shopfloor.kiosk.reception.estimate_page import EstimateDesk, Loaded
     from shopfloor.services.reception.estimate import EstimateView, VersionInfo
 
@@ -29,6 +31,20 @@ PAD_HEIGHT = 230  # px: the whole tablet's width, and the terms and what is sign
 
 def png_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def signed_block(t: Translator, clock: SiteClock, signer: str | None, signed_at: Any, digest: str | None,
+                 png: bytes | None, testid: str) -> None:
+    """A signed version: the signature as stored, who signed, when, and the digest the printouts carry."""
+    with ui.row().classes("w-full items-center gap-6 no-wrap"):
+        if png:
+            set_attrs(ui.image(png_url(png)).props("no-spinner no-transition fit=contain")
+                      .classes("w-[28rem] h-40 bg-white border border-gray-300 rounded"),
+                      data_testid=f"{testid}-signature")
+        with ui.column().classes("gap-1"):
+            ui.label(t("estimate.sign.signer_is", signer=signer or "")).classes("text-lg")
+            ui.label(t("estimate.sign.at", time=moment(signed_at, clock, full=True))).classes("text-base text-grey-8")
+            ui.label(t("estimate.sign.digest", digest=short_digest(digest))).classes("text-base text-grey-8 font-mono")
 
 
 class SignatureForm:
@@ -43,16 +59,17 @@ class SignatureForm:
     def build(self) -> None:
         t = self.t
         with ui.row().classes("w-full items-center no-wrap gap-3"):
-            self.name = ui.input(t("estimate.sign.signer"), value=self.signer) \
-                .props(f"outlined dense maxlength={MAX_SIGNER}").classes("w-72").mark(f"{self.testid}-signer")
+            self.name = set_attrs(ui.input(t("estimate.sign.signer"), value=self.signer)
+                                  .props(f"outlined dense maxlength={MAX_SIGNER}").classes("w-72"),
+                                  data_testid=f"{self.testid}-signer")
             self.name.on_value_change(lambda _: self._ready())
             self.hint = ui.label(t("estimate.sign.hint")).classes("grow text-grey-7 text-base")
-            ui.button(t("estimate.sign.clear"), icon="backspace", on_click=self._clear) \
-                .props("outline size=md").mark(f"{self.testid}-clear")
-            self.button = ui.button(self.sign_label, icon="draw", on_click=self._sign) \
-                .props("unelevated size=lg color=positive").mark(f"{self.testid}-sign")
-        self.pad = SignaturePad(placeholder=t("estimate.sign.placeholder"), height=PAD_HEIGHT,
-                                on_ink=lambda _png: self._ready()).mark(f"{self.testid}-pad")
+            set_attrs(ui.button(t("estimate.sign.clear"), icon="backspace", on_click=self._clear)
+                      .props("outline size=md"), data_testid=f"{self.testid}-clear")
+            self.button = set_attrs(ui.button(self.sign_label, icon="draw", on_click=self._sign)
+                                    .props("unelevated size=lg color=positive"), data_testid=f"{self.testid}-sign")
+        self.pad = set_attrs(SignaturePad(placeholder=t("estimate.sign.placeholder"), height=PAD_HEIGHT,
+                                          on_ink=lambda _png: self._ready()), data_testid=f"{self.testid}-pad")
         self._ready()
 
     def _ready(self) -> None:
@@ -60,10 +77,10 @@ class SignatureForm:
         named = bool((self.name.value or "").strip())
         self.button.set_enabled(has_ink and named and not self.busy)
         self.hint.text = self.t("estimate.sign.hint" if not has_ink else
-                                "estimate.sign.ready" if named else "estimate.sign.needs_name")
+                                "estimate.sign.ready" if named else "estimate.sign.needs_name", button=self.sign_label)
 
     def _clear(self) -> None:
-        self.pad.clear()
+        self.pad.wipe()
         self._ready()
 
     async def _sign(self) -> None:
@@ -108,13 +125,15 @@ class SignTab:
             self._banner(est)
             with ui.row().classes("w-full no-wrap gap-4 items-stretch"):
                 with ui.card().classes("w-[58%] gap-0 py-2").props("flat bordered").mark("sign-summary"):
-                    with ui.element("div").classes("w-full overflow-y-auto pr-1").style("height: 8.25rem"):
+                    with ui.element("div").classes("w-full overflow-y-auto pr-1 grow").style("max-height: 8.25rem"):
                         for line in est.lines:
                             with ui.row().classes("w-full justify-between no-wrap gap-3 py-0.5"):
                                 text = line.description if line.kind == "labour" else \
                                     f"{line.description} ×{quantity(line.quantity)}"
                                 ui.label(text).classes("truncate text-base")
-                                payer = "" if line.payer == "customer" else f"（{t('estimate.payer.' + line.payer)}）"
+                                who = t("estimate.payer." + line.payer)
+                                payer = "" if line.payer == "customer" else f"（{who}）" if t.lang == "zh-CN" \
+                                    else f"({who}) "
                                 ui.label(f"{payer}{money(line.amount)}").classes("text-base whitespace-nowrap")
                     ui.separator()
                     with ui.row().classes("w-full justify-between no-wrap pt-1"):
@@ -157,25 +176,14 @@ class SignTab:
         self.form.clear()
         with self.form:
             if est.signed:
-                self._signed(est, data.estimate_signature)
+                signed_block(t, self.desk.clock, est.signer, est.signed_at, est.digest, data.estimate_signature,
+                             "estimate")
                 return
             if not self.desk.user.may(Permission.RECEPTION):
                 ui.label(t("access.refused", roles=frame.roles_with(t, Permission.RECEPTION))).classes("text-grey-7")
                 return
             SignatureForm(t, signer=est.customer or data.ro.get("customer") or "", testid="estimate",
                           sign_label=t("estimate.sign.button"), on_sign=self._sign).build()
-
-    def _signed(self, est: EstimateView, png: bytes | None) -> None:
-        with ui.row().classes("w-full items-center gap-6 no-wrap"):
-            if png:
-                ui.image(png_url(png)).props("no-spinner no-transition fit=contain") \
-                    .classes("w-[28rem] h-40 bg-white border rounded").mark("estimate-signature")
-            with ui.column().classes("gap-1"):
-                ui.label(self.t("estimate.sign.signer_is", signer=est.signer or "")).classes("text-lg")
-                ui.label(self.t("estimate.sign.at", time=moment(est.signed_at, self.desk.clock, full=True))) \
-                    .classes("text-base text-grey-8")
-                ui.label(self.t("estimate.sign.digest", digest=short_digest(est.digest))) \
-                    .classes("text-base text-grey-8 font-mono").mark("estimate-digest")
 
     async def _sign(self, name: str, png: bytes) -> bool:
         t, desk = self.t, self.desk
@@ -206,7 +214,7 @@ class SignTab:
             with ui.card().classes("w-full p-0 gap-0").props("flat bordered"):
                 for v in sorted(versions, key=lambda x: x.version, reverse=True):
                     with ui.row().classes("w-full items-center no-wrap gap-4 px-3 py-2 border-b border-gray-200") \
-                            .mark("history-row"):
+                            .props("data-testid=history-row").mark("history-row"):
                         ui.label(t("estimate.history.version", version=v.version)).classes("w-16 font-bold")
                         ui.label(money(v.customer_total)).classes("w-28 text-right")
                         if v.signed_at:

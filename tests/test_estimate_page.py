@@ -1,0 +1,302 @@
+"""/kiosk/estimate/<number> in real headless Chromium at the advisor tablet's size (1280×800): the customer signs
+the estimate on the pad (drawn with the mouse's pointer events), the signed version is locked, a change after it
+makes the next version that names what changed; a discount over the advisor's limit is refused with the reason on
+the page; a declined line comes off; the handover record has a pad of its own; the ticket and the estimate slip are
+printed, and the QR on the page is the customer's link. Screenshots in zh-CN and en under SHOTS/estimate/."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import time
+import urllib.request
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from shopfloor.i18n import Translator
+from shopfloor.testing.chromium_pages import SHOTS, first_advisor, sign_in, wait_for
+from shopfloor.testing.plugin import DemoServer
+
+pytestmark = pytest.mark.browser
+
+ZH = Translator("zh-CN")
+EN = Translator("en")
+OUT = os.path.join(SHOTS, "estimate")
+os.makedirs(OUT, exist_ok=True)
+
+
+def _fresh_order(server: DemoServer, operations: list[str]) -> dict[str, Any]:
+    """A car of the demo's day checked in now with `operations` (one no other test has checked in yet)."""
+    with (server.data_dir / "demo-tags.csv").open(encoding="utf-8", newline="") as f:
+        tags = [row["tag"] for row in csv.DictReader(f)]
+    for tag in reversed(tags):  # the day's last appointments: the other tests check in its first ones
+        status, body = server.call("POST", "/api/v1/checkins", {"tag": tag, "operations": operations})
+        if status == 201:
+            return body["repair_order"]
+    pytest.fail("every demo car already has an open order")
+
+
+def _estimate(server: DemoServer, number: str) -> dict[str, Any]:
+    return server.api(f"/api/v1/repair-orders/{number}/estimate")
+
+
+def _open(drv: Any, server: DemoServer, number: str, tab: str, lang: str = "zh-CN") -> None:
+    drv.get(f"{server.base}/kiosk/estimate/{number}?tab={tab}&lang={lang}")
+    wait_for(drv, "[data-testid=version-badge]")
+
+
+def _draw(drv: Any, pad: str) -> None:
+    """A signature written with the mouse: three strokes, each a press, a run of moves and a release (Chromium
+    sends them to the page as pointer events, as a finger's)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    canvas = wait_for(drv, f"[data-testid={pad}] canvas", state="visible")
+    width = canvas.size["width"]
+    strokes = [
+        [(-0.36, 0.05), (-0.3, -0.25), (-0.25, 0.2), (-0.2, -0.2), (-0.15, 0.15), (-0.1, -0.05)],
+        [(-0.05, 0.1), (0.0, -0.2), (0.05, 0.15), (0.1, -0.1), (0.16, 0.12), (0.22, -0.15)],
+        [(0.25, 0.05), (0.3, 0.1), (0.35, -0.05), (0.38, 0.08)],
+    ]
+    for stroke in strokes:
+        chain = ActionChains(drv, duration=30)
+        x0, y0 = stroke[0]
+        chain.move_to_element_with_offset(canvas, int(x0 * width), int(y0 * 200)).click_and_hold()
+        last = (int(x0 * width), int(y0 * 200))
+        for x, y in stroke[1:]:
+            point = (int(x * width), int(y * 200))
+            chain.move_by_offset(point[0] - last[0], point[1] - last[1])
+            last = point
+        chain.release().perform()
+
+
+def _field(drv: Any, testid: str) -> Any:
+    """A text field's <input> (Quasar puts the attribute on the input itself, or on the field around it)."""
+    element = wait_for(drv, f"[data-testid={testid}]", state="visible")
+    return element if element.tag_name == "input" else element.find_element("css selector", "input")
+
+
+def _sign_enabled(drv: Any, testid: str) -> bool:
+    button = drv.find_element("css selector", f"[data-testid={testid}]")
+    return button.is_enabled() and button.get_attribute("disabled") is None
+
+
+def _until(drv: Any, check: Any, timeout: float = 15.0) -> Any:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(drv, timeout).until(lambda d: check(d))
+
+
+@pytest.fixture(autouse=True)
+def _nothing_failed_on_the_server(demo_server: DemoServer) -> Any:
+    """A handler of this page that raised (a deleted slot, a missing service) is logged by the server, not shown:
+    the test fails on it."""
+    log = demo_server.data_dir / "server.log"
+    start = log.stat().st_size
+    yield
+    with log.open("rb") as f:
+        f.seek(start)
+        text = f.read().decode("utf-8", "replace")
+    assert "reception/estimate_" not in text and "signature_pad" not in text, text[-3000:]
+
+
+def _shot(drv: Any, name: str) -> None:
+    time.sleep(0.6)  # Quasar's transitions (the notification, the tab) settle
+    drv.save_screenshot(os.path.join(OUT, f"{name}.png"))
+
+
+def test_the_customer_signs_on_the_pad_and_a_change_after_it_needs_a_new_signature(
+        demo_server: DemoServer, driver: Any) -> None:
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+
+    ro = _fresh_order(demo_server, ["OIL", "BRK"])
+    number = ro["number"]
+    sign_in(driver, demo_server, first_advisor(demo_server))
+    _open(driver, demo_server, number, "sign")
+    before = _estimate(demo_server, number)
+    assert before["signed"] is False
+    # what is signed is shown above the pad: the terms exactly as stored, and the customer's total
+    terms = wait_for(driver, "[data-testid=estimate-terms]").text
+    assert terms == demo_server.api(f"/api/v1/repair-orders/{number}/estimate")["terms"]
+    assert not _sign_enabled(driver, "estimate-sign")  # nothing drawn yet
+    signer = _field(driver, "estimate-signer").get_attribute("value")
+    assert signer  # pre-filled with the customer's name
+    _draw(driver, "estimate-pad")
+    _until(driver, lambda d: _sign_enabled(d, "estimate-sign"))
+    assert int(driver.find_element(By.CSS_SELECTOR, "[data-testid=estimate-pad] canvas")
+               .get_attribute("data-strokes")) == 3
+    _shot(driver, "sign_drawn_zh-CN")
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=estimate-sign]").click()
+    # signed: the page moves on to the handover record or the printouts; the stored version carries the signature
+    _until(driver, lambda d: _estimate(demo_server, number)["signed"])
+    signed = _estimate(demo_server, number)
+    assert signed["version"] == before["version"]
+    versions = demo_server.api(f"/api/v1/repair-orders/{number}/estimate/versions")
+    mine = next(v for v in versions if v["version"] == signed["version"])
+    assert mine["signer"] == signer
+    request = urllib.request.Request(
+        f"{demo_server.base}/api/v1/repair-orders/{number}/estimate/versions/{signed['version']}/signature.png",
+        headers={"Authorization": f"Bearer {demo_server.credentials['api']['token']}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        stored = Image.open(io.BytesIO(response.read()))
+    # the ink the mouse drew, cropped to it: wider than tall, dark strokes on white
+    assert stored.width > stored.height > 20
+    assert stored.convert("L").getextrema()[0] < 100
+    _open(driver, demo_server, number, "sign")
+    banner = wait_for(driver, "[data-testid=sign-banner]").text
+    assert f"第 {signed['version']} 版已由 {signer}" in banner and mine["digest"][:4] in banner
+    wait_for(driver, "[data-testid=history-row]")
+    _shot(driver, "signed_zh-CN")
+
+    # the signed version is read-only: no payer to choose, no line to take off, until opened for a change
+    _open(driver, demo_server, number, "estimate")
+    wait_for(driver, "[data-testid=estimate-unlock]")
+    assert not driver.find_elements(By.CSS_SELECTOR, "[data-testid=payer]")
+    assert not driver.find_elements(By.CSS_SELECTOR, "[data-testid=remove-line]")
+    _shot(driver, "locked_zh-CN")
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=estimate-unlock]").click()
+    wait_for(driver, "[data-testid=payer]", state="clickable").click()
+    wait_for(driver, ".q-menu .q-item", state="visible")
+    option = next(o for o in driver.find_elements(By.CSS_SELECTOR, ".q-menu .q-item")
+                  if o.text.strip() == ZH("estimate.payer.warranty"))
+    option.click()
+    _until(driver, lambda d: _estimate(demo_server, number)["version"] == signed["version"] + 1)
+    after = _estimate(demo_server, number)
+    assert after["signed"] is False
+    assert Decimal(str(after["customer_total"])) < Decimal(str(signed["customer_total"]))
+    changes = wait_for(driver, "[data-testid=estimate-changes]").text
+    assert f"第 {after['version']} 版" in changes and "付费方" in changes
+    _shot(driver, "changed_zh-CN")
+    _open(driver, demo_server, number, "sign", "en")
+    banner = wait_for(driver, "[data-testid=sign-banner]").text
+    assert f"Version {after['version']} — needs the customer's signature for:" in banner
+    assert len(driver.find_elements(By.CSS_SELECTOR, "[data-testid=history-row]")) == 2
+    _shot(driver, "changed_sign_en")
+
+
+def test_a_discount_over_the_advisors_limit_is_refused_on_the_page(demo_server: DemoServer, driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    ro = _fresh_order(demo_server, ["OIL", "BRK"])
+    number = ro["number"]
+    sign_in(driver, demo_server, first_advisor(demo_server))
+    _open(driver, demo_server, number, "estimate", "en")
+    total = Decimal(str(_estimate(demo_server, number)["customer_total"]))
+
+    def apply(amount: Decimal, reason: str) -> None:
+        from selenium.webdriver.common.keys import Keys
+
+        for testid, text in (("discount-amount", str(amount)), ("discount-reason", reason)):
+            field = _field(driver, testid)
+            field.send_keys(Keys.CONTROL, "a")  # over what the field holds (clear() leaves Vue's model as it was)
+            field.send_keys(text)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=discount-apply]").click()
+
+    apply((total / 2).quantize(Decimal("0.01")), "loyal customer")
+    hint = EN("estimate.discount_limit", percent="10")
+    message = _until(driver, lambda d: (m := d.find_element(
+        By.CSS_SELECTOR, "[data-testid=discount-message]").text) != hint and m)
+    _shot(driver, "discount_refused_en")
+    limit = (total * Decimal("0.10")).quantize(Decimal("0.01"))
+    assert message == EN("estimate.error.discount_over_limit", percent="10", limit=limit)
+    assert Decimal(str(_estimate(demo_server, number)["discount"])) == 0  # nothing changed
+    small = (total * Decimal("0.05")).quantize(Decimal("0.01"))
+    apply(small, "loyal customer")
+    _until(driver, lambda d: Decimal(str(_estimate(demo_server, number)["discount"])) == small)
+    shown = wait_for(driver, "[data-testid=estimate-customer-total]").text
+    assert shown == f"¥{total - small:,.2f}"
+
+
+def test_a_declined_line_comes_off_before_signing(demo_server: DemoServer, driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    ro = _fresh_order(demo_server, ["OIL", "BRK"])
+    number = ro["number"]
+    lines = [x for x in _estimate(demo_server, number)["lines"] if x["kind"] == "labour"]
+    assert len(lines) == 2
+    sign_in(driver, demo_server, first_advisor(demo_server))
+    _open(driver, demo_server, number, "estimate")
+    buttons = driver.find_elements(By.CSS_SELECTOR, "[data-testid=remove-line]")
+    assert len(buttons) == 2
+    buttons[-1].click()
+    wait_for(driver, "[data-testid=remove-confirm]", state="clickable").click()
+    _until(driver, lambda d: len([x for x in _estimate(demo_server, number)["lines"] if x["kind"] == "labour"]) == 1)
+    _until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=remove-line]")) == 1)
+
+
+def test_clear_wipes_the_pad(demo_server: DemoServer, driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    ro = _fresh_order(demo_server, ["OIL"])
+    sign_in(driver, demo_server, first_advisor(demo_server))
+    _open(driver, demo_server, ro["number"], "sign")
+    _draw(driver, "estimate-pad")
+    _until(driver, lambda d: _sign_enabled(d, "estimate-sign"))
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=estimate-clear]").click()
+    _until(driver, lambda d: not _sign_enabled(d, "estimate-sign"))
+    canvas = driver.find_element(By.CSS_SELECTOR, "[data-testid=estimate-pad] canvas")
+    assert canvas.get_attribute("data-strokes") == "0"
+    # the canvas is white again: no ink left to be sent with another signature
+    blank = driver.execute_script(
+        "const c = arguments[0]; const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        "for (let i = 3; i < d.length; i += 4) if (d[i]) return false; return true;", canvas)
+    assert blank is True
+    assert _estimate(demo_server, ro["number"])["signed"] is False
+
+
+def test_the_handover_record_has_its_own_signature(demo_server: DemoServer, driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    ro = _fresh_order(demo_server, ["OIL"])
+    number = ro["number"]
+    sign_in(driver, demo_server, first_advisor(demo_server))
+    _open(driver, demo_server, number, "estimate")
+    leaves = wait_for(driver, "[data-testid=leaves-car]", state="clickable")
+    if leaves.get_attribute("aria-checked") != "true":
+        leaves.click()
+        _until(driver, lambda d: demo_server.api(f"/api/v1/repair-orders/{number}/handover")["required"])
+    status, _ = demo_server.call("POST", f"/api/v1/repair-orders/{number}/walkaround", {
+        "fuel_eighths": 5, "protection_kit": True, "valuables_taken": True, "items": {},
+        "marks": [{"position": "left_front", "kind": "scratch", "x": 0.18, "y": 0.3, "note": "门把手下"},
+                  {"position": "rear", "kind": "dent", "x": 0.55, "y": 0.92}]})
+    assert status == 200
+    _open(driver, demo_server, number, "handover")
+    wait_for(driver, "[data-testid=handover-banner]")
+    _draw(driver, "handover-pad")
+    _until(driver, lambda d: _sign_enabled(d, "handover-sign"))
+    _shot(driver, "handover_drawn_zh-CN")
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=handover-sign]").click()
+    _until(driver, lambda d: demo_server.api(f"/api/v1/repair-orders/{number}/handover")["signed"])
+    assert _estimate(demo_server, number)["signed"] is False  # a signature of its own, not the estimate's
+    _open(driver, demo_server, number, "handover", "en")
+    assert "signed by" in wait_for(driver, "[data-testid=handover-banner]").text
+    _shot(driver, "handover_signed_en")
+
+
+def test_the_printouts_and_the_customers_qr(demo_server: DemoServer, driver: Any) -> None:
+    from PIL import Image
+    from pyzbar.pyzbar import decode
+    from selenium.webdriver.common.by import By
+
+    ro = _fresh_order(demo_server, ["OIL"])
+    number = ro["number"]
+    sign_in(driver, demo_server, first_advisor(demo_server))
+    _open(driver, demo_server, number, "output")
+    jobs = len(demo_server.api(f"/api/v1/repair-orders/{number}")["print_jobs"])
+    wait_for(driver, "[data-testid=print-ticket]", state="clickable").click()
+    _until(driver, lambda d: len(demo_server.api(f"/api/v1/repair-orders/{number}")["print_jobs"]) > jobs)
+    wait_for(driver, "[data-testid=print-estimate]", state="clickable").click()
+    _until(driver, lambda d: len(demo_server.api(f"/api/v1/repair-orders/{number}")["print_jobs"]) > jobs + 1)
+    assert not driver.find_elements(By.CSS_SELECTOR, ".q-notification.bg-negative")
+    qr = wait_for(driver, "[data-testid=customer-qr] img", state="visible")
+    _until(driver, lambda d: qr.size["width"] > 100)
+    shot = Image.open(io.BytesIO(qr.screenshot_as_png))
+    found = [x.data.decode() for x in decode(shot)]
+    assert found == [demo_server.api(f"/api/v1/repair-orders/{number}")["customer_link"]]
+    _shot(driver, "output_zh-CN")
+    _open(driver, demo_server, number, "output", "en")
+    wait_for(driver, "[data-testid=customer-qr] img", state="visible")
+    _shot(driver, "output_en")
