@@ -183,6 +183,8 @@ def test_after_the_proof_the_whole_order(services: Services, page: CustomerPageS
                    DamageMark(repair_order_id=ro.id, vehicle_id=ro.vehicle_id, position="rear", kind="dent", x=0.5,
                               y=0.95, note="", photo_id=None, created_at=now, created_by="张伟")])
     found = finding(services, number)
+    AdditionalWorkService(services.ctx).report(number, technician=technician(services, "陈刚").id, actor="陈刚",
+                                               description="雨刮片老化", hours=0.2, photo="cd" * 16 + ".jpg")
     view = page.full(token)
     assert view is not None and view.plate == plate and view.number == number
     assert [(m.position, m.kind, m.x, m.y, m.photo) for m in view.marks] == [
@@ -190,7 +192,9 @@ def test_after_the_proof_the_whole_order(services: Services, page: CustomerPageS
     assert view.estimate is not None and [line.kind for line in view.estimate.lines][:1] == ["labour"]
     assert view.estimate.customer_total > 0
     assert [v.version for v in view.versions] == [view.estimate.version]
-    assert [f.id for f in view.pending] == [found.id] and view.pending[0].price == found.price
+    assert [f.id for f in view.pending][:1] == [found.id] and view.pending[0].price == found.price
+    assert page.photo(token, "cd" * 16 + ".jpg")  # a finding's photo
+    assert not page.photo(other_token, "cd" * 16 + ".jpg")
     assert page.photo(token, "ab" * 16 + ".jpg")
     assert not page.photo(other_token, "ab" * 16 + ".jpg")  # another order's photo is not theirs
     assert not page.photo("A" * 32, "ab" * 16 + ".jpg")

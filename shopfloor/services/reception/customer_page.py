@@ -30,7 +30,7 @@ from shopfloor.domain.workshop import STARTED_LINE_STATUSES, DecisionMethod, Fin
 from shopfloor.domain.workshop_models import AdditionalWork
 from shopfloor.services.audit import Actor, ActorKind
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.reception.estimate import EstimateService
+from shopfloor.services.reception.estimate import EstimateService, EstimateView
 from shopfloor.services.workshop.additional_work import AdditionalWorkService, FindingInfo
 
 # new_customer_token() makes 32 URL-safe characters; anything else cannot be a token and is looked up as this
@@ -94,7 +94,7 @@ class CustomerView:
     plate: str  # proven by the customer: shown in full now
     vehicle_model: str
     marks: tuple[MarkInfo, ...]
-    estimate: Any  # EstimateView (services/reception/estimate.py), None before the order has lines
+    estimate: EstimateView | None  # None before the order has lines
     versions: tuple[SignedInfo, ...]
     findings: tuple[FindingInfo, ...]  # every finding, oldest first; the page offers a choice on the pending
 
