@@ -30,7 +30,7 @@ FORMATS = ("JPEG", "PNG")
 JPEG_QUALITY = 85
 # Decoded pixels we accept. A JPEG is decoded at a reduced scale (draft), so a 108-megapixel phone photo costs little;
 # a PNG is decoded whole (4 bytes a pixel), so it gets less: a small file can hold a huge flat image (a "bomb").
-MAX_JPEG_PIXELS = 200_000_000
+MAX_JPEG_PIXELS = 150_000_000  # below twice Pillow's MAX_IMAGE_PIXELS, where it refuses to open one at all
 MAX_PNG_PIXELS = 40_000_000
 
 
@@ -65,7 +65,8 @@ def encode(data: bytes, max_px: int) -> _Encoded:
     """The photo as we keep it: upright, at most `max_px` on its longer side, RGB JPEG without metadata."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # our own limits below decide; Pillow's warning would refuse a 108-megapixel phone's JPEG
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=FORMATS)
             pixels = image.width * image.height
             limit = MAX_JPEG_PIXELS if image.format == "JPEG" else MAX_PNG_PIXELS
@@ -78,8 +79,9 @@ def encode(data: bytes, max_px: int) -> _Encoded:
             upright = ImageOps.exif_transpose(image)
             upright.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
             clean = _rgb(upright)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoTooLarge("walkaround.error.photo_pixels", pixels="?", most=MAX_PNG_PIXELS // 1_000_000) from None
+    except Image.DecompressionBombError:  # more than twice Pillow's limit: not even opened
+        most = MAX_JPEG_PIXELS // 1_000_000
+        raise PhotoTooLarge("walkaround.error.photo_pixels", pixels=f"> {most}", most=most) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:  # Pillow's words for "not (all) an image"
         log.info("upload refused as not an image: %s", exc)
         raise NotAnImage("walkaround.error.not_an_image") from None
