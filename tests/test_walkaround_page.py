@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import logging
+import time
+from typing import Any
 
 import pytest
 from nicegui.testing import User
@@ -21,10 +23,13 @@ from shopfloor.i18n import Translator
 from shopfloor.kiosk.reception.walkaround_model import ZONES, position_at
 from shopfloor.main import Shopfloor
 from shopfloor.services.checkin import CheckinRequest
+from shopfloor.testing import chromium_pages as chromium
+from shopfloor.testing.plugin import DemoServer
 from shopfloor.testing.simulated_browser import sees, sign_in, staff_member, until
 
 ZH = Translator("zh-CN")
 EN = Translator("en")
+SHOTS = chromium.SHOTS
 
 
 def jpeg(size: tuple[int, int] = (640, 480), colour: str = "#c0392b") -> bytes:
@@ -178,3 +183,184 @@ async def test_a_red_measurement_is_proposed_as_a_line_and_the_explanation_leads
     await until(lambda: _left(user), timeout=8)  # on the estimate's page
     view = system.reception.walkaround.get(number)
     assert view is not None and view.explained
+
+
+def _earlier_visit(system: Shopfloor) -> tuple[str, str]:
+    """A car that was here before, delivered with a walkaround of one scratch: checked in again now. (new order,
+    the earlier order)"""
+    from datetime import timedelta
+
+    from shopfloor.domain.reception_models import DamageMark, Walkaround
+
+    with system.db.write() as s:
+        busy = select(RepairOrder.vehicle_id).where(RepairOrder.status.in_([x.value for x in OPEN_STATUSES]))
+        old = s.scalars(select(RepairOrder).where(RepairOrder.status == "delivered",
+                                                  RepairOrder.vehicle_id.not_in(busy),
+                                                  RepairOrder.vehicle_id.in_(select(QrTag.vehicle_id)))
+                        .order_by(RepairOrder.opened_at.desc())).first()
+        assert old is not None
+        at = old.opened_at + timedelta(minutes=20)
+        s.add(Walkaround(repair_order_id=old.id, items={}, recorded_at=at, recorded_by="李娜"))
+        s.add(DamageMark(repair_order_id=old.id, vehicle_id=old.vehicle_id, position="rear", kind="dent", x=0.5,
+                         y=0.93, note="后保险杠凹陷", created_at=at, created_by="李娜"))
+        tag = s.scalar(select(QrTag.token).where(QrTag.vehicle_id == old.vehicle_id))
+        earlier = old.number
+    assert tag is not None
+    number = system.checkin.check_in(CheckinRequest(tag=tag, actor="张伟")).repair_order["number"]
+    return str(number), earlier
+
+
+async def test_last_visits_marks_are_drawn_faded_with_their_day(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    number, earlier = _earlier_visit(system)
+    [mark] = system.reception.walkaround.earlier_marks(number)
+    await sign_in(user, staff_member(system, "张伟"))
+    await user.open(f"/kiosk/walkaround/{number}")
+    await user.should_see(ZH("walkaround.page.earlier_legend", date=mark.on.isoformat(), number=earlier))
+    diagram = user.find(marker="car-diagram").elements.pop()
+    [drawn] = diagram.props["earlier"]
+    assert (drawn["x"], drawn["y"]) == (0.5, 0.93)
+    assert drawn["title"] == ZH("walkaround.page.earlier_mark", kind=ZH("walkaround.kind.dent"),
+                                position=ZH("walkaround.position.rear"), date=mark.on.isoformat(),
+                                number=earlier) + " · 后保险杠凹陷"
+    assert diagram.props["marks"] == []  # not this visit's: nothing to record again
+    user.find(marker="car-diagram").trigger("earlier", {"index": 0})
+    await user.should_see(drawn["title"])
+
+
+# --- the photo route ---------------------------------------------------------------------------------------------
+
+async def test_the_photo_route_takes_a_signed_in_advisors_photo_and_refuses_the_rest(
+        staff_app: tuple[User, Shopfloor]) -> None:
+    """As car_diagram.js sends it: the image's bytes, the session's cookie and the X-Shopfloor-Photo header."""
+    import httpx
+    from nicegui import app
+
+    user, system = staff_app
+    number = _new_order(system)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as anonymous:
+        answer = await anonymous.post(f"/kiosk/photos/{number}", content=jpeg(), headers={"X-Shopfloor-Photo": "1"})
+        assert answer.status_code == 401
+    await sign_in(user, staff_member(system, "张伟"))
+    cookies = dict(user.http_client.cookies)  # the simulated browser's session: signed in as 张伟
+    assert cookies
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", cookies=cookies) as tablet:
+        headers = {"X-Shopfloor-Photo": "1"}
+        assert (await tablet.post(f"/kiosk/photos/{number}", content=jpeg())).status_code == 403  # no header
+        forged = await tablet.post(f"/kiosk/photos/{number}", content=jpeg(),
+                                   headers={**headers, "Origin": "http://evil.example"})
+        assert forged.status_code == 403
+        text = await tablet.post(f"/kiosk/photos/{number}", content=b"not a photo at all", headers=headers)
+        assert text.status_code == 415 and text.json()["detail"] == ZH("walkaround.error.not_an_image")
+        big = await tablet.post(f"/kiosk/photos/{number}", headers=headers,
+                                content=b"\xff\xd8\xff" + b"\x00" * (system.settings.reception.photo_max_mb << 20))
+        assert big.status_code == 413
+        stored = await tablet.post(f"/kiosk/photos/{number}", content=jpeg((4000, 3000)), headers=headers)
+        assert stored.status_code == 201, stored.text
+        body = stored.json()
+        assert body["url"].startswith("/photos/") and max(body["width"], body["height"]) == \
+            system.settings.reception.photo_max_px
+        assert system.reception.photos.photo(number, body["id"]) is not None
+        unknown = await tablet.post("/kiosk/photos/RO20990101-001", content=jpeg(), headers=headers)
+        assert unknown.status_code == 404
+
+
+# --- Chromium, against the demo as `shopfloor demo` runs it ------------------------------------------------------
+
+def _checked_in(server: DemoServer) -> str:
+    """A car checked in now from a booking."""
+    waiting = next(a for a in server.api("/api/v1/appointments") if a["status"] in ("booked", "confirmed", "late"))
+    status, answer = server.call("POST", "/api/v1/checkins", {"tag": waiting["tag"]})
+    assert status in (200, 201), answer
+    return str(answer["repair_order"]["number"])
+
+
+def _tap(drv: Any, x: float, y: float) -> None:
+    """A tap on the drawn car at (x, y), fractions of the 400×600 drawing (the diagram's box is exactly 2:3)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    svg = chromium.wait_for(drv, "[data-testid=car-diagram]", state="visible")
+    box = svg.rect
+    ActionChains(drv).move_to_element_with_offset(svg, int((x - 0.5) * box["width"]),
+                                                  int((y - 0.5) * box["height"])).click().perform()
+
+
+def _step(drv: Any, title: str) -> None:
+    drv.find_element("xpath", f"//div[contains(@class,'q-stepper__tab')][.//*[normalize-space(text())='{title}']]") \
+        .click()
+    time.sleep(0.6)
+
+
+def _walkaround(server: DemoServer, number: str) -> dict[str, Any]:
+    return server.api(f"/api/v1/repair-orders/{number}/walkaround")
+
+
+@pytest.mark.browser
+def test_marks_tapped_on_the_car_and_a_photo_sent_through_a_broken_network(demo_server: DemoServer, driver: Any,
+                                                                          tmp_path: Any) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    drv = driver
+    number = _checked_in(demo_server)
+    chromium.sign_in(drv, demo_server, "张伟", path=f"/kiosk/walkaround/{number}")
+    chromium.wait_for(drv, "[data-testid=car-diagram]", state="visible")
+    time.sleep(0.8)
+    drv.save_screenshot(f"{SHOTS}/walkaround-interior-zh.png")
+
+    _step(drv, ZH("walkaround.position.left_front"))
+    _tap(drv, 0.2, 0.3)  # the left front door
+    chromium.wait_for(drv, ".q-dialog", state="visible")
+    time.sleep(0.4)
+    drv.save_screenshot(f"{SHOTS}/walkaround-mark-dialog-zh.png")
+    chromium.press(drv, ZH("walkaround.kind.scratch"))
+    drv.find_element("css selector", ".q-dialog input[type=text], .q-dialog input:not([type])").send_keys("左前门下沿")
+    chromium.press(drv, ZH("walkaround.mark.place"))
+    chromium.wait_for(drv, "[data-mark][data-kind=scratch]")
+    WebDriverWait(drv, 10).until(lambda _d: len(_walkaround(demo_server, number)["marks"]) == 1)
+    mark = _walkaround(demo_server, number)["marks"][0]
+    assert (mark["position"], mark["kind"], mark["note"], mark["photo"]) == ("left_front", "scratch", "左前门下沿",
+                                                                              None)
+    assert abs(mark["x"] - 0.2) < 0.02 and abs(mark["y"] - 0.3) < 0.02
+
+    # the photo, while the network to the server is broken: the mark stays, the page says it is retrying
+    photo = tmp_path / "scratch.jpg"
+    photo.write_bytes(jpeg((1600, 1200)))
+    drv.execute_cdp_cmd("Network.enable", {})
+    drv.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/kiosk/photos/*"]})
+    chromium.press(drv, ZH("walkaround.mark.photo"))
+    drv.find_element("css selector", "[data-testid=photo-input]").send_keys(str(photo))
+    WebDriverWait(drv, 10).until(lambda d: ZH("walkaround.mark.retrying") in d.find_element("tag name", "body").text)
+    assert drv.find_elements("css selector", "[data-testid=photo-pending]")
+    time.sleep(0.3)
+    drv.save_screenshot(f"{SHOTS}/walkaround-photo-retrying-zh.png")
+    assert _walkaround(demo_server, number)["marks"][0]["photo"] is None  # the mark is kept without it
+    drv.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    chromium.press(drv, ZH("walkaround.mark.retry_now"))
+    WebDriverWait(drv, 15).until(lambda _d: _walkaround(demo_server, number)["marks"][0]["photo"] is not None)
+    WebDriverWait(drv, 10).until(lambda d: not d.find_elements("css selector", "[data-testid=photo-pending]"))
+    kept = _walkaround(demo_server, number)["marks"][0]
+    assert (kept["x"], kept["y"]) == (mark["x"], mark["y"])
+
+    # a second mark, on the right side; then the explanation and on to the estimate
+    _step(drv, ZH("walkaround.position.right_side"))
+    _tap(drv, 0.8, 0.55)
+    chromium.wait_for(drv, ".q-dialog", state="visible")
+    chromium.press(drv, ZH("walkaround.kind.dent"))
+    chromium.press(drv, ZH("walkaround.mark.place"))
+    WebDriverWait(drv, 10).until(lambda _d: len(_walkaround(demo_server, number)["marks"]) == 2)
+    assert _walkaround(demo_server, number)["marks"][1]["position"] == "right_side"
+    time.sleep(0.5)
+    drv.save_screenshot(f"{SHOTS}/walkaround-marks-zh.png")
+    _step(drv, ZH("walkaround.position.explain"))
+    drv.find_element("xpath", f"//*[normalize-space(text())='{ZH('walkaround.page.explained')}']").click()
+    time.sleep(0.5)
+    drv.save_screenshot(f"{SHOTS}/walkaround-explain-zh.png")
+    chromium.press(drv, ZH("walkaround.page.continue_estimate"))
+    WebDriverWait(drv, 10).until(lambda d: f"/kiosk/estimate/{number}" in d.current_url)
+    assert _walkaround(demo_server, number)["explained"] is True
+
+    drv.get(f"{demo_server.base}/kiosk/walkaround/{number}?lang=en")  # in English, the marks as they were left
+    chromium.wait_for(drv, "[data-mark][data-kind=dent]")
+    time.sleep(0.8)
+    drv.save_screenshot(f"{SHOTS}/walkaround-en.png")

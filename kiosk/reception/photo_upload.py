@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 PATH = "/kiosk/photos/{number}"
 HEADER = "x-shopfloor-photo"
 # per app, the services its route answers with: registered again (the tests build one server after another on
-# NiceGUI's one app), the route stays and answers from the newest server
+# NiceGUI's one app), a route still there answers from the newest server
 _serving: dict[int, tuple[OrderPhotoService, Settings]] = {}
 
 
@@ -58,9 +58,8 @@ def _status_of(exc: DomainError) -> int:
 
 
 def register(app: FastAPI, photos: OrderPhotoService, settings: Settings) -> None:
-    known = id(app) in _serving
     _serving[id(app)] = (photos, settings)
-    if known:
+    if any(getattr(route, "path", None) == PATH for route in app.routes):
         return
 
     @app.post(PATH, include_in_schema=False)

@@ -14,6 +14,7 @@ from nicegui import ui
 
 from shopfloor.domain.walkaround import Position
 from shopfloor.kiosk.reception.walkaround_model import KINDS, NOTE_MAX, ZONES, Mark, diagram_marks, new_key, position_at
+from shopfloor.kiosk.reception.walkaround_steps import TOGGLE
 
 if TYPE_CHECKING:
     from shopfloor.kiosk.reception.walkaround_page import WalkaroundScreen
@@ -65,7 +66,8 @@ class MarkDialogs:
                 .classes("text-xl font-bold")
             ui.label(t("walkaround.mark.kind")).classes("text-sm text-grey-7")
             kind = ui.toggle({k: t(f"walkaround.kind.{k}") for k in KINDS}, value=mark.kind or None) \
-                .props("spread unelevated no-caps toggle-color=primary padding='12px 8px'").classes("w-full text-lg") \
+                .props(TOGGLE).props("spread toggle-color=primary padding='12px 8px'") \
+                .classes("w-full text-lg") \
                 .mark("mark-kind")
             note = ui.input(t("walkaround.mark.note"), value=mark.note) \
                 .props(f"outlined maxlength={NOTE_MAX}").classes("w-full").mark("mark-note")

@@ -116,6 +116,7 @@ class WalkaroundScreen:
         self.panels = StepPanels(self)
         self.marks = MarkDialogs(self)
         self.saved_at = view.recorded_at if view is not None else None
+        self.ready = False
 
     # -- layout -------------------------------------------------------------------------------------------------
     def build(self) -> None:
@@ -174,6 +175,7 @@ class WalkaroundScreen:
         self._update_nav()
         self._redraw_diagram()
         self._show_saved()
+        self.ready = True
         ui.timer(0.5, self._autosave)
 
     def _fill(self, position: Position) -> None:
@@ -181,8 +183,10 @@ class WalkaroundScreen:
             self.panels.position(position)
 
     def redraw_step(self, position: Position) -> None:
+        self.ready = False
         self.step_boxes[position.value].clear()
         self._fill(position)
+        self.ready = True
         self.mark_done()
 
     def _first_step(self) -> str:
@@ -244,6 +248,8 @@ class WalkaroundScreen:
 
     # -- saving -------------------------------------------------------------------------------------------------
     def changed(self) -> None:
+        if not self.ready:  # the fields being filled in as the page is drawn: nothing new to save
+            return
         self.dirty, self.blocked = True, False
         self.last_change = time.monotonic()
         self.save_label.text = self.t("walkaround.page.unsaved")

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 LIGHT_COLOURS: dict[str, str] = {ItemStatus.GREEN.value: "positive", ItemStatus.YELLOW.value: "amber-8",
                                  ItemStatus.RED.value: "negative"}
+TOGGLE = "unelevated no-caps color=grey-2 text-color=grey-9"  # the choices visible as buttons before one is chosen
 STATE_COLOURS = {"sending": "text-grey-7", "retrying": "text-orange-9", "refused": "text-negative"}
 
 
@@ -74,7 +75,7 @@ class StepPanels:
                 ui.label(t("walkaround.page.fuel")).classes("text-xs text-grey-7")
                 ui.toggle({e: fuel_label(t, e) for e in range(FUEL_EIGHTHS + 1)}, value=draft.fuel_eighths,
                           on_change=lambda e: self._set("fuel_eighths", e.value)) \
-                    .props("unelevated dense toggle-color=primary color=grey-2 text-color=grey-9 padding='6px 10px'") \
+                    .props(TOGGLE).props("dense toggle-color=primary padding='6px 10px'") \
                     .mark("fuel")
         self.reminders()
 
@@ -104,8 +105,7 @@ class StepPanels:
             ui.label(t(f"walkaround.item.{key}")).classes("w-40 text-base shrink-0")
             toggle = ui.toggle({s.value: t(f"walkaround.status.{s.value}") for s in ItemStatus}, value=item.status,
                                clearable=True) \
-                .props("unelevated dense no-caps color=grey-2 text-color=grey-9 toggle-text-color=white") \
-                .props("padding='4px 12px'") \
+                .props(TOGGLE).props("dense toggle-text-color=white padding='4px 12px'") \
                 .classes("shrink-0").mark(f"item-{key}")
             self._colour(toggle, item.status)
             toggle.on_value_change(lambda e, k=key, tg=toggle: self._status(k, e.value, tg))
