@@ -245,3 +245,32 @@ def test_a_decision_is_refused_for_another_order_or_bad_input(services: Services
         page.decide(other_token, theirs.id, "approved", ["x"] * 31)
     assert AdditionalWorkService(services.ctx).for_order(other)[0].status == "pending"
     assert number != other
+
+
+def _signature() -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (300, 120), (255, 255, 255, 0))
+    ImageDraw.Draw(image).line([(20, 90), (120, 20), (200, 100), (280, 30)], fill=(0, 0, 0, 255), width=4)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_what_was_signed_and_what_changed_after(services: Services, page: CustomerPageService) -> None:
+    number, token, _ = order(services)
+    estimate = EstimateService(services.ctx)
+    first = estimate.current(number)
+    estimate.sign(number, first.version, "王建国", _signature(), actor="张伟")
+    view = page.full(token)
+    assert view is not None and view.estimate is not None and view.estimate.signed
+    assert [(v.version, v.signer) for v in view.versions] == [(first.version, "王建国")]
+    assert view.versions[0].signed_at is not None
+    found = finding(services, number)
+    page.decide(token, found.id, "approved", ["右前刹车片磨损至 2 mm", "合计 ¥676.00"])
+    view = page.full(token)
+    assert view is not None and view.estimate is not None and not view.estimate.signed  # a new version to sign
+    assert [(v.version, v.signer) for v in view.versions] == [(first.version, "王建国"), (first.version + 1, None)]
+    assert view.estimate.customer_total > first.customer_total
