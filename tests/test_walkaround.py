@@ -159,7 +159,10 @@ def test_marks_sent_again_replace_the_orders_marks_keeping_the_unchanged_ones(se
             DamageMark.repair_order_id == select(RepairOrder.id).where(
                 RepairOrder.number == number).scalar_subquery())))
     assert rows == [("scratch", ADVISOR), ("crack", "张伟")]
-    assert audit(services, number)[-1][2]["marks_added"] == 1 and audit(services, number)[-1][2]["marks_removed"] == 1
+    last = audit(services, number)[-1][2]
+    assert (last["marks_added"], last["marks_removed"]) == (1, 1)
+    assert [(m["position"], m["kind"], m["x"], m["by"]) for m in last["removed"]] == [("left_rear", "dent", 0.05,
+                                                                                       ADVISOR)]
     assert walk.record(number, WalkaroundInput(), actor=ADVISOR).marks == []
 
 
@@ -176,7 +179,10 @@ def test_a_lower_mileage_needs_confirming_as_at_check_in(services: Services, wal
     # the order's own reading (from this walkaround) is not "the last one": it may be corrected either way
     assert walk.record(number, WalkaroundInput(mileage_km=vehicle.mileage_km - 400), actor=ADVISOR).mileage_km == (
         vehicle.mileage_km - 400)
-    assert audit(services, number)[1][2] and audit(services, number)[0][0] == "walkaround_recorded"
+    with services.db.read() as s:
+        reasons = list(s.scalars(select(AuditEntry.reason).where(
+            AuditEntry.entity_id == number, AuditEntry.action == "walkaround_recorded").order_by(AuditEntry.id)))
+    assert reasons == ["mileage below the last recorded, confirmed", None]
 
 
 def test_a_closed_order_is_refused(services: Services, walk: WalkaroundService) -> None:

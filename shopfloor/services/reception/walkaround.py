@@ -146,6 +146,10 @@ def _note(value: object, where: str) -> str:
     return text
 
 
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         return None
@@ -266,9 +270,9 @@ class WalkaroundService:
     def record(self, number: str, data: WalkaroundInput, *, actor: Actor | str) -> WalkaroundView:
         """Store the walkaround of the open order `number`: its readings (also the order's and the car's, as at
         check-in), items and marks (`data.marks` are all of them). Audited, and the order goes out again."""
-        if data.mileage_km is not None and (_number(data.mileage_km) is None or not 0 <= data.mileage_km <= MAX_KM):
+        if data.mileage_km is not None and not (_whole(data.mileage_km) and 0 <= data.mileage_km <= MAX_KM):
             raise Invalid("error.mileage_range")
-        if data.fuel_eighths is not None and (_number(data.fuel_eighths) is None or not 0 <= data.fuel_eighths <= 8):
+        if data.fuel_eighths is not None and not (_whole(data.fuel_eighths) and 0 <= data.fuel_eighths <= 8):
             raise Invalid("error.fuel_range")
         items = checked_items(self.ctx, data.items)
         marks = checked_marks(list(data.marks))
@@ -277,9 +281,9 @@ class WalkaroundService:
             ro = load_order(s, number)
             require_open(ro)
             self._check_photos(s, ro, marks)
-            mileage_from = ro.mileage_km
+            mileage_from, lower = ro.mileage_km, False
             if data.mileage_km is not None:
-                self._read_odometer(s, ro, data.mileage_km, data.mileage_confirmed, actor)
+                lower = self._read_odometer(s, ro, data.mileage_km, data.mileage_confirmed, actor)
             if data.fuel_eighths is not None:
                 ro.fuel_eighths = data.fuel_eighths
             walk = s.scalar(select(Walkaround).where(Walkaround.repair_order_id == ro.id))
@@ -296,12 +300,15 @@ class WalkaroundService:
             added, removed = self._replace_marks(s, ro, marks, now, actor)
             record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, "walkaround_recorded",
                    from_value=mileage_from, to_value=ro.mileage_km,
-                   reason="mileage below the last recorded, confirmed" if data.mileage_confirmed else None,
+                   reason="mileage below the last recorded, confirmed" if lower else None,
                    detail={"fuel_eighths": ro.fuel_eighths, "protection_kit": walk.protection_kit,
                            "valuables_taken": walk.valuables_taken, "explained": walk.explained,
                            "red": sorted(k for k, v in items.items() if v.get("status") == ItemStatus.RED),
                            "yellow": sorted(k for k, v in items.items() if v.get("status") == ItemStatus.YELLOW),
-                           "marks": len(marks), "marks_added": added, "marks_removed": removed})
+                           "marks": len(marks), "marks_added": len(added), "marks_removed": len(removed),
+                           # what was taken off the diagram, should anyone ask later whether it was ever there
+                           "removed": [{"id": m.id, "position": m.position, "kind": m.kind, "x": m.x, "y": m.y,
+                                        "note": m.note, "photo": m.photo_id, "by": m.created_by} for m in removed]})
             publish_repair_order(s, self.ctx, ro)
             return self._view(s, ro, walk)
 
@@ -313,9 +320,9 @@ class WalkaroundService:
             if mark.photo is not None and mark.photo not in ours:
                 raise Invalid("walkaround.error.photo", field=f"marks[{i}].photo", photo=mark.photo)
 
-    def _read_odometer(self, s: Session, ro: RepairOrder, km: int, confirmed: bool, actor: Actor | str) -> None:
-        """As check-in: a reading below the car's last one needs confirming. The car's reading may be this order's
-        own (taken at check-in): then the last one is of the car's earlier visits."""
+    def _read_odometer(self, s: Session, ro: RepairOrder, km: int, confirmed: bool, actor: Actor | str) -> bool:
+        """As check-in: a reading below the car's last one needs confirming (True: it was). The car's reading may be
+        this order's own (taken at check-in): then the last one is of the car's earlier visits."""
         vehicle = s.get(Vehicle, ro.vehicle_id)
         assert vehicle is not None
         last = vehicle.mileage_km
@@ -323,16 +330,18 @@ class WalkaroundService:
             last = s.scalar(select(func.max(RepairOrder.mileage_km)).where(
                 RepairOrder.vehicle_id == vehicle.id, RepairOrder.id != ro.id,
                 RepairOrder.status != RoStatus.CANCELLED.value))
-        if last is not None and km < last:
+        lower = last is not None and km < last
+        if lower:
             if not confirmed:
                 raise Refused("error.mileage_lower", km=km, last=last)
             log.warning("%s: walkaround mileage %s below the last recorded %s, confirmed by %s", vehicle.plate, km,
                         last, actor)
         ro.mileage_km = km
         vehicle.mileage_km, vehicle.mileage_at = km, self.ctx.today()  # the date of the reading: the call lists'
+        return lower
 
     def _replace_marks(self, s: Session, ro: RepairOrder, marks: list[MarkInput], now: datetime,
-                       actor: Actor | str) -> tuple[int, int]:
+                       actor: Actor | str) -> tuple[list[MarkInput], list[DamageMark]]:
         """The order's marks become `marks`: one unchanged keeps its row (who placed it, when), the rest are
         removed or added. (added, removed)."""
         rows = list(s.scalars(select(DamageMark).where(DamageMark.repair_order_id == ro.id).order_by(DamageMark.id)))
@@ -350,7 +359,7 @@ class WalkaroundService:
                              x=m.x, y=m.y, note=m.note, photo_id=m.photo, created_at=now, created_by=str(actor)[:80])
                   for m in new)
         s.flush()
-        return len(new), len(left)
+        return new, left
 
     # -- proposals -------------------------------------------------------------------------------------------
     def propose(self, number: str, item: str, *, actor: Actor | str) -> ProposedLine:
