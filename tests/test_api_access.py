@@ -96,6 +96,8 @@ EXPECTED: dict[tuple[str, str], Permission] = {
     ("GET", "/repair-orders/{number}/estimate/versions/{version}/signature.png"): P.REPAIR_ORDER_READ,
     ("GET", "/repair-orders/{number}/handover"): P.REPAIR_ORDER_READ,
     ("POST", "/repair-orders/{number}/handover/signature"): P.RECEPTION,
+    ("GET", "/repair-orders/{number}/documents/repair-order.pdf"): P.REPAIR_ORDER_READ,
+    ("POST", "/repair-orders/{number}/estimate/print"): P.TICKET_PRINT,
 }
 
 
