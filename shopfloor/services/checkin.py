@@ -195,14 +195,15 @@ class CheckinService:
         marked arrived (once) only when `actor` may receive cars (Permission.RECEPTION); anyone else's scan
         only reads."""
         with self.ctx.db.write() as s:
-            tag = _vehicle_tag(s, self.ctx.site, raw_tag) if _is_plate(raw_tag) else _tag(s, raw_tag)
+            by_plate = _is_plate(raw_tag)
+            tag = _vehicle_tag(s, self.ctx.site, raw_tag) if by_plate else _tag(s, raw_tag)
             vehicle = tag.vehicle
             appt = self._todays_appointment(s, vehicle.id)
             marked = False
             if appt is not None and appt.status in ARRIVABLE:
                 if self.may_receive(s, actor):
                     record(s, self.ctx, actor, Entity.APPOINTMENT, appt.id, "arrived", from_value=appt.status,
-                           to_value="arrived", detail={"tag": tag.token})
+                           to_value="arrived", detail={"tag": tag.token, "by": "plate" if by_plate else "tag"})
                     appt.status, appt.arrived_at = "arrived", self.ctx.now()
                     publish_appointment(s, self.ctx, appt)
                     marked = True
