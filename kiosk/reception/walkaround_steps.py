@@ -277,12 +277,15 @@ class StepPanels:
                         ui.label(t("walkaround.page.summary_no_items")).classes("text-grey-6 text-sm")
                     for key in flagged:
                         item = draft.items[key]
-                        with ui.row().classes("w-full items-center no-wrap gap-2"):
+                        with ui.row().classes("w-full items-start no-wrap gap-2"):
                             ui.badge(t(f"walkaround.status.{item.status}"),
-                                     color=LIGHT_COLOURS.get(item.status or "", "grey-5")).classes("text-sm")
-                            value = f" {item.value:g} mm" if item.value is not None else ""
-                            ui.label(t(f"walkaround.item.{key}") + value).classes("grow")
-                            self.proposal_box(key)
+                                     color=LIGHT_COLOURS.get(item.status or "", "grey-5")).classes("text-sm mt-1")
+                            with ui.column().classes("grow gap-0"):
+                                value = f" {item.value:g} mm" if item.value is not None else ""
+                                ui.label(t(f"walkaround.item.{key}") + value).classes("text-base")
+                                if item.note:
+                                    ui.label(item.note).classes("text-sm text-grey-8")
+                                self.proposal_box(key)
                     for position in STEPS:
                         missing = draft.unchecked(position)
                         if missing:

@@ -43,7 +43,7 @@ export default {
         <text :transform="'translate(384 300) rotate(90)'" text-anchor="middle" font-size="15" fill="#5c6670">{{ labels.right }}</text>
         <g v-for="(m, i) in earlier" :key="'e' + i" :transform="'translate(' + m.x * W + ' ' + m.y * H + ')'"
            style="cursor:pointer" :data-earlier="i" @click.stop="$emit('earlier', {index: i})">
-          <circle r="12" fill="#9e9e9e" fill-opacity="0.35" stroke="#757575" stroke-width="2" stroke-dasharray="4 3" />
+          <circle r="13" fill="#ffffff" fill-opacity="0.8" stroke="#616161" stroke-width="2" stroke-dasharray="4 3" />
           <text text-anchor="middle" dy="5" font-size="14" fill="#616161">{{ m.symbol }}</text>
           <title>{{ m.title }}</title>
         </g>
