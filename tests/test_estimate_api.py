@@ -94,6 +94,9 @@ def test_the_estimate_in_the_contracts_shape_signed_then_changed(app: FastAPI, s
     assert changed["changes"]
     stale = advisor.post(f"{API}/repair-orders/{number}/estimate/signature", json=sig)
     assert stale.status_code == 409 and "no longer the current" in stale.json()["detail"]
+    ahead = advisor.post(f"{API}/repair-orders/{number}/estimate/signature", json={**sig, "version": 99})
+    assert ahead.status_code == 409
+    assert advisor.get(f"{API}/repair-orders/RO19990101-001/estimate").status_code == 404
     history = advisor.get(f"{API}/repair-orders/{number}/estimate/versions").json()
     assert [(v["version"], v["signer"], v["verified"]) for v in history][-2:] == [
         (current, "王建国", True), (current + 1, None, True)]
