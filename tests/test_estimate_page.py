@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import time
 import urllib.request
@@ -48,10 +49,13 @@ def _open(drv: Any, server: DemoServer, number: str, tab: str, lang: str = "zh-C
     wait_for(drv, "[data-testid=version-badge]")
 
 
-def _draw(drv: Any, pad: str) -> None:
-    """A signature written with the mouse: three strokes, each a press, a run of moves and a release (Chromium
-    sends them to the page as pointer events, as a finger's)."""
+def _draw(drv: Any, pad: str, kind: str = "mouse") -> None:
+    """A signature written with the mouse, a finger (touch) or a stylus (pen, with pressure): three strokes, each a
+    press, a run of moves and a release, which Chromium sends to the page as pointer events of that type."""
     from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions import interaction
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.actions.pointer_input import PointerInput
 
     canvas = wait_for(drv, f"[data-testid={pad}] canvas", state="visible")
     width = canvas.size["width"]
@@ -61,15 +65,21 @@ def _draw(drv: Any, pad: str) -> None:
         [(0.25, 0.05), (0.3, 0.1), (0.35, -0.05), (0.38, 0.08)],
     ]
     for stroke in strokes:
-        chain = ActionChains(drv, duration=30)
-        x0, y0 = stroke[0]
-        chain.move_to_element_with_offset(canvas, int(x0 * width), int(y0 * 200)).click_and_hold()
-        last = (int(x0 * width), int(y0 * 200))
-        for x, y in stroke[1:]:
-            point = (int(x * width), int(y * 200))
-            chain.move_by_offset(point[0] - last[0], point[1] - last[1])
-            last = point
-        chain.release().perform()
+        points = [(int(x * width), int(y * 200)) for x, y in stroke]
+        if kind == "mouse":
+            chain = ActionChains(drv, duration=30)
+            chain.move_to_element_with_offset(canvas, *points[0]).click_and_hold()
+            for (x0, y0), (x1, y1) in itertools.pairwise(points):
+                chain.move_by_offset(x1 - x0, y1 - y0)
+            chain.release().perform()
+            continue
+        device = PointerInput(interaction.POINTER_TOUCH if kind == "touch" else interaction.POINTER_PEN, kind)
+        builder = ActionBuilder(drv, mouse=device, duration=30)
+        builder.pointer_action.move_to(canvas, *points[0]).pointer_down(pressure=0.7)
+        for i, (x, y) in enumerate(points[1:]):
+            builder.pointer_action.move_to(canvas, x, y, pressure=0.35 + 0.1 * (i % 4))
+        builder.pointer_action.pointer_up()
+        builder.perform()
 
 
 def _field(drv: Any, testid: str) -> Any:
@@ -210,6 +220,45 @@ def test_a_discount_over_the_advisors_limit_is_refused_on_the_page(demo_server: 
     assert shown == f"¥{total - small:,.2f}"
 
 
+def test_the_promise_and_the_customers_choices(demo_server: DemoServer, driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    ro = _fresh_order(demo_server, ["OIL"])
+    number = ro["number"]
+    promises = len(demo_server.api(f"/api/v1/repair-orders/{number}")["promises"])
+    sign_in(driver, demo_server, first_advisor(demo_server))
+    _open(driver, demo_server, number, "estimate")
+    # a new promise through the workshop's promise service: kept with its reason, as every promise is
+    wait_for(driver, "[data-testid=promise-change]", state="clickable").click()
+    wait_for(driver, "[data-testid=promise-confirm]", state="clickable").click()
+    _until(driver, lambda d: len(demo_server.api(f"/api/v1/repair-orders/{number}")["promises"]) > promises)
+    latest = demo_server.api(f"/api/v1/repair-orders/{number}")["promises"][-1]
+    assert latest["reason"] == ZH("estimate.promise_reason_default")
+
+    def choose(testid: str, text: str) -> None:
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        def click(d: Any) -> bool:
+            try:  # the side is drawn again after the last change was stored: its buttons may be replaced meanwhile
+                group = d.find_element(By.CSS_SELECTOR, f"[data-testid={testid}]")
+                next(b for b in group.find_elements(By.CSS_SELECTOR, "button") if b.text.strip() == text).click()
+            except (StaleElementReferenceException, StopIteration):
+                return False
+            return True
+        _until(driver, click)
+
+    choose("keep-parts", ZH("estimate.yes"))
+    _until(driver, lambda d: _estimate(demo_server, number)["keep_replaced_parts"] is True)
+    choose("followup", ZH("estimate.channel.wechat"))
+    _until(driver, lambda d: _estimate(demo_server, number)["followup_channel"] == "wechat")
+    _open(driver, demo_server, number, "sign")
+    summary = wait_for(driver, "[data-testid=sign-banner]") and driver.find_element(
+        By.CSS_SELECTOR, "[data-testid=sign-info]").text
+    assert ZH("estimate.keep_parts_yes") in summary
+    assert ZH("estimate.followup_is", channel=ZH("estimate.channel.wechat")) in summary
+    _shot(driver, "choices_sign_zh-CN")
+
+
 def test_a_declined_line_comes_off_before_signing(demo_server: DemoServer, driver: Any) -> None:
     from selenium.webdriver.common.by import By
 
@@ -227,17 +276,21 @@ def test_a_declined_line_comes_off_before_signing(demo_server: DemoServer, drive
     _until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=remove-line]")) == 1)
 
 
-def test_clear_wipes_the_pad(demo_server: DemoServer, driver: Any) -> None:
+def test_a_finger_and_a_stylus_draw_and_clear_wipes_the_pad(demo_server: DemoServer, driver: Any) -> None:
     from selenium.webdriver.common.by import By
 
     ro = _fresh_order(demo_server, ["OIL"])
     sign_in(driver, demo_server, first_advisor(demo_server))
     _open(driver, demo_server, ro["number"], "sign")
-    _draw(driver, "estimate-pad")
+    canvas = wait_for(driver, "[data-testid=estimate-pad] canvas", state="visible")
+    _draw(driver, "estimate-pad", "touch")
+    _until(driver, lambda d: canvas.get_attribute("data-strokes") == "3")
     _until(driver, lambda d: _sign_enabled(d, "estimate-sign"))
+    _draw(driver, "estimate-pad", "pen")
+    _until(driver, lambda d: canvas.get_attribute("data-strokes") == "6")
+    _shot(driver, "finger_and_stylus_zh-CN")
     driver.find_element(By.CSS_SELECTOR, "[data-testid=estimate-clear]").click()
     _until(driver, lambda d: not _sign_enabled(d, "estimate-sign"))
-    canvas = driver.find_element(By.CSS_SELECTOR, "[data-testid=estimate-pad] canvas")
     assert canvas.get_attribute("data-strokes") == "0"
     # the canvas is white again: no ink left to be sent with another signature
     blank = driver.execute_script(
@@ -297,6 +350,20 @@ def test_the_printouts_and_the_customers_qr(demo_server: DemoServer, driver: Any
     found = [x.data.decode() for x in decode(shot)]
     assert found == [demo_server.api(f"/api/v1/repair-orders/{number}")["customer_link"]]
     _shot(driver, "output_zh-CN")
+    # the A4 repair order opens in a tab of its own, from the staff route, for the person signed in here
+    page = driver.current_window_handle
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=open-pdf]").click()
+    _until(driver, lambda d: len(d.window_handles) == 2)
+    driver.switch_to.window(next(h for h in driver.window_handles if h != page))
+    _until(driver, lambda d: d.current_url.endswith(f"/documents/repair-order/{number}.pdf"))
+    driver.close()
+    driver.switch_to.window(page)
+    kind = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0]).then(r => r.arrayBuffer().then(b => done([r.status, r.headers.get('content-type'),"
+        " String.fromCharCode(...new Uint8Array(b.slice(0, 5)))])));",
+        f"/documents/repair-order/{number}.pdf")
+    assert kind == [200, "application/pdf", "%PDF-"]
     _open(driver, demo_server, number, "output", "en")
     wait_for(driver, "[data-testid=customer-qr] img", state="visible")
     _shot(driver, "output_en")

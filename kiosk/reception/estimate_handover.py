@@ -15,23 +15,12 @@ from shopfloor.kiosk.common import frame
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.reception.estimate_format import short_digest
 from shopfloor.kiosk.reception.estimate_signing import SignatureForm, signed_block
+from shopfloor.kiosk.reception.walkaround_diagram import STATIC_URL as DIAGRAM_URL
 
 if TYPE_CHECKING:
     from shopfloor.kiosk.reception.estimate_page import EstimateDesk, Loaded
     from shopfloor.services.reception.handover import HandoverView
 
-# the top view of the design's diagram (viewBox 400×600, front at the top, the driver's side on the left): an
-# outline only, the marks are drawn over it as elements of their own
-CAR_SVG = """<svg viewBox="0 0 400 600" xmlns="http://www.w3.org/2000/svg" style="width:100%;height:100%">
-<rect x="70" y="30" width="260" height="540" rx="90" fill="#f5f7fa" stroke="#455a64" stroke-width="6"/>
-<path d="M105 190 Q200 150 295 190 L280 250 Q200 232 120 250 Z" fill="#dde7ef" stroke="#78909c" stroke-width="4"/>
-<path d="M120 430 Q200 446 280 430 L292 478 Q200 505 108 478 Z" fill="#dde7ef" stroke="#78909c" stroke-width="4"/>
-<rect x="120" y="262" width="160" height="158" rx="14" fill="none" stroke="#b0bec5" stroke-width="4"/>
-<rect x="44" y="110" width="28" height="76" rx="10" fill="#546e7a"/>
-<rect x="328" y="110" width="28" height="76" rx="10" fill="#546e7a"/>
-<rect x="44" y="412" width="28" height="76" rx="10" fill="#546e7a"/>
-<rect x="328" y="412" width="28" height="76" rx="10" fill="#546e7a"/>
-</svg>"""
 MARK_COLOURS = {"scratch": "#c62828", "dent": "#ef6c00", "chip": "#6a1b9a", "crack": "#1565c0", "missing": "#212121",
                 "other": "#607d8b"}
 
@@ -85,7 +74,9 @@ class HandoverTab:
     def _diagram(self, marks: list[dict[str, Any]]) -> None:
         with ui.element("div").classes("relative shrink-0").style("width: 140px; height: 210px") \
                 .mark("handover-diagram"):
-            ui.html(CAR_SVG, sanitize=False).classes("absolute inset-0")
+            # the walkaround's own drawing of the car (the PDF draws the same): a mark sits where it was tapped
+            ui.image(f"{DIAGRAM_URL}/car_diagram.svg").props("no-spinner no-transition fit=fill") \
+                .classes("absolute inset-0 w-full h-full")
             for i, mark in enumerate(marks, start=1):
                 x, y = float(mark.get("x") or 0), float(mark.get("y") or 0)
                 colour = MARK_COLOURS.get(str(mark.get("kind")), MARK_COLOURS["other"])

@@ -239,8 +239,8 @@ class EstimateTab:
             told = ui.checkbox(t("estimate.customer_told"), value=True).mark("promise-told")
             with ui.row().classes("w-full justify-end"):
                 ui.button(t("estimate.back"), on_click=dialog.close).props("flat")
-                ui.button(t("estimate.confirm"), on_click=lambda: dialog.submit(True)).props("unelevated") \
-                    .mark("promise-confirm")
+                ui.button(t("estimate.confirm"), on_click=lambda: dialog.submit(True)) \
+                    .props("unelevated data-testid=promise-confirm").mark("promise-confirm")
         if not await dialog:
             return
         try:

@@ -105,7 +105,7 @@ class SignTab:
         self.shown: tuple[int, bool] | None = None  # (version, signed) the form below was drawn for
 
     def build(self) -> None:
-        self.info = ui.column().classes("w-full gap-2").mark("sign-info")
+        self.info = ui.column().classes("w-full gap-2").props("data-testid=sign-info").mark("sign-info")
         self.form = ui.column().classes("w-full gap-2").mark("sign-form")
         self.history = ui.column().classes("w-full gap-1 pt-3").mark("estimate-history")
 
@@ -116,7 +116,7 @@ class SignTab:
             # a new version (or the signature just made) replaces the pad: ink for another version is not kept
             self.shown = (est.version, est.signed)
             self._draw_form(data)
-        self._draw_history(data.versions)
+        self._draw_history(data.versions, est.version)
 
     def _draw_info(self, data: Loaded) -> None:
         t, est = self.t, data.estimate
@@ -203,7 +203,7 @@ class SignTab:
         desk.go("handover" if handover is not None and handover.required and not handover.signed else "output")
         return True
 
-    def _draw_history(self, versions: list[VersionInfo]) -> None:
+    def _draw_history(self, versions: list[VersionInfo], current: int) -> None:
         t = self.t
         self.history.clear()
         with self.history:
@@ -222,10 +222,14 @@ class SignTab:
                                        time=moment(v.signed_at, self.desk.clock, full=True))) \
                                 .classes("w-80 text-positive")
                             ui.label(short_digest(v.digest)).classes("w-36 font-mono text-grey-8")
-                        else:
+                        elif v.version == current:
                             ui.label(t("estimate.history.unsigned",
                                        time=moment(v.created_at, self.desk.clock, full=True))) \
                                 .classes("w-80 text-orange-9")
+                        else:  # changed again before the customer signed it: never shown for a signature
+                            ui.label(t("estimate.history.superseded",
+                                       time=moment(v.created_at, self.desk.clock, full=True))) \
+                                .classes("w-80 text-grey-6")
                             ui.label("").classes("w-36")
                         changes = ("；" if t.lang == "zh-CN" else "; ").join(v.changes or [])
                         total = Decimal(str(v.total))

@@ -111,7 +111,11 @@ export default {
       if (this.disabled || (e.pointerType === "mouse" && e.button !== 0)) return;
       if (this.active) return; // a second finger (the palm) does not start another stroke
       e.preventDefault();
-      this.$refs.canvas.setPointerCapture(e.pointerId);
+      try {
+        this.$refs.canvas.setPointerCapture(e.pointerId); // the stroke goes on when the finger leaves the pad
+      } catch (err) {
+        // a pointer the browser no longer tracks: the stroke is drawn without capture
+      }
       this.pointer = e.pointerId;
       const p = this.at(e);
       p.w = (MIN_WIDTH + MAX_WIDTH) / 2;
