@@ -25,11 +25,12 @@ from shopfloor.main import Shopfloor
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.testing import chromium_pages as chromium
 from shopfloor.testing.plugin import DemoServer
-from shopfloor.testing.simulated_browser import sees, sign_in, staff_member, until
+from shopfloor.testing.simulated_browser import scan, sees, sign_in, staff_member, until
 
 ZH = Translator("zh-CN")
 EN = Translator("en")
 SHOTS = chromium.SHOTS
+HOSTILE = '<img src=x onerror="window.__xss=1">'
 
 
 def jpeg(size: tuple[int, int] = (640, 480), colour: str = "#c0392b") -> bytes:
@@ -46,6 +47,18 @@ def _new_order(system: Shopfloor, codes: tuple[str, ...] = ("M10",)) -> str:
     assert tag is not None
     result = system.checkin.check_in(CheckinRequest(tag=tag, actor="张伟", operation_codes=list(codes)))
     return str(result.repair_order["number"])
+
+
+async def test_the_order_on_the_kiosk_opens_its_walkaround(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    number = _new_order(system)
+    await sign_in(user, staff_member(system, "张伟"))
+    await user.open("/kiosk")
+    scan(user, number)  # the order's number, as its ticket's QR
+    await until(lambda: sees(user, marker="open-walkaround"))
+    user.find(marker="open-walkaround").click()
+    await until(lambda: sees(user, marker="stepper"))
+    await user.should_see(marker="plate", content=system.repair_orders.get(number)["plate_display"])
 
 
 def test_a_tap_belongs_to_the_step_when_its_zone_holds_it_else_to_the_nearest_zone() -> None:
@@ -347,9 +360,12 @@ def test_marks_tapped_on_the_car_and_a_photo_sent_through_a_broken_network(demo_
     _tap(drv, 0.8, 0.55)
     chromium.wait_for(drv, ".q-dialog", state="visible")
     chromium.press(drv, ZH("walkaround.kind.dent"))
+    drv.find_element("css selector", ".q-dialog input[type=text], .q-dialog input:not([type])").send_keys(HOSTILE)
     chromium.press(drv, ZH("walkaround.mark.place"))
     WebDriverWait(drv, 10).until(lambda _d: len(_walkaround(demo_server, number)["marks"]) == 2)
     assert _walkaround(demo_server, number)["marks"][1]["position"] == "right_side"
+    assert HOSTILE in drv.find_element("tag name", "body").text  # shown as the words typed, nothing run
+    assert drv.execute_script("return window.__xss") is None
     time.sleep(0.5)
     drv.save_screenshot(f"{SHOTS}/walkaround-marks-zh.png")
     _step(drv, ZH("walkaround.position.explain"))
