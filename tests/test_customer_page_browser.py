@@ -5,6 +5,7 @@ order, shows both decisions by itself. A wrong token gets the same empty page. S
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import time
@@ -49,6 +50,16 @@ def _jpeg() -> bytes:
     return out.getvalue()
 
 
+def _signature() -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (300, 120), (255, 255, 255, 0))
+    ImageDraw.Draw(image).line([(20, 90), (120, 20), (200, 100), (280, 30)], fill=(0, 0, 0, 255), width=4)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
 def _upload(server: DemoServer, number: str, data: bytes) -> dict[str, Any]:
     boundary = uuid.uuid4().hex
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"door.jpg\"\r\n"
@@ -74,6 +85,11 @@ def _order(server: DemoServer) -> tuple[dict[str, Any], list[int]]:
                    "photo": photo["id"]},
                   {"position": "rear", "kind": "dent", "x": 0.62, "y": 0.93}]})
     assert status == 200, stored
+    status, estimate = server.call("GET", f"/api/v1/repair-orders/{number}/estimate")
+    assert status == 200, estimate
+    status, signed = server.call("POST", f"/api/v1/repair-orders/{number}/estimate/signature", {
+        "version": estimate["version"], "signer": "王建国", "signature_png": base64.b64encode(_signature()).decode()})
+    assert status == 201, signed
     found = []
     for description, hours, parts in [("右前刹车片磨损至 2 mm", 0.8, [{"number": "04465-02220", "name": "前刹车片",
                                                                 "quantity": 1, "unit_price": 420}]),
@@ -102,9 +118,19 @@ def _shot(drv: Any, name: str, *, full: bool = False) -> Path:
 
 
 def _press(drv: Any, css: str) -> None:
-    element = wait_for(drv, css, state="clickable")
-    drv.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    element.click()
+    """Click it, again when the page redrew it meanwhile (the kiosk's order list is redrawn on every order's news)."""
+    from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
+
+    for attempt in range(3):
+        element = wait_for(drv, css, state="clickable")
+        try:
+            drv.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+            element.click()
+            return
+        except (StaleElementReferenceException, ElementClickInterceptedException):
+            if attempt == 2:
+                raise
+            time.sleep(0.3)
 
 
 def _fits(drv: Any) -> None:
@@ -166,13 +192,14 @@ def test_the_customer_decides_on_the_phone_and_the_kiosk_sees_it(server: DemoSer
         # the customer approves one and declines the other
         for finding, words, button in ((approve, "刹车片", "同意"), (decline, "空调滤芯", "暂不")):
             phone.execute_script(PRESS_IN_CARD, words, button)
-            confirm = wait_for(phone, CONFIRM, state="clickable")
+            wait_for(phone, CONFIRM, state="clickable")
             if finding == approve:
                 time.sleep(0.5)  # the dialog's opening animation
                 _shot(phone, "zh-confirm")
-            confirm.click()
+            _press(phone, CONFIRM)
             WebDriverWait(phone, 10).until(lambda d: not d.find_elements("css selector", CONFIRM))
         WebDriverWait(phone, 15).until(lambda d: "已同意" in d.page_source and "已拒绝" in d.page_source)
+        assert "王建国" in phone.page_source  # who signed the first version (the approved work makes a second)
         _shot(phone, "zh-decided", full=True)
 
         # … and the kiosk shows both decisions by itself
