@@ -13,8 +13,9 @@ STATIC_URL = "/walkaround-static"
 
 
 class CarDiagram(ui.element, component="static/car_diagram.js"):
-    def __init__(self, *, upload: str, labels: dict[str, str]) -> None:
+    def __init__(self, *, upload: str, labels: dict[str, str], max_px: int) -> None:
         super().__init__()
+        self._props["max_px"] = max_px
         self._props["src"] = f"{STATIC_URL}/car_diagram.svg"
         self._props["upload"] = upload
         self._props["labels"] = labels

@@ -133,7 +133,8 @@ class WalkaroundScreen:
                     status_chip(t, ro["status"])
                 self.diagram = CarDiagram(upload=photo_upload.url(self.number), labels={
                     "front": t("walkaround.diagram.front"), "left": t("walkaround.diagram.left"),
-                    "right": t("walkaround.diagram.right")}).classes("w-[22rem] h-[33rem]").mark("car-diagram")
+                    "right": t("walkaround.diagram.right")}, max_px=self.settings.photo_max_px) \
+                    .classes("w-[22rem] h-[33rem]").mark("car-diagram")
                 self.diagram.on("place", self.marks.place)
                 self.diagram.on("select", lambda e: self.marks.edit(str(e.args.get("key", ""))))
                 self.diagram.on("earlier", self._earlier)

@@ -3,7 +3,8 @@
 // Geometry (shared with the PDF and the customer's page): viewBox 0 0 400 600, front at the top, the driver's side
 // on the left; a mark's x, y are fractions 0..1 of that box.
 // Props: src (the drawing), marks [{key, n, kind, x, y, photo: bool}], earlier [{x, y, title}], zone [x0, y0, x1,
-// y1] | null (where the step looks), selected (a mark's key), labels {front, left, right}, upload (the photo route).
+// y1] | null (where the step looks), selected (a mark's key), labels {front, left, right}, upload (the photo route),
+// max_px (a photo larger than that is shrunk before it is sent).
 // Emits "place" {x, y} on a tap on the car, "select" {key} on a mark, "earlier" {index} on a faded mark,
 // "photo" {key, id, url} once a photo is stored, "photo_state" {key, state: sending | retrying | refused,
 // attempt, status, detail}.
@@ -73,6 +74,7 @@ export default {
     selected: { type: String, default: "" },
     labels: { type: Object, default: () => ({}) },
     upload: String,
+    max_px: { type: Number, default: 0 },
   },
   data() {
     return { W, H, R, states: {} };
@@ -110,13 +112,34 @@ export default {
       this.send(this.target, file);
       this.$refs.file.value = "";
     },
-    send(key, file) {
+    async send(key, file) {
       // a newer photo of the same mark replaces one still waiting
       const old = this.uploads[key];
       if (old && old.timer) clearTimeout(old.timer);
       const job = { file, attempt: 0, timer: null };
       this.uploads[key] = job;
+      this.report(key, "sending", { attempt: 0 });
+      job.file = await this.shrunk(file);
       this.attempt(key, job);
+    },
+    async shrunk(file) {
+      // a 50-megapixel camera's photo is shrunk here first, so the bay's Wi-Fi carries less and the server's size
+      // limit is not met by pixels it would throw away; the server still checks, turns and shrinks what it gets.
+      // Anything that cannot be shrunk here (an old browser, not an image) goes as it is.
+      try {
+        if (!this.max_px || !window.createImageBitmap) return file;
+        const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+        const scale = this.max_px / Math.max(bitmap.width, bitmap.height);
+        if (scale >= 0.8) return file; // close enough: not worth a second JPEG
+        const canvas = document.createElement("canvas");
+        canvas.width = Math.round(bitmap.width * scale);
+        canvas.height = Math.round(bitmap.height * scale);
+        canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+        const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.92));
+        return blob || file;
+      } catch (err) {
+        return file;
+      }
     },
     report(key, state, extra) {
       this.states = { ...this.states, [key]: state };
