@@ -13,6 +13,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
+from shopfloor.contract.staff import PAGE_BY_PATH
+from shopfloor.customer.page import PATH
 from shopfloor.domain.errors import Invalid, NotFound, Refused
 from shopfloor.domain.identifiers import mask_plate
 from shopfloor.domain.models import AuditEntry, OutboxMessage, RepairOrder
@@ -64,6 +66,10 @@ def statements(svc: Services) -> Iterator[list[str]]:
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", count)
+
+
+def test_the_customers_page_is_no_staff_page() -> None:
+    assert PATH == "/c" and not any(path == PATH or path.startswith(PATH + "/") for path in PAGE_BY_PATH)
 
 
 def test_the_link_carries_the_orders_unguessable_token(services: Services, page: CustomerPageService) -> None:

@@ -160,6 +160,7 @@ def test_the_customer_decides_on_the_phone_and_the_kiosk_sees_it(server: DemoSer
         at = source.find(plate)
         assert at < 0 and ro["number"] not in source, source[max(0, at - 400):at + 100]
         assert "待您确认" in source or "查看详情" in source  # Chinese, from the browser's language
+        assert not phone.find_elements("css selector", ".q-header")  # no staff frame, no staff navigation
         _fits(phone)
         _shot(phone, "zh-before")
 

@@ -264,7 +264,8 @@ class CustomerPageService:
 
     def decide(self, token: str, finding_id: int, decision: str, shown: list[str]) -> FindingInfo:
         """The customer's approval or refusal of one finding, as they read it (`shown`: the lines the page showed,
-        kept in the audit row); recorded as method customer_page with the customer as the actor."""
+        kept in the audit row); recorded as method customer_page with the customer as the actor. The caller has
+        checked that this browser proved the plate for this token."""
         if decision not in (FindingStatus.APPROVED.value, FindingStatus.DECLINED.value):
             raise Invalid("workshop.error.decision_invalid", decision=decision[:20],
                           method=DecisionMethod.CUSTOMER_PAGE.value)
