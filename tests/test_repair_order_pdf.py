@@ -38,6 +38,7 @@ from shopfloor.domain.models import RepairOrder
 from shopfloor.main import Shopfloor
 from shopfloor.services.reception.documents import DocumentService
 from shopfloor.services.reception.estimate import EstimateService
+from shopfloor.services.reception.photos import OrderPhotoService
 from shopfloor.services.reception.walkaround import MarkInput, WalkaroundInput, WalkaroundService
 from shopfloor.testing.api_fixtures import api_app
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
@@ -126,18 +127,31 @@ def _plate_and_surname(svc: Services, number: str) -> tuple[str, str]:
         return display_plate(ro.vehicle.plate), ro.vehicle.customer.surname
 
 
-def test_an_order_checked_in_walked_and_signed_reads_back_from_its_pdf(services: Services) -> None:
+def jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (180, 40, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_an_order_checked_in_walked_and_signed_reads_back_from_its_pdf(services: Services, tmp_path: Path) -> None:
     number = new_order(services, "OIL", "BRK")
     walkaround, estimate = WalkaroundService(services.ctx), EstimateService(services.ctx)
+    photos = OrderPhotoService(services.ctx, tmp_path)
+    photo = photos.upload(number, jpeg(), actor="张伟")
     walkaround.record(number, WalkaroundInput(
         mileage_km=None, fuel_eighths=3, protection_kit=True, valuables_taken=True, items={},
-        marks=[MarkInput("left_front", "scratch", 0.2, 0.3, "左前门划痕"), MarkInput("rear", "dent", 0.5, 0.9)],
-        explained=True), actor="张伟")
+        marks=[MarkInput("left_front", "scratch", 0.2, 0.3, "左前门划痕", photo=photo.id),
+               MarkInput("rear", "dent", 0.5, 0.9)], explained=True), actor="张伟")
     current = estimate.current(number)
     signed = estimate.sign(number, current.version, "王建国", signature_png(), actor="张伟")
-    documents = DocumentService(services.ctx, "http://shopfloor.test:8080")
+    documents = DocumentService(services.ctx, "http://shopfloor.test:8080", photos=photos)
 
-    text = text_of(documents.repair_order_pdf(number))
+    pdf = documents.repair_order_pdf(number)
+
+    text = text_of(pdf)
+    images = [image for page in PdfReader(io.BytesIO(pdf)).pages for image in page.images]
+    assert len(images) == 2  # the mark's photo and the signature
+    assert "损伤照片" in text and "1. 左前 · 划痕" in text
 
     plate, surname = _plate_and_surname(services, number)
     assert plate in text and surname in text and number in text

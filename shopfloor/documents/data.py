@@ -78,6 +78,7 @@ class MarkInfo:
     y: float
     note: str = ""
     has_photo: bool = False
+    photo: bytes | None = None  # the photo as stored (JPEG), when the document shows it
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ BODY_W = PAGE_W - 2 * MARGIN
 TIME = "%Y-%m-%d %H:%M"
 GRID = colors.HexColor("#9e9e9e")
 HEAD_BG = colors.HexColor("#eceff1")
+PHOTO_W, PHOTO_H, PHOTOS_A_ROW = 40 * mm, 30 * mm, 4
 STATUS_COLOURS = {"red": colors.HexColor("#c62828"), "yellow": colors.HexColor("#f9a825"),
                   "green": colors.HexColor("#2e7d32")}
 
@@ -247,7 +248,35 @@ def _walkaround(walk: WalkaroundInfo | None, t: Translator) -> list[Flowable]:
              _legend(t), Spacer(1, 2 * mm), *_items(walk, t)]
     table = Table([[diagram, side]], colWidths=[74 * mm, BODY_W - 74 * mm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
-    return [KeepTogether([title, table])]
+    return [KeepTogether([title, table]), *_photos(walk.marks, t)]
+
+
+def _photos(marks: Sequence[MarkInfo], t: Translator) -> list[Flowable]:
+    """The marks' photos, four a row, each captioned with its mark's number, place and kind."""
+    cells: list[Any] = []
+    for number, mark in enumerate(marks, start=1):
+        picture = _picture(mark.photo, PHOTO_W, PHOTO_H) if mark.photo else None
+        if picture is None:
+            continue
+        caption = f"{number}. {t(f'documents.position.{mark.position}')} · {t(f'documents.kind.{mark.kind}')}"
+        cells.append([picture, _p(caption, ParagraphStyle("cap", parent=SMALL, alignment=TA_CENTER))])
+    if not cells:
+        return []
+    rows = [cells[i:i + PHOTOS_A_ROW] for i in range(0, len(cells), PHOTOS_A_ROW)]
+    rows[-1] += [""] * (PHOTOS_A_ROW - len(rows[-1]))
+    table = Table(rows, colWidths=[BODY_W / PHOTOS_A_ROW] * PHOTOS_A_ROW)
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER")]))
+    return [Spacer(1, 2 * mm), _p(t("documents.photos"), LABEL), table]
+
+
+def _picture(data: bytes, width: float, height: float) -> Image | None:
+    """An image scaled into width × height; None for bytes that are no image (a damaged file)."""
+    try:
+        w, h = ImageReader(io.BytesIO(data)).getSize()
+    except Exception:  # ReportLab raises whatever PIL raised
+        return None
+    scale = min(width / w, height / h)
+    return Image(io.BytesIO(data), width=w * scale, height=h * scale)
 
 
 def _marks_table(marks: Sequence[MarkInfo], t: Translator) -> Flowable:
@@ -255,13 +284,12 @@ def _marks_table(marks: Sequence[MarkInfo], t: Translator) -> Flowable:
         return _p(t("documents.no_marks"))
     rows = []
     for number, mark in enumerate(marks, start=1):
-        words = [t(f"documents.position.{mark.position}"), t(f"documents.kind.{mark.kind}")]
+        text = f"{t(f'documents.position.{mark.position}')} · {t(f'documents.kind.{mark.kind}')}"
         if mark.note.strip():
-            words.append(mark.note.strip())
+            text += f"：{mark.note.strip()}"
         if mark.has_photo:
-            words.append(f"（{t('documents.mark_photo')}）")
-        rows.append([Symbol(mark.kind, 11, number), _p(" · ".join(words[:2]) + ("：" + " ".join(words[2:])
-                                                                                 if words[2:] else ""))])
+            text += f"（{t('documents.mark_photo')}）"
+        rows.append([Symbol(mark.kind, 11, number), _p(text)])
     table = Table(rows, colWidths=[7 * mm, BODY_W - 84 * mm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("TOPPADDING", (0, 0), (-1, -1), 1),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 1), ("LEFTPADDING", (0, 0), (-1, -1), 1)]))
@@ -325,10 +353,7 @@ def _signatures(signatures: Sequence[SignatureInfo], t: Translator) -> list[Flow
 
 
 def _signature_image(png: bytes) -> Flowable:
-    reader = ImageReader(io.BytesIO(png))
-    w, h = reader.getSize()
-    scale = min(58 * mm / w, 24 * mm / h)
-    return Image(io.BytesIO(png), width=w * scale, height=h * scale)
+    return _picture(png, 58 * mm, 24 * mm) or Spacer(1, 1)
 
 
 def _closing(doc: RepairOrderDocument, t: Translator) -> Table:

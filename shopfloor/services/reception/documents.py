@@ -4,6 +4,7 @@ signed versions, the handover record's signed versions, the walkaround, the cust
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -32,7 +33,10 @@ from shopfloor.services.context import ServiceContext
 from shopfloor.services.reception.customer_page import CustomerPageService
 from shopfloor.services.reception.estimate import EstimateService
 from shopfloor.services.reception.handover import HandoverService, customer_leaves
+from shopfloor.services.reception.photos import OrderPhotoService
 from shopfloor.services.reception.walkaround import WalkaroundService
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from shopfloor.services.reception.estimate import EstimateView
@@ -59,9 +63,11 @@ class _Order:
 class DocumentService:
     def __init__(self, ctx: ServiceContext, server_url: str, *, estimate: EstimateService | None = None,
                  walkaround: WalkaroundService | None = None, handover: HandoverService | None = None,
-                 customer_page: CustomerPageService | None = None) -> None:
-        """`server_url` is what the customer's link starts with; the services are the server's own when given."""
-        self.ctx = ctx
+                 customer_page: CustomerPageService | None = None, photos: OrderPhotoService | None = None
+                 ) -> None:
+        """`server_url` is what the customer's link starts with; the services are the server's own when given.
+        Without `photos` the PDF names the marks that have a photo but does not show it."""
+        self.ctx, self.photos = ctx, photos
         self.estimate = estimate or EstimateService(ctx)
         self.walkaround = walkaround or WalkaroundService(ctx)
         self.handover = handover or HandoverService(ctx)
@@ -84,7 +90,7 @@ class DocumentService:
             keep_replaced_parts=_first(estimate.keep_replaced_parts, order.keep_replaced_parts),
             followup_channel=estimate.followup_channel or order.followup_channel,
             customer_leaves_car=order.customer_leaves_car,
-            walkaround=self._walkaround_info(walk), customer_link=self.customer_page.link(order.number),
+            walkaround=self._walkaround_info(order.number, walk), customer_link=self.customer_page.link(order.number),
             made_at=self._local(self.ctx.now()), signatures=self._signatures(order.number),
             language=self.ctx.settings.site.language)
 
@@ -102,14 +108,25 @@ class DocumentService:
                     total=info.customer_total if kind == "estimate" else None, witnessed_by=info.witnessed_by))
         return tuple(out)
 
-    def _walkaround_info(self, walk: WalkaroundView | None) -> WalkaroundInfo | None:
+    def _walkaround_info(self, number: str, walk: WalkaroundView | None) -> WalkaroundInfo | None:
         if walk is None:
             return None
         return WalkaroundInfo(
             protection_kit=walk.protection_kit, valuables_taken=walk.valuables_taken, explained=walk.explained,
             items={key: str(item["status"]) for key, item in walk.items.items() if item.get("status")},
-            marks=tuple(MarkInfo(m.position, m.kind, m.x, m.y, m.note, m.photo_id is not None) for m in walk.marks),
+            marks=tuple(MarkInfo(m.position, m.kind, m.x, m.y, m.note, m.photo_id is not None,
+                                 self._photo(number, m.photo_id)) for m in walk.marks),
             recorded_at=self._local(walk.recorded_at) if walk.recorded_at else None, recorded_by=walk.recorded_by)
+
+    def _photo(self, number: str, photo_id: int | None) -> bytes | None:
+        if self.photos is None or photo_id is None:
+            return None
+        path = self.photos.file_of(number, photo_id)
+        try:
+            return path.read_bytes() if path is not None else None
+        except OSError:
+            log.warning("photo %s of %s is gone from the data folder: the PDF goes without it", photo_id, number)
+            return None
 
     # -- the estimate slip ---------------------------------------------------------------------------------
     def estimate_slip(self, number: str) -> EstimateSlipData:

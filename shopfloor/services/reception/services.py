@@ -29,7 +29,8 @@ class ReceptionServices:
         estimate = EstimateService(ctx)
         walkaround, handover = WalkaroundService(ctx), HandoverService(ctx)
         customer_page = CustomerPageService(ctx, server_url, estimate=estimate)
-        return cls(walkaround=walkaround, photos=OrderPhotoService(ctx, data_dir), estimate=estimate,
-                   handover=handover, customer_page=customer_page,
+        photos = OrderPhotoService(ctx, data_dir)
+        return cls(walkaround=walkaround, photos=photos, estimate=estimate, handover=handover,
+                   customer_page=customer_page,
                    documents=DocumentService(ctx, server_url, estimate=estimate, walkaround=walkaround,
-                                             handover=handover, customer_page=customer_page))
+                                             handover=handover, customer_page=customer_page, photos=photos))
