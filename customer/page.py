@@ -101,8 +101,10 @@ class _Screen:
         self.details = ui.column().classes("w-full gap-3")
         # dialogs live outside what a refresh redraws: an update while the customer confirms must not drop it
         self.dialogs = ui.element("div")
-        with ui.dialog() as self.photo_dialog, ui.card().classes("p-1"):
-            self.big = ui.image().classes("w-[90vw] max-w-[540px]").mark("cp-photo-big")
+        with ui.dialog() as self.photo_dialog, ui.card().classes("p-1 w-full overflow-hidden"):
+            # a tap anywhere on it closes it again
+            self.big = ui.image().classes("w-full").on("click", lambda: self.photo_dialog.close()) \
+                .mark("cp-photo-big")
         self._draw_status()
         if session.proved(self.token):
             self.shown.full = None
