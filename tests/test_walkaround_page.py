@@ -80,7 +80,7 @@ async def test_walked_typed_saved_and_kept_across_a_reload(staff_app: tuple[User
     await user.open(f"/kiosk/walkaround/{number}")
     await user.should_see(marker="stepper")
     await user.should_see(ZH("walkaround.position_hint.interior"))
-    user.find(marker="mileage").type("45210")
+    user.find(marker="mileage").type("45210").trigger("blur")  # saved once the field is left
     user.find(marker="fuel").elements.pop().set_value(3)  # the gauge at 3/8
     user.find(marker="protection-kit").click()
     user.find(marker="item-warning_lamps").elements.pop().set_value("red")

@@ -117,6 +117,7 @@ class WalkaroundScreen:
         self.marks = MarkDialogs(self)
         self.saved_at = view.recorded_at if view is not None else None
         self.ready = False
+        self.typing = False  # the odometer is being typed: saved once it is left
 
     # -- layout -------------------------------------------------------------------------------------------------
     def build(self) -> None:
@@ -256,7 +257,7 @@ class WalkaroundScreen:
         self.save_label.text = self.t("walkaround.page.unsaved")
 
     async def _autosave(self) -> None:
-        if self.dirty and not self.blocked and not self.lock.locked() \
+        if self.dirty and not self.blocked and not self.typing and not self.lock.locked() \
                 and time.monotonic() - self.last_change >= SAVE_AFTER:
             await self.save()
 

@@ -71,6 +71,7 @@ class StepPanels:
             mileage = ui.number(t("walkaround.page.mileage"), min=0, max=2_000_000, step=1, format="%d",
                                 value=draft.mileage_km).props("outlined dense").classes("w-44").mark("mileage")
             mileage.on_value_change(lambda e: self._mileage(e.value))
+            mileage.on("blur", self._mileage_done)
             with ui.column().classes("gap-0"):
                 ui.label(t("walkaround.page.fuel")).classes("text-xs text-grey-7")
                 ui.toggle({e: fuel_label(t, e) for e in range(FUEL_EIGHTHS + 1)}, value=draft.fuel_eighths,
@@ -88,12 +89,19 @@ class StepPanels:
                 .bind_value(draft, "valuables_taken").mark("valuables-taken")
 
     def _mileage(self, value: Any) -> None:
+        # not saved while it is being typed: "4" on the way to "45210" is lower than the car's last reading
         if value is None or value == "":
             self._set("mileage_km", None)
         elif float(value) == int(value) and value >= 0:
             self._set("mileage_km", int(value))
         else:
             ui.notify(self.t("walkaround.page.mileage_invalid"), type="warning")
+            return
+        self.screen.typing = True
+
+    def _mileage_done(self) -> None:
+        self.screen.typing = False
+        self.screen.changed()
 
     def _set(self, name: str, value: Any) -> None:
         setattr(self.draft, name, value)
@@ -262,6 +270,13 @@ class StepPanels:
         if box is None or box.is_deleted:
             return
         box.clear()
+        was_ready, self.screen.ready = self.screen.ready, False  # ticks drawn again are no change
+        try:
+            self._explanation(box)
+        finally:
+            self.screen.ready = was_ready
+
+    def _explanation(self, box: ui.column) -> None:
         t, draft = self.t, self.draft
         with box:
             ui.label(t("walkaround.page.explain_title")).classes("text-lg font-bold")
