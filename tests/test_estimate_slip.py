@@ -143,7 +143,7 @@ def test_print_estimate_queues_the_slip_and_a_second_is_a_reprint(services: Serv
     first = services.printing.print_estimate(number, "reception", actor="张伟")
     second = services.printing.print_estimate(number, "reception", actor="张伟")
 
-    assert (first.reprint, second.reprint, first.ro_number) == (False, True, number)
+    assert (first.reprint, second.reprint, first.ro_number, first.kind) == (False, True, number, "estimate")
     jobs = _jobs(services, number)
     assert [(j.kind, j.reprint, j.meta["version"]) for j in jobs] == [("estimate", False, version),
                                                                       ("estimate", True, version)]

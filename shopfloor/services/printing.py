@@ -47,6 +47,7 @@ class PrintJobInfo:
     ro_number: str | None
     created_at: datetime
     detail: str
+    kind: str = TICKET  # print_jobs.kind: ticket, estimate, confirmation, pick_label, tag_label
 
 
 class PrintService:
@@ -190,7 +191,8 @@ class PrintService:
 
     @staticmethod
     def _info(job: PrintJob, ro_number: str | None) -> PrintJobInfo:
-        return PrintJobInfo(job.id, job.printer, job.status, job.reprint, ro_number, job.created_at, job.detail)
+        return PrintJobInfo(job.id, job.printer, job.status, job.reprint, ro_number, job.created_at, job.detail,
+                            job.kind)
 
     def handle_ack(self, printer: str, raw: bytes) -> bool:
         """An agent's acknowledgement as it arrived on printers/<printer>/acks (the broker lets only that
