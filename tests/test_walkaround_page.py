@@ -106,6 +106,30 @@ async def test_walked_typed_saved_and_kept_across_a_reload(staff_app: tuple[User
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
+async def test_an_odometer_below_the_cars_last_reading_is_saved_once_confirmed(
+        staff_app: tuple[User, Shopfloor]) -> None:
+    from shopfloor.domain.models import Vehicle
+
+    user, system = staff_app
+    number = _new_order(system)
+    with system.db.write() as s:  # the car was read at 90 000 km on its last visit
+        ro = s.scalar(select(RepairOrder).where(RepairOrder.number == number))
+        vehicle = s.get(Vehicle, ro.vehicle_id) if ro is not None else None
+        assert vehicle is not None
+        vehicle.mileage_km = 90_000
+    await sign_in(user, staff_member(system, "张伟"))
+    await user.open(f"/kiosk/walkaround/{number}")
+    user.find(marker="mileage").type("45210").trigger("blur")
+    await until(lambda: sees(user, marker="mileage-confirm"), timeout=8)
+    assert system.repair_orders.get(number)["mileage_km"] != 45210  # nothing saved before it is confirmed
+    user.find(marker="mileage-confirm").click()
+
+    async def saved() -> bool:
+        view = system.reception.walkaround.get(number)
+        return view is not None and view.mileage_km == 45210
+    await until(saved, timeout=8)
+
+
 async def test_a_mark_is_saved_first_and_its_photo_attached_when_it_arrives(
         staff_app: tuple[User, Shopfloor]) -> None:
     user, system = staff_app
