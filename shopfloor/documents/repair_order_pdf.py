@@ -207,7 +207,7 @@ def _estimate(estimate: EstimateInfo | None, t: Translator) -> list[Flowable]:
                        numeric_from=3)]
     out += [Spacer(1, 2 * mm), _totals(estimate, t)]
     if estimate.terms.strip():
-        out.append(_p(f"{t('documents.terms')}：{estimate.terms.strip()}", SMALL))
+        out.append(_p(t("documents.terms", terms=estimate.terms.strip()), SMALL))
     return out
 
 
@@ -221,7 +221,7 @@ def _totals(estimate: EstimateInfo, t: Translator) -> Table:
     if estimate.discount:
         rows.append([t("documents.discount"), f"-{money(estimate.discount)}"])
     rows += [[t("documents.total"), money(estimate.total)],
-             [f"{t('documents.customer_total')}（{t('documents.currency')}）", money(estimate.customer_total)]]
+             [t("documents.customer_total_in"), money(estimate.customer_total)]]
     table = Table(rows, colWidths=[45 * mm, 30 * mm], hAlign="RIGHT")
     table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), 9),
                                ("ALIGN", (0, 0), (-1, -1), "RIGHT"), ("LINEABOVE", (0, -2), (-1, -2), 0.6, GRID),
