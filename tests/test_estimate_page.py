@@ -94,9 +94,12 @@ def _sign_enabled(drv: Any, testid: str) -> bool:
 
 
 def _until(drv: Any, check: Any, timeout: float = 15.0) -> Any:
+    """`check` holds, waited for; an element the page drew again meanwhile is looked up again."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(drv, timeout).until(lambda d: check(d))
+    return WebDriverWait(drv, timeout, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)) \
+        .until(lambda d: check(d))
 
 
 @pytest.fixture(autouse=True)
@@ -216,8 +219,9 @@ def test_a_discount_over_the_advisors_limit_is_refused_on_the_page(demo_server: 
     small = (total * Decimal("0.05")).quantize(Decimal("0.01"))
     apply(small, "loyal customer")
     _until(driver, lambda d: Decimal(str(_estimate(demo_server, number)["discount"])) == small)
-    shown = wait_for(driver, "[data-testid=estimate-customer-total]").text
-    assert shown == f"¥{total - small:,.2f}"
+    # the page draws the stored estimate again: the customer's total less the discount
+    _until(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=estimate-customer-total]").text
+           == f"¥{total - small:,.2f}")
 
 
 def test_the_promise_and_the_customers_choices(demo_server: DemoServer, driver: Any) -> None:
@@ -252,10 +256,9 @@ def test_the_promise_and_the_customers_choices(demo_server: DemoServer, driver: 
     choose("followup", ZH("estimate.channel.wechat"))
     _until(driver, lambda d: _estimate(demo_server, number)["followup_channel"] == "wechat")
     _open(driver, demo_server, number, "sign")
-    summary = wait_for(driver, "[data-testid=sign-banner]") and driver.find_element(
-        By.CSS_SELECTOR, "[data-testid=sign-info]").text
-    assert ZH("estimate.keep_parts_yes") in summary
-    assert ZH("estimate.followup_is", channel=ZH("estimate.channel.wechat")) in summary
+    wanted = (ZH("estimate.keep_parts_yes"), ZH("estimate.followup_is", channel=ZH("estimate.channel.wechat")))
+    _until(driver, lambda d: all(w in d.find_element(By.CSS_SELECTOR, "[data-testid=sign-info]").text
+                                 for w in wanted))
     _shot(driver, "choices_sign_zh-CN")
 
 

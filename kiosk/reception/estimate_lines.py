@@ -78,7 +78,8 @@ class EstimateTab:
                     ui.icon("edit_note", color="orange-9", size="sm")
                     ui.label(t("estimate.needs_signature_for", version=est.version,
                                changes="；".join(est.changes) if t.lang == "zh-CN" else "; ".join(est.changes))) \
-                        .classes("text-base text-orange-10").props("data-testid=estimate-changes")
+                        .classes("text-base text-orange-10 line-clamp-2").props("data-testid=estimate-changes") \
+                        .tooltip(t("estimate.changes_whole"))
             with ui.card().classes("w-full p-0 gap-0").props("flat bordered"):
                 with ui.element("div").classes("grid w-full items-center gap-x-3 px-3 py-2 bg-grey-2 text-sm "
                                                "text-grey-8 font-medium").style(COLUMNS):
@@ -89,7 +90,7 @@ class EstimateTab:
                 if not est.lines:
                     ui.label(t("estimate.no_lines")).classes("px-3 py-6 text-grey-7 text-lg").mark("estimate-empty")
                 # the totals stay in view under a long order: the lines scroll
-                with ui.element("div").classes("w-full overflow-y-auto").style("max-height: 21.5rem"):
+                with ui.element("div").classes("w-full overflow-y-auto").style("max-height: 21rem"):
                     for line, nested in grouped(est.lines):
                         self._line(line, nested, editable)
             self._totals(est)
@@ -134,29 +135,33 @@ class EstimateTab:
                 ui.label("")
 
     def _totals(self, est: EstimateView) -> None:
+        """One band under the lines (a long order keeps them in view): the parts of the total, then in large what
+        the customer pays."""
         t = self.t
-        with ui.card().classes("w-full gap-1 py-2").props("flat bordered").mark("estimate-totals"):
-            rows = [("labour_total", est.labour_total), ("parts_total", est.parts_total)]
-            if est.discount:
-                rows.append(("discount", -Decimal(str(est.discount))))
-            rows.append(("total", est.total))
-            for key, value in rows:
-                with ui.row().classes("w-full justify-between no-wrap"):
-                    label = t(f"estimate.{key}")
-                    if key == "discount" and est.discount_reason:
-                        label += f"（{est.discount_reason}）" if t.lang == "zh-CN" else f" ({est.discount_reason})"
-                    ui.label(label).classes("text-base text-grey-8")
-                    ui.label(money(value)).classes("text-base" + (" font-bold" if key == "total" else "")) \
-                        .mark(f"estimate-{key}")
-            others = Decimal(str(est.total)) - Decimal(str(est.customer_total))
-            if others:
-                with ui.row().classes("w-full justify-between no-wrap"):
-                    ui.label(t("estimate.paid_by_others")).classes("text-base text-grey-7")
-                    ui.label(money(others)).classes("text-base text-grey-7")
-            ui.separator()
-            with ui.row().classes("w-full justify-between items-baseline no-wrap"):
-                ui.label(t("estimate.customer_total")).classes("text-lg font-bold")
-                ui.label(money(est.customer_total)).classes("text-2xl font-bold text-primary") \
+        figures: list[tuple[str, str, str]] = [
+            ("labour_total", t("estimate.labour_total"), money(est.labour_total)),
+            ("parts_total", t("estimate.parts_total"), money(est.parts_total))]
+        if est.discount:
+            reason = f"（{est.discount_reason}）" if t.lang == "zh-CN" else f" ({est.discount_reason})"
+            figures.append(("discount", t("estimate.discount") + (reason if est.discount_reason else ""),
+                            money(-Decimal(str(est.discount)))))
+        figures.append(("total", t("estimate.total"), money(est.total)))
+        # what warranty, insurance or the site itself pay: in the total, not in the customer's part
+        for payer, amount in sorted((est.payer_totals or {}).items()):
+            figures.append((f"payer-{payer}", t("estimate.paid_by", payer=t(f"estimate.payer.{payer}")),
+                            money(amount)))
+        with ui.card().classes("w-full py-2 px-4").props("flat bordered").mark("estimate-totals"), \
+                ui.row().classes("w-full items-center justify-between no-wrap gap-4"):
+            with ui.row().classes("items-start gap-5 no-wrap min-w-0"):
+                for key, label, value in figures:
+                    with ui.column().classes("gap-0 min-w-0"):
+                        ui.label(label).classes("text-xs text-grey-7 whitespace-nowrap truncate")
+                        ui.label(value).classes("text-base whitespace-nowrap" + (
+                            " font-bold" if key == "total" else " text-grey-7" if key.startswith("payer-") else "")) \
+                            .mark(f"estimate-{key}")
+            with ui.column().classes("gap-0 items-end shrink-0"):
+                ui.label(t("estimate.customer_total")).classes("text-sm font-bold text-grey-9")
+                ui.label(money(est.customer_total)).classes("text-2xl font-bold text-primary whitespace-nowrap") \
                     .props("data-testid=estimate-customer-total").mark("estimate-customer-total")
 
     # -- the side: discount, promise, the customer's choices --------------------------------------------------------

@@ -149,6 +149,13 @@ class SignTab:
                         choices.append(t("estimate.followup_is", channel=t(f"estimate.channel.{est.followup_channel}")))
                     ui.label(" · ".join(choices)).classes("text-sm text-grey-8")
                 with ui.card().classes("w-[42%] gap-1 py-2 bg-grey-1").props("flat bordered"):
+                    if est.changes and not est.signed:
+                        # each change on its own line: what the customer signs for this time
+                        ui.label(t("estimate.changes_title")).classes("text-xs text-grey-7")
+                        with ui.element("div").classes("w-full overflow-y-auto").style("max-height: 5.5rem") \
+                                .props("data-testid=sign-changes"):
+                            for change in est.changes:
+                                ui.label(f"• {change}").classes("text-sm text-orange-10")
                     ui.label(t("estimate.terms")).classes("text-xs text-grey-7")
                     # exactly as stored: the customer signs these words, so nothing is trimmed or reflowed
                     ui.label(est.terms).classes("text-base whitespace-pre-wrap").style("line-height: 1.45") \
@@ -169,7 +176,7 @@ class SignTab:
             text = t("estimate.sign.waiting", version=est.version)
         with ui.row().classes(f"w-full items-center gap-2 no-wrap rounded px-3 py-2 {colour}").mark("sign-banner"):
             ui.icon(icon, size="sm")
-            ui.label(text).classes("text-base font-medium").props("data-testid=sign-banner")
+            ui.label(text).classes("text-base font-medium line-clamp-2").props("data-testid=sign-banner")
 
     def _draw_form(self, data: Loaded) -> None:
         t, est = self.t, data.estimate
