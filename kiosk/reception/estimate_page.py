@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlencode
 
 from nicegui import ui
 
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
+from shopfloor.kiosk.common import session
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.kiosk.reception.estimate_format import moment, money
@@ -48,9 +50,19 @@ class EstimatePage:
         self.promises = PromiseService(reception.estimate.ctx)
 
     def register(self, path: str) -> None:
-        ui.page(f"{path}/{{number}}", title="shopfloor · 估价单")(self.build)
+        ui.page(f"{path}/{{number}}", title="shopfloor · 估价单")(self.build_path)
+        ui.page(path, title="shopfloor · 估价单")(self.build)
 
-    async def build(self, number: str, lang: str | None = None, tab: str | None = None) -> None:
+    async def build_path(self, number: str, lang: str | None = None, tab: str | None = None) -> None:
+        """A browser not signed in goes to ?number=… first: the sign-in comes back to the page with its query
+        (kiosk/common/sign_in.py), and a path parameter would be lost there."""
+        if session.current_user() is None:
+            query = {"number": number[:40], **({"tab": tab} if tab in TABS else {})}
+            ui.navigate.to(f"{PATH}?{urlencode(query)}")
+            return
+        await self.build(number, lang, tab)
+
+    async def build(self, number: str = "", lang: str | None = None, tab: str | None = None) -> None:
         signed_in = await self.frame.open(lang, PATH)
         if signed_in is None:
             return
