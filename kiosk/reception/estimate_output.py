@@ -16,6 +16,7 @@ from shopfloor.kiosk.workshop.badges import qr_data_url
 if TYPE_CHECKING:
     from shopfloor.kiosk.reception.estimate_page import EstimateDesk, Loaded
 
+KINDS = ("ticket", "estimate", "confirmation", "pick_label", "tag_label")  # PrintJobInfo.kind, named for people
 PDF_URL = "/documents/repair-order/{number}.pdf"  # the staff route of the A4 repair order (kiosk documents page)
 
 
@@ -66,8 +67,9 @@ class OutputTab:
         self.jobs.clear()
         with self.jobs:
             for job in data.jobs[-4:]:
-                text = f"#{job.id} {self.desk.when(job.created_at)} {self.desk.page.printers.label(job.printer)} · " \
-                       f"{t('print.' + job.status)}"
+                paper = t(f"estimate.output.kind.{job.kind}") if job.kind in KINDS else job.kind
+                text = f"#{job.id} {self.desk.when(job.created_at)} {paper} · " \
+                       f"{self.desk.page.printers.label(job.printer)} · {t('print.' + job.status)}"
                 ui.label(text + (" · REPRINT" if job.reprint else "")).classes("text-sm text-grey-8")
 
     async def _ticket(self) -> None:
