@@ -214,3 +214,19 @@ def test_a_declined_line_leaves_the_estimate_and_stays_on_the_vehicle(services: 
     assert last.value.key == "estimate.error.last_line"
     with pytest.raises(NotFound):
         estimate.remove_line(number, brake, actor="张伟")
+
+
+def test_the_changes_the_customer_signs_for_are_in_their_words() -> None:
+    from zoneinfo import ZoneInfo
+
+    from shopfloor.services.reception.estimate import changes
+
+    line = {"kind": "labour", "job_line_id": 1, "code": "OIL", "description": "更换机油机滤", "quantity": "0.50",
+            "unit_price": "320.00", "amount": "160.00", "payer": "customer"}
+    old = {"lines": [line], "promised_at": "2026-11-23T05:00:00+00:00", "followup_channel": "sms"}
+    new = {"lines": [line | {"payer": "warranty"}], "promised_at": "2026-11-23T07:30:00+00:00",
+           "followup_channel": "wechat"}
+    said = changes(old, new, "zh-CN", ZoneInfo("Asia/Shanghai"))
+    assert "更换机油机滤 的付费方：客户 → 保修" in said
+    assert "承诺交车时间：2026-11-23 13:00 → 2026-11-23 15:30" in said
+    assert "回访方式：短信 → 微信" in said

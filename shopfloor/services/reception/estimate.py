@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -134,7 +134,7 @@ def content_of(ro: RepairOrder, ctx: ServiceContext, last_signed: dict[str, Any]
         "payer_totals": {k: str(v) for k, v in others.items() if v},
         "terms": ctx.settings.reception.estimate_terms, "keep_replaced_parts": ro.keep_replaced_parts,
         "followup_channel": ro.followup_channel}
-    content["changes"] = changes(last_signed, content, ctx.settings.site.language) if last_signed else []
+    content["changes"] = changes(last_signed, content, ctx.settings.site.language, ctx.tz) if last_signed else []
     return content
 
 
@@ -148,12 +148,22 @@ def _keyed(lines: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]
     return out
 
 
-def changes(old: dict[str, Any], new: dict[str, Any], lang: str) -> list[str]:
+def changes(old: dict[str, Any], new: dict[str, Any], lang: str, tz: tzinfo | None = None) -> list[str]:
     """What the customer signs for the second time: the lines added, taken off or repriced since the last signed
-    version, and the other terms that moved."""
-    def flag(value: object) -> str:
-        key = "unset" if value is None else "yes" if value is True else "no" if value is False else ""
-        return t(lang, f"estimate.change.{key}") if key else str(value)
+    version, and the other terms that moved — in words the customer reads (payers, channels, local times)."""
+    def flag(value: object, key: str = "") -> str:
+        word = "unset" if value is None else "yes" if value is True else "no" if value is False else ""
+        if word:
+            return t(lang, f"estimate.change.{word}")
+        if key == "followup_channel":
+            return t(lang, f"estimate.channel.{value}")
+        if key == "promised_at" and isinstance(value, str):
+            try:
+                at = datetime.fromisoformat(value)
+            except ValueError:
+                return value
+            return (at.astimezone(tz) if tz is not None and at.tzinfo else at).strftime("%Y-%m-%d %H:%M")
+        return str(value)
 
     before, after = _keyed(old.get("lines") or []), _keyed(new["lines"])
     out = [t(lang, "estimate.change.removed", line=x["description"], amount=x["amount"])
@@ -167,12 +177,14 @@ def changes(old: dict[str, Any], new: dict[str, Any], lang: str) -> list[str]:
             out.append(t(lang, "estimate.change.changed", line=x["description"], before=was["amount"],
                          after=x["amount"]))
         if was["payer"] != x["payer"]:
-            out.append(t(lang, "estimate.change.payer", line=x["description"], before=was["payer"],
-                         after=x["payer"]))
+            out.append(t(lang, "estimate.change.payer", line=x["description"],
+                         before=t(lang, f"estimate.payer.{was['payer']}"),
+                         after=t(lang, f"estimate.payer.{x['payer']}")))
     for key, name in (("discount", "discount"), ("promised_at", "promised"), ("keep_replaced_parts", "keep_parts"),
                       ("followup_channel", "channel")):
         if old.get(key) != new.get(key):
-            out.append(t(lang, f"estimate.change.{name}", before=flag(old.get(key)), after=flag(new.get(key))))
+            out.append(t(lang, f"estimate.change.{name}", before=flag(old.get(key), key),
+                         after=flag(new.get(key), key)))
     if old.get("terms") != new.get("terms"):
         out.append(t(lang, "estimate.change.terms"))
     if old.get("customer_total") != new.get("customer_total"):
