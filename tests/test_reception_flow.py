@@ -10,6 +10,7 @@ without a reload. Screenshots: SHOTS/reception-flow-*.png."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import os
@@ -57,8 +58,18 @@ def tablet(driver: Any) -> Any:
     driver.save_screenshot(os.path.join(SHOTS, "reception-flow-tablet-last.png"))
 
 
+# Quasar's transitions (a dialog, a notification, the stepper) still running; a spinner's endless turn is no transition
+MOVING = """return document.getAnimations().filter(a => a.playState === 'running'
+    && a.effect && a.effect.getComputedTiming().iterations !== Infinity).length"""
+
+
 def _shot(drv: Any, name: str) -> None:
-    time.sleep(0.4)  # Quasar's transitions (a dialog, a notification, the stepper) settle before the picture
+    """The screen once what moves has settled (a picture taken anyway after 3 s: it is for looking at)."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with contextlib.suppress(TimeoutException):
+        WebDriverWait(drv, 3).until(lambda d: d.execute_script(MOVING) == 0)
     drv.save_screenshot(os.path.join(SHOTS, f"reception-flow-{name}.png"))
 
 
@@ -260,7 +271,8 @@ def test_a_booked_car_from_scan_to_the_customers_decisions(demo_server: DemoServ
     for position in POSITIONS:
         hint = f"//*[normalize-space(text())='{ZH(f'walkaround.position_hint.{position}')}']"
         drawn = _until(tablet, lambda d, h=hint: (_find(d, h) or [None])[0], what=position)
-        _press(tablet, ZH("walkaround.page.rest_green"))
+        # this step's own button: while the stepper slides, the step left behind is still in sight
+        _click(tablet, f"{hint}/..{_button(ZH('walkaround.page.rest_green'))}")
         # the step is drawn again with the rest ticked green: a reading typed before that would be typed away
         _until(tablet, staleness_of(drawn), what="the step drawn again")
         _until(tablet, lambda d, h=hint: _find(d, h), what=position)
