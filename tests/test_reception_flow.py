@@ -43,12 +43,21 @@ MEASURED_AT_STEP = {position.value: [key for key, at in MEASURED_AT.items() if a
 RED_PAD_MM = "1.5"
 GOOD_MM = "7"
 CONFIRM = ".q-dialog button.bg-positive, .q-dialog button.bg-negative"
+# every item of the step (a toggle each) has a choice made: a pressed button is not in the unpressed grey
+ALL_CHOSEN = """const toggles = [...arguments[0].querySelectorAll('.q-btn-toggle')];
+return toggles.length > 0 && toggles.every(t => [...t.querySelectorAll('button')].some(
+    b => !b.classList.contains('bg-grey-2')));"""
 # the button (by its words) on the customer page's finding card (by words of its description)
 PRESS_IN_CARD = """
+if (document.querySelector('.q-dialog')) return true;
+if (Date.now() - (window.__pressedAt || 0) < 3000) return false;  // the dialog may still be on its way
 const card = [...document.querySelectorAll('.cp-finding')].find(c => c.innerText.includes(arguments[0]));
-const button = [...card.querySelectorAll('button')].find(b => b.innerText.includes(arguments[1]));
+const button = card && [...card.querySelectorAll('button')].find(b => b.innerText.includes(arguments[1]));
+if (!button) return false;
 button.scrollIntoView({block: 'center'});
-button.click();"""
+button.click();
+window.__pressedAt = Date.now();
+return false;"""
 
 
 @pytest.fixture
@@ -74,9 +83,12 @@ def _shot(drv: Any, name: str) -> None:
 
 
 def _until(drv: Any, check: Any, timeout: float = 15.0, what: str = "") -> Any:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(drv, timeout).until(lambda d: check(d), what)
+    # an element read while the page draws it anew (the kiosk on every news of the order): looked at again
+    return WebDriverWait(drv, timeout, ignored_exceptions=(StaleElementReferenceException,)) \
+        .until(lambda d: check(d), what)
 
 
 def _find(drv: Any, locator: str) -> list[Any]:
@@ -110,6 +122,12 @@ def _click(drv: Any, locator: str, timeout: float = 15.0) -> None:
             return False
         return True
     _until(drv, click, timeout, f"a clickable {locator}")
+
+
+def _text(drv: Any, css: str) -> str:
+    """The words of the first visible element matching `css` ("" while there is none)."""
+    found = _find(drv, css)
+    return str(found[0].text) if found else ""
 
 
 def _button(text: str) -> str:
@@ -158,6 +176,37 @@ def _visible_text(drv: Any, text: str) -> bool:
 def _choose(drv: Any, text: str) -> None:
     """Press the choice `text` of a toggle (fuel, a mark's kind)."""
     _click(drv, f"//div[contains(@class,'q-btn-toggle')]{_button(text)}")
+
+
+def _rest_green(drv: Any, hint: str) -> None:
+    """'The rest is fine' on the step whose hint is `hint` (its own button: while the stepper slides, the step
+    left behind is still in sight), pressed again only if the step was not drawn again with every choice made."""
+    from selenium.common.exceptions import TimeoutException
+
+    for _ in range(3):
+        _click(drv, f"{hint}/..{_button(ZH('walkaround.page.rest_green'))}")
+        try:
+            _until(drv, lambda d: (box := (_find(d, f"{hint}/..") or [None])[0]) is not None
+                   and d.execute_script(ALL_CHOSEN, box), 8, "the step drawn again, all green")
+            return
+        except TimeoutException:
+            continue
+    raise AssertionError(f"'{ZH('walkaround.page.rest_green')}' did not tick the step: {hint}")
+
+
+def _measure(drv: Any, label: str, mm: str) -> None:
+    """A reading typed into the item's field, again if the step was drawn anew before it arrived (its light
+    shows the reading's colour once the page has it)."""
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+
+    for _ in range(3):
+        try:
+            _type(drv, f"{_row_of(label)}{_field(ZH('walkaround.page.measured'))}", mm)
+            _until(drv, lambda d: _find(d, f"{_row_of(label)}//*[@data-status!='']"), 8, f"{label}'s light")
+            return
+        except (TimeoutException, StaleElementReferenceException):
+            continue
+    raise AssertionError(f"{label}: {mm} mm not taken")
 
 
 def _tap(drv: Any, x: float, y: float) -> None:
@@ -225,7 +274,6 @@ def test_a_booked_car_from_scan_to_the_customers_decisions(demo_server: DemoServ
     from pypdf import PdfReader
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.expected_conditions import staleness_of
 
     server = demo_server
     log = server.data_dir / "server.log"
@@ -238,7 +286,7 @@ def test_a_booked_car_from_scan_to_the_customers_decisions(demo_server: DemoServ
     sign_in(tablet, server, first_advisor(server), "/kiosk?lang=zh-CN")
     wait_for(tablet, "[data-testid=scan-hint]")
     ActionChains(tablet).send_keys(booked["tag"] + Keys.ENTER).perform()  # as a keyboard-wedge scanner types it
-    assert wait_for(tablet, "[data-testid=scan-plate]").text == display_plate(plate)
+    _until(tablet, lambda d: _text(d, "[data-testid=scan-plate]") == display_plate(plate), what="the plate")
     for code in booked_codes:
         _until(tablet, lambda d, c=code: d.find_element("css selector", f"[data-testid=op-{c}]")
                .get_attribute("aria-checked") == "true", what=f"{code} ticked")
@@ -270,17 +318,11 @@ def test_a_booked_car_from_scan_to_the_customers_decisions(demo_server: DemoServ
     pad = ZH("walkaround.item.brake_pad_front")
     for position in POSITIONS:
         hint = f"//*[normalize-space(text())='{ZH(f'walkaround.position_hint.{position}')}']"
-        drawn = _until(tablet, lambda d, h=hint: (_find(d, h) or [None])[0], what=position)
-        # this step's own button: while the stepper slides, the step left behind is still in sight
-        _click(tablet, f"{hint}/..{_button(ZH('walkaround.page.rest_green'))}")
-        # the step is drawn again with the rest ticked green: a reading typed before that would be typed away
-        _until(tablet, staleness_of(drawn), what="the step drawn again")
         _until(tablet, lambda d, h=hint: _find(d, h), what=position)
+        _rest_green(tablet, hint)
         for label in [ZH(f"walkaround.item.{key}") for key in MEASURED_AT_STEP.get(position, ())]:
-            if not _find(tablet, _row_of(label)):  # measured only where the order's operations ask for it
-                continue
-            _type(tablet, f"{_row_of(label)}{_field(ZH('walkaround.page.measured'))}",
-                  RED_PAD_MM if label == pad else GOOD_MM)
+            if _find(tablet, _row_of(label)):  # measured only where the order's operations ask for it
+                _measure(tablet, label, RED_PAD_MM if label == pad else GOOD_MM)
         if position == "left_front":
             _until(tablet, lambda d: _find(d, f"{_row_of(pad)}//*[@data-status='red']"), what="the front pads red")
             _click(tablet, f"{_row_of(pad)}{_button(ZH('walkaround.page.propose'))}")  # one tap: a job line
@@ -335,14 +377,13 @@ def test_a_booked_car_from_scan_to_the_customers_decisions(demo_server: DemoServ
     assert walk["items"]["brake_pad_front"]["job_line"] == proposed["id"]
 
     # 3. the estimate: the proposed line on it, signed on the pad, the ticket and the slip printed, the PDF
-    line = wait_for(tablet, f'[data-job-line="{proposed["id"]}"][data-kind=labour]', state="visible")
-    assert PROPOSED in line.text
+    _until(tablet, lambda d: PROPOSED in _text(d, f'[data-job-line="{proposed["id"]}"][data-kind=labour]'),
+           what="the proposed line on the estimate")
     _shot(tablet, "6-estimate")
     _click(tablet, _tab(ZH("estimate.tab.sign")))
-    signer = wait_for(tablet, "[data-testid=estimate-signer]", state="visible")
-    signer = signer if signer.tag_name == "input" else signer.find_element("css selector", "input")
-    customer = signer.get_attribute("value")
-    assert customer
+    signer = "input[data-testid=estimate-signer], [data-testid=estimate-signer] input"
+    customer = _until(tablet, lambda d: (found := _find(d, signer)) and found[0].get_attribute("value"),
+                      what="the signer's name")
     _draw(tablet, "estimate-pad")
     _until(tablet, lambda d: (b := d.find_element("css selector", "[data-testid=estimate-sign]")).is_enabled()
            and b.get_attribute("disabled") is None, what="the sign button enabled")
@@ -395,16 +436,18 @@ def test_a_booked_car_from_scan_to_the_customers_decisions(demo_server: DemoServ
     path = "/c/" + detail["customer_link"].rsplit("/c/", 1)[1]
     with chromium(PHONE, "--lang=zh-CN", "--accept-lang=zh-CN,zh") as phone:
         phone.get(server.base + path)
-        head = wait_for(phone, ".cp-plate", state="visible")
-        assert "***" in head.text and plate not in phone.page_source  # masked until proven
+        _until(phone, lambda d: "***" in _text(d, ".cp-plate"), what="the masked plate")
+        assert plate not in phone.page_source  # masked until proven
         field = wait_for(phone, "[data-testid=cp-tail] input, .cp-card input", state="visible")
         field.send_keys(plate[-4:])
         _click(phone, "button.q-btn[data-testid=cp-prove], .cp-card button")
         wait_for(phone, ".cp-finding button", timeout=15, state="visible")
-        assert plate[2:] in wait_for(phone, ".cp-plate").text  # proven: the plate in full
+        _until(phone, lambda d: plate[2:] in _text(d, ".cp-plate"), what="the plate in full once proven")
         _shot(phone, "10-phone")
         for words, button in (("右后刹车片", "同意"), ("空调滤芯", "暂不")):
-            phone.execute_script(PRESS_IN_CARD, words, button)
+            # the page asks for the order again every few seconds and may draw the card anew under the tap
+            _until(phone, lambda d, w=words, b=button: d.execute_script(PRESS_IN_CARD, w, b)
+                   or _find(d, CONFIRM), what=f"{button} on {words}")
             _click(phone, CONFIRM)
             _until(phone, lambda d: not d.find_elements("css selector", CONFIRM), what="the dialog closed")
         _until(phone, lambda d: "已同意" in d.page_source and "已拒绝" in d.page_source, what="both decided")
@@ -416,7 +459,8 @@ def test_a_booked_car_from_scan_to_the_customers_decisions(demo_server: DemoServ
     assert not tablet.find_elements("css selector", f'[data-finding="{approve}"]')
     assert tablet.execute_script("return window.__sameKioskPage") is True
     for finding in (approve, decline):
-        assert ZH("advisor.method.customer_page") in wait_for(tablet, f'[data-finding-decided="{finding}"]').text
+        _until(tablet, lambda d, f=finding: ZH("advisor.method.customer_page")
+               in _text(d, f'[data-finding-decided="{f}"]'), what="decided on the customer's page")
     _shot(tablet, "12-kiosk-decided")
     stored = {f["id"]: f for f in server.api(f"/api/v1/repair-orders/{number}/additional-work")}
     assert [(stored[i]["status"], stored[i]["method"]) for i in (approve, decline)] == [
