@@ -257,6 +257,8 @@ class KioskWorkspace:
         loaded = await panel.load(number)
         if mine != self.drawing:
             return  # asked again (or the panel went to something else) while reading: that one draws
+        if self.panel.is_deleted:
+            return  # the tablet left this page while the order was read (a follow-up of the bus outlived it)
         self.panel.clear()
         with self.panel:
             with ui.row().classes("w-full justify-end"):
