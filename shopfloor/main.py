@@ -85,11 +85,25 @@ class Options:
     https: bool = False  # TLS with a certificate from the site's own CA (shopfloor/web/server.py)
 
 
+def lan_address() -> str:
+    """This host's address on the network its default route leads to (no packet is sent: a UDP socket's connect
+    only picks the route). A phone on the shop's Wi-Fi reaches an address; it seldom resolves a host's name."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # as broker/certs.local_names finds the address the certificate names
+            address = str(probe.getsockname()[0])
+        except OSError:  # no route at all: a host on its own
+            return socket.gethostname()
+    return address if not address.startswith("127.") else socket.gethostname()
+
+
 def server_url(settings: Settings, options: Options) -> str:
-    """Where staff devices reach this server: [web] public_url, else this host's name and the port it serves on."""
+    """Where staff devices and customers' phones reach this server (the ticket's and the customer page's QR):
+    [web] public_url, else the address it listens on, or this host's LAN address when it listens on every
+    interface, and the port it serves on."""
     if settings.web.public_url:
         return settings.web.public_url
-    host = options.http_host if options.http_host not in ("0.0.0.0", "::", "") else socket.gethostname()
+    host = options.http_host if options.http_host not in ("0.0.0.0", "::", "") else lan_address()
     return f"{'https' if options.https else 'http'}://{host}:{options.http_port}"
 
 
