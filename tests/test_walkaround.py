@@ -292,3 +292,36 @@ def test_the_handover_record_is_needed_for_long_work_or_a_car_left_behind(servic
         assert ro is not None
         ro.customer_leaves_car = True
     assert walk.handover_required(short) is True
+
+
+def test_a_save_that_changes_nothing_writes_no_audit_row_and_a_change_names_itself(
+        services: Services, walk: WalkaroundService) -> None:
+    number = new_order(services, "M10")
+    km = vehicle_of(services, number).mileage_km or 0
+    data = WalkaroundInput(fuel_eighths=4, items={"audio": ItemInput("green")}, marks=MARKS[:1])
+    walk.record(number, data, actor=ADVISOR)
+    for _ in range(3):  # the page's autosave, each field left again
+        walk.record(number, data, actor=ADVISOR)
+    with services.db.read() as s:
+        rows = list(s.execute(select(AuditEntry.from_value, AuditEntry.to_value).where(
+            AuditEntry.entity_id == number, AuditEntry.action == "walkaround_recorded")))
+    assert len(rows) == 1
+    walk.record(number, WalkaroundInput(fuel_eighths=4, items={"audio": ItemInput("red")}, marks=MARKS),
+                actor=ADVISOR)
+    last = audit(services, number)[-1][2]
+    assert (last["changed"], last["items_changed"], last["marks_added"], last["marks_removed"]) == (
+        [], {"audio": ["green", "red"]}, 1, 0)
+    with services.db.read() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.entity_id == number, AuditEntry.action ==
+                                                   "walkaround_recorded").order_by(AuditEntry.id.desc())).first()
+        assert entry is not None and (entry.from_value, entry.to_value) == (None, None)  # the mileage stayed
+    was = services.repair_orders.get(number)["mileage_km"]
+    walk.record(number, WalkaroundInput(mileage_km=km + 70, fuel_eighths=4, items={"audio": ItemInput("red")},
+                                        marks=MARKS), actor=ADVISOR)
+    with services.db.read() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.entity_id == number, AuditEntry.action ==
+                                                   "walkaround_recorded").order_by(AuditEntry.id.desc())).first()
+        assert entry is not None and (entry.from_value, entry.to_value) == (
+            None if was is None else str(was), str(km + 70))
+    assert audit(services, number)[-1][2]["changed"] == ["mileage_km"]
+    assert len(audit(services, number)) == 3

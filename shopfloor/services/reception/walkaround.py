@@ -216,6 +216,17 @@ def _same(row: DamageMark, mark: MarkInput) -> bool:
         mark.position, mark.kind, mark.x, mark.y, mark.note, mark.photo)
 
 
+def _readings(walk: Walkaround) -> dict[str, Any]:
+    """What the audit compares besides items and marks, by the names the card history reads."""
+    return {"mileage_km": walk.mileage_km, "fuel_eighths": walk.fuel_eighths, "protection_kit": walk.protection_kit,
+            "valuables_taken": walk.valuables_taken, "explained": walk.explained}
+
+
+def _plain_item(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """An item as the advisor sets it (its link to a proposed job line is the service's, not a change)."""
+    return {k: v for k, v in entry.items() if k != "job_line"}
+
+
 def customer_leaves_car(ro: RepairOrder) -> bool:
     """As the advisor recorded it, else as the booking said; a car that came without a booking: leaves (the safer
     guess: its handover record is made)."""
@@ -287,21 +298,35 @@ class WalkaroundService:
             if data.fuel_eighths is not None:
                 ro.fuel_eighths = data.fuel_eighths
             walk = s.scalar(select(Walkaround).where(Walkaround.repair_order_id == ro.id))
+            first = walk is None
             if walk is None:
-                walk = Walkaround(repair_order_id=ro.id, items={})
+                walk = Walkaround(repair_order_id=ro.id, items={}, recorded_at=now, recorded_by=str(actor)[:80])
                 s.add(walk)
+            before = _readings(walk) if not first else {}
+            was_items = {k: _plain_item(v) for k, v in (walk.items or {}).items()}
             for key, entry in (walk.items or {}).items():  # an item proposed as a job line keeps its link to it
                 if "job_line" in entry:
                     items[key] = {**items[key], "job_line": entry["job_line"]} if key in items else dict(entry)
             walk.mileage_km, walk.fuel_eighths = ro.mileage_km, ro.fuel_eighths
             walk.protection_kit, walk.valuables_taken = bool(data.protection_kit), bool(data.valuables_taken)
             walk.items, walk.explained = items, bool(data.explained)
-            walk.recorded_at, walk.recorded_by = now, str(actor)[:80]
             added, removed = self._replace_marks(s, ro, marks, now, actor)
+            changed = [k for k, v in _readings(walk).items() if first or before.get(k) != v]
+            items_changed = {k: [(was_items.get(k) or {}).get("status"), (items.get(k) or {}).get("status")]
+                             for k in sorted(set(was_items) | set(items))
+                             if was_items.get(k) != _plain_item(items.get(k) or {})}
+            # the page saves as the advisor goes (each field left, each tick): a save that changes nothing is
+            # no event in the order's history
+            if not (first or changed or items_changed or added or removed):
+                return self._view(s, ro, walk)
+            walk.recorded_at, walk.recorded_by = now, str(actor)[:80]
+            mileage_changed = mileage_from != ro.mileage_km
             record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, "walkaround_recorded",
-                   from_value=mileage_from, to_value=ro.mileage_km,
+                   from_value=mileage_from if mileage_changed else None,
+                   to_value=ro.mileage_km if mileage_changed else None,
                    reason="mileage below the last recorded, confirmed" if lower else None,
-                   detail={"fuel_eighths": ro.fuel_eighths, "protection_kit": walk.protection_kit,
+                   detail={"first": first, "changed": changed, "items_changed": items_changed,
+                           "fuel_eighths": ro.fuel_eighths, "protection_kit": walk.protection_kit,
                            "valuables_taken": walk.valuables_taken, "explained": walk.explained,
                            "red": sorted(k for k, v in items.items() if v.get("status") == ItemStatus.RED),
                            "yellow": sorted(k for k, v in items.items() if v.get("status") == ItemStatus.YELLOW),
