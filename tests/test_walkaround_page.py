@@ -207,6 +207,11 @@ async def test_a_red_measurement_is_proposed_as_a_line_and_the_explanation_leads
     await until(proposed, timeout=8)
     line = system.repair_orders.get(number)["job_lines"][-1]
     await user.should_see(marker="proposed-brake_pad_front")
+    # the item in the page's language; the line's description as stored (in the site's language)
+    item = EN("walkaround.item.brake_pad_front")
+    shown = next(iter(user.find(marker="proposed-brake_pad_front").elements)).text
+    assert shown.startswith(f"Proposed: {item} ({line['description']} · ") and shown.endswith(")"), shown
+    assert "¥" in shown and "Job line" not in shown
     view = system.reception.walkaround.get(number)
     assert view is not None and view.items["brake_pad_front"]["value"] == 1.5
     assert view.items["brake_pad_front"]["job_line"] == line["id"]
@@ -220,6 +225,13 @@ async def test_a_red_measurement_is_proposed_as_a_line_and_the_explanation_leads
     await until(lambda: _left(user), timeout=8)  # on the estimate's page
     view = system.reception.walkaround.get(number)
     assert view is not None and view.explained
+    # opened again: the proposal read from the order says the same, without the price it was proposed at
+    await user.open(f"/kiosk/walkaround/{number}?lang=en")
+    user.find(marker="stepper").elements.pop().set_value(Position.LEFT_FRONT.value)
+    await user.should_see(marker="proposed-brake_pad_front")
+    hours = f"{float(line['hours']):g}"
+    assert next(iter(user.find(marker="proposed-brake_pad_front").elements)).text == \
+        EN("walkaround.page.proposed_line", item=item, line=line["description"], hours=hours)
 
 
 def _earlier_visit(system: Shopfloor) -> tuple[str, str]:
@@ -329,6 +341,21 @@ def _step(drv: Any, title: str) -> None:
     time.sleep(0.6)
 
 
+def _sides_read_downwards(drv: Any, left: str, right: str) -> None:
+    """Both sides' labels written the same way, downwards beside the car (a right side turned by rotate(90) read
+    upside down in Chinese): no rotation, vertical writing, taller than wide, each beside its own side."""
+    for testid, text in (("diagram-left", left), ("diagram-right", right)):
+        found = drv.execute_script(
+            "const e = document.querySelector(arguments[0]); const r = e.getBoundingClientRect();"
+            "const svg = e.ownerSVGElement.getBoundingClientRect();"
+            "return [e.textContent, e.getAttribute('transform'), getComputedStyle(e).writingMode,"
+            " r.width, r.height, (r.left + r.width / 2 - svg.left) / svg.width];", f"[data-testid={testid}]")
+        label, transform, mode, width, height, where = found
+        assert (label, transform, mode) == (text, None, "vertical-rl"), found
+        assert height > width > 0, found
+        assert (where < 0.1) if testid == "diagram-left" else (where > 0.9), found
+
+
 def _walkaround(server: DemoServer, number: str) -> dict[str, Any]:
     return server.api(f"/api/v1/repair-orders/{number}/walkaround")
 
@@ -344,6 +371,7 @@ def test_marks_tapped_on_the_car_and_a_photo_sent_through_a_broken_network(demo_
     chromium.wait_for(drv, "[data-testid=car-diagram]", state="visible")
     time.sleep(0.8)
     drv.save_screenshot(f"{SHOTS}/walkaround-interior-zh.png")
+    _sides_read_downwards(drv, ZH("walkaround.diagram.left"), ZH("walkaround.diagram.right"))
 
     _step(drv, ZH("walkaround.position.left_front"))
     _tap(drv, 0.2, 0.3)  # the left front door
@@ -404,3 +432,4 @@ def test_marks_tapped_on_the_car_and_a_photo_sent_through_a_broken_network(demo_
     chromium.wait_for(drv, "[data-mark][data-kind=dent]")
     time.sleep(0.8)
     drv.save_screenshot(f"{SHOTS}/walkaround-en.png")
+    _sides_read_downwards(drv, EN("walkaround.diagram.left"), EN("walkaround.diagram.right"))

@@ -242,11 +242,14 @@ class WalkaroundScreen:
         if isinstance(index, int) and 0 <= index < len(self.earlier):
             ui.notify(self._earlier_text(self.earlier[index]), position="center", multi_line=True)
 
-    def line_text(self, job_line: int) -> str:
+    def line_text(self, key: str, job_line: int) -> str:
+        """The item in the page's language, then the line as stored (its description is in the site's)."""
         line = next((li for li in self.ro.get("job_lines", []) if li.get("id") == job_line), None)
+        item = self.t(f"walkaround.item.{key}")
         if line is None:
-            return self.t("walkaround.page.proposed_line", line=f"#{job_line}", hours="")
-        return self.t("walkaround.page.proposed_line", line=line["description"], hours=f"{line['hours']:g}")
+            return self.t("walkaround.page.proposed_line", item=item, line=f"#{job_line}", hours="—")
+        return self.t("walkaround.page.proposed_line", item=item, line=line["description"],
+                      hours=f"{line['hours']:g}")
 
     # -- saving -------------------------------------------------------------------------------------------------
     def changed(self) -> None:
@@ -330,9 +333,10 @@ class WalkaroundScreen:
             return
         item = self.draft.items[key]
         item.job_line = line.job_line_id
-        item.proposed = self.t("walkaround.page.proposed", hours=f"{line.hours:g}", amount=f"{line.amount:,.2f}")
+        item.proposed = self.t("walkaround.page.proposed", item=self.t(f"walkaround.item.{key}"),
+                               line=line.description, hours=f"{line.hours:g}", amount=f"{line.amount:,.2f}")
         self.panels.draw_proposal(key)
-        ui.notify(f"{line.description} · {item.proposed}", type="positive")
+        ui.notify(item.proposed, type="positive")
 
     async def _continue(self) -> None:
         if not self.draft.explained:

@@ -197,7 +197,7 @@ class StepPanels:
         item, t = self.draft.items[key], self.t
         if item.job_line is not None:
             ui.icon("playlist_add_check", color="positive")
-            ui.label(item.proposed or self.screen.line_text(item.job_line)) \
+            ui.label(item.proposed or self.screen.line_text(key, item.job_line)) \
                 .classes("text-sm text-positive").mark(f"proposed-{key}")
         elif item.status in (ItemStatus.RED, ItemStatus.YELLOW):
             ui.button(t("walkaround.page.propose"), icon="playlist_add",

@@ -40,8 +40,12 @@ export default {
               stroke-opacity="0.55" stroke-width="2.5" stroke-dasharray="8 6" pointer-events="none"
               data-testid="diagram-zone" />
         <text x="214" y="17" font-size="15" fill="#5c6670">{{ labels.front }}</text>
-        <text :transform="'translate(22 300) rotate(-90)'" text-anchor="middle" font-size="15" fill="#5c6670">{{ labels.left }}</text>
-        <text :transform="'translate(384 300) rotate(90)'" text-anchor="middle" font-size="15" fill="#5c6670">{{ labels.right }}</text>
+        <!-- both sides written downwards (vertical-rl): Chinese upright, top to bottom; Latin turned a quarter
+             clockwise on either side alike. A rotate() turned the right side's Chinese on its back -->
+        <text x="22" y="300" text-anchor="middle" font-size="15" fill="#5c6670" data-testid="diagram-left"
+              style="writing-mode:vertical-rl;text-orientation:mixed">{{ labels.left }}</text>
+        <text x="380" y="300" text-anchor="middle" font-size="15" fill="#5c6670" data-testid="diagram-right"
+              style="writing-mode:vertical-rl;text-orientation:mixed">{{ labels.right }}</text>
         <g v-for="(m, i) in earlier" :key="'e' + i" :transform="'translate(' + m.x * W + ' ' + m.y * H + ')'"
            style="cursor:pointer" :data-earlier="i" @click.stop="$emit('earlier', {index: i})">
           <circle r="13" fill="#ffffff" fill-opacity="0.8" stroke="#616161" stroke-width="2" stroke-dasharray="4 3" />
