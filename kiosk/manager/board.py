@@ -407,5 +407,6 @@ class PlanBoard:
         except DomainError as exc:
             ui.notify(exc.message(self.t.lang), type="negative")
             return
-        details_dialog(self.t, state, history_lines(self.t, rows, self.tz, self.today()))
+        printers = {p.name: p.label or p.name for p in self.page.settings.printers}
+        details_dialog(self.t, state, history_lines(self.t, rows, self.tz, self.today(), printers))
 
