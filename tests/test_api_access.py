@@ -91,6 +91,7 @@ EXPECTED: dict[tuple[str, str], Permission] = {
     ("GET", "/repair-orders/{number}/estimate"): P.REPAIR_ORDER_READ,
     ("PATCH", "/repair-orders/{number}/estimate"): P.RECEPTION,
     ("DELETE", "/repair-orders/{number}/estimate/lines/{job_line}"): P.RECEPTION,
+    ("POST", "/repair-orders/{number}/estimate/parts"): P.RECEPTION,
     ("POST", "/repair-orders/{number}/estimate/signature"): P.RECEPTION,
     ("GET", "/repair-orders/{number}/estimate/versions"): P.REPAIR_ORDER_READ,
     ("GET", "/repair-orders/{number}/estimate/versions/{version}/signature.png"): P.REPAIR_ORDER_READ,

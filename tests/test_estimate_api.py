@@ -154,3 +154,33 @@ def test_the_order_carries_its_customer_link(app: FastAPI, services: Services) -
     assert token and len(token) >= 22 and detail.json()["customer_link"] == f"http://localhost:8080/c/{token}"
     listed = caller(app, ADVISOR).get(f"{API}/repair-orders").json()
     assert all("customer_link" not in ro and token not in str(ro) for ro in listed)  # a secret, not for lists
+
+
+def test_parts_drafts_consent_and_the_discount_rechecked_through_the_api(app: FastAPI, services: Services) -> None:
+    advisor, parts = caller(app, ADVISOR), caller(app, PARTS)
+    number = new_order(services, "OIL", "BRK")
+    body = advisor.get(f"{API}/repair-orders/{number}/estimate").json()
+    oil, brake = (x["job_line"] for x in body["lines"])
+    assert (body["consent"], body["consented_by"]) == (None, [])
+    added = advisor.post(f"{API}/repair-orders/{number}/estimate/parts",
+                         json={"job_line": oil, "part": "04152-YZZA6", "quantity": 1})
+    assert added.status_code == 201, added.text
+    assert [(x["kind"], x["code"], x["amount"]) for x in added.json()["lines"]][1] == ("part", "04152-YZZA6", 68.0)
+    unknown = advisor.post(f"{API}/repair-orders/{number}/estimate/parts",
+                           json={"job_line": oil, "part": "NO-SUCH-PART", "quantity": 1})
+    assert unknown.status_code == 422 and "NO-SUCH-PART" in unknown.json()["detail"]
+    assert parts.post(f"{API}/repair-orders/{number}/estimate/parts",
+                      json={"job_line": oil, "part": "04152-YZZA6", "quantity": 1}).status_code == 403
+
+    # 60 of the customer's 708.00 is within 10 %; of 228.00 once the brake job is declined it is not
+    assert advisor.patch(f"{API}/repair-orders/{number}/estimate",
+                         json={"discount": 60, "discount_reason": "老客户"}).status_code == 200
+    declined = advisor.delete(f"{API}/repair-orders/{number}/estimate/lines/{brake}")
+    assert declined.status_code == 409 and "ask the service manager" in declined.json()["detail"]
+    moved = advisor.patch(f"{API}/repair-orders/{number}/estimate", json={"payers": {str(brake): "insurance"}})
+    assert moved.status_code == 409
+    assert caller(app, MANAGER).delete(f"{API}/repair-orders/{number}/estimate/lines/{brake}").status_code == 200
+
+    history = advisor.get(f"{API}/repair-orders/{number}/estimate/versions").json()
+    assert [v["superseded"] for v in history] == [True] * (len(history) - 1) + [False]
+    assert all(set(v) >= {"consent", "consented_by"} for v in history)

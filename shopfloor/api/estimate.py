@@ -66,6 +66,17 @@ class EstimateOut(Shape):
     followup_channel: str | None
     terms: str
     changes: list[str] = Field(description="what differs from the last signed version, as the customer reads it")
+    consent: str | None = Field(description="signature: signed; decision: not signed, but it differs from the last "
+                                            "signed version only by additional work the customer approved (their "
+                                            "recorded decision is the consent); null: needs the signature")
+    consented_by: list[str] = Field(description="the decisions that consent to it: how, when, what")
+
+
+class PartBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    job_line: int = Field(ge=1, le=MAX_ID, description="the job line the part is for")
+    part: Text = Field(min_length=1, max_length=40, description="the part's number in the parts catalogue")
+    quantity: Decimal = Field(gt=0, le=1000, decimal_places=2)
 
 
 class EstimateBody(BaseModel):
@@ -108,6 +119,9 @@ class VersionOut(Shape):
     changes: list[str]
     content_digest: str
     verified: bool = Field(description="the stored content and signature still match their digests")
+    superseded: bool = Field(description="not signed and a later version exists: a draft nobody signs any more")
+    consent: str | None = Field(description="signature | decision (approved additional work only) | null")
+    consented_by: list[str]
 
 
 class HandoverOut(Shape):
@@ -136,7 +150,7 @@ def estimate_of(v: EstimateView, api: Services) -> EstimateOut:
         signed_at=views.iso(v.signed_at, api.ctx.tz), signer=v.signer, digest=v.digest,
         content_digest=v.content_digest, last_signed_version=v.last_signed_version, promised_at=v.promised_at,
         keep_replaced_parts=v.keep_replaced_parts, followup_channel=v.followup_channel, terms=v.terms,
-        changes=v.changes)
+        changes=v.changes, consent=v.consent, consented_by=v.consented_by)
 
 
 def signed_of(result: SignatureResult, api: Services) -> SignatureOut:
@@ -152,7 +166,8 @@ def version_of(v: VersionInfo, verified: bool, api: Services) -> VersionOut:
     return VersionOut(version=v.version, created_at=views.at(v.created_at, tz), created_by=v.created_by,
                       signed_at=views.iso(v.signed_at, tz), signer=v.signer, digest=v.digest,
                       witnessed_by=v.witnessed_by, total=amount(v.total), customer_total=amount(v.customer_total),
-                      changes=v.changes, content_digest=v.content_digest, verified=verified)
+                      changes=v.changes, content_digest=v.content_digest, verified=verified,
+                      superseded=v.superseded, consent=v.consent, consented_by=v.consented_by)
 
 
 def handover_of(v: HandoverView, api: Services) -> HandoverOut:
@@ -193,7 +208,17 @@ def patch_estimate(api: Services, caller: Annotated[Caller, allowed(Permission.R
                "work on it started (kept on the vehicle as declined work)", responses=unprocessable())
 def delete_line(api: Services, caller: Annotated[Caller, allowed(Permission.RECEPTION)], number: RoNumber,
                 job_line: Id) -> EstimateOut:
-    return estimate_of(api.reception.estimate.remove_line(number, job_line, actor=caller.actor), api)
+    return estimate_of(api.reception.estimate.remove_line(number, job_line, actor=caller.actor, roles=caller.roles),
+                       api)
+
+
+@router.post("/repair-orders/{number}/estimate/parts", summary="A catalogue part on a job line, at its catalogue "
+             "price (a new version to sign)", status_code=201,
+             responses=BODY_ERRORS | unprocessable("a part the catalogue does not have, a quantity out of range"))
+def post_estimate_part(api: Services, caller: Annotated[Caller, allowed(Permission.RECEPTION)], number: RoNumber,
+                       body: PartBody) -> EstimateOut:
+    view = api.reception.estimate.add_part(number, body.job_line, body.part, body.quantity, actor=caller.actor)
+    return estimate_of(view, api)
 
 
 @router.post("/repair-orders/{number}/estimate/signature", summary="The customer's signature on the version shown",

@@ -9,7 +9,6 @@ the customer's part. Each time the priced content differs from the latest stored
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 from shopfloor.contract.staff import Permission, StaffRole, may
 from shopfloor.domain.errors import Invalid, NotFound, Refused
 from shopfloor.domain.models import JobLine, RepairOrder, VehicleItem
-from shopfloor.domain.parts import PartsLineStatus
+from shopfloor.domain.parts import MAX_QUANTITY, PartsLineStatus, normalize_number
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.domain.text import has_control_characters
 from shopfloor.domain.walkaround import DocumentKind, FollowupChannel, Payer
@@ -28,7 +27,10 @@ from shopfloor.domain.workshop import LineStatus
 from shopfloor.i18n import t
 from shopfloor.services.audit import SYSTEM, Actor, Entity, record
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.parts.catalogue import decimal_of, find_part
+from shopfloor.services.parts.counter import new_line
 from shopfloor.services.reception import signed_documents as docs
+from shopfloor.services.reception.estimate_consent import SIGNATURE, consent_of, keyed
 from shopfloor.services.reception.signed_documents import SignatureResult, StoredDocument, VersionInfo
 from shopfloor.services.workshop.order_status import follow_lines, load_order, publish, require_open
 
@@ -85,6 +87,10 @@ class EstimateView:
     payer_totals: dict[str, Decimal] = field(default_factory=dict)  # warranty, insurance, internal: theirs
     content_digest: str = ""
     last_signed_version: int | None = None  # an earlier signed version while this one waits for its signature
+    # "signature": signed; "decision": unsigned, but its only differences from the last signed version are lines
+    # of approved additional work, consented by those decisions (consented_by); None: needs the signature
+    consent: str | None = None
+    consented_by: list[str] = field(default_factory=list)
 
 
 def _line(kind: str, description: str, quantity: Decimal, unit_price: Decimal, payer: str, job_line: int,
@@ -138,16 +144,6 @@ def content_of(ro: RepairOrder, ctx: ServiceContext, last_signed: dict[str, Any]
     return content
 
 
-def _keyed(lines: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    seen: Counter[tuple[Any, ...]] = Counter()
-    out = {}
-    for x in lines:
-        key = (x["kind"], x["job_line_id"], x["code"], x["description"])
-        seen[key] += 1
-        out[(*key, seen[key])] = x
-    return out
-
-
 def changes(old: dict[str, Any], new: dict[str, Any], lang: str, tz: tzinfo | None = None) -> list[str]:
     """What the customer signs for the second time: the lines added, taken off or repriced since the last signed
     version, and the other terms that moved — in words the customer reads (payers, channels, local times)."""
@@ -165,7 +161,7 @@ def changes(old: dict[str, Any], new: dict[str, Any], lang: str, tz: tzinfo | No
             return (at.astimezone(tz) if tz is not None and at.tzinfo else at).strftime("%Y-%m-%d %H:%M")
         return str(value)
 
-    before, after = _keyed(old.get("lines") or []), _keyed(new["lines"])
+    before, after = keyed(old.get("lines") or []), keyed(new["lines"])
     out = [t(lang, "estimate.change.removed", line=x["description"], amount=x["amount"])
            for k, x in before.items() if k not in after]
     for k, x in after.items():
@@ -193,7 +189,8 @@ def changes(old: dict[str, Any], new: dict[str, Any], lang: str, tz: tzinfo | No
     return out
 
 
-def _view(doc: Any, last_signed: int | None) -> EstimateView:
+def _view(doc: Any, last_signed: int | None, said: list[str] | None = None, consent: str | None = None,
+          consented_by: list[str] | None = None) -> EstimateView:
     c = doc.content
     lines = [EstimateLine(x["kind"], x["description"], Decimal(x["quantity"]), Decimal(x["unit_price"]),
                           Decimal(x["amount"]), x["payer"], int(x["job_line_id"]), x.get("code"))
@@ -205,11 +202,18 @@ def _view(doc: Any, last_signed: int | None) -> EstimateView:
         customer_total=Decimal(c["customer_total"]), currency=c["currency"], signed=doc.signed_at is not None,
         signed_at=doc.signed_at, signer=doc.signer, digest=doc.digest, promised_at=c.get("promised_at"),
         keep_replaced_parts=c.get("keep_replaced_parts"), followup_channel=c.get("followup_channel"),
-        terms=c.get("terms") or "", changes=list(c.get("changes") or []), number=c.get("number", ""),
+        terms=c.get("terms") or "", changes=list(c.get("changes") or []) if said is None else said,
+        number=c.get("number", ""),
         plate=c.get("plate", ""), customer=c.get("customer", ""),
         payer_totals={k: Decimal(v) for k, v in (c.get("payer_totals") or {}).items()},
         content_digest=doc.content_digest,
-        last_signed_version=last_signed if last_signed != doc.version else None)
+        last_signed_version=last_signed if last_signed != doc.version else None,
+        consent=SIGNATURE if doc.signed_at is not None else consent, consented_by=list(consented_by or []))
+
+
+def _moved(field_name: str, before: object, after: object) -> dict[str, Any]:
+    """The audit detail of a setting changed: the field and its raw values (the card history words them)."""
+    return {"field": field_name, "before": before, "after": after}
 
 
 def _decimal(value: object) -> Decimal:
@@ -227,7 +231,23 @@ class EstimateService:
         self.ctx = ctx
 
     # -- reading -------------------------------------------------------------------------------------------
-    def _latest_view(self, s: Session, ro: RepairOrder) -> EstimateView | None:
+    def _reading(self, s: Session, ro: RepairOrder, doc: Any, before: Any, lang: str | None) -> tuple[
+            list[str] | None, str | None, list[str]]:
+        """(changes in `lang` — None: as stored —, consent, consented_by) of `doc`, whose last signed version
+        before it is `before`."""
+        said = None if lang is None else changes(before.content, doc.content, lang, self.ctx.tz) if before else []
+        if doc.signed_at is not None:
+            return said, SIGNATURE, []
+        consent, by = consent_of(s, ro, doc.content, before.content if before else None,
+                                 lang or self.ctx.settings.site.language, self.ctx.tz)
+        return said, consent, by
+
+    def _present(self, s: Session, ro: RepairOrder, doc: Any, lang: str | None) -> EstimateView:
+        signed = docs.last_signed(s, ro, KIND)
+        said, consent, by = self._reading(s, ro, doc, docs.signed_before(s, ro, KIND, doc.version), lang)
+        return _view(doc, signed.version if signed else None, said, consent, by)
+
+    def _latest_view(self, s: Session, ro: RepairOrder, lang: str | None) -> EstimateView | None:
         """The latest stored version when it still says what the order says (or the order is closed: what was
         stored stands); None when a new version is due."""
         last = docs.latest(s, ro, KIND)
@@ -236,33 +256,42 @@ class EstimateService:
         signed = docs.last_signed(s, ro, KIND)
         if RoStatus(ro.status) not in OPEN_STATUSES or docs.substance(last.content) == docs.substance(
                 content_of(ro, self.ctx, signed.content if signed else None)):
-            return _view(last, signed.version if signed else None)
+            return self._present(s, ro, last, lang)
         return None
 
-    def _materialize(self, s: Session, ro: RepairOrder, actor: Actor | str) -> EstimateView:
+    def _materialize(self, s: Session, ro: RepairOrder, actor: Actor | str, lang: str | None = None) -> EstimateView:
         last = docs.latest(s, ro, KIND)
         if last is not None and RoStatus(ro.status) not in OPEN_STATUSES:
-            signed = docs.last_signed(s, ro, KIND)
-            return _view(last, signed.version if signed else None)
+            return self._present(s, ro, last, lang)
         signed = docs.last_signed(s, ro, KIND)
         doc = docs.store(s, self.ctx, ro, KIND, content_of(ro, self.ctx, signed.content if signed else None), actor)
-        return _view(doc, signed.version if signed else None)
+        return self._present(s, ro, doc, lang)
 
-    def current(self, number: str, *, actor: Actor | str = SYSTEM) -> EstimateView:
+    def current(self, number: str, *, actor: Actor | str = SYSTEM, lang: str | None = None) -> EstimateView:
         """The estimate as it stands; a new version is stored (by `actor`) when the order changed since the
-        latest one."""
+        latest one. `lang`: the changes in the reader's language (stored, they stay in the site's: what the
+        customer read)."""
         with self.ctx.db.read() as s:
-            view = self._latest_view(s, load_order(s, number))
+            view = self._latest_view(s, load_order(s, number), lang)
         if view is not None:
             return view
         with self.ctx.db.write() as s:
-            return self._materialize(s, load_order(s, number), actor)
+            return self._materialize(s, load_order(s, number), actor, lang)
 
-    def versions(self, number: str) -> list[VersionInfo]:
-        """Every stored version, the first first."""
+    def versions(self, number: str, *, lang: str | None = None) -> list[VersionInfo]:
+        """Every stored version, the first first; an unsigned one a later version replaced is `superseded`."""
         self.current(number)
         with self.ctx.db.read() as s:
-            return [docs.version_info(d) for d in docs.all_versions(s, load_order(s, number), KIND)]
+            ro = load_order(s, number)
+            rows = docs.all_versions(s, ro, KIND)
+            out, before = [], None
+            for doc in rows:
+                said, consent, by = self._reading(s, ro, doc, before, lang)
+                out.append(docs.version_info(doc, rows[-1].version, changes=said, consent=consent,
+                                             consented_by=by))
+                if doc.signed_at is not None:
+                    before = doc
+            return out
 
     def document(self, number: str, version: int) -> StoredDocument:
         with self.ctx.db.read() as s:
@@ -299,10 +328,14 @@ class EstimateService:
         with self.ctx.db.write() as s:
             ro = load_order(s, number)
             require_open(ro)
+            before = customer_subtotal(ro, self.ctx)
             self._payers(s, ro, payers or {}, actor)
+            if amount is None:
+                self._still_allowed(ro, before, roles)
             if reason is not None and reason != ro.discount_reason:
                 record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, "estimate_discount_reason",
-                       from_value=ro.discount_reason or None, to_value=reason or None)
+                       from_value=ro.discount_reason or None, to_value=reason or None,
+                       detail=_moved("discount_reason", ro.discount_reason, reason))
                 ro.discount_reason = reason
             if amount is not None:
                 self._discount(ro, amount, roles, actor, s)
@@ -312,7 +345,7 @@ class EstimateService:
                                 ("customer_leaves_car", customer_leaves_car)):
                 if value is not None and getattr(ro, attr) != value:
                     record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, attr, from_value=getattr(ro, attr),
-                           to_value=value)
+                           to_value=value, detail=_moved(attr, getattr(ro, attr), value))
                     setattr(ro, attr, value)
             s.flush()
             return self._materialize(s, ro, actor)
@@ -329,13 +362,34 @@ class EstimateService:
                 line.payer = payer
         s.flush()
 
+    def _limit(self, subtotal: Decimal) -> tuple[Decimal, Decimal]:
+        """([reception] max_discount_percent, what it allows an advisor off `subtotal`)."""
+        percent = Decimal(str(self.ctx.settings.reception.max_discount_percent))
+        return percent, money(subtotal * percent / 100)
+
+    def _still_allowed(self, ro: RepairOrder, before: Decimal,
+                       roles: frozenset[StaffRole] | set[StaffRole]) -> None:
+        """The customer's part shrank (a line moved to another payer, a line declined): the discount given on the
+        larger part must still be within what this actor may give on the smaller one, and never more than it —
+        else the change is refused, and the advisor lowers the discount first (or the manager does it)."""
+        discount = money(ro.discount or Decimal(0))
+        subtotal = customer_subtotal(ro, self.ctx)
+        if not discount or subtotal >= before:
+            return
+        if discount > subtotal:
+            raise Refused("estimate.error.discount_over_part", discount=discount, subtotal=subtotal)
+        percent, limit = self._limit(subtotal)
+        if discount > limit and not may(roles, Permission.DISCOUNT_OVER_LIMIT):
+            share = (discount * 100 / subtotal).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            raise Refused("estimate.error.discount_now_over_limit", discount=discount, share=f"{share:f}",
+                          subtotal=subtotal, percent=f"{percent.normalize():f}", limit=limit)
+
     def _discount(self, ro: RepairOrder, amount: Decimal, roles: frozenset[StaffRole] | set[StaffRole],
                   actor: Actor | str, s: Session) -> None:
         subtotal = customer_subtotal(ro, self.ctx)
         if amount > subtotal:
             raise Invalid("estimate.error.discount_over_total", discount=amount, subtotal=subtotal)
-        percent = Decimal(str(self.ctx.settings.reception.max_discount_percent))
-        limit = money(subtotal * percent / 100)
+        percent, limit = self._limit(subtotal)
         if amount > limit and not may(roles, Permission.DISCOUNT_OVER_LIMIT):
             raise Refused("estimate.error.discount_over_limit", percent=f"{percent.normalize():f}", limit=limit)
         if amount and not ro.discount_reason:
@@ -343,16 +397,19 @@ class EstimateService:
         if amount != money(ro.discount or Decimal(0)):
             record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, "estimate_discount",
                    from_value=money(ro.discount or Decimal(0)), to_value=amount, reason=ro.discount_reason or None,
-                   detail={"customer_subtotal": str(subtotal), "limit": str(limit),
-                           "over_limit": bool(amount > limit)})
+                   detail={"customer_subtotal": str(subtotal), "limit_percent": f"{percent.normalize():f}",
+                           "limit": str(limit), "over_limit": bool(amount > limit)})
             ro.discount = amount
 
-    def remove_line(self, number: str, job_line_id: int, *, actor: Actor | str) -> EstimateView:
+    def remove_line(self, number: str, job_line_id: int, *, actor: Actor | str,
+                    roles: frozenset[StaffRole] | set[StaffRole] | None = None) -> EstimateView:
         """The customer declined a line before work on it started: it is cancelled, and kept on the vehicle as
-        declined work for the next visit."""
+        declined work for the next visit. Refused when the discount would then be over what `roles` may give
+        (no roles: as without the manager's override) or over the customer's part."""
         with self.ctx.db.write() as s:
             ro = load_order(s, number)
             require_open(ro)
+            before = customer_subtotal(ro, self.ctx)
             live = live_lines(ro)
             line = next((x for x in live if x.id == job_line_id), None)
             if line is None:
@@ -362,6 +419,7 @@ class EstimateService:
             if len(live) == 1:
                 raise Refused("estimate.error.last_line", line=line.description)
             line.status, line.pause_reason = LineStatus.CANCELLED.value, None
+            self._still_allowed(ro, before, roles or frozenset())
             for part in line.parts:  # nothing of it was issued: off the counter's pick list and back-orders
                 part.status = PartsLineStatus.RETURNED.value
             s.add(VehicleItem(vehicle_id=ro.vehicle_id, kind="declined", description=line.description[:200],
@@ -372,6 +430,34 @@ class EstimateService:
                                                       "parts": [p.number for p in line.parts]})
             event = follow_lines(s, self.ctx, ro, actor)
             publish(s, self.ctx, ro, event)
+            return self._materialize(s, ro, actor)
+
+    def add_part(self, number: str, job_line_id: int, part_number: str, quantity: Decimal | str | float, *,
+                 actor: Actor | str) -> EstimateView:
+        """A catalogue part on a job line, at the catalogue's price: on the estimate (a new version to sign) and on
+        the parts counter's pick list."""
+        amount = decimal_of(quantity, "parts.error.quantity_invalid", most=MAX_QUANTITY)
+        if amount <= 0:
+            raise Invalid("parts.error.quantity_invalid", value=str(quantity)[:20])
+        try:
+            code = normalize_number(part_number)
+        except Invalid:
+            raise Invalid("estimate.error.part_unknown", part=str(part_number).strip()[:40]) from None
+        with self.ctx.db.write() as s:
+            ro = load_order(s, number)
+            require_open(ro)
+            line = next((x for x in live_lines(ro) if x.id == job_line_id), None)
+            if line is None:
+                raise NotFound("estimate.error.line_unknown", number=ro.number, line=job_line_id)
+            if find_part(s, self.ctx.site, code) is None:
+                raise Invalid("estimate.error.part_unknown", part=code)
+            p = new_line(s, self.ctx, line, code, "", amount, None, actor)
+            # the counter's own word for it, so the card history and the pick list read it the same way
+            record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, "parts_added", to_value=f"{code} ×{amount}",
+                   detail={"parts_line": p.id, "job_line": line.id, "name": p.name, "unit_price": str(p.unit_price),
+                           "from": "estimate"})
+            publish(s, self.ctx, ro, None)
+            s.expire(line, ["parts"])  # the new parts line, as the estimate prices it
             return self._materialize(s, ro, actor)
 
     def sign(self, number: str, version: int, signer: str, signature_png: bytes, *,

@@ -134,7 +134,8 @@ class HandoverService:
     def versions(self, number: str) -> list[VersionInfo]:
         self.current(number)
         with self.ctx.db.read() as s:
-            return [docs.version_info(d) for d in docs.all_versions(s, load_order(s, number), KIND)]
+            rows = docs.all_versions(s, load_order(s, number), KIND)
+            return [docs.version_info(d, rows[-1].version) for d in rows]
 
     def document(self, number: str, version: int) -> StoredDocument:
         with self.ctx.db.read() as s:

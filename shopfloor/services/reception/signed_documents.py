@@ -9,7 +9,7 @@ import hashlib
 import io
 import json
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -120,6 +120,10 @@ class VersionInfo:
     customer_total: Decimal | None
     changes: list[str]
     content_digest: str = ""
+    # unsigned and a later version exists: a draft nobody signs any more (histories hide it)
+    superseded: bool = False
+    consent: str | None = None  # "signature" | "decision" (approved additional work only) | None
+    consented_by: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -143,11 +147,17 @@ def _amount(value: object) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def version_info(doc: SignedDocument) -> VersionInfo:
+def version_info(doc: SignedDocument, latest_version: int | None = None, *, changes: list[str] | None = None,
+                 consent: str | None = None, consented_by: list[str] | None = None) -> VersionInfo:
+    """`latest_version`: the newest version's number, to tell a superseded draft; `changes`: what differs in the
+    reader's language (else as stored, in the site's)."""
     c = doc.content
+    signed = doc.signed_at is not None
     return VersionInfo(doc.version, doc.created_at, doc.created_by, doc.signed_at, doc.signer, doc.digest,
                        doc.witnessed_by, _amount(c.get("total")), _amount(c.get("customer_total")),
-                       list(c.get("changes") or []), doc.content_digest)
+                       list(c.get("changes") or []) if changes is None else changes, doc.content_digest,
+                       superseded=not signed and latest_version is not None and doc.version < latest_version,
+                       consent="signature" if signed else consent, consented_by=list(consented_by or []))
 
 
 def stored(doc: SignedDocument) -> StoredDocument:
@@ -172,6 +182,14 @@ def latest(s: Session, ro: RepairOrder, kind: str) -> SignedDocument | None:
 def last_signed(s: Session, ro: RepairOrder, kind: str) -> SignedDocument | None:
     return s.scalar(select(SignedDocument).where(SignedDocument.repair_order_id == ro.id,
                                                  SignedDocument.kind == kind, SignedDocument.signed_at.is_not(None))
+                    .order_by(SignedDocument.version.desc()).limit(1))
+
+
+def signed_before(s: Session, ro: RepairOrder, kind: str, version: int) -> SignedDocument | None:
+    """The last version signed before `version`: what `version`'s changes are counted from."""
+    return s.scalar(select(SignedDocument).where(SignedDocument.repair_order_id == ro.id,
+                                                 SignedDocument.kind == kind, SignedDocument.signed_at.is_not(None),
+                                                 SignedDocument.version < version)
                     .order_by(SignedDocument.version.desc()).limit(1))
 
 
