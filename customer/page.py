@@ -164,7 +164,7 @@ class _Screen:
             self._draw_status()
         if not session.proved(self.token):
             return
-        full = await io(self.page.service.full, self.token)
+        full = await io(self.page.service.full, self.token, self.t.lang)
         if full is not None and full != self.shown.full:
             self.shown.full = full
             self._draw_details(full)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from nicegui import ui
 
 from shopfloor.i18n import Translator
+from shopfloor.kiosk.reception.estimate_format import money as kiosk_money
 from shopfloor.services.reception.customer_page import CustomerView, MaskedView
 from shopfloor.services.workshop.additional_work import FindingInfo
 from shopfloor.services.workshop.photos import NAME_RE
@@ -35,7 +36,8 @@ def when(t: Translator, moment: datetime | None, tz: ZoneInfo, today: date) -> s
 
 
 def money(amount: Any) -> str:
-    return f"{Decimal(str(amount)):,.2f}"
+    """As the advisor's kiosk writes amounts: ¥1,234.50, a discount -¥50.00."""
+    return kiosk_money(Decimal(str(amount)))
 
 
 def _amount(value: Any) -> str:
@@ -56,8 +58,14 @@ def status(t: Translator, view: MaskedView, tz: ZoneInfo, today: date) -> None:
             ui.label(t("customer_page.time.delivered")).classes("cp-ok").mark("cp-delivered")
         elif view.status == "ready":
             ui.label(t("customer_page.time.ready")).classes("cp-ok").mark("cp-ready")
-        elif view.expected_at is not None:
-            ui.label(t("customer_page.time.expected", time=when(t, view.expected_at, tz, today))) \
+        elif view.promised_at is not None:
+            ui.label(t("customer_page.time.promised", time=when(t, view.promised_at, tz, today))) \
+                .classes("cp-expected").mark("cp-expected")
+            if view.later_at is not None:
+                ui.label(t("customer_page.time.later", time=when(t, view.later_at, tz, today))) \
+                    .classes("cp-alert").mark("cp-later")
+        elif view.projected_ready_at is not None:
+            ui.label(t("customer_page.time.expected", time=when(t, view.projected_ready_at, tz, today))) \
                 .classes("cp-expected").mark("cp-expected")
         if view.needs_customer and view.status not in ("ready", "delivered"):
             ui.label(t("customer_page.time.needs_you")).classes("cp-alert").mark("cp-needs-you")
@@ -110,7 +118,7 @@ def estimate(t: Translator, view: CustomerView, tz: ZoneInfo, today: date) -> No
                 with ui.column().classes("w-full gap-0").mark("cp-line"):
                     with ui.element("div").classes("cp-row"):
                         ui.label(line.description)
-                        ui.label(f"¥{money(line.amount)}")
+                        ui.label(money(line.amount))
                     details = t("customer_page.estimate.quantity", quantity=_amount(line.quantity),
                                 price=money(line.unit_price))
                     if line.payer != "customer":
@@ -122,22 +130,25 @@ def estimate(t: Translator, view: CustomerView, tz: ZoneInfo, today: date) -> No
                 _sum_row(t("customer_page.estimate.discount"), -Decimal(str(est.discount)))
             with ui.element("div").classes("cp-row cp-total"):
                 ui.label(t("customer_page.estimate.customer_total"))
-                ui.label(f"¥{money(est.customer_total)}").mark("cp-customer-total")
-            if not est.signed:
-                ui.label(t("customer_page.estimate.not_signed")).classes("cp-muted")
+                ui.label(money(est.customer_total)).mark("cp-customer-total")
+            if est.consent == "decision":  # their own approval of the work added is their consent: no pad needed
+                ui.label(t("customer_page.estimate.added_by_decision")).classes("cp-muted").mark("cp-consented")
+            elif not est.signed:
+                ui.label(t("customer_page.estimate.not_signed")).classes("cp-muted").mark("cp-not-signed")
         if view.versions:
             ui.label(t("customer_page.estimate.versions")).classes("font-medium pt-2")
             for v in view.versions:
                 text = t("customer_page.estimate.signed", version=v.version, signer=v.signer,
                          time=when(t, v.signed_at, tz, today)) if v.signed_at else \
+                    t("customer_page.estimate.by_decision", version=v.version) if v.consent == "decision" else \
                     t("customer_page.estimate.unsigned", version=v.version)
-                ui.label(f"{text} · ¥{money(v.customer_total)}").classes("cp-muted").mark("cp-version")
+                ui.label(f"{text} · {money(v.customer_total)}").classes("cp-muted cp-version").mark("cp-version")
 
 
 def _sum_row(label: str, amount: Any) -> None:
     with ui.element("div").classes("cp-row"):
         ui.label(label).classes("cp-muted")
-        ui.label(f"¥{money(amount)}").classes("cp-muted")
+        ui.label(money(amount)).classes("cp-muted")
 
 
 def finding_lines(t: Translator, f: FindingInfo) -> list[str]:
@@ -146,7 +157,7 @@ def finding_lines(t: Translator, f: FindingInfo) -> list[str]:
     for p in f.parts:
         name = " ".join(x for x in (p.name, p.number) if x)
         lines.append(t("customer_page.findings.part", part=name, quantity=f"{p.quantity:g}",
-                       price=f"¥{money(p.quantity * p.unit_price)}") if p.unit_price is not None else
+                       price=money(p.quantity * p.unit_price)) if p.unit_price is not None else
                      t("customer_page.findings.part_no_price", part=name, quantity=f"{p.quantity:g}"))
     lines.append(t("customer_page.findings.price", price=money(f.price)))
     return lines

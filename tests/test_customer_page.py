@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from shopfloor.contract.staff import PAGE_BY_PATH
+from shopfloor.contract.staff import PAGE_BY_PATH, StaffRole
 from shopfloor.customer.page import PATH
 from shopfloor.domain.errors import Invalid, NotFound, Refused
 from shopfloor.domain.identifiers import mask_plate
@@ -280,3 +280,50 @@ def test_what_was_signed_and_what_changed_after(services: Services, page: Custom
     assert view is not None and view.estimate is not None and not view.estimate.signed  # a new version to sign
     assert [(v.version, v.signer) for v in view.versions] == [(first.version, "王建国"), (first.version + 1, None)]
     assert view.estimate.customer_total > first.customer_total
+
+
+def test_drafts_a_later_version_replaced_are_not_listed_and_approved_work_reads_as_consented(
+        services: Services, page: CustomerPageService) -> None:
+    number, token, _ = order(services)
+    estimate = EstimateService(services.ctx)
+    draft = estimate.current(number)
+    estimate.update(number, actor="张伟", roles={StaffRole.ADVISOR}, keep_replaced_parts=True)
+    estimate.update(number, actor="张伟", roles={StaffRole.ADVISOR}, followup_channel="wechat")
+    current = estimate.current(number)
+    assert current.version >= draft.version + 2  # drafts the customer never saw signed
+    view = page.full(token)
+    assert view is not None and [v.version for v in view.versions] == [current.version]
+    estimate.sign(number, current.version, "王建国", _signature(), actor="张伟")
+    page.decide(token, finding(services, number).id, "approved", ["右前刹车片磨损至 2 mm", "合计 ¥676.00"])
+    view = page.full(token, "zh-CN")
+    assert view is not None and view.estimate is not None
+    assert [(v.version, v.signer, v.consent) for v in view.versions] == [
+        (current.version, "王建国", "signature"), (view.estimate.version, None, "decision")]
+    assert view.estimate.consent == "decision" and not view.estimate.signed
+
+
+def test_the_page_tells_the_promise_and_a_projection_only_when_it_is_later(services: Services,
+                                                                           page: CustomerPageService) -> None:
+    number, token, _ = order(services)
+    now = services.ctx.now()
+    with services.db.write() as s:
+        ro = s.scalar(select(RepairOrder).where(RepairOrder.number == number))
+        assert ro is not None
+        ro.promised_at, ro.projected_ready_at = now + timedelta(hours=4), now + timedelta(hours=3)
+    view = page.open(token)
+    assert view is not None and view.expected_at == now + timedelta(hours=4) and view.later_at is None
+    with services.db.write() as s:
+        ro = s.scalar(select(RepairOrder).where(RepairOrder.number == number))
+        assert ro is not None
+        ro.projected_ready_at = now + timedelta(hours=5)
+    view = page.open(token)
+    assert view is not None and view.expected_at == now + timedelta(hours=4)
+    assert view.later_at == now + timedelta(hours=5)
+
+
+def test_amounts_read_as_on_the_advisors_kiosk() -> None:
+    from decimal import Decimal
+
+    from shopfloor.customer.sections import money
+
+    assert (money(Decimal("-50")), money("1234.5"), money(0)) == ("-¥50.00", "¥1,234.50", "¥0.00")

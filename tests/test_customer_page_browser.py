@@ -87,6 +87,10 @@ def _order(server: DemoServer) -> tuple[dict[str, Any], list[int]]:
     assert status == 200, stored
     status, estimate = server.call("GET", f"/api/v1/repair-orders/{number}/estimate")
     assert status == 200, estimate
+    # a discount makes a new version: the first one, never signed, is a draft the page does not list
+    status, estimate = server.call("PATCH", f"/api/v1/repair-orders/{number}/estimate",
+                                   {"discount": "30.00", "discount_reason": "老客户"})
+    assert status == 200, estimate
     status, signed = server.call("POST", f"/api/v1/repair-orders/{number}/estimate/signature", {
         "version": estimate["version"], "signer": "王建国", "signature_png": base64.b64encode(_signature()).decode()})
     assert status == 201, signed
@@ -176,6 +180,9 @@ def test_the_customer_decides_on_the_phone_and_the_kiosk_sees_it(server: DemoSer
         WebDriverWait(phone, 10).until(lambda d: d.execute_script(
             "return document.querySelector('.cp-thumb img') && document.querySelector('.cp-thumb img').naturalWidth"))
         photo_url = thumb.get_attribute("src")
+        source = phone.page_source
+        assert "-¥30.00" in source and "¥-" not in source  # the discount as the advisor's kiosk writes it
+        assert len(phone.find_elements("css selector", ".cp-version")) == 1  # the signed one; the draft left out
         _fits(phone)
         _shot(phone, "zh-after")
         _shot(phone, "zh-after-full", full=True)
@@ -202,6 +209,8 @@ def test_the_customer_decides_on_the_phone_and_the_kiosk_sees_it(server: DemoSer
         WebDriverWait(phone, 15).until(lambda d: "已同意" in d.page_source and "已拒绝" in d.page_source)
         assert "王建国" in phone.page_source  # who signed the first version (the approved work makes a second)
         _shot(phone, "zh-decided", full=True)
+        # the version with the approved work is the customer's own decision, not a signature still missing
+        assert "您同意的增项已加入估价单" in phone.page_source and "当前版本尚未签字" not in phone.page_source
 
         # … and the kiosk shows both decisions by itself
         wait_for(kiosk, f'[data-finding-decided="{approve}"][data-decision="approved"]', timeout=20)
@@ -235,3 +244,4 @@ def test_the_customer_decides_on_the_phone_and_the_kiosk_sees_it(server: DemoSer
         _fits(phone)
         _shot(phone, "en-after")
         _shot(phone, "en-after-full", full=True)
+        assert "The work you approved has been added" in phone.page_source and "not signed" not in phone.page_source

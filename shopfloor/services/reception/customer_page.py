@@ -62,8 +62,16 @@ class MaskedView:
 
     @property
     def expected_at(self) -> datetime | None:
-        """The time the page gives: the projection, the promise only without one (as the lounge does)."""
-        return self.projected_ready_at or self.promised_at
+        """The time the page gives: the promise made to the customer; the workshop's projection only without one.
+        An earlier projection is the workshop's own planning, never told as the time."""
+        return self.promised_at or self.projected_ready_at
+
+    @property
+    def later_at(self) -> datetime | None:
+        """The projection when it is past the promise: the car may be late, and the customer is told so."""
+        if self.promised_at is None or self.projected_ready_at is None:
+            return None
+        return self.projected_ready_at if self.projected_ready_at > self.promised_at else None
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,7 @@ class SignedInfo:
     total: Any
     customer_total: Any
     changes: tuple[str, ...]
+    consent: str | None = None  # "signature", "decision" (the customer's approval of additional work) or None
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,7 @@ class CustomerView:
     vehicle_model: str
     marks: tuple[MarkInfo, ...]
     estimate: EstimateView | None  # None before the order has lines
-    versions: tuple[SignedInfo, ...]
+    versions: tuple[SignedInfo, ...]  # the signed ones and the current one (no draft a later version replaced)
     findings: tuple[FindingInfo, ...]  # every finding, oldest first; the page offers a choice on the pending
 
     @property
@@ -230,9 +239,9 @@ class CustomerPageService:
         return False
 
     # -- after the proof -----------------------------------------------------------------------------------------
-    def full(self, token: str) -> CustomerView | None:
+    def full(self, token: str, lang: str | None = None) -> CustomerView | None:
         """Everything the customer may see of their order; None as open() answers None. The caller has checked
-        that this browser proved the plate for this token."""
+        that this browser proved the plate for this token. `lang`: the page's language, for what changed."""
         with self.ctx.db.read() as s:
             found = self._find(s, token)
             if not found.valid:
@@ -246,9 +255,11 @@ class CustomerPageService:
                                                                             DamageMark.photo_id)
                               .where(DamageMark.repair_order_id == found.id).order_by(DamageMark.id)))
             has_lines = s.scalar(select(exists().where(JobLine.repair_order_id == found.id)))
-        estimate = self.estimate.current(found.number) if has_lines else None
+        estimate = self.estimate.current(found.number, lang=lang) if has_lines else None
         versions = tuple(SignedInfo(v.version, v.created_at, v.signed_at, v.signer, v.total, v.customer_total,
-                                    tuple(v.changes)) for v in self.estimate.versions(found.number))
+                                    tuple(v.changes), v.consent)
+                         for v in self.estimate.versions(found.number, lang=lang)
+                         if v.signed_at is not None or not v.superseded)
         findings = tuple(self.additional_work.for_order(found.number))
         return CustomerView(found.masked, found.number, found.plate, model, marks, estimate, versions, findings)
 
