@@ -218,3 +218,19 @@ async def test_signed_in_staff_open_the_pdf_in_the_browser(staff_app: tuple[User
     assert answer.headers["content-type"] == "application/pdf"
     assert number in text_of(answer.content)
     assert (await user.http_client.get("/documents/repair-order/RO-NOPE.pdf")).status_code == 404
+
+
+def test_the_pen_lines_are_for_what_was_not_signed_on_the_pad() -> None:
+    from dataclasses import replace
+
+    unsigned = document()
+    assert unsigned.estimate is not None
+    text = text_of(render(unsigned)).replace(" ", "")
+    assert "客户签字：___" in text and "服务顾问签字：___" in text
+    signed = document(estimate=replace(unsigned.estimate, signed=True))
+    text = text_of(render(signed)).replace(" ", "")
+    assert "客户签字：" not in text and "服务顾问签字：张伟" in text  # the signature above is the customer's
+    decided = document(estimate=replace(unsigned.estimate, consent="decision",
+                                        consented_by=("客户页面 12-04 10:32：更换前刹车片",)))
+    text = text_of(render(decided)).replace(" ", "")
+    assert "客户签字：" not in text and "已加入客户同意的增项" in text and "更换前刹车片" in text

@@ -66,6 +66,14 @@ class EstimateInfo:
     signed: bool
     terms: str = ""
     changes: tuple[str, ...] = ()  # what differs from the last signed version
+    # "decision": this version only adds work the customer approved (on their page, by phone …): their decision is
+    # their consent, no signature is asked for; consented_by says which decisions
+    consent: str | None = None
+    consented_by: tuple[str, ...] = ()
+
+    @property
+    def consented(self) -> bool:
+        return self.signed or self.consent == "decision"
 
 
 @dataclass(frozen=True)

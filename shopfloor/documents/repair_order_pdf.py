@@ -181,8 +181,11 @@ def _estimate(estimate: EstimateInfo | None, t: Translator) -> list[Flowable]:
     out: list[Flowable] = [_p(t("documents.estimate_group"), GROUP)]
     if estimate is None:
         return [*out, _p(t("documents.no_estimate"))]
-    state = t("documents.estimate_signed") if estimate.signed else t("documents.estimate_unsigned")
+    state = t("documents.estimate_signed") if estimate.signed else \
+        t("documents.estimate_by_decision") if estimate.consent == "decision" else t("documents.estimate_unsigned")
     out.append(_p(f"{t('documents.estimate_version', version=estimate.version)} · {state}"))
+    if estimate.consent == "decision" and estimate.consented_by:
+        out.append(_p(t("documents.list_separator").join(estimate.consented_by), SMALL))
     if estimate.changes:
         out.append(_p(t("documents.changes", changes="；".join(estimate.changes)), SMALL))
     out.append(Spacer(1, 2 * mm))
@@ -357,11 +360,14 @@ def _signature_image(png: bytes) -> Flowable:
 
 
 def _closing(doc: RepairOrderDocument, t: Translator) -> Table:
-    """Lines for the pen on the printed copy, and the customer link's hint again beside them."""
+    """Lines for the pen on the printed copy, and the customer link's hint again beside them. A version the customer
+    signed on the pad (or consented to by their decision) has its signature above: no blank line for them then, and
+    the advisor who took it is named."""
     line = "_" * 18
-    table = Table([[_p(f"{t('documents.advisor_signature')}：{line}"),
-                    _p(f"{t('documents.customer_signature')}：{line}"),
-                    _p(t("documents.customer_link_hint"), SMALL)]],
+    consented = doc.estimate is not None and doc.estimate.consented
+    advisor = _p(f"{t('documents.advisor_signature')}：{doc.advisor if consented else line}")
+    customer: Any = "" if consented else _p(f"{t('documents.customer_signature')}：{line}")
+    table = Table([[advisor, customer, _p(t("documents.customer_link_hint"), SMALL)]],
                   colWidths=[BODY_W * 0.33, BODY_W * 0.33, BODY_W * 0.34])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("TOPPADDING", (0, 0), (-1, -1), 10)]))
     return table

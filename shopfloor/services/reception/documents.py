@@ -81,7 +81,7 @@ class DocumentService:
         """Everything the PDF shows. The estimate is read as it stands (a change since its latest version stores
         a new, unsigned one, as the estimate page would)."""
         order = self._order(number)  # first: an unknown number is refused before anything is stored
-        estimate = self.estimate.current(order.number)
+        estimate = self.estimate.current(order.number, lang=self.ctx.settings.site.language)
         walk = self.walkaround.get(order.number)
         return RepairOrderDocument(
             site_name=order.site_name, number=order.number, status=order.status, advisor=order.advisor,
@@ -187,7 +187,8 @@ def _estimate_info(view: EstimateView) -> EstimateInfo:
                                x.job_line_id) for x in view.lines),
         labour_total=view.labour_total, parts_total=view.parts_total, discount=view.discount,
         discount_reason=view.discount_reason, total=view.total, customer_total=view.customer_total,
-        currency=view.currency, signed=view.signed, terms=view.terms, changes=tuple(view.changes))
+        currency=view.currency, signed=view.signed, terms=view.terms, changes=tuple(view.changes),
+        consent=view.consent, consented_by=tuple(view.consented_by))
 
 
 def _first(*values: bool | None) -> bool | None:
