@@ -186,6 +186,8 @@ def test_the_customer_signs_on_the_pad_and_a_change_after_it_needs_a_new_signatu
     _open(driver, demo_server, number, "sign", "en")
     banner = wait_for(driver, "[data-testid=sign-banner]").text
     assert f"Version {after['version']} — needs the customer's signature for:" in banner
+    # the changes in the page's language (stored, they stay in the site's: what the customer read)
+    assert EN("estimate.payer.warranty") in banner and ZH("estimate.payer.warranty") not in banner, banner
     assert len(driver.find_elements(By.CSS_SELECTOR, "[data-testid=history-row]")) == 2
     _shot(driver, "changed_sign_en")
 
@@ -349,11 +351,18 @@ def test_the_printouts_and_the_customers_qr(demo_server: DemoServer, driver: Any
     number = ro["number"]
     sign_in(driver, demo_server, first_advisor(demo_server))
     _open(driver, demo_server, number, "output")
-    jobs = len(demo_server.api(f"/api/v1/repair-orders/{number}")["print_jobs"])
-    wait_for(driver, "[data-testid=print-ticket]", state="clickable").click()
-    _until(driver, lambda d: len(demo_server.api(f"/api/v1/repair-orders/{number}")["print_jobs"]) > jobs)
-    wait_for(driver, "[data-testid=print-estimate]", state="clickable").click()
-    _until(driver, lambda d: len(demo_server.api(f"/api/v1/repair-orders/{number}")["print_jobs"]) > jobs + 1)
+    for button in ("print-ticket", "print-estimate"):
+        before = {j["id"] for j in demo_server.api(f"/api/v1/repair-orders/{number}")["print_jobs"]}
+        wait_for(driver, f"[data-testid={button}]", state="clickable").click()
+        job = _until(driver, lambda d, b=before: next(
+            (j for j in demo_server.api(f"/api/v1/repair-orders/{number}")["print_jobs"] if j["id"] not in b), None))
+        # the agent acknowledges within a second: the page follows the job without being read again (a job left
+        # "waiting" gets printed twice), sooner than its fallback re-read of waiting jobs would
+        _until(driver, lambda d, j=job: next(x for x in demo_server.api(f"/api/v1/repair-orders/{number}")
+                                             ["print_jobs"] if x["id"] == j["id"])["status"] == "printed")
+        shown = _until(driver, lambda d, j=job: d.find_element(
+            By.CSS_SELECTOR, f"[data-testid=print-job][data-job='{j['id']}'][data-status=printed]"), timeout=4)
+        assert ZH("print.printed") in shown.text and ZH("print.pending") not in shown.text
     assert not driver.find_elements(By.CSS_SELECTOR, ".q-notification.bg-negative")
     qr = wait_for(driver, "[data-testid=customer-qr] img", state="visible")
     _until(driver, lambda d: qr.size["width"] > 100)
@@ -378,3 +387,158 @@ def test_the_printouts_and_the_customers_qr(demo_server: DemoServer, driver: Any
     _open(driver, demo_server, number, "output", "en")
     wait_for(driver, "[data-testid=customer-qr] img", state="visible")
     _shot(driver, "output_en")
+
+
+def _signature_png() -> str:
+    """A signature as the pad sends it: dark strokes on white, base64 for the API."""
+    import base64
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (360, 120), "white")
+    ImageDraw.Draw(image).line([(20, 80), (70, 30), (120, 90), (180, 25), (240, 85), (320, 40)], fill="black",
+                               width=5)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def _history(drv: Any) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [row.text for row in drv.find_elements(By.CSS_SELECTOR, "[data-testid=history-row]")]
+
+
+def test_drafts_are_left_out_of_the_history_and_a_customers_decision_needs_no_signature(
+        demo_server: DemoServer, driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    ro = _fresh_order(demo_server, ["OIL"])
+    number = ro["number"]
+    # three drafts before the customer signs: the advisor settled the choices one at a time
+    for change in ({"followup_channel": "wechat"}, {"keep_replaced_parts": True}):
+        _estimate(demo_server, number)
+        assert demo_server.call("PATCH", f"/api/v1/repair-orders/{number}/estimate", change)[0] == 200
+    draft = _estimate(demo_server, number)
+    assert draft["version"] >= 3
+    status, _ = demo_server.call("POST", f"/api/v1/repair-orders/{number}/estimate/signature", {
+        "version": draft["version"], "signer": ro["customer"], "signature_png": _signature_png()})
+    assert status == 201
+    sign_in(driver, demo_server, first_advisor(demo_server))
+    _open(driver, demo_server, number, "sign")
+    _until(driver, lambda d: len(_history(d)) == 1)
+    assert ZH("estimate.history.version", version=draft["version"]) in _history(driver)[0]
+    assert ZH("estimate.history.superseded", time="").split("（")[0] not in driver.find_element(
+        By.CSS_SELECTOR, "body").text
+
+    # the workshop finds worn wiper blades; the customer approves them on the phone: that decision is their consent
+    status, finding = demo_server.call("POST", f"/api/v1/repair-orders/{number}/additional-work", {
+        "description": "更换雨刮片", "hours": 0.3, "technician": "陈刚"})
+    assert status == 201, finding
+    status, decided = demo_server.call("POST", f"/api/v1/additional-work/{finding['id']}/decision",
+                                       {"decision": "approved", "method": "phone"})
+    assert status == 200, decided
+    now = _estimate(demo_server, number)
+    assert (now["signed"], now["consent"], now["version"]) == (False, "decision", draft["version"] + 1)
+    _open(driver, demo_server, number, "sign")
+    banner = wait_for(driver, "[data-testid=sign-banner]").text
+    assert ZH("estimate.sign.consented", version=now["version"], decisions="").rstrip("：") in banner
+    assert "更换雨刮片" in banner and ZH("workshop.method.phone") in banner
+    assert ZH("estimate.version_consented", version=now["version"]) in \
+        wait_for(driver, "[data-testid=version-badge]").text
+    wait_for(driver, "[data-testid=estimate-pad] canvas", state="visible")  # the pad stays, not required
+    assert ZH("estimate.sign.optional") in driver.find_element(By.CSS_SELECTOR, "[data-testid=sign-info]")\
+        .find_element(By.XPATH, "..").text
+    rows = _history(driver)
+    assert len(rows) == 2 and ZH("estimate.history.consented") in rows[0]
+    _shot(driver, "consented_zh-CN")
+    # in English the decision is told in English (the stored changes stay in the site's language)
+    _open(driver, demo_server, number, "estimate", "en")
+    consented = wait_for(driver, "[data-testid=estimate-consented]").text
+    assert EN("workshop.method.phone") in consented and "电话" not in consented
+    assert EN("estimate.version_consented", version=now["version"]) in \
+        wait_for(driver, "[data-testid=version-badge]").text
+    _shot(driver, "consented_en")
+
+
+def test_a_part_from_the_catalogue_goes_on_a_line_before_signing(demo_server: DemoServer, driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    ro = _fresh_order(demo_server, ["OIL"])
+    number = ro["number"]
+    labour = next(x for x in _estimate(demo_server, number)["lines"] if x["kind"] == "labour")
+    before = len(_estimate(demo_server, number)["lines"])
+    part = next(p for p in demo_server.api("/api/v1/parts") if p["number"] not in
+                {x["code"] for x in _estimate(demo_server, number)["lines"]})
+    sign_in(driver, demo_server, first_advisor(demo_server))
+    _open(driver, demo_server, number, "estimate")
+    wait_for(driver, "[data-testid=add-part]", state="clickable").click()
+    search = _field(driver, "part-search")
+    search.send_keys("没有这种零件")
+    wait_for(driver, "[data-testid=part-results]")
+    _until(driver, lambda d: ZH("estimate.part.none") in d.find_element(By.CSS_SELECTOR,
+                                                                          "[data-testid=part-results]").text)
+    search.send_keys(Keys.CONTROL, "a")
+    search.send_keys(part["name"])
+    option = f"[data-testid=part-option][data-part='{part['number']}']"
+    _until(driver, lambda d: d.find_element(By.CSS_SELECTOR, option)).click()
+    _until(driver, lambda d: d.find_element(By.CSS_SELECTOR, option).get_attribute("data-chosen") == "true")
+    quantity = _field(driver, "part-quantity")
+    quantity.send_keys(Keys.CONTROL, "a")
+    quantity.send_keys("2")
+    _shot(driver, "add_part_dialog_zh-CN")
+    wait_for(driver, "[data-testid=part-add]", state="clickable").click()
+    _until(driver, lambda d: len(_estimate(demo_server, number)["lines"]) == before + 1)
+    added = next(x for x in _estimate(demo_server, number)["lines"] if x["code"] == part["number"])
+    assert (added["kind"], added["job_line"], Decimal(str(added["quantity"]))) == ("part", labour["job_line"],
+                                                                                    Decimal(2))
+    assert Decimal(str(added["unit_price"])) == Decimal(str(part["price"])).quantize(Decimal("0.01"))
+    # on the page under its line, and a new version waiting for the signature
+    row = f"[data-kind=part][data-job-line='{labour['job_line']}']"
+    _until(driver, lambda d: any(part["name"] in r.text for r in d.find_elements(By.CSS_SELECTOR, row)))
+    _shot(driver, "part_added_zh-CN")
+
+
+def test_a_change_that_would_leave_the_discount_over_the_limit_is_refused_where_it_was_made(
+        demo_server: DemoServer, driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    ro = _fresh_order(demo_server, ["OIL", "BRK"])
+    number = ro["number"]
+    est = _estimate(demo_server, number)
+    labour = sorted((x for x in est["lines"] if x["kind"] == "labour"), key=lambda x: Decimal(str(x["amount"])))
+    discount = (Decimal(str(est["customer_total"])) * Decimal("0.095")).quantize(Decimal("0.01"))
+    status, body = demo_server.call("PATCH", f"/api/v1/repair-orders/{number}/estimate",
+                                    {"discount": str(discount), "discount_reason": "老客户"})
+    assert status == 200, body
+    before = _estimate(demo_server, number)
+    sign_in(driver, demo_server, first_advisor(demo_server))
+    _open(driver, demo_server, number, "estimate", "en")
+    # the larger line to warranty: what is left to the customer would make the discount more than 10% of it
+    larger = labour[-1]["job_line"]
+    wait_for(driver, f"[data-job-line='{larger}'][data-kind=labour] [data-testid=payer]", state="clickable").click()
+    wait_for(driver, ".q-menu .q-item", state="visible")
+    next(o for o in driver.find_elements(By.CSS_SELECTOR, ".q-menu .q-item")
+         if o.text.strip() == EN("estimate.payer.warranty")).click()
+    refusal = _until(driver, lambda d: d.find_element(
+        By.CSS_SELECTOR, f"[data-job-line='{larger}'] [data-testid=line-refusal]")).text
+    assert "discount" in refusal, refusal
+    _shot(driver, "payer_refused_en")
+    after = _estimate(demo_server, number)
+    assert (after["version"], after["discount"]) == (before["version"], before["discount"])
+    assert all(x["payer"] == "customer" for x in after["lines"])
+    row = driver.find_element(By.CSS_SELECTOR, f"[data-job-line='{larger}'][data-kind=labour]")
+    assert row.get_attribute("data-payer") == "customer"
+    assert EN("estimate.payer.customer") in row.find_element(By.CSS_SELECTOR, "[data-testid=payer]").text
+
+    # the customer declines the larger line instead: refused in the dialog, the line stays
+    buttons = driver.find_elements(By.CSS_SELECTOR, f"[data-job-line='{larger}'] [data-testid=remove-line]")
+    buttons[0].click()
+    wait_for(driver, "[data-testid=remove-confirm]", state="clickable").click()
+    message = _until(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=remove-refusal]").text)
+    assert "discount" in message, message
+    _shot(driver, "remove_refused_en")
+    assert len([x for x in _estimate(demo_server, number)["lines"] if x["kind"] == "labour"]) == 2
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=remove-back]").click()
+    assert len(driver.find_elements(By.CSS_SELECTOR, "[data-kind=labour]")) == 2

@@ -18,6 +18,7 @@ from shopfloor.kiosk.common import frame
 from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.reception.estimate_format import as_datetime, money, quantity
+from shopfloor.kiosk.reception.estimate_parts import AddPartDialog
 
 if TYPE_CHECKING:
     from shopfloor.kiosk.reception.estimate_page import EstimateDesk, Loaded
@@ -43,6 +44,8 @@ def grouped(lines: list[EstimateLine]) -> list[tuple[EstimateLine, bool]]:
 class EstimateTab:
     def __init__(self, desk: EstimateDesk) -> None:
         self.desk, self.t = desk, desk.t
+        # a refusal said on the line the advisor changed (its payer), kept until their next change is stored
+        self.line_refusals: dict[int, str] = {}
 
     def build(self) -> None:
         with ui.row().classes("w-full no-wrap gap-4 items-start"):
@@ -72,6 +75,15 @@ class EstimateTab:
                     if self.desk.user.may(Permission.RECEPTION):
                         ui.button(t("estimate.edit"), icon="edit", on_click=self._unlock) \
                             .props("flat dense color=primary data-testid=estimate-unlock").mark("estimate-unlock")
+            elif est.consent == "decision":
+                # the customer's decision on the additional work is their consent to it: no signature is due
+                with ui.row().classes("w-full items-start gap-2 no-wrap bg-green-1 rounded px-3 py-2") \
+                        .mark("estimate-consented"):
+                    ui.icon("how_to_reg", color="positive", size="sm")
+                    sep = "；" if t.lang == "zh-CN" else "; "
+                    ui.label(t("estimate.consented", version=est.version, decisions=sep.join(est.consented_by))) \
+                        .classes("text-base text-green-10 line-clamp-2").props("data-testid=estimate-consented") \
+                        .tooltip(t("estimate.changes_whole"))
             elif est.changes:
                 with ui.row().classes("w-full items-start gap-2 no-wrap bg-orange-1 rounded px-3 py-2") \
                         .mark("estimate-changes"):
@@ -108,6 +120,11 @@ class EstimateTab:
                 ui.label(line.description).classes("truncate " + ("text-base font-medium" if labour else "text-sm"))
                 if line.code:
                     ui.label(line.code).classes("text-xs text-grey-6 whitespace-nowrap")
+                if labour and editable and line.job_line_id is not None:
+                    ui.button(t("estimate.part.open"), icon="add",
+                              on_click=lambda ln=line: AddPartDialog(self.desk, ln).open()) \
+                        .props("flat dense no-caps size=sm color=primary data-testid=add-part") \
+                        .classes("self-center shrink-0").mark(f"add-part-{line.job_line_id}")
             unit = t("estimate.hours_unit") if labour else ""
             ui.label(f"{quantity(line.quantity)}{unit}").classes("text-right text-base")
             ui.label(money(line.unit_price)).classes("text-right text-base text-grey-8")
@@ -133,6 +150,12 @@ class EstimateTab:
                     .mark(f"remove-{line.job_line_id}")
             else:
                 ui.label("")
+            refusal = self.line_refusals.get(line.job_line_id) if labour else None
+            if refusal:
+                with ui.row().classes("items-center gap-1 no-wrap pb-1").style("grid-column: 1 / -1"):
+                    ui.icon("block", color="negative", size="xs")
+                    ui.label(refusal).classes("text-sm text-negative font-medium") \
+                        .props("data-testid=line-refusal").mark(f"line-refusal-{line.job_line_id}")
 
     def _totals(self, est: EstimateView) -> None:
         """One band under the lines (a long order keeps them in view): the parts of the total, then in large what
@@ -277,10 +300,24 @@ class EstimateTab:
         done = await self.desk.call(self.desk.reception.estimate.update, self.desk.number, actor=user.actor,
                                     roles=user.roles, **change)
         if done is not None:
+            self.line_refusals = {}
             await self.desk.refresh()
 
     async def _payer(self, job_line_id: int, payer: str) -> None:
-        await self._update(payers={job_line_id: payer})
+        """A refusal (the discount would be more than the customer's part left, or over the advisor's limit on it)
+        is said on that line, and the line shows its stored payer again."""
+        if not self._allowed() or self.desk.data is None:
+            return
+        user = self.desk.user
+        try:
+            await io(self.desk.reception.estimate.update, self.desk.number, actor=user.actor, roles=user.roles,
+                     payers={job_line_id: payer})
+        except DomainError as exc:
+            self.line_refusals = {job_line_id: exc.message(self.t.lang)}
+            self._draw_lines(self.desk.data.estimate)  # the stored estimate: the select back on its payer
+            return
+        self.line_refusals = {}
+        await self.desk.refresh()
 
     async def _discount(self) -> None:
         t = self.t
@@ -306,6 +343,7 @@ class EstimateTab:
             # the manager's limit (or another rule): said where the advisor typed it, and nothing is changed
             self._discount_refused(exc.message(t.lang))
             return
+        self.line_refusals = {}
         self.desk.say(t("estimate.discount_saved", amount=money(amount)), "positive")
         await self.desk.refresh()
 
@@ -315,19 +353,38 @@ class EstimateTab:
         self.desk.say(text, "negative")
 
     async def _remove(self, line: EstimateLine) -> None:
+        """Asked in a dialog that stays open until the line is off: a refusal (work on it started, or the discount
+        would be more than what is left to the customer) is said there, and the estimate is left as it was."""
         t = self.t
         with ui.dialog() as dialog, ui.card().classes("w-[36rem] gap-3"):
             ui.label(t("estimate.remove_title")).classes("text-xl")
             ui.label(line.description).classes("text-lg font-medium")
             ui.label(t("estimate.remove_note")).classes("text-grey-8")
+            refusal = ui.label("").classes("text-base text-negative font-medium") \
+                .props("data-testid=remove-refusal").mark("remove-refusal")
+            refusal.set_visibility(False)
             with ui.row().classes("w-full justify-end"):
-                ui.button(t("estimate.back"), on_click=dialog.close).props("flat")
-                ui.button(t("estimate.remove_confirm"), icon="remove_circle", on_click=lambda: dialog.submit(True)) \
+                ui.button(t("estimate.back"), on_click=dialog.close).props("flat data-testid=remove-back")
+                confirm = ui.button(t("estimate.remove_confirm"), icon="remove_circle") \
                     .props("unelevated color=negative data-testid=remove-confirm").mark("remove-confirm")
-        if not await dialog or not self._allowed() or line.job_line_id is None:
-            return
-        done = await self.desk.call(self.desk.reception.estimate.remove_line, self.desk.number, line.job_line_id,
-                                    actor=self.desk.user.actor)
-        if done is not None:
+
+        async def remove() -> None:
+            if not self._allowed() or line.job_line_id is None:
+                dialog.close()
+                return
+            confirm.set_enabled(False)
+            user = self.desk.user
+            try:
+                await io(self.desk.reception.estimate.remove_line, self.desk.number, line.job_line_id,
+                         actor=user.actor, roles=user.roles)
+            except DomainError as exc:
+                refusal.text = exc.message(t.lang)
+                refusal.set_visibility(True)
+                return  # the confirm stays off: the same answer would come again
+            dialog.close()
+            self.line_refusals = {}
             self.desk.say(t("estimate.removed", line=line.description), "positive")
             await self.desk.refresh()
+
+        confirm.on_click(remove)
+        await dialog

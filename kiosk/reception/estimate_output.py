@@ -10,6 +10,7 @@ from nicegui import ui
 
 from shopfloor.contract.staff import Permission
 from shopfloor.kiosk.common import frame
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.reception.estimate_format import short_digest
 from shopfloor.kiosk.workshop.badges import qr_data_url
 
@@ -64,13 +65,20 @@ class OutputTab:
             self.qr_image.set_source(self.qr)
         self.pdf_note.text = t("estimate.output.pdf_signed", version=est.version, digest=short_digest(est.digest)) \
             if est.signed else t("estimate.output.pdf_unsigned", version=est.version)
+        self.draw_jobs(data)
+
+    def draw_jobs(self, data: Loaded) -> None:
+        t = self.t
         self.jobs.clear()
         with self.jobs:
             for job in data.jobs[-4:]:
                 paper = t(f"estimate.output.kind.{job.kind}") if job.kind in KINDS else job.kind
                 text = f"#{job.id} {self.desk.when(job.created_at)} {paper} · " \
                        f"{self.desk.page.printers.label(job.printer)} · {t('print.' + job.status)}"
-                ui.label(text + (" · REPRINT" if job.reprint else "")).classes("text-sm text-grey-8")
+                label = ui.label(text + (" · REPRINT" if job.reprint else "")).classes(
+                    "text-sm " + ("text-grey-8" if job.status in ("pending", "printed") else "text-negative"))
+                set_attrs(label, data_testid="print-job", data_job=job.id, data_status=job.status)
+                label.mark(f"print-job-{job.id}")
 
     async def _ticket(self) -> None:
         t, desk = self.t, self.desk

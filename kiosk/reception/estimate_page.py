@@ -8,7 +8,7 @@ changes, so ink on it survives the advisor's changes elsewhere on the page."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
@@ -22,8 +22,9 @@ from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.kiosk.reception.estimate_format import moment, money
 from shopfloor.kiosk.reception.estimate_handover import HandoverTab
 from shopfloor.kiosk.reception.estimate_lines import EstimateTab
-from shopfloor.kiosk.reception.estimate_output import OutputTab
+from shopfloor.kiosk.reception.estimate_output import KINDS, OutputTab
 from shopfloor.kiosk.reception.estimate_signing import SignTab
+from shopfloor.services.parts.catalogue import CatalogueService
 from shopfloor.services.workshop.promises import PromiseService
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 PATH = "/kiosk/estimate"
 Notice = Literal["positive", "negative", "warning", "info"]
 TABS = ("estimate", "sign", "handover", "output")
+JOBS_POLL_S = 5.0
 
 
 class EstimatePage:
@@ -48,6 +50,7 @@ class EstimatePage:
         self.reception, self.repair_orders, self.printing = reception, repair_orders, printing
         # the workshop's promise service, on the same context: a new promise made here is the one the boards show
         self.promises = PromiseService(reception.estimate.ctx)
+        self.catalogue = CatalogueService(reception.estimate.ctx)  # the parts a line may be given
 
     def register(self, path: str) -> None:
         ui.page(f"{path}/{{number}}", title="shopfloor · 估价单")(self.build_path)
@@ -95,8 +98,9 @@ class EstimateDesk:
     async def load(self) -> Loaded:
         actor = self.user.actor  # a version made by reading is the reader's
         ro = await io(self.page.repair_orders.get, self.number)
-        estimate = await io(self.reception.estimate.current, self.number, actor=actor)
-        versions = await io(self.reception.estimate.versions, self.number)
+        # the changes and the customer's decisions in the page's language (stored, they stay in the site's)
+        estimate = await io(self.reception.estimate.current, self.number, actor=actor, lang=self.t.lang)
+        versions = await io(self.reception.estimate.versions, self.number, lang=self.t.lang)
         handover = await io(self.reception.handover.current, self.number, actor=actor)
         signature = (await io(self.reception.estimate.document, self.number, estimate.version)).signature_png \
             if estimate.signed else None
@@ -141,6 +145,35 @@ class EstimateDesk:
                 self.output_tab = OutputTab(self)
                 self.output_tab.build()
         self.draw()
+        # the printouts follow their jobs as the agents acknowledge them, as the kiosk's order panel does: a job
+        # left reading "waiting" after it printed gets printed twice. Subscribed inside the page, so NiceGUI drops
+        # the subscription when this client goes away.
+        self.page.printing.settled.subscribe(self._print_settled)
+        # an agent's ack is the usual end of a job; a person's decision elsewhere, or the job turned uncertain,
+        # fires nothing: read the jobs again now and then while one still waits
+        ui.timer(JOBS_POLL_S, self._poll_jobs)
+
+    async def _print_settled(self, job: PrintJobInfo) -> None:
+        if job.ro_number != self.number or self.data is None or self.host.is_deleted:
+            return
+        await self.reload_jobs()
+        if job.status != "printed":
+            t = self.t
+            paper = t(f"estimate.output.kind.{job.kind}") if job.kind in KINDS else job.kind
+            self.say(t("estimate.output.print_problem", paper=paper, job=job.id, status=t(f"print.{job.status}")),
+                     "warning")
+
+    async def _poll_jobs(self) -> None:
+        if self.data is not None and any(job.status == "pending" for job in self.data.jobs):
+            await self.reload_jobs()
+
+    async def reload_jobs(self) -> None:
+        """Only the print jobs read again and drawn: the rest of the page (and ink on the pad) is left alone."""
+        jobs = await io(self.page.printing.jobs_for, self.number)
+        if self.data is None or self.host.is_deleted or jobs == self.data.jobs:
+            return
+        self.data = replace(self.data, jobs=jobs)
+        self.output_tab.draw_jobs(self.data)
 
     def go(self, tab: str) -> None:
         self.tabs.set_value(tab)
@@ -178,16 +211,17 @@ class EstimateDesk:
                         ui.label(ro["number"]).classes("text-sm text-grey-7")
                     ui.label(f"{ro['customer']} · {ro['vehicle_model']}").classes("text-grey-8 truncate")
             with ui.row().classes("items-center gap-4 no-wrap"):
-                self.version_badge(est.version, est.signed)
+                self.version_badge(est.version, est.signed, est.consent)
                 with ui.column().classes("gap-0 items-end"):
                     ui.label(t("estimate.customer_pays")).classes("text-xs text-grey-7")
                     ui.label(money(est.customer_total)).classes("text-3xl font-bold text-primary") \
                         .mark("head-customer-total")
 
-    def version_badge(self, version: int, signed: bool) -> None:
+    def version_badge(self, version: int, signed: bool, consent: str | None = None) -> None:
         t = self.t
-        text = t("estimate.version_signed" if signed else "estimate.version_unsigned", version=version)
-        ui.badge(text, color="positive" if signed else "orange-8").classes("text-base px-3 py-1") \
+        key = "signed" if signed else "consented" if consent == "decision" else "unsigned"
+        text = t(f"estimate.version_{key}", version=version)
+        ui.badge(text, color="orange-8" if key == "unsigned" else "positive").classes("text-base px-3 py-1") \
             .props("data-testid=version-badge").mark("version-badge")
 
     def _back_button(self) -> None:

@@ -102,7 +102,7 @@ class SignatureForm:
 class SignTab:
     def __init__(self, desk: EstimateDesk) -> None:
         self.desk, self.t = desk, desk.t
-        self.shown: tuple[int, bool] | None = None  # (version, signed) the form below was drawn for
+        self.shown: tuple[int, bool, str | None] | None = None  # (version, signed, consent) drawn below
 
     def build(self) -> None:
         self.info = ui.column().classes("w-full gap-2").props("data-testid=sign-info").mark("sign-info")
@@ -112,9 +112,9 @@ class SignTab:
     def draw(self, data: Loaded) -> None:
         est = data.estimate
         self._draw_info(data)
-        if self.shown != (est.version, est.signed):
+        if self.shown != (est.version, est.signed, est.consent):
             # a new version (or the signature just made) replaces the pad: ink for another version is not kept
-            self.shown = (est.version, est.signed)
+            self.shown = (est.version, est.signed, est.consent)
             self._draw_form(data)
         self._draw_history(data.versions, est.version)
 
@@ -149,7 +149,14 @@ class SignTab:
                         choices.append(t("estimate.followup_is", channel=t(f"estimate.channel.{est.followup_channel}")))
                     ui.label(" · ".join(choices)).classes("text-sm text-grey-8")
                 with ui.card().classes("w-[42%] gap-1 py-2 bg-grey-1").props("flat bordered"):
-                    if est.changes and not est.signed:
+                    if est.consent == "decision":
+                        # how and when the customer agreed to each line: nothing of this needs the pad
+                        ui.label(t("estimate.sign.consented_title")).classes("text-xs text-grey-7")
+                        with ui.element("div").classes("w-full overflow-y-auto").style("max-height: 5.5rem") \
+                                .props("data-testid=sign-consented"):
+                            for decision in est.consented_by:
+                                ui.label(f"• {decision}").classes("text-sm text-green-10")
+                    elif est.changes and not est.signed:
                         # each change on its own line: what the customer signs for this time
                         ui.label(t("estimate.changes_title")).classes("text-xs text-grey-7")
                         with ui.element("div").classes("w-full overflow-y-auto").style("max-height: 5.5rem") \
@@ -167,6 +174,10 @@ class SignTab:
             colour, icon = "bg-green-1 text-green-10", "verified"
             text = t("estimate.sign.signed", version=est.version, signer=est.signer or "",
                      time=self.desk.when(est.signed_at), digest=short_digest(est.digest))
+        elif est.consent == "decision":
+            colour, icon = "bg-green-1 text-green-10", "how_to_reg"
+            sep = "；" if t.lang == "zh-CN" else "; "
+            text = t("estimate.sign.consented", version=est.version, decisions=sep.join(est.consented_by))
         elif est.changes:
             colour, icon = "bg-orange-1 text-orange-10", "edit_note"
             sep = "；" if t.lang == "zh-CN" else "; "
@@ -189,6 +200,8 @@ class SignTab:
             if not self.desk.user.may(Permission.RECEPTION):
                 ui.label(t("access.refused", roles=frame.roles_with(t, Permission.RECEPTION))).classes("text-grey-7")
                 return
+            if est.consent == "decision":
+                ui.label(t("estimate.sign.optional")).classes("text-base text-grey-8").mark("sign-optional")
             SignatureForm(t, signer=est.customer or data.ro.get("customer") or "", testid="estimate",
                           sign_label=t("estimate.sign.button"), on_sign=self._sign).build()
 
@@ -218,8 +231,12 @@ class SignTab:
             if not versions:
                 ui.label(t("estimate.history.none")).classes("text-grey-7")
                 return
+            # drafts changed again before the customer saw them are left out: the signed versions and the current
+            # one tell the story (a first signature on version 3 of three drafts read as if two were missing)
+            shown = [v for v in versions if v.signed_at or v.consent == "decision" or v.version == current
+                     or not v.superseded]
             with ui.card().classes("w-full p-0 gap-0").props("flat bordered"):
-                for v in sorted(versions, key=lambda x: x.version, reverse=True):
+                for v in sorted(shown, key=lambda x: x.version, reverse=True):
                     with ui.row().classes("w-full items-center no-wrap gap-4 px-3 py-2 border-b border-gray-200") \
                             .props("data-testid=history-row").mark("history-row"):
                         ui.label(t("estimate.history.version", version=v.version)).classes("w-16 font-bold")
@@ -229,6 +246,9 @@ class SignTab:
                                        time=moment(v.signed_at, self.desk.clock, full=True))) \
                                 .classes("w-80 text-positive")
                             ui.label(short_digest(v.digest)).classes("w-36 font-mono text-grey-8")
+                        elif v.consent == "decision":
+                            ui.label(t("estimate.history.consented")).classes("w-80 text-positive")
+                            ui.label("").classes("w-36")
                         elif v.version == current:
                             ui.label(t("estimate.history.unsigned",
                                        time=moment(v.created_at, self.desk.clock, full=True))) \
