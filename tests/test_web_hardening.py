@@ -212,7 +212,15 @@ def _post_streamed(server: DemoServer, path: str, total: int, *, chunked: bool) 
     sock.close()
     sender.join(10)
     head, _, body = answer.partition(b"\r\n\r\n")
+    if not head:
+        raise _ResetBeforeTheAnswer(taken, elapsed)
     return int(head.split()[1]), body, taken, elapsed
+
+
+class _ResetBeforeTheAnswer(Exception):
+    def __init__(self, taken: int, elapsed: float) -> None:
+        super().__init__(f"reset after {taken} bytes, {elapsed:.1f} s")
+        self.taken, self.elapsed = taken, elapsed
 
 
 def _content_length(answer: bytes) -> int:
@@ -225,7 +233,18 @@ def _content_length(answer: bytes) -> int:
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_a_100_mb_body_is_refused_at_once(https_demo: DemoServer, chunked: bool) -> None:
-    status, body, taken, elapsed = _post_streamed(https_demo, "/api/v1/checkins", 100 * MB, chunked=chunked)
+    for _attempt in range(3):
+        try:
+            status, body, taken, elapsed = _post_streamed(https_demo, "/api/v1/checkins", 100 * MB, chunked=chunked)
+        except _ResetBeforeTheAnswer as reset:
+            # The server answered 413 and closed while body bytes were still arriving: its kernel answers those with
+            # a reset, and a reset that reaches this side before the answer was read throws the answer away (TCP,
+            # not the server; seen once under load). It still stopped taking the body early.
+            assert reset.taken < 40 * MB and reset.elapsed < 10
+            continue
+        break
+    else:
+        pytest.fail("three connections reset before the 413 could be read")
     assert status == 413
     assert "too large" in json.loads(body)["detail"]
     assert len(body) < 200
