@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from fastapi import HTTPException
 from nicegui import app
 
 from shopfloor.contract import staff
@@ -43,6 +44,17 @@ def current_user() -> KioskUser | None:
     except ValueError:  # a role that no longer exists: sign in again
         return None
     return KioskUser(int(data["id"]), str(data["name"]), roles)
+
+
+def route_user(permission: Permission) -> KioskUser:
+    """The person signed in on a staff page of this browser, for a plain route (a photo, a PDF) that a browser's
+    session opens, not a token: 401 when no one is, 403 when they may not do `permission`."""
+    user = current_user()
+    if user is None:
+        raise HTTPException(status_code=401, detail="sign in on a staff page first")
+    if not user.may(permission):
+        raise HTTPException(status_code=403, detail="not allowed")
+    return user
 
 
 def log_in(advisor_id: int, name: str, hours: int, roles: frozenset[StaffRole]) -> None:

@@ -22,11 +22,7 @@ PATH = "/documents/repair-order/{number}.pdf"
 def register(app: FastAPI, documents: DocumentService) -> None:
     @app.get(PATH, include_in_schema=False)
     def repair_order_pdf(number: str) -> Response:
-        user = session.current_user()
-        if user is None:
-            raise HTTPException(status_code=401, detail="sign in on a staff page first")
-        if not user.may(Permission.REPAIR_ORDER_READ):
-            raise HTTPException(status_code=403, detail="not allowed")
+        session.route_user(Permission.REPAIR_ORDER_READ)
         if not 1 <= len(number) <= 40:
             raise HTTPException(status_code=404, detail="no such repair order")
         try:

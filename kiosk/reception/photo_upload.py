@@ -65,12 +65,8 @@ def register(app: FastAPI, photos: OrderPhotoService, settings: Settings) -> Non
     @app.post(PATH, include_in_schema=False)
     async def upload(number: str, request: Request) -> JSONResponse:
         photos, settings = _serving[id(app)]
-        user = session.current_user()
-        if user is None:
-            raise HTTPException(status_code=401, detail="sign in on a staff page first")
+        user = session.route_user(Permission.RECEPTION)
         lang = session.language(settings.site.language)
-        if not user.may(Permission.RECEPTION):
-            raise HTTPException(status_code=403, detail="not allowed")
         if request.headers.get(HEADER) != "1" or not _same_origin(request):
             raise HTTPException(status_code=403, detail="not from this site's page")
         limit = settings.reception.photo_max_mb * 1024 * 1024

@@ -22,11 +22,7 @@ PATH = "/photos/{name}"
 def register(app: FastAPI, store: PhotoStore) -> None:
     @app.get(PATH, include_in_schema=False)
     def photo(name: str) -> FileResponse:
-        user = session.current_user()
-        if user is None:
-            raise HTTPException(status_code=401, detail="sign in on a staff page first")
-        if not user.may(Permission.REPAIR_ORDER_READ):
-            raise HTTPException(status_code=403, detail="not allowed")
+        session.route_user(Permission.REPAIR_ORDER_READ)
         path = store.path(name)
         if path is None:
             raise HTTPException(status_code=404, detail="no such photo")
