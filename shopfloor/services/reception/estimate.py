@@ -295,19 +295,13 @@ class EstimateService:
 
     def document(self, number: str, version: int) -> StoredDocument:
         with self.ctx.db.read() as s:
-            doc = docs.version_of(s, load_order(s, number), KIND, version) if 0 < version < 2**31 else None
-            if doc is None:
-                raise NotFound("estimate.error.version_unknown", number=number, kind=KIND, version=version)
-            return docs.stored(doc)
+            return docs.stored(docs.existing_version(s, load_order(s, number), KIND, version))
 
     def verify(self, number: str, version: int) -> bool:
         """The stored content still has its digest and, signed, the signature's digest binds content and
         signature."""
         with self.ctx.db.read() as s:
-            doc = docs.version_of(s, load_order(s, number), KIND, version) if 0 < version < 2**31 else None
-            if doc is None:
-                raise NotFound("estimate.error.version_unknown", number=number, kind=KIND, version=version)
-            return docs.verifies(doc)
+            return docs.verifies(docs.existing_version(s, load_order(s, number), KIND, version))
 
     # -- changing ------------------------------------------------------------------------------------------
     def update(self, number: str, *, actor: Actor | str, roles: frozenset[StaffRole] | set[StaffRole],

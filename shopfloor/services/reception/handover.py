@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shopfloor.domain.errors import NotFound, Refused
+from shopfloor.domain.errors import Refused
 from shopfloor.domain.models import RepairOrder
 from shopfloor.domain.reception_models import DamageMark, Walkaround
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
@@ -139,14 +139,8 @@ class HandoverService:
 
     def document(self, number: str, version: int) -> StoredDocument:
         with self.ctx.db.read() as s:
-            doc = docs.version_of(s, load_order(s, number), KIND, version) if 0 < version < 2**31 else None
-            if doc is None:
-                raise NotFound("estimate.error.version_unknown", number=number, kind=KIND, version=version)
-            return docs.stored(doc)
+            return docs.stored(docs.existing_version(s, load_order(s, number), KIND, version))
 
     def verify(self, number: str, version: int) -> bool:
         with self.ctx.db.read() as s:
-            doc = docs.version_of(s, load_order(s, number), KIND, version) if 0 < version < 2**31 else None
-            if doc is None:
-                raise NotFound("estimate.error.version_unknown", number=number, kind=KIND, version=version)
-            return docs.verifies(doc)
+            return docs.verifies(docs.existing_version(s, load_order(s, number), KIND, version))

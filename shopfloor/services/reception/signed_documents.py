@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
-from shopfloor.domain.errors import Invalid, Refused
+from shopfloor.domain.errors import Invalid, NotFound, Refused
 from shopfloor.domain.models import RepairOrder
 from shopfloor.domain.reception_models import SignedDocument
 from shopfloor.domain.text import has_control_characters
@@ -202,6 +202,14 @@ def all_versions(s: Session, ro: RepairOrder, kind: str) -> list[SignedDocument]
 def version_of(s: Session, ro: RepairOrder, kind: str, version: int) -> SignedDocument | None:
     return s.scalar(select(SignedDocument).where(SignedDocument.repair_order_id == ro.id,
                                                  SignedDocument.kind == kind, SignedDocument.version == version))
+
+
+def existing_version(s: Session, ro: RepairOrder, kind: str, version: int) -> SignedDocument:
+    """`version` of the order's `kind` document; NotFound naming it when there is none (or the number cannot be one)."""
+    doc = version_of(s, ro, kind, version) if 0 < version < 2**31 else None
+    if doc is None:
+        raise NotFound("estimate.error.version_unknown", number=ro.number, kind=kind, version=version)
+    return doc
 
 
 def store(s: Session, ctx: ServiceContext, ro: RepairOrder, kind: str, content: dict[str, Any],
