@@ -22,6 +22,7 @@ from shopfloor.domain.reception_models import DamageMark, OrderPhoto
 from shopfloor.services.reception.customer_page import ATTEMPT_WINDOW, MAX_ATTEMPTS, CustomerPageService
 from shopfloor.services.reception.estimate import EstimateService
 from shopfloor.services.workshop.additional_work import AdditionalWorkService, FindingInfo
+from shopfloor.testing.photos import signature_png
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 from shopfloor.testing.workshop import new_order, pass_checks, technician
 
@@ -253,23 +254,11 @@ def test_a_decision_is_refused_for_another_order_or_bad_input(services: Services
     assert number != other
 
 
-def _signature() -> bytes:
-    import io
-
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGBA", (300, 120), (255, 255, 255, 0))
-    ImageDraw.Draw(image).line([(20, 90), (120, 20), (200, 100), (280, 30)], fill=(0, 0, 0, 255), width=4)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
-
-
 def test_what_was_signed_and_what_changed_after(services: Services, page: CustomerPageService) -> None:
     number, token, _ = order(services)
     estimate = EstimateService(services.ctx)
     first = estimate.current(number)
-    estimate.sign(number, first.version, "王建国", _signature(), actor="张伟")
+    estimate.sign(number, first.version, "王建国", signature_png(), actor="张伟")
     view = page.full(token)
     assert view is not None and view.estimate is not None and view.estimate.signed
     assert [(v.version, v.signer) for v in view.versions] == [(first.version, "王建国")]
@@ -293,7 +282,7 @@ def test_drafts_a_later_version_replaced_are_not_listed_and_approved_work_reads_
     assert current.version >= draft.version + 2  # drafts the customer never saw signed
     view = page.full(token)
     assert view is not None and [v.version for v in view.versions] == [current.version]
-    estimate.sign(number, current.version, "王建国", _signature(), actor="张伟")
+    estimate.sign(number, current.version, "王建国", signature_png(), actor="张伟")
     page.decide(token, finding(services, number).id, "approved", ["右前刹车片磨损至 2 mm", "合计 ¥676.00"])
     view = page.full(token, "zh-CN")
     assert view is not None and view.estimate is not None

@@ -20,6 +20,7 @@ import pytest
 
 from shopfloor.testing.browser_fixtures import TABLET, chromium
 from shopfloor.testing.chromium_pages import SHOTS, sign_in, wait_for
+from shopfloor.testing.photos import signature_png
 from shopfloor.testing.plugin import DemoServer, start_server
 
 pytestmark = pytest.mark.browser
@@ -47,16 +48,6 @@ def _jpeg() -> bytes:
     ImageDraw.Draw(image).line([(80, 300), (560, 180)], fill=(120, 30, 30), width=9)  # a scratch
     out = io.BytesIO()
     image.save(out, "JPEG")
-    return out.getvalue()
-
-
-def _signature() -> bytes:
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGBA", (300, 120), (255, 255, 255, 0))
-    ImageDraw.Draw(image).line([(20, 90), (120, 20), (200, 100), (280, 30)], fill=(0, 0, 0, 255), width=4)
-    out = io.BytesIO()
-    image.save(out, "PNG")
     return out.getvalue()
 
 
@@ -92,7 +83,8 @@ def _order(server: DemoServer) -> tuple[dict[str, Any], list[int]]:
                                    {"discount": "30.00", "discount_reason": "老客户"})
     assert status == 200, estimate
     status, signed = server.call("POST", f"/api/v1/repair-orders/{number}/estimate/signature", {
-        "version": estimate["version"], "signer": "王建国", "signature_png": base64.b64encode(_signature()).decode()})
+        "version": estimate["version"], "signer": "王建国",
+        "signature_png": base64.b64encode(signature_png()).decode()})
     assert status == 201, signed
     found = []
     for description, hours, parts in [("右前刹车片磨损至 2 mm", 0.8, [{"number": "04465-02220", "name": "前刹车片",

@@ -7,7 +7,7 @@ import io
 from decimal import Decimal
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 from sqlalchemy import select, update
 
 from shopfloor.contract.staff import StaffRole
@@ -20,6 +20,7 @@ from shopfloor.services.parts.services import PartsServices
 from shopfloor.services.reception.estimate import EstimateService
 from shopfloor.services.reception.signed_documents import content_digest, signature_digest
 from shopfloor.services.workshop.services import WorkshopServices
+from shopfloor.testing.photos import signature_png
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 from shopfloor.testing.workshop import new_order, technician
 
@@ -27,16 +28,6 @@ pytestmark = ON_BOTH_DATABASES
 
 ADVISOR = frozenset({StaffRole.ADVISOR})
 MANAGER = frozenset({StaffRole.MANAGER})
-
-
-def signature(width: int = 300, height: int = 100, ink: bool = True) -> bytes:
-    """A pad's PNG: transparent, with a stroke drawn on it."""
-    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
-    if ink:
-        ImageDraw.Draw(image).line([(20, 70), (80, 20), (140, 75), (220, 25)], fill=(0, 0, 0, 255), width=4)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
 
 
 def filled() -> bytes:
@@ -114,7 +105,7 @@ def test_a_change_after_signing_is_a_new_unsigned_version_and_the_signed_one_sti
     number = new_order(services, "OIL")
     (oil,) = lines(services, number)
     first = estimate.current(number)
-    png = signature()
+    png = signature_png()
     signed = estimate.sign(number, first.version, "王建国", png, actor="张伟")
     with services.db.read() as s:
         row = s.scalar(select(SignedDocument).where(SignedDocument.digest == signed.digest))
@@ -159,9 +150,9 @@ def test_a_change_after_signing_is_a_new_unsigned_version_and_the_signed_one_sti
 
 def test_nothing_signed_is_written_again(services: Services, estimate: EstimateService) -> None:
     number = new_order(services, "OIL")
-    signed = estimate.sign(number, estimate.current(number).version, "王建国", signature(), actor="张伟")
+    signed = estimate.sign(number, estimate.current(number).version, "王建国", signature_png(), actor="张伟")
     with pytest.raises(Refused) as again:
-        estimate.sign(number, 1, "王建国", signature(), actor="张伟")
+        estimate.sign(number, 1, "王建国", signature_png(), actor="张伟")
     assert again.value.key == "estimate.error.already_signed"
     with pytest.raises(Refused) as guard, services.db.write() as s:
         row = s.scalar(select(SignedDocument).where(SignedDocument.digest == signed.digest))
@@ -178,8 +169,8 @@ def test_nothing_signed_is_written_again(services: Services, estimate: EstimateS
 
 @pytest.mark.parametrize("data, key", [
     (b"not a picture at all", "estimate.error.signature_not_png"),
-    (signature()[:60], "estimate.error.signature_not_png"),
-    (signature(ink=False), "estimate.error.signature_blank"),
+    (signature_png()[:60], "estimate.error.signature_not_png"),
+    (signature_png(ink=False), "estimate.error.signature_blank"),
     (filled(), "estimate.error.signature_blank"),
     (b"\x89PNG\r\n\x1a\n" + bytes(1024 * 1024 + 1), "estimate.error.signature_too_large"),
 ])
@@ -190,7 +181,7 @@ def test_a_signature_that_is_no_signature_is_refused(services: Services, estimat
         estimate.sign(number, estimate.current(number).version, "王建国", data, actor="张伟")
     assert refused.value.key == key
     with pytest.raises(Invalid):
-        estimate.sign(number, 1, "  ", signature(), actor="张伟")
+        estimate.sign(number, 1, "  ", signature_png(), actor="张伟")
     assert not estimate.current(number).signed
 
 

@@ -4,12 +4,10 @@ unsigned versions a later one replaced are drafts; approved additional work is c
 signed again; the changes read in the viewer's language; settings changes carry their values in the audit detail;
 a catalogue part is added to a line at its price."""
 
-import io
 import json
 from decimal import Decimal
 
 import pytest
-from PIL import Image, ImageDraw
 from sqlalchemy import select, update
 
 from shopfloor.contract.staff import StaffRole
@@ -20,6 +18,7 @@ from shopfloor.services.parts.services import PartsServices
 from shopfloor.services.reception.estimate import EstimateService
 from shopfloor.services.reception.handover import HandoverService
 from shopfloor.services.workshop.services import WorkshopServices
+from shopfloor.testing.photos import signature_png
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 from shopfloor.testing.workshop import new_order, technician
 
@@ -27,14 +26,6 @@ pytestmark = ON_BOTH_DATABASES
 
 ADVISOR = frozenset({StaffRole.ADVISOR})
 MANAGER = frozenset({StaffRole.MANAGER})
-
-
-def signature() -> bytes:
-    image = Image.new("L", (240, 90), 255)
-    ImageDraw.Draw(image).line([(10, 60), (60, 10), (120, 70), (200, 15)], fill=0, width=3)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
 
 
 def lines(svc: Services, number: str) -> list[int]:
@@ -123,7 +114,7 @@ def test_unsigned_versions_a_later_one_replaced_are_drafts(services: Services) -
         estimate.update(number, actor="张伟", roles=ADVISOR, followup_channel=channel)
     assert [(v.version, v.superseded) for v in estimate.versions(number)] == [
         (1, True), (2, True), (3, True), (4, False)]
-    estimate.sign(number, 4, "王建国", signature(), actor="张伟")
+    estimate.sign(number, 4, "王建国", signature_png(), actor="张伟")
     estimate.update(number, actor="张伟", roles=ADVISOR, keep_replaced_parts=True)
     history = estimate.versions(number)
     assert [(v.version, v.superseded, v.consent) for v in history] == [
@@ -136,7 +127,7 @@ def test_approved_additional_work_is_consented_by_its_decision_not_signed_again(
     estimate = EstimateService(services.ctx)
     number = new_order(services, "OIL")
     (oil,) = lines(services, number)
-    estimate.sign(number, estimate.current(number).version, "王建国", signature(), actor="张伟")
+    estimate.sign(number, estimate.current(number).version, "王建国", signature_png(), actor="张伟")
     work = WorkshopServices.on(services.ctx)
     found = work.additional_work.report(number, technician=technician(services, "陈刚").id, actor="陈刚",
                                         description="更换前刹车片", hours=1.5, parts=["04465-02220"])
@@ -161,7 +152,7 @@ def test_approved_additional_work_is_consented_by_its_decision_not_signed_again(
 def test_a_part_added_to_approved_work_after_the_decision_needs_the_signature(services: Services) -> None:
     estimate = EstimateService(services.ctx)
     number = new_order(services, "OIL")
-    estimate.sign(number, 1, "王建国", signature(), actor="张伟")
+    estimate.sign(number, 1, "王建国", signature_png(), actor="张伟")
     work = WorkshopServices.on(services.ctx)
     found = work.additional_work.report(number, technician=technician(services, "陈刚").id, actor="陈刚",
                                         description="空调滤芯更换", hours=0.3)
@@ -175,7 +166,7 @@ def test_a_part_added_to_approved_work_after_the_decision_needs_the_signature(se
 def test_the_changes_read_in_the_viewers_language_and_stay_stored_in_the_sites(services: Services) -> None:
     estimate = EstimateService(services.ctx)
     number = new_order(services, "OIL")
-    estimate.sign(number, 1, "王建国", signature(), actor="张伟")
+    estimate.sign(number, 1, "王建国", signature_png(), actor="张伟")
     estimate.update(number, actor="张伟", roles=ADVISOR, followup_channel="wechat")
     stored = estimate.current(number)
     english = estimate.current(number, lang="en")

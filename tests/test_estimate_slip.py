@@ -5,14 +5,12 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image, ImageDraw
 from pyzbar import pyzbar
 from sqlalchemy import select
 
@@ -26,6 +24,7 @@ from shopfloor.printer.inspect import decode_raster_images, parse, text_lines
 from shopfloor.printer.ticket import PrinterProfile
 from shopfloor.services.reception.estimate import EstimateService
 from shopfloor.testing.api_fixtures import api_app
+from shopfloor.testing.photos import signature_png
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 from shopfloor.testing.workshop import new_order
 
@@ -124,14 +123,6 @@ def _jobs(svc: Services, number: str) -> list[PrintJob]:
     with svc.db.read() as s:
         ro_id = s.scalar(select(RepairOrder.id).where(RepairOrder.number == number))
         return list(s.scalars(select(PrintJob).where(PrintJob.repair_order_id == ro_id).order_by(PrintJob.id)))
-
-
-def signature_png() -> bytes:
-    image = Image.new("RGBA", (600, 200), (255, 255, 255, 0))
-    ImageDraw.Draw(image).line([(40, 150), (160, 40), (300, 160), (540, 60)], fill=(0, 0, 80, 255), width=8)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
 
 
 def test_print_estimate_queues_the_slip_and_a_second_is_a_reprint(services: Services) -> None:

@@ -2,10 +2,8 @@
 odometer, valuables, protection kit) and the promise, needed for long work or when the customer leaves the car,
 signed like the estimate: a mark added after signing makes a new version, the signed one still verifies."""
 
-import io
 
 import pytest
-from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from shopfloor.contract.staff import StaffRole
@@ -14,18 +12,11 @@ from shopfloor.domain.models import AuditEntry, RepairOrder
 from shopfloor.domain.reception_models import DamageMark, Walkaround
 from shopfloor.services.reception.estimate import EstimateService
 from shopfloor.services.reception.handover import HandoverService
+from shopfloor.testing.photos import signature_png
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 from shopfloor.testing.workshop import new_order
 
 pytestmark = ON_BOTH_DATABASES
-
-
-def signature() -> bytes:
-    image = Image.new("L", (240, 90), 255)
-    ImageDraw.Draw(image).line([(10, 60), (60, 10), (120, 70), (200, 15)], fill=0, width=3)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
 
 
 def walk(svc: Services, number: str, *marks: tuple[str, str, float, float]) -> None:
@@ -48,7 +39,7 @@ def test_the_record_is_the_walkaround_signed_and_a_later_mark_is_a_new_version(s
     before = handover.current(number)
     assert (before.recorded, before.content["marks"]) == (False, [])
     with pytest.raises(Refused) as nothing:
-        handover.sign(number, before.version, "王建国", signature(), actor="张伟")
+        handover.sign(number, before.version, "王建国", signature_png(), actor="张伟")
     assert nothing.value.key == "estimate.error.handover_no_walkaround"
 
     walk(services, number, ("left_front", "scratch", 0.12, 0.3))
@@ -59,7 +50,7 @@ def test_the_record_is_the_walkaround_signed_and_a_later_mark_is_a_new_version(s
         number, 52_310, 3, True, True)
     assert [(m["position"], m["kind"], m["x"], m["y"]) for m in c["marks"]] == [("left_front", "scratch", 0.12, 0.3)]
     assert c["promised_at"] == services.repair_orders.get(number)["promised_at"]
-    signed = handover.sign(number, record.version, "王建国", signature(), actor="张伟")
+    signed = handover.sign(number, record.version, "王建国", signature_png(), actor="张伟")
     assert handover.current(number).signed and handover.current(number).digest == signed.digest
 
     walk(services, number, ("rear", "dent", 0.5, 0.95))
@@ -67,7 +58,7 @@ def test_the_record_is_the_walkaround_signed_and_a_later_mark_is_a_new_version(s
     assert (later.version, later.signed, later.last_signed_version) == (record.version + 1, False, record.version)
     assert len(later.content["marks"]) == 2
     with pytest.raises(Refused) as stale:
-        handover.sign(number, record.version, "王建国", signature(), actor="张伟")
+        handover.sign(number, record.version, "王建国", signature_png(), actor="张伟")
     assert stale.value.key == "estimate.error.stale"
     assert handover.verify(number, record.version) and handover.document(number, record.version).signer == "王建国"
     assert [v.signer for v in handover.versions(number)] == [None, "王建国", None]

@@ -1,11 +1,11 @@
 """Images for tests that upload photos: a camera's JPEG (with the EXIF a phone writes: orientation, GPS, model),
-a PNG with transparency, and things that only look like images."""
+a PNG with transparency, things that only look like images, and a signature pad's PNG."""
 
 from __future__ import annotations
 
 import io
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 EXIF_ORIENTATION = 0x0112
 EXIF_MODEL = 0x0110
@@ -31,6 +31,16 @@ def jpeg(width: int = 64, height: int = 48, *, orientation: int | None = None, g
 
 def png(width: int = 40, height: int = 30, *, alpha: bool = True) -> bytes:
     image = Image.new("RGBA" if alpha else "RGB", (width, height), (0, 0, 255, 0) if alpha else (0, 0, 255))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def signature_png(*, ink: bool = True) -> bytes:
+    """What the signature pad sends: a transparent 300×100 PNG with a stroke drawn on it (none: a blank pad)."""
+    image = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
+    if ink:
+        ImageDraw.Draw(image).line([(20, 70), (80, 20), (140, 75), (220, 25)], fill=(0, 0, 0, 255), width=4)
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
