@@ -29,6 +29,7 @@ from shopfloor.kiosk.common.frame import StaffFrame
 from shopfloor.kiosk.common.printer_choice import PrinterChoice
 from shopfloor.mqtt import BrokerAddress
 from shopfloor.publisher import OutboxPublisher
+from shopfloor.services.aftercare.services import AftercareServices
 from shopfloor.services.appointments import AppointmentService
 from shopfloor.services.audit import AuditService
 from shopfloor.services.auth import AuthService
@@ -37,16 +38,19 @@ from shopfloor.services.checkin import CheckinService
 from shopfloor.services.comebacks import ComebackService
 from shopfloor.services.confirmations import ConfirmationService
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.customer_messages.services import MessageServices
 from shopfloor.services.customers import CustomerService
 from shopfloor.services.day_prep import DayPrepService
 from shopfloor.services.dms_import import DmsImportService
 from shopfloor.services.figures import FiguresService
 from shopfloor.services.ical import CalendarService
+from shopfloor.services.kpis import KpiService
 from shopfloor.services.parts.services import PartsServices
 from shopfloor.services.printing import PrintService
 from shopfloor.services.pruning import PruningService
 from shopfloor.services.reception.services import ReceptionServices
 from shopfloor.services.repair_orders import RepairOrderService
+from shopfloor.services.settlement.services import SettlementServices
 from shopfloor.services.solicitation import SolicitationService
 from shopfloor.services.workshop.assumed import AssumedClockings
 from shopfloor.services.workshop.inspection import InspectionService
@@ -117,7 +121,11 @@ class Shopfloor:
         from shopfloor.customer.page import CustomerPage
         from shopfloor.kiosk.booking.page import BookingPage
         from shopfloor.kiosk.calls.page import CallsPage
+        from shopfloor.kiosk.cashier.page import CashierPage
         from shopfloor.kiosk.data.page import DataPage
+        from shopfloor.kiosk.delivery.page import DeliveryPage
+        from shopfloor.kiosk.follow_up.complaints_page import ComplaintsPage
+        from shopfloor.kiosk.follow_up.page import FollowUpPage
         from shopfloor.kiosk.manager.board import ManagerBoardPage
         from shopfloor.kiosk.manager.figures import FiguresPage
         from shopfloor.kiosk.parts.page import PartsPage
@@ -150,6 +158,10 @@ class Shopfloor:
         self.workshop = WorkshopServices.on(self.ctx)
         self.parts = PartsServices.on(self.ctx)
         self.reception = ReceptionServices.on(self.ctx, options.data_dir, server_url(settings, options))
+        self.settlement = SettlementServices.on(self.ctx, self.printing, server_url(settings, options))
+        self.messages = MessageServices.on(self.ctx)
+        self.aftercare = AftercareServices.on(self.ctx)
+        self.kpis = KpiService(self.ctx)
         self.confirmations = ConfirmationService(self.ctx, self.printing)
         self.day_prep = DayPrepService(self.ctx, self.printing, self.booking)
         self.solicitation = SolicitationService(self.ctx)
@@ -215,6 +227,13 @@ class Shopfloor:
             (EstimatePage(frame, site_clock, printers, reception=self.reception, repair_orders=self.repair_orders,
                           printing=self.printing), "/kiosk/estimate"),
             (CustomerPage(settings, reception=self.reception), "/c"),
+            (DeliveryPage(frame, site_clock, printers=printers, settlement=self.settlement,
+                          repair_orders=self.repair_orders, messages=self.messages), "/delivery"),
+            (CashierPage(frame, site_clock, printers=printers, settlement=self.settlement,
+                         repair_orders=self.repair_orders), "/cashier"),
+            (FollowUpPage(frame, site_clock, aftercare=self.aftercare, booking=self.booking), "/follow-up"),
+            (ComplaintsPage(frame, site_clock, board_store=self.board_store, aftercare=self.aftercare),
+             "/complaints"),
         ]
         self._late_task: asyncio.Task[None] | None = None
         self._housekeeping_task: asyncio.Task[None] | None = None
@@ -337,7 +356,9 @@ class Shopfloor:
         install(app, ApiServices.on(self.ctx, self.credentials.api_tokens(), checkin=self.checkin,
                                     repair_orders=self.repair_orders, appointments=self.appointments,
                                     printing=self.printing, booking=self.booking, customers=self.customers,
-                                    workshop=self.workshop, parts=self.parts, reception=self.reception))
+                                    workshop=self.workshop, parts=self.parts, reception=self.reception,
+                                    settlement=self.settlement, messages=self.messages, aftercare=self.aftercare,
+                                    kpis=self.kpis))
 
         @ui.page("/")
         def index() -> None:

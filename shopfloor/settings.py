@@ -195,6 +195,93 @@ class TemplateSettings(_Strict):
                   "服务顾问{advisor}。请问能按时到店吗？请记得带保养手册。")
 
 
+class SettlementSettings(_Strict):
+    """Settlement and payment (验车结算, domain.md §4) and what the national settlement list (JT/T 1133) prints of
+    the shop."""
+
+    # the payment methods the cashier offers, in the order of the buttons
+    payment_methods: Annotated[list[Literal["cash", "card", "alipay", "wechat", "account"]],
+                               Field(min_length=1)] = ["wechat", "alipay", "card", "cash", "account"]
+    # the shop's road-transport operating licence (道路运输经营许可证) number, address and phone: on the list
+    licence_number: str = ""
+    address: str = ""
+    phone: str = ""
+    # the repair's guarantee (质量保证期) printed on the settlement list: days or kilometres, whichever first
+    warranty_days: Annotated[int, Field(ge=0, le=3650)] = 30
+    warranty_km: Annotated[int, Field(ge=0, le=100_000)] = 5000
+
+
+class DeliverySettings(_Strict):
+    """The completion check and delivery (domain.md §4) and the next-service reminder."""
+
+    # the next-service reminder goes out this many days before the next service is due
+    reminder_days_before: Annotated[int, Field(ge=0, le=60)] = 7
+
+
+class SmsSettings(_Strict):
+    """An SMS gateway (the access key and secret are in credentials.toml [sms])."""
+
+    provider: Literal["aliyun"] = "aliyun"  # Alibaba Cloud SMS (dysmsapi SendSms)
+    url: Annotated[str, Field(pattern=r"^https?://[^\s]+$")] = "https://dysmsapi.aliyuncs.com/"
+    sign_name: str = ""  # the approved signature (签名)
+    # the gateway's approved template code per message template (appointment_confirmed = "SMS_123456789" …); a
+    # template without a code is not sent by SMS but handed to the advisor (manual)
+    template_codes: dict[str, str] = {}
+
+
+class WechatSettings(_Strict):
+    """A WeChat official account's template messages (appid and secret in credentials.toml [wechat])."""
+
+    url: Annotated[str, Field(pattern=r"^https?://[^\s]+$")] = "https://api.weixin.qq.com"
+    template_ids: dict[str, str] = {}  # per message template, as for SMS
+
+
+class EmailSettings(_Strict):
+    """An SMTP server (user and password, if any, in credentials.toml [email])."""
+
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    sender: str  # the From address
+
+
+class MessagesSettings(_Strict):
+    """Customer messages (shopfloor/services/customer_messages): the channels configured, when they may go out and
+    how the sender retries. A customer whose channel is not configured gets the text through their advisor."""
+
+    sms: SmsSettings | None = None
+    wechat: WechatSettings | None = None
+    email: EmailSettings | None = None
+    quiet_from: time = time(21, 0)  # no message goes out between these (it waits for the morning)
+    quiet_until: time = time(8, 0)
+    reminder_at: time = time(10, 0)  # the appointment reminder the day before goes out at this time
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
+    max_attempts: Annotated[int, Field(ge=1, le=50)] = 6
+    retry_seconds: Annotated[int, Field(ge=1, le=3600)] = 30  # doubled after each failure
+
+
+class FollowUpSettings(_Strict):
+    """The follow-up calls and complaints (domain.md §5)."""
+
+    after_service_days: Annotated[int, Field(ge=1, le=30)] = 3  # the 3-day call (3DC)
+    new_car_days: Annotated[int, Field(ge=1, le=60)] = 7  # after a new car's sale, where the date is known
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = 3  # unreachable: tried again the next day, this many times
+    acknowledge_hours: Annotated[float, Field(gt=0, le=24 * 14)] = 24.0
+    investigate_hours: Annotated[float, Field(gt=0, le=24 * 60)] = 48.0
+    second_call_days: Annotated[int, Field(ge=0, le=30)] = 3  # after a complaint's resolution
+
+
+class KpiSettings(_Strict):
+    """Targets drawn as lines on the figures (NADA's references by default) and the windows they count in."""
+
+    productivity_target: Annotated[float, Field(ge=0, le=2)] = 0.85  # worked on jobs ÷ clocked in (85–87.5 %)
+    productivity_target_high: Annotated[float, Field(ge=0, le=2)] = 0.875
+    efficiency_target: Annotated[float, Field(ge=0, le=5)] = 1.25  # flat-rate hours sold ÷ worked
+    proficiency_target: Annotated[float, Field(ge=0, le=5)] = 1.0  # sold ÷ clocked in
+    first_time_fix_days: Annotated[int, Field(ge=1, le=365)] = 30  # no comeback within this many days
+    insurance_renewal_target: Annotated[float, Field(ge=0, le=1)] = 0.2  # a month
+
+
 class PrinterSettings(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]
     label: str = ""
@@ -235,6 +322,15 @@ class Settings(_Strict):
     retention: RetentionSettings = RetentionSettings()
     workshop: WorkshopSettings = WorkshopSettings()
     reception: ReceptionSettings = ReceptionSettings()
+    settlement: SettlementSettings = SettlementSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    messages: MessagesSettings = MessagesSettings()
+    # message texts by language, template and channel ("zh-CN" → "ready" → "sms"; "email_subject" for the e-mail's
+    # subject): {customer} {plate} {link} {time} … as shopfloor/services/customer_messages/templates.py lists;
+    # what is left out keeps the built-in text
+    message_templates: dict[Language, dict[str, dict[str, str]]] = {}
+    follow_up: FollowUpSettings = FollowUpSettings()
+    kpi: KpiSettings = KpiSettings()
     printers: Annotated[list[PrinterSettings], Field(min_length=1)]
 
     @field_validator("printers")

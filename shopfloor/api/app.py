@@ -13,17 +13,24 @@ from shopfloor.api import (
     carry_over,
     catalogue,
     clockings,
+    complaints,
     customers,
+    delivery,
     dispatch,
     documents,
     estimate,
+    follow_ups,
     imports,
+    kpis,
+    messages,
     order_photos,
     parts,
     print_jobs,
     promises,
     quality,
     repair_orders,
+    settlement,
+    settlement_documents,
     slots_capacity,
     walkaround,
 )
@@ -34,7 +41,7 @@ from shopfloor.api.fields import PREFIX
 
 RESOURCES = (appointments, slots_capacity, customers, imports, repair_orders, print_jobs, catalogue, audit, dispatch,
              clockings, additional_work, quality, promises, carry_over, parts, walkaround, order_photos, estimate,
-             documents)
+             documents, settlement, delivery, settlement_documents, messages, follow_ups, complaints, kpis)
 DESCRIPTION = """Bearer token: `[api] token` in credentials.toml (the caller named "api", holding every staff role),
 or the token of an `[api_tokens.<name>]` table there, with `roles = [...]` (shopfloor/contract/staff.py).
 

@@ -10,17 +10,21 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 
 from shopfloor.credentials import ApiToken
+from shopfloor.services.aftercare.services import AftercareServices
 from shopfloor.services.appointments import AppointmentService
 from shopfloor.services.audit import AuditService
 from shopfloor.services.booking import BookingService
 from shopfloor.services.checkin import CheckinService
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.customer_messages.services import MessageServices
 from shopfloor.services.customers import CustomerService
 from shopfloor.services.dms_import import DmsImportService
+from shopfloor.services.kpis import KpiService
 from shopfloor.services.parts.services import PartsServices
 from shopfloor.services.printing import PrintService
 from shopfloor.services.reception.services import ReceptionServices
 from shopfloor.services.repair_orders import RepairOrderService
+from shopfloor.services.settlement.services import SettlementServices
 from shopfloor.services.workshop.services import WorkshopServices
 
 _STATE_KEY = "shopfloor_api"
@@ -43,24 +47,34 @@ class ApiServices:
     workshop: WorkshopServices
     parts: PartsServices
     reception: ReceptionServices
+    settlement: SettlementServices
+    messages: MessageServices
+    aftercare: AftercareServices
+    kpis: KpiService
 
     @classmethod
     def on(cls, ctx: ServiceContext, tokens: Iterable[ApiToken], *, checkin: CheckinService | None = None,
            repair_orders: RepairOrderService | None = None, appointments: AppointmentService | None = None,
            printing: PrintService | None = None, booking: BookingService | None = None,
            customers: CustomerService | None = None, workshop: WorkshopServices | None = None,
-           parts: PartsServices | None = None, reception: ReceptionServices | None = None) -> "ApiServices":
+           parts: PartsServices | None = None, reception: ReceptionServices | None = None,
+           settlement: SettlementServices | None = None, messages: MessageServices | None = None,
+           aftercare: AftercareServices | None = None, kpis: KpiService | None = None) -> "ApiServices":
         """The server passes the service objects it already has (one of each per server); what is left out
         is made on `ctx`."""
+        printing = printing or PrintService(ctx)
         return cls(ctx=ctx, tokens=tuple(tokens), checkin=checkin or CheckinService(ctx),
                    repair_orders=repair_orders or RepairOrderService(ctx),
-                   appointments=appointments or AppointmentService(ctx), printing=printing or PrintService(ctx),
+                   appointments=appointments or AppointmentService(ctx), printing=printing,
                    booking=booking or BookingService(ctx), customers=customers or CustomerService(ctx),
                    dms_import=DmsImportService(ctx), audit=AuditService(ctx),
                    workshop=workshop or WorkshopServices.on(ctx), parts=parts or PartsServices.on(ctx),
                    # without the server's: photos in a folder of their own, links on the default address
                    reception=reception or ReceptionServices.on(
-                       ctx, Path(tempfile.mkdtemp(prefix="shopfloor-photos-")), "http://localhost:8080"))
+                       ctx, Path(tempfile.mkdtemp(prefix="shopfloor-photos-")), "http://localhost:8080"),
+                   settlement=settlement or SettlementServices.on(ctx, printing, "http://localhost:8080"),
+                   messages=messages or MessageServices.on(ctx), aftercare=aftercare or AftercareServices.on(ctx),
+                   kpis=kpis or KpiService(ctx))
 
 
 def attach(app: FastAPI, services: ApiServices) -> None:

@@ -49,6 +49,17 @@ class Permission(StrEnum):
     PROMISE = "repair_order.promise"  # give the customer a new promised time
     PARTS_ISSUE = "parts.issue"  # the parts counter: catalogue, pick lists, issue, back-orders, returns
     DISCOUNT_OVER_LIMIT = "estimate.discount_over_limit"  # a discount above [reception] max_discount_percent
+    SETTLEMENT_READ = "settlement.read"  # the bill: lines, payer, discount, what is paid and left to pay
+    PAYMENT = "settlement.payment"  # record what the customer paid (cash, card, Alipay, WeChat Pay, account)
+    REFUND = "settlement.refund"  # give money back, with a reason
+    SETTLEMENT_EXPORT = "settlement.export"  # the settled orders for the regional health-record platform (JT/T 1132)
+    DELIVERY = "delivery"  # the completion check, telling the customer, the delivery walk and the delivery sheet
+    DELIVERY_REOPEN = "delivery.reopen"  # undo a mistaken delivery, with a reason
+    MESSAGES_READ = "messages.read"  # the messages sent to a customer and their delivery state
+    MESSAGES_SEND = "messages.send"  # send again, send by hand and mark sent, cancel
+    FOLLOW_UP = "follow_up"  # the follow-up call lists and their outcomes
+    COMPLAINT_REGISTER = "complaint.register"  # take a complaint down
+    COMPLAINT_HANDLE = "complaint.handle"  # own, acknowledge, investigate, resolve and close complaints
 
 
 _R = StaffRole
@@ -80,6 +91,17 @@ PERMISSIONS: dict[Permission, frozenset[StaffRole]] = {
     Permission.PROMISE: frozenset({_R.ADVISOR, _R.MANAGER}),
     Permission.PARTS_ISSUE: frozenset({_R.PARTS, _R.MANAGER}),
     Permission.DISCOUNT_OVER_LIMIT: frozenset({_R.MANAGER}),
+    Permission.SETTLEMENT_READ: frozenset({_R.ADVISOR, _R.CASHIER, _R.CUSTOMER_SERVICE, _R.MANAGER}),
+    Permission.PAYMENT: frozenset({_R.CASHIER, _R.MANAGER}),
+    Permission.REFUND: frozenset({_R.CASHIER, _R.MANAGER}),
+    Permission.SETTLEMENT_EXPORT: frozenset({_R.CASHIER, _R.MANAGER}),
+    Permission.DELIVERY: frozenset({_R.ADVISOR, _R.MANAGER}),
+    Permission.DELIVERY_REOPEN: frozenset({_R.MANAGER}),
+    Permission.MESSAGES_READ: frozenset({_R.ADVISOR, _R.CASHIER, _R.CUSTOMER_SERVICE, _R.MANAGER}),
+    Permission.MESSAGES_SEND: frozenset({_R.ADVISOR, _R.CUSTOMER_SERVICE, _R.MANAGER}),
+    Permission.FOLLOW_UP: frozenset({_R.CUSTOMER_SERVICE, _R.MANAGER}),
+    Permission.COMPLAINT_REGISTER: frozenset({_R.ADVISOR, _R.FOREMAN, _R.CASHIER, _R.CUSTOMER_SERVICE, _R.MANAGER}),
+    Permission.COMPLAINT_HANDLE: frozenset({_R.CUSTOMER_SERVICE, _R.MANAGER}),
 }
 
 
@@ -100,6 +122,10 @@ PAGES: tuple[PageRule, ...] = (
     _page("/kiosk", "nav.reception", "qr_code_scanner", Permission.RECEPTION),
     _page("/booking", "nav.booking", "event", Permission.APPOINTMENT_BOOK),
     _page("/calls", "nav.calls", "call", Permission.CALLS, Permission.PARTS_PREP),
+    _page("/delivery", "nav.delivery", "car_rental", Permission.DELIVERY),
+    _page("/cashier", "nav.cashier", "point_of_sale", Permission.PAYMENT),
+    _page("/follow-up", "nav.follow_up", "support_agent", Permission.FOLLOW_UP),
+    _page("/complaints", "nav.complaints", "report_problem", Permission.COMPLAINT_REGISTER),
     _page("/manager/board", "nav.manager_board", "view_timeline", Permission.PLAN_BOARD),
     _page("/manager/figures", "nav.figures", "insights", Permission.FIGURES),
     _page("/data", "nav.data", "import_export", Permission.DATA_EXCHANGE),

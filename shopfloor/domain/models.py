@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -185,6 +185,9 @@ class Customer(Base):
     # flagged to the service manager, who should be at reception when the customer comes
     complaining: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     address: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    # rev 0012: the other channels a customer may choose (preferred_channel: sms, wechat, email, phone, letter)
+    email: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    wechat_openid: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
 
     vehicles: Mapped[list[Vehicle]] = relationship(back_populates="customer")
 
@@ -385,6 +388,18 @@ class RepairOrder(Base):
     keep_replaced_parts: Mapped[bool | None] = mapped_column(Boolean)
     followup_channel: Mapped[str | None] = mapped_column(String(12))  # sms, wechat, phone, email, none
     customer_leaves_car: Mapped[bool | None] = mapped_column(Boolean)  # None: as the appointment said
+    # rev 0012, steps 9–11 (domain.md §4): the advisor's completion check (完工检查), the customer told, the bill
+    # settled, the car handed over with the next service's date and mileage
+    wash_ordered: Mapped[bool | None] = mapped_column(Boolean)  # None: not asked (the completion check asks)
+    completion: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {item: True/False/None, …} as checked
+    completion_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completion_checked_by: Mapped[str | None] = mapped_column(String(80))
+    customer_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when nothing was left to pay
+    delivery_walk: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the delivery list as walked
+    delivered_by: Mapped[str | None] = mapped_column(String(80))  # who handed the car over (closed_at: when)
+    next_service_on: Mapped[date | None] = mapped_column(Date)
+    next_service_km: Mapped[int | None] = mapped_column(Integer)
 
     vehicle: Mapped[Vehicle] = relationship()
     advisor: Mapped[Advisor] = relationship()
@@ -555,4 +570,4 @@ class FiguresEpoch(Base):
 
 # The workshop's tables (clockings, promises, quality checks …) and the parts counter's live in their own modules;
 # imported here so that every user of these models has them mapped.
-from shopfloor.domain import parts_models, reception_models, workshop_models  # noqa: E402, F401
+from shopfloor.domain import aftersales_models, parts_models, reception_models, workshop_models  # noqa: E402, F401

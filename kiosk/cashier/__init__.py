@@ -1,0 +1,1 @@
+"""The cashier's desk: the settlement, payments (split, change, references) and refunds."""

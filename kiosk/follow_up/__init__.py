@@ -1,0 +1,1 @@
+"""Customer service's desks: the follow-up call lists and the complaints."""

@@ -1,0 +1,7 @@
+"""completion check, delivery, reopen (issue 12)."""
+
+from fastapi import APIRouter
+
+from shopfloor.api.access import GuardedRoute
+
+router = APIRouter(route_class=GuardedRoute, tags=["completion check, delivery, reopen"])
