@@ -26,6 +26,8 @@ COMPUTED: dict[str, tuple[str, ...]] = {
     "attr": ("keep_replaced_parts", "followup_channel", "customer_leaves_car"),
     "f'{kind}_version'": tuple(f"{k.value}_version" for k in DocumentKind),
     "f'{kind}_signed'": tuple(f"{k.value}_signed" for k in DocumentKind),
+    "printed": tuple(f"{kind}_{done}" for kind in ("settlement_list", "delivery_sheet")
+                     for done in ("printed", "reprinted")),
     "action": (),  # PrintService._record_decision and audit.record's own signature: their callers are walked
 }
 

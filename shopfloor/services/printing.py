@@ -4,6 +4,7 @@ agent acknowledges. A job whose fate is unknown waits for a person: reprint (mar
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,8 +31,15 @@ log = logging.getLogger(__name__)
 
 PENDING, PRINTED, UNCERTAIN, FAILED = "pending", "printed", "uncertain", "failed"
 TICKET, ESTIMATE = "ticket", "estimate"  # print_jobs.kind of a repair order's job ticket and its estimate slip
+# print_jobs.kind of the order's papers printed through print_order_document()
+SETTLEMENT_LIST, DELIVERY_SHEET = "settlement_list", "delivery_sheet"
+ORDER_DOCUMENTS = (SETTLEMENT_LIST, DELIVERY_SHEET)
 # print_jobs.id is an INTEGER: 32 bits on PostgreSQL; a larger id made SQLite raise OverflowError
 MAX_JOB_ID = 2**31 - 1
+# An order's paper other than the ticket and the estimate slip (the settlement list, the delivery sheet): rendered
+# from the document kept with its job, so that a reprint or a move to another printer prints the same paper
+# (marked REPRINT when it is one) rather than whatever the order says by then.
+DocumentRenderer = Callable[[dict[str, Any], PrinterProfile, bool, datetime | None], bytes]
 # an ack is about 150 bytes (its detail is cut to 200 characters when stored): a larger one is not even parsed
 MAX_ACK_BYTES = 4096
 _JOB_OF_ACK = select(PrintJob.printer, PrintJob.status).where(PrintJob.id == bindparam("job_id"),
@@ -61,6 +69,7 @@ class PrintService:
         """an agent's acknowledgement settled a print job: the job as it now is; fired on NiceGUI's loop"""
         self._printer_names = frozenset(p.name for p in ctx.settings.printers)
         self._refused_acks: dict[str, int] = {}  # printer (as its topic named it) -> acks dropped
+        self._renderers: dict[str, DocumentRenderer] = {}  # register_document()
 
     def profile(self, printer: str) -> PrinterProfile:
         try:
@@ -142,6 +151,42 @@ class PrintService:
                  " (reprint)" if reprint else "")
         return job
 
+    def register_document(self, kind: str, render: DocumentRenderer) -> None:
+        """`render(document, profile, reprint, reprinted_at)` makes the ESC/POS bytes of an order's paper of `kind`
+        from the JSON `document` print_order_document() keeps with the job."""
+        self._renderers[kind] = render
+
+    def print_order_document(self, s: Session, ro: RepairOrder, printer: str, kind: str, document: dict[str, Any],
+                             *, actor: Actor | str, version: str | int | None = None) -> PrintJobInfo:
+        """An order's paper of a registered `kind` queued inside the caller's transaction, audited as
+        "<kind>_printed" (or "<kind>_reprinted"). Each call is a person asking for it: a paper of the same
+        `version` printed or sent before makes this one a REPRINT."""
+        profile = self.profile(printer)
+        before = s.scalars(select(PrintJob.meta).where(
+            PrintJob.repair_order_id == ro.id, PrintJob.kind == kind,
+            PrintJob.status.in_((PENDING, PRINTED, UNCERTAIN))))
+        reprint = any((meta or {}).get("version") == version for meta in before)
+        job = self._queue_document(s, ro, printer, profile, kind, document, version, reprint, actor)
+        printed = f"{kind}_reprinted" if reprint else f"{kind}_printed"
+        record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, printed, to_value=printer,
+               detail={"job_id": job.id, "version": version})
+        return self._info(job, ro.number)
+
+    def _queue_document(self, s: Session, ro: RepairOrder, printer: str, profile: PrinterProfile, kind: str,
+                        document: dict[str, Any], version: str | int | None, reprint: bool,
+                        actor: Actor | str) -> PrintJob:
+        render = self._renderers[kind]
+        data = render(document, profile, reprint, self.ctx.now().astimezone(self.ctx.tz) if reprint else None)
+        job = PrintJob(site_id=ro.site_id, printer=printer, kind=kind, repair_order_id=ro.id, reprint=reprint,
+                       data=data, status=PENDING, requested_by=str(actor), created_at=self.ctx.now(),
+                       meta={"version": version, "document": document})
+        s.add(job)
+        s.flush()
+        self._publish_job(s, job, ro.number)
+        log.info("%s for %s queued on %s as job %s%s", kind, ro.number, printer, job.id,
+                 " (reprint)" if reprint else "")
+        return job
+
     def add_job(self, s: Session, printer: str, kind: str, data: bytes, *, actor: Actor | str,
                 meta: dict[str, object] | None = None, reprint: bool = False) -> PrintJobInfo:
         """Ready-made ESC/POS bytes (a pick label, a confirmation slip) as a print job of `kind` with no repair
@@ -164,6 +209,14 @@ class PrintService:
             assert isinstance(kept, dict)
             slip = EstimateSlipData.from_json(kept)
             return self._info(self._queue_estimate(s, ro, printer, profile, slip, reprint, actor), ro.number)
+        if ro is not None and job.kind in self._renderers:
+            meta = job.meta or {}
+            document = meta["document"]
+            assert isinstance(document, dict)
+            version = meta.get("version")
+            assert version is None or isinstance(version, str | int)
+            return self._info(self._queue_document(s, ro, printer, profile, job.kind, document, version, reprint,
+                                                   actor), ro.number)
         if ro is not None:
             return self._info(self._queue_ticket(s, ro, printer, profile, reprint, actor), ro.number)
         return self.add_job(s, printer, job.kind, job.data, actor=actor, meta=dict(job.meta or {}), reprint=reprint)
