@@ -143,7 +143,7 @@ class Shopfloor:
         self.options = options
         site = settings.site.id
         self.db = Database(options.database_url or sqlite_url(options.data_dir / "shopfloor.sqlite3"))
-        self.ctx = ServiceContext(self.db, settings, clock or Clock())
+        self.ctx = ServiceContext(self.db, settings, clock or Clock(), server_url=server_url(settings, options))
         # every service, once; pages, the API and the server's own loop share them
         self.auth = AuthService(self.ctx)
         self.checkin = CheckinService(self.ctx)

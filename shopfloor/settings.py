@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, field_validator, model_validator
 
+from shopfloor.domain.aftersales import MessageTemplate
 from shopfloor.domain.workshop import QcStage
 
 Language = Literal["zh-CN", "en"]
@@ -332,6 +333,23 @@ class Settings(_Strict):
     follow_up: FollowUpSettings = FollowUpSettings()
     kpi: KpiSettings = KpiSettings()
     printers: Annotated[list[PrinterSettings], Field(min_length=1)]
+
+    @field_validator("message_templates")
+    @classmethod
+    def _known_message_templates(cls, texts: dict[str, dict[str, dict[str, str]]]
+                                 ) -> dict[str, dict[str, dict[str, str]]]:
+        # a misspelt template or channel would silently keep the built-in text: refused by check-config instead
+        templates, channels = {t.value for t in MessageTemplate}, ("sms", "wechat", "email", "email_subject", "manual")
+        for lang, by_template in texts.items():
+            for name, by_channel in by_template.items():
+                if name not in templates:
+                    raise ValueError(f"[message_templates.{lang}]: unknown template {name!r} "
+                                     f"(known: {', '.join(sorted(templates))})")
+                for channel in by_channel:
+                    if channel not in channels:
+                        raise ValueError(f"[message_templates.{lang}.{name}]: unknown channel {channel!r} "
+                                         f"(known: {', '.join(channels)})")
+        return texts
 
     @field_validator("printers")
     @classmethod

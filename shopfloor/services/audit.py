@@ -31,6 +31,7 @@ class Entity(StrEnum):
     REPAIR_ORDER = "repair_order"
     STAFF = "staff"
     PART = "part"  # the parts catalogue (the parts counter's lines are the repair order's)
+    CUSTOMER = "customer"  # a message about neither an order nor an appointment (a new car's follow-up)
 
 
 @dataclass(frozen=True)

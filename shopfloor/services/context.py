@@ -17,6 +17,9 @@ class ServiceContext:
     db: Database
     settings: Settings
     clock: Clock
+    # where customers' phones reach this server (the customer page's link in a message): the composition root's
+    # [web] public_url or the address it serves on; "" in tools and tests ([web] public_url, else localhost)
+    server_url: str = ""
 
     def __post_init__(self) -> None:
         # Every process that writes through services keeps the cached figures of closed days right.
