@@ -1,0 +1,393 @@
+"""The counts behind the service KPIs, per site day: each figure's numerator and denominator for every day of a
+range, read with a few column queries over the range (aggregated in SQL where the day does not matter, bucketed
+into days by the moment that dates them). What each count means is written in the locale files
+([kpis.formula]) and in services/kpis.py; the queries here are the definitions.
+
+Snapshot figures (vehicles lapsed 3/6/12 months) are not counts of a day: they are read as of a moment
+(`lapsed`)."""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from shopfloor.domain.aftersales import FollowUpKind, FollowUpOutcome, ProblemClass
+from shopfloor.domain.aftersales_models import Complaint, FollowUpAttempt, FollowUpCall
+from shopfloor.domain.models import Appointment, JobLine, RepairOrder, RoEvent, Technician, Vehicle
+from shopfloor.domain.parts_models import PartsLine
+from shopfloor.domain.states import RoStatus
+from shopfloor.domain.walkaround import Payer
+from shopfloor.domain.workshop import LineStatus
+from shopfloor.domain.workshop_models import Clocking, ClockingLine, Promise, Rework
+from shopfloor.services.context import ServiceContext
+from shopfloor.services.workshop.productivity import _union_hours
+from shopfloor.services.workshop.working_time import WorkingTime
+
+CANCELLED = RoStatus.CANCELLED.value
+DELIVERED = RoStatus.DELIVERED.value
+READY = RoStatus.READY.value
+CUSTOMER = Payer.CUSTOMER.value
+CENT = Decimal("0.01")
+LAPSED_MONTHS = (3, 6, 12)
+ACTIVE_MONTHS = 24  # a vehicle seen within this long counts as active (the lapsed shares' denominator)
+
+
+@dataclass
+class Tally:
+    """One period's numerators (`n`) and denominators (`d`) per figure key; money numerators in `cny`. A period
+    of several days is the sum of its days."""
+
+    n: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    d: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    cny: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+
+    def add(self, other: Tally) -> None:
+        for mine, theirs in ((self.n, other.n), (self.d, other.d)):
+            for k, v in theirs.items():
+                mine[k] += v
+        for k, m in other.cny.items():
+            self.cny[k] += m
+
+
+class Days:
+    """The site days of a range and their bounds: which day a moment falls in."""
+
+    def __init__(self, ctx: ServiceContext, first: date, last: date) -> None:
+        self.days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        self.starts = [ctx.day_bounds(d)[0] for d in self.days]
+        self.start, self.end = self.starts[0], ctx.day_bounds(last)[1]
+
+    def of(self, moment: datetime | None) -> int | None:
+        if moment is None or not self.start <= moment < self.end:
+            return None
+        return bisect.bisect_right(self.starts, moment) - 1
+
+    def of_day(self, day: date | None) -> int | None:
+        if day is None or not self.days[0] <= day <= self.days[-1]:
+            return None
+        return (day - self.days[0]).days
+
+
+def money(value: object) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENT)
+
+
+def day_tallies(s: Session, ctx: ServiceContext, first: date, last: date) -> list[Tally]:
+    days = Days(ctx, first, last)
+    tallies = [Tally() for _ in days.days]
+    for count in (_intake, _appointments, _deliveries, _first_time_fix, _technicians, _revenue, _calls,
+                  _complaints, _new_cars, _insurance):
+        count(s, ctx, days, tallies)
+    return tallies
+
+
+def _intake(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
+    for opened_at, appointment_id in s.execute(select(RepairOrder.opened_at, RepairOrder.appointment_id).where(
+            RepairOrder.site_id == ctx.site, RepairOrder.opened_at >= days.start, RepairOrder.opened_at < days.end,
+            RepairOrder.status != CANCELLED)):
+        i = days.of(opened_at)
+        if i is None:
+            continue
+        tallies[i].n["intake"] += 1
+        tallies[i].d["appointment_rate"] += 1
+        tallies[i].n["appointment_rate"] += appointment_id is not None
+
+
+def _appointments(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
+    """Show rate as services/figures.py counts it: arrived ÷ decided (arrived or no-show); cancelled and still
+    pending appointments are in neither."""
+    for start, status, arrived_at in s.execute(select(Appointment.start, Appointment.status, Appointment.arrived_at)
+                                               .where(Appointment.site_id == ctx.site, Appointment.start >= days.start,
+                                                      Appointment.start < days.end, Appointment.status != "cancelled")):
+        i = days.of(start)
+        if i is None:
+            continue
+        arrived = status == "arrived" or arrived_at is not None
+        if arrived or status == "no_show":
+            tallies[i].d["show_rate"] += 1
+            tallies[i].n["show_rate"] += arrived
+
+
+def _delivered(ctx: ServiceContext, days: Days) -> Select[tuple[int]]:
+    return select(RepairOrder.id).where(RepairOrder.site_id == ctx.site, RepairOrder.status == DELIVERED,
+                                        RepairOrder.closed_at >= days.start, RepairOrder.closed_at < days.end)
+
+
+def _deliveries(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
+    """On-time delivery by the first and the last promise, and flat-rate hours per delivered order."""
+    delivered = _delivered(ctx, days)
+    ready = (select(RoEvent.repair_order_id.label("ro"), func.min(RoEvent.at).label("at"))
+             .where(RoEvent.repair_order_id.in_(delivered), RoEvent.to_status == READY)
+             .group_by(RoEvent.repair_order_id).subquery())
+    ids = (select(Promise.repair_order_id.label("ro"), func.min(Promise.id).label("first"),
+                  func.max(Promise.id).label("last")).where(Promise.repair_order_id.in_(delivered))
+           .group_by(Promise.repair_order_id).subquery())
+    p1, p2 = Promise.__table__.alias("p1"), Promise.__table__.alias("p2")
+    hours = (select(JobLine.repair_order_id.label("ro"), func.sum(JobLine.hours).label("hours"))
+             .where(JobLine.repair_order_id.in_(delivered), JobLine.status != LineStatus.CANCELLED.value)
+             .group_by(JobLine.repair_order_id).subquery())
+    q = (select(RepairOrder.closed_at, ready.c.at, p1.c.promised_at, p2.c.promised_at, hours.c.hours)
+         .select_from(RepairOrder).outerjoin(ready, ready.c.ro == RepairOrder.id)
+         .outerjoin(ids, ids.c.ro == RepairOrder.id).outerjoin(p1, p1.c.id == ids.c.first)
+         .outerjoin(p2, p2.c.id == ids.c.last).outerjoin(hours, hours.c.ro == RepairOrder.id)
+         .where(RepairOrder.id.in_(delivered)))
+    for closed_at, ready_at, first_promise, last_promise, flat in s.execute(q):
+        i = days.of(closed_at)
+        if i is None:
+            continue
+        t = tallies[i]
+        t.d["hours_per_order"] += 1
+        t.n["hours_per_order"] += float(flat or 0)
+        # an order delivered without a READY move in its history was ready when it was handed over
+        at = ready_at or closed_at
+        for key, promised in (("on_time_first", first_promise), ("on_time_last", last_promise)):
+            if promised is not None:
+                t.d[key] += 1
+                t.n[key] += at <= promised
+
+
+def _first_time_fix(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
+    """Delivered orders with no rework row and, within first_time_fix_days of the delivery, no later order marked
+    a comeback of them and no workmanship complaint on them."""
+    window = timedelta(days=ctx.settings.kpi.first_time_fix_days)
+    delivered = _delivered(ctx, days)
+    reworked = set(s.scalars(select(Rework.repair_order_id).where(Rework.repair_order_id.in_(delivered))
+                             .distinct()))
+    later = RepairOrder.__table__.alias("later")
+    came_back = {ro for ro, opened, closed in s.execute(
+        select(later.c.comeback_of_id, later.c.opened_at, RepairOrder.closed_at)
+        .join(RepairOrder, RepairOrder.id == later.c.comeback_of_id)
+        .where(later.c.comeback_of_id.in_(delivered), later.c.status != CANCELLED))
+        if closed is None or opened <= closed + window}
+    complained = {ro for ro, opened, closed in s.execute(
+        select(Complaint.repair_order_id, Complaint.opened_at, RepairOrder.closed_at)
+        .join(RepairOrder, RepairOrder.id == Complaint.repair_order_id)
+        .where(Complaint.repair_order_id.in_(delivered), Complaint.problem_class == ProblemClass.WORKMANSHIP.value))
+        if closed is None or opened <= closed + window}
+    bad = reworked | came_back | complained
+    for ro_id, closed_at in s.execute(select(RepairOrder.id, RepairOrder.closed_at).where(
+            RepairOrder.id.in_(delivered))):
+        i = days.of(closed_at)
+        if i is None:
+            continue
+        tallies[i].d["first_time_fix"] += 1
+        tallies[i].n["first_time_fix"] += ro_id not in bad
+
+
+def _technicians(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
+    """Productivity, efficiency and proficiency summed over the technicians and days, by the foreman's definitions
+    (services/workshop/productivity.py): worked = time clocked on jobs in the day; clocked in = the shift's
+    working time (to now) together with any job clocking outside it; sold = the flat-rate hours of the lines
+    finished that day, shared among their crew; efficiency weighs them against the time worked on those lines
+    (any day, each clocking's time shared among its lines by their hours: services/workshop/worked.py)."""
+    now = ctx.now()
+    techs = list(s.scalars(select(Technician.id).where(Technician.site_id == ctx.site)))
+    if not techs:
+        return
+    hours = WorkingTime(s, ctx, days.days[0], days=len(days.days))
+    clocked: dict[tuple[int, int], list[tuple[datetime, datetime]]] = defaultdict(list)
+    for tech, started, ended in s.execute(select(Clocking.technician_id, Clocking.started_at, Clocking.ended_at)
+                                          .where(Clocking.site_id == ctx.site, Clocking.started_at < days.end,
+                                                 or_(Clocking.ended_at.is_(None), Clocking.ended_at > days.start))):
+        end = min(ended or now, now)
+        # a clocking across midnight counts in each day it covers
+        i = max(days.of(started) or 0, 0) if started >= days.start else 0
+        while i < len(days.days):
+            lo, hi = days.starts[i], days.starts[i + 1] if i + 1 < len(days.days) else days.end
+            if lo >= end:
+                break
+            a, b = max(started, lo), min(end, hi)
+            if b > a:
+                clocked[(tech, i)].append((a, b))
+            i += 1
+    for i, day in enumerate(days.days):
+        until = min(now, days.starts[i + 1] if i + 1 < len(days.days) else days.end)
+        for tech in techs:
+            spans = clocked.get((tech, i), [])
+            shift = [(a, min(b, until)) for a, b in hours.windows(tech, day) if a < until]
+            worked = _union_hours(spans)
+            attended = _union_hours([*shift, *spans])
+            tallies[i].n["productivity"] += worked
+            tallies[i].d["productivity"] += attended
+            tallies[i].d["proficiency"] += attended
+    finished = (select(JobLine.id).join(RepairOrder, RepairOrder.id == JobLine.repair_order_id).where(
+        RepairOrder.site_id == ctx.site, JobLine.status == LineStatus.DONE.value,
+        JobLine.finished_at >= days.start, JobLine.finished_at < days.end))
+    for finished_at, flat in s.execute(select(JobLine.finished_at, JobLine.hours).where(JobLine.id.in_(finished))):
+        i = days.of(finished_at)
+        if i is not None:
+            tallies[i].n["efficiency"] += float(flat)
+            tallies[i].n["proficiency"] += float(flat)
+    # time worked on the finished lines: each clocking's time shared among the lines it covers by their hours
+    covers = select(ClockingLine.clocking_id).where(ClockingLine.job_line_id.in_(finished))
+    weight = (select(ClockingLine.clocking_id.label("c"), func.sum(JobLine.hours).label("w"))
+              .join(JobLine, JobLine.id == ClockingLine.job_line_id)
+              .where(ClockingLine.clocking_id.in_(covers)).group_by(ClockingLine.clocking_id).subquery())
+    for started, ended, flat, total, finished_at in s.execute(
+            select(Clocking.started_at, Clocking.ended_at, JobLine.hours, weight.c.w, JobLine.finished_at)
+            .join(ClockingLine, ClockingLine.clocking_id == Clocking.id)
+            .join(JobLine, JobLine.id == ClockingLine.job_line_id).join(weight, weight.c.c == Clocking.id)
+            .where(ClockingLine.job_line_id.in_(finished))):
+        i = days.of(finished_at)
+        if i is None:
+            continue
+        share = float(flat) / float(total) if total else 1.0
+        tallies[i].d["efficiency"] += max(((ended or now) - started).total_seconds(), 0.0) / 3600 * share
+
+
+@dataclass
+class _Bill:
+    day: int | None
+    discount: Decimal
+    customer: Decimal = Decimal(0)
+
+
+def _revenue(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
+    """Labour and parts of the settled orders (settled_at in the day), as the settlement prices them
+    (services/reception/estimate.priced_lines: live lines, labour at the skill's rate, parts at their price),
+    every payer; customer-paid = the customer's lines less the order's discount; the average ticket = every
+    payer's labour and parts less the discount ÷ settled orders."""
+    fallback = ctx.settings.workshop.labour_rate
+    rate: dict[str, Decimal] = {}
+    settled = select(RepairOrder.id).where(RepairOrder.site_id == ctx.site, RepairOrder.settled_at >= days.start,
+                                           RepairOrder.settled_at < days.end, RepairOrder.status != CANCELLED)
+    bills = {ro: _Bill(days.of(at), money(discount)) for ro, at, discount in s.execute(
+        select(RepairOrder.id, RepairOrder.settled_at, RepairOrder.discount).where(RepairOrder.id.in_(settled)))}
+    live = JobLine.status != LineStatus.CANCELLED.value
+    amounts: list[tuple[int, str, str, Decimal]] = []
+    for ro, skill, payer, flat in s.execute(
+            select(JobLine.repair_order_id, JobLine.skill, JobLine.payer, func.sum(JobLine.hours))
+            .where(JobLine.repair_order_id.in_(settled), live)
+            .group_by(JobLine.repair_order_id, JobLine.skill, JobLine.payer)):
+        if skill not in rate:
+            rate[skill] = Decimal(str(ctx.settings.reception.labour_rate(skill, fallback)))
+        amounts.append((ro, "labour_revenue", payer, money(money(flat) * rate[skill])))
+    for ro, payer, amount in s.execute(
+            select(PartsLine.repair_order_id, JobLine.payer, func.sum(PartsLine.quantity * PartsLine.unit_price))
+            .join(JobLine, JobLine.id == PartsLine.job_line_id)
+            .where(PartsLine.repair_order_id.in_(settled), live).group_by(PartsLine.repair_order_id, JobLine.payer)):
+        amounts.append((ro, "parts_revenue", payer, money(amount)))
+    for ro, key, payer, amount in amounts:
+        bill = bills[ro]
+        if bill.day is None:
+            continue
+        tallies[bill.day].cny[key] += amount
+        tallies[bill.day].cny["average_ticket"] += amount
+        if payer == CUSTOMER:
+            bill.customer += amount
+    for bill in bills.values():
+        if bill.day is None:
+            continue
+        t = tallies[bill.day]
+        given = min(bill.discount, bill.customer)
+        t.cny["customer_paid"] += bill.customer - given
+        t.cny["average_ticket"] -= given
+        t.d["average_ticket"] += 1
+
+
+def _calls(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
+    """3DC: every attempt made in the day (answered = not unreachable); CSI from the calls completed that day."""
+    three = FollowUpKind.AFTER_SERVICE.value
+    for at, outcome in s.execute(select(FollowUpAttempt.at, FollowUpAttempt.outcome)
+                                 .join(FollowUpCall, FollowUpCall.id == FollowUpAttempt.follow_up_id)
+                                 .where(FollowUpCall.site_id == ctx.site, FollowUpCall.kind == three,
+                                        FollowUpAttempt.at >= days.start, FollowUpAttempt.at < days.end)):
+        i = days.of(at)
+        if i is not None:
+            tallies[i].d["reach_3dc"] += 1
+            tallies[i].n["reach_3dc"] += outcome != FollowUpOutcome.UNREACHABLE.value
+    for at, outcome, score in s.execute(select(FollowUpCall.called_at, FollowUpCall.outcome, FollowUpCall.score)
+                                        .where(FollowUpCall.site_id == ctx.site, FollowUpCall.kind == three,
+                                               FollowUpCall.called_at >= days.start, FollowUpCall.called_at < days.end,
+                                               FollowUpCall.outcome.in_([FollowUpOutcome.SATISFIED.value,
+                                                                         FollowUpOutcome.PROBLEM.value]))):
+        i = days.of(at)
+        if i is None:
+            continue
+        t = tallies[i]
+        t.d["csi_top"] += 1
+        if outcome == FollowUpOutcome.SATISFIED.value and score is not None:
+            t.n["csi"] += score
+            t.d["csi"] += 1
+            t.n["csi_top"] += score >= 9
+
+
+def _complaints(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
+    """Opened in the day, by class; on time: acknowledged by acknowledge_by and investigated by investigate_by, of
+    those opened that day whose investigation is done or overdue (a complaint still inside its time is in
+    neither)."""
+    now = ctx.now()
+    for opened, cls, ack_by, ack_at, inv_by, inv_at in s.execute(
+            select(Complaint.opened_at, Complaint.problem_class, Complaint.acknowledge_by, Complaint.acknowledged_at,
+                   Complaint.investigate_by, Complaint.investigated_at)
+            .where(Complaint.site_id == ctx.site, Complaint.opened_at >= days.start,
+                   Complaint.opened_at < days.end)):
+        i = days.of(opened)
+        if i is None:
+            continue
+        t = tallies[i]
+        t.n["complaints_opened"] += 1
+        t.n[f"complaints.{cls}"] += 1
+        if inv_at is not None or inv_by <= now:
+            t.d["complaints_on_time"] += 1
+            t.n["complaints_on_time"] += (ack_at is not None and ack_at <= ack_by and inv_at is not None
+                                          and inv_at <= inv_by)
+
+
+def _new_cars(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
+    """Vehicles sold in the day (sold_on) that came back for a service since: an order opened on or after the
+    day of the sale."""
+    sold = select(Vehicle.id).where(Vehicle.site_id == ctx.site, Vehicle.sold_on >= days.days[0],
+                                    Vehicle.sold_on <= days.days[-1])
+    seen = dict(s.execute(select(RepairOrder.vehicle_id, func.max(RepairOrder.opened_at)).where(
+        RepairOrder.vehicle_id.in_(sold), RepairOrder.status != CANCELLED).group_by(RepairOrder.vehicle_id)).all())
+    for vehicle_id, sold_on in s.execute(select(Vehicle.id, Vehicle.sold_on).where(Vehicle.id.in_(sold))):
+        i = days.of_day(sold_on)
+        if i is None:
+            continue
+        last = seen.get(vehicle_id)
+        tallies[i].d["first_service_return"] += 1
+        tallies[i].n["first_service_return"] += last is not None and last.astimezone(ctx.tz).date() >= sold_on
+
+
+def _insurance(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
+    """Vehicles whose insurance expires in the day: the base of the renewal rate. No renewal is recorded anywhere
+    (the vehicle keeps only its current expiry date), so the numerator is unknown."""
+    for expires, n in s.execute(select(Vehicle.insurance_expires_on, func.count()).where(
+            Vehicle.site_id == ctx.site, Vehicle.insurance_expires_on >= days.days[0],
+            Vehicle.insurance_expires_on <= days.days[-1]).group_by(Vehicle.insurance_expires_on)):
+        i = days.of_day(expires)
+        if i is not None:
+            tallies[i].d["insurance_renewal"] += n
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    day = min(moment.day, [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31,
+                           30, 31, 31, 30, 31, 30, 31][month - 1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def lapsed(s: Session, ctx: ServiceContext, at: datetime) -> Tally:
+    """As of `at`: of the vehicles with a visit (an order opened, not cancelled) in the ACTIVE_MONTHS before, the
+    ones whose last visit is older than 3, 6 and 12 months. One aggregate query."""
+    last = (select(RepairOrder.vehicle_id, func.max(RepairOrder.opened_at).label("seen"))
+            .where(RepairOrder.site_id == ctx.site, RepairOrder.status != CANCELLED, RepairOrder.opened_at < at,
+                   RepairOrder.opened_at >= add_months(at, -ACTIVE_MONTHS))
+            .group_by(RepairOrder.vehicle_id).subquery())
+    cols = [func.count()] + [func.sum(case((last.c.seen < add_months(at, -m), 1), else_=0)) for m in LAPSED_MONTHS]
+    row = s.execute(select(*cols).select_from(last)).one()
+    out = Tally()
+    for m, n in zip(LAPSED_MONTHS, row[1:], strict=True):
+        out.n[f"lapsed_{m}"] = float(n or 0)
+        out.d[f"lapsed_{m}"] = float(row[0] or 0)
+    return out
+
+
