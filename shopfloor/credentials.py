@@ -14,6 +14,9 @@ password: the way to shut out a lost or stolen printer host.
 API callers: `[api] token` is the integrator's token, named "api" and holding every staff role. A site adds
 narrower callers by hand as `[api_tokens.<name>]` tables with `token = "…"` and `roles = ["cs", …]`; the name
 is the actor of every change the caller makes, the roles what it may do (shopfloor/contract/staff.py).
+
+Customer messages' gateways, each optional and added by hand: `[sms] access_key_id`, `access_key_secret` (Alibaba
+Cloud SMS), `[wechat] appid`, `secret` (the official account), `[email] user`, `password` (SMTP login).
 """
 
 from __future__ import annotations
@@ -65,6 +68,42 @@ class ApiToken:
     roles: frozenset[StaffRole] = frozenset()
 
 
+@dataclass(frozen=True)
+class MessageSecrets:
+    """The message gateways' keys ([sms], [wechat], [email]); never logged or shown (repr hides them)."""
+
+    sms_key_id: str = ""
+    sms_key_secret: str = field(default="", repr=False)
+    wechat_appid: str = ""
+    wechat_secret: str = field(default="", repr=False)
+    email_user: str = ""
+    email_password: str = field(default="", repr=False)
+
+
+def _message_secrets(data: dict[str, object]) -> MessageSecrets:
+    def table(name: str) -> dict[str, object]:
+        value = data.get(name, {})
+        if not isinstance(value, dict):
+            raise ValueError(f"[{name}] must be a table")
+        return value
+
+    sms, wechat, email = table("sms"), table("wechat"), table("email")
+    return MessageSecrets(
+        sms_key_id=str(sms.get("access_key_id", "")), sms_key_secret=str(sms.get("access_key_secret", "")),
+        wechat_appid=str(wechat.get("appid", "")), wechat_secret=str(wechat.get("secret", "")),
+        email_user=str(email.get("user", "")), email_password=str(email.get("password", "")))
+
+
+def _message_secret_lines(m: MessageSecrets) -> list[str]:
+    lines: list[str] = []
+    for name, pairs in (("sms", {"access_key_id": m.sms_key_id, "access_key_secret": m.sms_key_secret}),
+                        ("wechat", {"appid": m.wechat_appid, "secret": m.wechat_secret}),
+                        ("email", {"user": m.email_user, "password": m.email_password})):
+        if any(pairs.values()):
+            lines += [f"[{name}]", *(f"{k} = {_quote(v)}" for k, v in pairs.items()), ""]
+    return lines
+
+
 @dataclass
 class Credentials:
     api_token: str
@@ -75,6 +114,7 @@ class Credentials:
     broker_port: int = 1883
     named_api_tokens: dict[str, ApiToken] = field(default_factory=dict)  # [api_tokens.<name>]
     printers: dict[str, MqttAccount] = field(default_factory=dict)  # [mqtt.printer.<name>]
+    messages: MessageSecrets = field(default_factory=MessageSecrets)  # [sms], [wechat], [email]
 
     def account(self, role: Role) -> MqttAccount:
         if role == Role.PRINTER:
@@ -137,6 +177,7 @@ def dumps(creds: Credentials) -> str:
     for name, account in creds.printers.items():
         lines += [f"[mqtt.printer.{_quote(name)}]", f"username = {_quote(account.username)}",
                   f"password = {_quote(account.password)}", ""]
+    lines += _message_secret_lines(creds.messages)
     lines.append("[advisors]")
     lines += [f"{_quote(name)} = {_quote(pin)}" for name, pin in creds.advisors.items()]
     return "\n".join(lines) + "\n"
@@ -160,6 +201,7 @@ def loads(text: str, source: str = FILE_NAME) -> Credentials:
             broker_port=int(data.get("broker", {}).get("port", 1883)),
             named_api_tokens=_named_api_tokens(data.get("api_tokens", {}), str(data["api"]["token"])),
             printers=printers,
+            messages=_message_secrets(data),
         )
     except (tomllib.TOMLDecodeError, KeyError, ValueError, TypeError) as exc:
         raise ValueError(f"{source}: cannot read credentials: {exc}") from exc

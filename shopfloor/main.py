@@ -38,6 +38,8 @@ from shopfloor.services.checkin import CheckinService
 from shopfloor.services.comebacks import ComebackService
 from shopfloor.services.confirmations import ConfirmationService
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.customer_messages.providers import build_providers
+from shopfloor.services.customer_messages.sender import MessageSender
 from shopfloor.services.customer_messages.services import MessageServices
 from shopfloor.services.customers import CustomerService
 from shopfloor.services.day_prep import DayPrepService
@@ -160,6 +162,7 @@ class Shopfloor:
         self.reception = ReceptionServices.on(self.ctx, options.data_dir, server_url(settings, options))
         self.settlement = SettlementServices.on(self.ctx, self.printing, server_url(settings, options))
         self.messages = MessageServices.on(self.ctx)
+        self.message_sender = MessageSender(self.ctx, build_providers(settings.messages, credentials.messages, site))
         self.aftercare = AftercareServices.on(self.ctx)
         self.kpis = KpiService(self.ctx)
         self.confirmations = ConfirmationService(self.ctx, self.printing)
@@ -185,7 +188,7 @@ class Shopfloor:
 
         # the staff pages (kiosk/): each gets the services it uses and nothing else
         site_clock = SiteClock(self.ctx.clock, settings.site.tz)
-        frame = StaffFrame(settings, self.auth)
+        frame = StaffFrame(settings, self.auth, escalations=self.board_store)
         printers = PrinterChoice(settings.printers, self.board_store)
         self.kiosk = KioskPage(frame, site_clock, self.board_store, printers, checkin=self.checkin,
                                repair_orders=self.repair_orders, printing=self.printing, workshop=self.workshop,
@@ -232,11 +235,12 @@ class Shopfloor:
             (CashierPage(frame, site_clock, printers=printers, settlement=self.settlement,
                          repair_orders=self.repair_orders), "/cashier"),
             (FollowUpPage(frame, site_clock, aftercare=self.aftercare, booking=self.booking), "/follow-up"),
-            (ComplaintsPage(frame, site_clock, board_store=self.board_store, aftercare=self.aftercare),
-             "/complaints"),
+            (ComplaintsPage(frame, site_clock, board_store=self.board_store, aftercare=self.aftercare,
+                            auth=self.auth, customers=self.customers), "/complaints"),
         ]
         self._late_task: asyncio.Task[None] | None = None
         self._housekeeping_task: asyncio.Task[None] | None = None
+        self._messages_task: asyncio.Task[None] | None = None
 
     def _build_agents(self) -> list[PrinterAgent]:
         """The demo runs every printer's agent in this process; a site runs `shopfloor printer-agent NAME`
@@ -280,6 +284,7 @@ class Shopfloor:
             feed.start()
         self._late_task = asyncio.create_task(self._mark_late_forever())
         self._housekeeping_task = asyncio.create_task(self._housekeeping_forever())
+        self._messages_task = asyncio.create_task(self.message_sender.run_forever(run.io_bound))
         loop.call_later(GC_FREEZE_AFTER_SECONDS, self._freeze_long_lived)
 
     @staticmethod
@@ -333,6 +338,8 @@ class Shopfloor:
             self._late_task.cancel()
         if self._housekeeping_task:
             self._housekeeping_task.cancel()
+        if self._messages_task:
+            self._messages_task.cancel()
         for feed in self._feeds:
             feed.stop()
         for agent in self.agents:

@@ -52,7 +52,8 @@ from shopfloor.testing.printer_fixtures import printer_simulator  # noqa: F401
 
 # The two-database fixtures (backend, database, db_services) and the simulated browser's (staff_app) import from
 # this module, so they load as plugins.
-pytest_plugins = ["shopfloor.testing.db_fixtures", "shopfloor.testing.simulated_browser"]
+pytest_plugins = ["shopfloor.testing.db_fixtures", "shopfloor.testing.simulated_browser",
+                  "shopfloor.testing.message_fixtures"]
 
 # 10:30 in Beijing on a weekday: inside opening hours, some demo appointments already past their time.
 DEMO_NOW = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
