@@ -14,6 +14,7 @@ from shopfloor.services import views
 from shopfloor.services.audit import SYSTEM, Entity, record
 from shopfloor.services.capacity import publish_capacity
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.customer_messages import triggers as messages
 from shopfloor.services.publishing import publish_appointment, ro_number_for_appointment
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class AppointmentService:
                 was = appt.status
                 if appt.start <= now - max(cutoff, grace):
                     appt.status, appt.no_show_at = "no_show", now
+                    messages.appointment_dropped(s, self.ctx, appt, SYSTEM)
                     days.add(appt.start.astimezone(self.ctx.tz).date())
                     log.info("appointment %s (%s) is a no-show", appt.id, appt.vehicle.plate)
                 elif appt.status != "late":

@@ -40,6 +40,7 @@ from shopfloor.services import outbox, views
 from shopfloor.services.audit import SYSTEM, Actor, Entity, record, slot
 from shopfloor.services.capacity import board_days, booking_of, capacity_view, load_plan, publish_capacity
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.customer_messages import triggers as messages
 from shopfloor.services.publishing import publish_appointment, ro_number_for_appointment
 
 log = logging.getLogger(__name__)
@@ -251,6 +252,7 @@ class BookingService:
             record(s, self.ctx, req.actor, Entity.APPOINTMENT, appt.id, "rebooked" if was else "booked",
                    from_value=was, to_value=slot(start, advisor.name, self.ctx.tz),
                    reason=req.override_reason if violations else None, detail=detail | _broken(violations))
+            messages.appointment_booked(s, self.ctx, appt, req.actor)
             publish_appointment(s, self.ctx, appt)
             publish_capacity(s, self.ctx, day)
             log.info("booked %s for %s at %s with %s (%s h)%s", vehicle.plate, req.actor, start, advisor.name,
@@ -311,6 +313,7 @@ class BookingService:
         s.flush()
         s.refresh(appt)
         self._log_overrides(s, appt, violations, override_reason, actor)
+        messages.appointment_moved(s, self.ctx, appt, actor)
         for d in {old_day, day}:
             publish_capacity(s, self.ctx, d)
         log.info("%s moved appointment %s to %s with %s", actor, appt.id, start, advisor.name)
@@ -326,6 +329,7 @@ class BookingService:
             record(s, self.ctx, actor, Entity.APPOINTMENT, appt.id, "cancelled", from_value=appt.status,
                    to_value="cancelled", reason=reason.strip())
             appt.status, appt.cancel_reason = "cancelled", reason.strip()[:200]
+            messages.appointment_dropped(s, self.ctx, appt, actor)
             publish_appointment(s, self.ctx, appt)
             publish_capacity(s, self.ctx, appt.start.astimezone(self.ctx.tz).date())
             log.info("%s cancelled appointment %s: %s", actor, appt.id, reason)
@@ -344,6 +348,7 @@ class BookingService:
             self._set_call(appt, outcome, actor, note)
             publish_appointment(s, self.ctx, appt)
             if outcome == "cancelled":
+                messages.appointment_dropped(s, self.ctx, appt, actor)
                 publish_capacity(s, self.ctx, appt.start.astimezone(self.ctx.tz).date())
             record(s, self.ctx, actor, Entity.APPOINTMENT, appt.id, "call", from_value=was, to_value=outcome,
                    reason=note.strip() or None)

@@ -33,6 +33,7 @@ from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.services import views
 from shopfloor.services.audit import Actor, ActorKind, Entity, as_actor, record
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.customer_messages import triggers as messages
 from shopfloor.services.publishing import publish_appointment, publish_repair_order
 from shopfloor.services.repair_orders import hours
 from shopfloor.services.workshop.projection import earliest_finish
@@ -339,6 +340,7 @@ class CheckinService:
                    to_value=RoStatus.CHECKED_IN.value, detail=detail)
             s.flush()
             s.refresh(ro)
+            messages.order_checked_in(s, self.ctx, ro, req.actor)
             publish_repair_order(s, self.ctx, ro, {"kind": "checked_in", "to": ro.status, "actor": str(req.actor),
                                                    "at": views.iso(now, self.ctx.tz)})
             if appt is not None:

@@ -17,6 +17,7 @@ from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.services import views
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.customer_messages import triggers as messages
 from shopfloor.services.publishing import publish_repair_order, publish_technician
 
 
@@ -115,6 +116,8 @@ class RepairOrderService:
             ro.technician_id = order_status.lead_technician(ro) or ro.technician_id
             if to in (RoStatus.DELIVERED, RoStatus.CANCELLED):
                 ro.closed_at = now
+            if to == RoStatus.CANCELLED:
+                messages.order_cancelled(s, self.ctx, ro, actor)
             s.add(RoEvent(repair_order_id=ro.id, at=now, actor=str(actor), kind=kind, from_status=current.value,
                           to_status=to.value, technician_id=tech.id if tech else None, reason=reason))
             record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, kind, from_value=current.value,

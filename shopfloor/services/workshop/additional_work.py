@@ -23,6 +23,7 @@ from shopfloor.domain.workshop import DecisionMethod, FindingStatus, LineStatus
 from shopfloor.domain.workshop_models import AdditionalWork
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.customer_messages import triggers as messages
 from shopfloor.services.parts.counter import parts_for_finding
 from shopfloor.services.repair_orders import resolve_technician
 from shopfloor.services.workshop.dispatch import give
@@ -149,8 +150,10 @@ class AdditionalWorkService:
             record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, "additional_work", to_value=text,
                    detail={"finding": finding.id, "hours": float(finding.hours), "technician": tech.name,
                            "parts": [p.as_json() for p in found], "photo": photo})
+            info = _info(finding, ro.number, self._rate)
+            messages.additional_work_reported(s, self.ctx, ro, finding.id, text, Decimal(str(info.price)), actor)
             publish(s, self.ctx, ro, None)
-            return _info(finding, ro.number, self._rate)
+            return info
 
     def _from_catalogue(self, s: Session, part: Part) -> Part:
         """A part typed at the bay ("04465-02220", "04465-02220 前刹车片" or a name) as the catalogue knows it, with

@@ -15,6 +15,7 @@ from shopfloor.domain.workshop_models import Promise
 from shopfloor.services import views
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.customer_messages import triggers as messages
 from shopfloor.services.workshop.order_status import load_order, publish, require_open
 
 MAX_REASON = 200
@@ -59,8 +60,11 @@ class PromiseService:
             require_open(ro, RoStatus.READY)
             before = ro.promised_at
             ro.promised_at = promised_at
-            s.add(Promise(repair_order_id=ro.id, promised_at=promised_at, kind="new", reason=reason,
-                          customer_told=customer_told, recorded_by=str(actor)[:80], recorded_at=now))
+            given = Promise(repair_order_id=ro.id, promised_at=promised_at, kind="new", reason=reason,
+                            customer_told=customer_told, recorded_by=str(actor)[:80], recorded_at=now)
+            s.add(given)
+            s.flush()
+            messages.promise_given(s, self.ctx, ro, given.id, promised_at, actor, told=customer_told)
             record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, "promise",
                    from_value=views.iso(before, self.ctx.tz), to_value=views.at(promised_at, self.ctx.tz),
                    reason=reason, detail={"customer_told": customer_told})
