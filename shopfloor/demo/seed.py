@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shopfloor.demo.aftersales import seed_aftersales
 from shopfloor.demo.data import (
     ADVISORS,
     ALIGNMENT_BAYS,
@@ -125,6 +126,7 @@ def seed(ctx: ServiceContext, pins: dict[str, str], rng_seed: int = 7) -> DemoSu
         more_appointments, more_ros = _seed_calendar(s, ctx, extra, people, vehicles, advisors, techs, bays, ops, now)
         s.flush()
         seed_parts(s, ctx)  # the catalogue, and the parts of the open orders' lines
+        seed_aftersales(s, ctx, random.Random(rng_seed * 104729 + 3))  # settlement, follow-up, complaints
         return DemoSummary(len(advisors), len(techs), len(vehicles) + people.count, appointments + more_appointments,
                            ros + more_ros)
 
