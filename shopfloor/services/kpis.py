@@ -22,7 +22,7 @@ from shopfloor.domain.aftersales import ProblemClass
 from shopfloor.domain.errors import Invalid
 from shopfloor.i18n import t
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.kpis_counts import LAPSED_MONTHS, CENT, Tally, day_tallies, lapsed
+from shopfloor.services.kpis_counts import CENT, LAPSED_MONTHS, Tally, day_tallies, lapsed
 
 MAX_DAYS = 400
 BY = ("day", "week", "month")
