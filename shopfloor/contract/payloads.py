@@ -100,13 +100,15 @@ EnumValue = Annotated[E, Strict(False)]
 
 class PrintKind(StrEnum):
     """What a print job is: a job ticket, a booking confirmation slip, a parts pick label, a vehicle's tag label, a
-    repair order's estimate slip."""
+    repair order's estimate slip, its settlement list (结算清单) and its delivery sheet (交车单)."""
 
     TICKET = "ticket"
     CONFIRMATION = "confirmation"
     PICK_LABEL = "pick_label"
     TAG_LABEL = "tag_label"
     ESTIMATE = "estimate"
+    SETTLEMENT_LIST = "settlement_list"
+    DELIVERY_SHEET = "delivery_sheet"
 
 
 def _base64(value: str) -> str:
