@@ -30,6 +30,7 @@ from shopfloor.printer.agent import PrinterAgent
 from shopfloor.printer.journal import PrintJournal
 from shopfloor.printer.transports import FileTransport
 from shopfloor.publisher import OutboxPublisher
+from shopfloor.services.aftercare.complaints import ComplaintService
 from shopfloor.services.booking import BookingRequest
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.workshop.services import WorkshopServices
@@ -250,6 +251,11 @@ def _a_demo_day(svc: Services, agent: PrinterAgent) -> None:
     booking.record_call(appt["id"], "confirmed", actor="孙丽")
     booking.set_parts(appt["id"], "to_order", eta=day, numbers="04152-YZZA1")
     booking.cancel(appt["id"], actor="孙丽", reason="客户出差")
+    # the delivered car's customer complains: important (the manager's screens escalate it), then acknowledged
+    complaints = ComplaintService(svc.ctx)
+    complaint = complaints.register(actor="孙丽", problem_class="workmanship", severity="important",
+                                    important_because="safety", text="刹车异响", repair_order=number)
+    complaints.acknowledge(complaint.id, actor="赵经理")
     # the day goes on: late and no-show marks; then midnight: yesterday's capacity leaves the bus
     svc.clock.advance(minutes=90)
     svc.appointments.mark_late()

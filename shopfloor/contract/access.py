@@ -68,6 +68,9 @@ RULES: dict[Role, tuple[Rule, ...]] = {
         Rule(Access.READ, f"{_SITE}/advisors/+/state"),
         Rule(Access.READ, f"{_SITE}/technicians/+/state"),
         Rule(Access.READ, f"{_SITE}/capacity/+/state"),
+        # the service manager's screens: complaints (no personal data) and an important one's escalation
+        Rule(Access.READ, f"{_SITE}/complaints/+/state"),
+        Rule(Access.READ, f"{_SITE}/events/complaints/+"),
         Rule(Access.READ, f"{_SITE}/printers/+/status"),
         Rule(Access.READ, f"{_SITE}/clients/#"),
         Rule(Access.WRITE, f"{_SITE}/clients/board/+"),

@@ -37,6 +37,8 @@ PAYLOADS: dict[str, TypeAdapter[Any]] = {
     "CapacityState": TypeAdapter(entity_states.CapacityState),
     "LoungeState": TypeAdapter(entity_states.LoungeState),
     "RepairOrderEvent": entity_states.repair_order_events,
+    "ComplaintState": TypeAdapter(entity_states.ComplaintState),
+    "ComplaintEvent": TypeAdapter(entity_states.ComplaintOpenedEvent),
     "PrintJob": TypeAdapter(payloads.PrintJob),
     "PrintAck": TypeAdapter(payloads.PrintAck),
     "PrinterStatus": TypeAdapter(payloads.PrinterStatus),

@@ -12,6 +12,7 @@ from pydantic import Field, TypeAdapter
 from shopfloor.contract import topics
 from shopfloor.contract.payloads import DateTime, Day, EnumValue, Payload, Schema, Version
 from shopfloor.contract.staff import StaffRole
+from shopfloor.domain.aftersales import ComplaintSource, ComplaintStatus, ImportantReason, ProblemClass, Severity
 from shopfloor.domain.parts import JobLineParts
 from shopfloor.domain.states import HoldReason, RoStatus
 from shopfloor.domain.workshop import FindingStatus, LineStatus, PauseReason, Risk
@@ -445,6 +446,48 @@ class CapacityState(CapacityFigures):
     site: str
 
 
+# -- complaints (issue 12) ----------------------------------------------------------------------------------
+
+class ComplaintState(Payload):
+    """A customer's complaint as the service manager's screens follow it: status, owner, the deadlines counting
+    down. No personal data (no name, phone or the complaint's words): the order number and masked plate only."""
+
+    schema_: Schema = Field(alias="schema")
+    version: Version
+    site: str
+    id: int
+    status: EnumValue[ComplaintStatus]
+    severity: EnumValue[Severity]
+    important_because: EnumValue[ImportantReason] | None
+    problem_class: EnumValue[ProblemClass] = Field(alias="class")
+    source: EnumValue[ComplaintSource]
+    ro_number: str | None
+    plate_masked: str | None = Field(examples=["京A·***45"])
+    owner: str | None = Field(description="the staff member who owns it (their name on the staff screens)")
+    opened_at: DateTime
+    acknowledge_by: DateTime
+    acknowledged_at: DateTime | None
+    investigate_by: DateTime
+    investigated_at: DateTime | None
+    resolved_at: DateTime | None
+    closed_at: DateTime | None
+
+
+class ComplaintOpenedEvent(Payload):
+    """An important complaint was opened: the service manager's screens escalate it at once (never retained)."""
+
+    version: Version
+    id: int
+    kind: Literal["important_opened"]
+    severity: EnumValue[Severity]
+    important_because: EnumValue[ImportantReason] | None
+    problem_class: EnumValue[ProblemClass] = Field(alias="class")
+    ro_number: str | None
+    plate_masked: str | None
+    acknowledge_by: DateTime
+    at: DateTime
+
+
 # the model of each kind's retained state: what a consumer checks a `…/<kind>/<id>/state` payload against
 STATE_MODELS: dict[str, type[Payload]] = {
     topics.REPAIR_ORDERS: RepairOrderState,
@@ -453,4 +496,5 @@ STATE_MODELS: dict[str, type[Payload]] = {
     topics.TECHNICIANS: TechnicianState,
     topics.LOUNGE: LoungeState,
     topics.CAPACITY: CapacityState,
+    topics.COMPLAINTS: ComplaintState,
 }

@@ -18,7 +18,9 @@ TECHNICIANS = "technicians"
 LOUNGE = "lounge"
 # one entity per day (id YYYY-MM-DD): technician hours available, allocated, free, reserved
 CAPACITY = "capacity"
-STATE_KINDS = (REPAIR_ORDERS, APPOINTMENTS, ADVISORS, TECHNICIANS, LOUNGE, CAPACITY)
+# a customer's complaint (issue 12): its status and deadlines, no personal data; an important one also as an event
+COMPLAINTS = "complaints"
+STATE_KINDS = (REPAIR_ORDERS, APPOINTMENTS, ADVISORS, TECHNICIANS, LOUNGE, CAPACITY, COMPLAINTS)
 
 
 def site_root(site: str) -> str:

@@ -32,6 +32,8 @@ class Entity(StrEnum):
     STAFF = "staff"
     PART = "part"  # the parts catalogue (the parts counter's lines are the repair order's)
     CUSTOMER = "customer"  # a message about neither an order nor an appointment (a new car's follow-up)
+    FOLLOW_UP = "follow_up"  # a follow-up call (issue 12)
+    COMPLAINT = "complaint"
 
 
 @dataclass(frozen=True)

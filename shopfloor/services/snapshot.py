@@ -14,6 +14,7 @@ from shopfloor.domain.models import Advisor, Appointment, PrintJob, RepairOrder,
 from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.domain.versions import next_version
 from shopfloor.services import views
+from shopfloor.services.aftercare.complaints import ComplaintService
 from shopfloor.services.capacity import board_days, capacity_state, load_plan
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.workshop import productivity, timeline
@@ -80,6 +81,9 @@ class SnapshotService:
             for day in board_days(self.ctx):
                 capacity = capacity_state(load_plan(s, self.ctx, day), site, next_version())
                 yield topics.state(site, topics.CAPACITY, day.isoformat()), payloads.encode(capacity), True
+            # complaints not closed (a closed one's state was deleted when it closed)
+            for complaint in ComplaintService(self.ctx).open_states(s):
+                yield topics.state(site, topics.COMPLAINTS, complaint.id), payloads.encode(complaint), True
             jobs = s.execute(select(PrintJob, RepairOrder.number).outerjoin(
                 RepairOrder, RepairOrder.id == PrintJob.repair_order_id).where(
                 PrintJob.site_id == site, PrintJob.status == "pending"))
