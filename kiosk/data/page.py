@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import events, ui
 
+from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common.blocking import io
+from shopfloor.kiosk.data.jtt1132_panel import SettlementExportPanel
 from shopfloor.services import dms_import
 
 if TYPE_CHECKING:
@@ -51,6 +53,9 @@ class DataPage:
                 ImportPanel(self.importer, self.booking, t, user.actor).build()
             with ui.card().classes("w-[38%]"):
                 ExportPanel(self.calendar, self.clock, t).build()
+                if user.may(Permission.SETTLEMENT_EXPORT):
+                    ui.separator()
+                    SettlementExportPanel(self.clock, t).build()
 
 
 class ImportPanel:
