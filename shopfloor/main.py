@@ -351,11 +351,13 @@ class Shopfloor:
 
     # -- web ------------------------------------------------------------------------------------------------
     def register_pages(self) -> None:
+        from shopfloor.kiosk.cashier import documents_route as cashier_documents
         from shopfloor.kiosk.reception import documents_route
 
         for page, path in self.pages:
             page.register(path)
         documents_route.register(app, self.reception.documents)  # the staff's PDF, opened from the estimate page
+        cashier_documents.register(app, self.settlement.documents, self.settings.site.language)  # list, export
 
     def register(self) -> None:
         web_server.prepare(app, self.options.data_dir, self.settings.web, self.settings.reception.photo_max_mb)
