@@ -99,6 +99,10 @@ EXPECTED: dict[tuple[str, str], Permission] = {
     ("POST", "/repair-orders/{number}/handover/signature"): P.RECEPTION,
     ("GET", "/repair-orders/{number}/documents/repair-order.pdf"): P.REPAIR_ORDER_READ,
     ("POST", "/repair-orders/{number}/estimate/print"): P.TICKET_PRINT,
+    ("GET", "/repair-orders/{number}/settlement"): P.SETTLEMENT_READ,
+    ("POST", "/repair-orders/{number}/payments"): P.PAYMENT,
+    ("POST", "/repair-orders/{number}/refunds"): P.REFUND,
+    ("GET", "/settlements/open"): P.SETTLEMENT_READ,
 }
 
 
