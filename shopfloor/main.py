@@ -192,7 +192,8 @@ class Shopfloor:
         printers = PrinterChoice(settings.printers, self.board_store)
         self.kiosk = KioskPage(frame, site_clock, self.board_store, printers, checkin=self.checkin,
                                repair_orders=self.repair_orders, printing=self.printing, workshop=self.workshop,
-                               comebacks=ComebackService(self.ctx), customers=self.customers)
+                               comebacks=ComebackService(self.ctx), customers=self.customers,
+                               messages=self.messages.messages)
         self.pages: list[tuple[Page, str]] = [
             (self.kiosk, "/kiosk"),
             (AppointmentBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock),

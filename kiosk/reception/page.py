@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from shopfloor.kiosk.common.printer_choice import PrinterChoice
     from shopfloor.services.checkin import CheckinService
     from shopfloor.services.comebacks import ComebackService
+    from shopfloor.services.customer_messages.outbox import MessageService
     from shopfloor.services.customers import CustomerService
     from shopfloor.services.printing import PrintJobInfo, PrintService
     from shopfloor.services.repair_orders import RepairOrderService
@@ -45,7 +46,7 @@ class KioskPage:
     def __init__(self, frame: StaffFrame, clock: SiteClock, store: BoardStore, printers: PrinterChoice, *,
                  checkin: CheckinService, repair_orders: RepairOrderService, printing: PrintService,
                  workshop: WorkshopServices | None = None, comebacks: ComebackService | None = None,
-                 customers: CustomerService | None = None) -> None:
+                 customers: CustomerService | None = None, messages: MessageService | None = None) -> None:
         self.frame = frame
         self.clock = clock
         self.store = store
@@ -56,6 +57,7 @@ class KioskPage:
         self.workshop = workshop
         self.comebacks = comebacks
         self.customers = customers  # the phone number to call about a late order
+        self.messages = messages  # the order's messages to the customer and their delivery state
 
     def register(self, path: str) -> None:
         app.add_static_files(STATIC_URL, STATIC)

@@ -23,6 +23,7 @@ from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.formatting import when
 from shopfloor.kiosk.common.session import KioskUser
 from shopfloor.kiosk.reception.advisor_panel import AdvisorActions
+from shopfloor.kiosk.reception.messages_panel import MessagesPanel
 
 if TYPE_CHECKING:
     from shopfloor.kiosk.reception.page import KioskPage
@@ -180,6 +181,8 @@ class RepairOrderPanel:
                     ui.button(t("kiosk.reprint"), icon="print",
                               on_click=lambda: self._reprint(ro["number"], target.value)) \
                         .props("outline").mark("reprint")
+        if self.page.messages is not None:
+            MessagesPanel(self.page.messages, t, self.user, self.page.clock).show(ro["number"])
         return int(ro["version"])
 
     def _moves(self, ro: dict[str, Any]) -> None:
