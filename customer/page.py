@@ -15,11 +15,13 @@ from fastapi import Request
 from nicegui import app, ui
 
 from shopfloor.customer import photos, sections, session
+from shopfloor.customer.complaint import ComplaintForm, ComplaintLimit
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common.blocking import io
 
 if TYPE_CHECKING:
+    from shopfloor.services.aftercare.services import AftercareServices
     from shopfloor.services.reception.customer_page import CustomerPageService, CustomerView, MaskedView
     from shopfloor.services.reception.services import ReceptionServices
     from shopfloor.services.workshop.additional_work import FindingInfo
@@ -31,8 +33,9 @@ REFRESH_SECONDS = 4.0
 
 
 class CustomerPage:
-    def __init__(self, settings: Settings, *, reception: ReceptionServices) -> None:
-        self.settings, self.reception = settings, reception
+    def __init__(self, settings: Settings, *, reception: ReceptionServices, aftercare: AftercareServices) -> None:
+        self.settings, self.reception, self.aftercare = settings, reception, aftercare
+        self.complaint_limit = ComplaintLimit()
 
     @property
     def service(self) -> CustomerPageService:
@@ -99,6 +102,8 @@ class _Screen:
             ui.label(t("customer_page.hello", customer=view.customer_masked)).classes("cp-hello").mark("cp-hello")
         self.status = ui.column().classes("w-full gap-0")
         self.details = ui.column().classes("w-full gap-3")
+        self.complain = ui.column().classes("w-full gap-3")  # the customer's complaint: outside what refreshes
+        self.complaint_form: ComplaintForm | None = None
         # dialogs live outside what a refresh redraws: an update while the customer confirms must not drop it
         self.dialogs = ui.element("div")
         with ui.dialog() as self.photo_dialog, ui.card().classes("p-1 w-full overflow-hidden"):
@@ -155,6 +160,7 @@ class _Screen:
         if masked is None:  # the link expired while open
             self.status.clear()
             self.details.clear()
+            self.complain.clear()
             with self.details:
                 _nothing(self.t)
             self.shown = _Shown()
@@ -168,6 +174,11 @@ class _Screen:
         if full is not None and full != self.shown.full:
             self.shown.full = full
             self._draw_details(full)
+        if full is not None and self.complaint_form is None:
+            self.complaint_form = ComplaintForm(
+                self.complain, self.t, complaints=self.page.aftercare.complaints, limit=self.page.complaint_limit,
+                token=self.token, client=self.client, number=full.number, customer=full.masked.customer_masked,
+                proved=lambda: session.proved(self.token))
 
     def _draw_details(self, full: CustomerView) -> None:
         t, today = self.t, self.today()

@@ -230,7 +230,7 @@ class Shopfloor:
              "/kiosk/walkaround"),
             (EstimatePage(frame, site_clock, printers, reception=self.reception, repair_orders=self.repair_orders,
                           printing=self.printing), "/kiosk/estimate"),
-            (CustomerPage(settings, reception=self.reception), "/c"),
+            (CustomerPage(settings, reception=self.reception, aftercare=self.aftercare), "/c"),
             (DeliveryPage(frame, site_clock, printers=printers, settlement=self.settlement,
                           repair_orders=self.repair_orders, messages=self.messages), "/delivery"),
             (CashierPage(frame, site_clock, printers=printers, settlement=self.settlement,

@@ -12,9 +12,11 @@ from shopfloor.contract import staff
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import session
 from shopfloor.kiosk.common.blocking import io
+from shopfloor.kiosk.common.escalations import banner as escalation_banner
 from shopfloor.kiosk.common.login import LoginView
 
 if TYPE_CHECKING:
+    from shopfloor.board.store import BoardStore
     from shopfloor.services.auth import AuthService
     from shopfloor.settings import Settings
 
@@ -46,9 +48,10 @@ def allowed(t: Translator, user: session.KioskUser, permission: staff.Permission
 class StaffFrame:
     """One per server: each staff page builds its header, sign-in and refusal through it."""
 
-    def __init__(self, settings: Settings, auth: AuthService) -> None:
+    def __init__(self, settings: Settings, auth: AuthService, *, escalations: BoardStore | None = None) -> None:
         self.settings = settings
         self.auth = auth
+        self.escalations = escalations  # the bus's complaints: an important one shows on the manager's pages
 
     def translator(self, lang: str | None) -> Translator:
         if lang:
@@ -67,6 +70,7 @@ class StaffFrame:
         if not staff.may_open(user.roles, path):
             refuse(t, user, path)
             return None
+        escalation_banner(self.escalations, t, user)
         return t, user
 
     def header(self, t: Translator, user: session.KioskUser | None, active: str) -> None:

@@ -1,0 +1,61 @@
+"""What the follow-up desk and the complaints desk share: the seeds' problem classes as a choice, a deadline as the
+time left ("05:12 left", red once passed), and the colours of a complaint's status."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from nicegui import ui
+
+from shopfloor.domain.aftersales import ComplaintStatus, ImportantReason, ProblemClass
+from shopfloor.i18n import Translator
+from shopfloor.kiosk.common.attributes import set_attrs
+
+CLASS_ICONS = {ProblemClass.FACILITIES: "chair", ProblemClass.ATTITUDE: "sentiment_dissatisfied",
+               ProblemClass.WORKMANSHIP: "build", ProblemClass.PROCESS: "account_tree",
+               ProblemClass.PRICE: "payments", ProblemClass.OTHER: "more_horiz"}
+STATUS_COLOURS = {ComplaintStatus.OPEN: "negative", ComplaintStatus.ACKNOWLEDGED: "orange-9",
+                  ComplaintStatus.INVESTIGATED: "primary", ComplaintStatus.RESOLVED: "teal",
+                  ComplaintStatus.CLOSED: "grey-7"}
+TEXT_MAX = 1000
+
+
+def class_options(t: Translator) -> dict[str, str]:
+    return {c.value: t(f"complaints.page.class.{c.value}") for c in ProblemClass}
+
+
+def reason_options(t: Translator) -> dict[str, str]:
+    return {r.value: t(f"complaints.page.reason.{r.value}") for r in ImportantReason}
+
+
+def class_picker(t: Translator, marker: str) -> ui.toggle:
+    """The six classes as big buttons in two rows' width: a tablet's finger, not a drop-down."""
+    return ui.toggle(class_options(t), value=None).props("no-caps spread toggle-color=negative") \
+        .classes("w-full text-base").mark(marker)
+
+
+def left(t: Translator, deadline: datetime, now: datetime) -> tuple[str, bool]:
+    """The time left to a deadline as hh:mm, or how long it has been passed; and whether it has."""
+    delta = deadline - now
+    over = delta < timedelta(0)
+    minutes = int(abs(delta).total_seconds() // 60)
+    text = f"{minutes // 60:02d}:{minutes % 60:02d}"
+    return (t("complaints.page.overdue_by", time=text) if over else t("complaints.page.left", time=text)), over
+
+
+class Countdown:
+    """A deadline counting down on the page: redrawn by the page's timer (every few seconds is plenty for hh:mm)."""
+
+    def __init__(self, t: Translator, title: str, deadline: datetime, marker: str) -> None:
+        self.t = t
+        self.deadline = deadline
+        with ui.column().classes("gap-0 items-start"):
+            ui.label(title).classes("text-xs text-grey-7")
+            self.label = ui.label("").classes("text-lg font-mono font-bold").mark(marker)
+        set_attrs(self.label, data_deadline=deadline.isoformat())
+
+    def tick(self, now: datetime) -> None:
+        text, over = left(self.t, self.deadline, now)
+        if self.label.text != text:
+            self.label.text = text
+            self.label.classes(remove="text-negative text-grey-9", add="text-negative" if over else "text-grey-9")
