@@ -41,7 +41,8 @@ class Trail:
     def new(self) -> list[AuditRow]:
         fresh = [r for r in AuditService(self.svc.ctx).read(limit=100_000) if r.id > self.last]
         self.last = max([self.last, *(r.id for r in fresh)])
-        return sorted(fresh, key=lambda r: r.id)
+        # the customer messages a change queues or withdraws have their own rows (tests/test_message_triggers.py)
+        return sorted((r for r in fresh if not r.action.startswith("message_")), key=lambda r: r.id)
 
     def one(self) -> AuditRow:
         fresh = self.new()
@@ -256,7 +257,7 @@ def test_scan_check_in_workshop_moves_and_tickets(services: Services) -> None:
 
     # the manager's card shows the appointment's story and its order's
     story = AuditService(services.ctx).for_appointment(appt.id)
-    assert [r.action for r in story] == ["arrived", "checked_in", "transition", "transition", "transition",
+    assert [r.action for r in story] == ["arrived", "checked_in", "message_queued", "transition", "transition", "transition",
                                          "ticket_printed", "print_reprinted", "print_redirected", "print_confirmed",
                                          "ticket_reprinted"]
 
