@@ -17,8 +17,10 @@ from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.manager.board import localize_picker
 from shopfloor.kiosk.manager.charts import CHARTS, arrival_profile, axis_labels, cause_label
+from shopfloor.kiosk.manager.kpi_section import KpiSection
 from shopfloor.kiosk.manager.style import CSS
 from shopfloor.services.figures import MAX_DAYS, FiguresService
+from shopfloor.services.kpis import KpiService
 
 if TYPE_CHECKING:
     from shopfloor.kiosk.common.frame import StaffFrame
@@ -73,6 +75,7 @@ class FiguresView:
             self.first, self.last = default_first, default_last
         self.by = by
         self.report: dict[str, Any] | None = None
+        self.kpis = KpiSection(KpiService(figures.ctx), t)
 
     async def build(self) -> None:
         t = self.t
@@ -102,6 +105,7 @@ class FiguresView:
                 self.profile = ui.card().classes("flex-[2] p-2 min-w-0").props("flat bordered")
                 self.notes = ui.card().classes("flex-[3] p-3 min-w-0 gap-1").props("flat bordered")
             self.table_box = ui.column().classes("w-full gap-1")
+            self.kpis.build()
         self._notes()
         # The page goes out first and the figures follow: a report that has days to compute (none cached yet)
         # must not run into NiceGUI's 3 s limit for building a page, which would leave it blank.
@@ -121,6 +125,7 @@ class FiguresView:
         ui.navigate.history.replace(f"{PATH}?first={self.first.isoformat()}&last={self.last.isoformat()}"
                                     f"&by={self.by}")
         self.draw()
+        await self.kpis.load(self.first, self.last)
 
     def _picker_value(self) -> dict[str, str]:
         return {"from": self.first.isoformat(), "to": self.last.isoformat()}

@@ -119,6 +119,13 @@ def seed_aftersales(s: Session, ctx: ServiceContext, rng: random.Random) -> None
     s.add_all(FollowUpAttempt(follow_up_id=call.id, **attempt) for call, attempts in calls for attempt in attempts)
     _complaints(s, ctx, rng, problems, delivered, now)
     _last_visits(s, ctx, rng)
+    # a few customers' insurance fell due during the history: the renewal rate's base
+    # (past dates only: the call lists' insurance cars stay as the story has them)
+    past = [row for row in delivered if row.closed_at.astimezone(ctx.tz).date() < ctx.today() - timedelta(days=3)]
+    due = [{"id": row.vehicle_id, "insurance_expires_on": row.closed_at.astimezone(ctx.tz).date() + timedelta(days=2)}
+           for row in past[::25]]
+    if due:
+        s.execute(update(Vehicle), due)
 
 
 def _follow_up(ctx: ServiceContext, rng: random.Random, row: Any, after: int, tries: int
