@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from shopfloor.domain.errors import DomainError, Invalid, LoginRefused, NotFound, Refused
 from shopfloor.services.booking import BookingRefused
+from shopfloor.services.settlement.delivery import DeliveryRefused
 from shopfloor.services.workshop.dispatch import DispatchRefused
 
 
@@ -32,6 +33,13 @@ class Refusal(BaseModel):
     rules: list[BrokenRule]
 
 
+class DeliveryRefusalOut(BaseModel):
+    detail: str
+    reason: Literal["unpaid", "qc"] = Field(description=(
+        "unpaid: the customer's part is neither paid nor on account (checked first); qc: the order is not ready "
+        "or its last configured quality check has not passed in the current round"))
+
+
 # Every route answers these; 403 too, since every route needs a permission (shopfloor/contract/staff.py).
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Detail, "description": "missing or wrong bearer token"},
@@ -43,6 +51,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 BOOKING_REFUSED: dict[int | str, dict[str, Any]] = {
     409: {"model": Refusal, "description": "it would break a booking rule (reason: the first one; rules: all of "
                                            "them); send override: {reason} to book anyway (logged)"}}
+
+DELIVERY_REFUSED: dict[int | str, dict[str, Any]] = {
+    409: {"model": DeliveryRefusalOut, "description": "refused by the rules; delivered is refused with a reason "
+                                                      "until the order is settled and inspected"}}
 
 _STATUS = {NotFound: 404, Refused: 409, Invalid: 422, LoginRefused: 403}
 # A 422 shows at most this much of each refused input: enough to recognise it, never the whole body back.
@@ -110,6 +122,8 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, BookingRefused | DispatchRefused):  # which rules it broke, to override knowingly
         body["reason"] = exc.reason
         body["rules"] = [{"rule": v.rule, "detail": v.detail} for v in exc.violations]
+    elif isinstance(exc, DeliveryRefused):  # why, for a machine: unpaid | qc
+        body["reason"] = exc.reason
     return JSONResponse(body, status_code=status)
 
 

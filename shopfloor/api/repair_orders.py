@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
-from shopfloor.api.errors import BODY_ERRORS, unprocessable
+from shopfloor.api.errors import BODY_ERRORS, DELIVERY_REFUSED, unprocessable
 from shopfloor.api.fields import MAX_ID, RoNumber, Text
 from shopfloor.api.promises import PromiseEntry, promise_of
 from shopfloor.api.shapes import Shape
@@ -134,7 +134,8 @@ def get_repair_order(api: Services, number: RoNumber) -> RepairOrderDetail:
 
 
 @router.post("/repair-orders/{number}/transitions", summary="Move a repair order to another state",
-             responses=BODY_ERRORS | unprocessable("an unknown state, a reason longer than 200 characters"))
+             responses=BODY_ERRORS | DELIVERY_REFUSED
+             | unprocessable("an unknown state, a reason longer than 200 characters"))
 def post_transition(api: Services, caller: Annotated[Caller, allowed(Permission.REPAIR_ORDER_MOVE)],
                     number: RoNumber, body: TransitionBody) -> Transitioned:
     state = api.repair_orders.transition(number, body.to, actor=caller.actor, technician=body.technician,

@@ -66,3 +66,16 @@ def check(current: RoStatus, target: RoStatus, *, technician: int | None, reason
 def next_moves(current: RoStatus) -> list[RoStatus]:
     order = list(RoStatus)
     return sorted(ALLOWED[current], key=order.index)
+
+
+# A mistaken delivery goes back to ready: the manager's reopen (DeliveryService.reopen) only, never the plain
+# transitions, so it is not in ALLOWED.
+REOPEN: dict[RoStatus, RoStatus] = {RoStatus.DELIVERED: RoStatus.READY}
+
+
+def check_reopen(current: RoStatus) -> RoStatus:
+    """The status a reopened order goes back to; refused for an order that was not delivered."""
+    if current not in REOPEN:
+        raise TransitionRefused("error.transition_not_allowed", current=current.value,
+                                target=RoStatus.READY.value)
+    return REOPEN[current]

@@ -92,6 +92,7 @@ class RepairOrderService:
         """A move of the state machine; it moves the order's lines with it (services/workshop/moves.py) and is
         refused when they do not allow it."""
         # imported here: the workshop's services use this module's helpers
+        from shopfloor.services.settlement.delivery import delivery_guard, on_delivered
         from shopfloor.services.workshop import moves, order_status
 
         try:
@@ -106,6 +107,8 @@ class RepairOrderService:
             ro = load_ro(s, number)
             current = RoStatus(ro.status)
             tech = resolve_technician(s, ro.site_id, technician) if to == RoStatus.DISPATCHED else None
+            if to == RoStatus.DELIVERED and current in OPEN_STATUSES:
+                delivery_guard(s, self.ctx, ro)  # before the state machine: a refusal says why (unpaid, qc)
             states.check(current, to, technician=tech.id if tech else None, reason=reason)
             # quality check back to work is rework: the next check fails, each line a row of the rework register
             kind, stopped = moves.apply_move(s, self.ctx, ro, current, to, tech, reason, actor)
@@ -116,6 +119,8 @@ class RepairOrderService:
             ro.technician_id = order_status.lead_technician(ro) or ro.technician_id
             if to in (RoStatus.DELIVERED, RoStatus.CANCELLED):
                 ro.closed_at = now
+            if to == RoStatus.DELIVERED:
+                on_delivered(s, self.ctx, ro, actor)
             if to == RoStatus.CANCELLED:
                 messages.order_cancelled(s, self.ctx, ro, actor)
             s.add(RoEvent(repair_order_id=ro.id, at=now, actor=str(actor), kind=kind, from_status=current.value,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shopfloor.printer.delivery_sheet import render_delivery_sheet
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.printing import PrintService
+from shopfloor.services.printing import DELIVERY_SHEET, PrintService
 from shopfloor.services.settlement.delivery import DeliveryService
 from shopfloor.services.settlement.documents import SettlementDocuments
 from shopfloor.services.settlement.settlement import SettlementService
@@ -21,5 +22,6 @@ class SettlementServices:
     @classmethod
     def on(cls, ctx: ServiceContext, printing: PrintService, server_url: str) -> SettlementServices:
         settlement = SettlementService(ctx)
+        printing.register_document(DELIVERY_SHEET, render_delivery_sheet)
         return cls(settlement=settlement, delivery=DeliveryService(ctx, settlement, printing),
                    documents=SettlementDocuments(ctx, settlement, printing, server_url))
