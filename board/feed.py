@@ -27,7 +27,7 @@ def default_filters(site: str, role: Role) -> list[str]:
         return [
             *(topics.state_filter(site, kind)
               for kind in (topics.APPOINTMENTS, topics.REPAIR_ORDERS, topics.ADVISORS, topics.TECHNICIANS,
-                         topics.CAPACITY)),
+                         topics.CAPACITY, topics.COMPLAINTS)),  # complaints: the manager's escalation banner
             topics.printer_status_filter(site),
         ]
     raise ValueError(f"a board feed runs as the board or lounge role, not {role.value}")
