@@ -127,7 +127,9 @@ class KpiSection:
                               else t("kpis.page.target", target=f"{f.target.value * 100:g} %"))
                     ui.label(target).classes("text-xs text-grey-7")
             if f.denominator is not None:
-                ui.label(t("kpis.page.counted", numerator=shown(f, f.numerator), denominator=shown(f, f.denominator))
+                ui.label(t("kpis.page.counted", numerator=shown(f, f.numerator),
+                           denominator=f"{f.denominator:,g}" if isinstance(f.denominator, float) else
+                           f"{f.denominator:,}")
                          + ("" if f.additive else " · " + t("kpis.page.snapshot"))).classes("text-xs text-grey-8")
             ui.label(f.formula.get(t.lang, f.formula["en"])).classes("text-xs text-grey-7 leading-tight")
 
