@@ -59,7 +59,8 @@ def queue(services: Services, n: int = 1, *, channel: str = "sms", recipient: st
             row = CustomerMessage(
                 site_id=services.ctx.site, customer_id=customer_id, repair_order_id=ro.id,
                 dedup_key=f"{key}:{channel}:{i}:{ro.number}", template=template, channel=channel,
-                language="zh-CN", recipient=recipient, subject="您的爱车可以取车了", body=f"王先生您好，您的爱车已可取车 {i}",
+                language="zh-CN", recipient=recipient, subject="您的爱车可以取车了",
+                body=f"王先生您好，您的爱车已可取车 {i}",
                 params={"customer": "王先生", "plate": "京A12345", "link": "https://s.example/c/abc"},
                 state=MessageState.QUEUED, send_after=now, attempts=0, created_at=now, created_by="system",
                 updated_at=now)

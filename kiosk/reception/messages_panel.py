@@ -47,12 +47,11 @@ class MessagesPanel:
         background_tasks.create(self.refresh(), name=f"messages {number}")
 
     async def refresh(self) -> None:
+        error: str | None = None
         try:
             messages = await io(self.service.for_order, self.number)
         except DomainError as exc:
             messages, error = [], exc.message(self.t.lang)
-        else:
-            error = None
         if self.box is None or self.box.is_deleted:
             return
         self.box.clear()
@@ -96,7 +95,9 @@ class MessagesPanel:
             if m.state == MessageState.FAILED and m.provider_reason:
                 ui.label(m.provider_reason).classes("text-sm text-negative").mark("message-reason")
             if m.state == MessageState.UNCERTAIN:
-                ui.label(t("messages.panel.uncertain_hint")).classes("text-sm text-orange-9")
+                hint = t("messages.panel.uncertain_hint")
+                ui.label(f"{hint} ({m.provider_reason})" if m.provider_reason else hint) \
+                    .classes("text-sm text-orange-9")
             if m.state == MessageState.MANUAL:
                 ui.label(t("messages.panel.by_hand")).classes("text-sm text-grey-8")
                 ui.label(m.body).classes("text-base bg-grey-2 q-pa-sm rounded-borders w-full select-all") \

@@ -131,13 +131,17 @@ class MessageSender:
                      row.provider_reason or row.provider_id or "")
 
 
-    async def run_forever(self, io: Callable[[Callable[[], int]], Awaitable[int]],
+    async def run_forever(self, io: Callable[[Callable[[], int]], Awaitable[int | None]],
                           every: float = SEND_EVERY_SECONDS) -> None:
         """The server's task: recover() once, then send_due() (in `io`, a worker thread) every `every` seconds
         and as soon as a transaction queued a message."""
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()
-        stop_listening = on_message_queued(lambda: loop.call_soon_threadsafe(wake.set))
+
+        def woken() -> None:  # in the thread that committed the message
+            loop.call_soon_threadsafe(wake.set)
+
+        stop_listening = on_message_queued(woken)
         try:
             await io(self.recover)
             while True:
