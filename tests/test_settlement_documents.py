@@ -30,6 +30,7 @@ from shopfloor.services.settlement.jtt1132 import CSV_COLUMNS
 from shopfloor.services.settlement.settlement import SettlementService
 from shopfloor.testing.api_fixtures import api_app
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
+from shopfloor.testing.settlement import OIL_FILTER, priced_order
 from shopfloor.testing.workshop import new_order
 
 pytestmark = ON_BOTH_DATABASES
@@ -72,9 +73,10 @@ def _jobs(services: Services, number: str) -> list[PrintJob]:
 
 def test_the_pdf_carries_the_settlement_lists_fields(services: Services) -> None:
     settlement, documents = _documents(services)
-    number = new_order(services, "OIL", "BRK")
+    number = priced_order(services.ctx, services.checkin, "OIL", "BRK", payers={1: "warranty"}, discount="20.00")
     paid = _settle(services, settlement, number)
     view = settlement.summary(number)
+    assert {x.kind for x in view.lines} == {"labour", "part"} and view.payer_totals.get("warranty")
 
     reader = PdfReader(io.BytesIO(documents.list_pdf(number)))
     text = "".join(page.extract_text() for page in reader.pages)
@@ -82,11 +84,12 @@ def test_the_pdf_carries_the_settlement_lists_fields(services: Services) -> None
     plate, vin = _vehicle(services, number)
     for expected in ("机动车维修结算清单", number, plate, vin, LICENCE, "道路运输经营许可证号", "托修方", "行驶里程",
                      "进厂日期", "结算日期", "出厂日期", "维修类别", "工时费合计", "材料费合计", "其他费用", "总计",
-                     "实收", "质量保证期", "托修方签字", "结算员", "李娜", "银行卡", "微信支付", "星辰丰田4S店"):
+                     "实收", "质量保证期", "托修方签字", "结算员", "李娜", "银行卡", "微信支付", "星辰丰田4S店",
+                     "优惠", "老客户", "其中保修承担", OIL_FILTER):
         assert expected in text, expected
     for line in view.lines:
         assert line.description in text, line.description
-    for amount in (view.labour, view.parts, view.total, paid):
+    for amount in (view.labour, view.parts, view.total, view.payer_totals["warranty"], paid):
         assert f"{amount:,.2f}" in text, amount
     assert reader.metadata is not None and number in str(reader.metadata.title)
 
@@ -152,7 +155,7 @@ def test_the_paper_fits_58_and_80_mm_and_refuses_an_ascii_printer(services: Serv
 
 def _settle_on(services: Services, settlement: SettlementService, day: date, *operations: str) -> str:
     services.clock.set(services.clock.now().replace(year=day.year, month=day.month, day=day.day, hour=3))
-    number = new_order(services, *operations)
+    number = priced_order(services.ctx, services.checkin, *operations)  # the oil filter on its first line
     _settle(services, settlement, number)
     return number
 
@@ -183,6 +186,8 @@ def test_the_export_has_one_record_per_order_settled_in_the_range(services: Serv
     assert all(Decimal(p["workinghours"]) > 0 for p in record["repairprojectlist"])
     assert [p["partsname"] for p in record["vehiclepartslist"]] == [
         x.description for x in view.lines if x.kind == "part"]
+    assert [(p["partscode"], p["partsquantity"]) for p in record["vehiclepartslist"]] == [(OIL_FILTER, "1")]
+    assert record["shopfloor"]["parts_prices"][0]["unit_price"] == "68.00"
     ours = record["shopfloor"]
     assert (ours["licence_number"], ours["labour_cost"], ours["parts_cost"], ours["total_cost"], ours["paid"]) == (
         LICENCE, f"{view.labour:.2f}", f"{view.parts:.2f}", f"{view.total:.2f}", f"{view.paid:.2f}")
