@@ -103,6 +103,10 @@ EXPECTED: dict[tuple[str, str], Permission] = {
     ("POST", "/repair-orders/{number}/payments"): P.PAYMENT,
     ("POST", "/repair-orders/{number}/refunds"): P.REFUND,
     ("GET", "/settlements/open"): P.SETTLEMENT_READ,
+    ("GET", "/repair-orders/{number}/messages"): P.MESSAGES_READ,
+    ("POST", "/messages/{message_id}/resend"): P.MESSAGES_SEND,
+    ("POST", "/messages/{message_id}/sent"): P.MESSAGES_SEND,
+    ("POST", "/messages/{message_id}/cancel"): P.MESSAGES_SEND,
 }
 
 
