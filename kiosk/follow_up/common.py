@@ -47,11 +47,12 @@ class Countdown:
     """A deadline counting down on the page: redrawn by the page's timer (every few seconds is plenty for hh:mm)."""
 
     def __init__(self, t: Translator, title: str, deadline: datetime, marker: str) -> None:
+        """`marker`: "acknowledge-left-12": also marked by its kind ("acknowledge-left")."""
         self.t = t
         self.deadline = deadline
         with ui.column().classes("gap-0 items-start"):
             ui.label(title).classes("text-xs text-grey-7")
-            self.label = ui.label("").classes("text-lg font-mono font-bold").mark(marker)
+            self.label = ui.label("").classes("text-lg font-mono font-bold").mark(marker.rsplit("-", 1)[0], marker)
         set_attrs(self.label, data_deadline=deadline.isoformat())
 
     def tick(self, now: datetime) -> None:

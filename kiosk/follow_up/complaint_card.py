@@ -59,7 +59,7 @@ class ComplaintCard:
                     ui.label(t(f"complaints.page.class.{row.problem_class}")).classes("text-base")
                     if row.problem_class == ProblemClass.WORKMANSHIP.value and row.repair_order:
                         ui.badge(t("complaints.page.comeback"), color="deep-orange-8").classes("text-sm") \
-                            .mark("comeback")
+                            .mark("comeback", f"comeback-{row.id}")
                 if row.plate or row.repair_order:
                     ui.label(" · ".join(x for x in (row.plate, row.repair_order) if x)) \
                         .classes("font-mono text-grey-9")
@@ -83,15 +83,16 @@ class ComplaintCard:
                     .classes("text-sm font-bold").mark("owner")
                 if row.acknowledged_at is None and row.status == ComplaintStatus.OPEN.value:
                     self.countdowns.append(Countdown(t, t("complaints.page.acknowledge_by", time=_hm(
-                        row.acknowledge_by, clock)), row.acknowledge_by, "acknowledge-left"))
+                        row.acknowledge_by, clock)), row.acknowledge_by, f"acknowledge-left-{row.id}"))
                 if row.investigated_at is None and row.status in (ComplaintStatus.OPEN.value,
                                                                   ComplaintStatus.ACKNOWLEDGED.value):
                     self.countdowns.append(Countdown(t, t("complaints.page.investigate_by", time=_hm(
-                        row.investigate_by, clock)), row.investigate_by, "investigate-left"))
+                        row.investigate_by, clock)), row.investigate_by, f"investigate-left-{row.id}"))
             if handles and row.status not in (ComplaintStatus.RESOLVED.value, ComplaintStatus.CLOSED.value):
                 with ui.column().classes("gap-2 w-44 shrink-0 items-stretch"):
                     self.owner = ui.select(staff, value=row.owner_id, label=t("complaints.page.assign"),
-                                           on_change=self._assign).props("outlined dense").mark("assign")
+                                           on_change=self._assign).props("outlined dense") \
+                        .mark("assign", f"assign-{row.id}")
                     self._next_step()
             elif row.status == ComplaintStatus.RESOLVED.value:
                 ui.label(t("complaints.page.second_call")).classes("text-sm text-teal w-44 shrink-0")
@@ -104,13 +105,15 @@ class ComplaintCard:
         t, status = self.t, self.row.status
         if status == ComplaintStatus.OPEN.value:
             ui.button(t("complaints.page.acknowledge"), icon="mark_chat_read", on_click=self._acknowledge) \
-                .props("unelevated color=orange-9").mark("acknowledge")
+                .props("unelevated color=orange-9").mark("acknowledge", f"acknowledge-{self.row.id}")
         elif status == ComplaintStatus.ACKNOWLEDGED.value:
             ui.button(t("complaints.page.findings"), icon="search",
-                      on_click=lambda: self._write("findings")).props("unelevated").mark("findings-open")
+                      on_click=lambda: self._write("findings")).props("unelevated") \
+                .mark("findings-open", f"findings-open-{self.row.id}")
         elif status == ComplaintStatus.INVESTIGATED.value:
             ui.button(t("complaints.page.resolve"), icon="task_alt",
-                      on_click=lambda: self._write("resolution")).props("unelevated color=teal").mark("resolve-open")
+                      on_click=lambda: self._write("resolution")).props("unelevated color=teal") \
+                .mark("resolve-open", f"resolve-open-{self.row.id}")
 
     async def _assign(self) -> None:
         owner = self.owner.value
