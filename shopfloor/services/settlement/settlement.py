@@ -315,7 +315,7 @@ class SettlementService:
                 .order_by(RepairOrder.opened_at.desc()).limit(SEARCH_LIMIT))
             return [_view(s, self.ctx, ro) for ro in rows]
 
-    def _orders(self) -> Select[tuple[RepairOrder]]:
+    def _orders(self) -> Select[RepairOrder]:
         return select(RepairOrder).where(RepairOrder.site_id == self.ctx.site).options(
             selectinload(RepairOrder.job_lines).selectinload(JobLine.parts),
             selectinload(RepairOrder.vehicle).selectinload(Vehicle.customer))
