@@ -299,3 +299,33 @@ def test_hostile_text_in_a_name_or_a_template_is_printed_as_it_is(services: Serv
     body = render(ServiceContext(services.db, broken, services.clock), MessageTemplate.READY, "sms", "zh-CN",
                   {"customer": "王先生"}).body
     assert body == "{customer} {plate!r:>{x}} {"  # a stray brace: the text as typed rather than an error
+
+
+def test_a_customers_email_and_openid_are_checked_kept_and_shown(services: Services) -> None:
+    from fastapi.testclient import TestClient
+
+    from shopfloor.domain.errors import Invalid
+    from shopfloor.services.customers import CustomerService
+    from shopfloor.testing.api_fixtures import api_app
+
+    customers = CustomerService(services.ctx)
+    new = {"plate": "京E12345", "vin": "LSVAU218XN2183294", "surname": "王", "salutation": "先生",
+           "phone": "13800138123", "actor": "张伟"}
+    for bad, key in [({"email": "wang at example"}, "email_invalid"), ({"wechat_openid": "o x"}, "openid_invalid"),
+                     ({"preferred_channel": "email"}, "email_missing")]:
+        with pytest.raises(Invalid) as refused:
+            customers.create(**new, **bad)
+        assert refused.value.key == f"customer_error.{key}"
+    hit = customers.create(**new, preferred_channel="email", email=" wang@example.com ",
+                           wechat_openid="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+    record = customers.update_customer(hit["customer_id"], wechat_openid="")
+    assert (record["email"], record["wechat_openid"], record["preferred_channel"]) == (
+        "wang@example.com", "", "email")
+    with pytest.raises(Invalid):
+        customers.update_customer(hit["customer_id"], email="<wang@example.com>")
+    client = TestClient(api_app(services.ctx, "t0ken-for-tests-0123456789"),
+                        headers={"Authorization": "Bearer t0ken-for-tests-0123456789"})
+    shown = client.get(f"/api/v1/vehicles/{hit['vehicle_id']}")
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["customer"]["email"] == "wang@example.com"
+    assert shown.json()["customer"]["wechat_openid"] == ""

@@ -1,6 +1,6 @@
-"""A new customer and vehicle, from the booking page: surname, given name, salutation, phone, how to confirm,
-plate, VIN, model, mileage. Each field is checked as the person leaves it and again on saving; the services'
-messages show under the field they are about."""
+"""A new customer and vehicle, from the booking page: surname, given name, salutation, phone, how to confirm (an
+e-mail address and a WeChat openid where the customer is reached so), plate, VIN, model, mileage. Each field is
+checked as the person leaves it and again on saving; the services' messages show under the field they are about."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from shopfloor.domain.errors import DomainError
 from shopfloor.domain.identifiers import normalize_plate, normalize_vin
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common.blocking import io
-from shopfloor.services.customers import CHANNELS, normalize_phone
+from shopfloor.services.customers import CHANNELS, check_email, check_openid, normalize_phone
 
 if TYPE_CHECKING:
     from shopfloor.services.audit import Actor
@@ -24,7 +24,8 @@ SALUTATIONS = ("先生", "女士")
 _FIELD_OF_KEY = (("error.plate", "plate"), ("error.vin", "vin"), ("customer_error.vin_taken", "vin"),
                  ("customer_error.phone", "phone"), ("customer_error.surname", "surname"),
                  ("customer_error.name_too_long", "surname"), ("customer_error.channel", "channel"),
-                 ("error.mileage", "mileage"), ("customer_error.model", "model"))
+                 ("error.mileage", "mileage"), ("customer_error.model", "model"),
+                 ("customer_error.email", "email"), ("customer_error.openid", "openid"))
 
 
 class NewCustomerForm:
@@ -61,6 +62,13 @@ class NewCustomerForm:
             self.fields["channel"] = ui.toggle({c: t(f"customer_channel.{c}") for c in CHANNELS}, value="sms") \
                 .props("unelevated toggle-color=primary spread no-caps").classes("w-full") \
                 .mark("new-channel").props("data-testid=new-channel")
+            # optional: where messages reach a customer who chose e-mail or the official account
+            with ui.row().classes("w-full no-wrap gap-2"):
+                self.fields["email"] = ui.input(t("booking_page.new.email")).props("outlined inputmode=email") \
+                    .classes("w-1/2") \
+                    .mark("new-email").props("data-testid=new-email").on("blur", lambda: self._check("email"))
+                self.fields["openid"] = ui.input(t("booking_page.new.openid")).props("outlined").classes("w-1/2") \
+                    .mark("new-openid").props("data-testid=new-openid").on("blur", lambda: self._check("openid"))
             with ui.row().classes("w-full no-wrap gap-2"):
                 self.fields["plate"] = ui.input(t("booking_page.new.plate"), placeholder="京A12345") \
                     .props("outlined").classes("w-1/2") \
@@ -97,6 +105,13 @@ class NewCustomerForm:
                     message = self.t("customer_error.phone_missing")
                 else:
                     normalize_phone(value)
+            elif name == "email":
+                if not value and self.fields["channel"].value == "email":
+                    message = self.t("customer_error.email_missing")
+                else:
+                    check_email(value)
+            elif name == "openid":
+                check_openid(value)
             elif name == "plate":
                 normalize_plate(value)
             elif name == "vin":
@@ -110,7 +125,7 @@ class NewCustomerForm:
         return message is None
 
     async def _create(self) -> None:
-        if not all([self._check(name) for name in ("surname", "phone", "plate", "vin")]):
+        if not all([self._check(name) for name in ("surname", "phone", "email", "openid", "plate", "vin")]):
             ui.notify(self.t("booking_page.new.fix_fields"), type="warning")
             return
         f = self.fields
@@ -125,6 +140,7 @@ class NewCustomerForm:
                            model=f["model"].value or "", surname=f["surname"].value or "",
                            given_name=f["given_name"].value or "", salutation=f["salutation"].value or "",
                            phone=f["phone"].value or "", preferred_channel=f["channel"].value or "sms",
+                           email=f["email"].value or "", wechat_openid=f["openid"].value or "",
                            mileage_km=int(f["mileage"].value) if f["mileage"].value is not None else None,
                            actor=self.actor)
         except DomainError as exc:

@@ -30,7 +30,7 @@ class CustomerHit(Shape):
     customer: str = Field(description="full name")
     addressed: str = Field(description="as the customer is addressed (王先生)")
     phone: str
-    preferred_channel: str = Field(description="sms, wechat, phone, letter")
+    preferred_channel: str = Field(description="sms, wechat, email, phone, letter")
     complaining: bool
     tag: str | None = Field(description="the car's active QR tag")
     match: Literal["plate", "vin", "phone", "name"] | None = Field(description="what the query matched")
@@ -47,6 +47,8 @@ class CustomerRecord(Shape):
     preferred_channel: str
     complaining: bool
     address: str
+    email: str = Field(description="for e-mailed messages; empty: none")
+    wechat_openid: str = Field(description="the customer's openid with the site's WeChat official account; empty: none")
 
 
 class VehicleRecord(Shape):

@@ -32,7 +32,7 @@ from shopfloor.services.publishing import ro_number_for_appointment
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("sms", "wechat", "phone", "letter")
+CHANNELS = ("sms", "wechat", "email", "phone", "letter")
 ITEM_KINDS = ("recall", "campaign", "declined", "parts_order")
 # appointment statuses that no longer hold a booking
 RELEASED = ("cancelled", "no_show")
@@ -43,6 +43,10 @@ _OPEN_RO = [s.value for s in OPEN_STATUSES]
 _PLATE_SEPARATORS = re.compile(r"[\s·.\-]")
 _PHONE_ALLOWED = re.compile(r"^\+?[\d\s\-()]+$")
 _LATIN = re.compile(r"[A-Za-z]")
+# an address a mail server accepts without surprises: no spaces, one @, a dot in the domain
+_EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
+# a WeChat official account's openid for this customer (28 characters today: letters, digits, - and _)
+_OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 _Text = ColumnElement[str] | InstrumentedAttribute[str]
 
 
@@ -70,6 +74,22 @@ def check_channel(channel: str) -> str:
     if value not in CHANNELS:
         raise Invalid("customer_error.channel_unknown", channel=channel, channels=", ".join(CHANNELS))
     return value
+
+
+def check_email(raw: str) -> str:
+    """An e-mail address for the customer's messages, or "" for none."""
+    text = raw.strip()
+    if text and (len(text) > 200 or not _EMAIL.match(text)):
+        raise Invalid("customer_error.email_invalid", email=raw[:80])
+    return text
+
+
+def check_openid(raw: str) -> str:
+    """The customer's openid with the site's WeChat official account (from the account's follower list), or ""."""
+    text = raw.strip()
+    if text and not _OPENID.match(text):
+        raise Invalid("customer_error.openid_invalid")
+    return text
 
 
 def check_names(surname: str, given_name: str, salutation: str) -> tuple[str, str, str]:
@@ -118,7 +138,8 @@ def hit(vehicle: Vehicle, match: str | None = None) -> dict[str, Any]:
 def customer_dict(c: Customer) -> dict[str, Any]:
     return {"id": c.id, "surname": c.surname, "given_name": c.given_name, "salutation": c.salutation,
             "name": full_name(c), "addressed": c.addressed, "phone": c.phone,
-            "preferred_channel": c.preferred_channel, "complaining": c.complaining, "address": c.address}
+            "preferred_channel": c.preferred_channel, "complaining": c.complaining, "address": c.address,
+            "email": c.email, "wechat_openid": c.wechat_openid}
 
 
 def item_dict(item: VehicleItem) -> dict[str, Any]:
@@ -334,7 +355,8 @@ class CustomerService:
     def create(self, *, plate: str, vin: str, model: str = "", customer_id: int | None = None,
                surname: str = "", given_name: str = "", salutation: str = "", phone: str = "",
                preferred_channel: str = "sms", address: str = "", mileage_km: int | None = None,
-               sold_on: date | None = None, actor: Actor | str = "") -> dict[str, Any]:
+               sold_on: date | None = None, actor: Actor | str = "", email: str = "",
+               wechat_openid: str = "") -> dict[str, Any]:
         """A new vehicle with a new QR tag, for a new customer (surname and phone required) or for an existing
         one (customer_id; the name fields are then ignored). A VIN already on file is refused, naming its plate.
         Returns the search-hit dict."""
@@ -351,6 +373,9 @@ class CustomerService:
                 raise Invalid("customer_error.phone_missing")
             phone_n = normalize_phone(phone)
             channel = check_channel(preferred_channel)
+            email, wechat_openid = check_email(email), check_openid(wechat_openid)
+            if channel == "email" and not email:
+                raise Invalid("customer_error.email_missing")
             address = address.strip()
             if len(address) > 200:
                 raise Invalid("customer_error.address_too_long")
@@ -364,7 +389,8 @@ class CustomerService:
             else:
                 customer = Customer(site_id=self.ctx.site, surname=surname, given_name=given_name,
                                     salutation=salutation, phone=phone_n, preferred_channel=channel,
-                                    complaining=False, address=address)
+                                    complaining=False, address=address, email=email,
+                                    wechat_openid=wechat_openid)
                 s.add(customer)
             vehicle = Vehicle(site_id=self.ctx.site, customer=customer, vin=vin_n, plate=plate_n, model=model,
                               mileage_km=mileage_km, mileage_at=self.ctx.today() if mileage_km is not None else None,
@@ -379,9 +405,12 @@ class CustomerService:
     def update_customer(self, customer_id: int, *, preferred_channel: str | None = None,
                         complaining: bool | None = None, phone: str | None = None, address: str | None = None,
                         surname: str | None = None, given_name: str | None = None,
-                        salutation: str | None = None) -> dict[str, Any]:
-        """Changes the fields given (None: unchanged). Returns customer_dict()."""
+                        salutation: str | None = None, email: str | None = None,
+                        wechat_openid: str | None = None) -> dict[str, Any]:
+        """Changes the fields given (None: unchanged; "" clears an e-mail or openid). Returns customer_dict()."""
         channel = check_channel(preferred_channel) if preferred_channel is not None else None
+        email = check_email(email) if email is not None else None
+        wechat_openid = check_openid(wechat_openid) if wechat_openid is not None else None
         phone_n = normalize_phone(phone) if phone is not None else None
         if address is not None and len(address.strip()) > 200:
             raise Invalid("customer_error.address_too_long")
@@ -399,6 +428,10 @@ class CustomerService:
                 c.phone = phone_n
             if address is not None:
                 c.address = address.strip()
+            if email is not None:
+                c.email = email
+            if wechat_openid is not None:
+                c.wechat_openid = wechat_openid
             return customer_dict(c)
 
     def add_item(self, vehicle_id: int, kind: str, description: str, part_numbers: str = "",
