@@ -129,6 +129,6 @@ class ComplaintForm:
         self.box.clear()
         with self.box, ui.column().classes("cp-card").mark("cp-complain-done"):
             ui.label(t("complaints.page.customer.thanks", number=view.id,
-                       acknowledge=t("complaints.page.customer.hours", count=rules.acknowledge_hours),
-                       investigate=t("complaints.page.customer.hours", count=rules.investigate_hours))) \
+                       acknowledge=t("complaints.page.customer.hours", count=f"{rules.acknowledge_hours:g}"),
+                       investigate=t("complaints.page.customer.hours", count=f"{rules.investigate_hours:g}"))) \
                 .classes("cp-ok").mark("cp-complain-thanks")
