@@ -8,6 +8,7 @@ restart, the others each sent once); quiet hours; no message lost."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from shopfloor.settings import EmailSettings, WechatSettings
 from shopfloor.testing.fake_provider import FakeProvider
 from shopfloor.testing.message_fixtures import SmtpInbox
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
-from shopfloor.testing.polling import wait_until
+from shopfloor.testing.polling import eventually_async, wait_until
 from shopfloor.testing.sender_process import fake_settings
 
 pytestmark = ON_BOTH_DATABASES
@@ -274,6 +275,25 @@ def test_recover_turns_sending_rows_uncertain(services: Services, fake_provider:
     assert sender.recover() == 1
     assert rows(services, [mid])[0].state == MessageState.UNCERTAIN
     assert sender.send_due() == 0 and fake_provider.received == []
+
+
+async def test_the_servers_task_recovers_then_sends_a_new_message_at_once(
+        services: Services, fake_provider: FakeProvider) -> None:
+    """run_forever as the server runs it: a crash's "sending" row becomes uncertain at start, and a message
+    queued later goes out as its transaction commits, not at the next round (a minute away here)."""
+    sender = sender_for(services, fake_provider.url)
+    [crashed] = queue(services, key="crash")
+    with services.db.write() as s:
+        s.get(CustomerMessage, crashed).state = MessageState.SENDING  # type: ignore[union-attr]
+    task = asyncio.create_task(sender.run_forever(asyncio.to_thread, every=60))
+    try:
+        assert await eventually_async(lambda: rows(services, [crashed])[0].state == MessageState.UNCERTAIN)
+        await asyncio.sleep(0.3)  # its first round done: now waiting a minute
+        [new] = await asyncio.to_thread(queue, services, key="new")
+        assert await eventually_async(lambda: rows(services, [new])[0].state == MessageState.SENT, timeout=5)
+    finally:
+        task.cancel()
+    assert [r.form["OutId"] for r in fake_provider.messages()] == [str(new)]
 
 
 @pytest.mark.parametrize("secret_repr", ["testsecret", "wxsecret"])
