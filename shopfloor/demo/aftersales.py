@@ -171,7 +171,7 @@ def _complaints(s: Session, ctx: ServiceContext, rng: random.Random, problems: l
     one important workmanship complaint made at the desk this week, acknowledged, its investigation running."""
     cfg = ctx.settings.follow_up
     ack, inv = timedelta(hours=cfg.acknowledge_hours), timedelta(hours=cfg.investigate_hours)
-    made = []
+    made: list[tuple[FollowUpCall | None, Complaint]] = []
     for k, (call, row) in enumerate(problems):
         opened = call.called_at or now
         late = k == 1
@@ -206,9 +206,9 @@ def _complaints(s: Session, ctx: ServiceContext, rng: random.Random, problems: l
             version=next_version())))
     s.add_all(c for _, c in made)
     s.flush()
-    for call, c in made:
-        if call is not None:
-            call.raised_complaint_id = c.id
+    for raised_by, c in made:
+        if raised_by is not None:
+            raised_by.raised_complaint_id = c.id
 
 
 def _last_visits(s: Session, ctx: ServiceContext, rng: random.Random) -> None:

@@ -12,10 +12,12 @@ technician beats the clock, NADA's references are 125 % and 100 %): `BOUNDED` li
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from shopfloor.domain.aftersales import ProblemClass
@@ -73,14 +75,14 @@ class Figure:
     value: float | int | Decimal | None  # None: nothing to divide by (or, insurance renewal, nothing recorded)
     numerator: float | int | Decimal | None
     denominator: float | int | None
-    formula: dict[str, str]  # language -> text
+    formula: Mapping[str, str]  # language -> text
     target: Target | None = None
     additive: bool = True  # False: a snapshot as of the period's last day
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"key": self.key, "unit": self.unit, "value": _json(self.value),
                                "numerator": _json(self.numerator), "denominator": _json(self.denominator),
-                               "formula": self.formula, "additive": self.additive}
+                               "formula": dict(self.formula), "additive": self.additive}
         if self.target is not None:
             out["target"] = {"value": self.target.value, **({"high": self.target.high} if self.target.high else {})}
         return out
@@ -122,12 +124,13 @@ def _json(value: float | int | Decimal | None) -> float | int | str | None:
     return value
 
 
-def formula(key: str) -> dict[str, str]:
+@functools.cache  # the catalogues are loaded once per process
+def formula(key: str) -> Mapping[str, str]:
     if key.startswith("complaints."):
         cls = key.split(".", 1)[1]
-        return {lang: t(lang, "kpis.formula.complaints_by_class", cls=t(lang, f"kpis.class.{cls}"))
-                for lang in LANGS}
-    return {lang: t(lang, f"kpis.formula.{key}") for lang in LANGS}
+        return MappingProxyType({lang: t(lang, "kpis.formula.complaints_by_class", cls=t(lang, f"kpis.class.{cls}"))
+                                 for lang in LANGS})
+    return MappingProxyType({lang: t(lang, f"kpis.formula.{key}") for lang in LANGS})
 
 
 def periods_of(first: date, last: date, by: str) -> list[tuple[str, list[date]]]:
@@ -169,12 +172,9 @@ class KpiService:
             periods = periods_of(first, last, by)
             # snapshots as of each period's end (a period ending today or later: as of now)
             now = self.ctx.now()
-            snaps = {}
-            for key, members in periods:
-                at = min(self.ctx.day_bounds(members[-1])[1], now)
-                snaps[key] = lapsed(s, self.ctx, at)
-            total_at = min(self.ctx.day_bounds(last)[1], now)
-            total_snap = snaps[periods[-1][0]] if periods else lapsed(s, self.ctx, total_at)
+            ends = [min(self.ctx.day_bounds(members[-1])[1], now) for _, members in periods]
+            snaps = dict(zip([key for key, _ in periods], lapsed(s, self.ctx, ends), strict=True))
+            total_snap = snaps[periods[-1][0]]
         targets = self.targets()
         out_periods = []
         total = Tally()

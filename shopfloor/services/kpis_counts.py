@@ -13,8 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from shopfloor.domain.aftersales import FollowUpKind, FollowUpOutcome, ProblemClass
@@ -114,7 +115,7 @@ def _appointments(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tal
             tallies[i].n["show_rate"] += arrived
 
 
-def _delivered(ctx: ServiceContext, days: Days) -> Select[tuple[int]]:
+def _delivered(ctx: ServiceContext, days: Days) -> Select[Any]:
     return select(RepairOrder.id).where(RepairOrder.site_id == ctx.site, RepairOrder.status == DELIVERED,
                                         RepairOrder.closed_at >= days.start, RepairOrder.closed_at < days.end)
 
@@ -220,10 +221,10 @@ def _technicians(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tall
         RepairOrder.site_id == ctx.site, JobLine.status == LineStatus.DONE.value,
         JobLine.finished_at >= days.start, JobLine.finished_at < days.end))
     for finished_at, flat in s.execute(select(JobLine.finished_at, JobLine.hours).where(JobLine.id.in_(finished))):
-        i = days.of(finished_at)
-        if i is not None:
-            tallies[i].n["efficiency"] += float(flat)
-            tallies[i].n["proficiency"] += float(flat)
+        k = days.of(finished_at)
+        if k is not None:
+            tallies[k].n["efficiency"] += float(flat)
+            tallies[k].n["proficiency"] += float(flat)
     # time worked on the finished lines: each clocking's time shared among the lines it covers by their hours
     covers = select(ClockingLine.clocking_id).where(ClockingLine.job_line_id.in_(finished))
     weight = (select(ClockingLine.clocking_id.label("c"), func.sum(JobLine.hours).label("w"))
@@ -234,11 +235,11 @@ def _technicians(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tall
             .join(ClockingLine, ClockingLine.clocking_id == Clocking.id)
             .join(JobLine, JobLine.id == ClockingLine.job_line_id).join(weight, weight.c.c == Clocking.id)
             .where(ClockingLine.job_line_id.in_(finished))):
-        i = days.of(finished_at)
-        if i is None:
+        k = days.of(finished_at)
+        if k is None:
             continue
         share = float(flat) / float(total) if total else 1.0
-        tallies[i].d["efficiency"] += max(((ended or now) - started).total_seconds(), 0.0) / 3600 * share
+        tallies[k].d["efficiency"] += max(((ended or now) - started).total_seconds(), 0.0) / 3600 * share
 
 
 @dataclass
@@ -302,17 +303,17 @@ def _calls(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) ->
         if i is not None:
             tallies[i].d["reach_3dc"] += 1
             tallies[i].n["reach_3dc"] += outcome != FollowUpOutcome.UNREACHABLE.value
-    for at, outcome, score in s.execute(select(FollowUpCall.called_at, FollowUpCall.outcome, FollowUpCall.score)
+    for called, result, score in s.execute(select(FollowUpCall.called_at, FollowUpCall.outcome, FollowUpCall.score)
                                         .where(FollowUpCall.site_id == ctx.site, FollowUpCall.kind == three,
                                                FollowUpCall.called_at >= days.start, FollowUpCall.called_at < days.end,
                                                FollowUpCall.outcome.in_([FollowUpOutcome.SATISFIED.value,
                                                                          FollowUpOutcome.PROBLEM.value]))):
-        i = days.of(at)
+        i = days.of(called)
         if i is None:
             continue
         t = tallies[i]
         t.d["csi_top"] += 1
-        if outcome == FollowUpOutcome.SATISFIED.value and score is not None:
+        if result == FollowUpOutcome.SATISFIED.value and score is not None:
             t.n["csi"] += score
             t.d["csi"] += 1
             t.n["csi_top"] += score >= 9
@@ -353,7 +354,8 @@ def _new_cars(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally])
             continue
         last = seen.get(vehicle_id)
         tallies[i].d["first_service_return"] += 1
-        tallies[i].n["first_service_return"] += last is not None and last.astimezone(ctx.tz).date() >= sold_on
+        tallies[i].n["first_service_return"] += (last is not None and sold_on is not None
+                                                 and last.astimezone(ctx.tz).date() >= sold_on)
 
 
 def _insurance(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
@@ -375,19 +377,36 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def lapsed(s: Session, ctx: ServiceContext, at: datetime) -> Tally:
-    """As of `at`: of the vehicles with a visit (an order opened, not cancelled) in the ACTIVE_MONTHS before, the
-    ones whose last visit is older than 3, 6 and 12 months. One aggregate query."""
-    last = (select(RepairOrder.vehicle_id, func.max(RepairOrder.opened_at).label("seen"))
-            .where(RepairOrder.site_id == ctx.site, RepairOrder.status != CANCELLED, RepairOrder.opened_at < at,
-                   RepairOrder.opened_at >= add_months(at, -ACTIVE_MONTHS))
-            .group_by(RepairOrder.vehicle_id).subquery())
-    cols = [func.count()] + [func.sum(case((last.c.seen < add_months(at, -m), 1), else_=0)) for m in LAPSED_MONTHS]
-    row = s.execute(select(*cols).select_from(last)).one()
-    out = Tally()
-    for m, n in zip(LAPSED_MONTHS, row[1:], strict=True):
-        out.n[f"lapsed_{m}"] = float(n or 0)
-        out.d[f"lapsed_{m}"] = float(row[0] or 0)
+def lapsed(s: Session, ctx: ServiceContext, ends: list[datetime]) -> list[Tally]:
+    """As of each moment of `ends` (ascending): of the vehicles with a visit (an order opened, not cancelled) in the
+    ACTIVE_MONTHS before, the ones whose last visit is older than 3, 6 and 12 months. One aggregate (each
+    vehicle's last visit before the first moment) and the visits between the first and the last moment, replayed
+    in order on a sorted list of last visits, so a month by day costs about what one moment does."""
+    if not ends:
+        return []
+    alive = (RepairOrder.site_id == ctx.site, RepairOrder.status != CANCELLED)
+    last: dict[int, datetime] = {vehicle: seen for vehicle, seen in s.execute(
+        select(RepairOrder.vehicle_id, func.max(RepairOrder.opened_at)).where(
+            *alive, RepairOrder.opened_at >= add_months(ends[0], -ACTIVE_MONTHS), RepairOrder.opened_at < ends[0])
+        .group_by(RepairOrder.vehicle_id))}
+    later = list(s.execute(select(RepairOrder.vehicle_id, RepairOrder.opened_at).where(
+        *alive, RepairOrder.opened_at >= ends[0], RepairOrder.opened_at < ends[-1]).order_by(RepairOrder.opened_at)))
+    seen = sorted(last.values())
+    out = []
+    j = 0
+    for at in ends:
+        while j < len(later) and later[j][1] < at:
+            vehicle, when = later[j]
+            old = last.get(vehicle)
+            if old is not None:
+                del seen[bisect.bisect_left(seen, old)]
+            last[vehicle] = when
+            bisect.insort(seen, when)
+            j += 1
+        lo = bisect.bisect_left(seen, add_months(at, -ACTIVE_MONTHS))
+        tally = Tally()
+        for m in LAPSED_MONTHS:
+            tally.n[f"lapsed_{m}"] = float(bisect.bisect_left(seen, add_months(at, -m)) - lo)
+            tally.d[f"lapsed_{m}"] = float(len(seen) - lo)
+        out.append(tally)
     return out
-
-
