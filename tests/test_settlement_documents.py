@@ -236,7 +236,8 @@ def test_the_api(services: Services) -> None:
     for params in ({"from": today.isoformat(), "to": (today - timedelta(days=1)).isoformat()},
                    {"from": (today - timedelta(days=366)).isoformat(), "to": today.isoformat()},
                    {"from": "yesterday", "to": today.isoformat()},
-                   {"from": today.isoformat(), "to": today.isoformat(), "format": "xml"}):
+                   {"from": today.isoformat(), "to": today.isoformat(), "format": "xml"},
+                   {"from": "0001-01-01", "to": "0001-01-02"}, {"from": "9999-12-31", "to": "9999-12-31"}):
         assert cashier.get(export, params=params).status_code == 422, params
     year = cashier.get(export, params={"from": (today - timedelta(days=365)).isoformat(), "to": today.isoformat()})
     assert year.status_code == 200

@@ -111,16 +111,20 @@ class SettlementDocuments:
         "json" (a UTF-8 list of records) or "csv" (UTF-8 with a BOM, the lists as JSON in their columns)."""
         if fmt not in ("json", "csv"):
             raise Invalid("settlement_list.error.format")
-        if last < first or (last - first).days + 1 > EXPORT_MAX_DAYS:
-            raise Invalid("settlement_list.error.range", first=first.isoformat(), last=last.isoformat(),
+        refused = Invalid("settlement_list.error.range", first=first.isoformat(), last=last.isoformat(),
                           days=EXPORT_MAX_DAYS)
-        records = [jtt1132.record(x, self.ctx.tz) for x in self._settled(first, last)]
+        if last < first or (last - first).days + 1 > EXPORT_MAX_DAYS:
+            raise refused
+        try:  # the site's midnights in UTC: year 1 or 9999 has none
+            start = datetime.combine(first, time(), tzinfo=self.ctx.tz).astimezone(UTC)
+            end = datetime.combine(last + timedelta(days=1), time(), tzinfo=self.ctx.tz).astimezone(UTC)
+        except OverflowError:
+            raise refused from None
+        records = [jtt1132.record(x, self.ctx.tz) for x in self._settled(start, end)]
         log.info("JT/T 1132 export %s..%s as %s: %d records", first, last, fmt, len(records))
         return jtt1132.as_json(records) if fmt == "json" else jtt1132.as_csv(records)
 
-    def _settled(self, first: date, last: date) -> list[jtt1132.Settled]:
-        start = datetime.combine(first, time(), tzinfo=self.ctx.tz).astimezone(UTC)
-        end = datetime.combine(last + timedelta(days=1), time(), tzinfo=self.ctx.tz).astimezone(UTC)
+    def _settled(self, start: datetime, end: datetime) -> list[jtt1132.Settled]:
         conf = self.ctx.settings.settlement
         signed = case((Payment.kind == "refund", -Payment.amount), else_=Payment.amount)
         with self.ctx.db.read() as s:
