@@ -110,6 +110,17 @@ EXPECTED: dict[tuple[str, str], Permission] = {
     ("POST", "/messages/{message_id}/resend"): P.MESSAGES_SEND,
     ("POST", "/messages/{message_id}/sent"): P.MESSAGES_SEND,
     ("POST", "/messages/{message_id}/cancel"): P.MESSAGES_SEND,
+    ("GET", "/follow-ups"): P.FOLLOW_UP,
+    ("GET", "/follow-ups/{follow_up_id}"): P.FOLLOW_UP,
+    ("POST", "/follow-ups/{follow_up_id}"): P.FOLLOW_UP,
+    ("POST", "/follow-ups/{follow_up_id}/appointment"): P.FOLLOW_UP,
+    ("POST", "/complaints"): P.COMPLAINT_REGISTER,
+    ("GET", "/complaints"): P.COMPLAINT_REGISTER,
+    ("GET", "/complaints/{complaint_id}"): P.COMPLAINT_REGISTER,
+    ("POST", "/complaints/{complaint_id}/owner"): P.COMPLAINT_HANDLE,
+    ("POST", "/complaints/{complaint_id}/acknowledge"): P.COMPLAINT_HANDLE,
+    ("POST", "/complaints/{complaint_id}/investigate"): P.COMPLAINT_HANDLE,
+    ("POST", "/complaints/{complaint_id}/resolve"): P.COMPLAINT_HANDLE,
 }
 
 

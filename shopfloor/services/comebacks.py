@@ -4,8 +4,8 @@ A comeback is the same vehicle back within [workshop] comeback_days of a deliver
 suggests it (an earlier delivery of the vehicle in that window whose work or complaint is like today's); the
 advisor confirms it or marks it by hand; the order keeps which visit it is a comeback of and who marked it.
 
-First-time-fix rate of a range of days = orders delivered in it with no rework row and no later order marked a
-comeback of them ÷ orders delivered in it."""
+First-time-fix rate of a range of days = orders delivered in it with no rework row, no later order marked a
+comeback of them and no workmanship complaint about them ÷ orders delivered in it."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from shopfloor.domain.aftersales import ProblemClass
+from shopfloor.domain.aftersales_models import Complaint
 from shopfloor.domain.errors import Invalid, NotFound
 from shopfloor.domain.models import QrTag, RepairOrder
 from shopfloor.domain.states import RoStatus
@@ -159,6 +161,10 @@ class ComebackService:
                 Rework.repair_order_id.in_(delivered)).distinct()))
             came_back = set(s.scalars(select(RepairOrder.comeback_of_id).where(
                 RepairOrder.comeback_of_id.in_(delivered)).distinct()))
+            # a complaint about the workmanship of an order is a comeback of it (domain.md §5), car back or not
+            came_back |= set(s.scalars(select(Complaint.repair_order_id).where(
+                Complaint.problem_class == ProblemClass.WORKMANSHIP.value,
+                Complaint.repair_order_id.in_(delivered)).distinct()))
             total = s.scalar(select(func.count()).select_from(delivered.subquery())) or 0
         fixed = len(ids - reworked - came_back)
         return {"delivered": total, "first_time": fixed, "reworked": len(reworked & ids),
