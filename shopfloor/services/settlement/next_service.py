@@ -144,8 +144,8 @@ def last_maintenance_km(s: Session, ctx: ServiceContext, ro: RepairOrder) -> int
             RepairOrder.id.in_(select(JobLine.repair_order_id).where(JobLine.operation_code.in_(codes),
                                                                      JobLine.status != LineStatus.CANCELLED.value)))
             .order_by(RepairOrder.opened_at.desc()).limit(1)).first()
-    if ours is not None and (vehicle.last_service_on is None
-                             or ours[0].astimezone(ctx.tz).date() >= vehicle.last_service_on):
+    if ours is not None and ours[1] is not None and (
+            vehicle.last_service_on is None or ours[0].astimezone(ctx.tz).date() >= vehicle.last_service_on):
         return int(ours[1])
     return vehicle.last_service_km
 
