@@ -1,7 +1,7 @@
 """/cashier in NiceGUI's simulated browser: the cashier (林静) finds a ready car's bill on the list, by its plate
 and by scanning its job ticket, takes a split payment (bank card with the terminal's voucher, then WeChat Pay for
 the rest), sees the change for cash before confirming, refunds part of a payment with a reason (refused without
-one), and sees an over-payment refused with what is left."""
+one), sees an over-payment refused with what is left, and prints the settlement list."""
 
 from __future__ import annotations
 
@@ -33,9 +33,7 @@ async def open_desk(user: User, system: Shopfloor) -> str:
 
 
 def pay(user: User, method: str, amount: str | None = None, **fields: str) -> None:
-    toggle = element(user, "pay-method")
-    assert isinstance(toggle, ui.toggle)
-    toggle.value = method
+    user.find(marker=f"method-{method}").click()
     if amount is not None:
         user.find(marker="pay-amount").clear().type(amount)
     for marker, text in fields.items():
@@ -121,6 +119,11 @@ async def test_search_by_plate_and_an_over_payment_is_refused_with_what_is_left(
     refusal = ZH("settlement.error.over_left", number=number, amount="¥500.00", left="¥228.00")
     await until(lambda: sees(user, marker="cashier-error", content=refusal), timeout=20)
     assert system.settlement.settlement.summary(number).payments == []
+    user.find(marker="print-list").click()  # the settlement list on the reception printer
+
+    async def printed() -> bool:
+        return any(job.kind == "settlement_list" for job in system.printing.jobs_for(number))
+    await until(printed, timeout=20)
     scan(user, "not a ticket")
     said = ZH("cashier.scan_unknown", scan="not a ticket")
 

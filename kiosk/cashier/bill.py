@@ -52,8 +52,8 @@ class BillPane:
                         "text-grey-8 truncate")
                 with ui.column().classes("gap-0 items-end shrink-0"):
                     self._left(v)
-            with ui.column().classes("w-full gap-0 max-h-[330px] overflow-y-auto border rounded px-3 py-1") \
-                    .mark("bill-lines"):
+            with ui.column().classes("w-full gap-0 max-h-[330px] overflow-y-auto border border-gray-300 rounded "
+                                     "px-3 py-1").mark("bill-lines"):
                 for _line_id, group in groupby(v.lines, key=lambda x: x.job_line_id):
                     self._job_line(list(group))
             self._totals(v)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from shopfloor.services.settlement.settlement import PaymentView, SettlementView
 
 CASH = "cash"
+ICONS = {"wechat": "chat", "alipay": "account_balance_wallet", "card": "credit_card", "cash": "payments",
+         "account": "business"}
 ACCOUNT = "account"
 PDF_URL = "/documents/settlement-list/{number}.pdf"  # the staff route of the A4 list (kiosk/cashier/documents_route)
 
@@ -66,9 +68,13 @@ class PaymentPane:
             with ui.row().classes("w-full items-baseline justify-between no-wrap"):
                 ui.label(t("cashier.take")).classes("text-lg font-bold")
                 ui.label(t("cashier.split_hint")).classes("text-xs text-grey-7")
-            methods = {m: t(f"settlement.method.{m}") for m in v.payment_methods}
-            self.method = ui.toggle(methods, value=v.payment_methods[0], on_change=self._method_changed) \
-                .props("spread no-caps unelevated toggle-color=primary size=lg").classes("w-full").mark("pay-method")
+            self.method = v.payment_methods[0]
+            self.methods: dict[str, ui.button] = {}
+            with ui.grid(columns=len(v.payment_methods)).classes("w-full gap-1"):
+                for m in v.payment_methods:
+                    self.methods[m] = ui.button(t(f"settlement.method.{m}"), icon=ICONS.get(m, "payments"),
+                                                on_click=lambda _e, m=m: self.choose(m)) \
+                        .props("stack no-caps").classes("text-sm px-1 py-2 leading-tight").mark(f"method-{m}")
             self.amount = ui.input(t("cashier.amount"), value=f"{v.left:.2f}", on_change=self._recount) \
                 .props("outlined inputmode=decimal input-class=text-2xl").classes("w-full").mark("pay-amount")
             self.reference = ui.input(t("cashier.reference")).props("outlined maxlength=100 clearable") \
@@ -85,8 +91,17 @@ class PaymentPane:
                 .props("unelevated size=lg color=positive").classes("w-full").mark("pay-confirm")
         self._method_changed()
 
+    def choose(self, method: str) -> None:
+        self.method = method
+        self._method_changed()
+
     def _method_changed(self) -> None:
-        method = self.method.value
+        method = self.method
+        for name, button in self.methods.items():
+            if name == method:
+                button.props(remove="outline color").props("unelevated color=primary")
+            else:
+                button.props(remove="unelevated color").props("outline color=grey-8")
         self.cash_row.set_visibility(method == CASH)
         self.reference.set_visibility(method != CASH)
         self.reference.label = self.t("cashier.reference_account" if method == ACCOUNT else "cashier.reference")
@@ -98,7 +113,9 @@ class PaymentPane:
         amount = decimal_in(self.amount.value)
         self.confirm.text = t("cashier.confirm_pay", amount=money(amount) if amount is not None else "—")
         tendered = decimal_in(self.tendered.value)
-        if self.method.value != CASH or amount is None or tendered is None:
+        if self.method == CASH and amount is not None and tendered is not None and tendered > amount:
+            self.confirm.text = t("cashier.confirm_pay_change", amount=money(amount), change=money(tendered - amount))
+        if self.method != CASH or amount is None or tendered is None:
             self.change.text = "—"
             self.change.classes(remove="text-negative", add="text-primary")
         elif tendered >= amount:
@@ -120,7 +137,7 @@ class PaymentPane:
         if not amount:
             self.refused(t("cashier.amount_missing"))
             return
-        method = str(self.method.value)
+        method = self.method
         tendered = cleaned(self.tendered.value) if method == CASH else ""
         reference = "" if method == CASH else str(self.reference.value or "")
         number = desk.view.number
@@ -151,23 +168,26 @@ class PaymentPane:
                 ui.label(t("cashier.no_payments")).classes("text-grey-7")
             for p in v.payments:
                 refund = p.kind == "refund"
-                with ui.row().classes("w-full items-center no-wrap gap-2 text-sm").mark(f"payment-{p.id}"):
-                    ui.label(moment(p.at, self.desk.page.clock)).classes("w-20 text-grey-7 whitespace-nowrap")
-                    ui.label(t(f"settlement.method.{p.method}")).classes("w-16 whitespace-nowrap")
-                    ui.label(money(-p.amount if refund else p.amount)).classes(
-                        "w-24 text-right font-mono " + ("text-negative" if refund else "font-bold"))
-                    note = p.reason if refund else p.reference
-                    if refund and p.refund_of:
-                        note = f"{t('cashier.refund_of', payment=p.refund_of)} · {note}"
-                    elif p.change is not None:
-                        note = f"{t('cashier.change')} {money(p.change)}"
-                    elif p.refunded:
-                        note = " · ".join(x for x in (note, t("cashier.refunded", amount=money(p.refunded))) if x)
-                    ui.label(note).classes("flex-1 truncate text-grey-8")
-                    ui.label(p.actor).classes("text-grey-7 whitespace-nowrap")
-                    if not refund and may_refund and p.amount > p.refunded:
-                        ui.button(t("cashier.refund"), on_click=lambda _e, x=p: self._refund_dialog(x)) \
-                            .props("flat dense color=negative no-caps").mark(f"refund-{p.id}")
+                note = p.reason if refund else p.reference
+                if refund and p.refund_of:
+                    note = f"{t('cashier.refund_of', payment=p.refund_of)} · {note}"
+                elif p.change is not None:
+                    note = f"{t('cashier.tendered_short', amount=money(p.tendered))} · " \
+                           f"{t('cashier.change')} {money(p.change)}"
+                if not refund and p.refunded:
+                    note = " · ".join(x for x in (note, t("cashier.refunded", amount=money(p.refunded))) if x)
+                with ui.column().classes("w-full gap-0 border-b border-gray-200 pb-1").mark(f"payment-{p.id}"):
+                    with ui.row().classes("w-full items-center no-wrap gap-2"):
+                        ui.label(moment(p.at, self.desk.page.clock)).classes("w-24 text-grey-7 whitespace-nowrap")
+                        ui.label(t(f"settlement.method.{p.method}")).classes("flex-1 whitespace-nowrap")
+                        ui.label(money(-p.amount if refund else p.amount)).classes(
+                            "text-right " + ("text-negative" if refund else "font-bold"))
+                        ui.label(p.actor).classes("w-16 text-grey-7 text-right truncate")
+                        if not refund and may_refund and p.amount > p.refunded:
+                            ui.button(t("cashier.refund"), on_click=lambda _e, x=p: self._refund_dialog(x)) \
+                                .props("flat dense color=negative no-caps").mark(f"refund-{p.id}")
+                    if note:
+                        ui.label(note).classes("text-sm text-grey-8 break-all")
 
     def _refund_dialog(self, p: PaymentView) -> None:
         t, desk = self.t, self.desk
@@ -218,7 +238,7 @@ class PaymentPane:
             with ui.row().classes("w-full no-wrap gap-2"):
                 ui.button(t("cashier.print_list"), icon="receipt_long",
                           on_click=lambda: self._print_list(v.number)) \
-                    .props("unelevated no-caps").classes("flex-1").mark("print-list")
+                    .props("unelevated no-caps").classes("flex-[2]").mark("print-list")
                 ui.button(t("cashier.pdf"), icon="picture_as_pdf",
                           on_click=lambda: ui.navigate.to(PDF_URL.format(number=v.number), new_tab=True)) \
                     .props("outline no-caps").classes("flex-1").mark("open-pdf")
