@@ -90,7 +90,7 @@ class ComplaintForm:
             ui.label(t("complaints.page.customer.hint")).classes("cp-muted")
             ui.label(t("complaints.page.customer.class")).classes("font-medium")
             self.problem = ui.radio({c.value: t(f"complaints.page.class.{c.value}") for c in ProblemClass}) \
-                .props("color=blue-8").classes("w-full").mark("cp-complain-class")
+                .props("inline color=blue-8").classes("w-full").mark("cp-complain-class")
             self.text = ui.textarea(t("complaints.page.customer.text")) \
                 .props(f"outlined autogrow maxlength={TEXT_MAX}").classes("w-full").mark("cp-complain-text")
             self.error = ui.label("").classes("cp-error").mark("cp-complain-error")

@@ -14,6 +14,7 @@ from shopfloor.contract import topics
 from shopfloor.domain.models import QrTag, RepairOrder
 from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.i18n import Translator
+from shopfloor.kiosk.common.escalations import SHOWN
 from shopfloor.main import Shopfloor
 from shopfloor.services import outbox
 from shopfloor.services.checkin import CheckinRequest
@@ -118,6 +119,20 @@ async def test_an_advisor_registers_and_sees_but_does_not_handle(staff_app: tupl
     await user.should_not_see(marker="assign")
     await user.should_not_see(marker="escalations")  # an advisor's pages carry no escalation
 
+    # closed ones are searchable (a complaint about no car is closed when resolved: nobody to call back)
+    service = system.aftercare.complaints
+    closed = service.register(actor="孙丽", problem_class="facilities", severity="normal", text="洗手间没有热水")
+    service.acknowledge(closed.id, actor="孙丽")
+    service.investigate(closed.id, "热水器坏了", actor="孙丽")
+    assert service.resolve(closed.id, "已修好", actor="孙丽").status == "closed"
+    _set(user, "complaints-view", "closed")
+    await until(lambda: sees(user, marker=f"complaint-{closed.id}"), timeout=20)
+    _set(user, "complaints-search", "热水")
+    await until(lambda: sees(user, marker=f"complaint-{closed.id}"), timeout=20)
+    await user.should_not_see(marker=f"complaint-{mine.id}")
+    _set(user, "complaints-search", "没有这样的投诉")
+    await until(lambda: sees(user, content=ZH("complaints.page.empty_closed")), timeout=20)
+
 
 async def test_an_important_complaint_shows_on_the_managers_open_page_at_once(
         staff_app: tuple[User, Shopfloor]) -> None:
@@ -146,10 +161,14 @@ async def test_an_important_complaint_shows_on_the_managers_open_page_at_once(
     await until(lambda: gone(user, f"escalation-{important.id}"), timeout=20)
     await user.should_not_see(marker="escalation")
 
-    # the banner leads to the complaints desk
-    system.aftercare.complaints.register(actor="孙丽", problem_class="attitude", severity="important",
-                                         important_because="media", text="要找媒体曝光", repair_order=number)
+    # at most three banners, then how many more; the banner leads to the complaints desk
+    for _ in range(SHOWN + 1):
+        system.aftercare.complaints.register(actor="孙丽", problem_class="attitude", severity="important",
+                                             important_because="media", text="要找媒体曝光", repair_order=number)
     relay_complaints(system)
+    await until(lambda: sees(user, marker="escalation-more"), timeout=20)
+    await user.should_see(ZH("complaints.page.escalation_more", count=1))
+    assert len(user.find(marker="escalation").elements) == SHOWN
     await until(lambda: sees(user, marker="escalation-go"), timeout=20)
     user.find(marker="escalation-go").click()
     await until(lambda: sees(user, marker="complaints-list"), timeout=20)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from shopfloor.kiosk.common.session import KioskUser
 
 COMPLAINTS_PATH = "/complaints"
+SHOWN = 3  # banners at most: more would push the page itself off a tablet's screen
 
 
 def escalates_to(user: KioskUser) -> bool:
@@ -60,7 +61,7 @@ class EscalationBanner:
         self.shown = {str(s["id"]) for s in states}
         self.box.clear()
         with self.box:
-            for state in states:
+            for state in states[:SHOWN]:
                 with ui.row().classes("w-full items-center no-wrap gap-3 bg-negative text-white rounded px-4 py-2") \
                         .mark("escalation", f"escalation-{state['id']}"):
                     ui.icon("campaign", size="md")
@@ -68,6 +69,9 @@ class EscalationBanner:
                     ui.button(t("complaints.page.escalation_open"), icon="arrow_forward",
                               on_click=lambda: ui.navigate.to(COMPLAINTS_PATH)) \
                         .props("unelevated color=white text-color=negative").mark("escalation-go")
+            if len(states) > SHOWN:
+                ui.label(t("complaints.page.escalation_more", count=len(states) - SHOWN)) \
+                    .classes("w-full text-negative font-bold px-4").mark("escalation-more")
         if announce and states:
             ui.notify(self._text(states[-1]), type="negative", position="top", multi_line=True, timeout=15000,
                       classes="text-lg")

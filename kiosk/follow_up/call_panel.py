@@ -84,7 +84,8 @@ class CallPanel:
             .classes("w-full").mark("problem-note")
         with ui.row().classes("w-full items-center justify-between no-wrap"):
             left = max(row.max_attempts - row.attempts - 1, 0)
-            ui.button(t("follow_up.page.unreachable", left=left), icon="phone_missed",
+            ui.button(t("follow_up.page.unreachable", left=left) if left else t("follow_up.page.unreachable_last"),
+                      icon="phone_missed",
                       on_click=lambda: self._unreachable(row, dialog)) \
                 .props("outline color=orange-9 size=lg").mark("unreachable")
             ui.button(t("follow_up.page.problem_register"), icon="report_problem",

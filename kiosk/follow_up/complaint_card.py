@@ -96,6 +96,8 @@ class ComplaintCard:
                     self._next_step()
             elif row.status == ComplaintStatus.RESOLVED.value:
                 ui.label(t("complaints.page.second_call")).classes("text-sm text-teal w-44 shrink-0")
+            else:  # the actions' width kept: the deadlines stay in one column down the list
+                ui.element("div").classes("w-44 shrink-0")
 
     def tick(self, now: datetime) -> None:
         for countdown in self.countdowns:

@@ -107,7 +107,7 @@ class Register:
     async def refresh(self) -> None:
         closed = self.view.value == CLOSED
         service = self.page.aftercare.complaints
-        rows = await call(self.t, service.list, ComplaintStatus.CLOSED.value) if closed \
+        rows = await call(self.t, service.by_status, ComplaintStatus.CLOSED.value) if closed \
             else await call(self.t, service.open_list)
         if rows is None:
             return
