@@ -245,6 +245,13 @@ def test_the_complaints_api(app: FastAPI, services: Services) -> None:
                         json={"findings": "刹车片装反"}).json()["status"] == "investigated"
     done = manager.post(f"/api/v1/complaints/{cid}/resolve", json={"resolution": "免费重装并致歉"}).json()
     assert done["status"] == "resolved" and done["second_call"] is not None
+    # each step audited with the token's name as the actor, readable through /audit (the owner given was the
+    # owner already, the first manager: no change, no row)
+    trail = manager.get("/api/v1/audit", params={"entity": f"complaint:{cid}"}).json()
+    assert [(r["action"], r["actor"], r["actor_kind"]) for r in trail] == [
+        ("complaint_registered", "cs-desk", "api"), ("complaint_acknowledged", "manager-desk", "api"),
+        ("complaint_investigated", "manager-desk", "api"),
+        ("complaint_resolved", "manager-desk", "api")]
 
 
 def test_the_follow_up_api(app: FastAPI, services: Services) -> None:

@@ -19,7 +19,8 @@ from shopfloor.services.audit import Entity
 
 router = APIRouter(route_class=GuardedRoute, tags=["audit"])
 MAX_ROWS = 1000
-_ENTITIES = (Entity.APPOINTMENT, Entity.REPAIR_ORDER, Entity.STAFF, Entity.PART)
+_ENTITIES = (Entity.APPOINTMENT, Entity.REPAIR_ORDER, Entity.STAFF, Entity.PART, Entity.FOLLOW_UP, Entity.COMPLAINT)
+_NUMBERED = (Entity.APPOINTMENT, Entity.STAFF, Entity.FOLLOW_UP, Entity.COMPLAINT)  # ids stored as str(id)
 
 
 class AuditEntry(Shape):
@@ -28,9 +29,10 @@ class AuditEntry(Shape):
     actor: str = Field(description="the staff member's name, the API token's name, or system")
     actor_kind: Literal["staff", "api", "system", "customer"]
     actor_id: int | None = Field(description="the staff member's id when actor_kind is staff")
-    entity: Literal["appointment", "repair_order", "staff", "part"]
+    entity: Literal["appointment", "repair_order", "staff", "part", "follow_up", "complaint"]
     entity_id: str = Field(description="the appointment's id, the repair order's number, the staff member's id, "
-                                       "or a part number (\"import\" for a catalogue import)")
+                                       "a part number (\"import\" for a catalogue import), a follow-up call's or a "
+                                       "complaint's id")
     action: str = Field(description="booked, moved, cancelled, call, checked_in, transition …")
     from_: str | None = Field(alias="from", description="the value before the change")
     to: str | None = Field(description="the value after it")
@@ -50,7 +52,7 @@ def _which(entity: str, given_id: str | None) -> tuple[Entity, str | None]:
     if named_id and given and named_id != given:
         raise Invalid("api.audit.two_ids", first=named_id, second=given)
     ident = named_id or given or None
-    if ident is not None and which in (Entity.APPOINTMENT, Entity.STAFF):
+    if ident is not None and which in _NUMBERED:
         if not (ident.isdecimal() and len(ident) <= 10 and 0 < int(ident) <= MAX_ID):
             raise Invalid("api.audit.appointment_id", id=ident)
         ident = str(int(ident))  # stored as str(id): "042" names appointment 42
@@ -60,13 +62,15 @@ def _which(entity: str, given_id: str | None) -> tuple[Entity, str | None]:
 @router.get("/audit", summary="The audit trail of appointments or repair orders, oldest first",
             dependencies=[allowed(Permission.AUDIT_READ)],
             description=f"At most {MAX_ROWS} rows: a wider question is refused (422), not cut short.",
-            responses=unprocessable(f"an entity other than appointment, repair_order, staff or part, two different "
+            responses=unprocessable(f"an entity other than appointment, repair_order, staff, part, follow_up or "
+                                    f"complaint, two different "
                                     f"ids, an appointment id that is no number, {DAY_REFUSED}, from after to, or more "
                                     f"than {MAX_ROWS} rows"))
 def get_audit(api: Services,
               entity: Annotated[Text, Query(min_length=1, max_length=80, description=(
-                  "appointment, repair_order, staff (sign-in failures and waits) or part (the parts catalogue); with "
-                  "an id as one parameter: appointment:42, repair_order:RO20261123-001, staff:3, part:04152-YZZA6"))],
+                  "appointment, repair_order, staff (sign-in failures and waits), part (the parts catalogue), "
+                  "follow_up or complaint; with an id as one parameter: appointment:42, repair_order:RO20261123-001, "
+                  "staff:3, part:04152-YZZA6, complaint:7"))],
               entity_id: Annotated[Text | None, Query(alias="id", max_length=40, description=(
                   "the appointment's id or the repair order's number"))] = None,
               first: Annotated[Text | None, Query(alias="from", max_length=40, description=(
