@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from shopfloor.contract import topics
-from shopfloor.contract.entity_states import ComplaintOpenedEvent, ComplaintState
+from shopfloor.contract.access import Role, may_publish, may_receive, may_subscribe
+from shopfloor.contract.entity_states import ComplaintEvent, ComplaintState
 from shopfloor.contract.payloads import parse
 from shopfloor.contract.staff import StaffRole
 from shopfloor.credentials import ApiToken
@@ -123,7 +124,7 @@ def test_an_important_complaint_is_owned_by_a_manager_and_escalated_on_the_bus(s
         assert secret not in raw
     [event_row] = _outbox(svc, topics.event(svc.ctx.site, topics.COMPLAINTS, c.id))
     assert not event_row.retain
-    event = ComplaintOpenedEvent.model_validate_json(event_row.payload)
+    event = ComplaintEvent.model_validate_json(event_row.payload)
     assert (event.kind, event.id, event.important_because) == ("important_opened", c.id, "safety")
     # republished after a reconnect while open
     assert state_row.topic in [topic for topic, _payload, _retain in SnapshotService(svc.ctx).messages()]
@@ -288,3 +289,13 @@ def test_the_follow_up_api(app: FastAPI, services: Services) -> None:
     assert cs.post(f"{url}/appointment", json={"start": start}).status_code == 409
     assert cs.post("/api/v1/follow-ups/999999", json={"outcome": "unreachable"}).status_code == 404
     assert json.loads(cs.get(url).text)["id"] == call.id
+
+
+def test_the_board_role_reads_complaints_and_the_lounge_does_not() -> None:
+    site = "demo"
+    state, event = topics.state(site, topics.COMPLAINTS, 7), topics.event(site, topics.COMPLAINTS, 7)
+    assert may_receive(Role.BOARD, site, state) and may_receive(Role.BOARD, site, event)
+    assert may_subscribe(Role.BOARD, site, topics.state_filter(site, topics.COMPLAINTS))
+    assert not may_receive(Role.LOUNGE, site, state) and not may_receive(Role.LOUNGE, site, event)
+    assert not may_subscribe(Role.LOUNGE, site, topics.state_filter(site, topics.COMPLAINTS))
+    assert not may_publish(Role.BOARD, site, state)

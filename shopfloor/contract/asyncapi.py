@@ -38,7 +38,7 @@ PAYLOADS: dict[str, TypeAdapter[Any]] = {
     "LoungeState": TypeAdapter(entity_states.LoungeState),
     "RepairOrderEvent": entity_states.repair_order_events,
     "ComplaintState": TypeAdapter(entity_states.ComplaintState),
-    "ComplaintEvent": TypeAdapter(entity_states.ComplaintOpenedEvent),
+    "ComplaintEvent": TypeAdapter(entity_states.ComplaintEvent),
     "PrintJob": TypeAdapter(payloads.PrintJob),
     "PrintAck": TypeAdapter(payloads.PrintAck),
     "PrinterStatus": TypeAdapter(payloads.PrinterStatus),

@@ -473,7 +473,7 @@ class ComplaintState(Payload):
     closed_at: DateTime | None
 
 
-class ComplaintOpenedEvent(Payload):
+class ComplaintEvent(Payload):
     """An important complaint was opened: the service manager's screens escalate it at once (never retained)."""
 
     version: Version

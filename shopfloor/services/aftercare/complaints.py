@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopfloor.contract import topics
-from shopfloor.contract.entity_states import ComplaintOpenedEvent, ComplaintState
+from shopfloor.contract.entity_states import ComplaintEvent, ComplaintState
 from shopfloor.contract.staff import StaffRole
 from shopfloor.domain.aftersales import (
     ComplaintSource,
@@ -136,7 +136,7 @@ def publish_complaint(s: Session, ctx: ServiceContext, c: Complaint, *, opened: 
     closed = c.status == ComplaintStatus.CLOSED.value
     outbox.put_state(s, now, ctx.site, topics.COMPLAINTS, c.id, None if closed else state)
     if opened and c.severity == Severity.IMPORTANT.value:
-        outbox.put_event(s, now, ctx.site, topics.COMPLAINTS, c.id, ComplaintOpenedEvent.model_validate({
+        outbox.put_event(s, now, ctx.site, topics.COMPLAINTS, c.id, ComplaintEvent.model_validate({
             "version": c.version, "id": c.id, "kind": "important_opened", "severity": c.severity,
             "important_because": c.important_because, "class": c.problem_class, "ro_number": state.ro_number,
             "plate_masked": state.plate_masked, "acknowledge_by": state.acknowledge_by,
