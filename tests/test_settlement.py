@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from shopfloor.domain.errors import Invalid, NotFound, Refused
 from shopfloor.domain.models import AuditEntry, RepairOrder
-from shopfloor.services.settlement.settlement import SettlementService, balance, is_settled
+from shopfloor.services.settlement.settlement import SettlementService, balance, is_settled, keep_settled
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 from shopfloor.testing.settlement import make_ready, priced_order, ready_bill
 
@@ -154,6 +154,11 @@ def test_a_cancelled_order_takes_no_payment_and_warranty_work_leaves_nothing_to_
     with services.db.read() as s:
         ro = s.scalar(select(RepairOrder).where(RepairOrder.number == warranty))
         assert ro is not None and is_settled(s, services.ctx, ro)
+    assert settled_at(services, warranty) is None  # no payment set it: a delivery may, in its transaction
+    with services.db.write() as s:
+        ro = s.scalar(select(RepairOrder).where(RepairOrder.number == warranty))
+        assert ro is not None and keep_settled(s, services.ctx, ro, services.ctx.now()) == Decimal("0.00")
+    assert settled_at(services, warranty) is not None and settlement.summary(warranty).settled_at is not None
     assert warranty not in [v.number for v in settlement.open_bills()]
 
 

@@ -192,8 +192,10 @@ def _text(value: str, limit: int, key: str) -> str:
     return text
 
 
-def _keep_settled(s: Session, ctx: ServiceContext, ro: RepairOrder, now: datetime) -> Decimal:
-    """settled_at true to the balance after a payment or refund; what is left."""
+def keep_settled(s: Session, ctx: ServiceContext, ro: RepairOrder, now: datetime) -> Decimal:
+    """settled_at true to the balance, in the caller's transaction; what is left. Payments and refunds call it;
+    so may any change that moves the bill itself (a line approved after a deposit, a delivery of an order with
+    nothing for the customer to pay, whose settled_at no payment ever set)."""
     s.flush()
     to_pay, paid = balance(s, ctx, ro)
     left = money(to_pay - paid)
@@ -248,7 +250,7 @@ class SettlementService:
                           method=method, amount=value, tendered=given, reference=ref, reason="", actor=str(actor),
                           at=now)
             s.add(row)
-            after = _keep_settled(s, self.ctx, ro, now)
+            after = keep_settled(s, self.ctx, ro, now)
             record(s, self.ctx, actor, Entity.REPAIR_ORDER, number, "payment", to_value=str(value),
                    reason=ref or None, detail={"method": method, "amount": str(value), "tendered": given,
                                                "change": row.change, "left": str(after)})
@@ -277,7 +279,7 @@ class SettlementService:
                           method=paid.method, amount=value, tendered=None, reference="", reason=why,
                           refund_of_id=paid.id, actor=str(actor), at=now)
             s.add(row)
-            after = _keep_settled(s, self.ctx, ro, now)
+            after = keep_settled(s, self.ctx, ro, now)
             record(s, self.ctx, actor, Entity.REPAIR_ORDER, number, "refund", to_value=str(value), reason=why,
                    detail={"method": paid.method, "payment": paid.id, "amount": str(value), "left": str(after)})
             return _payment_view(row)
