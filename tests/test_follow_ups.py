@@ -16,6 +16,7 @@ from shopfloor.domain.aftersales_models import Complaint, CustomerMessage, Follo
 from shopfloor.domain.errors import Invalid, Refused
 from shopfloor.domain.models import Appointment, AuditEntry, RepairOrder, Vehicle
 from shopfloor.services.aftercare.follow_ups import FollowUpService, cancel_for_order, schedule_after_delivery
+from shopfloor.services.settlement.delivery import DeliveryService
 from shopfloor.services.settlement.settlement import SettlementService
 from shopfloor.services.workshop.services import WorkshopServices
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
@@ -228,3 +229,18 @@ def test_amount_paid_is_payments_less_refunds(services: Services) -> None:
     bills.refund(number, paid.payments[0].id, Decimal("10.00"), "goodwill", actor="收银员")
     call = _call(svc, f"3dc:{number}")
     assert FollowUpService(svc.ctx).get(call.id).amount_paid == paid.paid - Decimal("10.00")
+
+
+def test_the_managers_reopen_removes_the_call_and_the_next_delivery_schedules_it_again(services: Services) -> None:
+    svc = services
+    number = delivered(svc)
+    delivery = DeliveryService(svc.ctx, SettlementService(svc.ctx), svc.printing)
+    delivery.reopen(number, "交错车了", actor="赵经理")
+    with svc.db.read() as s:
+        assert s.scalar(select(FollowUpCall).where(FollowUpCall.dedup_key == f"3dc:{number}")) is None
+    svc.clock.advance(days=1)
+    svc.repair_orders.transition(number, "delivered", actor="张伟")
+    call = _call(svc, f"3dc:{number}")
+    assert call.status == "due"
+    assert call.due_on == svc.ctx.today() + timedelta(days=svc.ctx.settings.follow_up.after_service_days)
+    assert [e.actor for e in _audited(svc, "follow_up_cancelled")] == ["赵经理"]
