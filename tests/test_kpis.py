@@ -140,18 +140,21 @@ def _fixture_day(svc: Services) -> dict[str, Decimal]:
         complaint("price", at(11, days=1), at(17))  # acknowledged late
         complaint("attitude", at(10), None)  # never investigated, its deadline long past
 
-        def call(kind: str, car: Vehicle, attempts: list[tuple[datetime, str]], score: int | None) -> None:
+        def call(kind: str, car: Vehicle, ro: RepairOrder | None, attempts: list[tuple[datetime, str]],
+                 score: int | None) -> None:
             last_at, outcome = attempts[-1]
             c = FollowUpCall(site_id=site, kind=kind, dedup_key=f"kpi:{kind}:{car.id}", vehicle_id=car.id,
+                             repair_order_id=ro.id if ro is not None else None,
                              due_on=DAY, first_due_on=DAY, status="done", attempts=len(attempts), outcome=outcome,
                              score=score, note="", called_by="t", called_at=last_at, created_at=at(8))
             s.add(c)
             s.flush()
             s.add_all(FollowUpAttempt(follow_up_id=c.id, at=a, by="t", outcome=o, note="") for a, o in attempts)
 
-        call("3dc", cars[0], [(at(10), "unreachable"), (at(11), "satisfied")], 9)
-        call("3dc", cars[1], [(at(12), "problem")], None)
-        call("7dc", cars[2], [(at(13), "satisfied")], 10)  # not a 3-day call
+        # (made on the day of delivery: the day counted is the call's)
+        call("3dc", cars[0], r1, [(at(10), "unreachable"), (at(11), "satisfied")], 9)
+        call("3dc", cars[1], r2, [(at(12), "problem")], None)
+        call("7dc", cars[2], None, [(at(13), "satisfied")], 10)  # not a 3-day call
     fallback = svc.ctx.settings.workshop.labour_rate
     return {skill: Decimal(str(svc.ctx.settings.reception.labour_rate(skill, fallback)))
             for skill in ("maintenance", "repair")}

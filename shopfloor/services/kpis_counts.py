@@ -15,12 +15,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from shopfloor.domain.aftersales import FollowUpKind, FollowUpOutcome, ProblemClass
 from shopfloor.domain.aftersales_models import Complaint, FollowUpAttempt, FollowUpCall
-from shopfloor.domain.models import Appointment, JobLine, RepairOrder, RoEvent, Technician, Vehicle
+from shopfloor.domain.models import NOT_CANCELLED, Appointment, JobLine, RepairOrder, RoEvent, Technician, Vehicle
 from shopfloor.domain.parts_models import PartsLine
 from shopfloor.domain.states import RoStatus
 from shopfloor.domain.walkaround import Payer
@@ -30,13 +30,14 @@ from shopfloor.services.context import ServiceContext
 from shopfloor.services.workshop.productivity import _union_hours
 from shopfloor.services.workshop.working_time import WorkingTime
 
-CANCELLED = RoStatus.CANCELLED.value
+CANCELLED = RoStatus.CANCELLED.value  # as a bound value; NOT_CANCELLED (the literal) where the partial index helps
 DELIVERED = RoStatus.DELIVERED.value
 READY = RoStatus.READY.value
 CUSTOMER = Payer.CUSTOMER.value
 CENT = Decimal("0.01")
 LAPSED_MONTHS = (3, 6, 12)
 ACTIVE_MONTHS = 24  # a vehicle seen within this long counts as active (the lapsed shares' denominator)
+CALL_DAYS = 60  # a 3-day call made later than this after its delivery is not counted
 
 
 @dataclass
@@ -69,10 +70,23 @@ class Days:
             return None
         return bisect.bisect_right(self.starts, moment) - 1
 
-    def of_day(self, day: date | None) -> int | None:
+    def of_day(self, day: date | str | None) -> int | None:
+        if isinstance(day, str):
+            day = date.fromisoformat(day)
         if day is None or not self.days[0] <= day <= self.days[-1]:
             return None
         return (day - self.days[0]).days
+
+
+def local_day(s: Session, ctx: ServiceContext, days: Days, column: Any) -> Any:
+    """The site day of a stored moment, computed by the database (so rows need not be read as datetimes to be
+    bucketed, and can be grouped): PostgreSQL converts in the site's zone; SQLite adds the zone's offset in the
+    range (China keeps one all year; a zone with daylight saving may put a moment in the hour around a change on
+    the neighbouring day)."""
+    if s.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone(ctx.settings.site.timezone, column))
+    offset = days.start.astimezone(ctx.tz).utcoffset() or timedelta(0)
+    return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
 
 
 def money(value: object) -> Decimal:
@@ -89,30 +103,33 @@ def day_tallies(s: Session, ctx: ServiceContext, first: date, last: date) -> lis
 
 
 def _intake(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
-    for opened_at, appointment_id in s.execute(select(RepairOrder.opened_at, RepairOrder.appointment_id).where(
-            RepairOrder.site_id == ctx.site, RepairOrder.opened_at >= days.start, RepairOrder.opened_at < days.end,
-            RepairOrder.status != CANCELLED)):
-        i = days.of(opened_at)
+    day = local_day(s, ctx, days, RepairOrder.opened_at)
+    for on, opened, booked in s.execute(
+            select(day, func.count(), func.count(RepairOrder.appointment_id)).where(
+                RepairOrder.site_id == ctx.site, RepairOrder.opened_at >= days.start,
+                RepairOrder.opened_at < days.end, NOT_CANCELLED).group_by(day)):
+        i = days.of_day(on)
         if i is None:
             continue
-        tallies[i].n["intake"] += 1
-        tallies[i].d["appointment_rate"] += 1
-        tallies[i].n["appointment_rate"] += appointment_id is not None
+        tallies[i].n["intake"] += opened
+        tallies[i].d["appointment_rate"] += opened
+        tallies[i].n["appointment_rate"] += booked
 
 
 def _appointments(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
     """Show rate as services/figures.py counts it: arrived ÷ decided (arrived or no-show); cancelled and still
     pending appointments are in neither."""
-    for start, status, arrived_at in s.execute(select(Appointment.start, Appointment.status, Appointment.arrived_at)
-                                               .where(Appointment.site_id == ctx.site, Appointment.start >= days.start,
-                                                      Appointment.start < days.end, Appointment.status != "cancelled")):
-        i = days.of(start)
-        if i is None:
-            continue
-        arrived = status == "arrived" or arrived_at is not None
-        if arrived or status == "no_show":
-            tallies[i].d["show_rate"] += 1
-            tallies[i].n["show_rate"] += arrived
+    day = local_day(s, ctx, days, Appointment.start)
+    arrived = or_(Appointment.status == "arrived", Appointment.arrived_at.is_not(None))
+    for on, came, decided in s.execute(
+            select(day, func.sum(case((arrived, 1), else_=0)),
+                   func.sum(case((or_(arrived, Appointment.status == "no_show"), 1), else_=0)))
+            .where(Appointment.site_id == ctx.site, Appointment.start >= days.start, Appointment.start < days.end,
+                   Appointment.status != "cancelled").group_by(day)):
+        i = days.of_day(on)
+        if i is not None:
+            tallies[i].d["show_rate"] += decided or 0
+            tallies[i].n["show_rate"] += came or 0
 
 
 def _delivered(ctx: ServiceContext, days: Days) -> Select[Any]:
@@ -133,24 +150,27 @@ def _deliveries(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally
     hours = (select(JobLine.repair_order_id.label("ro"), func.sum(JobLine.hours).label("hours"))
              .where(JobLine.repair_order_id.in_(delivered), JobLine.status != LineStatus.CANCELLED.value)
              .group_by(JobLine.repair_order_id).subquery())
-    q = (select(RepairOrder.closed_at, ready.c.at, p1.c.promised_at, p2.c.promised_at, hours.c.hours)
+    day = local_day(s, ctx, days, RepairOrder.closed_at)
+    # an order delivered without a READY move in its history was ready when it was handed over
+    at = func.coalesce(ready.c.at, RepairOrder.closed_at)
+    q = (select(day, func.count(), func.sum(hours.c.hours), func.count(p1.c.promised_at),
+                func.sum(case((at <= p1.c.promised_at, 1), else_=0)), func.count(p2.c.promised_at),
+                func.sum(case((at <= p2.c.promised_at, 1), else_=0)))
          .select_from(RepairOrder).outerjoin(ready, ready.c.ro == RepairOrder.id)
          .outerjoin(ids, ids.c.ro == RepairOrder.id).outerjoin(p1, p1.c.id == ids.c.first)
          .outerjoin(p2, p2.c.id == ids.c.last).outerjoin(hours, hours.c.ro == RepairOrder.id)
-         .where(RepairOrder.id.in_(delivered)))
-    for closed_at, ready_at, first_promise, last_promise, flat in s.execute(q):
-        i = days.of(closed_at)
+         .where(RepairOrder.id.in_(delivered)).group_by(day))
+    for on, delivered_n, flat, first_n, first_kept, last_n, last_kept in s.execute(q):
+        i = days.of_day(on)
         if i is None:
             continue
         t = tallies[i]
-        t.d["hours_per_order"] += 1
+        t.d["hours_per_order"] += delivered_n
         t.n["hours_per_order"] += float(flat or 0)
-        # an order delivered without a READY move in its history was ready when it was handed over
-        at = ready_at or closed_at
-        for key, promised in (("on_time_first", first_promise), ("on_time_last", last_promise)):
-            if promised is not None:
-                t.d[key] += 1
-                t.n[key] += at <= promised
+        t.d["on_time_first"] += first_n
+        t.n["on_time_first"] += first_kept or 0
+        t.d["on_time_last"] += last_n
+        t.n["on_time_last"] += last_kept or 0
 
 
 def _first_time_fix(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
@@ -172,34 +192,68 @@ def _first_time_fix(s: Session, ctx: ServiceContext, days: Days, tallies: list[T
         .where(Complaint.repair_order_id.in_(delivered), Complaint.problem_class == ProblemClass.WORKMANSHIP.value))
         if closed is None or opened <= closed + window}
     bad = reworked | came_back | complained
-    for ro_id, closed_at in s.execute(select(RepairOrder.id, RepairOrder.closed_at).where(
+    for ro_id, on in s.execute(select(RepairOrder.id, local_day(s, ctx, days, RepairOrder.closed_at)).where(
             RepairOrder.id.in_(delivered))):
-        i = days.of(closed_at)
+        i = days.of_day(on)
         if i is None:
             continue
         tallies[i].d["first_time_fix"] += 1
         tallies[i].n["first_time_fix"] += ro_id not in bad
 
 
+def _current(ctx: ServiceContext, days: Days, back: timedelta = timedelta(0)) -> Select[Any]:
+    """The orders that can hold something of the range: not delivered before its first day (less `back`) and
+    opened before its end. Clockings, finished lines and payments come before an order's delivery, so their order
+    is among these; read through the closed_at index rather than a scan of every order's row."""
+    return select(RepairOrder.id).where(
+        RepairOrder.site_id == ctx.site, RepairOrder.opened_at < days.end,
+        or_(RepairOrder.closed_at.is_(None), RepairOrder.closed_at >= days.start - back))
+
+
 def _technicians(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
     """Productivity, efficiency and proficiency summed over the technicians and days, by the foreman's definitions
     (services/workshop/productivity.py): worked = time clocked on jobs in the day; clocked in = the shift's
     working time (to now) together with any job clocking outside it; sold = the flat-rate hours of the lines
-    finished that day, shared among their crew; efficiency weighs them against the time worked on those lines
-    (any day, each clocking's time shared among its lines by their hours: services/workshop/worked.py)."""
+    finished that day (shared among their crew, summed: the line's hours); efficiency weighs them against the time
+    worked on those lines (any day, each clocking's time shared among its lines by their hours:
+    services/workshop/worked.py)."""
     now = ctx.now()
     techs = list(s.scalars(select(Technician.id).where(Technician.site_id == ctx.site)))
-    if not techs:
-        return
-    hours = WorkingTime(s, ctx, days.days[0], days=len(days.days))
+    orders = _current(ctx, days)
+    hours_of: dict[int, float] = {}
+    finished_day: dict[int, int] = {}
+    for line_id, flat, status, on in s.execute(
+            select(JobLine.id, JobLine.hours, JobLine.status, local_day(s, ctx, days, JobLine.finished_at))
+            .where(JobLine.repair_order_id.in_(orders))):
+        hours_of[line_id] = float(flat)
+        k = days.of_day(on) if status == LineStatus.DONE.value and on is not None else None
+        if k is not None:
+            finished_day[line_id] = k
+            tallies[k].n["efficiency"] += float(flat)
+            tallies[k].n["proficiency"] += float(flat)
+    covers: dict[int, list[int]] = defaultdict(list)
+    for clocking_id, line_id in s.execute(select(ClockingLine.clocking_id, ClockingLine.job_line_id)
+                                          .join(Clocking, Clocking.id == ClockingLine.clocking_id)
+                                          .where(Clocking.repair_order_id.in_(orders))):
+        covers[clocking_id].append(line_id)
     clocked: dict[tuple[int, int], list[tuple[datetime, datetime]]] = defaultdict(list)
-    for tech, started, ended in s.execute(select(Clocking.technician_id, Clocking.started_at, Clocking.ended_at)
-                                          .where(Clocking.site_id == ctx.site, Clocking.started_at < days.end,
-                                                 or_(Clocking.ended_at.is_(None), Clocking.ended_at > days.start))):
+    for clocking_id, tech, started, ended in s.execute(
+            select(Clocking.id, Clocking.technician_id, Clocking.started_at, Clocking.ended_at)
+            .where(Clocking.repair_order_id.in_(orders))):
         end = min(ended or now, now)
+        # the time worked on the lines finished in the range, shared among the clocking's lines by their hours
+        lines = covers.get(clocking_id, [])
+        weight = sum(hours_of.get(x, 0.0) for x in lines)
+        for line_id in lines:
+            k = finished_day.get(line_id)
+            if k is not None:
+                share = hours_of.get(line_id, 0.0) / weight if weight else 1.0 / len(lines)
+                tallies[k].d["efficiency"] += max((end - started).total_seconds(), 0.0) / 3600 * share
+        if started >= days.end or end <= days.start:
+            continue
         # a clocking across midnight counts in each day it covers
-        i = max(days.of(started) or 0, 0) if started >= days.start else 0
-        while i < len(days.days):
+        i = days.of(started) if started >= days.start else 0
+        while i is not None and i < len(days.days):
             lo, hi = days.starts[i], days.starts[i + 1] if i + 1 < len(days.days) else days.end
             if lo >= end:
                 break
@@ -207,6 +261,7 @@ def _technicians(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tall
             if b > a:
                 clocked[(tech, i)].append((a, b))
             i += 1
+    hours = WorkingTime(s, ctx, days.days[0], days=len(days.days))
     for i, day in enumerate(days.days):
         until = min(now, days.starts[i + 1] if i + 1 < len(days.days) else days.end)
         for tech in techs:
@@ -217,29 +272,6 @@ def _technicians(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tall
             tallies[i].n["productivity"] += worked
             tallies[i].d["productivity"] += attended
             tallies[i].d["proficiency"] += attended
-    finished = (select(JobLine.id).join(RepairOrder, RepairOrder.id == JobLine.repair_order_id).where(
-        RepairOrder.site_id == ctx.site, JobLine.status == LineStatus.DONE.value,
-        JobLine.finished_at >= days.start, JobLine.finished_at < days.end))
-    for finished_at, flat in s.execute(select(JobLine.finished_at, JobLine.hours).where(JobLine.id.in_(finished))):
-        k = days.of(finished_at)
-        if k is not None:
-            tallies[k].n["efficiency"] += float(flat)
-            tallies[k].n["proficiency"] += float(flat)
-    # time worked on the finished lines: each clocking's time shared among the lines it covers by their hours
-    covers = select(ClockingLine.clocking_id).where(ClockingLine.job_line_id.in_(finished))
-    weight = (select(ClockingLine.clocking_id.label("c"), func.sum(JobLine.hours).label("w"))
-              .join(JobLine, JobLine.id == ClockingLine.job_line_id)
-              .where(ClockingLine.clocking_id.in_(covers)).group_by(ClockingLine.clocking_id).subquery())
-    for started, ended, flat, total, finished_at in s.execute(
-            select(Clocking.started_at, Clocking.ended_at, JobLine.hours, weight.c.w, JobLine.finished_at)
-            .join(ClockingLine, ClockingLine.clocking_id == Clocking.id)
-            .join(JobLine, JobLine.id == ClockingLine.job_line_id).join(weight, weight.c.c == Clocking.id)
-            .where(ClockingLine.job_line_id.in_(finished))):
-        k = days.of(finished_at)
-        if k is None:
-            continue
-        share = float(flat) / float(total) if total else 1.0
-        tallies[k].d["efficiency"] += max(((ended or now) - started).total_seconds(), 0.0) / 3600 * share
 
 
 @dataclass
@@ -256,10 +288,12 @@ def _revenue(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) 
     payer's labour and parts less the discount ÷ settled orders."""
     fallback = ctx.settings.workshop.labour_rate
     rate: dict[str, Decimal] = {}
-    settled = select(RepairOrder.id).where(RepairOrder.site_id == ctx.site, RepairOrder.settled_at >= days.start,
-                                           RepairOrder.settled_at < days.end, RepairOrder.status != CANCELLED)
-    bills = {ro: _Bill(days.of(at), money(discount)) for ro, at, discount in s.execute(
-        select(RepairOrder.id, RepairOrder.settled_at, RepairOrder.discount).where(RepairOrder.id.in_(settled)))}
+    settled = select(RepairOrder.id).where(RepairOrder.id.in_(_current(ctx, days)),
+                                           RepairOrder.settled_at >= days.start, RepairOrder.settled_at < days.end,
+                                           RepairOrder.status != CANCELLED)
+    bills = {ro: _Bill(days.of_day(on), money(discount)) for ro, on, discount in s.execute(
+        select(RepairOrder.id, local_day(s, ctx, days, RepairOrder.settled_at), RepairOrder.discount)
+        .where(RepairOrder.id.in_(settled)))}
     live = JobLine.status != LineStatus.CANCELLED.value
     amounts: list[tuple[int, str, str, Decimal]] = []
     for ro, skill, payer, flat in s.execute(
@@ -295,28 +329,37 @@ def _revenue(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) 
 def _calls(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
     """3DC: every attempt made in the day (answered = not unreachable); CSI from the calls completed that day."""
     three = FollowUpKind.AFTER_SERVICE.value
-    for at, outcome in s.execute(select(FollowUpAttempt.at, FollowUpAttempt.outcome)
-                                 .join(FollowUpCall, FollowUpCall.id == FollowUpAttempt.follow_up_id)
-                                 .where(FollowUpCall.site_id == ctx.site, FollowUpCall.kind == three,
-                                        FollowUpAttempt.at >= days.start, FollowUpAttempt.at < days.end)):
-        i = days.of(at)
+    # a call follows its delivery by days (retries included): its order was delivered at most CALL_DAYS before
+    orders = _current(ctx, days, timedelta(days=CALL_DAYS))
+    tried = local_day(s, ctx, days, FollowUpAttempt.at)
+    for on, tries, answered in s.execute(
+            select(tried, func.count(), func.sum(case((FollowUpAttempt.outcome != FollowUpOutcome.UNREACHABLE.value, 1),
+                                                      else_=0)))
+            .join(FollowUpCall, FollowUpCall.id == FollowUpAttempt.follow_up_id)
+            .where(FollowUpCall.repair_order_id.in_(orders), FollowUpCall.kind == three,
+                   FollowUpAttempt.at >= days.start, FollowUpAttempt.at < days.end).group_by(tried)):
+        i = days.of_day(on)
         if i is not None:
-            tallies[i].d["reach_3dc"] += 1
-            tallies[i].n["reach_3dc"] += outcome != FollowUpOutcome.UNREACHABLE.value
-    for called, result, score in s.execute(select(FollowUpCall.called_at, FollowUpCall.outcome, FollowUpCall.score)
-                                        .where(FollowUpCall.site_id == ctx.site, FollowUpCall.kind == three,
-                                               FollowUpCall.called_at >= days.start, FollowUpCall.called_at < days.end,
-                                               FollowUpCall.outcome.in_([FollowUpOutcome.SATISFIED.value,
-                                                                         FollowUpOutcome.PROBLEM.value]))):
-        i = days.of(called)
+            tallies[i].d["reach_3dc"] += tries
+            tallies[i].n["reach_3dc"] += answered or 0
+    called = local_day(s, ctx, days, FollowUpCall.called_at)
+    satisfied = FollowUpCall.outcome == FollowUpOutcome.SATISFIED.value
+    for on, reached, scored, total, top in s.execute(
+            select(called, func.count(), func.count(case((satisfied, FollowUpCall.score))),
+                   func.sum(case((satisfied, FollowUpCall.score), else_=0)),
+                   func.sum(case((satisfied & (FollowUpCall.score >= 9), 1), else_=0)))
+            .where(FollowUpCall.repair_order_id.in_(orders), FollowUpCall.kind == three,
+                   FollowUpCall.called_at >= days.start, FollowUpCall.called_at < days.end,
+                   FollowUpCall.outcome.in_([FollowUpOutcome.SATISFIED.value, FollowUpOutcome.PROBLEM.value]))
+            .group_by(called)):
+        i = days.of_day(on)
         if i is None:
             continue
         t = tallies[i]
-        t.d["csi_top"] += 1
-        if result == FollowUpOutcome.SATISFIED.value and score is not None:
-            t.n["csi"] += score
-            t.d["csi"] += 1
-            t.n["csi_top"] += score >= 9
+        t.d["csi_top"] += reached
+        t.n["csi_top"] += top or 0
+        t.d["csi"] += scored
+        t.n["csi"] += total or 0
 
 
 def _complaints(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
@@ -384,7 +427,7 @@ def lapsed(s: Session, ctx: ServiceContext, ends: list[datetime]) -> list[Tally]
     in order on a sorted list of last visits, so a month by day costs about what one moment does."""
     if not ends:
         return []
-    alive = (RepairOrder.site_id == ctx.site, RepairOrder.status != CANCELLED)
+    alive = (RepairOrder.site_id == ctx.site, NOT_CANCELLED)
     last: dict[int, datetime] = {vehicle: seen for vehicle, seen in s.execute(
         select(RepairOrder.vehicle_id, func.max(RepairOrder.opened_at)).where(
             *alive, RepairOrder.opened_at >= add_months(ends[0], -ACTIVE_MONTHS), RepairOrder.opened_at < ends[0])
