@@ -162,6 +162,7 @@ class PaymentPane:
     def _payments(self, v: SettlementView) -> None:
         t = self.t
         may_refund = self.desk.user.may(Permission.REFUND)
+        taken_at = {p.id: moment(p.at, self.desk.page.clock) for p in v.payments}
         with ui.card().classes("w-full gap-1 p-3").props("flat bordered").mark("payments"):
             ui.label(t("cashier.payments")).classes("text-lg font-bold")
             if not v.payments:
@@ -170,7 +171,7 @@ class PaymentPane:
                 refund = p.kind == "refund"
                 note = p.reason if refund else p.reference
                 if refund and p.refund_of:
-                    note = f"{t('cashier.refund_of', payment=p.refund_of)} · {note}"
+                    note = f"{t('cashier.refund_of', time=taken_at.get(p.refund_of, '—'))} · {note}"
                 elif p.change is not None:
                     note = f"{t('cashier.tendered_short', amount=money(p.tendered))} · " \
                            f"{t('cashier.change')} {money(p.change)}"
@@ -195,8 +196,8 @@ class PaymentPane:
             return
         number = desk.view.number
         with ui.dialog() as dialog, ui.card().classes("w-[32rem] gap-3").mark("refund-dialog"):
-            ui.label(t("cashier.refund_title", payment=p.id, method=t(f"settlement.method.{p.method}"),
-                       amount=money(p.amount))).classes("text-lg font-bold")
+            ui.label(t("cashier.refund_title", time=moment(p.at, desk.page.clock),
+                       method=t(f"settlement.method.{p.method}"), amount=money(p.amount))).classes("text-lg font-bold")
             amount = ui.input(t("cashier.refund_amount"), value=f"{p.amount - p.refunded:.2f}") \
                 .props("outlined inputmode=decimal").classes("w-full").mark("refund-amount")
             reason = ui.input(t("cashier.refund_reason")).props("outlined maxlength=200 autofocus") \
