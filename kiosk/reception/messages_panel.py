@@ -4,7 +4,9 @@ one, and for a manual one the text to send by hand and "sent". The texts are lab
 
 from __future__ import annotations
 
-from nicegui import background_tasks, ui
+from collections.abc import Awaitable, Callable
+
+from nicegui import ui
 
 from shopfloor.clock import SiteClock
 from shopfloor.contract.staff import Permission
@@ -29,37 +31,31 @@ STATE_ICONS = {
 
 
 class MessagesPanel:
-    def __init__(self, service: MessageService, t: Translator, user: KioskUser, clock: SiteClock) -> None:
+    """Read with the order (load, before anything is drawn), drawn with it (render); after an action the order
+    panel is read and drawn again (on_change), as for its other actions."""
+
+    def __init__(self, service: MessageService, t: Translator, user: KioskUser, clock: SiteClock,
+                 on_change: Callable[[str], Awaitable[None]]) -> None:
         self.service = service
         self.t = t
         self.user = user
         self.clock = clock
+        self.on_change = on_change
         self.number = ""
-        self.box: ui.column | None = None
 
-    def show(self, number: str) -> None:
-        """A section in the current container, filled once its messages are read (the panel is drawn without
-        waiting for them)."""
+    @staticmethod
+    async def load(service: MessageService | None, user: KioskUser, number: str) -> list[MessageView]:
+        if service is None or not user.may(Permission.MESSAGES_READ):
+            return []
+        return await io(service.for_order, number)
+
+    def render(self, number: str, messages: list[MessageView]) -> None:
         if not self.user.may(Permission.MESSAGES_READ):
             return
         self.number = number
-        self.box = ui.column().classes("w-full gap-1 pt-2").mark("messages-panel")
-        background_tasks.create(self.refresh(), name=f"messages {number}")
-
-    async def refresh(self) -> None:
-        error: str | None = None
-        try:
-            messages = await io(self.service.for_order, self.number)
-        except DomainError as exc:
-            messages, error = [], exc.message(self.t.lang)
-        if self.box is None or self.box.is_deleted:
-            return
-        self.box.clear()
-        with self.box:
+        with ui.column().classes("w-full gap-1 pt-2").mark("messages-panel"):
             ui.label(self.t("messages.panel.title")).classes("text-grey-8")
-            if error:
-                ui.label(error).classes("text-negative")
-            elif not messages:
+            if not messages:
                 ui.label(self.t("messages.panel.none")).classes("text-sm text-grey-7").mark("messages-none")
             for m in messages:
                 self._message(m)
@@ -115,4 +111,4 @@ class MessagesPanel:
         else:
             done = {"resend": "done_resend", "mark_sent": "done_sent", "cancel": "done_cancel"}[what]
             ui.notify(self.t(f"messages.panel.{done}"), type="positive")
-        await self.refresh()
+        await self.on_change(self.number)

@@ -6,6 +6,7 @@ reading and draws it once, instead of two half-drawn copies in one panel."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,7 @@ class LoadedOrder:
     findings: list[Any] = field(default_factory=list)
     comeback_of: str | None = None
     phone: str | None = None  # the customer's, read when the order is at risk or late: call them
+    messages: list[Any] = field(default_factory=list)  # to the customer about it, with their delivery state
 
 
 class RepairOrderPanel:
@@ -69,6 +71,8 @@ class RepairOrderPanel:
             if page.workshop is not None else None
 
     async def load(self, number: str) -> LoadedOrder:
+        # the messages are read beside the rest (a thread of their own), not after it
+        reading_messages = asyncio.ensure_future(MessagesPanel.load(self.page.messages, self.user, number))
         try:
             ro = await io(self.page.repair_orders.get, number)
             history = await io(self.page.repair_orders.history, number)
@@ -79,9 +83,11 @@ class RepairOrderPanel:
             if ro.get("risk") in ("at_risk", "late") and self.page.customers is not None:
                 found = await io(self.page.customers.search, ro["plate"], 1)
                 phone = found[0]["phone"] if found and found[0]["plate"] == ro["plate"] else None
+            messages = await reading_messages
         except DomainError as exc:
+            reading_messages.cancel()
             return LoadedOrder(None, error=exc.message(self.t.lang))
-        return LoadedOrder(ro, history, jobs, findings=findings, comeback_of=comeback, phone=phone)
+        return LoadedOrder(ro, history, jobs, findings=findings, comeback_of=comeback, phone=phone, messages=messages)
 
     def render(self, loaded: LoadedOrder) -> int:
         """Draw the order in the current container; returns the version shown, so the page can tell when it is
@@ -182,7 +188,8 @@ class RepairOrderPanel:
                               on_click=lambda: self._reprint(ro["number"], target.value)) \
                         .props("outline").mark("reprint")
         if self.page.messages is not None:
-            MessagesPanel(self.page.messages, t, self.user, self.page.clock).show(ro["number"])
+            MessagesPanel(self.page.messages, t, self.user, self.page.clock, self.on_change) \
+                .render(ro["number"], loaded.messages)
         return int(ro["version"])
 
     def _moves(self, ro: dict[str, Any]) -> None:
