@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -22,12 +22,14 @@ from shopfloor.domain.workshop import LineStatus
 from shopfloor.services import views
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.printing import DELIVERY_SHEET, PrintJobInfo, PrintService
 from shopfloor.services.publishing import publish_repair_order
 from shopfloor.services.repair_orders import RepairOrderService, load_ro
 from shopfloor.services.settlement.next_service import NextService, explain, had_maintenance, next_service
-from shopfloor.services.settlement.settlement import SettlementService
 from shopfloor.services.workshop.order_status import checks_complete
+
+if TYPE_CHECKING:  # the printing service is heavy to import: RepairOrderService.transition imports this module
+    from shopfloor.services.printing import PrintJobInfo, PrintService
+    from shopfloor.services.settlement.settlement import SettlementService
 
 # The advisor's completion check: what the system knows (locked: the lines, the final inspection), what applies
 # to this order only (the wash ordered, the replaced parts the customer keeps) and what the advisor confirms by
@@ -111,9 +113,13 @@ def delivery_guard(s: Session, ctx: ServiceContext, ro: RepairOrder) -> None:
         raise DeliveryRefused(DeliveryRefusal.QC, "delivery.error.qc", number=ro.number, status=ro.status)
 
 
-def stored_next_service(ctx: ServiceContext, ro: RepairOrder) -> NextService:
-    """The next service as the delivery stored it (its reasoning is in the audit's next_service_set)."""
+def stored_next_service(s: Session, ctx: ServiceContext, ro: RepairOrder) -> NextService:
+    """The next service as the delivery stored it, with its reasoning when reckoning again still gives it (the
+    reasoning of the day is in the audit's next_service_set)."""
     assert ro.next_service_on is not None
+    again = next_service(s, ctx, ro)
+    if (again.on, again.km) == (ro.next_service_on, ro.next_service_km):
+        return again
     keys = ("delivery.basis.stored",)
     return NextService(ro.next_service_on, ro.next_service_km, explain(ctx.settings.site.language, keys, {}), keys, {})
 
@@ -176,7 +182,7 @@ class DeliveryService:
         items = self._items(s, ro)
         delivered = ro.status == RoStatus.DELIVERED
         if delivered and ro.next_service_on is not None:
-            ns: NextService | None = stored_next_service(self.ctx, ro)
+            ns: NextService | None = stored_next_service(s, self.ctx, ro)
         elif ro.status in (RoStatus.READY, RoStatus.QUALITY_CHECK):
             ns = next_service(s, self.ctx, ro)
         else:
@@ -307,7 +313,7 @@ class DeliveryService:
         with self.ctx.db.read() as s:
             ro = load_ro(s, number)
             if ro.status == RoStatus.DELIVERED and ro.next_service_on is not None:
-                return stored_next_service(self.ctx, ro)
+                return stored_next_service(s, self.ctx, ro)
             return next_service(s, self.ctx, ro)
 
     # -- the delivery sheet ----------------------------------------------------------------------------------------
@@ -319,6 +325,7 @@ class DeliveryService:
             return self._print(s, ro, printer, actor)
 
     def _print(self, s: Session, ro: RepairOrder, printer: str, actor: Actor | str) -> PrintJobInfo:
+        from shopfloor.services.printing import DELIVERY_SHEET
         from shopfloor.services.settlement.sheet import sheet_document
 
         document = sheet_document(s, self.ctx, ro)
