@@ -68,6 +68,7 @@ from shopfloor.domain.models import (
 )
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.domain.versions import next_version
+from shopfloor.domain.workshop_models import QcResult
 from shopfloor.services import site_setup
 from shopfloor.services.context import ServiceContext
 
@@ -207,6 +208,10 @@ def seed_day(s: Session, ctx: ServiceContext, rng: random.Random, vehicles: list
                 s.add(RoEvent(repair_order_id=ro.id, at=arrived + timedelta(minutes=10), actor="demo",
                               kind="transition", from_status=RoStatus.CHECKED_IN.value, to_status=status.value,
                               technician_id=ro.technician_id, reason=ro.hold_reason))
+            if status == RoStatus.READY:  # it passed the site's quality checks (delivery asks for the last one)
+                s.add_all(QcResult(repair_order_id=ro.id, stage=stage.value, round=0, passed=True, reason=None,
+                                   found_by=tech.name, at=arrived + timedelta(minutes=10))
+                          for stage in ctx.settings.workshop.qc_stages)
             ros += 1
     return appts, ros
 

@@ -31,7 +31,7 @@ from shopfloor.domain.models import (
 from shopfloor.domain.states import HoldReason, RoStatus
 from shopfloor.domain.versions import next_version
 from shopfloor.domain.workshop import LineStatus, lines_of_status
-from shopfloor.domain.workshop_models import JobLineTechnician
+from shopfloor.domain.workshop_models import JobLineTechnician, QcResult
 from shopfloor.services.context import ServiceContext
 
 
@@ -175,5 +175,13 @@ class Workshop:
         rows = [{"repair_order_id": ro.id, **event} for ro, events in self.events for event in events]
         if rows:
             self.s.execute(insert(RoEvent), rows)
+        # a car that reached ready passed the site's quality checks on the way (delivery asks for the last one)
+        stages = self.ctx.settings.workshop.qc_stages
+        checks = [{"repair_order_id": ro.id, "stage": stage.value, "round": 0, "passed": True, "reason": None,
+                   "responsible_technician_id": None, "found_by": event["actor"], "at": event["at"]}
+                  for ro, events in self.events for event in events
+                  if event["to_status"] == RoStatus.READY.value for stage in stages]
+        if checks:
+            self.s.execute(insert(QcResult), checks)
         self.events.clear()
 
