@@ -35,6 +35,7 @@ from shopfloor.services.booking import BookingRequest
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.workshop.services import WorkshopServices
 from shopfloor.testing.broker_fixtures import RunningBroker
+from shopfloor.testing.delivery import settle
 from shopfloor.testing.plugin import Services
 from shopfloor.testing.polling import eventually
 from shopfloor.testing.workshop import pass_checks
@@ -219,6 +220,8 @@ def _a_demo_day(svc: Services, agent: PrinterAgent) -> None:
         if target == "ready":
             pass_checks(svc.ctx, number)  # ready comes from the quality checks
         else:
+            if target == "delivered":
+                settle(svc.ctx, number)  # delivered needs the bill settled
             orders.transition(number, target, actor="张伟", **extra)
     cancelled = svc.checkin.check_in(CheckinRequest(tag=tags[1], actor="李娜")).repair_order["number"]
     orders.transition(cancelled, "cancelled", actor="李娜")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from shopfloor.domain.errors import Invalid, Refused
 from shopfloor.domain.models import PrintJob, RoEvent
 from shopfloor.services.checkin import CheckinRequest, JobLineInput
+from shopfloor.testing.delivery import settle
 from shopfloor.testing.demo_day import waiting_today
 from shopfloor.testing.plugin import Services
 from shopfloor.testing.workshop import pass_checks
@@ -20,6 +21,7 @@ def test_a_car_back_after_delivery_does_not_reuse_its_appointment(services: Serv
     for target, extra in (("dispatched", {"technician": "吴昊"}), ("in_progress", {}), ("quality_check", {})):
         services.repair_orders.transition(first["number"], target, actor="张伟", **extra)
     pass_checks(services.ctx, first["number"])
+    settle(services.ctx, first["number"])
     services.repair_orders.transition(first["number"], "delivered", actor="张伟")
     scan = services.checkin.scan(tag, actor="张伟")
     assert scan.appointment is None and scan.open_ro is None

@@ -19,6 +19,7 @@ from shopfloor.services.comebacks import ComebackService, best_match
 from shopfloor.services.figures import FiguresService
 from shopfloor.services.workshop.inspection import FINAL_CHECKLIST, InspectionService
 from shopfloor.services.workshop.services import WorkshopServices
+from shopfloor.testing.delivery import settle
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 from shopfloor.testing.workshop import pass_checks
 
@@ -57,6 +58,7 @@ def _work(svc: Services, number: str, *, fail_once: bool = False) -> None:
 def _deliver(svc: Services, tag: str, complaint: str, *ops: str, fail_once: bool = False) -> str:
     number = _open(svc, tag, complaint, *ops)
     _work(svc, number, fail_once=fail_once)
+    settle(svc.ctx, number)
     svc.repair_orders.transition(number, "delivered", actor="张伟")
     return number
 

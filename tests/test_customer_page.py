@@ -22,6 +22,7 @@ from shopfloor.domain.reception_models import DamageMark, OrderPhoto
 from shopfloor.services.reception.customer_page import ATTEMPT_WINDOW, MAX_ATTEMPTS, CustomerPageService
 from shopfloor.services.reception.estimate import EstimateService
 from shopfloor.services.workshop.additional_work import AdditionalWorkService, FindingInfo
+from shopfloor.testing.delivery import settle
 from shopfloor.testing.photos import signature_png
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 from shopfloor.testing.workshop import new_order, pass_checks, technician
@@ -117,6 +118,7 @@ def test_the_link_expires_days_after_delivery(services: Services, page: Customer
     clocking, _ = work.clocking.clock_on(tech.badge, number, actor="陈刚")
     work.clocking.stop(clocking.id, "finished", actor="陈刚")
     pass_checks(svc.ctx, number)
+    settle(svc.ctx, number)
     svc.repair_orders.transition(number, "delivered", actor="张伟")
     days = svc.ctx.settings.reception.customer_link_days
     view = page.open(token)

@@ -19,6 +19,7 @@ from shopfloor.main import Shopfloor
 from shopfloor.services.audit import Entity
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.comebacks import ComebackService
+from shopfloor.testing.delivery import settle
 from shopfloor.testing.simulated_browser import scan, sign_in, staff_member, until
 from shopfloor.testing.workshop import pass_checks
 
@@ -84,6 +85,7 @@ async def test_check_in_suggests_a_comeback_and_stores_it(staff_app: tuple[User,
     c, _ = system.workshop.clocking.clock_on(tech.badge, first, actor=tech.name)
     system.workshop.clocking.stop(c.id, "finished", actor=tech.name)
     pass_checks(system.ctx, first)
+    settle(system.ctx, first)
     system.repair_orders.transition(first, "delivered", actor="张伟")
     clock = system.ctx.clock
     clock.set(clock.now() + timedelta(days=6))  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from shopfloor.printer.inspect import text_lines
 from shopfloor.services import outbox
 from shopfloor.services.audit import AuditService, Entity
 from shopfloor.services.checkin import CheckinRequest
+from shopfloor.testing.delivery import settle
 from shopfloor.testing.demo_day import waiting_today
 from shopfloor.testing.plugin import DEMO_PINS, ON_BOTH_DATABASES, Services
 from shopfloor.testing.workshop import pass_checks
@@ -100,6 +101,8 @@ def test_full_journey_records_who_and_when(services: Services) -> None:
     for target, extra in steps:
         services.clock.advance(minutes=5)
         # ready comes from the quality checks, not from a move
+        if target == "delivered":
+            settle(services.ctx, number)  # delivered needs the bill settled
         state = pass_checks(services.ctx, number, "张伟") if target == "ready" else ro.transition(
             number, target, actor="张伟", **extra)
         assert state["status"] == target

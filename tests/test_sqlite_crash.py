@@ -51,6 +51,7 @@ def child(path: str, synchronous: str, seed_value: int) -> None:
     from shopfloor.services.checkin import CheckinRequest, CheckinService
     from shopfloor.services.context import ServiceContext
     from shopfloor.services.repair_orders import RepairOrderService
+    from shopfloor.testing.delivery import deliver_paid
     from shopfloor.testing.workshop import pass_checks
 
     db = Database(sqlite_url(Path(path)))
@@ -86,6 +87,8 @@ def child(path: str, synchronous: str, seed_value: int) -> None:
             target = NEXT[open_orders[number]]
             if target == "ready":  # ready comes from the quality checks, one commit each
                 status = pass_checks(ctx, number, "crash")["status"]
+            elif target == "delivered":  # paid first (a commit of its own), then delivered
+                status = deliver_paid(ctx, number, "crash")["status"]
             else:
                 status = orders.transition(number, target, actor="crash",
                                            technician="陈刚" if target == "dispatched" else None)["status"]
