@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from shopfloor.domain.aftersales import FollowUpKind, FollowUpOutcome, ProblemClass
@@ -180,12 +180,14 @@ def _first_time_fix(s: Session, ctx: ServiceContext, days: Days, tallies: list[T
     delivered = _delivered(ctx, days)
     reworked = set(s.scalars(select(Rework.repair_order_id).where(Rework.repair_order_id.in_(delivered))
                              .distinct()))
-    later = RepairOrder.__table__.alias("later")
-    came_back = {ro for ro, opened, closed in s.execute(
-        select(later.c.comeback_of_id, later.c.opened_at, RepairOrder.closed_at)
-        .join(RepairOrder, RepairOrder.id == later.c.comeback_of_id)
-        .where(later.c.comeback_of_id.in_(delivered), later.c.status != CANCELLED))
-        if closed is None or opened <= closed + window}
+    # comebacks: later orders (opened from the range's first day to the window after its last) marked as one
+    comebacks = list(s.execute(select(RepairOrder.comeback_of_id, RepairOrder.opened_at).where(
+        RepairOrder.site_id == ctx.site, RepairOrder.opened_at >= days.start,
+        RepairOrder.opened_at < days.end + window, RepairOrder.comeback_of_id.is_not(None), NOT_CANCELLED)))
+    closed_of = dict(s.execute(select(RepairOrder.id, RepairOrder.closed_at).where(
+        RepairOrder.id.in_({ro for ro, _ in comebacks}), RepairOrder.id.in_(delivered))).all())
+    came_back = {ro for ro, opened in comebacks if ro in closed_of
+                 and (closed_of[ro] is None or opened <= closed_of[ro] + window)}
     complained = {ro for ro, opened, closed in s.execute(
         select(Complaint.repair_order_id, Complaint.opened_at, RepairOrder.closed_at)
         .join(RepairOrder, RepairOrder.id == Complaint.repair_order_id)
@@ -201,13 +203,15 @@ def _first_time_fix(s: Session, ctx: ServiceContext, days: Days, tallies: list[T
         tallies[i].n["first_time_fix"] += ro_id not in bad
 
 
-def _current(ctx: ServiceContext, days: Days, back: timedelta = timedelta(0)) -> Select[Any]:
-    """The orders that can hold something of the range: not delivered before its first day (less `back`) and
-    opened before its end. Clockings, finished lines and payments come before an order's delivery, so their order
-    is among these; read through the closed_at index rather than a scan of every order's row."""
-    return select(RepairOrder.id).where(
-        RepairOrder.site_id == ctx.site, RepairOrder.opened_at < days.end,
-        or_(RepairOrder.closed_at.is_(None), RepairOrder.closed_at >= days.start - back))
+def _current(ctx: ServiceContext, days: Days, back: timedelta = timedelta(0)) -> Any:
+    """The orders that can hold something of the range: still open, or delivered on or after its first day (less
+    `back`), and opened before its end. Clockings, finished lines and payments come before an order's delivery, so
+    their order is among these; two reads of the closed_at index rather than a scan of every order's row."""
+    site = RepairOrder.site_id == ctx.site
+    return union_all(
+        select(RepairOrder.id).where(site, RepairOrder.closed_at >= days.start - back,
+                                     RepairOrder.opened_at < days.end),
+        select(RepairOrder.id).where(site, RepairOrder.closed_at.is_(None), RepairOrder.opened_at < days.end))
 
 
 def _technicians(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tally]) -> None:
