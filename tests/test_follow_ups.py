@@ -244,3 +244,10 @@ def test_the_managers_reopen_removes_the_call_and_the_next_delivery_schedules_it
     assert call.status == "due"
     assert call.due_on == svc.ctx.today() + timedelta(days=svc.ctx.settings.follow_up.after_service_days)
     assert [e.actor for e in _audited(svc, "follow_up_cancelled")] == ["赵经理"]
+
+
+def test_a_day_at_the_calendars_ends_is_an_empty_list_or_refused(services: Services) -> None:
+    follow = FollowUpService(services.ctx)
+    assert follow.due(date(1, 1, 3)) == []  # no car sold a week before it, no 500
+    with pytest.raises(Invalid):
+        follow.due(date.max)

@@ -80,7 +80,10 @@ def cancel_for_order(s: Session, ctx: ServiceContext, ro: RepairOrder, actor: Ac
 
 
 def _missing_new_car_vehicles(s: Session, ctx: ServiceContext, day: date) -> list[int]:
-    sold = day - timedelta(days=ctx.settings.follow_up.new_car_days)
+    try:
+        sold = day - timedelta(days=ctx.settings.follow_up.new_car_days)
+    except OverflowError:  # a day in the calendar's first week: no car was sold before it
+        return []
     have = select(FollowUpCall.vehicle_id).where(FollowUpCall.site_id == ctx.site,
                                                  FollowUpCall.kind == FollowUpKind.NEW_CAR.value)
     return list(s.scalars(select(Vehicle.id).where(Vehicle.site_id == ctx.site, Vehicle.sold_on == sold,
