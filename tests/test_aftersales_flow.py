@@ -313,7 +313,8 @@ def _to_delivered(server: DemoServer, fake: FakeProvider, windows: ExitStack) ->
         _click(advisor, _checkbox(ZH(f"delivery.walk.{key}")))
     shown = completion()["next_service"]
     assert shown["km"] == NEXT_KM, shown
-    _sees(advisor, f"//*[normalize-space(text())='{ZH('delivery.page.next_service', date=shown['on'], km=f'{NEXT_KM:,}')}']")
+    told = ZH("delivery.page.next_service", date=shown["on"], km=f"{NEXT_KM:,}")  # what the advisor tells
+    _sees(advisor, f"//*[normalize-space(text())='{told}']")
     _shot(advisor, "3-walk")
     tickets = data_dir_tickets(server)
     before = set(tickets.glob("*.bin"))
@@ -372,7 +373,9 @@ def _three_days_later(server: DemoServer, car: dict[str, Any], windows: ExitStac
     _click(agent, _button(ZH("follow_up.page.problem_register"), panel))
     made = _sees(agent, f"//*[starts-with(normalize-space(text()), "
                         f"'{ZH('follow_up.page.complaint_made', number='').split('#')[0]}#')]")
-    complaint_id = int(re.search(r"#(\d+)", made.text).group(1))  # type: ignore[union-attr]
+    found = re.search(r"#(\d+)", made.text)
+    assert found is not None, made.text
+    complaint_id = int(found.group(1))
     complaint = server.api(f"/api/v1/complaints/{complaint_id}")
     assert (complaint["repair_order"], complaint["class"], complaint["severity"], complaint["source"]) == (
         number, "workmanship", "important", "call"), complaint
