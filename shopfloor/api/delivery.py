@@ -87,7 +87,7 @@ def _ns(ns: NextService) -> NextServiceOut:
 
 
 @router.get("/repair-orders/{number}/completion", summary="The completion check of an order",
-            dependencies=[allowed(Permission.DELIVERY)])
+            dependencies=[allowed(Permission.DELIVERY)], responses=unprocessable())
 def get_completion(api: Services, number: RoNumber) -> CompletionOut:
     return _out(api, api.settlement.delivery.completion(number))
 
@@ -101,7 +101,7 @@ def post_completion(api: Services, caller: Annotated[Caller, allowed(Permission.
 
 
 @router.post("/repair-orders/{number}/notify-ready", summary="Tell the customer the car is ready (once)",
-             responses=BODY_ERRORS)
+             responses=unprocessable())
 def post_notify_ready(api: Services, caller: Annotated[Caller, allowed(Permission.DELIVERY)],
                       number: RoNumber) -> CompletionOut:
     return _out(api, api.settlement.delivery.notify_ready(number, actor=caller.actor))
@@ -122,7 +122,7 @@ def post_reopen(api: Services, caller: Annotated[Caller, allowed(Permission.DELI
 
 
 @router.get("/repair-orders/{number}/next-service", summary="The next service's date and mileage, and why",
-            dependencies=[allowed(Permission.DELIVERY)])
+            dependencies=[allowed(Permission.DELIVERY)], responses=unprocessable())
 def get_next_service(api: Services, number: RoNumber) -> NextServiceOut:
     return _ns(api.settlement.delivery.next_service(number))
 
