@@ -274,6 +274,8 @@ def _to_delivered(server: DemoServer, fake: FakeProvider, windows: ExitStack) ->
         if m["template"] == "ready" and m["state"] == "sent"])
     assert [(m["channel"], m["template"]) for m in messages] == [("sms", "ready")]
     _sees(advisor, f"//*[starts-with(normalize-space(text()), '{ZH('delivery.page.notified', time='').strip()}')]")
+    _until("told once: the button greyed", lambda: advisor.find_element(
+        "xpath", _button(ZH("delivery.page.notify"))).get_attribute("disabled"))
     _shot(advisor, "1-customer-told")
     time.sleep(1.5)  # the sender's next rounds: still once
     assert len(ready_sms()) == len(got) == 1, [r.form for r in fake.messages()]

@@ -77,7 +77,8 @@ class OrderPane:
                 ui.button(t("delivery.page.save_check"), icon="checklist", on_click=self.save_check) \
                     .props("outline").mark("save-check")
                 notify = ui.button(t("delivery.page.notify"), icon="sms", on_click=self.notify).mark("notify")
-                if not v.passed or v.status != "ready":
+                # told once per order (a second tap sent nothing, and said nothing either): greyed once told
+                if not v.passed or v.status != "ready" or v.customer_notified_at:
                     notify.disable()
         ui.label(t("delivery.page.notified", time=moment(v.customer_notified_at, clock)) if v.customer_notified_at
                  else t("delivery.page.not_notified")).classes("text-sm text-grey-8").mark("notified-state")
@@ -95,7 +96,9 @@ class OrderPane:
     async def notify(self) -> None:
         d = self.desk
         assert d.view is not None
-        await d.call(d.delivery.notify_ready, d.view.number, actor=d.user.actor)
+        told = await d.call(d.delivery.notify_ready, d.view.number, actor=d.user.actor)
+        if told is not None and told.customer_notified_at:
+            d.say(self.t("delivery.page.notified", time=moment(told.customer_notified_at, d.page.clock)), "positive")
         await d.reload()
 
     # -- the walk and the delivery -----------------------------------------------------------------------------------
