@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select, union_all
+from sqlalchemy import Select, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from shopfloor.domain.aftersales import FollowUpKind, FollowUpOutcome, ProblemClass
@@ -27,7 +27,6 @@ from shopfloor.domain.walkaround import Payer
 from shopfloor.domain.workshop import LineStatus
 from shopfloor.domain.workshop_models import Clocking, ClockingLine, Promise, Rework
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.workshop.productivity import _union_hours
 from shopfloor.services.workshop.working_time import WorkingTime
 
 CANCELLED = RoStatus.CANCELLED.value  # as a bound value; NOT_CANCELLED (the literal) where the partial index helps
@@ -87,6 +86,13 @@ def local_day(s: Session, ctx: ServiceContext, days: Days, column: Any) -> Any:
         return func.date(func.timezone(ctx.settings.site.timezone, column))
     offset = days.start.astimezone(ctx.tz).utcoffset() or timedelta(0)
     return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
+
+
+def seconds(s: Session, since: Any, until: Any) -> Any:
+    """until - since in seconds, computed by the database (fractions kept)."""
+    if s.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", until - since)
+    return (func.julianday(until) - func.julianday(since)) * 86400.0
 
 
 def money(value: object) -> Decimal:
@@ -224,58 +230,87 @@ def _technicians(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tall
     now = ctx.now()
     techs = list(s.scalars(select(Technician.id).where(Technician.site_id == ctx.site)))
     orders = _current(ctx, days)
-    hours_of: dict[int, float] = {}
-    finished_day: dict[int, int] = {}
-    for line_id, flat, status, on in s.execute(
-            select(JobLine.id, JobLine.hours, JobLine.status, local_day(s, ctx, days, JobLine.finished_at))
-            .where(JobLine.repair_order_id.in_(orders))):
-        hours_of[line_id] = float(flat)
-        k = days.of_day(on) if status == LineStatus.DONE.value and on is not None else None
+    finished = local_day(s, ctx, days, JobLine.finished_at)
+    done_in_range = (JobLine.status == LineStatus.DONE.value, JobLine.finished_at >= days.start,
+                     JobLine.finished_at < days.end)
+    for on, flat in s.execute(select(finished, func.sum(JobLine.hours)).where(
+            JobLine.repair_order_id.in_(orders), *done_in_range).group_by(finished)):
+        k = days.of_day(on)
         if k is not None:
-            finished_day[line_id] = k
-            tallies[k].n["efficiency"] += float(flat)
-            tallies[k].n["proficiency"] += float(flat)
-    covers: dict[int, list[int]] = defaultdict(list)
-    for clocking_id, line_id in s.execute(select(ClockingLine.clocking_id, ClockingLine.job_line_id)
-                                          .join(Clocking, Clocking.id == ClockingLine.clocking_id)
-                                          .where(Clocking.repair_order_id.in_(orders))):
-        covers[clocking_id].append(line_id)
-    clocked: dict[tuple[int, int], list[tuple[datetime, datetime]]] = defaultdict(list)
-    for clocking_id, tech, started, ended in s.execute(
-            select(Clocking.id, Clocking.technician_id, Clocking.started_at, Clocking.ended_at)
-            .where(Clocking.repair_order_id.in_(orders))):
-        end = min(ended or now, now)
-        # the time worked on the lines finished in the range, shared among the clocking's lines by their hours
-        lines = covers.get(clocking_id, [])
-        weight = sum(hours_of.get(x, 0.0) for x in lines)
-        for line_id in lines:
-            k = finished_day.get(line_id)
-            if k is not None:
-                share = hours_of.get(line_id, 0.0) / weight if weight else 1.0 / len(lines)
-                tallies[k].d["efficiency"] += max((end - started).total_seconds(), 0.0) / 3600 * share
-        if started >= days.end or end <= days.start:
+            tallies[k].n["efficiency"] += float(flat or 0)
+            tallies[k].n["proficiency"] += float(flat or 0)
+    # the time worked on the lines finished in the range: each clocking's time (to now) shared among its lines by
+    # their hours (evenly when they have none), summed in the database per day of the line's finish
+    weight = (select(ClockingLine.clocking_id.label("clocking"), func.sum(JobLine.hours).label("hours"),
+                     func.count().label("lines"))
+              .join(JobLine, JobLine.id == ClockingLine.job_line_id)
+              .where(ClockingLine.clocking_id.in_(select(Clocking.id).where(Clocking.repair_order_id.in_(orders))))
+              .group_by(ClockingLine.clocking_id).subquery())
+    until = literal(now, Clocking.ended_at.type)
+    end = case((Clocking.ended_at.is_(None) | (Clocking.ended_at > until), until), else_=Clocking.ended_at)
+    took = seconds(s, Clocking.started_at, end)
+    share = case((weight.c.hours > 0, JobLine.hours * 1.0 / weight.c.hours), else_=1.0 / weight.c.lines)
+    for on, worked in s.execute(
+            select(finished, func.sum(case((took > 0, took), else_=0) * share))
+            .select_from(ClockingLine).join(Clocking, Clocking.id == ClockingLine.clocking_id)
+            .join(JobLine, JobLine.id == ClockingLine.job_line_id)
+            .join(weight, weight.c.clocking == ClockingLine.clocking_id)
+            .where(Clocking.repair_order_id.in_(orders), *done_in_range).group_by(finished)):
+        k = days.of_day(on)
+        if k is not None:
+            tallies[k].d["efficiency"] += float(worked or 0) / 3600
+    # productivity: each technician's clockings and shift as seconds from the range's start (the database does
+    # the arithmetic, so no row is read as a datetime), cut at midnights and at now
+    bounds = [(d - days.start).total_seconds() for d in (*days.starts, days.end)]
+    stop = (now - days.start).total_seconds()
+    since = literal(days.start, Clocking.started_at.type)
+    clocked: dict[tuple[int, int], list[tuple[float, float]]] = defaultdict(list)
+    for tech, a0, b0 in s.execute(
+            select(Clocking.technician_id, seconds(s, since, Clocking.started_at), seconds(s, since, end))
+            .where(Clocking.repair_order_id.in_(orders), Clocking.started_at < days.end,
+                   or_(Clocking.ended_at.is_(None), Clocking.ended_at > days.start))):
+        # julianday keeps ~50 µs: whole milliseconds, so a clocking from midnight stays in its own day
+        started, end_at = round(float(a0), 3), min(round(float(b0), 3), stop)
+        if end_at <= 0 or started >= bounds[-1]:
             continue
         # a clocking across midnight counts in each day it covers
-        i = days.of(started) if started >= days.start else 0
-        while i is not None and i < len(days.days):
-            lo, hi = days.starts[i], days.starts[i + 1] if i + 1 < len(days.days) else days.end
-            if lo >= end:
-                break
-            a, b = max(started, lo), min(end, hi)
+        i = max(bisect.bisect_right(bounds, started) - 1, 0)
+        while i < len(days.days) and bounds[i] < end_at:
+            a, b = max(started, bounds[i]), min(end_at, bounds[i + 1])
             if b > a:
                 clocked[(tech, i)].append((a, b))
             i += 1
     hours = WorkingTime(s, ctx, days.days[0], days=len(days.days))
     for i, day in enumerate(days.days):
-        until = min(now, days.starts[i + 1] if i + 1 < len(days.days) else days.end)
+        until = min(stop, bounds[i + 1])
         for tech in techs:
             spans = clocked.get((tech, i), [])
-            shift = [(a, min(b, until)) for a, b in hours.windows(tech, day) if a < until]
+            shift = [(a, min(b, until)) for a, b in ((_at(days, a), _at(days, b)) for a, b in hours.windows(tech, day))
+                     if a < until]
             worked = _union_hours(spans)
             attended = _union_hours([*shift, *spans])
             tallies[i].n["productivity"] += worked
             tallies[i].d["productivity"] += attended
             tallies[i].d["proficiency"] += attended
+
+
+def _at(days: Days, moment: datetime) -> float:
+    return (moment - days.start).total_seconds()
+
+
+def _union_hours(spans: list[tuple[float, float]]) -> float:
+    """The hours covered by spans (seconds), overlaps counted once (workshop/productivity.py's, on numbers)."""
+    total, reach = 0.0, None
+    for a, b in sorted(spans):
+        if b <= a:
+            continue
+        if reach is None or a >= reach:
+            total += b - a
+            reach = b
+        elif b > reach:
+            total += b - reach
+            reach = b
+    return total / 3600
 
 
 @dataclass
