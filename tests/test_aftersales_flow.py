@@ -291,6 +291,7 @@ def _to_delivered(server: DemoServer, fake: FakeProvider, windows: ExitStack) ->
     _type(cashier, ZH("cashier.search"), plate)
     _click(cashier, _card(number), 20)
     _sees(cashier, f"//*[normalize-space(text())='{ZH('cashier.take')}']")
+    _sees(cashier, f"//*[normalize-space(text())='{car['shown']}']")  # the plate as the other desks write it
     _click(cashier, _button(ZH("settlement.method.card")))
     _type(cashier, ZH("cashier.amount"), str(card))
     _type(cashier, ZH("cashier.reference"), CARD_REFERENCE)

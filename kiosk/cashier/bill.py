@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from nicegui import ui
 
+from shopfloor.domain.identifiers import display_plate
 from shopfloor.kiosk.reception.estimate_format import moment, money, quantity
 
 if TYPE_CHECKING:
@@ -45,7 +46,8 @@ class BillPane:
             with ui.row().classes("w-full items-start justify-between no-wrap gap-3"):
                 with ui.column().classes("gap-0 min-w-0"):
                     with ui.row().classes("items-baseline gap-3 no-wrap"):
-                        ui.label(v.plate).classes("text-3xl font-bold whitespace-nowrap").mark("bill-plate")
+                        ui.label(display_plate(v.plate)).classes("text-3xl font-bold whitespace-nowrap") \
+                            .mark("bill-plate")
                         status_badge(t, v.status)
                     ui.label(v.number).classes("text-sm text-grey-7 font-mono").mark("bill-number")
                     ui.label(" · ".join(x for x in (v.customer, v.vehicle_model) if x)).classes(

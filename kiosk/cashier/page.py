@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from nicegui import ui
 
 from shopfloor.domain.errors import DomainError
+from shopfloor.domain.identifiers import display_plate
 from shopfloor.domain.workshop import InvalidScan, ro_number_in
 from shopfloor.kiosk.cashier.bill import BillPane, status_badge
 from shopfloor.kiosk.cashier.payment import PaymentPane
@@ -127,7 +128,7 @@ class Desk:
         card.on("click", lambda _e, n=v.number: self.open(n))
         with card:
             with ui.row().classes("w-full items-baseline justify-between no-wrap gap-1"):
-                ui.label(v.plate).classes("text-lg font-bold whitespace-nowrap")
+                ui.label(display_plate(v.plate)).classes("text-lg font-bold whitespace-nowrap")
                 status_badge(t, v.status)
             ui.label(f"{v.number} · {v.customer}").classes("text-xs text-grey-7 truncate")
             with ui.row().classes("w-full items-baseline justify-between no-wrap gap-1"):
