@@ -257,9 +257,9 @@ def test_scan_check_in_workshop_moves_and_tickets(services: Services) -> None:
 
     # the manager's card shows the appointment's story and its order's
     story = AuditService(services.ctx).for_appointment(appt.id)
-    assert [r.action for r in story] == ["arrived", "checked_in", "message_queued", "transition", "transition", "transition",
-                                         "ticket_printed", "print_reprinted", "print_redirected", "print_confirmed",
-                                         "ticket_reprinted"]
+    assert [r.action for r in story] == ["arrived", "checked_in", "message_queued", "transition", "transition",
+                                         "transition", "ticket_printed", "print_reprinted", "print_redirected",
+                                         "print_confirmed", "ticket_reprinted"]
 
 
 def test_a_check_in_without_a_scan_names_the_appointment_it_turned_arrived(services: Services) -> None:
