@@ -35,9 +35,10 @@ class Refusal(BaseModel):
 
 class DeliveryRefusalOut(BaseModel):
     detail: str
-    reason: Literal["unpaid", "qc"] = Field(description=(
-        "unpaid: the customer's part is neither paid nor on account (checked first); qc: the order is not ready "
-        "or its last configured quality check has not passed in the current round"))
+    reason: Literal["unpaid", "qc"] | None = Field(default=None, description=(
+        "why delivered is refused (absent for the state machine's other refusals): unpaid: the customer's part is "
+        "neither paid nor on account (checked first); qc: the order is not ready or its last configured quality "
+        "check has not passed in the current round"))
 
 
 # Every route answers these; 403 too, since every route needs a permission (shopfloor/contract/staff.py).
