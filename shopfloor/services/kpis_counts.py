@@ -461,19 +461,44 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 def lapsed(s: Session, ctx: ServiceContext, ends: list[datetime]) -> list[Tally]:
     """As of each moment of `ends` (ascending): of the vehicles with a visit (an order opened, not cancelled) in the
-    ACTIVE_MONTHS before, the ones whose last visit is older than 3, 6 and 12 months. One aggregate (each
-    vehicle's last visit before the first moment) and the visits between the first and the last moment, replayed
-    in order on a sorted list of last visits, so a month by day costs about what one moment does."""
+    ACTIVE_MONTHS before, the ones whose last visit is older than 3, 6 and 12 months.
+
+    The vehicles not seen between the first and the last moment keep the last visit they had before the first:
+    the database counts them per day of that visit (and, on a day holding a cut that is not a midnight — a period
+    ending now — on which side of each such cut), so a few hundred rows come back, not one per vehicle. The others
+    (seen in between) are read one by one and their visits replayed in order on a sorted list."""
     if not ends:
         return []
     alive = (RepairOrder.site_id == ctx.site, NOT_CANCELLED)
+    cuts = sorted({add_months(at, -m) for at in ends for m in (*LAPSED_MONTHS, ACTIVE_MONTHS)})
+    odd = [c for c in cuts if c != ctx.day_bounds(c.astimezone(ctx.tz).date())[0]]  # cuts within a day
+    window = (RepairOrder.opened_at >= add_months(ends[0], -ACTIVE_MONTHS), RepairOrder.opened_at < ends[0])
+    moving = select(RepairOrder.vehicle_id).where(*alive, RepairOrder.opened_at >= ends[0],
+                                                  RepairOrder.opened_at < ends[-1])
+    per_vehicle = (select(func.max(RepairOrder.opened_at).label("seen")).where(*alive, *window,
+                                                                               RepairOrder.vehicle_id.not_in(moving))
+                   .group_by(RepairOrder.vehicle_id).subquery())
+    day = local_day(s, ctx, Days(ctx, ends[0].astimezone(ctx.tz).date(), ends[0].astimezone(ctx.tz).date()),
+                    per_vehicle.c.seen)
+    side = case(*((per_vehicle.c.seen < c, k) for k, c in enumerate(odd)), else_=len(odd)) if odd else literal(0)
+    # (day, side) -> vehicles whose last visit is that day (on that side of the day's odd cuts)
+    fixed = [(d if isinstance(d, date) else date.fromisoformat(d), int(k), int(n)) for d, k, n in s.execute(
+        select(day, side, func.count()).select_from(per_vehicle).group_by(day, side))]
+
+    def fixed_before(cut: datetime) -> int:
+        on = cut.astimezone(ctx.tz).date()
+        if cut not in odd:
+            return sum(n for d, _, n in fixed if d < on)
+        k = odd.index(cut)
+        return sum(n for d, side_k, n in fixed if d < on or (d == on and side_k <= k))
+
     last: dict[int, datetime] = {vehicle: seen for vehicle, seen in s.execute(
         select(RepairOrder.vehicle_id, func.max(RepairOrder.opened_at)).where(
-            *alive, RepairOrder.opened_at >= add_months(ends[0], -ACTIVE_MONTHS), RepairOrder.opened_at < ends[0])
-        .group_by(RepairOrder.vehicle_id))}
+            *alive, *window, RepairOrder.vehicle_id.in_(moving)).group_by(RepairOrder.vehicle_id))}
     later = list(s.execute(select(RepairOrder.vehicle_id, RepairOrder.opened_at).where(
         *alive, RepairOrder.opened_at >= ends[0], RepairOrder.opened_at < ends[-1]).order_by(RepairOrder.opened_at)))
     seen = sorted(last.values())
+    everyone = sum(n for _, _, n in fixed)
     out = []
     j = 0
     for at in ends:
@@ -485,10 +510,14 @@ def lapsed(s: Session, ctx: ServiceContext, ends: list[datetime]) -> list[Tally]
             last[vehicle] = when
             bisect.insort(seen, when)
             j += 1
-        lo = bisect.bisect_left(seen, add_months(at, -ACTIVE_MONTHS))
+
+        def older(cut: datetime) -> int:
+            return fixed_before(cut) + bisect.bisect_left(seen, cut)
+
+        lo = older(add_months(at, -ACTIVE_MONTHS))
         tally = Tally()
         for m in LAPSED_MONTHS:
-            tally.n[f"lapsed_{m}"] = float(bisect.bisect_left(seen, add_months(at, -m)) - lo)
-            tally.d[f"lapsed_{m}"] = float(len(seen) - lo)
+            tally.n[f"lapsed_{m}"] = float(older(add_months(at, -m)) - lo)
+            tally.d[f"lapsed_{m}"] = float(everyone + len(seen) - lo)
         out.append(tally)
     return out
