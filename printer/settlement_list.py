@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from shopfloor.documents.settlement_data import SettlementList
+from shopfloor.documents.settlement_data import SettlementList, capital_amount
 from shopfloor.i18n import Translator
 from shopfloor.printer.escpos_text import ALIGN_CENTER, CJK_ENCODINGS
 from shopfloor.printer.ticket import TIME_FORMAT, PrinterProfile, _Job
@@ -93,6 +93,9 @@ def render_list(data: SettlementList, profile: PrinterProfile, *, reprint: bool 
     if Decimal(data.discount):
         job.pair(t("settlement_list.discount"), f"-{_amount(data.discount)}")
     job.pair(t("settlement_list.total"), _amount(data.total), strong=True)
+    if profile.encoding in CJK_ENCODINGS:  # the capitals (大写金额) beside the total, where the paper can print them
+        job.wrapped(f"{t('settlement_list.capitals')}{'：' if data.language != 'en' else ': '}"
+                    f"{capital_amount(data.total)}")
     for payer, amount in data.payer_totals:
         job.pair(f"  {t('settlement_list.borne_by', payer=t(f'documents.payer.{payer}'))}", _amount(amount))
     job.pair(f"{t('settlement_list.to_pay')} CNY", _amount(data.to_pay), strong=True)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from shopfloor.contract.staff import StaffRole
 from shopfloor.credentials import ApiToken
-from shopfloor.documents.settlement_data import SettlementList
+from shopfloor.documents.settlement_data import SettlementList, capital_amount
 from shopfloor.domain.identifiers import display_plate
 from shopfloor.domain.models import AuditEntry, PrintJob, RepairOrder, Vehicle
 from shopfloor.printer.inspect import text_lines
@@ -92,6 +92,7 @@ def test_the_pdf_carries_the_settlement_lists_fields(services: Services) -> None
     for amount in (view.labour, view.parts, view.total, view.payer_totals["warranty"], paid):
         assert f"{amount:,.2f}" in text, amount
     assert reader.metadata is not None and number in str(reader.metadata.title)
+    assert f"大写金额{capital_amount(view.total)}" in text.replace(" ", "").replace("\n", "")  # beside the total
 
 
 def test_the_list_on_paper_a_reprint_and_a_new_payment(services: Services) -> None:
@@ -121,6 +122,7 @@ def test_the_list_on_paper_a_reprint_and_a_new_payment(services: Services) -> No
     assert "重印" in reprinted[0] and "REPRINT" in reprinted[0]
     settled_text = "\n".join(text_lines(jobs[2].data, "gb18030"))
     assert "支付宝" in settled_text and "未结清" not in settled_text
+    assert f"大写金额：{capital_amount(left)}" in settled_text  # right under the total
     with services.db.read() as s:
         actions = list(s.scalars(select(AuditEntry.action).where(
             AuditEntry.entity_id == number, AuditEntry.action.like("settlement_list_%")).order_by(AuditEntry.id)))

@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 DATES = ("date_in", "date_out", "settled_at")
@@ -114,3 +114,55 @@ class SettlementList:
         (a first print), the same content asked for again a REPRINT."""
         raw = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(raw).hexdigest()[:16]
+
+
+DIGITS = "零壹贰叁肆伍陆柒捌玖"
+PLACES = ("", "拾", "佰", "仟")
+GROUPS = ("", "万", "亿", "万亿")  # each four digits up
+
+
+def _four(n: int) -> str:
+    """0 < n < 10000 in capitals, a zero said once between figures (1005 壹仟零伍) and none at the end (1500)."""
+    words, gap = "", False
+    for place in range(3, -1, -1):
+        digit = n // 10 ** place % 10
+        if digit == 0:
+            gap = gap or bool(words)
+            continue
+        words += ("零" if gap else "") + DIGITS[digit] + PLACES[place]
+        gap = False
+    return words
+
+
+def capital_amount(value: Decimal | str) -> str:
+    """An amount in yuan as the Chinese capital numerals written beside a total on a bill (大写金额), so that a figure
+    cannot be altered: 1919.00 壹仟玖佰壹拾玖元整, 208.50 贰佰零捌元伍角, 100.05 壹佰元零伍分, 0 零元整. Rounded to
+    the fen; a negative amount begins with 负."""
+    amount = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = "负" if amount < 0 else ""
+    fen_total = int(abs(amount) * 100)
+    yuan, jiao, fen = fen_total // 100, fen_total // 10 % 10, fen_total % 10
+    if yuan >= 10 ** 16:
+        raise ValueError(f"{value} is too large for a bill")
+    groups = [yuan // 10 ** (4 * i) % 10000 for i in range(len(GROUPS))]
+    words, gap = "", False
+    for i in range(len(GROUPS) - 1, -1, -1):
+        if groups[i] == 0:
+            gap = gap or bool(words)
+            continue
+        # a zero between groups: 壹万零壹拾 (10010), 壹亿零壹 (100000001), but 壹佰万壹仟 (1001000)
+        if words and (gap or groups[i] < 1000):
+            words += "零"
+        words += _four(groups[i]) + GROUPS[i]
+        gap = False
+    if words:
+        words += "元"
+    if jiao == 0 and fen == 0:
+        return sign + (words or "零元") + "整"
+    if jiao:
+        words += DIGITS[jiao] + "角"
+    elif words:
+        words += "零"  # 壹佰元零伍分
+    if fen:
+        words += DIGITS[fen] + "分"
+    return sign + words

@@ -36,12 +36,13 @@ from shopfloor.documents.repair_order_pdf import (
     _esc,
     _ruled,
 )
-from shopfloor.documents.settlement_data import SettlementList
+from shopfloor.documents.settlement_data import SettlementList, capital_amount
 from shopfloor.i18n import Translator
 
 BODY_W = A4[0] - 2 * MARGIN
 STAMP = "%Y-%m-%d %H:%M"
 STRONG = ParagraphStyle("strong", parent=RIGHT, fontSize=10.5, leading=13)
+STRONG_LEFT = ParagraphStyle("strong_left", parent=BASE, fontSize=10.5, leading=13)
 SUB = ParagraphStyle("sub", parent=BASE, alignment=TA_CENTER)
 
 
@@ -126,9 +127,16 @@ def _amounts(doc: SettlementList, t: Translator) -> list[Flowable]:
         [_p(t(k + "other_total"), LABEL), _p(_money(doc.other_total), RIGHT),
          _p(t(k + "discount") + (f"（{doc.discount_reason}）" if doc.discount_reason else ""), LABEL),
          _p(f"-{_money(doc.discount)}" if Decimal(doc.discount) else _money(doc.discount), RIGHT)]]
-    borne = "；".join(f"{t(k + 'borne_by', payer=_payer(payer, t))} {_money(amount)}"
-                     for payer, amount in doc.payer_totals)
-    rows.append([_p(t(k + "total"), LABEL), _p(_money(doc.total), STRONG), _p(borne, SMALL), ""])
+    # the total in capitals beside it (大写金额), as on any Chinese bill: a figure cannot be altered unnoticed
+    rows.append([_p(t(k + "total"), LABEL), _p(_money(doc.total), STRONG),
+                 _p(t(k + "capitals"), LABEL), _p(capital_amount(doc.total), STRONG_LEFT)])
+    labels = [0, 1, 2]  # the rows with a label in the third column too
+    spans: list[int] = []
+    if doc.payer_totals:
+        spans.append(len(rows))
+        rows.append(["", _p("；".join(f"{t(k + 'borne_by', payer=_payer(payer, t))} {_money(amount)}"
+                                      for payer, amount in doc.payer_totals), SMALL), "", ""])
+    labels.append(len(rows))
     rows.append([_p(t(k + "to_pay"), LABEL), _p(_money(doc.to_pay), STRONG),
                  _p(t(k + "paid"), LABEL), _p(_money(doc.paid), STRONG)])
     if Decimal(doc.left) > 0:
@@ -136,8 +144,9 @@ def _amounts(doc: SettlementList, t: Translator) -> list[Flowable]:
     label_w, value_w = 38 * mm, BODY_W / 2 - 38 * mm
     table = Table(rows, colWidths=[label_w, value_w, label_w, value_w])
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, GRID), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                               ("BACKGROUND", (0, 0), (0, -1), HEAD_BG), ("BACKGROUND", (2, 0), (2, 1), HEAD_BG),
-                               ("BACKGROUND", (2, 3), (2, 3), HEAD_BG), ("SPAN", (2, 2), (3, 2)),
+                               ("BACKGROUND", (0, 0), (0, -1), HEAD_BG),
+                               *(("BACKGROUND", (2, r), (2, r), HEAD_BG) for r in labels),
+                               *(("SPAN", (1, r), (3, r)) for r in spans),
                                ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
     out: list[Flowable] = [_p(t(k + "amounts_group"), GROUP), table, _p(t(k + "currency"), SMALL)]
     if doc.payments:
