@@ -111,14 +111,14 @@ def post_complaint(api: Services, caller: Annotated[Caller, allowed(Permission.C
         repair_order=body.repair_order, source="api", important_because=body.important_because), api)
 
 
-@router.get("/complaints", summary="The complaints, important first")
+@router.get("/complaints", summary="The complaints, important first", responses=unprocessable())
 def get_complaints(api: Services, _caller: Annotated[Caller, allowed(Permission.COMPLAINT_REGISTER)],
                    status: Annotated[StatusIn | None, Query(description="default: every status")] = None
                    ) -> list[ComplaintOut]:
     return [complaint_out(v, api) for v in api.aftercare.complaints.by_status(status)]
 
 
-@router.get("/complaints/{complaint_id}", summary="One complaint")
+@router.get("/complaints/{complaint_id}", summary="One complaint", responses=unprocessable())
 def get_complaint(api: Services, _caller: Annotated[Caller, allowed(Permission.COMPLAINT_REGISTER)],
                   complaint_id: Id) -> ComplaintOut:
     return complaint_out(api.aftercare.complaints.get(complaint_id), api)
@@ -132,21 +132,21 @@ def post_owner(api: Services, caller: Annotated[Caller, allowed(Permission.COMPL
 
 
 @router.post("/complaints/{complaint_id}/acknowledge", summary="The customer told it is being handled",
-             responses=WRONG_STEP)
+             responses=WRONG_STEP | unprocessable())
 def post_acknowledge(api: Services, caller: Annotated[Caller, allowed(Permission.COMPLAINT_HANDLE)],
                      complaint_id: Id) -> ComplaintOut:
     return complaint_out(api.aftercare.complaints.acknowledge(complaint_id, actor=caller.actor), api)
 
 
 @router.post("/complaints/{complaint_id}/investigate", summary="What the investigation found",
-             responses=BODY_ERRORS | WRONG_STEP)
+             responses=BODY_ERRORS | WRONG_STEP | unprocessable())
 def post_investigate(api: Services, caller: Annotated[Caller, allowed(Permission.COMPLAINT_HANDLE)],
                      complaint_id: Id, body: FindingsBody) -> ComplaintOut:
     return complaint_out(api.aftercare.complaints.investigate(complaint_id, body.findings, actor=caller.actor), api)
 
 
 @router.post("/complaints/{complaint_id}/resolve", summary="The resolution (schedules the second call)",
-             responses=BODY_ERRORS | WRONG_STEP)
+             responses=BODY_ERRORS | WRONG_STEP | unprocessable())
 def post_resolve(api: Services, caller: Annotated[Caller, allowed(Permission.COMPLAINT_HANDLE)], complaint_id: Id,
                  body: ResolutionBody) -> ComplaintOut:
     """The second follow-up call is due [follow_up] second_call_days after today; the complaint closes when that

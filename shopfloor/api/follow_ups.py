@@ -124,7 +124,7 @@ def get_follow_ups(api: Services, _caller: Annotated[Caller, allowed(Permission.
     return [follow_up_out(v, api) for v in api.aftercare.follow_ups.due(when, lang=lang)]
 
 
-@router.get("/follow-ups/{follow_up_id}", summary="One follow-up call")
+@router.get("/follow-ups/{follow_up_id}", summary="One follow-up call", responses=unprocessable())
 def get_follow_up(api: Services, _caller: Annotated[Caller, allowed(Permission.FOLLOW_UP)], follow_up_id: Id,
                   lang: Lang = None) -> FollowUpOut:
     return follow_up_out(api.aftercare.follow_ups.get(follow_up_id, lang), api)

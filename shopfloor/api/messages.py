@@ -8,6 +8,7 @@ from pydantic import Field
 
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
+from shopfloor.api.errors import unprocessable
 from shopfloor.api.fields import RoNumber
 from shopfloor.api.shapes import Shape
 from shopfloor.contract.staff import Permission
@@ -42,25 +43,29 @@ def message_of(m: MessageView, api: Services) -> Message:
                    attempts=m.attempts, provider_reason=m.provider_reason)
 
 
-@router.get("/repair-orders/{number}/messages", summary="The messages sent (or to send) about an order")
+@router.get("/repair-orders/{number}/messages", summary="The messages sent (or to send) about an order",
+            responses=unprocessable())
 def get_messages(api: Services, _caller: Annotated[Caller, allowed(Permission.MESSAGES_READ)],
                  number: RoNumber) -> list[Message]:
     return [message_of(m, api) for m in api.messages.messages.for_order(number)]
 
 
-@router.post("/messages/{message_id}/resend", summary="Queue a failed or uncertain message again")
+@router.post("/messages/{message_id}/resend", summary="Queue a failed or uncertain message again",
+             responses=unprocessable())
 def post_resend(api: Services, caller: Annotated[Caller, allowed(Permission.MESSAGES_SEND)],
                 message_id: MessageId) -> Message:
     return message_of(api.messages.messages.resend(message_id, actor=caller.actor), api)
 
 
-@router.post("/messages/{message_id}/sent", summary="Mark a message sent by hand")
+@router.post("/messages/{message_id}/sent", summary="Mark a message sent by hand",
+             responses=unprocessable())
 def post_sent(api: Services, caller: Annotated[Caller, allowed(Permission.MESSAGES_SEND)],
               message_id: MessageId) -> Message:
     return message_of(api.messages.messages.mark_sent(message_id, actor=caller.actor), api)
 
 
-@router.post("/messages/{message_id}/cancel", summary="Cancel a message not sent")
+@router.post("/messages/{message_id}/cancel", summary="Cancel a message not sent",
+             responses=unprocessable())
 def post_cancel(api: Services, caller: Annotated[Caller, allowed(Permission.MESSAGES_SEND)],
                 message_id: MessageId) -> Message:
     return message_of(api.messages.messages.cancel(message_id, actor=caller.actor), api)
