@@ -220,7 +220,11 @@ shopfloor demo · {system.settings.site.name} ({system.settings.site.id})
   Workshop: dispatch      {base}/workshop/dispatch   quality check: {base}/workshop/qc
   Bay station             {base}/workshop/station   badges: {base}/workshop/badges
   Parts counter           {base}/parts
+  Delivery desk           {base}/delivery   cashier: {base}/cashier
+  Follow-up calls         {base}/follow-up   complaints: {base}/complaints
   A job ticket's QR       {base}/ro/<number> (the live order)
+  Customer's own page     {base}/c/<token>: the QR and link on the order's estimate
+                          (kiosk → an order → 估价单 {base}/kiosk/estimate/<number>, and its printout)
   API (Bearer token)      {base}/api/v1/…   schema: {base}/api/openapi.json
   MQTT broker             mqtt://{broker.host}:{broker.port} ({'embedded' if system.broker else 'external'})
 {https}  Site clock              {system.ctx.now().astimezone(system.ctx.tz):%Y-%m-%d %H:%M} ({system.ctx.tz})

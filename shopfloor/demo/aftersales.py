@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from shopfloor.demo.data import PARTS
+from shopfloor.demo.data import CS_AGENT, PARTS, STAFF
 from shopfloor.domain.aftersales import (
     ComplaintSource,
     ComplaintStatus,
@@ -36,8 +36,7 @@ from shopfloor.domain.workshop import LineStatus
 from shopfloor.domain.workshop_models import Clocking, ClockingLine
 from shopfloor.services.context import ServiceContext
 
-CASHIER = "孙丽"
-CS_AGENT = "林静"
+CASHIER = next(name for _, name, role in STAFF if role == "cashier")  # 林静 takes the payments
 METHODS = [PaymentMethod.WECHAT, PaymentMethod.ALIPAY, PaymentMethod.CARD, PaymentMethod.CASH]
 PROBLEMS = {
     ProblemClass.WORKMANSHIP: "保养后机油尺显示油位偏低，怀疑加注不足",

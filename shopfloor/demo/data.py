@@ -36,11 +36,13 @@ OPERATIONS = [
     Operation("TBT", "更换正时皮带", "Replace timing belt", "3.0", "repair", None, None),
     Operation("DGN", "故障诊断", "Fault diagnosis", "1.0", "repair", None, None),
     Operation("BAT", "更换蓄电池", "Replace battery", "0.5", "repair", None, None),
+    # an electric car has no engine oil: its periodic service checks the high-voltage battery, coolant and filters
+    Operation("EVS", "纯电车型定期保养", "EV periodic service", "0.8", "maintenance", None, None),
 ]
 # what the walkaround measures for each operation (LabourOperation.measurements): the maintenance packages look at
 # tyres and brakes, a brake job at the pads, an alignment at the tyres
 MEASURED = {"M05": "tyre_tread,brake_pad", "M10": "tyre_tread,brake_pad", "M20": "tyre_tread,brake_pad",
-            "M40": "tyre_tread,brake_pad", "BRK": "brake_pad", "ALN": "tyre_tread"}
+            "M40": "tyre_tread,brake_pad", "EVS": "tyre_tread,brake_pad", "BRK": "brake_pad", "ALN": "tyre_tread"}
 # genuine part numbers the parts counter picks per operation
 PARTS = {
     "M05": "04152-YZZA6, 08880-13505",
@@ -49,6 +51,7 @@ PARTS = {
     "M40": "04152-YZZA6, 08880-13505, 87139-0K060, 17801-21050, 90919-01253",
     "OIL": "04152-YZZA6, 08880-13505",
     "ACX": "87139-0K060",
+    "EVS": "87139-0K060",
     "BRK": "04465-02220",
     "TBT": "13568-09130, 13505-0H020",
     "BAT": "28800-0T120",
@@ -59,13 +62,22 @@ COMPLAINTS = {
 }
 MAINTENANCE_MIX = [("M05", 3), ("M10", 3), ("M20", 2), ("M40", 1), ("OIL", 2), ("ACX", 1)]
 REPAIR_MIX = [("BRK", 3), ("DGN", 3), ("ALN", 2), ("BAT", 2), ("TBT", 1)]
+# an electric car: no oil, no timing belt, no engine to diagnose
+EV_MAINTENANCE_MIX = [("EVS", 4), ("ACX", 1)]
+EV_REPAIR_MIX = [("BRK", 3), ("ALN", 2), ("BAT", 2)]
+ENGINE_ONLY = frozenset({"M05", "M10", "M20", "M40", "OIL", "TBT", "DGN"})
 FUTURE_APPOINTMENTS = (22, 20, 18, 16, 14, 12)  # tomorrow and the 5 days after
 PAST_DAYS = 14
 SURNAMES = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高",
             "林", "何", "郭", "马", "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "欧阳", "司马"]
-GIVEN = ["建国", "秀英", "志强", "丽", "海燕", "俊杰", "静", "磊", "敏", "晓明", "婷", "强", "芳", "军", "洁"]
+# given names with the salutation that goes with them (秀英 is addressed 女士, 建国 先生)
+GIVEN = [("建国", "先生"), ("秀英", "女士"), ("志强", "先生"), ("丽", "女士"), ("海燕", "女士"), ("俊杰", "先生"),
+         ("静", "女士"), ("磊", "先生"), ("敏", "女士"), ("晓明", "先生"), ("婷", "女士"), ("强", "先生"),
+         ("芳", "女士"), ("军", "先生"), ("洁", "女士")]
+# a Toyota dealer's customers: Toyota, and Lexus (serviced at the same site)
 MODELS = [("卡罗拉", "LFMA"), ("凯美瑞", "LVGB"), ("RAV4荣放", "LFMK"), ("汉兰达", "LVGD"), ("雷凌", "LVGC"),
-          ("亚洲龙", "LFMJ"), ("bZ4X", "LFMZ"), ("索纳塔", "LBEH"), ("途胜", "LBET")]
+          ("亚洲龙", "LFMJ"), ("bZ4X", "LFMZ"), ("雷克萨斯ES", "JTHB"), ("雷克萨斯RX", "JTJB")]
+EV_MODELS = frozenset({"bZ4X"})
 PLATE_AREAS = ["京A", "京B", "京N", "京Q", "京E", "冀R", "津C", "京F"]
 PLATE_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
 CHANNELS = [("sms", 8), ("wechat", 7), ("phone", 4), ("letter", 1)]

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from shopfloor.demo.data import CHANNELS, GIVEN, MODELS, PLATE_AREAS, PLATE_CHARS, STREETS, SURNAMES
+from shopfloor.demo.data import CHANNELS, EV_MODELS, GIVEN, MODELS, PLATE_AREAS, PLATE_CHARS, STREETS, SURNAMES
 from shopfloor.domain.identifiers import new_tag_token, with_check_digit
 from shopfloor.domain.models import Customer, QrTag, Vehicle
 from shopfloor.services.context import ServiceContext
@@ -67,16 +67,18 @@ class People:
             customer.address = f"北京市{self.rng.choice(STREETS)}{self.rng.randrange(1, 300)}号"
         return vehicle
 
-    def new(self) -> Vehicle:
+    def new(self, ev: bool | None = None) -> Vehicle:
+        """A customer and their car; `ev` False for a story that needs an engine (True: only electric)."""
         rng = self.rng
+        models = MODELS if ev is None else [(m, w) for m, w in MODELS if (m in EV_MODELS) == ev]
         i = 30 + self.count
-        customer = Customer(site_id=self.ctx.site, surname=rng.choice(SURNAMES), given_name=rng.choice(GIVEN),
-                            salutation=rng.choice(["先生", "女士"]),
-                            phone=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}")
-        model, wmi = MODELS[rng.randrange(len(MODELS))]
-        plate = random_plate(rng, nev=model == "bZ4X")
+        given, salutation = rng.choice(GIVEN)
+        customer = Customer(site_id=self.ctx.site, surname=rng.choice(SURNAMES), given_name=given,
+                            salutation=salutation, phone=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}")
+        model, wmi = models[rng.randrange(len(models))]
+        plate = random_plate(rng, nev=model in EV_MODELS)
         while plate in self.plates:
-            plate = random_plate(rng, nev=model == "bZ4X")
+            plate = random_plate(rng, nev=model in EV_MODELS)
         vehicle = Vehicle(site_id=self.ctx.site, customer=customer, vin=random_vin(rng, wmi, 100000 + i), plate=plate,
                           model=model)
         self.add(customer, vehicle)

@@ -30,9 +30,13 @@ from shopfloor.demo.data import (
     ALIGNMENT_BAYS,
     BAYS,
     CANCEL_REASONS,
+    COMPLAINTS,
     CS_AGENT,
     DECLINED,
     DEFAULT_SHIFT,
+    EV_MAINTENANCE_MIX,
+    EV_MODELS,
+    EV_REPAIR_MIX,
     FUTURE_APPOINTMENTS,
     GIVEN,
     HOLIDAY,
@@ -53,7 +57,17 @@ from shopfloor.demo.data import (
 from shopfloor.demo.parts import seed_parts
 from shopfloor.demo.people import People, random_plate, random_vin
 from shopfloor.demo.placement import LevelledDay, bays_by_kind, new_day
-from shopfloor.demo.visits import Workshop, job_line, lines_json, new_appointment, part_numbers_of, pick_job
+from shopfloor.demo.visits import (
+    Workshop,
+    is_ev,
+    job_line,
+    lines_json,
+    new_appointment,
+    package_for,
+    part_numbers_of,
+    pick_job,
+    suits,
+)
 from shopfloor.domain.models import (
     Advisor,
     Appointment,
@@ -71,6 +85,7 @@ from shopfloor.domain.versions import next_version
 from shopfloor.domain.workshop_models import QcResult
 from shopfloor.services import site_setup
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.solicitation import add_months
 
 
 @dataclass(frozen=True)
@@ -112,12 +127,12 @@ def seed(ctx: ServiceContext, pins: dict[str, str], rng_seed: int = 7) -> DemoSu
         vehicles = []
         for i in range(30):
             surname = SURNAMES[i]
-            customer = Customer(site_id=ctx.site, surname=surname, given_name=rng.choice(GIVEN),
-                                salutation=rng.choice(["先生", "女士"]),
+            given, salutation = rng.choice(GIVEN)
+            customer = Customer(site_id=ctx.site, surname=surname, given_name=given, salutation=salutation,
                                 phone=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}")
             model, wmi = MODELS[i % len(MODELS)]
             vehicle = Vehicle(site_id=ctx.site, customer=customer, vin=random_vin(rng, wmi, 100000 + i),
-                              plate=random_plate(rng, nev=model == "bZ4X"), model=model,
+                              plate=random_plate(rng, nev=model in EV_MODELS), model=model,
                               mileage_km=rng.randrange(3000, 120000))
             people.add(customer, vehicle)
             people.plain(vehicle)
@@ -147,9 +162,12 @@ def seed_day(s: Session, ctx: ServiceContext, rng: random.Random, vehicles: list
                  closing - timedelta(hours=5))
     first = max(anchor - timedelta(hours=3), opening)
     maint_ops = [o for o in ops if o.skill == "maintenance" and o.code != "WSH"]
+    interval_km = ctx.settings.booking.service_interval_km
     repair_ops = [o for o in ops if o.skill == "repair"]
+    # by mid-afternoon two cars are ready for the cashier and one is in its final check, with different advisors
     progress = [RoStatus.IN_PROGRESS, RoStatus.DISPATCHED, RoStatus.ON_HOLD, RoStatus.QUALITY_CHECK,
-                RoStatus.READY, RoStatus.CHECKED_IN]
+                RoStatus.READY, RoStatus.READY, RoStatus.IN_PROGRESS, RoStatus.CHECKED_IN]
+    billed = 5  # that ready car (张伟's) shows the cashier a warranty line and a discount
     advisors = [a for a in advisors if a.is_advisor] or advisors
     by_kind = bays_by_kind(bays)
     plan = LevelledDay(day, opening, closing, {"repair": 1e9, "total": 1e9})
@@ -161,8 +179,12 @@ def seed_day(s: Session, ctx: ServiceContext, rng: random.Random, vehicles: list
         start = first + timedelta(minutes=20 * i)
         if start >= closing:
             break
-        op = rng.choice(repair_ops if i % 3 == 2 else maint_ops)
-        advisor = advisors[i % len(advisors)]
+        op = rng.choice([o for o in (repair_ops if i % 3 == 2 else maint_ops) if suits(o, vehicle)])
+        if op.interval_km and vehicle.mileage_km is not None:  # the package the odometer is due for
+            op = package_for({o.code: o for o in ops}, vehicle.mileage_km, interval_km) or op
+        # Cars whose time is more than 40 minutes past are mostly in the workshop already.
+        arrives = start < local_now - timedelta(minutes=40) and i % 5 != 4 and ros < len(progress)
+        advisor = advisors[0] if arrives and ros == billed else advisors[i % len(advisors)]
         kind_bays = by_kind.get(op.equipment or "lift") or bays
         end = start + timedelta(hours=float(op.hours))
         bay = min(kind_bays, key=lambda b: (not plan.bay_free(b, start, end), plan.bay_use[b.id], b.code))
@@ -184,8 +206,7 @@ def seed_day(s: Session, ctx: ServiceContext, rng: random.Random, vehicles: list
                            called_by=CS_AGENT if confirmed else None)
         s.add(appt)
         appts += 1
-        # Cars whose time is more than 40 minutes past are mostly in the workshop already.
-        if start < local_now - timedelta(minutes=40) and i % 5 != 4 and ros < len(progress):
+        if arrives:
             status = progress[ros]
             arrived = start - timedelta(minutes=rng.randrange(0, 10))
             appt.status, appt.arrived_at = "arrived", arrived
@@ -195,11 +216,14 @@ def seed_day(s: Session, ctx: ServiceContext, rng: random.Random, vehicles: list
                              appointment_id=appt.id, advisor_id=advisor.id,
                              technician_id=None if status == RoStatus.CHECKED_IN else tech.id, status=status.value,
                              hold_reason="waiting_parts" if status == RoStatus.ON_HOLD else None,
-                             complaint="按时保养，顺便检查一下右前轮有异响" if i % 2 else "仪表盘保养提示灯亮",
+                             complaint=COMPLAINTS.get(op.code) or (
+                                 "按时保养，顺便检查一下右前轮有异响" if i % 2 else "仪表盘保养提示灯亮"),
                              mileage_km=vehicle.mileage_km, fuel_eighths=rng.randrange(1, 9),
                              promised_at=arrived + timedelta(hours=float(op.hours) + 1.5), opened_at=arrived,
                              version=next_version())
             ro.job_lines.append(job_line(0, op, lang, status, ro.hold_reason, tech, arrived))
+            if ros == billed:
+                _warranty_and_discount(ctx, ro, vehicle, {o.code: o for o in ops}, status, tech, arrived)
             s.add(ro)
             s.flush()
             s.add(RoEvent(repair_order_id=ro.id, at=arrived, actor=advisor.name, kind="checked_in", from_status=None,
@@ -214,6 +238,24 @@ def seed_day(s: Session, ctx: ServiceContext, rng: random.Random, vehicles: list
                           for stage in ctx.settings.workshop.qc_stages)
             ros += 1
     return appts, ros
+
+
+def _warranty_and_discount(ctx: ServiceContext, ro: RepairOrder, vehicle: Vehicle, ops: dict[str, LabourOperation],
+                           status: RoStatus, tech: Technician, arrived: datetime) -> None:
+    """A 12 V battery that failed within the warranty, replaced at the maker's cost, and a loyal customer's discount
+    off their own part of the bill."""
+    battery = ops.get("BAT")
+    if battery is None:
+        return
+    today = ctx.today()
+    if vehicle.sold_on is None or (vehicle.warranty_expires_on or today) <= today + timedelta(days=120):
+        vehicle.sold_on = today - timedelta(days=500)  # a car well inside its 3-year warranty
+        vehicle.warranty_expires_on = add_months(vehicle.sold_on, 36)
+    line = job_line(len(ro.job_lines), battery, ctx.settings.site.language, status, None, tech, arrived)
+    line.payer = "warranty"
+    ro.job_lines.append(line)
+    ro.complaint = f"{ro.complaint}；早上启动困难"
+    ro.discount, ro.discount_reason = Decimal("50.00"), "老客户优惠"
 
 
 @dataclass
@@ -247,7 +289,7 @@ def _seed_calendar(s: Session, ctx: ServiceContext, rng: random.Random, people: 
     # -- the call lists: a few cars on each ------------------------------------------------------------------
     first_service = []
     for ago in (5, 14, 30, 55):
-        v = people.new()
+        v = people.new(ev=False if ago == 5 else None)  # the first one is booked for its 5,000 km service
         people.first_service(v, ago)
         first_service.append(v)
     maintenance = []
@@ -259,7 +301,7 @@ def _seed_calendar(s: Session, ctx: ServiceContext, rng: random.Random, people: 
         v = people.new()
         people.maintenance_by_km(v, min(due_in, horizon - 1))
         maintenance.append(v)
-    booked_maintenance = people.new()
+    booked_maintenance = people.new(ev=False)
     people.maintenance_by_days(booked_maintenance, within(20))
     for due_in in (3, 9, 17, 26):
         v = people.new()
@@ -272,7 +314,7 @@ def _seed_calendar(s: Session, ctx: ServiceContext, rng: random.Random, people: 
     for months in (7, 8, 9, 11, 13, 16, 22):
         people.lapsed(people.new(), months)
     # parts ordered for customers: two arrived (one of them booked in already), one on its way
-    parts_booked, parts_waiting, parts_coming = people.new(), people.new(), people.new()
+    parts_booked, parts_waiting, parts_coming = people.new(ev=False), people.new(ev=False), people.new(ev=False)
     recall = {"kind": "recall", "description": "召回 R-2026-118：燃油泵叶轮检查更换", "part_numbers": "23221-F0030",
               "created_on": today - timedelta(days=40)}
     # vehicle items refer to their vehicle by key only: added once the vehicles have theirs
@@ -286,7 +328,7 @@ def _seed_calendar(s: Session, ctx: ServiceContext, rng: random.Random, people: 
         (parts_coming, {"kind": "parts_order", "description": "正时皮带套件（缺货订购）", "part_numbers": PARTS["TBT"],
                         "created_on": today - timedelta(days=6), "eta": today + timedelta(days=4)}),
         (today_vehicles[3], recall),
-        (people.new(), recall),
+        (people.new(ev=False), recall),  # a fuel pump
     ]
 
     # -- the last 14 days --------------------------------------------------------------------------------------
@@ -299,7 +341,7 @@ def _seed_calendar(s: Session, ctx: ServiceContext, rng: random.Random, people: 
         plan = new_day(s, ctx, day)
         for _ in range(rng.randint(11, 16)):
             v = people.new()
-            job = pick_job(rng, ops)
+            job = pick_job(rng, ops, vehicle=v, km=people.km_on(v, day), interval=cfg.service_interval_km)
             spot = plan.place(rng, job, board, by_kind)
             if spot is None:
                 continue
@@ -347,15 +389,17 @@ def _seed_calendar(s: Session, ctx: ServiceContext, rng: random.Random, people: 
         # walk-ins: no appointment
         for _ in range(rng.randint(1, 3)):
             v = people.new()
-            job = pick_job(rng, ops, repair_share=0.5)
+            job = pick_job(rng, ops, repair_share=0.5, vehicle=v, km=people.km_on(v, day),
+                           interval=cfg.service_interval_km)
             arrived = datetime.combine(day, time(rng.randrange(8, 15), rng.randrange(0, 60, 5)), tzinfo=tz)
             maintenance_visit = any(op.interval_km or op.code == "OIL" for op in job)
             km = people.serviced_on(v, day, maintenance_visit)
             shop.open(v, None, rng.choice(board), job, arrived, km, RoStatus.DELIVERED, rng)
         if ago == 1:
             # carried over: one on hold for parts (booked yesterday), one walk-in still being worked on
-            v = people.new()
-            job = [ops["TBT"], ops["M40"]]
+            v = people.new(ev=False)
+            package = package_for(ops, people.km_on(v, day), cfg.service_interval_km) or ops["M40"]
+            job = [ops["TBT"], package]
             spot = plan.place(rng, job, board, by_kind)
             start, advisor, bay = spot if spot else (plan.opening + timedelta(hours=1), board[0], None)
             plan.take(job, start, advisor, bay)
@@ -367,8 +411,8 @@ def _seed_calendar(s: Session, ctx: ServiceContext, rng: random.Random, people: 
             appts += 1
             km = people.serviced_on(v, day, False)
             shop.open(v, appt, advisor, job, start, km, RoStatus.ON_HOLD, rng, hold="waiting_parts",
-                      complaint="40000公里保养，按手册更换正时皮带；正时皮带套件缺货")
-            v = people.new()
+                      complaint=f"{package.name_zh}，按手册更换正时皮带；正时皮带套件缺货")
+            v = people.new(ev=False)
             arrived = datetime.combine(day, time(15, 40), tzinfo=tz)
             km = people.serviced_on(v, day, False)
             shop.open(v, None, board[1 % len(board)], [ops["DGN"], ops["BRK"]], arrived, km, RoStatus.IN_PROGRESS,
@@ -378,7 +422,7 @@ def _seed_calendar(s: Session, ctx: ServiceContext, rng: random.Random, people: 
     specials: dict[int, list[_Special]] = {k: [] for k in range(1, len(FUTURE_APPOINTMENTS) + 1)}
     if repaired:
         v, _ = repaired[-1]
-        specials[1].append(_Special(v, [ops["DGN"]], {"repeat_repair": True, "road_test": True,
+        specials[1].append(_Special(v, [ops["BRK" if is_ev(v) else "DGN"]], {"repeat_repair": True, "road_test": True,
                                                       "notes": "上次维修后刹车仍有异响，技术总监跟进"}))
     if complainer is not None:
         complainer.customer.complaining = True
@@ -392,7 +436,7 @@ def _seed_calendar(s: Session, ctx: ServiceContext, rng: random.Random, people: 
                                                              "parts_eta": today + timedelta(days=4)}))
     for k, (v, appt) in enumerate(no_shows[:2]):
         codes = [str(line.get("code")) for line in appt.job_lines]
-        specials[2 + 2 * k].append(_Special(v, [ops[c] for c in codes if c in ops] or [ops["OIL"]],
+        specials[2 + 2 * k].append(_Special(v, [ops[c] for c in codes if c in ops] or pick_job(rng, ops, 0, v),
                                             {"notes": "爽约后改约"}, link=appt))
     for k, count in enumerate(FUTURE_APPOINTMENTS, start=1):
         day = today + timedelta(days=k)
@@ -421,13 +465,14 @@ def _future_day(s: Session, ctx: ServiceContext, rng: random.Random, day: date, 
             vehicle = next_vehicle()
             if vehicle is None:
                 break
-            job = pick_job(rng, ops)
+            job = pick_job(rng, ops, vehicle=vehicle, km=vehicle.mileage_km,
+                           interval=ctx.settings.booking.service_interval_km)
             fields: dict[str, Any] = {}
         else:
             vehicle, job, fields = special.vehicle, special.ops, dict(special.fields)
         spot = plan.place(rng, job, advisors, by_kind)
         if spot is None and special is None:
-            job = [ops["OIL"]]
+            job = [ops["EVS" if is_ev(vehicle) else "OIL"]]
             spot = plan.place(rng, job, advisors, by_kind)
         if spot is None:
             continue
@@ -492,7 +537,8 @@ def ensure_today(ctx: ServiceContext) -> int:
         pool = iter(free)
         board = [a for a in advisors if a.is_advisor] or advisors
         by_code = {op.code: op for op in ops}
-        if not all(code in by_code for code in ("OIL", "WSH", *(c for c, _ in MAINTENANCE_MIX + REPAIR_MIX))):
+        mixes = MAINTENANCE_MIX + REPAIR_MIX + EV_MAINTENANCE_MIX + EV_REPAIR_MIX
+        if not all(code in by_code for code in ("OIL", "WSH", *(c for c, _ in mixes))):
             return added
         for k, count in enumerate(FUTURE_APPOINTMENTS, start=1):
             day_start, day_end = ctx.day_bounds(ctx.today() + timedelta(days=k))

@@ -14,7 +14,16 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from shopfloor.demo.data import COMPLAINTS, MAINTENANCE_MIX, PARTS, REPAIR_MIX
+from shopfloor.demo.data import (
+    COMPLAINTS,
+    ENGINE_ONLY,
+    EV_MAINTENANCE_MIX,
+    EV_MODELS,
+    EV_REPAIR_MIX,
+    MAINTENANCE_MIX,
+    PARTS,
+    REPAIR_MIX,
+)
 from shopfloor.demo.people import weighted
 from shopfloor.domain.models import (
     Advisor,
@@ -49,13 +58,38 @@ def job_line(position: int, op: LabourOperation, lang: str, status: RoStatus, ho
     return line
 
 
-def pick_job(rng: random.Random, ops: dict[str, LabourOperation], repair_share: float = 0.3) -> list[LabourOperation]:
+def is_ev(vehicle: Vehicle) -> bool:
+    return vehicle.model in EV_MODELS
+
+
+def suits(op: LabourOperation, vehicle: Vehicle) -> bool:
+    """Whether the car can have this work: no oil, timing belt or engine diagnosis on an electric car, and the
+    electric car's service on no other."""
+    return op.code not in ENGINE_ONLY if is_ev(vehicle) else op.code != "EVS"
+
+
+def package_for(ops: dict[str, LabourOperation], km: int, interval: int) -> LabourOperation | None:
+    """The maintenance package the odometer calls for, as the call lists choose it: the next multiple of the
+    service interval (26,851 km: the 30,000 km service), then the package with the largest interval dividing it
+    (30,000 km: the 10,000 km package)."""
+    milestone = max(-(-km // interval), 1) * interval
+    packages = sorted((op for op in ops.values() if op.interval_km), key=lambda op: -(op.interval_km or 0))
+    return next((op for op in packages if milestone % (op.interval_km or 1) == 0), None)
+
+
+def pick_job(rng: random.Random, ops: dict[str, LabourOperation], repair_share: float = 0.3,
+             vehicle: Vehicle | None = None, km: int | None = None, interval: int = 5000) -> list[LabourOperation]:
+    """A visit's work by the mixes; an electric car gets its own; a maintenance package is the one its
+    odometer (`km`) is due for."""
+    ev = vehicle is not None and is_ev(vehicle)
     if rng.random() < repair_share:
-        lines = [ops[weighted(rng, REPAIR_MIX)]]
-        if rng.random() < 0.15:
+        lines = [ops[weighted(rng, EV_REPAIR_MIX if ev else REPAIR_MIX)]]
+        if rng.random() < 0.15 and not ev:
             lines.append(ops["OIL"])
     else:
-        lines = [ops[weighted(rng, MAINTENANCE_MIX)]]
+        lines = [ops[weighted(rng, EV_MAINTENANCE_MIX if ev else MAINTENANCE_MIX)]]
+        if lines[0].interval_km and km is not None:
+            lines = [package_for(ops, km, interval) or lines[0]]
         if rng.random() < 0.15:
             lines.append(ops["WSH"])
     return lines
