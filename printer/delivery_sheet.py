@@ -1,7 +1,7 @@
-"""The delivery sheet (交车单) handed over with the car: the site, the car and order, when and by whom it was
-delivered, what was done, what was paid, and the next service's date and mileage printed big: the reminder that
-brings the car back (domain.md §4). Rendered from the JSON document kept with the print job, so a reprint prints
-the same sheet, marked REPRINT."""
+"""The delivery sheet (交车单) handed over with the car: the site, the car and order, its odometer reading, when and
+by whom it was delivered, what was done, what was paid and how (each method), and the next service's date and
+mileage printed big: the reminder that brings the car back (domain.md §4). Rendered from the JSON document kept
+with the print job, so a reprint prints the same sheet, marked REPRINT."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from shopfloor.printer.ticket import TIME_FORMAT, PrinterProfile, _Job
 
 FIELDS = ("site_name", "ro_number", "plate", "customer", "delivered_at", "delivered_by", "work", "paid",
           "next_service_on", "next_service_km", "basis", "hotline", "language")
+# odometer_km and payments came later: a sheet printed before them is reprinted without them
 
 
 def render_delivery_sheet(document: dict[str, Any], profile: PrinterProfile, reprint: bool = False,
@@ -37,6 +38,8 @@ def render_delivery_sheet(document: dict[str, Any], profile: PrinterProfile, rep
     job.big_field(t("delivery.sheet.plate"), str(document["plate"]))
     job.pair(t("delivery.sheet.number"), str(document["ro_number"]))
     job.pair(t("delivery.sheet.customer"), str(document["customer"]))
+    if document.get("odometer_km"):
+        job.pair(t("delivery.sheet.odometer"), f"{document['odometer_km']} km")
     delivered = datetime.fromisoformat(str(document["delivered_at"]))
     job.pair(t("delivery.sheet.delivered_at"), delivered.strftime(TIME_FORMAT))
     job.pair(t("delivery.sheet.delivered_by"), str(document["delivered_by"]))
@@ -46,6 +49,8 @@ def render_delivery_sheet(document: dict[str, Any], profile: PrinterProfile, rep
         job.wrapped(f"· {line}")
     job.rule()
     job.pair(f"{t('delivery.sheet.paid')} CNY", str(document["paid"]), strong=True)
+    for payment in document.get("payments") or []:
+        job.pair(f"  {t('settlement.method.' + str(payment['method']))}", str(payment["amount"]))
     job.rule("=")
     job.wrapped(t("delivery.sheet.next_service"), strong=True, alignment=ALIGN_CENTER)
     job.wrapped(str(document["next_service_on"]), size=2, strong=True, alignment=ALIGN_CENTER)

@@ -174,6 +174,10 @@ def test_the_delivery_walk_delivers_prints_the_sheet_and_the_manager_reopens(ser
         delivery.deliver(number, {}, actor="张伟")
     assert unpaid.value.reason == "unpaid"
     settle(services.ctx, number)
+    with services.db.write() as s:
+        ro = s.scalar(select(RepairOrder).where(RepairOrder.number == number))
+        assert ro is not None
+        ro.mileage_km = 35210
     with pytest.raises(Invalid):
         delivery.deliver(number, {**WALKED, "see_off": False}, actor="张伟")
     state = delivery.deliver(number, WALKED, actor="王芳", printer="reception")
@@ -186,6 +190,8 @@ def test_the_delivery_walk_delivers_prints_the_sheet_and_the_manager_reopens(ser
         text = "\n".join(text_lines(job.data, "gb18030"))
     assert "交车单" in text and "下次保养" in text and f"{ro.next_service_km:,}" in text
     assert "¥" not in text and "228.00" in text
+    assert "行驶里程" in text and "35,210 km" in text  # the odometer at this visit
+    assert any("银行卡" in line and "228.00" in line for line in text.splitlines())  # settle() paid by card
 
     reopened = delivery.reopen(number, "交错车了", actor="赵经理")
     assert reopened["status"] == "ready"
@@ -234,3 +240,78 @@ def test_the_api_delivery_reopen_by_the_manager_only_and_the_next_service(app: F
     assert back.status_code == 200 and back.json()["status"] == "ready"
     assert advisor.get(f"{base}/completion").json()["status"] == "ready"
     assert Decimal(caller(app, CASHIER).get(f"{base}/settlement").json()["left"]) == 0
+
+
+def test_a_walk_not_done_names_its_items_in_the_readers_language(services: Services,
+                                                                 desk: SettlementServices) -> None:
+    number = ready_bill(services.ctx, services.checkin, "OIL")
+    settle(services.ctx, number)
+    with pytest.raises(Invalid) as walk:
+        desk.delivery.deliver(number, {**WALKED, "walk_car": False, "see_off": False}, actor="张伟")
+    assert walk.value.message("zh-CN") == "交车项目尚未完成：陪同客户环车验车、送别客户"
+    assert walk.value.message("en") == "Delivery items not done yet: Walk the car with the customer, " \
+                                       "See the customer off"
+    assert "walk_car" not in walk.value.message("zh-CN")
+
+
+def ready_message(services: Services, number: str) -> str:
+    with services.db.read() as s:
+        message = s.scalar(select(CustomerMessage).where(CustomerMessage.dedup_key == f"ready:{number}"))
+        assert message is not None
+        return message.body
+
+
+def test_the_ready_message_says_what_the_customer_pays_and_what_is_left_when_part_was_paid(
+        services: Services, desk: SettlementServices) -> None:
+    delivery = desk.delivery
+    checked = {"covers_removed": True, "order_checked": True}
+    whole = ready_bill(services.ctx, services.checkin, "OIL")
+    to_pay = desk.settlement.summary(whole).to_pay
+    assert to_pay > 0
+    delivery.check_completion(whole, checked, actor="张伟")
+    delivery.notify_ready(whole, actor="张伟")
+    body = ready_message(services, whole)
+    assert f"费用¥{to_pay:,.2f}。" in body and "{" not in body
+    assert delivery.completion(whole).plate in body
+
+    part = ready_bill(services.ctx, services.checkin, "OIL")
+    desk.settlement.pay(part, "cash", Decimal("100.00"), actor="孙丽")
+    left = desk.settlement.summary(part).left
+    delivery.check_completion(part, checked, actor="张伟")
+    delivery.notify_ready(part, actor="张伟")
+    assert f"¥{left:,.2f}（余款，已付¥100.00）" in ready_message(services, part)
+
+    paid = ready_bill(services.ctx, services.checkin, "OIL")
+    settle(services.ctx, paid)
+    delivery.check_completion(paid, checked, actor="张伟")
+    delivery.notify_ready(paid, actor="张伟")
+    assert "¥0.00（已付清¥" in ready_message(services, paid)
+
+
+def test_a_warranty_only_order_is_stamped_settled_when_delivered(services: Services) -> None:
+    number = priced_order(services.ctx, services.checkin, "BRK", payers={0: "warranty"}, oil_filter=False)
+    make_ready(services.ctx, number)
+    assert order(services, number).settled_at is None  # no payment ever set it
+    services.repair_orders.transition(number, "delivered", actor="张伟")
+    ro = order(services, number)
+    assert ro.settled_at is not None and ro.settled_at == ro.closed_at
+
+
+def test_the_cars_delivered_in_the_last_days_are_listed_latest_first(services: Services,
+                                                                      desk: SettlementServices) -> None:
+    older, newer, long_ago = (ready_bill(services.ctx, services.checkin, "OIL") for _ in range(3))
+    for number in (older, newer, long_ago):
+        settle(services.ctx, number)
+        desk.delivery.deliver(number, WALKED, actor="王芳")
+    now = services.ctx.now()
+    with services.db.write() as s:
+        # three days back is before the day before yesterday began: not in the list
+        for number, back in ((older, timedelta(days=1)), (newer, timedelta(0)), (long_ago, timedelta(days=3))):
+            ro = s.scalar(select(RepairOrder).where(RepairOrder.number == number))
+            assert ro is not None
+            ro.closed_at = now - back
+    recent = desk.delivery.delivered_recently()
+    numbers = [car.number for car in recent]
+    assert numbers.index(newer) < numbers.index(older) and long_ago not in numbers
+    car = next(car for car in recent if car.number == newer)
+    assert car.delivered_by == "王芳" and car.plate and car.customer

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from shopfloor.domain.identifiers import display_plate
 from shopfloor.domain.models import RepairOrder, RoEvent
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.domain.workshop import LineStatus
+from shopfloor.i18n import t
 from shopfloor.services import views
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
@@ -42,6 +44,9 @@ COMPLETION_ITEMS = COMPUTED + CONDITIONAL + CONFIRMED
 # The delivery walk with the customer (domain.md §4 Delivery, seed 004), in its order.
 WALK = ("walk_car", "explain_work", "explain_costs", "advise_use", "next_service", "to_payment", "see_off")
 MAX_REASON = 200
+# the desk's "delivered recently": today and the days before it, where a manager finds a car to reopen
+RECENT_DAYS = 3
+RECENT_LIMIT = 200
 
 
 class DeliveryRefused(Refused):
@@ -50,6 +55,30 @@ class DeliveryRefused(Refused):
     def __init__(self, reason: DeliveryRefusal, key: str, /, **params: object) -> None:
         super().__init__(key, **params)
         self.reason = reason.value
+
+
+class WalkIncomplete(Invalid):
+    """Items of the walk not done: named in the reader's language (the advisor's on the desk, English in the API),
+    not as the keys the walk stores."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__("delivery.error.walk_incomplete", items=", ".join(missing))
+        self.missing = missing
+
+    def message(self, lang: str = "en") -> str:
+        names = t(lang, "delivery.error.walk_join").join(t(lang, f"delivery.walk.{key}") for key in self.missing)
+        return t(lang, self.key, items=names)
+
+
+@dataclass(frozen=True)
+class DeliveredCar:
+    """A car delivered in the last RECENT_DAYS days, as the desk lists it."""
+
+    number: str
+    plate: str
+    customer: str
+    delivered_at: datetime
+    delivered_by: str
 
 
 @dataclass(frozen=True)
@@ -133,12 +162,33 @@ def reminder_time(ctx: ServiceContext, ns: NextService) -> datetime:
     return max(when, ctx.now())
 
 
+def ready_amount(s: Session, ctx: ServiceContext, ro: RepairOrder) -> str:
+    """What the READY message says the customer pays, in the site's language: the bill; what is left of it when
+    part was paid already (with what was paid); nothing left once paid in full."""
+    from shopfloor.services.settlement.settlement import balance  # helper A's; imported late (it imports us)
+
+    to_pay, paid = balance(s, ctx, ro)
+    lang, left = ctx.settings.site.language, to_pay - paid
+    if paid <= 0:
+        return yuan(to_pay)
+    if left > 0:
+        return t(lang, "delivery.amount.left", left=yuan(left), paid=yuan(paid))
+    return t(lang, "delivery.amount.paid", left=yuan(Decimal("0.00")), paid=yuan(paid))  # (or more: a refund due)
+
+
+def yuan(amount: Decimal) -> str:
+    return f"¥{amount:,.2f}"
+
+
 def on_delivered(s: Session, ctx: ServiceContext, ro: RepairOrder, actor: Actor | str) -> None:
     """Everything a delivery does besides the move, whichever route delivered: the next service on the order,
-    the car's last maintenance when this was one, the reminder message queued, the 3-day call scheduled."""
+    the car's last maintenance when this was one, the reminder message queued, the 3-day call scheduled, and
+    settled_at stamped when no payment ever did (nothing for the customer to pay: warranty only)."""
     from shopfloor.services.aftercare.follow_ups import schedule_after_delivery
     from shopfloor.services.customer_messages.enqueue import queue_message
+    from shopfloor.services.settlement.settlement import keep_settled
 
+    keep_settled(s, ctx, ro, ro.closed_at or ctx.now())  # the move's moment: the transition set closed_at
     ns = next_service(s, ctx, ro)
     ro.next_service_on, ro.next_service_km = ns.on, ns.km
     ro.delivered_by = ro.delivered_by or str(actor)[:80]
@@ -208,6 +258,24 @@ class DeliveryService:
                 .order_by(RepairOrder.promised_at, RepairOrder.id))
             return [self._view(s, ro) for ro in orders]
 
+    def delivered_recently(self) -> list[DeliveredCar]:
+        """The cars delivered today and the RECENT_DAYS - 1 days before, the latest first: a reprint of the sheet,
+        the manager's reopen."""
+        from sqlalchemy import select
+        from sqlalchemy.orm import selectinload
+
+        from shopfloor.domain.models import Vehicle
+
+        since = datetime.combine(self.ctx.today() - timedelta(days=RECENT_DAYS - 1), time.min, tzinfo=self.ctx.tz)
+        with self.ctx.db.read() as s:
+            orders = s.scalars(select(RepairOrder).where(
+                RepairOrder.site_id == self.ctx.site, RepairOrder.status == RoStatus.DELIVERED.value,
+                RepairOrder.closed_at >= since)
+                .options(selectinload(RepairOrder.vehicle).selectinload(Vehicle.customer))
+                .order_by(RepairOrder.closed_at.desc(), RepairOrder.id.desc()).limit(RECENT_LIMIT))
+            return [DeliveredCar(ro.number, display_plate(ro.vehicle.plate), ro.vehicle.customer.addressed,
+                                 ro.closed_at, ro.delivered_by or "") for ro in orders if ro.closed_at is not None]
+
     def check_completion(self, number: str, items: dict[str, bool], *, actor: Actor | str,
                          wash_ordered: bool | None = None) -> CompletionView:
         """The advisor's ticks (computed items are not theirs to tick), stored with who and when, audited."""
@@ -233,6 +301,7 @@ class DeliveryService:
     def notify_ready(self, number: str, *, actor: Actor | str) -> CompletionView:
         """Tell the customer the car is ready (the READY message, once per order): only once the check passed."""
         from shopfloor.services.customer_messages.enqueue import queue_message
+        from shopfloor.services.customer_messages.triggers import when
 
         with self.ctx.db.write() as s:
             ro = load_ro(s, number)
@@ -240,9 +309,13 @@ class DeliveryService:
             missing = [i.key for i in view.items if not i.checked]
             if ro.status != RoStatus.READY or missing:
                 raise Refused("delivery.error.check_first", number=ro.number)
+            # every field a READY text may use (the customer, plate, site, advisor and link come with the order);
+            # time and date: since when the car is ready
+            ready_at = ro.projected_ready_at or self.ctx.now()
             queue_message(s, self.ctx, template=MessageTemplate.READY, customer=ro.vehicle.customer,
                           dedup_key=f"ready:{ro.number}", actor=actor, repair_order=ro,
-                          fields={"work": views.work_summary(ro)})
+                          fields={"work": views.work_summary(ro), "amount": ready_amount(s, self.ctx, ro),
+                                  **when(self.ctx, ready_at)})
             ro.customer_notified_at = self.ctx.now()
             record(s, self.ctx, actor, Entity.REPAIR_ORDER, ro.number, "customer_notified", to_value="ready")
             return self._view(s, ro)
@@ -264,7 +337,7 @@ class DeliveryService:
             delivery_guard(s, self.ctx, ro)  # the reason first, before the walk is asked for
         missing = [key for key in WALK if not walk.get(key)]
         if missing:
-            raise Invalid("delivery.error.walk_incomplete", items=", ".join(missing))
+            raise WalkIncomplete(missing)
         state = self.repair_orders.transition(number, RoStatus.DELIVERED.value, actor=actor)
         with self.ctx.db.write() as s:
             ro = load_ro(s, number)
