@@ -32,6 +32,10 @@ async def open_desk(user: User, system: Shopfloor) -> str:
     return number
 
 
+async def gone(user: User, marker: str, text: str) -> bool:
+    return not await sees(user, marker=marker, content=text)
+
+
 def pay(user: User, method: str, amount: str | None = None, **fields: str) -> None:
     user.find(marker=f"method-{method}").click()
     if amount is not None:
@@ -49,7 +53,14 @@ async def test_a_split_payment_by_card_and_wechat_settles_the_bill(staff_app: tu
     assert await sees(user, content=ZH("settlement.payer.customer"))
     amount = element(user, "pay-amount")
     assert isinstance(amount, ui.input) and amount.value == "228.00"  # pre-filled with what is left
-    pay(user, "card", "100", reference="POS 000123")
+    assert await sees(user, marker="bill-unsigned", content=ZH("cashier.estimate_unsigned"))  # money still taken
+    pay(user, "card", "100")
+    user.find(marker="pay-confirm").click()  # no voucher: refused on the desk, the terminal could not be matched
+    missing = ZH("cashier.reference_missing", method=ZH("settlement.method.card"))
+    await until(lambda: sees(user, marker="cashier-error", content=missing), timeout=20)
+    assert settlement.summary(number).payments == []
+    user.find(marker="pay-reference").type("POS 000123")  # the refusal goes once the form changes
+    await until(lambda: gone(user, "cashier-error", missing), timeout=20)
     user.find(marker="pay-confirm").click()
 
     async def card_taken() -> bool:
@@ -57,6 +68,10 @@ async def test_a_split_payment_by_card_and_wechat_settles_the_bill(staff_app: tu
     await until(card_taken, timeout=20)
     await until(lambda: sees(user, marker="bill-left", content="¥128.00"), timeout=20)
     await until(lambda: sees(user, content="POS 000123"), timeout=20)  # on the payments made
+    card = element(user, "method-card")  # still the method chosen, the reference emptied for the next slip
+    assert "color=primary" in " ".join(f"{k}={v}" for k, v in card.props.items())
+    reference = element(user, "pay-reference")
+    assert isinstance(reference, ui.input) and not reference.value
     pay(user, "wechat", reference="4200001234")  # the amount left to pay is already filled in
     user.find(marker="pay-confirm").click()
 
@@ -89,7 +104,12 @@ async def test_cash_shows_the_change_and_a_refund_needs_a_reason(staff_app: tupl
     await until(lambda: sees(user, marker=f"refund-{cash.id}"), timeout=20)
     user.find(marker=f"refund-{cash.id}").click()
     await until(lambda: sees(user, marker="refund-dialog"), timeout=20)
-    user.find(marker="refund-amount").clear().type("28")
+    typed = element(user, "refund-amount")
+    assert isinstance(typed, ui.input) and typed.value == ""  # nothing over-paid: nothing offered back
+    assert await sees(user, marker="refund-hint", content=ZH("cashier.refund_hint"))
+    user.find(marker="refund-amount").type("28")
+    await until(lambda: sees(user, marker="refund-after", content=ZH("cashier.refund_after", amount="¥28.00")),
+                timeout=20)  # the bill opens again: said before the refund is confirmed
     user.find(marker="refund-confirm").click()  # no reason: refused in the dialog, nothing refunded
     await until(lambda: sees(user, marker="refund-error", content=ZH("settlement.error.reason_needed")), timeout=20)
     assert len(settlement.summary(number).payments) == 1
@@ -114,11 +134,20 @@ async def test_search_by_plate_and_an_over_payment_is_refused_with_what_is_left(
     await until(lambda: sees(user, marker=f"bill-{number}"), timeout=20)
     user.find(marker=f"bill-{number}").click()
     await until(lambda: sees(user, marker="bill-left", content="¥228.00"), timeout=20)
-    pay(user, "alipay", "500")
+    pay(user, "alipay", "500", reference="2026120522001")
     user.find(marker="pay-confirm").click()
     refusal = ZH("settlement.error.over_left", number=number, amount="¥500.00", left="¥228.00")
     await until(lambda: sees(user, marker="cashier-error", content=refusal), timeout=20)
     assert system.settlement.settlement.summary(number).payments == []
+    user.find(marker="pay-amount").clear().type("200")  # corrected: the refusal no longer stands
+    await until(lambda: gone(user, "cashier-error", refusal), timeout=20)
+    user.find(marker="pay-confirm").click()
+
+    async def taken() -> bool:
+        return system.settlement.settlement.summary(number).paid == Decimal("200.00")
+    await until(taken, timeout=20)
+    await until(lambda: sees(user, marker="bill-left", content="¥28.00"), timeout=20)
+    assert await gone(user, "cashier-error", refusal)
     user.find(marker="print-list").click()  # the settlement list on the reception printer
 
     async def printed() -> bool:

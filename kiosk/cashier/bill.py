@@ -54,11 +54,24 @@ class BillPane:
                         "text-grey-8 truncate")
                 with ui.column().classes("gap-0 items-end shrink-0"):
                     self._left(v)
+            if not v.estimate_version:
+                self._unsigned()
             with ui.column().classes("w-full gap-0 max-h-[330px] overflow-y-auto border border-gray-300 rounded "
                                      "px-3 py-1").mark("bill-lines"):
                 for _line_id, group in groupby(v.lines, key=lambda x: x.job_line_id):
                     self._job_line(list(group))
             self._totals(v)
+
+    def _unsigned(self) -> None:
+        """No signed estimate behind the bill: said where the cashier looks before taking money (it may still be
+        taken; the customer may dispute what they never agreed to)."""
+        t = self.t
+        with ui.row().classes("w-full items-center no-wrap gap-2 px-3 py-2 rounded bg-amber-2 text-amber-10 "
+                              "border border-amber-7"):
+            ui.icon("warning", size="1.75rem").classes("text-amber-9 shrink-0")
+            with ui.column().classes("gap-0 min-w-0"):
+                ui.label(t("cashier.estimate_unsigned")).classes("text-base font-bold").mark("bill-unsigned")
+                ui.label(t("cashier.estimate_unsigned_hint")).classes("text-sm")
 
     def _left(self, v: SettlementView) -> None:
         t = self.t
@@ -119,5 +132,5 @@ class BillPane:
                         f"bill-payer-{payer}", "text-grey-7")
             row(t("cashier.to_pay"), money(v.to_pay), "bill-to-pay", "text-lg font-bold text-primary")
             row(t("cashier.paid"), money(v.paid), "bill-paid")
-            ui.label(t("cashier.estimate_signed", version=v.estimate_version) if v.estimate_version
-                     else t("cashier.estimate_unsigned")).classes("text-xs text-grey-6 pt-1")
+            if v.estimate_version:
+                ui.label(t("cashier.estimate_signed", version=v.estimate_version)).classes("text-xs text-grey-6 pt-1")

@@ -61,6 +61,7 @@ class Desk:
         self.view: SettlementView | None = None
         self.query = ""
         self.searches = 0  # a search's answer is drawn only if no later one was asked meanwhile
+        self.refusals: list[ui.notification] = []  # taken away when the cashier changes what they were about
 
     async def build(self, order: str | None) -> None:
         t = self.t
@@ -183,8 +184,18 @@ class Desk:
     # -- saying things ------------------------------------------------------------------------------------------------
     def say(self, text: str, kind: Notice = "info") -> None:
         with self.host:
-            ui.notify(text, type=kind, multi_line=True, position="top",
-                      timeout=8000 if kind in ("negative", "warning") else 5000)
+            if kind == "negative":
+                self.refusals.append(ui.notification(text, type=kind, multi_line=True, position="top", timeout=8.0))
+            else:
+                ui.notify(text, type=kind, multi_line=True, position="top",
+                          timeout=8000 if kind == "warning" else 5000)
+
+    def calm(self) -> None:
+        """The refusals still on screen dismissed (the form changed, or the next payment went through)."""
+        for notice in self.refusals:
+            if not notice.is_deleted:
+                notice.dismiss()
+        self.refusals.clear()
 
     async def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """A service call made for the cashier: a refusal is said (in the payment pane too, so it stays in view)

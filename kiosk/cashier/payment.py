@@ -24,6 +24,8 @@ CASH = "cash"
 ICONS = {"wechat": "chat", "alipay": "account_balance_wallet", "card": "credit_card", "cash": "payments",
          "account": "business"}
 ACCOUNT = "account"
+# a payment through a terminal is matched against the terminal's own record at the end of the day by this number
+NEEDS_REFERENCE = frozenset({"card", "alipay", "wechat"})
 PDF_URL = "/documents/settlement-list/{number}.pdf"  # the staff route of the A4 list (kiosk/cashier/documents_route)
 
 
@@ -46,6 +48,8 @@ def cleaned(text: str | None) -> str:
 class PaymentPane:
     def __init__(self, desk: Desk) -> None:
         self.desk, self.t = desk, desk.t
+        # the method stays as the cashier chose it over a payment (a split is often two of the same kind)
+        self.method, self.bill = "", ""
 
     def build(self) -> None:
         self.box = ui.column().classes("w-full gap-3").mark("payment-pane")
@@ -68,19 +72,23 @@ class PaymentPane:
             with ui.row().classes("w-full items-baseline justify-between no-wrap"):
                 ui.label(t("cashier.take")).classes("text-lg font-bold")
                 ui.label(t("cashier.split_hint")).classes("text-xs text-grey-7")
-            self.method = v.payment_methods[0]
+            if self.bill != v.number or self.method not in v.payment_methods:
+                self.method = v.payment_methods[0]
+            self.bill = v.number
             self.methods: dict[str, ui.button] = {}
             with ui.grid(columns=len(v.payment_methods)).classes("w-full gap-1"):
                 for m in v.payment_methods:
                     self.methods[m] = ui.button(t(f"settlement.method.{m}"), icon=ICONS.get(m, "payments"),
                                                 on_click=lambda _e, m=m: self.choose(m)) \
                         .props("stack no-caps").classes("text-sm px-1 py-2 leading-tight").mark(f"method-{m}")
-            self.amount = ui.input(t("cashier.amount"), value=f"{v.left:.2f}", on_change=self._recount) \
+            self.amount = ui.input(t("cashier.amount"), value=f"{v.left:.2f}", on_change=self._changed) \
                 .props("outlined inputmode=decimal input-class=text-2xl").classes("w-full").mark("pay-amount")
-            self.reference = ui.input(t("cashier.reference")).props("outlined maxlength=100 clearable") \
-                .classes("w-full").mark("pay-reference")
+            self.reference = ui.input(t("cashier.reference"), on_change=self.calm) \
+                .props("outlined maxlength=100 clearable").classes("w-full").mark("pay-reference")
+            self.reference_hint = ui.label(t("cashier.reference_why")).classes("text-xs text-grey-7 -mt-2") \
+                .mark("pay-reference-hint")
             with ui.row().classes("w-full items-center no-wrap gap-3") as self.cash_row:
-                self.tendered = ui.input(t("cashier.tendered"), on_change=self._recount) \
+                self.tendered = ui.input(t("cashier.tendered"), on_change=self._changed) \
                     .props("outlined inputmode=decimal input-class=text-2xl").classes("w-44").mark("pay-tendered")
                 with ui.column().classes("gap-0"):
                     ui.label(t("cashier.change")).classes("text-sm text-grey-7")
@@ -94,6 +102,18 @@ class PaymentPane:
     def choose(self, method: str) -> None:
         self.method = method
         self._method_changed()
+        self.calm()
+
+    def _changed(self) -> None:
+        self._recount()
+        self.calm()
+
+    def calm(self) -> None:
+        """A refusal is taken back once anything it was about is changed: it no longer says what is on the form."""
+        if hasattr(self, "error") and not self.error.is_deleted:
+            self.error.text = ""
+            self.error.set_visibility(False)
+        self.desk.calm()
 
     def _method_changed(self) -> None:
         method = self.method
@@ -104,7 +124,9 @@ class PaymentPane:
                 button.props(remove="unelevated color").props("outline color=grey-8")
         self.cash_row.set_visibility(method == CASH)
         self.reference.set_visibility(method != CASH)
-        self.reference.label = self.t("cashier.reference_account" if method == ACCOUNT else "cashier.reference")
+        self.reference_hint.set_visibility(method in NEEDS_REFERENCE)
+        self.reference.label = self.t("cashier.reference_account" if method == ACCOUNT else
+                                      "cashier.reference_needed" if method in NEEDS_REFERENCE else "cashier.reference")
         self._recount()
 
     def _recount(self) -> None:
@@ -139,7 +161,10 @@ class PaymentPane:
             return
         method = self.method
         tendered = cleaned(self.tendered.value) if method == CASH else ""
-        reference = "" if method == CASH else str(self.reference.value or "")
+        reference = "" if method == CASH else str(self.reference.value or "").strip()
+        if method in NEEDS_REFERENCE and not reference:  # the API leaves it optional: the desk does not
+            self.refused(t("cashier.reference_missing", method=t(f"settlement.method.{method}")))
+            return
         number = desk.view.number
         self.confirm.disable()  # a double tap takes the money once
         try:
@@ -150,6 +175,7 @@ class PaymentPane:
                 self.confirm.enable()
         if paid is None:
             return
+        self.calm()
         name = t(f"settlement.method.{paid.method}")
         if paid.change is not None:
             desk.say(t("cashier.taken_change", method=name, amount=money(paid.amount), change=money(paid.change)),
@@ -194,16 +220,40 @@ class PaymentPane:
         t, desk = self.t, self.desk
         if not frame.allowed(t, desk.user, Permission.REFUND) or desk.view is None:
             return
-        number = desk.view.number
+        number, left = desk.view.number, desk.view.left
+        # nothing typed for the cashier but what was paid over the bill: any other refund opens the bill again
+        offered = min(-left, p.amount - p.refunded) if left < 0 else None
         with ui.dialog() as dialog, ui.card().classes("w-[32rem] gap-3").mark("refund-dialog"):
             ui.label(t("cashier.refund_title", time=moment(p.at, desk.page.clock),
                        method=t(f"settlement.method.{p.method}"), amount=money(p.amount))).classes("text-lg font-bold")
-            amount = ui.input(t("cashier.refund_amount"), value=f"{p.amount - p.refunded:.2f}") \
-                .props("outlined inputmode=decimal").classes("w-full").mark("refund-amount")
-            reason = ui.input(t("cashier.refund_reason")).props("outlined maxlength=200 autofocus") \
-                .classes("w-full").mark("refund-reason")
+            ui.label(t("cashier.refund_hint")).classes("text-sm text-grey-8").mark("refund-hint")
+            amount = ui.input(t("cashier.refund_amount"), value=f"{offered:.2f}" if offered else "",
+                              on_change=lambda: changed()) \
+                .props("outlined inputmode=decimal autofocus").classes("w-full").mark("refund-amount")
+            after = ui.label("").classes("text-xl font-bold").mark("refund-after")
+            reason = ui.input(t("cashier.refund_reason"), on_change=lambda: changed()) \
+                .props("outlined maxlength=200").classes("w-full").mark("refund-reason")
             error = ui.label("").classes("text-negative").mark("refund-error")
             error.set_visibility(False)
+
+            def changed() -> None:
+                """What the bill asks once this is given back, shown before it is: a refund reopens a paid bill."""
+                error.set_visibility(False)
+                back = decimal_in(amount.value)
+                after.classes(remove="text-orange-9 text-positive text-negative")
+                if back is None or back <= 0:
+                    after.text = t("cashier.refund_after", amount="—")
+                    after.classes(add="text-grey-7")
+                elif left + back > 0:
+                    after.text = t("cashier.refund_after", amount=money(left + back))
+                    after.classes(remove="text-grey-7", add="text-orange-9")
+                elif left + back == 0:
+                    after.text = t("cashier.refund_after_settled")
+                    after.classes(remove="text-grey-7", add="text-positive")
+                else:
+                    after.text = t("cashier.refund_after_over", amount=money(-(left + back)))
+                    after.classes(remove="text-grey-7", add="text-negative")
+            changed()
 
             async def confirm() -> None:
                 if not cleaned(amount.value):
