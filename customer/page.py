@@ -185,6 +185,7 @@ class _Screen:
         self.plate.text = f"{full.plate[:2]}·{full.plate[2:]}"
         self.details.clear()
         with self.details:
+            sections.next_service(t, full)
             if full.findings:
                 sections.findings(t, full, self.token, self.tz, today, self._ask, self._show_photo)
             sections.walkaround(t, full, self.token, self._show_photo)

@@ -128,21 +128,48 @@ def estimate(t: Translator, view: CustomerView, tz: ZoneInfo, today: date) -> No
             _sum_row(t("customer_page.estimate.parts_total"), est.parts_total)
             if Decimal(str(est.discount)):
                 _sum_row(t("customer_page.estimate.discount"), -Decimal(str(est.discount)))
-            with ui.element("div").classes("cp-row cp-total"):
-                ui.label(t("customer_page.estimate.customer_total"))
-                ui.label(money(est.customer_total)).mark("cp-customer-total")
-            if est.consent == "decision":  # their own approval of the work added is their consent: no pad needed
+            if view.settled:  # paid: what was paid and when, nothing more to ask
+                with ui.element("div").classes("cp-row cp-total"):
+                    ui.label(t("customer_page.estimate.paid"))
+                    ui.label(money(view.paid)).mark("cp-paid")
+                ui.label(t("customer_page.estimate.settled", time=when(t, view.settled_at, tz, today))) \
+                    .classes("cp-ok").mark("cp-settled")
+            else:
+                with ui.element("div").classes("cp-row cp-total"):
+                    ui.label(t("customer_page.estimate.customer_total"))
+                    ui.label(money(est.customer_total)).mark("cp-customer-total")
+            if view.settled or view.delivered:
+                pass  # an unsigned version asks nothing of a customer who has paid or has the car back
+            elif est.consent == "decision":  # their own approval of the work added is their consent: no pad needed
                 ui.label(t("customer_page.estimate.added_by_decision")).classes("cp-muted").mark("cp-consented")
             elif not est.signed:
                 ui.label(t("customer_page.estimate.not_signed")).classes("cp-muted").mark("cp-not-signed")
-        if view.versions:
+        # once paid or delivered, the versions nobody signed are no longer the customer's concern
+        versions = [v for v in view.versions if v.signed_at or v.consent == "decision"] \
+            if view.settled or view.delivered else list(view.versions)
+        if versions:
             ui.label(t("customer_page.estimate.versions")).classes("font-medium pt-2")
-            for v in view.versions:
+            for v in versions:
                 text = t("customer_page.estimate.signed", version=v.version, signer=v.signer,
                          time=when(t, v.signed_at, tz, today)) if v.signed_at else \
                     t("customer_page.estimate.by_decision", version=v.version) if v.consent == "decision" else \
                     t("customer_page.estimate.unsigned", version=v.version)
                 ui.label(f"{text} · {money(v.customer_total)}").classes("cp-muted cp-version").mark("cp-version")
+
+
+def next_service(t: Translator, view: CustomerView) -> None:
+    """After the handover: the next service the advisor set (a date, a mileage, or both: whichever comes first)."""
+    on, km = view.next_service_on, view.next_service_km
+    if not view.delivered or (on is None and km is None):
+        return
+    day = t("customer_page.next.date", year=on.year, month=on.month, day=on.day, date=on.isoformat()) if on else ""
+    mileage = f"{km:,}" if km is not None else ""
+    text = t("customer_page.next.both", date=day, km=mileage) if on and km is not None else \
+        t("customer_page.next.date_only", date=day) if on else t("customer_page.next.km_only", km=mileage)
+    with ui.column().classes("cp-card").mark("cp-next-service"):
+        ui.label(t("customer_page.next.title")).classes("cp-title")
+        ui.label(text).classes("font-medium").mark("cp-next-due")
+        ui.label(t("customer_page.next.hint")).classes("cp-muted")
 
 
 def _sum_row(label: str, amount: Any) -> None:

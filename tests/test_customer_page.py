@@ -318,3 +318,37 @@ def test_amounts_read_as_on_the_advisors_kiosk() -> None:
     from shopfloor.customer.sections import money
 
     assert (money(Decimal("-50")), money("1234.5"), money(0)) == ("-¥50.00", "¥1,234.50", "¥0.00")
+
+
+def test_after_payment_and_delivery_the_page_says_what_was_paid_and_the_next_service(
+        services: Services, page: CustomerPageService) -> None:
+    from decimal import Decimal
+
+    from shopfloor.services.workshop.services import WorkshopServices
+
+    number, token, _ = order(services)
+    tech = technician(services, "陈刚")
+    work = WorkshopServices.on(services.ctx)
+    work.dispatch.dispatch(number, tech.id, actor="郑强", override="test")
+    clocking, _ = work.clocking.clock_on(tech.badge, number, actor="陈刚")
+    work.clocking.stop(clocking.id, "finished", actor="陈刚")
+    pass_checks(services.ctx, number)
+    before = page.full(token)
+    assert before is not None and not before.settled and before.paid == 0 and not before.delivered
+    assert before.versions and before.versions[-1].signed_at is None  # nobody signed this estimate
+    total = Decimal(str(before.estimate.customer_total)) if before.estimate else Decimal(0)
+    assert total > 0
+    settle(services.ctx, number, actor="林静")
+    paid = page.full(token)
+    assert paid is not None and paid.settled and paid.paid == total and paid.settled_at is not None
+    assert paid.delivered_at is None and not paid.delivered
+    services.repair_orders.transition(number, "delivered", actor="张伟")
+    with services.db.write() as s:  # the advisor's next service, as the delivery desk writes it
+        ro = s.scalar(select(RepairOrder).where(RepairOrder.number == number))
+        assert ro is not None
+        if ro.next_service_on is None:
+            ro.next_service_on, ro.next_service_km = services.ctx.today() + timedelta(days=180), 35000
+        expected = (ro.next_service_on, ro.next_service_km)
+    done = page.full(token)
+    assert done is not None and done.delivered and done.delivered_at is not None and done.settled
+    assert (done.next_service_on, done.next_service_km) == expected and done.paid == total

@@ -15,12 +15,15 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
+from shopfloor.domain.aftersales import PaymentKind
+from shopfloor.domain.aftersales_models import Payment
 from shopfloor.domain.errors import Invalid, NotFound, Refused
 from shopfloor.domain.identifiers import mask_name, mask_plate
 from shopfloor.domain.models import Customer, JobLine, RepairOrder, Vehicle
@@ -106,6 +109,21 @@ class CustomerView:
     estimate: EstimateView | None  # None before the order has lines
     versions: tuple[SignedInfo, ...]  # the signed ones and the current one (no draft a later version replaced)
     findings: tuple[FindingInfo, ...]  # every finding, oldest first; the page offers a choice on the pending
+    # after the cashier: what the customer paid (payments less refunds) and when nothing was left to pay; after the
+    # handover: when, and the next service the advisor wrote on the settlement sheet
+    paid: Decimal = Decimal(0)
+    settled_at: datetime | None = None
+    delivered_at: datetime | None = None
+    next_service_on: date | None = None
+    next_service_km: int | None = None
+
+    @property
+    def settled(self) -> bool:
+        return self.settled_at is not None
+
+    @property
+    def delivered(self) -> bool:
+        return self.masked.status == RoStatus.DELIVERED.value
 
     @property
     def pending(self) -> tuple[FindingInfo, ...]:
@@ -255,13 +273,19 @@ class CustomerPageService:
                                                                             DamageMark.photo_id)
                               .where(DamageMark.repair_order_id == found.id).order_by(DamageMark.id)))
             has_lines = s.scalar(select(exists().where(JobLine.repair_order_id == found.id)))
+            paid = s.scalar(select(func.coalesce(func.sum(case(
+                (Payment.kind == PaymentKind.REFUND.value, -Payment.amount), else_=Payment.amount)), 0))
+                .where(Payment.repair_order_id == found.id))
+            after = (ro.settled_at, ro.closed_at if ro.status == RoStatus.DELIVERED.value else None,
+                     ro.next_service_on, ro.next_service_km)
         estimate = self.estimate.current(found.number, lang=lang) if has_lines else None
         versions = tuple(SignedInfo(v.version, v.created_at, v.signed_at, v.signer, v.total, v.customer_total,
                                     tuple(v.changes), v.consent)
                          for v in self.estimate.versions(found.number, lang=lang)
                          if v.signed_at is not None or not v.superseded)
         findings = tuple(self.additional_work.for_order(found.number))
-        return CustomerView(found.masked, found.number, found.plate, model, marks, estimate, versions, findings)
+        return CustomerView(found.masked, found.number, found.plate, model, marks, estimate, versions, findings,
+                            Decimal(str(paid or 0)), *after)
 
     def photo(self, token: str, name: str) -> bool:
         """Whether `name` is a photo of the order this token opens (a walkaround mark's, a finding's)."""
