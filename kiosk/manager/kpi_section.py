@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io as text_io
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +24,7 @@ RATES = ("appointment_rate", "show_rate", "on_time_first", "on_time_last", "firs
          "complaints_on_time")
 WORKSHOP = (("productivity", BLUE), ("efficiency", GREEN), ("proficiency", ORANGE))
 PALETTE = [BLUE, GREEN, ORANGE, RED, TEAL, INDIGO, GREY, "#8d6e63"]
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def money(value: Decimal) -> str:
@@ -39,9 +40,27 @@ def shown(f: Figure, value: object) -> str:
         return money(Decimal(str(value)))
     if f.unit == "rate" and value is f.value:
         return f"{float(value) * 100:.1f} %"  # type: ignore[arg-type]
+    if f.unit == "score" and value is f.value:  # a mean score: 9.0, never 9 (it is not a count)
+        return f"{float(value):.1f}"  # type: ignore[arg-type]
     if isinstance(value, float):
         return f"{value:,.2f}".rstrip("0").rstrip(".") if not value.is_integer() else f"{int(value):,}"
     return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def period_label(t: Translator, key: str) -> str:
+    """A chart's period as people read it: 2026-W47 as 第47周 (11/16–11/22) or W47 (16–22 Nov); a day or a month
+    as its key."""
+    year, sep, week = key.partition("-W")
+    if not sep or not (year.isdigit() and week.isdigit()):
+        return key
+    monday = date.fromisocalendar(int(year), int(week), 1)
+    sunday = monday + timedelta(days=6)
+
+    def day(d: date, key: str) -> str:
+        return t(key, month=d.month, day=d.day, month_name=MONTHS[d.month - 1])
+
+    first = day(monday, "kpis.page.week_day_same_month" if monday.month == sunday.month else "kpis.page.week_day")
+    return t("kpis.page.week_label", week=int(week), first=first, last=day(sunday, "kpis.page.week_day"))
 
 
 def _pct(value: object) -> float | None:
@@ -51,6 +70,7 @@ def _pct(value: object) -> float | None:
 class KpiSection:
     def __init__(self, kpis: KpiService, t: Translator, by: str = "week") -> None:
         self.kpis = kpis
+        self.today = kpis.ctx.today
         self.t = t
         self.by = by if by in BY else "week"
         self.first: date | None = None
@@ -68,12 +88,16 @@ class KpiSection:
                     .props("no-caps unelevated toggle-color=primary data-testid=kpi-by")
                 ui.button(t("kpis.page.export"), icon="download", on_click=self._export) \
                     .props("outline no-caps data-testid=kpi-export")
+            self.range_label = set_attrs(ui.label().classes("text-sm text-grey-7"), data_testid="kpi-range")
             self.status = ui.label(t("kpis.page.loading")).classes("text-grey-7")
             self.tiles = ui.element("div").classes("grid grid-cols-4 2xl:grid-cols-6 gap-3 w-full")
             self.charts = ui.element("div").classes("grid grid-cols-2 gap-3 w-full")
 
     async def load(self, first: date, last: date) -> None:
         self.first, self.last = first, last
+        # what happened: a range reaching into the coming days (the booking figures' week) counts up to today
+        last = max(min(last, self.today()), first)
+        self.range_label.text = self.t("kpis.page.range", first=first.isoformat(), last=last.isoformat())
         try:
             self.report = await io(self.kpis.report, first, last, self.by)
         except DomainError as exc:
@@ -106,7 +130,7 @@ class KpiSection:
             for f in report.figures:
                 self._tile(f)
         self.charts.clear()
-        labels = [p.key for p in report.periods]
+        labels = [period_label(self.t, p.key) for p in report.periods]
         with self.charts:
             for key, options in (("rates", self._rates(report, labels)), ("workshop", self._workshop(report, labels)),
                                  ("money", self._money(report, labels)), ("care", self._care(report, labels))):
