@@ -1,6 +1,7 @@
 """The messages to the customer about an order, on the advisor's order panel: each with its state (waiting, sent,
 failed with the provider's reason, not sure it was sent, to send by hand), "send again" for a failed or uncertain
-one, and for a manual one the text to send by hand and "sent". The texts are labels: never markup."""
+one, and for a manual one the text to send by hand and "sent" — once it is due: one for later (the next service's
+reminder) says from when and asks for nothing yet. The texts are labels: never markup."""
 
 from __future__ import annotations
 
@@ -66,9 +67,12 @@ class MessagesPanel:
         with ui.card().classes("w-full q-pa-sm").props("flat bordered").mark(f"message-{m.state}"):
             with ui.row().classes("w-full items-center gap-2 no-wrap"):
                 state = MessageState(m.state)
-                ui.icon(STATE_ICONS.get(state, "mail"), color=STATE_COLOURS.get(state, "grey")).classes("text-xl")
-                ui.badge(t(f"messages.state.{m.state}"), color=STATE_COLOURS.get(state, "grey")) \
-                    .classes("text-sm px-2 py-1").mark("message-state")
+                later = state is MessageState.MANUAL and not m.due  # by hand, but not yet: nothing to do today
+                colour = STATE_COLOURS[MessageState.QUEUED] if later else STATE_COLOURS.get(state, "grey")
+                icon = STATE_ICONS[MessageState.QUEUED] if later else STATE_ICONS.get(state, "mail")
+                ui.icon(icon, color=colour).classes("text-xl")
+                ui.badge(t("messages.panel.manual_later") if later else t(f"messages.state.{m.state}"),
+                         color=colour).classes("text-sm px-2 py-1").mark("message-state")
                 ui.label(t(f"messages.template.{m.template}")).classes("font-medium")
                 details = [t(f"messages.channel.{m.channel}")]
                 if m.recipient:
@@ -76,6 +80,8 @@ class MessagesPanel:
                 if m.sent_at:
                     at = m.sent_at.astimezone(self.clock.tz)
                     details.append(t("messages.panel.sent_at", time=f"{at:%m-%d %H:%M}"))
+                if not m.due and state in (MessageState.MANUAL, MessageState.QUEUED):
+                    details.append(self._from(m))
                 if m.attempts > 1:
                     details.append(t("messages.panel.attempts", n=m.attempts))
                 ui.label(" · ".join(details)).classes("text-sm text-grey-7")
@@ -84,7 +90,7 @@ class MessagesPanel:
                     ui.button(t("messages.panel.send_again"), icon="replay",
                               on_click=lambda i=m.id: self._act(i, "resend")).props("outline dense") \
                         .mark("message-resend")
-                if may_send and m.state in (MessageState.MANUAL, MessageState.UNCERTAIN):
+                if may_send and (state is MessageState.UNCERTAIN or (state is MessageState.MANUAL and m.due)):
                     ui.button(t("messages.panel.mark_sent"), icon="done",
                               on_click=lambda i=m.id: self._act(i, "mark_sent")).props("unelevated dense") \
                         .mark("message-mark-sent")
@@ -95,9 +101,16 @@ class MessagesPanel:
                 ui.label(f"{hint} ({m.provider_reason})" if m.provider_reason else hint) \
                     .classes("text-sm text-orange-9")
             if m.state == MessageState.MANUAL:
-                ui.label(t("messages.panel.by_hand")).classes("text-sm text-grey-8")
+                hint = t("messages.panel.by_hand") if m.due else t("messages.panel.by_hand_later", date=self._from(m))
+                ui.label(hint).classes("text-sm text-grey-8").mark("message-hint")
                 ui.label(m.body).classes("text-base bg-grey-2 q-pa-sm rounded-borders w-full select-all") \
                     .style("white-space: pre-wrap").mark("message-text")
+
+    def _from(self, m: MessageView) -> str:
+        """When a message waiting for its time goes out: the day, or the hour when that is today."""
+        at = m.send_after.astimezone(self.clock.tz)
+        today = self.clock.today()
+        return self.t("messages.panel.from", time=f"{at:%H:%M}" if at.date() == today else f"{at:%Y-%m-%d}")
 
     async def _act(self, message_id: int, what: str) -> None:
         if not frame.allowed(self.t, self.user, Permission.MESSAGES_SEND):

@@ -2,7 +2,8 @@
 reached in, the text rendered once (what was queued is what is sent), one row per cause (the dedup key).
 
 The sender (outbox/sender, helper D) sends what is queued when send_after has come; what no configured channel can
-carry is queued for the advisor to send by hand (state manual)."""
+carry is queued for the advisor to send by hand (state manual). A message withdrawn because its cause went away
+comes back when the cause does (the same row queued again); one sent, failed or possibly sent stays as it is."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from shopfloor.domain.identifiers import display_plate
 from shopfloor.domain.models import Appointment, Customer, RepairOrder
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.customer_messages.sender import NOT_CONFIGURED
 from shopfloor.services.customer_messages.templates import render
 from shopfloor.services.messages import appointment_fields
 
@@ -75,9 +77,16 @@ def _entity(row: CustomerMessage, repair_order: RepairOrder | None) -> tuple[Ent
 def queue_message(s: Session, ctx: ServiceContext, *, template: MessageTemplate, customer: Customer,
                   dedup_key: str, actor: Actor | str, fields: dict[str, Any], repair_order: RepairOrder | None = None,
                   appointment: Appointment | None = None, send_after: datetime | None = None) -> CustomerMessage:
-    """Queue one message in the caller's transaction; a cause already queued (its dedup key) is that row."""
+    """Queue one message in the caller's transaction; a cause already queued (its dedup key) is that row, sent
+    once. A cause that comes back after its message was withdrawn (a reopened order delivered again) brings that
+    row back with what is true now."""
     found = s.scalar(select(CustomerMessage).where(CustomerMessage.dedup_key == dedup_key))
     if found is not None:
+        if _revivable(found):
+            # locked and read again: two requests reviving the same cause at once revive it once
+            s.refresh(found, with_for_update=True)
+            if _revivable(found):
+                _revive(s, ctx, found, template, customer, actor, fields, repair_order, appointment, send_after)
         return found
     channel, recipient = channel_for(ctx, customer, template, repair_order)
     language = ctx.settings.site.language
@@ -88,8 +97,8 @@ def queue_message(s: Session, ctx: ServiceContext, *, template: MessageTemplate,
         site_id=ctx.site, customer_id=customer.id, repair_order_id=repair_order.id if repair_order else None,
         appointment_id=appointment.id if appointment else None, dedup_key=dedup_key[:120], template=template.value,
         channel=channel.value, language=language, recipient=recipient[:200], subject=text.subject, body=text.body,
-        params=text.params, state=(MessageState.MANUAL if channel is Channel.MANUAL else MessageState.QUEUED).value,
-        send_after=send_after or now, attempts=0, created_at=now, created_by=str(actor)[:80], updated_at=now)
+        params=text.params, state=_first_state(channel), send_after=send_after or now, attempts=0, created_at=now,
+        created_by=str(actor)[:80], updated_at=now)
     try:
         # two changes causing the same message at once (two requests): the second finds the first's row
         with s.begin_nested():
@@ -105,6 +114,44 @@ def queue_message(s: Session, ctx: ServiceContext, *, template: MessageTemplate,
            detail={"template": template.value, "channel": channel.value, "dedup_key": dedup_key,
                    "send_after": row.send_after.isoformat()})
     return row
+
+
+def _revivable(row: CustomerMessage) -> bool:
+    """Withdrawn before any provider had it: what failed or may have been sent and was then cancelled by a person
+    is never queued again (the customer may have it)."""
+    return row.state == MessageState.CANCELLED and row.attempts == 0 and row.sent_at is None \
+        and row.provider_id is None and row.provider_reason in (None, NOT_CONFIGURED)
+
+
+def _first_state(channel: Channel) -> str:
+    return (MessageState.MANUAL if channel is Channel.MANUAL else MessageState.QUEUED).value
+
+
+def _revive(s: Session, ctx: ServiceContext, row: CustomerMessage, template: MessageTemplate, customer: Customer,
+            actor: Actor | str, fields: dict[str, Any], repair_order: RepairOrder | None,
+            appointment: Appointment | None, send_after: datetime | None) -> None:
+    """A withdrawn message queued again as if new: the channel chosen today, the text rendered afresh, its tries
+    counted from nought; the row (and its history) is the same one."""
+    channel, recipient = channel_for(ctx, customer, template, repair_order)
+    language = ctx.settings.site.language
+    text = render(ctx, template, channel.value, language,
+                  message_fields(ctx, customer, repair_order, appointment, fields))
+    now = ctx.now()
+    was = row.state
+    row.customer_id, row.template, row.channel, row.language = customer.id, template.value, channel.value, language
+    row.recipient, row.subject, row.body, row.params = recipient[:200], text.subject, text.body, text.params
+    row.state, row.send_after, row.attempts, row.updated_at = _first_state(channel), send_after or now, 0, now
+    row.provider_id, row.provider_reason, row.sent_at = None, None, None
+    if repair_order is not None:
+        row.repair_order_id = repair_order.id
+    if appointment is not None:
+        row.appointment_id = appointment.id
+    s.flush()
+    entity, entity_id = _entity(row, repair_order)
+    record(s, ctx, actor, entity, entity_id, "message_requeued", from_value=was,
+           to_value=f"{template.value} ({channel.value})",
+           detail={"template": template.value, "channel": channel.value, "dedup_key": row.dedup_key,
+                   "state": row.state, "send_after": row.send_after.isoformat()})
 
 
 def _open(s: Session, dedup_key: str) -> CustomerMessage | None:

@@ -52,6 +52,7 @@ class MessageView:
     attempts: int
     provider_reason: str | None
     repair_order: str | None = None
+    due: bool = True  # send_after has come (a manual text is sent by hand only from then)
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,12 @@ class ManualMessage:
     phone: str
 
 
-def _view(row: CustomerMessage, number: str | None) -> MessageView:
+def _view(row: CustomerMessage, number: str | None, now: datetime) -> MessageView:
     return MessageView(id=row.id, channel=row.channel, template=row.template, state=row.state,
                        recipient=mask_recipient(row.channel, row.recipient), subject=row.subject, body=row.body,
                        created_at=row.created_at, send_after=row.send_after, sent_at=row.sent_at,
-                       attempts=row.attempts, provider_reason=row.provider_reason, repair_order=number)
+                       attempts=row.attempts, provider_reason=row.provider_reason, repair_order=number,
+                       due=row.send_after <= now)
 
 
 class MessageService:
@@ -86,25 +88,30 @@ class MessageService:
             ro = self._order(s, number)
             rows = s.scalars(select(CustomerMessage).where(CustomerMessage.repair_order_id == ro.id)
                              .order_by(CustomerMessage.created_at, CustomerMessage.id))
-            return [_view(row, number) for row in rows]
+            now = self.ctx.now()
+            return [_view(row, number, now) for row in rows]
 
     def manual_queue(self) -> list[ManualMessage]:
-        """The texts an advisor still has to send by hand, the oldest first."""
+        """The texts an advisor has to send by hand now, the longest due first; one due later (the next service's
+        reminder, months ahead) is not listed before its day."""
+        now = self.ctx.now()
         with self.ctx.db.read() as s:
             rows = s.execute(
                 select(CustomerMessage, Customer, RepairOrder.number)
                 .join(Customer, Customer.id == CustomerMessage.customer_id)
                 .outerjoin(RepairOrder, RepairOrder.id == CustomerMessage.repair_order_id)
-                .where(CustomerMessage.site_id == self.ctx.site, CustomerMessage.state == MessageState.MANUAL)
+                .where(CustomerMessage.site_id == self.ctx.site, CustomerMessage.state == MessageState.MANUAL,
+                       CustomerMessage.send_after <= now)
                 .order_by(CustomerMessage.send_after, CustomerMessage.id)).all()
-            return [ManualMessage(_view(m, number), c.addressed, c.phone) for m, c, number in rows]
+            return [ManualMessage(_view(m, number, now), c.addressed, c.phone) for m, c, number in rows]
 
     def resend(self, message_id: int, *, actor: Actor | str) -> MessageView:
         """A failed or uncertain message queued again now, its tries counted afresh (a person decided)."""
         return self._change(message_id, RESENDABLE, MessageState.QUEUED, "message_resent", actor)
 
     def mark_sent(self, message_id: int, *, actor: Actor | str) -> MessageView:
-        """Sent by hand (a manual text), or an uncertain one the customer confirms they got."""
+        """Sent by hand (a manual text, once it is due: "your service is due" is not said months early), or an
+        uncertain one the customer confirms they got."""
         return self._change(message_id, MARKABLE, MessageState.SENT, "message_marked_sent", actor)
 
     def cancel(self, message_id: int, *, actor: Actor | str) -> MessageView:
@@ -120,6 +127,9 @@ class MessageService:
             was = row.state
             if was not in allowed:
                 raise Refused("messages.error.not_now", state=was, to=to.value)
+            if to == MessageState.SENT and was == MessageState.MANUAL and row.send_after > now:
+                due = row.send_after.astimezone(self.ctx.tz)
+                raise Refused("messages.error.not_due", date=f"{due:%Y-%m-%d %H:%M}")
             row.state, row.updated_at = to, now
             if to == MessageState.QUEUED:
                 row.send_after, row.attempts = now, 0
@@ -136,4 +146,4 @@ class MessageService:
                 entity, entity_id = Entity.REPAIR_ORDER, f"message:{row.id}"
             record(s, self.ctx, actor, entity, entity_id, action, from_value=was, to_value=to.value,
                    detail={"message": row.id, "template": row.template, "channel": row.channel})
-            return _view(row, number)
+            return _view(row, number, now)

@@ -182,7 +182,9 @@ def on_message_queued(callback: Callable[[], None]) -> Callable[[], None]:
 
 @event.listens_for(Session, "before_flush")
 def _note_queued(session: Session, _context: Any, _instances: Any) -> None:
-    if _listeners and any(isinstance(o, CustomerMessage) and o.state == MessageState.QUEUED for o in session.new):
+    # new rows, and rows queued again (a withdrawn message revived, one sent again): either may be due now
+    if _listeners and any(isinstance(o, CustomerMessage) and o.state == MessageState.QUEUED
+                          for o in (*session.new, *session.dirty)):
         session.info[_QUEUED] = True
 
 
