@@ -128,6 +128,8 @@ EXPECTED: dict[tuple[str, str], Permission] = {
     ("POST", "/complaints/{complaint_id}/acknowledge"): P.COMPLAINT_HANDLE,
     ("POST", "/complaints/{complaint_id}/investigate"): P.COMPLAINT_HANDLE,
     ("POST", "/complaints/{complaint_id}/resolve"): P.COMPLAINT_HANDLE,
+    ("GET", "/kpis"): P.FIGURES,
+    ("GET", "/kpis.csv"): P.FIGURES,
 }
 
 
@@ -228,12 +230,16 @@ def test_a_booking_is_audited_with_the_token_name_not_the_body_actor(app: FastAP
     rows = manager.get(f"{PREFIX}/audit", params={"entity": f"appointment:{appointment}"})
     assert rows.status_code == 200, rows.text
     trail = rows.json()
-    assert [r["action"] for r in trail] == ["booked", "cancelled"]  # oldest first
+    # oldest first; booking queues the confirmation and the reminder, cancelling withdraws them, all by the token
+    assert [(r["action"], (r["detail"] or {}).get("template")) for r in trail] == [
+        ("booked", None), ("message_queued", "appointment_confirmed"), ("message_queued", "appointment_reminder"),
+        ("cancelled", None), ("message_withdrawn", "appointment_confirmed"),
+        ("message_withdrawn", "appointment_reminder")]
     assert {(r["actor"], r["actor_kind"], r["actor_id"]) for r in trail} == {("callcentre", "api", None)}
     assert all(r["entity"] == "appointment" and r["entity_id"] == str(appointment) for r in trail)
     assert set(trail[0]) == {"id", "at", "actor", "actor_kind", "actor_id", "entity", "entity_id", "action",
                              "from", "to", "reason", "detail"}
-    assert trail[1]["reason"] == "customer called"
+    assert trail[3]["reason"] == "customer called"
     # the same question as two parameters, and within the day's bounds
     today = services.ctx.today().isoformat()
     assert manager.get(f"{PREFIX}/audit", params={"entity": "appointment", "id": str(appointment), "from": today,
