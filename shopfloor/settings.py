@@ -269,6 +269,9 @@ class FollowUpSettings(_Strict):
     max_attempts: Annotated[int, Field(ge=1, le=10)] = 3  # unreachable: tried again the next day, this many times
     acknowledge_hours: Annotated[float, Field(gt=0, le=24 * 14)] = 24.0
     investigate_hours: Annotated[float, Field(gt=0, le=24 * 60)] = 48.0
+    # an important complaint (safety, media, a lawyer …) cannot wait a day for someone to call back
+    important_acknowledge_hours: Annotated[float, Field(gt=0, le=24 * 14)] = 2.0
+    important_investigate_hours: Annotated[float, Field(gt=0, le=24 * 60)] = 24.0
     second_call_days: Annotated[int, Field(ge=0, le=30)] = 3  # after a complaint's resolution
 
 

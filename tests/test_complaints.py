@@ -1,9 +1,10 @@
-"""Complaints on SQLite and PostgreSQL: the deadlines from [follow_up] acknowledge_hours/investigate_hours, an
-important one owned by the first manager and escalated on the bus (retained state without personal data and an
-event, in the outbox of the same transaction), the steps open → acknowledged → investigated → resolved (the second
-call scheduled) → closed by that call, overdue when a deadline passed; a workmanship complaint on an order drops it
-from first-time fix and is listed beside the rework register; and the API's shapes, codes and permissions (a
-follow-up call's outcome too)."""
+"""Complaints on SQLite and PostgreSQL: the deadlines from [follow_up] acknowledge_hours/investigate_hours (an
+important one's own important_*_hours), an important one owned by the first manager and escalated on the bus
+(retained state without personal data and an event, in the outbox of the same transaction), the steps open →
+acknowledged → investigated → resolved (only with an owner; the second call scheduled) → closed by that call, overdue
+when a deadline passed; the customer flagged complaining while one of theirs is open; a workmanship complaint on an
+order drops it from first-time fix and is listed beside the rework register; and the API's shapes, codes and
+permissions (a follow-up call's outcome too)."""
 
 from __future__ import annotations
 
@@ -23,13 +24,15 @@ from shopfloor.contract.staff import StaffRole
 from shopfloor.credentials import ApiToken
 from shopfloor.domain.aftersales_models import Complaint, FollowUpCall
 from shopfloor.domain.errors import Invalid, Refused
-from shopfloor.domain.models import Advisor, AuditEntry, OutboxMessage, RepairOrder
+from shopfloor.domain.models import Advisor, AuditEntry, Customer, OutboxMessage, RepairOrder
+from shopfloor.i18n import t
 from shopfloor.services.aftercare.complaints import ComplaintService
 from shopfloor.services.aftercare.follow_ups import FollowUpService
 from shopfloor.services.comebacks import ComebackService
 from shopfloor.services.snapshot import SnapshotService
 from shopfloor.testing.api_fixtures import api_app
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
+from shopfloor.testing.workshop import new_order
 from tests.test_follow_ups import delivered
 
 pytestmark = ON_BOTH_DATABASES
@@ -216,8 +219,9 @@ def test_the_complaints_api(app: FastAPI, services: Services) -> None:
     assert made["status"] == "open" and made["class"] == "workmanship" and made["repair_order"] == number
     rules = svc.ctx.settings.follow_up
     opened = _offset(made["opened_at"])
-    assert _offset(made["acknowledge_by"]) - opened == timedelta(hours=rules.acknowledge_hours)
-    assert _offset(made["investigate_by"]) - opened == timedelta(hours=rules.investigate_hours)
+    # an important one has its own, shorter deadlines
+    assert _offset(made["acknowledge_by"]) - opened == timedelta(hours=rules.important_acknowledge_hours)
+    assert _offset(made["investigate_by"]) - opened == timedelta(hours=rules.important_investigate_hours)
     assert made["source"] == "api" and made["overdue"] is False
     # the contract's minimal body
     r = cs.post("/api/v1/complaints", json={"class": "price", "severity": "normal", "text": "工时费贵"})
@@ -239,6 +243,15 @@ def test_the_complaints_api(app: FastAPI, services: Services) -> None:
     assert tech.post(f"/api/v1/complaints/{cid}/acknowledge").status_code == 403
     assert manager.post(f"/api/v1/complaints/{cid}/investigate", json={"findings": "x"}).status_code == 409
     manager_id = _first_manager(svc).id
+    # nobody owning it cannot be resolved: the owner answers for it
+    unowned = cs.post("/api/v1/complaints", json={"class": "price", "severity": "normal", "text": "工时费贵"}).json()
+    assert unowned["owner_id"] is None
+    for step, payload in (("acknowledge", None), ("investigate", {"findings": "工时按标准收取"})):
+        assert manager.post(f"/api/v1/complaints/{unowned['id']}/{step}", json=payload).status_code == 200
+    refused = manager.post(f"/api/v1/complaints/{unowned['id']}/resolve", json={"resolution": "解释并致歉"})
+    assert refused.status_code == 409
+    assert refused.json()["detail"] in {t(lang, "complaints.error.no_owner") for lang in ("zh-CN", "en")}
+    assert cs.get(f"/api/v1/complaints/{unowned['id']}").json()["status"] == "investigated"
     assert manager.post(f"/api/v1/complaints/{cid}/owner", json={"owner": manager_id}).json()["owner_id"] == manager_id
     assert manager.post(f"/api/v1/complaints/{cid}/owner", json={"owner": 999999}).status_code == 422
     assert manager.post(f"/api/v1/complaints/{cid}/acknowledge").json()["status"] == "acknowledged"
@@ -299,3 +312,77 @@ def test_the_board_role_reads_complaints_and_the_lounge_does_not() -> None:
     assert not may_receive(Role.LOUNGE, site, state) and not may_receive(Role.LOUNGE, site, event)
     assert not may_subscribe(Role.LOUNGE, site, topics.state_filter(site, topics.COMPLAINTS))
     assert not may_publish(Role.BOARD, site, state)
+
+
+def _close(svc: Services, complaint_id: int) -> None:
+    """Owned, acknowledged, investigated, resolved and its second call made: closed."""
+    complaints = ComplaintService(svc.ctx)
+    complaints.assign(complaint_id, _first_manager(svc).id, actor="赵经理")
+    complaints.acknowledge(complaint_id, actor="赵经理")
+    complaints.investigate(complaint_id, "已核实", actor="赵经理")
+    second = complaints.resolve(complaint_id, "已致歉", actor="赵经理").second_call_id
+    assert second is not None
+    FollowUpService(svc.ctx).record(second, "satisfied", score=9, actor="孙丽")
+    assert complaints.get(complaint_id).status == "closed"
+
+
+def _customer_of(svc: Services, number: str) -> Customer:
+    with svc.db.read() as s:
+        ro = s.scalar(select(RepairOrder).where(RepairOrder.number == number))
+        assert ro is not None
+        return ro.vehicle.customer
+
+
+def _order_flag(svc: Services, number: str) -> bool:
+    """The complaint flag of the order's last state on the bus (what the boards show)."""
+    rows = _outbox(svc, topics.state(svc.ctx.site, topics.REPAIR_ORDERS, number))
+    return bool(json.loads(rows[-1].payload)["flags"]["complaint"])
+
+
+def test_the_customer_is_flagged_complaining_while_a_complaint_of_theirs_is_open(services: Services) -> None:
+    svc = services
+    number = new_order(svc, "M10")  # the car is in the workshop: its order's flag is on the boards
+    customer = _customer_of(svc, number)
+    with svc.db.write() as s:  # the demo flags a customer or two by hand
+        row = s.get(Customer, customer.id)
+        assert row is not None
+        row.complaining = False
+    complaints = ComplaintService(svc.ctx)
+    first = complaints.register(actor="孙丽", problem_class="attitude", severity="normal", text="前台态度冷淡",
+                                repair_order=number)
+    assert _customer_of(svc, number).complaining
+    assert _order_flag(svc, number)  # the order went out again in the complaint's transaction
+    second = complaints.register(actor="张伟", problem_class="process", severity="normal", text="等了很久",
+                                 repair_order=number)
+    flagged = [(e.actor, e.entity_id) for e in _actions(svc, "customer_complaining_set")]
+    assert flagged == [("孙丽", str(customer.id))]  # flagged once, by who registered the first
+    _close(svc, first.id)
+    assert _customer_of(svc, number).complaining  # the second one is still open
+    assert _actions(svc, "customer_complaining_cleared") == []
+    _close(svc, second.id)
+    assert not _customer_of(svc, number).complaining
+    [cleared] = _actions(svc, "customer_complaining_cleared")
+    assert (cleared.actor, cleared.entity, cleared.entity_id) == ("孙丽", "customer", str(customer.id))
+    assert not _order_flag(svc, number)
+    # a complaint about no car has no customer to flag
+    before = len(_actions(svc, "customer_complaining_set"))
+    complaints.register(actor="孙丽", problem_class="facilities", severity="normal", text="没有热水")
+    assert len(_actions(svc, "customer_complaining_set")) == before
+
+
+def _actions(svc: Services, action: str) -> list[AuditEntry]:
+    with svc.db.read() as s:
+        return list(s.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
+
+
+def test_an_important_complaint_has_its_own_deadlines(services: Services) -> None:
+    svc = services
+    rules = svc.ctx.settings.follow_up
+    assert (rules.important_acknowledge_hours, rules.important_investigate_hours) == (2.0, 24.0)
+    c = ComplaintService(svc.ctx).register(actor="孙丽", problem_class="workmanship", severity="important",
+                                           important_because="safety", text="刹车发软")
+    now = svc.ctx.now()
+    assert (c.acknowledge_by, c.investigate_by) == (now + timedelta(hours=2), now + timedelta(hours=24))
+    with svc.db.read() as s:
+        stored = s.get(Complaint, c.id)
+        assert stored is not None and stored.acknowledge_by == now + timedelta(hours=2)

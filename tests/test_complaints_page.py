@@ -1,10 +1,12 @@
 """/complaints in NiceGUI's simulated browser: customer service (孙丽) registers a complaint at the desk by the car's
 plate (its last order found), gives it an owner, acknowledges it, writes the findings and resolves it, the countdowns
-shown meanwhile; an advisor registers and sees the list but has no handling buttons; an important complaint
-registered elsewhere shows on the manager's open page at once (the bus's state in the board store), and goes when
-acknowledged."""
+shown meanwhile (hours and minutes in words, an unowned one in red); an advisor registers and sees the list but has
+no handling buttons; an important complaint registered elsewhere shows on the manager's open page at once (the bus's
+state in the board store), and goes when acknowledged."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from nicegui import ui
 from nicegui.testing import User
@@ -15,6 +17,7 @@ from shopfloor.domain.models import QrTag, RepairOrder
 from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common.escalations import SHOWN
+from shopfloor.kiosk.follow_up.common import left
 from shopfloor.main import Shopfloor
 from shopfloor.services import outbox
 from shopfloor.services.checkin import CheckinRequest
@@ -77,7 +80,9 @@ async def test_customer_service_registers_at_the_desk_and_works_the_complaint_th
     await user.should_see(marker=f"comeback-{complaint.id}")
     await user.should_see(marker=f"acknowledge-left-{complaint.id}")
     await user.should_see(marker=f"investigate-left-{complaint.id}")
-    await user.should_see(ZH("complaints.page.left", time="24:00"))
+    # hours and minutes in words ("23:59" reads as a time of day); nobody owns it yet: in red
+    await user.should_see(ZH("complaints.page.left", time=ZH("complaints.page.hours_minutes", hours=24, minutes=0)))
+    await user.should_see(marker="unowned")
 
     # an owner, then acknowledged (the countdown to it goes), the findings, the resolution
     manager = staff_member(system, "赵经理")
@@ -124,6 +129,7 @@ async def test_an_advisor_registers_and_sees_but_does_not_handle(staff_app: tupl
     closed = service.register(actor="孙丽", problem_class="facilities", severity="normal", text="洗手间没有热水")
     service.acknowledge(closed.id, actor="孙丽")
     service.investigate(closed.id, "热水器坏了", actor="孙丽")
+    service.assign(closed.id, staff_member(system, "孙丽").id, actor="孙丽")
     assert service.resolve(closed.id, "已修好", actor="孙丽").status == "closed"
     _set(user, "complaints-view", "closed")
     await until(lambda: sees(user, marker=f"complaint-{closed.id}"), timeout=20)
@@ -184,3 +190,13 @@ async def _status_is(system: Shopfloor, complaint_id: int, status: str) -> bool:
 
 async def _told(user: User, text: str) -> bool:
     return bool(user.notify.contains(text))
+
+
+def test_the_time_left_reads_as_hours_and_minutes_in_both_languages() -> None:
+    now = datetime(2026, 12, 4, 16, 8, tzinfo=UTC)
+    assert left(ZH, now + timedelta(hours=23, minutes=59, seconds=30), now) == ("剩余 23 小时 59 分", False)
+    assert left(ZH, now - timedelta(hours=2, minutes=5), now) == ("已超时 2 小时 5 分", True)
+    assert left(ZH, now + timedelta(minutes=45), now) == ("剩余 45 分", False)
+    en = Translator("en")
+    assert left(en, now + timedelta(hours=23, minutes=59), now) == ("23 h 59 min left", False)
+    assert left(en, now - timedelta(minutes=7), now) == ("7 min overdue", True)

@@ -1,6 +1,7 @@
 """/follow-up in NiceGUI's simulated browser: customer service (孙丽) sees the day's 3-day calls with whom to call and
 what was done, reads the script, records a satisfied customer's score, an unreachable one (tried again tomorrow),
-and a problem that becomes a complaint and, in the same dialog, an appointment; an overdue call is marked."""
+and a problem that becomes a complaint and, in the same dialog, an appointment (on the first day with a free time when
+today is full, or later from the call list); an overdue call is marked."""
 
 from __future__ import annotations
 
@@ -146,3 +147,40 @@ async def test_the_list_has_its_filters_and_an_empty_day_says_so(staff_app: tupl
     await until(lambda: sees(user, content=ZH("follow_up.page.empty")), timeout=20)
     _set(user, "follow-up-filter", "3dc")
     await until(lambda: sees(user, marker="follow-up-call"), timeout=20)
+
+
+async def test_a_full_today_offers_a_later_day_and_the_call_list_books_the_return_visit(
+        staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    [problem] = _calls_due_today(system, 1)
+    clock = system.ctx.clock
+    clock.set(clock.now().astimezone(system.ctx.tz).replace(hour=23, minute=0))  # nothing left today
+    await sign_in(user, staff_member(system, "孙丽"))
+    await user.open("/follow-up")
+    await until(lambda: sees(user, marker=f"follow-up-open-{problem}"), timeout=20)
+    user.find(marker=f"follow-up-open-{problem}").click()
+    await until(lambda: sees(user, marker="problem-register"), timeout=20)
+    _set(user, "problem-class", "workmanship")
+    _set(user, "problem-note", "换完机油第二天机油灯亮")
+    user.find(marker="problem-register").click()
+    await until(lambda: sees(user, marker="complaint-made"), timeout=20)
+    # the first day with a free time is offered with its times, not a full today
+    await until(lambda: sees(user, marker="book-first"), timeout=20)
+    await until(lambda: sees(user, marker="slot"), timeout=20)
+    await user.should_not_see(ZH("calls.no_slots", day=""))
+    # closed without booking: the done call keeps the way back to booking
+    user.find(marker="panel-close").click()
+    await until(lambda: gone(user, "call-panel"), timeout=20)
+    await until(lambda: sees(user, marker=f"book-return-{problem}"), timeout=20)
+    user.find(marker=f"book-return-{problem}").click()
+    await until(lambda: sees(user, marker="book-panel"), timeout=20)
+    await user.should_see("换完机油第二天机油灯亮")
+    await until(lambda: sees(user, marker="slot"), timeout=20)
+    user.find(marker="slot").click()
+    await until(lambda: sees(user, marker="booked-done"), timeout=20)
+    booked = _call(system, problem).appointment_id
+    assert booked is not None
+    with system.db.read() as s:
+        appt = s.get(Appointment, booked)
+        assert appt is not None and appt.start.astimezone(system.ctx.tz).date() > system.ctx.today()
+        assert appt.complaining_customer  # the customer is flagged by the complaint: the booking carries it

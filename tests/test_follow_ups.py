@@ -251,3 +251,33 @@ def test_a_day_at_the_calendars_ends_is_an_empty_list_or_refused(services: Servi
     assert follow.due(date(1, 1, 3)) == []  # no car sold a week before it, no 500
     with pytest.raises(Invalid):
         follow.due(date.max)
+
+
+def test_a_full_day_offers_the_first_day_with_a_free_time_and_the_caller_registers(services: Services) -> None:
+    svc = services
+    number = delivered(svc)
+    call = _call(svc, f"3dc:{number}")
+    follow = FollowUpService(svc.ctx)
+    with pytest.raises(Refused):
+        follow.first_free_day(call.id)  # not a problem: nothing to book
+    view = follow.record(call.id, "problem", problem_class="workmanship", note="机油灯亮", actor="孙丽")
+    # the complaint is the caller's: registered by them, audited as them
+    with svc.db.read() as s:
+        complaint = s.get(Complaint, view.raised_complaint_id)
+        assert complaint is not None and complaint.opened_by == "孙丽"
+    [registered] = [e for e in _audited(svc, "complaint_registered") if e.entity == "complaint"]
+    assert registered.actor == "孙丽"
+    # late in the evening today has no time left: the first free day is a later one, with its times
+    today = svc.ctx.today()
+    svc.clock.set(datetime.combine(today, datetime.min.time(), tzinfo=svc.ctx.tz) + timedelta(hours=23))
+    assert follow.return_slots(call.id, today) == []
+    found = follow.first_free_day(call.id)
+    assert found is not None
+    day, slots = found
+    assert day > today and slots and all(date.fromisoformat(x["start"][:10]) == day for x in slots)
+    assert all(follow.return_slots(call.id, today + timedelta(days=n)) == [] for n in range((day - today).days))
+    assert follow.first_free_day(call.id, days=1) is None  # today only: full
+    # booked from those times; then nothing more to book
+    follow.book(call.id, datetime.fromisoformat(slots[0]["start"]), actor="孙丽", advisor_id=slots[0]["advisor"]["id"])
+    with pytest.raises(Refused):
+        follow.first_free_day(call.id)

@@ -1,6 +1,7 @@
 """One follow-up call on the tablet: the script to read, then the outcome in one tap — satisfied with a score from 1
 to 10, a problem (the seeds' class and what the customer said: a complaint is registered, and the repair is booked
-in the same dialog from the day's free times), or unreachable with the tries left."""
+in the same dialog from the first day with a free time, or later from the call list), or unreachable with the tries
+left."""
 
 from __future__ import annotations
 
@@ -8,13 +9,12 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from nicegui import background_tasks, ui
+from nicegui import ui
 
 from shopfloor.domain.aftersales import FollowUpOutcome, FollowUpStatus, Severity
-from shopfloor.domain.capacity import REPAIR
-from shopfloor.kiosk.calls.common import DayPicker, SlotChooser, call, phone_link, slot_row
+from shopfloor.kiosk.calls.common import DayPicker, SlotChooser, call, day_label, phone_link, slot_row
 from shopfloor.kiosk.follow_up.common import TEXT_MAX, class_picker, reason_options
-from shopfloor.services.aftercare.follow_ups import PROBLEM_HOURS
+from shopfloor.services.aftercare.follow_ups import RETURN_DAYS
 
 if TYPE_CHECKING:
     from shopfloor.clock import SiteClock
@@ -43,21 +43,41 @@ class CallPanel:
         # dialogs live outside the list a refresh redraws (opened from a card's button, they would go with it)
         self.home = ui.element("div")
 
+    def _header(self, row: FollowUpView, dialog: ui.dialog) -> None:
+        with ui.row().classes("w-full items-center justify-between no-wrap"):
+            with ui.row().classes("items-baseline gap-3 no-wrap"):
+                ui.label(row.plate).classes("text-2xl font-bold")
+                ui.label(row.customer).classes("text-xl")
+                phone_link(row.phone)
+            ui.button(icon="close", on_click=dialog.close).props("flat round").mark("panel-close")
+
     async def open(self, row: FollowUpView) -> None:
         with self.home, ui.dialog() as dialog, \
                 ui.card().classes("w-[68rem] max-w-full gap-3").mark("call-panel"):
-            with ui.row().classes("w-full items-center justify-between no-wrap"):
-                with ui.row().classes("items-baseline gap-3 no-wrap"):
-                    ui.label(row.plate).classes("text-2xl font-bold")
-                    ui.label(row.customer).classes("text-xl")
-                    phone_link(row.phone)
-                ui.button(icon="close", on_click=dialog.close).props("flat round")
+            self._header(row, dialog)
             ui.label(row.script).classes("w-full whitespace-pre-wrap text-lg p-3 bg-blue-1 rounded") \
                 .style("user-select: text").mark("call-script")
             self.body = ui.column().classes("w-full gap-3")
             with self.body:
                 self._outcomes(row, dialog)
         dialog.open()
+        await dialog
+        dialog.delete()
+        await self.on_done()
+
+    async def open_booking(self, row: FollowUpView) -> None:
+        """A problem call done without a booking (the dialog closed before a time was chosen, or the customer
+        wanted to think about it): the return visit booked from the call list."""
+        t = self.t
+        with self.home, ui.dialog() as dialog, \
+                ui.card().classes("w-[68rem] max-w-full gap-3").mark("book-panel"):
+            self._header(row, dialog)
+            about = t(f"complaints.page.class.{row.problem_class}") if row.problem_class else ""
+            ui.label(" · ".join(x for x in (about, row.note) if x)) \
+                .classes("w-full whitespace-pre-wrap text-lg p-3 bg-red-1 rounded").mark("book-problem")
+            self.body = ui.column().classes("w-full gap-3")
+        dialog.open()
+        await self._offer_booking(row, made=False)
         await dialog
         dialog.delete()
         await self.on_done()
@@ -128,29 +148,40 @@ class CallPanel:
             return
         ui.notify(t("follow_up.page.recorded_problem", plate=row.plate), type="positive", multi_line=True)
         self.body.clear()
-        with self.body:
-            self._offer_booking(done)
+        await self._offer_booking(done, made=True)
 
-    def _offer_booking(self, row: FollowUpView) -> None:
-        """The complaint is in; the repair is one tap away: the day's free times, as the confirmation calls offer
-        them."""
+    async def _offer_booking(self, row: FollowUpView, *, made: bool) -> None:
+        """The complaint is in (`made`: just now); the repair is one tap away: the free times of the first day that
+        has any (today is often full), with a day picker for another day."""
         t = self.t
         today = self.clock.today()
-        state: dict[str, date] = {"day": today}
-        with ui.row().classes("w-full items-center gap-2 no-wrap text-positive"):
-            ui.icon("check_circle", size="md")
-            ui.label(t("follow_up.page.complaint_made", number=row.raised_complaint_id or "")).classes("text-lg") \
-                .mark("complaint-made")
-        ui.label(t("follow_up.page.book_title")).classes("text-lg font-bold")
+        found = await call(t, self.aftercare.follow_ups.first_free_day, row.id)
+        first = found[0] if found is not None else today
+        ready: dict[date, list[dict[str, Any]]] = {first: found[1]} if found is not None else {}
+        state: dict[str, date] = {"day": first}
+        with self.body:
+            if made:
+                with ui.row().classes("w-full items-center gap-2 no-wrap text-positive"):
+                    ui.icon("check_circle", size="md")
+                    ui.label(t("follow_up.page.complaint_made", number=row.raised_complaint_id or "")) \
+                        .classes("text-lg").mark("complaint-made")
+            with ui.row().classes("w-full items-baseline gap-3"):
+                ui.label(t("follow_up.page.book_title")).classes("text-lg font-bold")
+                if found is None:
+                    ui.label(t("follow_up.page.book_none", days=RETURN_DAYS)).classes("text-orange-9") \
+                        .mark("book-none")
+                elif first != today:
+                    ui.label(t("follow_up.page.book_first", day=day_label(t, first, today))) \
+                        .classes("text-grey-8").mark("book-first")
 
         async def day_changed(day: date) -> None:
             state["day"] = day
             await chooser.load()
 
         async def fetch(day: date) -> list[dict[str, Any]] | None:
-            lines = self.booking.lines(hours=PROBLEM_HOURS, skill=REPAIR,
-                                       work=row.note or t("follow_up.page.book_work"))
-            return await call(t, self.booking.propose_slots, day, lines)
+            if day in ready:  # the first free day's times came with it: not asked twice
+                return ready.pop(day)
+            return await call(t, self.aftercare.follow_ups.return_slots, row.id, day)
 
         async def choose(slot: dict[str, Any]) -> bool:
             booked = await call(t, self.aftercare.follow_ups.book, row.id, datetime.fromisoformat(slot["start"]),
@@ -165,10 +196,11 @@ class CallPanel:
                     .classes("text-lg text-positive").mark("booked-done")
             return True
 
-        slots = slot_row()
-        with ui.row().classes("w-full items-center gap-4").mark("book-row"):
-            DayPicker(t, today, today, day_changed, earliest=today, label=t("follow_up.page.book_day"),
-                      marker="book-day")
-            chooser = SlotChooser(t, fetch, choose, lambda: state["day"], slots)
-        slots.move(self.body)
-        background_tasks.create(chooser.load(), name="follow-up-slots")
+        with self.body:
+            slots = slot_row()
+            with ui.row().classes("w-full items-center gap-4").mark("book-row"):
+                DayPicker(t, first, today, day_changed, earliest=today, label=t("follow_up.page.book_day"),
+                          marker="book-day")
+                chooser = SlotChooser(t, fetch, choose, lambda: state["day"], slots)
+            slots.move(self.body)
+        await chooser.load()

@@ -1,5 +1,5 @@
 """What the follow-up desk and the complaints desk share: the seeds' problem classes as a choice, a deadline as the
-time left ("05:12 left", red once passed), and the colours of a complaint's status."""
+time left ("5 h 12 min left", red once passed), and the colours of a complaint's status."""
 
 from __future__ import annotations
 
@@ -34,17 +34,23 @@ def class_picker(t: Translator, marker: str) -> ui.toggle:
         .classes("w-full text-base").mark(marker)
 
 
+def duration(t: Translator, minutes: int) -> str:
+    """"23 小时 59 分" / "23 h 59 min": hours and minutes in words, never "23:59" (read as a time of day)."""
+    if minutes < 60:
+        return t("complaints.page.minutes_only", minutes=minutes)
+    return t("complaints.page.hours_minutes", hours=minutes // 60, minutes=minutes % 60)
+
+
 def left(t: Translator, deadline: datetime, now: datetime) -> tuple[str, bool]:
-    """The time left to a deadline as hh:mm, or how long it has been passed; and whether it has."""
+    """The time left to a deadline, or how long it has been passed; and whether it has."""
     delta = deadline - now
     over = delta < timedelta(0)
-    minutes = int(abs(delta).total_seconds() // 60)
-    text = f"{minutes // 60:02d}:{minutes % 60:02d}"
+    text = duration(t, int(abs(delta).total_seconds() // 60))
     return (t("complaints.page.overdue_by", time=text) if over else t("complaints.page.left", time=text)), over
 
 
 class Countdown:
-    """A deadline counting down on the page: redrawn by the page's timer (every few seconds is plenty for hh:mm)."""
+    """A deadline counting down on the page: redrawn by the page's timer (every few seconds is plenty for minutes)."""
 
     def __init__(self, t: Translator, title: str, deadline: datetime, marker: str) -> None:
         """`marker`: "acknowledge-left-12": also marked by its kind ("acknowledge-left")."""
@@ -52,7 +58,7 @@ class Countdown:
         self.deadline = deadline
         with ui.column().classes("gap-0 items-start"):
             ui.label(title).classes("text-xs text-grey-7")
-            self.label = ui.label("").classes("text-lg font-mono font-bold").mark(marker.rsplit("-", 1)[0], marker)
+            self.label = ui.label("").classes("text-lg font-bold tabular-nums").mark(marker.rsplit("-", 1)[0], marker)
         set_attrs(self.label, data_deadline=deadline.isoformat())
 
     def tick(self, now: datetime) -> None:

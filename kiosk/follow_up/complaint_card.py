@@ -79,8 +79,10 @@ class ComplaintCard:
                     ui.label(t("complaints.page.resolution_is", text=row.resolution)).classes("text-sm") \
                         .mark("resolution")
             with ui.column().classes("gap-1 w-40 shrink-0"):
-                ui.label(t("complaints.page.owner", name=row.owner or t("complaints.page.nobody"))) \
+                owner = ui.label(t("complaints.page.owner", name=row.owner or t("complaints.page.nobody"))) \
                     .classes("text-sm font-bold").mark("owner")
+                if row.owner is None and row.status != ComplaintStatus.CLOSED.value:
+                    owner.classes("text-negative").mark("owner", "unowned")  # nobody answers for it yet
                 if row.acknowledged_at is None and row.status == ComplaintStatus.OPEN.value:
                     self.countdowns.append(Countdown(t, t("complaints.page.acknowledge_by", time=_hm(
                         row.acknowledge_by, clock)), row.acknowledge_by, f"acknowledge-left-{row.id}"))
@@ -134,6 +136,9 @@ class ComplaintCard:
     async def _write(self, what: str) -> None:
         """The findings or the resolution, in a dialog: kept there when refused, nothing typed is lost."""
         t = self.t
+        if what == "resolution" and self.row.owner_id is None:  # refused by the service: say so before the typing
+            ui.notify(t("complaints.page.assign_first"), type="warning", position="center", classes="text-lg")
+            return
         with self.home, ui.dialog() as dialog, \
                 ui.card().classes("w-[44rem] max-w-full gap-3").mark(f"{what}-dialog"):
             ui.label(t(f"complaints.page.{what}_title", number=self.row.id)).classes("text-lg font-bold")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 PATH = "/complaints"
 OPEN, CLOSED = "open", "closed"
-TICK_SECONDS = 5.0  # the countdowns show hh:mm: a few seconds late is never a minute wrong for long
+TICK_SECONDS = 5.0  # the countdowns show minutes: a few seconds late is never a minute wrong for long
 REFRESH_SECONDS = 60.0  # besides the bus: a deadline passing changes no state, only the order of the list
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
-from shopfloor.domain.aftersales import FollowUpKind, FollowUpStatus
+from shopfloor.domain.aftersales import FollowUpKind, FollowUpOutcome, FollowUpStatus
 from shopfloor.kiosk.calls.common import DayPicker, call, empty_state, phone_link
 from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.follow_up.call_panel import CallPanel
@@ -180,6 +180,11 @@ class Desk:
             details.append(t("follow_up.page.booked"))
         if details:
             ui.label(" · ".join(details)).classes("text-sm text-grey-7")
+        if row.outcome == FollowUpOutcome.PROBLEM.value and row.appointment_id is None:
+            # the complaint is in but the car is not booked: the way back to booking is here, not only in the call
+            ui.button(t("follow_up.page.book_return"), icon="event_available",
+                      on_click=lambda r=row: self.panel.open_booking(r)) \
+                .props("unelevated color=negative").mark("book-return", f"book-return-{row.id}")
 
 
 def _work(t: Translator, row: FollowUpView, tz: ZoneInfo) -> str:

@@ -1,7 +1,8 @@
 """/complaints (issue 12, domain.md §5): registered with a class and severity (an important one escalates at once
 to the service manager's screens), owned, acknowledged and investigated by their deadlines ([follow_up]
-acknowledge_hours, investigate_hours from the opening), resolved (the second follow-up call is scheduled) and
-closed when that call is made."""
+acknowledge_hours, investigate_hours from the opening; an important one's important_acknowledge_hours,
+important_investigate_hours), resolved by its owner (the second follow-up call is scheduled) and closed when that
+call is made. While one is open its customer is flagged complaining."""
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -24,6 +25,8 @@ ReasonIn = Literal["safety", "large_loss", "media", "lawyer", "police", "consume
 StatusIn = Literal["open", "acknowledged", "investigated", "resolved", "closed"]
 WRONG_STEP: dict[int | str, dict[str, Any]] = {409: {**ERRORS[409], "description": (
     "not the complaint's next step (open → acknowledged → investigated → resolved → closed), or it is closed")}}
+RESOLVE_REFUSED: dict[int | str, dict[str, Any]] = {409: {**ERRORS[409], "description": (
+    "not the complaint's next step (it must be investigated), or nobody owns it: assign an owner first")}}
 
 
 class ComplaintOut(Shape):
@@ -44,9 +47,11 @@ class ComplaintOut(Shape):
     owner: str | None
     opened_at: str
     opened_by: str
-    acknowledge_by: str = Field(description="ISO 8601 with offset: opened + [follow_up] acknowledge_hours")
+    acknowledge_by: str = Field(description="ISO 8601 with offset: opened + [follow_up] acknowledge_hours "
+                                            "(important_acknowledge_hours when important)")
     acknowledged_at: str | None
-    investigate_by: str = Field(description="ISO 8601 with offset: opened + [follow_up] investigate_hours")
+    investigate_by: str = Field(description="ISO 8601 with offset: opened + [follow_up] investigate_hours "
+                                            "(important_investigate_hours when important)")
     investigated_at: str | None
     findings: str
     resolution: str
@@ -146,9 +151,10 @@ def post_investigate(api: Services, caller: Annotated[Caller, allowed(Permission
 
 
 @router.post("/complaints/{complaint_id}/resolve", summary="The resolution (schedules the second call)",
-             responses=BODY_ERRORS | WRONG_STEP | unprocessable())
+             responses=BODY_ERRORS | RESOLVE_REFUSED | unprocessable())
 def post_resolve(api: Services, caller: Annotated[Caller, allowed(Permission.COMPLAINT_HANDLE)], complaint_id: Id,
                  body: ResolutionBody) -> ComplaintOut:
     """The second follow-up call is due [follow_up] second_call_days after today; the complaint closes when that
-    call is made (a complaint about no car has nobody to call back: it closes now)."""
+    call is made (a complaint about no car has nobody to call back: it closes now). Refused (409) while nobody owns
+    it: the owner answers for the resolution."""
     return complaint_out(api.aftercare.complaints.resolve(complaint_id, body.resolution, actor=caller.actor), api)

@@ -33,6 +33,7 @@ from shopfloor.domain.identifiers import display_plate, mask_plate
 from shopfloor.domain.models import Advisor, Customer, RepairOrder, Vehicle
 from shopfloor.domain.versions import next_version
 from shopfloor.services import outbox
+from shopfloor.services.aftercare.complaining import flag_opened, unflag_closed
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
 
@@ -143,6 +144,14 @@ def publish_complaint(s: Session, ctx: ServiceContext, c: Complaint, *, opened: 
             "at": now.astimezone(ctx.tz).isoformat(timespec="seconds")}))
 
 
+def deadline_hours(ctx: ServiceContext, severity: Severity) -> tuple[float, float]:
+    """Hours to acknowledge and to investigate from the opening: an important complaint has its own, shorter."""
+    rules = ctx.settings.follow_up
+    if severity is Severity.IMPORTANT:
+        return rules.important_acknowledge_hours, rules.important_investigate_hours
+    return rules.acknowledge_hours, rules.investigate_hours
+
+
 def register_in(s: Session, ctx: ServiceContext, *, actor: Actor | str, problem_class: str, severity: str,
                 text: str, source: str, repair_order: RepairOrder | None = None, vehicle: Vehicle | None = None,
                 important_because: str | None = None, follow_up_id: int | None = None) -> Complaint:
@@ -166,7 +175,7 @@ def register_in(s: Session, ctx: ServiceContext, *, actor: Actor | str, problem_
         vehicle = repair_order.vehicle
     customer: Customer | None = vehicle.customer if vehicle is not None else None
     now = ctx.now()
-    rules = ctx.settings.follow_up
+    acknowledge, investigate = deadline_hours(ctx, sev)
     owner = _first_manager(s, ctx) if sev is Severity.IMPORTANT else None
     c = Complaint(site_id=ctx.site, repair_order_id=repair_order.id if repair_order is not None else None,
                   vehicle_id=vehicle.id if vehicle is not None else None,
@@ -174,8 +183,8 @@ def register_in(s: Session, ctx: ServiceContext, *, actor: Actor | str, problem_
                   problem_class=cls.value, severity=sev.value, important_because=because.value if because else None,
                   description=words, status=ComplaintStatus.OPEN.value, owner_id=owner.id if owner else None,
                   opened_at=now, opened_by=str(actor)[:80],
-                  acknowledge_by=now + timedelta(hours=rules.acknowledge_hours),
-                  investigate_by=now + timedelta(hours=rules.investigate_hours), version=0)
+                  acknowledge_by=now + timedelta(hours=acknowledge),
+                  investigate_by=now + timedelta(hours=investigate), version=0)
     s.add(c)
     s.flush()
     record(s, ctx, actor, Entity.COMPLAINT, c.id, "complaint_registered", to_value=sev.value,
@@ -185,6 +194,7 @@ def register_in(s: Session, ctx: ServiceContext, *, actor: Actor | str, problem_
     if repair_order is not None:
         record(s, ctx, actor, Entity.REPAIR_ORDER, repair_order.number, "complaint_registered", to_value=sev.value,
                detail={"complaint": c.id, "class": cls.value})
+    flag_opened(s, ctx, c, actor=actor)
     publish_complaint(s, ctx, c, opened=True)
     return c
 
@@ -220,6 +230,7 @@ def close_after_call(s: Session, ctx: ServiceContext, call: FollowUpCall, *, act
     c.status, c.closed_at = ComplaintStatus.CLOSED.value, ctx.now()
     record(s, ctx, actor, Entity.COMPLAINT, c.id, "complaint_closed", from_value=ComplaintStatus.RESOLVED.value,
            to_value=ComplaintStatus.CLOSED.value, detail={"follow_up": call.id, "call": call.status})
+    unflag_closed(s, ctx, c, actor=actor)
     publish_complaint(s, ctx, c)
 
 
@@ -338,10 +349,13 @@ class ComplaintService:
 
     def resolve(self, complaint_id: int, resolution: str, *, actor: Actor | str) -> ComplaintView:
         """The resolution agreed: the second follow-up call is due [follow_up] second_call_days after today. A
-        complaint about no vehicle has nobody to call back and is closed at once."""
+        complaint about no vehicle has nobody to call back and is closed at once. Nobody owning it is refused: the
+        owner answers for the resolution (a complaint from the customer's page comes in unowned)."""
         with self.ctx.db.write() as s:
             c = self._get(s, complaint_id)
             self._step(s, c, ComplaintStatus.INVESTIGATED)
+            if c.owner_id is None:
+                raise Refused("complaints.error.no_owner")
             c.resolution = _text(resolution, "complaints.error.resolution_empty")
             now = self.ctx.now()
             c.status, c.resolved_at = ComplaintStatus.RESOLVED.value, now
@@ -353,6 +367,7 @@ class ComplaintService:
                 record(s, self.ctx, actor, Entity.COMPLAINT, c.id, "complaint_closed",
                        from_value=ComplaintStatus.RESOLVED.value, to_value=ComplaintStatus.CLOSED.value,
                        detail={"follow_up": None})
+                unflag_closed(s, self.ctx, c, actor=actor)
             else:
                 due = now.astimezone(self.ctx.tz).date() + timedelta(days=self.ctx.settings.follow_up.second_call_days)
                 _second_call(s, self.ctx, c, due, actor=actor)

@@ -37,6 +37,7 @@ from shopfloor.services.context import ServiceContext
 
 MAX_NOTE = 2000
 PROBLEM_HOURS = 1.0  # a problem booked from a call: an hour of diagnosis until the advisor knows better
+RETURN_DAYS = 14  # how far ahead the first day with a free time for the return visit is looked for
 
 
 def _delivered_day(ctx: ServiceContext, ro: RepairOrder) -> date:
@@ -287,13 +288,8 @@ class FollowUpService:
                       fields={"plate": display_plate(vehicle.plate),
                               "advisor": ro.advisor.name if ro is not None else ""})
 
-    def book(self, call_id: int, start: datetime, *, actor: Actor | str, advisor_id: int | None = None,
-             hours: float = PROBLEM_HOURS, override_reason: str | None = None) -> int:
-        """A problem found on the call booked in one step: an appointment for the call's car whose concern is the
-        problem's note, linked on the call. The booking's own rules apply (BookingRefused unless overridden)."""
-        from shopfloor.domain.capacity import REPAIR
-        from shopfloor.services.booking import BookingRequest, BookingService, WorkLine
-
+    def _to_book(self, call_id: int) -> tuple[str, int]:
+        """The problem's words (the appointment's concern) and the car of a problem call not booked yet."""
         with self.ctx.db.read() as s:
             call = self._get(s, call_id)
             if call.outcome != FollowUpOutcome.PROBLEM.value:
@@ -302,14 +298,51 @@ class FollowUpService:
                 raise Refused("follow_up.error.booked", appointment=call.appointment_id)
             concern = call.note or t(self.ctx.settings.site.language,
                                      f"follow_up.class_text.{call.problem_class or 'other'}")
-            vehicle_id = call.vehicle_id
+            return concern[:200], call.vehicle_id
+
+    def return_slots(self, call_id: int, day: date) -> list[dict[str, Any]]:
+        """The free times on `day` for the return visit of a problem call (as the booking proposes them, best
+        first): the hour of diagnosis book() books."""
+        from shopfloor.domain.capacity import REPAIR
+        from shopfloor.services.booking import BookingService, WorkLine
+
+        concern, _ = self._to_book(call_id)
+        return BookingService(self.ctx).propose_slots(day, [WorkLine(concern, PROBLEM_HOURS, REPAIR)])
+
+    def first_free_day(self, call_id: int, first: date | None = None,
+                       days: int = RETURN_DAYS) -> tuple[date, list[dict[str, Any]]] | None:
+        """The first day from `first` (today by default) with a free time for the return visit, and its times;
+        None when the next `days` days are all full (or closed). A full today is the usual case: the desk must
+        not have to step through the days one by one to find out."""
+        day = max(first or self.ctx.today(), self.ctx.today())
+        for _ in range(days):
+            slots = self.return_slots(call_id, day)
+            if slots:
+                return day, slots
+            day += timedelta(days=1)
+        return None
+
+    def book(self, call_id: int, start: datetime, *, actor: Actor | str, advisor_id: int | None = None,
+             hours: float = PROBLEM_HOURS, override_reason: str | None = None) -> int:
+        """A problem found on the call booked in one step: an appointment for the call's car whose concern is the
+        problem's note, linked on the call. The booking's own rules apply (BookingRefused unless overridden)."""
+        from shopfloor.domain.capacity import REPAIR
+        from shopfloor.services.booking import BookingRequest, BookingService, WorkLine
+
+        concern, vehicle_id = self._to_book(call_id)
         booked = BookingService(self.ctx).book(BookingRequest(
-            start=start, lines=[WorkLine(description=concern[:200], hours=hours, skill=REPAIR)], actor=actor,
-            vehicle_id=vehicle_id, advisor_id=advisor_id, work=concern[:200], override_reason=override_reason,
+            start=start, lines=[WorkLine(description=concern, hours=hours, skill=REPAIR)], actor=actor,
+            vehicle_id=vehicle_id, advisor_id=advisor_id, work=concern, override_reason=override_reason,
             source="active", notes=t(self.ctx.settings.site.language, "follow_up.booked_note", id=call_id)))
         appointment_id = int(booked["id"])
         with self.ctx.db.write() as s:
             call = self._get(s, call_id)
-            call.appointment_id = appointment_id
-            record(s, self.ctx, actor, Entity.FOLLOW_UP, call.id, "follow_up_booked", to_value=appointment_id)
+            other = call.appointment_id
+            if other is None:
+                call.appointment_id = appointment_id
+                record(s, self.ctx, actor, Entity.FOLLOW_UP, call.id, "follow_up_booked", to_value=appointment_id)
+        if other is not None:  # a colleague booked the same call meanwhile (the list offers it): one visit, not two
+            BookingService(self.ctx).cancel(appointment_id, actor=actor, reason=t(
+                self.ctx.settings.site.language, "follow_up.booked_twice", id=call_id, appointment=other))
+            raise Refused("follow_up.error.booked", appointment=other)
         return appointment_id
