@@ -14,6 +14,7 @@ on) 孙丽 on /follow-up calls: a workmanship problem, registered important, and
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import urllib.parse
@@ -239,7 +240,7 @@ def test_ready_car_to_the_follow_up_call_and_the_managers_escalation(
 
 def _to_delivered(server: DemoServer, fake: FakeProvider, windows: ExitStack) -> dict[str, Any]:
     car = _ready_car(server)
-    number, plate = car["number"], car["plate"]
+    number = car["number"]
 
     def completion() -> Any:
         return server.api(f"/api/v1/repair-orders/{number}/completion")
@@ -280,6 +281,8 @@ def _to_delivered(server: DemoServer, fake: FakeProvider, windows: ExitStack) ->
     time.sleep(1.5)  # the sender's next rounds: still once
     assert len(ready_sms()) == len(got) == 1, [r.form for r in fake.messages()]
     assert got[0].form["SignName"] == "北京朝阳4S店"
+    said = json.loads(got[0].form["TemplateParam"])  # the template's fields: about this car
+    assert (said["plate"], said["work"]) == (car["shown"], "5000公里保养"), said
 
     # 2. the cashier: the bill, a split payment (bank card with the terminal's reference, WeChat Pay for the rest)
     bill = settlement()
@@ -288,19 +291,19 @@ def _to_delivered(server: DemoServer, fake: FakeProvider, windows: ExitStack) ->
     card = (to_pay / 2).quantize(Decimal("1"))
     cashier = _window(windows, "cashier")
     chromium.sign_in(cashier, server, CASHIER, "/cashier")
-    _type(cashier, ZH("cashier.search"), plate)
+    _type(cashier, ZH("cashier.search"), car["shown"])  # read off the delivery desk, dot and all
     _click(cashier, _card(number), 20)
     _sees(cashier, f"//*[normalize-space(text())='{ZH('cashier.take')}']")
     _sees(cashier, f"//*[normalize-space(text())='{car['shown']}']")  # the plate as the other desks write it
     _click(cashier, _button(ZH("settlement.method.card")))
     _type(cashier, ZH("cashier.amount"), str(card))
-    _type(cashier, ZH("cashier.reference"), CARD_REFERENCE)
+    _type(cashier, ZH("cashier.reference_needed"), CARD_REFERENCE)
     _shot(cashier, "2-cashier-card")
     _click(cashier, _button(ZH("cashier.confirm_pay", amount=_money(card))))
     _until("the card payment", lambda: Decimal(settlement()["paid"]) == card)
     rest = to_pay - card
     _click(cashier, _button(ZH("settlement.method.wechat")))
-    _type(cashier, ZH("cashier.reference"), WECHAT_REFERENCE)
+    _type(cashier, ZH("cashier.reference_needed"), WECHAT_REFERENCE)
     _click(cashier, _button(ZH("cashier.confirm_pay", amount=_money(rest))))  # the rest, pre-filled
     bill = _until("the bill settled", lambda: (b := settlement())["settled"] and b)
     assert [(p["method"], Decimal(p["amount"]), p["reference"]) for p in bill["payments"]] == [
