@@ -72,10 +72,10 @@ def a_plate(svc: Services, index: int = 5) -> str:
         return list(s.scalars(select(Vehicle.plate).order_by(Vehicle.id)))[index]
 
 
-def book(ctx: ServiceContext, plate: str, day: date, hour: int = 10) -> dict[str, Any]:
+def book(ctx: ServiceContext, plate: str, day: date, hour: int = 10, override: str | None = None) -> dict[str, Any]:
     b = BookingService(ctx)
     return b.book(BookingRequest(start=datetime.combine(day, time(hour), tzinfo=ctx.tz),
-                                 lines=b.lines(codes=["M10"]), actor="张伟", plate=plate))
+                                 lines=b.lines(codes=["M10"]), actor="张伟", plate=plate, override_reason=override))
 
 
 def audited(svc: Services, action: str) -> list[AuditEntry]:
@@ -111,7 +111,8 @@ def test_a_booking_is_confirmed_now_and_reminded_the_day_before_at_the_configure
 
 def test_booked_for_tomorrow_after_the_reminder_hour_is_confirmed_but_not_reminded(services: Services) -> None:
     # the demo clock is 10:30 in Beijing: tomorrow's reminder hour (today 10:00) has passed
-    appt = book(services.ctx, a_plate(services, 7), services.ctx.today() + timedelta(days=1), 15)
+    # (tomorrow's bays may be full in the demo: the capacity rules are not what this is about)
+    appt = book(services.ctx, a_plate(services, 7), services.ctx.today() + timedelta(days=1), 15, override="客户要求")
     assert [m.template for m in messages(services, appointment_id=appt["id"])] == ["appointment_confirmed"]
 
 
@@ -142,6 +143,16 @@ def test_moved_to_tomorrow_the_reminder_is_withdrawn(services: Services) -> None
                           actor="赵经理", override_reason="客户要求")
     assert one(services, f"reminder:appointment:{appt['id']}").state == "cancelled"
     assert one(services, f"confirmed:appointment:{appt['id']}").state == "manual"  # already true: stays
+
+    # moved out again: the withdrawn reminder comes back for the new day before, with the new date
+    later = quiet_day(services) + timedelta(days=3)
+    services.booking.move(appt["id"], datetime.combine(later, time(9), tzinfo=services.ctx.tz), None,
+                          actor="赵经理", override_reason="客户要求")
+    back = one(services, f"reminder:appointment:{appt['id']}")
+    assert (back.state, back.attempts) == ("manual", 0)
+    assert back.send_after == datetime.combine(later - timedelta(days=1), time(10), tzinfo=services.ctx.tz)
+    assert f"{later.month}月{later.day}日 09:00" in back.body
+    assert [a.actor for a in audited(services, "message_requeued")] == ["赵经理"]
 
 
 def test_a_cause_queued_twice_is_one_message_and_a_sent_one_is_not_withdrawn(services: Services) -> None:
