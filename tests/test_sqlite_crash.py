@@ -115,6 +115,7 @@ class Round:
                 [sys.executable, __file__, str(path), synchronous, str(rng.randrange(1 << 30))],
                 stdout=subprocess.PIPE, stderr=errors, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.ready = threading.Event()
+        self.committed = threading.Event()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -129,6 +130,7 @@ class Round:
                 self.ready.set()
                 continue
             self.first_commit = self.first_commit or now
+            self.committed.set()
             self.last_commit = now
             self.lines.append(line.strip())
 
@@ -136,6 +138,10 @@ class Round:
         try:
             if not self.ready.wait(30):
                 pytest.fail(f"child did not start: {self.errors.read_text()}")
+            # the random moment counts from the first commit: on a loaded machine the first one (its imports)
+            # can take longer than the whole wait, and a round killed before it tests nothing
+            if not self.committed.wait(30):
+                pytest.fail(f"child made no commit: {self.errors.read_text()}")
             time.sleep(seconds)
             if self.process.poll() is not None:
                 pytest.fail(f"child died by itself: {self.errors.read_text()}")

@@ -217,6 +217,7 @@ def _last_visits(s: Session, ctx: ServiceContext, rng: random.Random) -> None:
     advisor_id = s.scalar(select(RepairOrder.advisor_id).where(RepairOrder.site_id == ctx.site).limit(1))
     if advisor_id is None:
         return
+    advisor = s.get_one(Advisor, advisor_id).name
     # older than the seeded history: the recent visits are the history's own orders
     old = ctx.today() - timedelta(days=90)
     lapsed = s.scalars(select(Vehicle).where(Vehicle.site_id == ctx.site, Vehicle.last_service_on < old,
@@ -226,7 +227,15 @@ def _last_visits(s: Session, ctx: ServiceContext, rng: random.Random) -> None:
         day = vehicle.last_service_on
         opened = datetime.combine(day, time(9 + k % 6, 10 * (k % 6)), tzinfo=tz)
         closed = opened + timedelta(hours=2, minutes=rng.randrange(0, 60))
-        s.add(RepairOrder(site_id=ctx.site, number=f"{prefix}{day:%Y%m%d}-9{k:02d}", vehicle_id=vehicle.id,
-                          advisor_id=advisor_id, status=RoStatus.DELIVERED.value, complaint="按时保养",
-                          mileage_km=vehicle.last_service_km, opened_at=opened, closed_at=closed, settled_at=closed,
-                          version=next_version()))
+        ro = RepairOrder(site_id=ctx.site, number=f"{prefix}{day:%Y%m%d}-9{k:02d}", vehicle_id=vehicle.id,
+                         advisor_id=advisor_id, status=RoStatus.DELIVERED.value, complaint="按时保养",
+                         mileage_km=vehicle.last_service_km, opened_at=opened, closed_at=closed, settled_at=closed,
+                         version=next_version())
+        s.add(ro)
+        s.flush()
+        # an order's status is its history's last move (as every order the services make has one)
+        s.add_all([RoEvent(repair_order_id=ro.id, at=opened, actor=advisor, kind="checked_in", from_status=None,
+                           to_status=RoStatus.CHECKED_IN.value, technician_id=None, reason=None),
+                   RoEvent(repair_order_id=ro.id, at=closed, actor="demo", kind="transition",
+                           from_status=RoStatus.CHECKED_IN.value, to_status=RoStatus.DELIVERED.value,
+                           technician_id=None, reason=None)])
