@@ -1,7 +1,8 @@
 """/delivery in NiceGUI's simulated browser: the advisor (张伟) finds a ready car on the list, ticks the completion
-check, tells the customer, is refused "deliver" while unpaid (in words: to the cashier), delivers after the cashier
-took the money with the next service shown; the manager (赵经理) reopens it with a reason, the advisor sees no
-reopen."""
+check, tells the customer (and is told so), is refused "deliver" while unpaid (in words: to the cashier) and while
+an item of the walk is not done (named in words), delivers after the cashier took the money with the next service
+shown; the manager (赵经理) finds the car among those delivered lately and reopens it with a reason, the advisor
+sees no reopen. On /kiosk the order's "deliver" opens the desk: no delivery in one tap."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from nicegui.testing import User
 from sqlalchemy import select
 
 from shopfloor.domain.models import PrintJob, RepairOrder
+from shopfloor.domain.workshop import ticket_url
 from shopfloor.i18n import Translator
 from shopfloor.main import Shopfloor
 from shopfloor.services.settlement.delivery import WALK
 from shopfloor.testing.delivery import settle
 from shopfloor.testing.settlement import ready_bill
-from shopfloor.testing.simulated_browser import sees, sign_in, staff_member, until
+from shopfloor.testing.simulated_browser import scan, sees, sign_in, staff_member, until
 
 ZH = Translator("zh-CN")
 
@@ -53,11 +55,21 @@ async def test_completion_check_notify_refused_unpaid_then_delivered(staff_app: 
     async def may_notify() -> bool:
         return bool(element(user, "notify").enabled)
     await until(may_notify, timeout=20)
+    said_before = len(user.notify.messages)
     user.find(marker="notify").click()
 
     async def told() -> bool:
         return delivery.completion(number).customer_notified_at is not None
     await until(told, timeout=20)
+
+    async def says_told() -> bool:
+        return any(m.startswith("已通知客户") for m in user.notify.messages[said_before:])
+    await until(says_told, timeout=20)  # the customer was told, in words (not "saved")
+    assert ZH("delivery.page.saved") not in user.notify.messages[said_before:]
+
+    async def redrawn() -> bool:  # the order drawn again as told: the walk ticked after it is the one kept
+        return str(getattr(element(user, "notified-state"), "text", "")).startswith("已通知客户")
+    await until(redrawn, timeout=20)
     await until(lambda: sees(user, marker="next-service"), timeout=20)
     for key in WALK:
         tick(user, f"walk-{key}")
@@ -67,6 +79,14 @@ async def test_completion_check_notify_refused_unpaid_then_delivered(staff_app: 
     assert delivery.completion(number).status == "ready"
 
     settle(system.ctx, number)  # the cashier took the money
+    element(user, "walk-see_off").value = False
+    user.find(marker="deliver").click()
+
+    async def named() -> bool:
+        return user.notify.contains("交车项目尚未完成：送别客户")  # named, not see_off
+    await until(named, timeout=20)
+    assert delivery.completion(number).status == "ready"
+    tick(user, "walk-see_off")
     user.find(marker="deliver").click()
     await until(lambda: sees(user, marker="delivered-state"), timeout=20)
     with system.ctx.db.read() as s:
@@ -83,7 +103,10 @@ async def test_the_manager_reopens_a_delivery_with_a_reason(staff_app: tuple[Use
     settle(system.ctx, number)
     system.settlement.delivery.deliver(number, {key: True for key in WALK}, actor="张伟")
     await sign_in(user, staff_member(system, "赵经理"))
-    await user.open(f"/delivery/{number}")
+    await user.open("/delivery")  # not on the list to deliver: among those delivered lately
+    await until(lambda: sees(user, marker=f"delivered-{number}"), timeout=20)
+    assert not await sees(user, marker=f"delivery-{number}")
+    user.find(marker=f"delivered-{number}").click()
     await until(lambda: sees(user, marker="reopen"), timeout=20)
     user.find(marker="reopen").click()
     await until(lambda: sees(user, marker="reopen-reason"), timeout=20)
@@ -93,3 +116,18 @@ async def test_the_manager_reopens_a_delivery_with_a_reason(staff_app: tuple[Use
     async def reopened() -> bool:
         return system.settlement.delivery.completion(number).status == "ready"
     await until(reopened, timeout=20)
+
+
+async def test_the_kiosks_deliver_opens_the_delivery_desk(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    number = ready_bill(system.ctx, system.checkin, "OIL")
+    settle(system.ctx, number)  # paid and inspected: the one tap used to deliver it
+    await sign_in(user, staff_member(system, "张伟"))
+    await user.open("/kiosk")
+    scan(user, ticket_url("http://shopfloor.local:8080", number))
+    await until(lambda: sees(user, marker="move-delivered"), timeout=20)
+    assert await sees(user, content=ZH("delivery.kiosk.open_desk"))
+    user.find(marker="move-delivered").click()
+    await until(lambda: sees(user, marker="walk-walk_car"), timeout=20)  # the desk, the order open, to walk
+    assert system.settlement.delivery.completion(number).status == "ready"
+

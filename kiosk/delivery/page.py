@@ -2,7 +2,8 @@
 1280×800 tablet.
 
 Left, the cars in the quality check or ready, each with its completion check, whether the customer was told and
-whether the bill is settled. Right, the chosen car (/delivery/<number> or ?order=): the check list (the lines and
+whether the bill is settled; below them the cars delivered in the last RECENT_DAYS days (a sheet to reprint, a
+delivery to reopen). Right, the chosen car (/delivery/<number> or ?order=): the check list (the lines and
 the final inspection are the system's, locked), "tell the customer", the walk with the customer with the next
 service's date, mileage and how it was reckoned, "deliver" (a refusal said in words: to the cashier, or the final
 inspection), then the sheet on a printer. A manager sees "reopen" on a delivered car, with a reason."""
@@ -17,7 +18,8 @@ from shopfloor.contract.staff import Permission
 from shopfloor.domain.errors import DomainError
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.delivery.order_pane import OrderPane
-from shopfloor.services.settlement.delivery import DeliveryRefused
+from shopfloor.kiosk.reception.estimate_format import moment
+from shopfloor.services.settlement.delivery import RECENT_DAYS, DeliveryRefused
 
 if TYPE_CHECKING:
     from shopfloor.clock import SiteClock
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from shopfloor.kiosk.common.session import KioskUser
     from shopfloor.services.customer_messages.services import MessageServices
     from shopfloor.services.repair_orders import RepairOrderService
-    from shopfloor.services.settlement.delivery import CompletionView
+    from shopfloor.services.settlement.delivery import CompletionView, DeliveredCar
     from shopfloor.services.settlement.services import SettlementServices
 
 PATH = "/delivery"
@@ -83,8 +85,13 @@ class Desk:
                     ui.label(t("delivery.page.list")).classes("text-base font-bold text-grey-8")
                     ui.button(icon="refresh", on_click=self.refresh_list).props("flat round") \
                         .mark("delivery-refresh")
-                self.list_box = ui.column().classes("w-full gap-2 max-h-[680px] overflow-y-auto pr-1") \
-                    .mark("delivery-list")
+                # one scroll for both lists: the cars to deliver first, then those delivered lately (a manager
+                # looks there for a car to reopen, an advisor for a sheet to reprint)
+                with ui.column().classes("w-full gap-2 max-h-[680px] overflow-y-auto pr-1 no-wrap"):
+                    self.list_box = ui.column().classes("w-full gap-2").mark("delivery-list")
+                    ui.label(t("delivery.page.recent", days=RECENT_DAYS)).classes(
+                        "text-base font-bold text-grey-8 mt-3")
+                    self.recent_box = ui.column().classes("w-full gap-1").mark("delivery-recent")
             with ui.column().classes("flex-1 min-w-0 gap-2"):
                 self.pane = OrderPane(self)
                 self.pane.build()
@@ -96,6 +103,7 @@ class Desk:
     async def refresh_list(self) -> None:
         try:
             views = await io(self.delivery.desk)
+            recent = await io(self.delivery.delivered_recently)
         except DomainError as exc:
             self.say(exc.message(self.t.lang), "negative")
             return
@@ -107,6 +115,23 @@ class Desk:
                 ui.label(self.t("delivery.page.none")).classes("text-grey-7").mark("delivery-empty")
             for v in views:
                 self._card(v)
+        self.recent_box.clear()
+        with self.recent_box:
+            if not recent:
+                ui.label(self.t("delivery.page.recent_none")).classes("text-grey-7 text-sm")
+            for car in recent:
+                self._delivered_card(car)
+
+    def _delivered_card(self, car: DeliveredCar) -> None:
+        chosen = self.view is not None and self.view.number == car.number
+        card = ui.card().classes("w-full gap-0 px-2 py-1 cursor-pointer " + ("bg-blue-1" if chosen else "")) \
+            .props("flat bordered").mark(f"delivered-{car.number}")
+        card.on("click", lambda _e, n=car.number: self.open(n))
+        with card:
+            with ui.row().classes("w-full items-baseline justify-between no-wrap gap-1"):
+                ui.label(car.plate).classes("font-bold whitespace-nowrap")
+                ui.label(moment(car.delivered_at, self.page.clock)).classes("text-xs text-grey-7 whitespace-nowrap")
+            ui.label(f"{car.number} · {car.customer} · {car.delivered_by}").classes("text-xs text-grey-7 truncate")
 
     def _card(self, v: CompletionView) -> None:
         t = self.t

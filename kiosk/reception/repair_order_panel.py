@@ -195,6 +195,9 @@ class RepairOrderPanel:
     def _moves(self, ro: dict[str, Any]) -> None:
         with ui.row().classes("w-full gap-3 py-2").props("data-testid=ro-moves").mark("moves"):
             for target in next_moves(RoStatus(ro["status"])):
+                if target == RoStatus.DELIVERED:
+                    self._to_delivery_desk(ro["number"])
+                    continue
                 if target == RoStatus.DISPATCHED and ro["status"] == RoStatus.DISPATCHED:
                     label = self.t("kiosk.redispatch")
                 elif target == RoStatus.IN_PROGRESS and ro["status"] == RoStatus.QUALITY_CHECK:
@@ -207,6 +210,16 @@ class RepairOrderPanel:
                     .props("size=lg unelevated" if target != RoStatus.CANCELLED else "size=lg outline") \
                     .mark(f"move-{target.value}")
                 set_attrs(button, color=colour, data_testid=f"move-{target.value}")
+
+    def _to_delivery_desk(self, number: str) -> None:
+        """Delivered is walked at the delivery desk (the completion check, the customer told, the walk, the sheet),
+        not moved in one tap here; who may not deliver there gets no button."""
+        if not self.user.may(Permission.DELIVERY):
+            return
+        button = ui.button(self.t("delivery.kiosk.open_desk"), icon=MOVE_ICONS["delivered"],
+                           on_click=lambda: ui.navigate.to(f"/delivery/{number}")) \
+            .props("size=lg unelevated").mark("move-delivered")
+        set_attrs(button, color="primary", data_testid="move-delivered")
 
     async def _ask(self, ro: dict[str, Any], target: RoStatus) -> None:
         t = self.t
