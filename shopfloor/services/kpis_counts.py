@@ -190,10 +190,16 @@ def _first_time_fix(s: Session, ctx: ServiceContext, days: Days, tallies: list[T
     comebacks = list(s.execute(select(RepairOrder.comeback_of_id, RepairOrder.opened_at).where(
         RepairOrder.site_id == ctx.site, RepairOrder.opened_at >= days.start,
         RepairOrder.opened_at < days.end + window, RepairOrder.comeback_of_id.is_not(None), NOT_CANCELLED)))
-    closed_of = dict(s.execute(select(RepairOrder.id, RepairOrder.closed_at).where(
-        RepairOrder.id.in_({ro for ro, _ in comebacks}), RepairOrder.id.in_(delivered))).all())
-    came_back = {ro for ro, opened in comebacks if ro in closed_of
-                 and (closed_of[ro] is None or opened <= closed_of[ro] + window)}
+    closed_of: dict[int, datetime | None] = {ro: closed for ro, closed in s.execute(
+        select(RepairOrder.id, RepairOrder.closed_at).where(
+            RepairOrder.id.in_({ro for ro, _ in comebacks}), RepairOrder.id.in_(delivered)))}
+    came_back = set()
+    for ro, opened in comebacks:
+        if ro is None or ro not in closed_of:
+            continue
+        closed = closed_of[ro]
+        if closed is None or opened <= closed + window:
+            came_back.add(ro)
     complained = {ro for ro, opened, closed in s.execute(
         select(Complaint.repair_order_id, Complaint.opened_at, RepairOrder.closed_at)
         .join(RepairOrder, RepairOrder.id == Complaint.repair_order_id)
@@ -246,8 +252,8 @@ def _technicians(s: Session, ctx: ServiceContext, days: Days, tallies: list[Tall
               .join(JobLine, JobLine.id == ClockingLine.job_line_id)
               .where(ClockingLine.clocking_id.in_(select(Clocking.id).where(Clocking.repair_order_id.in_(orders))))
               .group_by(ClockingLine.clocking_id).subquery())
-    until = literal(now, Clocking.ended_at.type)
-    end = case((Clocking.ended_at.is_(None) | (Clocking.ended_at > until), until), else_=Clocking.ended_at)
+    cap = literal(now, Clocking.ended_at.type)
+    end = case((Clocking.ended_at.is_(None) | (Clocking.ended_at > cap), cap), else_=Clocking.ended_at)
     took = seconds(s, Clocking.started_at, end)
     share = case((weight.c.hours > 0, JobLine.hours * 1.0 / weight.c.hours), else_=1.0 / weight.c.lines)
     for on, worked in s.execute(
