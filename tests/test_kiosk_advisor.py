@@ -20,7 +20,7 @@ from shopfloor.services.audit import Entity
 from shopfloor.services.checkin import CheckinRequest
 from shopfloor.services.comebacks import ComebackService
 from shopfloor.testing.delivery import settle
-from shopfloor.testing.simulated_browser import scan, sign_in, staff_member, until
+from shopfloor.testing.simulated_browser import scan, sees, sign_in, staff_member, until
 from shopfloor.testing.workshop import pass_checks
 
 ZH = Translator("zh-CN")
@@ -57,7 +57,7 @@ async def test_the_ticket_qr_opens_the_order_and_the_customers_decision_is_recor
     await sign_in(user, advisor)
     await user.open("/kiosk")
     scan(user, ticket_url("http://shopfloor.local:8080", number))
-    await user.should_see(marker="findings")
+    await until(lambda: sees(user, marker="findings"), timeout=20)  # the order panel loads: longer under load
     await user.should_see("“前刹车片磨损到极限”")
     await user.should_see(ZH("advisor.price", price=f"{found.price:,.0f}"))
     user.find(marker=f"approve-{found.id}").click()
@@ -93,7 +93,7 @@ async def test_check_in_suggests_a_comeback_and_stores_it(staff_app: tuple[User,
     await sign_in(user, advisor)
     await user.open("/kiosk")
     scan(user, tag)
-    await user.should_see(marker="comeback-banner")
+    await until(lambda: sees(user, marker="comeback-banner"), timeout=20)
     user.find(marker="complaint").type("刹车异响又出现了").trigger("blur")
     await user.should_see(ZH("comeback.mark", number=first))
 
@@ -129,7 +129,7 @@ async def test_a_dispatch_to_an_absent_technician_needs_a_typed_override(staff_a
     await sign_in(user, advisor)
     await user.open("/kiosk")
     scan(user, ticket_url("http://x", number))
-    await user.should_see(marker="move-dispatched")
+    await until(lambda: sees(user, marker="move-dispatched"), timeout=20)
     user.find(marker="move-dispatched").click()
     await user.should_see(absent_name)
     choice = next(r for r in user.find(ui.radio).elements if absent_id in r.options)
@@ -159,7 +159,7 @@ async def test_why_a_carried_over_car_stays_is_chosen_on_its_order(staff_app: tu
     await sign_in(user, advisor)
     await user.open("/kiosk")
     scan(user, car.number)
-    await user.should_see(ZH("carry.carried"))
+    await until(lambda: sees(user, content=ZH("carry.carried")), timeout=20)
     select = user.find(marker="carry-over-reason").elements.pop()
     assert isinstance(select, ui.select) and select.value == car.reason
     select.value = "sublet"
@@ -178,7 +178,7 @@ async def test_a_promised_time_that_is_no_time_is_said_and_nothing_is_checked_in
     await sign_in(user, staff_member(system, "张伟"))
     await user.open("/kiosk")
     scan(user, tag)
-    await user.should_see(marker="complaint")
+    await until(lambda: sees(user, marker="complaint"), timeout=20)
     user.find(marker="complaint").type("发动机异响")
     promised = user.find(marker="promised").elements.pop()
     assert isinstance(promised, ui.input)
