@@ -13,9 +13,9 @@ import pytest
 from shopfloor import settings as settings_mod
 from shopfloor.domain.aftersales import MessageTemplate
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.customer_messages.templates import BUILT_IN, TEXT_KEYS, fill_text, render, text
+from shopfloor.services.customer_messages.templates import BUILT_IN, TEXT_KEYS, fill_text, render
 
-# render() and text() read the settings only
+# render() reads the settings only
 CTX = cast(ServiceContext, SimpleNamespace(settings=settings_mod.load(settings_mod.demo_config_path())))
 
 FULL = {"customer": "王先生", "plate": "京A·12345", "site": "星辰丰田4S店", "hotline": "010-6588 8888",

@@ -1,5 +1,6 @@
 """The order's messages on the advisor's tablet (Chromium, 1280×800): each state as a chip, a failure with the
-provider's reason and "send again", a manual message's text and "sent" (which marks it sent, audited)."""
+provider's reason and "send again", a manual message's text and "sent" (which marks it sent, audited); a manual
+reminder months ahead says from when it goes out and asks for nothing yet."""
 
 from __future__ import annotations
 
@@ -10,18 +11,23 @@ from typing import Any
 
 import pytest
 
+from shopfloor import settings as settings_mod
 from shopfloor.testing.chromium_pages import SHOTS, first_advisor, sign_in, wait_for
 from shopfloor.testing.plugin import DemoServer, start_server
 
 pytestmark = pytest.mark.browser
 
-MESSAGES = [  # template, channel, recipient, state, attempts, reason
-    ("checked_in", "sms", "13812345678", "sent", 1, None),
-    ("promise_changed", "wechat", "oOPENID99887766", "failed", 6, "43004: require subscribe"),
-    ("additional_work", "sms", "13812345678", "uncertain", 1, "no answer after sending: timed out"),
-    ("ready", "manual", "", "manual", 0, None),
-    ("next_service", "sms", "13812345678", "queued", 0, None),
+MESSAGES = [  # template, channel, recipient, state, attempts, reason, due in days (None: due since minutes ago)
+    ("checked_in", "sms", "13812345678", "sent", 1, None, None),
+    ("promise_changed", "wechat", "oOPENID99887766", "failed", 6, "43004: require subscribe", None),
+    ("additional_work", "sms", "13812345678", "uncertain", 1, "no answer after sending: timed out", None),
+    ("ready", "manual", "", "manual", 0, None, None),
+    ("thank_you", "sms", "13812345678", "queued", 0, None, 2),
+    ("next_service", "manual", "", "manual", 0, None, 135),  # the next service's reminder, months ahead
 ]
+LATER = 135
+TEXTS = {"ready": "王先生您好，您的爱车{plate}已保养完毕，可以取车了。请致电 400-800-1234。",
+         "next_service": "王先生您好，您的爱车{plate}快到保养时间了（2027-04-19或40,000公里），需要帮您预约吗？"}
 
 
 @pytest.fixture
@@ -39,17 +45,16 @@ def add_messages(server: DemoServer) -> tuple[str, str]:
             "SELECT r.id, r.number, v.plate, v.customer_id, r.site_id FROM repair_orders r "
             "JOIN vehicles v ON v.id = r.vehicle_id WHERE r.status NOT IN ('delivered', 'cancelled') "
             "ORDER BY r.id LIMIT 1").fetchone()
-        for i, (template, channel, recipient, state, attempts, reason) in enumerate(MESSAGES):
+        for i, (template, channel, recipient, state, attempts, reason, days) in enumerate(MESSAGES):
             at = (now - timedelta(minutes=50 - 10 * i)).strftime("%Y-%m-%d %H:%M:%S.%f")
-            later = (now + timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S.%f")  # the queued one stays queued
+            later = (now + timedelta(days=days or 0)).strftime("%Y-%m-%d %H:%M:%S.%f")
             db.execute(
                 "INSERT INTO customer_messages (site_id, customer_id, repair_order_id, dedup_key, template, channel,"
                 " language, recipient, subject, body, params, state, send_after, attempts, provider_id,"
                 " provider_reason, created_at, created_by, sent_at, updated_at) VALUES"
                 " (?, ?, ?, ?, ?, ?, 'zh-CN', ?, '', ?, '{}', ?, ?, ?, NULL, ?, ?, 'system', ?, ?)",
                 (site, customer_id, ro_id, f"{template}:{number}", template, channel, recipient,
-                 f"王先生您好，您的爱车{plate}已保养完毕，可以取车了。请致电 400-800-1234。"
-                 if channel == "manual" else "…", state, later if state == "queued" else at, attempts, reason, at,
+                 TEXTS.get(template, "…").format(plate=plate), state, later if days else at, attempts, reason, at,
                  at if state == "sent" else None, at))
     return number, plate
 
@@ -69,12 +74,20 @@ def test_an_orders_messages_on_the_advisors_panel(server: DemoServer, driver: An
     body = driver.find_element(By.TAG_NAME, "body").text
     assert "43004: require subscribe" in body and "138****5678" in body and "13812345678" not in body
     assert "已保养完毕，可以取车了" in body and "请亲自发送以下内容" in body
+    # the reminder for later: from when, its text for reference, nothing to press
+    tz = settings_mod.load(settings_mod.demo_config_path()).site.tz
+    due = (datetime.now(UTC) + timedelta(days=LATER)).astimezone(tz).strftime("%Y-%m-%d")
+    assert "到期后手动发送" in texts and f"{due} 起发送" in body and "现在不用发送" in body
+    [later] = driver.find_elements(By.XPATH, "//div[contains(@class,'q-card')][.//*[text()='下次保养提醒']]")
+    assert "快到保养时间了" in later.text and "已发送" not in later.text
     heading = driver.find_element(By.XPATH, "//*[normalize-space(text())='客户消息']")
     driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", heading)
     driver.save_screenshot(f"{SHOTS}/messages_panel.png")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'end'})", later)
+    driver.save_screenshot(f"{SHOTS}/messages_panel_later.png")
 
     done = driver.find_elements(By.XPATH, "//button[.//*[normalize-space(text())='已发送']]")
-    assert len(done) == 2  # the manual one and the uncertain one
+    assert len(done) == 2  # the manual one due now and the uncertain one; not the reminder for later
     done[-1].click()  # the manual text, sent by hand
     wait_for(driver, ".q-notification", timeout=10)
     status, messages = server.call("GET", f"/api/v1/repair-orders/{number}/messages")

@@ -101,7 +101,7 @@ class MessagesPanel:
                 ui.label(f"{hint} ({m.provider_reason})" if m.provider_reason else hint) \
                     .classes("text-sm text-orange-9")
             if m.state == MessageState.MANUAL:
-                hint = t("messages.panel.by_hand") if m.due else t("messages.panel.by_hand_later", date=self._from(m))
+                hint = t("messages.panel.by_hand" if m.due else "messages.panel.by_hand_later")
                 ui.label(hint).classes("text-sm text-grey-8").mark("message-hint")
                 ui.label(m.body).classes("text-base bg-grey-2 q-pa-sm rounded-borders w-full select-all") \
                     .style("white-space: pre-wrap").mark("message-text")
