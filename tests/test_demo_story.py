@@ -41,6 +41,7 @@ def test_the_demo_story_reads_right_at_four_in_the_afternoon(tmp_path: Path) -> 
             for number, km, code in s.execute(select(RepairOrder.number, RepairOrder.mileage_km,
                                                      JobLine.operation_code).join(JobLine)
                                               .where(JobLine.operation_code.in_(PACKAGES))):
+                assert km is not None, number
                 milestone = -(-km // interval) * interval
                 due = max(k for k, every in PACKAGES.items() if milestone % every == 0)
                 assert code == due, (number, km, code)
