@@ -111,7 +111,8 @@ def test_catalogues_have_the_same_keys_and_fields() -> None:
     zh, en = families("zh-CN"), families("en")
     assert set(zh) == set(en), sorted(set(zh) ^ set(en))
     # A date reads differently: 2026年11月22日 (month number) vs 22 November 2026 (month name); the board
-    # supplies both fields, so each catalogue takes what it needs (so do the KPI charts' week labels and the customer page's next service).
+    # supplies both fields, so each catalogue takes what it needs (so do the KPI charts' week labels and the
+    # customer page's next service).
     for key in set(zh) - {"board.date", "kpis.page.week_day", "kpis.page.week_day_same_month",
                           "customer_page.next.date"}:
         assert set().union(*zh[key]) == set().union(*en[key]), key
