@@ -27,7 +27,7 @@ from shopfloor.domain.aftersales import (
     Severity,
 )
 from shopfloor.domain.aftersales_models import Complaint, FollowUpAttempt, FollowUpCall, Payment
-from shopfloor.domain.models import Advisor, JobLine, RepairOrder, RoEvent, Vehicle
+from shopfloor.domain.models import Advisor, Customer, JobLine, RepairOrder, RoEvent, Vehicle
 from shopfloor.domain.parts import PartsLineStatus
 from shopfloor.domain.parts_models import Part, PartsLine
 from shopfloor.domain.states import RoStatus
@@ -203,11 +203,25 @@ def _complaints(s: Session, ctx: ServiceContext, rng: random.Random, problems: l
             status=ComplaintStatus.ACKNOWLEDGED.value, opened_at=opened, opened_by="张伟",
             acknowledge_by=opened + ack, acknowledged_at=opened + timedelta(hours=1), investigate_by=opened + inv,
             version=next_version())))
+    # as the service would have it: customer service owns the complaints from its calls, the manager the important
+    # one (with its own, shorter deadlines); a customer with a complaint still open is flagged as complaining
+    staff = {a.name: a for a in s.scalars(select(Advisor).where(Advisor.site_id == ctx.site))}
+    manager = next((a for a in staff.values() if "manager" in a.roles.split(",")), None)
+    for _, c in made:
+        owner = manager if c.severity == Severity.IMPORTANT.value else staff.get(CS_AGENT)
+        c.owner_id = owner.id if owner is not None else None
+        if c.severity == Severity.IMPORTANT.value:
+            c.acknowledge_by = c.opened_at + timedelta(hours=cfg.important_acknowledge_hours)
+            c.investigate_by = c.opened_at + timedelta(hours=cfg.important_investigate_hours)
     s.add_all(c for _, c in made)
     s.flush()
     for raised_by, c in made:
         if raised_by is not None:
             raised_by.raised_complaint_id = c.id
+    still_open = {c.customer_id for _, c in made if c.status not in (ComplaintStatus.RESOLVED.value,
+                                                                     ComplaintStatus.CLOSED.value)}
+    if still_open:
+        s.execute(update(Customer).where(Customer.id.in_(still_open)).values(complaining=True))
 
 
 def _last_visits(s: Session, ctx: ServiceContext, rng: random.Random) -> None:
