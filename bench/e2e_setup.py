@@ -124,9 +124,9 @@ def _add_appointments(ctx: ServiceContext, cards: int) -> None:
         for i in range(missing):
             start = slots[(i * len(slots)) // missing] if missing <= len(slots) else slots[i % len(slots)]
             op = rng.choice(ops)
-            customer = Customer(site_id=ctx.site, surname=rng.choice(demo_data.SURNAMES),
-                                given_name=rng.choice(demo_data.GIVEN), salutation=rng.choice(["先生", "女士"]),
-                                phone=f"139{rng.randrange(10**8):08d}")
+            given, salutation = rng.choice(demo_data.GIVEN)  # the salutation goes with the given name
+            customer = Customer(site_id=ctx.site, surname=rng.choice(demo_data.SURNAMES), given_name=given,
+                                salutation=salutation, phone=f"139{rng.randrange(10**8):08d}")
             model, wmi = demo_data.MODELS[i % len(demo_data.MODELS)]
             vin = with_check_digit(f"{wmi}BNCH0{rng.choice('LMNPR')}{rng.choice('ABCS')}{500000 + i:06d}")
             vehicle = Vehicle(site_id=ctx.site, customer=customer, vin=vin, plate=random_plate(rng, nev=False),

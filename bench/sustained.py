@@ -6,7 +6,8 @@
 The load is the service lane's own traffic through the API, open loop: events start at Poisson-distributed
 times at the step's rate, whether or not earlier requests have been answered (as cars and staff do). Each car
 is checked in (`POST /api/v1/checkins` with its QR tag) and then moved dispatched -> in_progress ->
-quality_check -> ready -> delivered (`POST /api/v1/repair-orders/{number}/transitions`), one move at a time
+quality_check -> ready -> delivered (`POST /api/v1/repair-orders/{number}/transitions`; what is left of the bill
+paid first with `POST …/payments`, untimed, as the server delivers no unpaid car), one move at a time
 per car; where the server has quality checks (issue 10), ready comes from passing the self, foreman and final
 checks (`POST …/qc`) instead. The next event is a check-in while fewer than `--lane` cars are in the lane, else
 a move of a random free car: once the lane is full, one event in six (eight with the checks) is a check-in.
@@ -48,6 +49,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -224,6 +226,8 @@ class Lane:
             url, body = f"/api/v1/repair-orders/{number}/qc", {"stage": to[3:], "passed": True}
         if to == "dispatched":
             body["technician"] = self.technicians[self.count % len(self.technicians)]
+        if to == "delivered":
+            await self._pay(number)
         drawn = self.progress and shown not in ("delivered", "qc:self", "qc:foreman")
         event = Event("move", topics.state(site, topics.REPAIR_ORDERS, number),
                       f"{number}:{shown}" if drawn else "", time.time())
@@ -242,6 +246,16 @@ class Lane:
             self.cars -= 1
         else:
             self.idle[number] = to
+
+    async def _pay(self, number: str) -> None:
+        """Pay what is left, as the cashier's system does before the car goes: the server refuses to deliver an
+        unpaid order. Not timed (the move that follows is); a bill that could not be paid shows as that move's
+        refusal (409 unpaid)."""
+        with contextlib.suppress(httpx.HTTPError):
+            bill = (await self.api.get(f"/api/v1/repair-orders/{number}/settlement")).json()
+            if not bill.get("settled") and Decimal(bill.get("left", "0")) > 0:
+                await self.api.post(f"/api/v1/repair-orders/{number}/payments",
+                                    json={"method": "wechat", "amount": bill["left"]})
 
     async def run(self, site: str, rate: float, seconds: float) -> list[Event]:
         """Open loop: Poisson arrivals at `rate` for `seconds`; returns once every request has its answer."""
