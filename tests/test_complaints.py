@@ -31,9 +31,9 @@ from shopfloor.services.aftercare.follow_ups import FollowUpService
 from shopfloor.services.comebacks import ComebackService
 from shopfloor.services.snapshot import SnapshotService
 from shopfloor.testing.api_fixtures import api_app
+from shopfloor.testing.delivery import delivered
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 from shopfloor.testing.workshop import new_order
-from tests.test_follow_ups import delivered
 
 pytestmark = ON_BOTH_DATABASES
 

@@ -18,28 +18,10 @@ from shopfloor.domain.models import Appointment, AuditEntry, RepairOrder, Vehicl
 from shopfloor.services.aftercare.follow_ups import FollowUpService, cancel_for_order, schedule_after_delivery
 from shopfloor.services.settlement.delivery import DeliveryService
 from shopfloor.services.settlement.settlement import SettlementService
-from shopfloor.services.workshop.services import WorkshopServices
+from shopfloor.testing.delivery import delivered
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
-from shopfloor.testing.workshop import new_order, pass_checks, technician
 
 pytestmark = ON_BOTH_DATABASES
-
-
-def delivered(svc: Services) -> str:
-    """A demo car checked in, worked, inspected, paid and delivered now: its order number."""
-    number = new_order(svc, "M10")
-    work = WorkshopServices.on(svc.ctx)
-    tech = technician(svc, "周杰")
-    work.dispatch.dispatch(number, tech.id, actor="郑强", override="test")
-    clocking, _ = work.clocking.clock_on(tech.badge, number, actor=tech.name)
-    work.clocking.stop(clocking.id, "finished", actor=tech.name)
-    pass_checks(svc.ctx, number)
-    bills = SettlementService(svc.ctx)
-    left = bills.summary(number).left
-    if left > 0:
-        bills.pay(number, "card", left, actor="收银员")
-    svc.repair_orders.transition(number, "delivered", actor="张伟")
-    return number
 
 
 def _call(svc: Services, key: str) -> FollowUpCall:

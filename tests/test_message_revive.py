@@ -23,10 +23,9 @@ from shopfloor.services.settlement.delivery import WALK
 from shopfloor.services.settlement.services import SettlementServices
 from shopfloor.settings import SmsSettings
 from shopfloor.testing.delivery import settle
+from shopfloor.testing.messages import ALL_CODES, configured, queue
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 from shopfloor.testing.settlement import ready_bill
-from tests.test_message_sender import queue
-from tests.test_message_triggers import ALL_CODES, configured
 
 pytestmark = ON_BOTH_DATABASES
 

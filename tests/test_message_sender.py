@@ -21,7 +21,6 @@ from sqlalchemy import select
 from shopfloor.credentials import MessageSecrets
 from shopfloor.domain.aftersales import MessageState
 from shopfloor.domain.aftersales_models import CustomerMessage
-from shopfloor.domain.models import RepairOrder, Vehicle
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.customer_messages.providers import build_providers
 from shopfloor.services.customer_messages.providers.sms import signature, string_to_sign
@@ -29,6 +28,7 @@ from shopfloor.services.customer_messages.sender import CRASHED, MessageSender, 
 from shopfloor.settings import EmailSettings, WechatSettings
 from shopfloor.testing.fake_provider import FakeProvider
 from shopfloor.testing.message_fixtures import SmtpInbox
+from shopfloor.testing.messages import queue
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 from shopfloor.testing.polling import eventually_async, wait_until
 from shopfloor.testing.sender_process import fake_settings
@@ -47,28 +47,6 @@ def sender_for(services: Services, url: str, *, timeout: float = 1.0, **settings
     s = s.model_copy(update={"messages": messages})
     ctx = ServiceContext(services.ctx.db, s, services.clock)
     return MessageSender(ctx, build_providers(s.messages, SECRETS, s.site.id))
-
-
-def queue(services: Services, n: int = 1, *, channel: str = "sms", recipient: str = "13812345678",
-          template: str = "ready", key: str = "t") -> list[int]:
-    now = services.clock.now()
-    ids = []
-    with services.db.write() as s:
-        ro, customer_id = s.execute(select(RepairOrder, Vehicle.customer_id).join(
-            Vehicle, Vehicle.id == RepairOrder.vehicle_id).order_by(RepairOrder.id).limit(1)).one()
-        for i in range(n):
-            row = CustomerMessage(
-                site_id=services.ctx.site, customer_id=customer_id, repair_order_id=ro.id,
-                dedup_key=f"{key}:{channel}:{i}:{ro.number}", template=template, channel=channel,
-                language="zh-CN", recipient=recipient, subject="您的爱车可以取车了",
-                body=f"王先生您好，您的爱车已可取车 {i}",
-                params={"customer": "王先生", "plate": "京A12345", "link": "https://s.example/c/abc"},
-                state=MessageState.QUEUED, send_after=now, attempts=0, created_at=now, created_by="system",
-                updated_at=now)
-            s.add(row)
-            s.flush()
-            ids.append(row.id)
-    return ids
 
 
 def rows(services: Services, ids: list[int]) -> list[CustomerMessage]:

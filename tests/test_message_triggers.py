@@ -25,20 +25,12 @@ from shopfloor.services.customer_messages.templates import render
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.services.workshop.additional_work import AdditionalWorkService
 from shopfloor.services.workshop.promises import PromiseService
-from shopfloor.settings import EmailSettings, MessagesSettings, SmsSettings, WechatSettings
+from shopfloor.settings import EmailSettings, SmsSettings, WechatSettings
 from shopfloor.testing.demo_day import quiet_day, waiting_today
+from shopfloor.testing.messages import ALL_CODES, configured
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 
 pytestmark = ON_BOTH_DATABASES
-
-ALL_CODES = {t.value: f"SMS_{i}" for i, t in enumerate(MessageTemplate)}
-
-
-def configured(svc: Services, **channels: Any) -> ServiceContext:
-    """The demo site with message channels configured (the demo has none: everything is by hand)."""
-    settings = svc.ctx.settings.model_copy(update={"messages": MessagesSettings(**channels)})
-    return ServiceContext(svc.db, settings, svc.clock, server_url="https://shop.example")
-
 
 def messages(svc: Services, **where: Any) -> list[CustomerMessage]:
     with svc.db.read() as s:

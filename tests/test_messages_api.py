@@ -15,8 +15,8 @@ from shopfloor.domain.aftersales_models import CustomerMessage
 from shopfloor.domain.models import AuditEntry, RepairOrder
 from shopfloor.services.customer_messages.outbox import MessageService, mask_recipient
 from shopfloor.testing.api_fixtures import api_app
+from shopfloor.testing.messages import queue
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
-from tests.test_message_sender import queue
 
 pytestmark = ON_BOTH_DATABASES
 
