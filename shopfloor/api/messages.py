@@ -9,7 +9,7 @@ from pydantic import Field
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
 from shopfloor.api.errors import unprocessable
-from shopfloor.api.fields import RoNumber
+from shopfloor.api.fields import MAX_ID, RoNumber
 from shopfloor.api.shapes import Shape
 from shopfloor.contract.staff import Permission
 from shopfloor.services import views
@@ -17,7 +17,7 @@ from shopfloor.services.customer_messages.outbox import MessageView
 
 router = APIRouter(route_class=GuardedRoute, tags=["customer messages"])
 
-MessageId = Annotated[int, Path(ge=1, le=2**62, description="the message's id")]
+MessageId = Annotated[int, Path(ge=1, le=MAX_ID, description="the message's id")]
 
 
 class Message(Shape):
