@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -24,6 +24,7 @@ from shopfloor.services.workshop.photos import PhotoStore, kind_of
 from shopfloor.testing import chromium_pages as chromium
 from shopfloor.testing.plugin import DemoServer
 from shopfloor.testing.simulated_browser import scan, sees, sign_in, staff_member, until
+from shopfloor.testing.workshop import new_order
 
 TECHNICIAN, OTHER = "陈刚", "杨帆"  # the demo's repair technicians; 陈刚 is also a staff member (PIN 9999)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -162,9 +163,9 @@ async def test_finishing_one_of_two_lines_says_the_rest_is_open(staff_app: tuple
     deleted slot raised 'parent element deleted'; a dialog deleted twice 'list.remove(x)')."""
     user, system = staff_app
     tech_id, _first = await _at_station(user, system)
-    # the demo's order of two lines, both 陈刚's, paused waiting for parts: he takes up the first only
-    number = next(ro["number"] for ro in system.repair_orders.open_orders() if len(ro["job_lines"]) >= 2 and all(
-        [tech["id"] for tech in line["technicians"]] == [tech_id] for line in ro["job_lines"]))
+    # an order of two lines, both 陈刚's: he takes up the first only
+    number = new_order(cast(Any, system), "OIL", "WSH")
+    system.workshop.dispatch.dispatch(number, tech_id, actor="郑强", override="test")
     lines = system.repair_orders.get(number)["job_lines"]
     _id, badge = _tech(system, TECHNICIAN)
     system.workshop.clocking.clock_on(badge, number, actor=TECHNICIAN, job_lines=[lines[0]["id"]])
