@@ -18,7 +18,7 @@ import json
 import re
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date, timedelta
 from decimal import Decimal
@@ -38,8 +38,10 @@ from shopfloor.services.settlement.delivery import CONDITIONAL, CONFIRMED, WALK
 from shopfloor.testing import chromium_pages as chromium
 from shopfloor.testing.browser_fixtures import TABLET
 from shopfloor.testing.browser_fixtures import chromium as open_chromium
+from shopfloor.testing.chromium_pages import click_xpath as _click
 from shopfloor.testing.fake_provider import FakeProvider
 from shopfloor.testing.plugin import DemoServer, start_server
+from shopfloor.testing.polling import until_true as _until
 
 ADVISOR, CASHIER, AGENT, MANAGER, TECHNICIAN = "张伟", "林静", "孙丽", "赵经理", "陈刚"
 DAY = date(2026, 11, 23)  # a Monday: the car is delivered that day
@@ -111,40 +113,6 @@ def _window(stack: ExitStack, name: str, size: tuple[int, int] = TABLET) -> Any:
     OPEN[name] = drv
     stack.callback(OPEN.pop, name, None)
     return drv
-
-
-def _until(what: str, check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Poll `check` until it gives something true; fails with `what` and the last answer."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: still {last!r} after {timeout} s")
-
-
-def _click(drv: Any, xpath: str, timeout: float = 15.0) -> None:
-    """Click the element at `xpath` once clickable; a redraw in between (stale element) is retried."""
-    from selenium.common.exceptions import (
-        ElementClickInterceptedException,
-        StaleElementReferenceException,
-    )
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            WebDriverWait(drv, max(deadline - time.monotonic(), 0.5)).until(
-                ec.element_to_be_clickable((By.XPATH, xpath))).click()
-            return
-        except (StaleElementReferenceException, ElementClickInterceptedException):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def _button(text: str, scope: str = "", *, starts: bool = False) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,9 @@ from shopfloor.services.workshop.inspection import FINAL_CHECKLIST
 from shopfloor.testing import chromium_pages as chromium
 from shopfloor.testing.browser_fixtures import TABLET, WALL
 from shopfloor.testing.browser_fixtures import chromium as open_chromium
+from shopfloor.testing.chromium_pages import click_xpath as _click
 from shopfloor.testing.plugin import DemoServer, start_server
+from shopfloor.testing.polling import until_true as _until
 
 FOREMAN, TECHNICIAN, CLERK, ADVISOR = "郑强", "陈刚", "钱进", "张伟"
 SHORT_PART = "13505-0H020"  # the demo's timing chain: none in stock
@@ -72,40 +74,6 @@ def _window(stack: ExitStack, name: str, size: tuple[int, int], *extra: str) -> 
     OPEN[name] = drv
     stack.callback(OPEN.pop, name, None)
     return drv
-
-
-def _until(what: str, check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Poll `check` (an API read) until it gives something true; fails with `what` and the last answer."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: still {last!r} after {timeout} s")
-
-
-def _click(drv: Any, xpath: str, timeout: float = 15.0) -> None:
-    """Click the element at `xpath` once clickable; a redraw in between (stale element) is retried."""
-    from selenium.common.exceptions import (
-        ElementClickInterceptedException,
-        StaleElementReferenceException,
-    )
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            WebDriverWait(drv, max(deadline - time.monotonic(), 0.5)).until(
-                ec.element_to_be_clickable((By.XPATH, xpath))).click()
-            return
-        except (StaleElementReferenceException, ElementClickInterceptedException):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def _button(text: str, scope: str = "") -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -59,3 +60,22 @@ def sign_in(drv: Any, server: DemoServer, name: str, path: str = "/kiosk", timeo
     drv.get(server.base + path)
     key_in(drv, name, server.credentials["advisors"][name], timeout)
     wait_for(drv, "[data-testid=signed-in]", timeout)
+
+
+def click_xpath(drv: Any, xpath: str, timeout: float = 15.0) -> None:
+    """Click the element at `xpath` once clickable; a redraw in between (stale element, an overlay) is retried."""
+    from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            WebDriverWait(drv, max(deadline - time.monotonic(), 0.5)).until(
+                ec.element_to_be_clickable((By.XPATH, xpath))).click()
+            return
+        except (StaleElementReferenceException, ElementClickInterceptedException):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

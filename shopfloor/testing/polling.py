@@ -31,6 +31,19 @@ def wait_until(predicate: Callable[[], T], timeout: float = 10.0, interval: floa
     return value
 
 
+def until_true(what: str, check: Callable[[], T], timeout: float = 20.0) -> T:
+    """Poll `check` every 0.2 s until it gives something true; fails naming `what` and the last answer (a whole-flow
+    test's API read: the answer says where the flow stopped)."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: still {last!r} after {timeout} s")
+
+
 async def eventually_async(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.02,
                            ignoring: tuple[type[Exception], ...] = ()) -> T | None:
     """`eventually` on the event loop: sleeps with asyncio, so that the tasks making the condition true run.
