@@ -407,6 +407,24 @@ def _mosquitto_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace) -> int:
+    from shopfloor import site_init
+
+    return site_init.main(args)
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from shopfloor import backup
+
+    return backup.main_backup(args)
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from shopfloor import backup
+
+    return backup.main_restore(args)
+
+
 def _check_config(args: argparse.Namespace) -> int:
     try:
         s = settings_mod.load(Path(args.file))
@@ -519,6 +537,19 @@ def build_parser() -> argparse.ArgumentParser:
     mosq.add_argument("--out", required=True, help="folder for mosquitto.conf, passwd, acl and the certificates")
     mosq.add_argument("--port", type=int, default=1883, help="plain listener on 127.0.0.1")
     _tls_listener(mosq)
+    init = _command(sub, "init", _init, "make an empty site: its configuration, credentials and first manager",
+                    "the new site's folder (must not hold a site yet)")
+    init.add_argument("--site-id", required=True, help="short id of the site: letters, digits, - and _ (e.g. bj01)")
+    init.add_argument("--site-name", required=True, help="the dealership's name as printed on tickets")
+    init.add_argument("--timezone", default="Asia/Shanghai", help="IANA time zone of the site")
+    init.add_argument("--language", default="zh-CN", choices=("zh-CN", "en"), help="the screens' language")
+    init.add_argument("--manager", default="", help="the first manager's name (default: 经理 or Manager)")
+    backup = _command(sub, "backup", _backup, "copy the site's SQLite database while the server may run",
+                      "the site's folder")
+    backup.add_argument("--out", required=True, metavar="FILE", help="the backup file to write")
+    restore = _command(sub, "restore", _restore, "put a backup back in place (the server must be stopped)",
+                       "the site's folder")
+    restore.add_argument("file", help="a backup made by `shopfloor backup` or the nightly backup")
     check = sub.add_parser("check-config", help="validate a site configuration TOML")
     check.add_argument("file")
     check.set_defaults(func=_check_config)

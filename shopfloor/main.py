@@ -62,6 +62,7 @@ from shopfloor.settings import Settings
 from shopfloor.web import server as web_server
 
 if TYPE_CHECKING:
+    from shopfloor.kiosk.setup.tab import SetupTab
     from shopfloor.printer.agent import PrinterAgent
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ class Shopfloor:
         from shopfloor.kiosk.reception.estimate_page import EstimatePage
         from shopfloor.kiosk.reception.page import KioskPage
         from shopfloor.kiosk.reception.walkaround_page import WalkaroundPage
+        from shopfloor.kiosk.setup.page import SetupPage
         from shopfloor.kiosk.workshop.badges import BadgesPage
         from shopfloor.kiosk.workshop.dispatch import DispatchPage
         from shopfloor.kiosk.workshop.live_order import LiveOrderPage
@@ -238,10 +240,20 @@ class Shopfloor:
             (FollowUpPage(frame, site_clock, aftercare=self.aftercare, booking=self.booking), "/follow-up"),
             (ComplaintsPage(frame, site_clock, board_store=self.board_store, aftercare=self.aftercare,
                             auth=self.auth, customers=self.customers), "/complaints"),
+            (SetupPage(frame, self._setup_tabs(site_clock)), "/setup"),
         ]
         self._late_task: asyncio.Task[None] | None = None
         self._housekeeping_task: asyncio.Task[None] | None = None
         self._messages_task: asyncio.Task[None] | None = None
+
+    def _setup_tabs(self, clock: SiteClock) -> list[SetupTab]:
+        """/setup's tabs, in the order a new site fills them in (kiosk/setup/*_tab.py)."""
+        tabs: list[SetupTab] = []
+        # people: staff and PINs, technicians, shifts/leave/holidays, bays
+        # the catalogues and the site's configuration: hours, labour operations, parts, printers, message texts
+        # access: API clients, wall screens, the addresses tablets use
+        # personal data (PIPL)
+        return tabs
 
     def _build_agents(self) -> list[PrinterAgent]:
         """The demo runs every printer's agent in this process; a site runs `shopfloor printer-agent NAME`

@@ -180,6 +180,19 @@ class RetentionSettings(_Strict):
     # finished print jobs (printed, moved, superseded): an order's ticket history reaches this far back
     print_job_days: Annotated[int, Field(ge=1, le=3650)] = 90
     every_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 60
+    # customer messages that are over (sent, failed, cancelled): the order's message list reaches this far back
+    message_days: Annotated[int, Field(ge=1, le=3650)] = 180
+    # a customer without a visit for this many years is listed for export and erasure of their personal data
+    # (PIPL: kept no longer than the purpose needs)
+    personal_data_years: Annotated[int, Field(ge=1, le=30)] = 3
+
+
+class BackupSettings(_Strict):
+    """Nightly online copies of the SQLite database into DATA_DIR/backups (shopfloor/backup.py); PostgreSQL sites
+    use pg_dump (README)."""
+
+    at: time = time(2, 30)  # the site's time
+    keep: Annotated[int, Field(ge=1, le=365)] = 14  # the newest this many nightly copies are kept
 
 
 class TemplateSettings(_Strict):
@@ -324,6 +337,7 @@ class Settings(_Strict):
     booking: BookingSettings = BookingSettings()
     templates: TemplateSettings = TemplateSettings()
     retention: RetentionSettings = RetentionSettings()
+    backup: BackupSettings = BackupSettings()
     workshop: WorkshopSettings = WorkshopSettings()
     reception: ReceptionSettings = ReceptionSettings()
     settlement: SettlementSettings = SettlementSettings()

@@ -60,6 +60,10 @@ class Permission(StrEnum):
     FOLLOW_UP = "follow_up"  # the follow-up call lists and their outcomes
     COMPLAINT_REGISTER = "complaint.register"  # take a complaint down
     COMPLAINT_HANDLE = "complaint.handle"  # own, acknowledge, investigate, resolve and close complaints
+    SETUP = "setup"  # /setup: staff, technicians, calendars, bays, catalogues, printers, texts, tokens
+    PIN_OWN = "pin.own"  # change one's own PIN
+    STATUS_READ = "status.read"  # /status: which screens, stations and printers are online, backlogs, backups
+    PERSONAL_DATA = "personal_data"  # export and erase a customer's personal data on request (PIPL)
 
 
 _R = StaffRole
@@ -102,6 +106,10 @@ PERMISSIONS: dict[Permission, frozenset[StaffRole]] = {
     Permission.FOLLOW_UP: frozenset({_R.CUSTOMER_SERVICE, _R.MANAGER}),
     Permission.COMPLAINT_REGISTER: frozenset({_R.ADVISOR, _R.FOREMAN, _R.CASHIER, _R.CUSTOMER_SERVICE, _R.MANAGER}),
     Permission.COMPLAINT_HANDLE: frozenset({_R.CUSTOMER_SERVICE, _R.MANAGER}),
+    Permission.SETUP: frozenset({_R.MANAGER}),
+    Permission.PIN_OWN: _EVERYONE,
+    Permission.STATUS_READ: frozenset({_R.MANAGER}),
+    Permission.PERSONAL_DATA: frozenset({_R.MANAGER}),
 }
 
 
@@ -129,6 +137,8 @@ PAGES: tuple[PageRule, ...] = (
     _page("/manager/board", "nav.manager_board", "view_timeline", Permission.PLAN_BOARD),
     _page("/manager/figures", "nav.figures", "insights", Permission.FIGURES),
     _page("/data", "nav.data", "import_export", Permission.DATA_EXCHANGE),
+    _page("/setup", "nav.setup", "settings", Permission.SETUP),
+    _page("/status", "nav.status", "monitor_heart", Permission.STATUS_READ),
     _page("/workshop/dispatch", "nav.dispatch", "engineering", Permission.DISPATCH),
     _page("/workshop/station", "nav.station", "handyman", Permission.CLOCK),
     _page("/workshop/qc", "nav.qc", "verified", Permission.QC_INSPECT),

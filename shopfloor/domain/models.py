@@ -89,6 +89,9 @@ class Advisor(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     active: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # rev 0013: a PIN someone else gave (`shopfloor init`, a reset at /setup) works once, then asks for the
+    # person's own
+    pin_must_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     @property
     def role_set(self) -> frozenset[StaffRole]:
@@ -167,6 +170,8 @@ class Bay(Base):
     code: Mapped[str] = mapped_column(String(16))
     # what the bay is equipped for: "lift" (general work), "alignment" (rack), "paint" (booth)…
     kind: Mapped[str] = mapped_column(String(20))
+    # rev 0013: a bay taken out of use at /setup keeps its rows' history
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
 
 class Customer(Base):
@@ -188,6 +193,8 @@ class Customer(Base):
     # rev 0012: the other channels a customer may choose (preferred_channel: sms, wechat, email, phone, letter)
     email: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
     wechat_openid: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
+    # rev 0013: when the person's data was erased on request (PIPL); the row stays for the orders' accounts
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     vehicles: Mapped[list[Vehicle]] = relationship(back_populates="customer")
 
@@ -570,4 +577,10 @@ class FiguresEpoch(Base):
 
 # The workshop's tables (clockings, promises, quality checks …) and the parts counter's live in their own modules;
 # imported here so that every user of these models has them mapped.
-from shopfloor.domain import aftersales_models, parts_models, reception_models, workshop_models  # noqa: E402, F401
+from shopfloor.domain import (  # noqa: E402, F401
+    aftersales_models,
+    parts_models,
+    reception_models,
+    site_models,
+    workshop_models,
+)
