@@ -8,7 +8,7 @@ carried over, and one load bar per day for today and the six days after it (leve
 from __future__ import annotations
 
 from datetime import date, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shopfloor.board.cards import Card, CardCache, advisor_row, appointment_card, capacity_day
 from shopfloor.board.components import AppointmentBoardView
@@ -19,6 +19,9 @@ from shopfloor.clock import Clock
 from shopfloor.contract import topics
 from shopfloor.i18n import Translator
 from shopfloor.settings import Settings
+
+if TYPE_CHECKING:
+    from shopfloor.services.setup.tokens import TokenAdmin
 
 WEEK_DAYS = 7  # today and the six days after it: what the server publishes capacity for
 
@@ -59,8 +62,8 @@ class AppointmentBoardPage(BoardPage):
     row_of = advisor_row
 
     def __init__(self, store: BoardStore, settings: Settings, board_token: str = "", *,
-                 clock: Clock | None = None) -> None:
-        super().__init__(store, settings, board_token, clock=clock)
+                 clock: Clock | None = None, screens: TokenAdmin | None = None) -> None:
+        super().__init__(store, settings, board_token, clock=clock, screens=screens)
         self.capacity = CardCache(capacity_day, self.tz)
 
     def advisor_rows(self) -> dict[str, Card]:

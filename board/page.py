@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
@@ -19,6 +19,9 @@ from shopfloor.board.store import BoardStore, Listener, State
 from shopfloor.clock import Clock
 from shopfloor.i18n import LANGUAGES, Translator, normalize
 from shopfloor.settings import Settings
+
+if TYPE_CHECKING:
+    from shopfloor.services.setup.tokens import TokenAdmin
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +44,11 @@ class BoardPage:
     row_of: ClassVar[Projection] = _no_rows
 
     def __init__(self, store: BoardStore, settings: Settings, board_token: str = "", *,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, screens: TokenAdmin | None = None) -> None:
         self.store = store
         self.settings = settings
         self.board_token = board_token
+        self.screens = screens  # the wall screens' own display tokens (/setup), beside board_token
         self.tz = settings.site.tz
         # the server's clock (shopfloor.clock), the one lateness follows: pass the service context's
         self.clock = clock or Clock()
@@ -64,12 +68,13 @@ class BoardPage:
         t = Translator(normalize(lang) if lang else self.settings.site.language)
         assets.link_stylesheet(request)
         if self.needs_pairing:
-            state = pairing.check(request, token, self.board_token)
+            state = pairing.check(request, token, self.board_token, self.screens)
             if state == pairing.Pairing.JUST_PAIRED:
                 return RedirectResponse(pairing.url_without_token(request), status_code=303)
             if state != pairing.Pairing.PAIRED:
                 self._unpaired(t, wrong=state == pairing.Pairing.WRONG_TOKEN)
                 return None
+            pairing.watch(request, self.screens)
         ui.page_title(f"{t(self.title_key)} · {self.settings.site.name}")
         self.build(t)
         return None
