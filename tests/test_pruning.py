@@ -1,4 +1,5 @@
-"""Pruning sent outbox rows and finished print jobs past the site's retention (services/pruning.py), on SQLite and
+"""Pruning sent outbox rows, finished print jobs and customer messages that are over past the site's retention
+(services/pruning.py), on SQLite and
 PostgreSQL, and the server doing it by itself (shopfloor/main.py)."""
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from shopfloor import settings as settings_mod
 from shopfloor.clock import FixedClock
 from shopfloor.credentials import generate
 from shopfloor.db import sqlite_url
-from shopfloor.domain.models import OutboxMessage, PrintJob
+from shopfloor.domain.aftersales import MessageState
+from shopfloor.domain.aftersales_models import CustomerMessage
+from shopfloor.domain.models import OutboxMessage, PrintJob, RepairOrder, Vehicle
 from shopfloor.services import pruning
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.pruning import PruningService
@@ -98,7 +101,54 @@ def test_the_retention_comes_from_the_settings_and_many_rows_go_in_batches(
     monkeypatch.setattr(services.db, "write", counting_write)
     assert PruningService(ctx).prune(pause=0).outbox == 11
     assert outbox_topics(services) == {"hours-ago"}
-    assert writes == 4  # 4 + 4 + 3 outbox rows, then the print jobs
+    assert writes == 5  # 4 + 4 + 3 outbox rows, then the print jobs, then the customer messages
+
+
+def add_message(services: Services, label: str, state: MessageState, last_change: datetime) -> None:
+    with services.db.write() as s:
+        ro_id, customer_id = s.execute(select(RepairOrder.id, Vehicle.customer_id).join(
+            Vehicle, Vehicle.id == RepairOrder.vehicle_id).order_by(RepairOrder.id).limit(1)).one()
+        s.add(CustomerMessage(
+            site_id=services.ctx.site, customer_id=customer_id, repair_order_id=ro_id, dedup_key=f"m-{label}",
+            template="ready", channel="sms", language="zh-CN", recipient="13812345678", body=label, params={},
+            state=state.value, send_after=last_change - DAY, attempts=1, created_at=last_change - DAY,
+            created_by="system", sent_at=last_change if state == MessageState.SENT else None,
+            updated_at=last_change))
+
+
+def message_labels(services: Services) -> set[str]:
+    with services.db.read() as s:
+        return set(s.scalars(select(CustomerMessage.body).where(CustomerMessage.dedup_key.like("m-%"))))
+
+
+def test_customer_messages_that_are_over_go_after_their_retention_the_others_stay(services: Services) -> None:
+    now = services.ctx.now()
+    days = services.ctx.settings.retention.message_days
+    old, recent = now - (days + 1) * DAY, now - (days - 1) * DAY
+    for state in MessageState:
+        add_message(services, f"old-{state.value}", state, old)
+    add_message(services, "recent-sent", MessageState.SENT, recent)
+    add_message(services, "recent-failed", MessageState.FAILED, recent)
+    add_message(services, "at-the-limit-sent", MessageState.SENT, now - days * DAY)  # not older: kept
+
+    pruned = PruningService(services.ctx).prune(pause=0)
+
+    # a message still on its way (queued, sending), waiting for a person (uncertain) or to be sent by hand (manual)
+    # stays whatever its age
+    assert message_labels(services) == {"old-queued", "old-sending", "old-uncertain", "old-manual", "recent-sent",
+                                        "recent-failed", "at-the-limit-sent"}
+    assert pruned.messages == 3
+    assert pruned.to_dict()["messages"] == 3
+
+
+def test_many_old_messages_go_in_batches(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = services.ctx.now()
+    old = now - (services.ctx.settings.retention.message_days + 3) * DAY
+    for i in range(9):
+        add_message(services, f"old-{i}", MessageState.CANCELLED, old)
+    monkeypatch.setattr(pruning, "BATCH", 4)
+    assert PruningService(services.ctx).prune(pause=0).messages == 9
+    assert message_labels(services) == set()
 
 
 async def test_the_server_prunes_by_itself(tmp_path: Path, seeded_sqlite_template: Path,
