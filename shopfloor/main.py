@@ -53,6 +53,7 @@ from shopfloor.services.pruning import PruningService
 from shopfloor.services.reception.services import ReceptionServices
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.services.settlement.services import SettlementServices
+from shopfloor.services.setup.tokens import TokenAdmin
 from shopfloor.services.solicitation import SolicitationService
 from shopfloor.services.workshop.assumed import AssumedClockings
 from shopfloor.services.workshop.inspection import InspectionService
@@ -175,6 +176,8 @@ class Shopfloor:
         self.dms_import = DmsImportService(self.ctx)
         self.calendar = CalendarService(self.ctx)
         self.audit = AuditService(self.ctx)
+        # API clients and wall screens made in /setup, beside credentials.toml's tokens (which keep their names)
+        self.tokens = TokenAdmin(self.ctx, reserved_names=(t.name for t in credentials.api_tokens()))
         self.broker = None
         if options.embedded_broker:
             from shopfloor.broker.embedded import EmbeddedBroker
@@ -198,10 +201,10 @@ class Shopfloor:
                                messages=self.messages.messages)
         self.pages: list[tuple[Page, str]] = [
             (self.kiosk, "/kiosk"),
-            (AppointmentBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock),
-             "/board/appointments"),
-            (ProgressBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock),
-             "/board/progress"),
+            (AppointmentBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock,
+                                  screens=self.tokens), "/board/appointments"),
+            (ProgressBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock,
+                               screens=self.tokens), "/board/progress"),
             (LoungePage(self.lounge_store, settings, clock=self.ctx.clock), "/lounge"),
             (ManagerBoardPage(frame, site_clock, settings, self.board_store, auth=self.auth,
                               appointments=self.appointments, booking=self.booking, audit=self.audit),
@@ -380,7 +383,7 @@ class Shopfloor:
                                     printing=self.printing, booking=self.booking, customers=self.customers,
                                     workshop=self.workshop, parts=self.parts, reception=self.reception,
                                     settlement=self.settlement, messages=self.messages, aftercare=self.aftercare,
-                                    kpis=self.kpis))
+                                    kpis=self.kpis, token_admin=self.tokens))
 
         @ui.page("/")
         def index() -> None:

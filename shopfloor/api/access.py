@@ -1,5 +1,6 @@
-"""Who is calling and what they may do: the bearer token names a caller (credentials.toml), the caller's staff
-roles grant permissions (shopfloor/contract/staff.py), and every route names the permission it needs.
+"""Who is calling and what they may do: the bearer token names a caller (credentials.toml, or an API client made
+in /setup), the caller's staff roles grant permissions (shopfloor/contract/staff.py), and every route names the
+permission it needs.
 
 A route that names none is refused where it is defined (GuardedRoute), so a new route cannot slip in open.
 """
@@ -18,8 +19,9 @@ from shopfloor.api.deps import Services
 from shopfloor.contract.staff import Permission, StaffRole, may, roles_for
 from shopfloor.services.audit import Actor, ActorKind
 
-_bearer = HTTPBearer(auto_error=False, description="an API token from credentials.toml: [api] token, or the "
-                                                   "token of an [api_tokens.<name>] table")
+_bearer = HTTPBearer(auto_error=False, description="an API client's token (made in /setup → API clients, or "
+                                                   "POST /api/v1/setup/api-clients), or one from credentials.toml: "
+                                                   "[api] token, or the token of an [api_tokens.<name>] table")
 
 
 def _names(roles: frozenset[StaffRole]) -> str:
@@ -53,6 +55,10 @@ def authenticated(services: Services,
         found = [t for t in services.tokens if hmac.compare_digest(given, t.token.encode())]
         if found:
             return Caller(found[0].name, found[0].roles)
+        # an API client from /setup: found by the token's digest (one indexed query), revoked ones never
+        client = services.token_admin.caller(creds.credentials)
+        if client is not None:
+            return Caller(client.name, client.roles)
     raise HTTPException(status_code=401, detail="missing or wrong API token (Authorization: Bearer …)",
                         headers={"WWW-Authenticate": "Bearer"})
 

@@ -31,7 +31,9 @@ from shopfloor.api import (
     repair_orders,
     settlement,
     settlement_documents,
+    setup_tokens,
     slots_capacity,
+    staff_pins,
     walkaround,
 )
 from shopfloor.api.access import authenticated
@@ -41,9 +43,13 @@ from shopfloor.api.fields import PREFIX
 
 RESOURCES = (appointments, slots_capacity, customers, imports, repair_orders, print_jobs, catalogue, audit, dispatch,
              clockings, additional_work, quality, promises, carry_over, parts, walkaround, order_photos, estimate,
-             documents, settlement, delivery, settlement_documents, messages, follow_ups, complaints, kpis)
-DESCRIPTION = """Bearer token: `[api] token` in credentials.toml (the caller named "api", holding every staff role),
-or the token of an `[api_tokens.<name>]` table there, with `roles = [...]` (shopfloor/contract/staff.py).
+             documents, settlement, delivery, settlement_documents, messages, follow_ups, complaints, kpis,
+             staff_pins,
+             setup_tokens)
+DESCRIPTION = """Bearer token: an API client's token, made in /setup → API clients (or POST /setup/api-clients) with
+the staff roles it may act as, shown once and revocable; or `[api] token` in credentials.toml (the caller named
+"api", holding every staff role), or the token of an `[api_tokens.<name>]` table there, with `roles = [...]`
+(shopfloor/contract/staff.py).
 
 Every operation names the permission it needs (`x-permission`) and the roles that hold it (`x-roles`); a token
 without one of them gets 403. The actor of every change is the token's name: `actor` fields in request bodies

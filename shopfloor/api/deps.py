@@ -25,6 +25,7 @@ from shopfloor.services.printing import PrintService
 from shopfloor.services.reception.services import ReceptionServices
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.services.settlement.services import SettlementServices
+from shopfloor.services.setup.tokens import TokenAdmin
 from shopfloor.services.workshop.services import WorkshopServices
 
 _STATE_KEY = "shopfloor_api"
@@ -51,6 +52,7 @@ class ApiServices:
     messages: MessageServices
     aftercare: AftercareServices
     kpis: KpiService
+    token_admin: TokenAdmin  # the API clients made in /setup, beside `tokens` (credentials.toml)
 
     @classmethod
     def on(cls, ctx: ServiceContext, tokens: Iterable[ApiToken], *, checkin: CheckinService | None = None,
@@ -59,11 +61,15 @@ class ApiServices:
            customers: CustomerService | None = None, workshop: WorkshopServices | None = None,
            parts: PartsServices | None = None, reception: ReceptionServices | None = None,
            settlement: SettlementServices | None = None, messages: MessageServices | None = None,
-           aftercare: AftercareServices | None = None, kpis: KpiService | None = None) -> "ApiServices":
+           aftercare: AftercareServices | None = None, kpis: KpiService | None = None,
+           token_admin: TokenAdmin | None = None) -> "ApiServices":
         """The server passes the service objects it already has (one of each per server); what is left out
         is made on `ctx`."""
         printing = printing or PrintService(ctx)
-        return cls(ctx=ctx, tokens=tuple(tokens), checkin=checkin or CheckinService(ctx),
+        callers = tuple(tokens)
+        return cls(ctx=ctx, tokens=callers,
+                   token_admin=token_admin or TokenAdmin(ctx, reserved_names=(t.name for t in callers)),
+                   checkin=checkin or CheckinService(ctx),
                    repair_orders=repair_orders or RepairOrderService(ctx),
                    appointments=appointments or AppointmentService(ctx), printing=printing,
                    booking=booking or BookingService(ctx), customers=customers or CustomerService(ctx),
