@@ -1,4 +1,6 @@
 # The two commands of the README: `make demo` and `make test`. Both set up .venv on first use.
+# `make dist`: the wheel and sdist in dist/ for a site install (deploy/raspberry-pi/); `make constraints`: the
+# venv's exact versions into constraints.txt, which the install scripts give pip (run it after the tests pass).
 VENV ?= .venv
 PYTHON ?= python3
 
@@ -8,7 +10,7 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $@
 
-.PHONY: demo test lint
+.PHONY: demo test lint dist constraints
 demo: $(VENV)/.installed
 	$(VENV)/bin/shopfloor demo $(ARGS)
 
@@ -20,3 +22,12 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python scripts/typecheck.py
+
+dist: $(VENV)/.installed
+	rm -rf dist
+	$(VENV)/bin/python -m build --outdir dist .
+
+constraints: $(VENV)/.installed
+	{ echo "# pip freeze of the venv the tests passed with (make constraints); the install scripts install with"; \
+	  echo "# pip install -c constraints.txt so a site gets these versions"; \
+	  $(VENV)/bin/pip freeze --exclude-editable | grep -v '^shopfloor[= @]'; } > constraints.txt

@@ -67,6 +67,13 @@ def partial_cut(feed: int = 0) -> bytes:
     return GS + b"V" + bytes([66, feed])
 
 
+def full_cut(feed: int = 0) -> bytes:
+    """GS V 65 n: as partial_cut, for the models whose cutter cuts only right through."""
+    if not 0 <= feed <= 255:
+        raise ValueError(f"cut feed {feed}: expected 0..255")
+    return GS + b"V" + bytes([65, feed])
+
+
 # --- measuring -------------------------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, Literal
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
@@ -23,6 +23,7 @@ from shopfloor.printer.escpos_text import (
     bold,
     char_size,
     encode_text,
+    full_cut,
     paper_width,
     partial_cut,
     printable,
@@ -69,6 +70,8 @@ TIME_FORMAT: Final = "%m-%d %H:%M"
 DOTS_PER_COLUMN: Final = 12
 QR_BORDER_MODULES: Final = 4
 CUT_FEED: Final = 24
+# a printer without a cutter: blank lines enough to bring the last printed line past the tear bar
+TEAR_OFF_LINES: Final = 5
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,9 @@ class PrinterProfile:
     encoding: Encoding = "gb18030"
     columns: int = 48
     qr_module_size: int = 6
+    # from the model's python-escpos profile (shopfloor.printer.profiles) where the site's config names one
+    cut: Literal["partial", "full", "none"] = "partial"
+    dots: int | None = None  # the print line in dots; None: font A's 12 dots per column
 
     def __post_init__(self) -> None:
         if self.encoding not in ENCODINGS:
@@ -88,7 +94,14 @@ class PrinterProfile:
 
     @property
     def dots_per_line(self) -> int:
-        return self.columns * DOTS_PER_COLUMN
+        return self.dots or self.columns * DOTS_PER_COLUMN
+
+    def end_of_job(self) -> bytes:
+        if self.cut == "partial":
+            return partial_cut(CUT_FEED)
+        if self.cut == "full":
+            return full_cut(CUT_FEED)
+        return LF * TEAR_OFF_LINES
 
 
 @dataclass
@@ -179,7 +192,7 @@ class _Job:
         self.buf += align(ALIGN_CENTER) + raster + align(ALIGN_LEFT)
 
     def finish(self) -> bytes:
-        self.buf += LF + partial_cut(CUT_FEED)
+        self.buf += LF + self.profile.end_of_job()
         return bytes(self.buf)
 
 

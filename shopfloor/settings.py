@@ -316,6 +316,26 @@ class PrinterSettings(_Strict):
     status_queries: bool = True
     encoding: Literal["gb18030", "gbk", "ascii"] = "gb18030"
     columns: Annotated[int, Field(ge=24, le=64)] = 48
+    # The printer's model as python-escpos's capability profiles name it (e.g. "TM-T88V", "TM-T20II"): its font A
+    # columns are the default for `columns`, and whether it has a cutter decides how a ticket ends. "": an
+    # 80 mm printer with a partial cutter, 48 columns unless `columns` says otherwise.
+    model: str = ""
+
+    @model_validator(mode="after")
+    def _known_model(self) -> PrinterSettings:
+        if not self.model:
+            return self
+        from shopfloor.printer.profiles import model_profile
+
+        try:
+            profile = model_profile(self.model)
+            columns = profile.ticket_columns(self.columns if "columns" in self.model_fields_set else None)
+        except ValueError as exc:
+            raise ValueError(f"printer {self.name!r}: {exc}") from None
+        # frozen: the canonical model name and the profile's columns set once, while validating
+        object.__setattr__(self, "model", profile.model)
+        object.__setattr__(self, "columns", columns)
+        return self
 
     @model_validator(mode="after")
     def _transport_complete(self) -> PrinterSettings:

@@ -20,6 +20,7 @@ from shopfloor.domain.models import PrintJob, RepairOrder, Site
 from shopfloor.domain.versions import next_version
 from shopfloor.events import emit_on_loop
 from shopfloor.printer.estimate_slip import EstimateSlipData, render_estimate_slip
+from shopfloor.printer.profiles import model_profile
 from shopfloor.printer.ticket import PrinterProfile, TicketData, render_ticket
 from shopfloor.services import outbox, views
 from shopfloor.services.audit import Actor, Entity, record
@@ -76,7 +77,10 @@ class PrintService:
             p = self.ctx.settings.printer(printer)
         except KeyError:
             raise NotFound("error.printer_unknown", printer=printer) from None
-        return PrinterProfile(name=p.name, encoding=p.encoding, columns=p.columns)
+        if not p.model:
+            return PrinterProfile(name=p.name, encoding=p.encoding, columns=p.columns)
+        model = model_profile(p.model)
+        return PrinterProfile(name=p.name, encoding=p.encoding, columns=p.columns, cut=model.cut, dots=model.dots)
 
     def ticket_data(self, s: Session, ro: RepairOrder, reprint: bool) -> TicketData:
         site = s.get(Site, ro.site_id)
