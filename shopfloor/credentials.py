@@ -28,6 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import tomli_w
+
 from shopfloor.contract.access import Role, check_printer_name
 from shopfloor.contract.staff import StaffRole, format_roles, parse_roles
 
@@ -94,14 +96,12 @@ def _message_secrets(data: dict[str, object]) -> MessageSecrets:
         email_user=str(email.get("user", "")), email_password=str(email.get("password", "")))
 
 
-def _message_secret_lines(m: MessageSecrets) -> list[str]:
-    lines: list[str] = []
-    for name, pairs in (("sms", {"access_key_id": m.sms_key_id, "access_key_secret": m.sms_key_secret}),
-                        ("wechat", {"appid": m.wechat_appid, "secret": m.wechat_secret}),
-                        ("email", {"user": m.email_user, "password": m.email_password})):
-        if any(pairs.values()):
-            lines += [f"[{name}]", *(f"{k} = {_quote(v)}" for k, v in pairs.items()), ""]
-    return lines
+def _message_secret_tables(m: MessageSecrets) -> dict[str, dict[str, str]]:
+    """The gateways whose keys are set, as their tables."""
+    tables = {"sms": {"access_key_id": m.sms_key_id, "access_key_secret": m.sms_key_secret},
+              "wechat": {"appid": m.wechat_appid, "secret": m.wechat_secret},
+              "email": {"user": m.email_user, "password": m.email_password}}
+    return {name: pairs for name, pairs in tables.items() if any(pairs.values())}
 
 
 @dataclass
@@ -148,39 +148,30 @@ def generate(advisor_names: list[str] | None = None, printer_names: Iterable[str
     )
 
 
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+HEADER = "# shopfloor credentials: generated once for this data directory. Keep it private (mode 600).\n"
 
 
 def dumps(creds: Credentials) -> str:
-    lines = [
-        "# shopfloor credentials: generated once for this data directory. Keep it private (mode 600).",
-        "[api]",
-        f"token = {_quote(creds.api_token)}",
-        "",
-    ]
-    for name, caller in creds.named_api_tokens.items():
-        roles = ", ".join(_quote(r) for r in format_roles(caller.roles).split(",") if r)
-        lines += [f"[api_tokens.{_quote(name)}]", f"token = {_quote(caller.token)}", f"roles = [{roles}]", ""]
-    lines += [
-        "[boards]",
-        f"token = {_quote(creds.board_token)}",
-        "",
-        "[broker]",
-        f"host = {_quote(creds.broker_host)}",
-        f"port = {creds.broker_port}",
-        "",
-    ]
-    for role, account in creds.mqtt.items():
-        lines += [f"[mqtt.{role.value}]", f"username = {_quote(account.username)}",
-                  f"password = {_quote(account.password)}", ""]
-    for name, account in creds.printers.items():
-        lines += [f"[mqtt.printer.{_quote(name)}]", f"username = {_quote(account.username)}",
-                  f"password = {_quote(account.password)}", ""]
-    lines += _message_secret_lines(creds.messages)
-    lines.append("[advisors]")
-    lines += [f"{_quote(name)} = {_quote(pin)}" for name, pin in creds.advisors.items()]
-    return "\n".join(lines) + "\n"
+    """The file's text (tomli-w quotes every name and value, Chinese names and a token's `"` included). The
+    [advisors] table (the demo's public PINs) is left out when empty: a real site's PINs live in the database as
+    hashes only."""
+    data: dict[str, object] = {"api": {"token": creds.api_token}}
+    if creds.named_api_tokens:
+        data["api_tokens"] = {name: {"token": caller.token, "roles": [r for r in format_roles(caller.roles).split(",")
+                                                                      if r]}
+                              for name, caller in creds.named_api_tokens.items()}
+    data["boards"] = {"token": creds.board_token}
+    data["broker"] = {"host": creds.broker_host, "port": creds.broker_port}
+    mqtt: dict[str, object] = {role.value: {"username": a.username, "password": a.password}
+                               for role, a in creds.mqtt.items()}
+    if creds.printers:
+        mqtt[Role.PRINTER.value] = {name: {"username": a.username, "password": a.password}
+                                    for name, a in creds.printers.items()}
+    data["mqtt"] = mqtt
+    data.update(_message_secret_tables(creds.messages))
+    if creds.advisors:
+        data["advisors"] = dict(creds.advisors)
+    return HEADER + tomli_w.dumps(data)
 
 
 def loads(text: str, source: str = FILE_NAME) -> Credentials:
@@ -313,5 +304,6 @@ def _add_printer_accounts(creds: Credentials, printer_names: Iterable[str]) -> b
 def load(data_dir: Path) -> Credentials:
     path = data_dir / FILE_NAME
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: run `shopfloor demo --data-dir {data_dir}` first")
+        raise FileNotFoundError(f"{path} does not exist: make the site with `shopfloor init --data-dir {data_dir} "
+                                "--site-id ID --site-name NAME` (or try `shopfloor demo`) first")
     return loads(path.read_text(encoding="utf-8"), str(path))

@@ -10,10 +10,11 @@ from nicegui import ui
 
 from shopfloor.contract import staff
 from shopfloor.i18n import Translator
-from shopfloor.kiosk.common import session
+from shopfloor.kiosk.common import pin_change, session
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.common.escalations import banner as escalation_banner
 from shopfloor.kiosk.common.login import LoginView
+from shopfloor.services.staff_pins import PinService
 
 if TYPE_CHECKING:
     from shopfloor.board.store import BoardStore
@@ -52,6 +53,7 @@ class StaffFrame:
         self.settings = settings
         self.auth = auth
         self.escalations = escalations  # the bus's complaints: an important one shows on the manager's pages
+        self.pins = PinService(auth.ctx)
 
     def translator(self, lang: str | None) -> Translator:
         if lang:
@@ -66,6 +68,10 @@ class StaffFrame:
         self.header(t, user, path)
         if user is None:
             await self.sign_in(t, path)
+            return None
+        if await io(self.pins.must_change, user.advisor_id):
+            # a PIN someone else gave works once: the person chooses their own before any page opens
+            pin_change.forced(self.pins, t, user)
             return None
         if not staff.may_open(user.roles, path):
             refuse(t, user, path)
@@ -104,8 +110,18 @@ class StaffFrame:
                 ui.button("EN" if other == "en" else "中文", on_click=lambda: _switch(other)) \
                     .props("flat color=white").mark("lang")
                 if user is not None:
+                    self._menu(t, user)
                     ui.button(t("kiosk.log_out"), icon="logout", on_click=_log_out).props("flat color=white") \
                         .mark("log-out")
+
+    def _menu(self, t: Translator, user: session.KioskUser) -> None:
+        """The signed-in person's own menu: their PIN (everyone may change their own)."""
+        if not user.may(staff.Permission.PIN_OWN):
+            return
+        dialog = pin_change.PinChangeDialog(self.pins, t, user, forced=False, on_changed=lambda: None)
+        with ui.button(icon="manage_accounts").props("flat color=white dense").mark("me-menu") \
+                .tooltip(t("pins.menu")), ui.menu():
+            ui.menu_item(t("pins.change_mine"), on_click=dialog.open).mark("change-pin")
 
     async def sign_in(self, t: Translator, path: str) -> None:
         """The PIN keypad; signed in, the person stays on this page if it is theirs, else goes to their first
