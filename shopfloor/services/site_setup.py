@@ -77,11 +77,15 @@ def add_staff(s: Session, ctx: ServiceContext, code: str, name: str, roles: Iter
 
 def sync_advisor_pins(session: Session, site_id: str, pins: dict[str, str]) -> None:
     """Set the PINs of the staff named in `pins` (credentials.toml [advisors]) where they differ; the database
-    keeps only their hashes."""
+    keeps only their hashes. These are the demo's published PINs, never one-time: a demo person whose PIN was reset
+    gets the published one back, usable at once."""
     for advisor in session.scalars(select(Advisor).where(Advisor.site_id == site_id)):
         pin = pins.get(advisor.name)
-        if pin is not None and not verify_pin(pin, advisor.pin_hash):
+        if pin is None:
+            continue
+        if not verify_pin(pin, advisor.pin_hash):
             advisor.pin_hash = hash_pin(pin)
+        advisor.pin_must_change = False
 
 
 def add_technician(s: Session, ctx: ServiceContext, name: str, skill: str, shift: WeeklyShift | None = None
