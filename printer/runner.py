@@ -16,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
+from shopfloor import systemd_notify
 from shopfloor.credentials import MqttAccount
 from shopfloor.mqtt import BrokerAddress
 from shopfloor.printer.agent import PrinterAgent
@@ -65,9 +66,13 @@ def run_agent(
             log.warning("printer agent %s: not connected to MQTT broker %s after %g s (%s); retrying in the "
                         "background, jobs arrive once it answers", printer_name, address, connect_wait,
                         agent.link.last_error or "no answer")
+        # Type=notify: started either way; without the broker it keeps retrying and its journal keeps the jobs
+        systemd_notify.notify(systemd_notify.READY, f"STATUS=printer {printer_name}: broker "
+                              f"{'connected' if agent.link.connected.is_set() else 'not reachable yet'}")
         if on_started is not None:
             on_started(agent)
         stop.wait()
+        systemd_notify.notify(systemd_notify.STOPPING)
         log.info("printer agent %s: stopping", printer_name)
     finally:
         agent.stop()

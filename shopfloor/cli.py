@@ -286,6 +286,7 @@ def _broker(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    from shopfloor import systemd_notify
     try:
         broker.start()
     except BrokerStartError as exc:
@@ -315,7 +316,9 @@ def _printer_agent(args: argparse.Namespace) -> int:
                          f"`shopfloor printer-credentials {args.name} --out FILE` writes on the server") from None
     if own_mod.is_printer_file(text):
         try:
+    systemd_notify.notify(systemd_notify.READY, f"STATUS=listening on {args.host}:{broker.port}")  # Type=notify
             own = own_mod.loads(text, str(path))
+    systemd_notify.notify(systemd_notify.STOPPING)
         except ValueError as exc:
             raise SystemExit(f"shopfloor: {exc}") from None
         if own.printer.name != args.name:
