@@ -20,11 +20,20 @@ from shopfloor.mqtt import BrokerAddress
 log = logging.getLogger("shopfloor")
 
 
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("alembic", "amqtt", "transitions", "uvicorn.access", "watchfiles", "engineio", "socketio"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _setup_logging(args: argparse.Namespace) -> None:
+    """The journal under systemd, else stderr and DATA_DIR/logs/<command>.log (shopfloor/logs.py; the noisy
+    libraries' loggers at WARNING there). `init` writes nothing into the folder it is about to make a site of, a
+    mistyped --data-dir is not created for a log (only the demo makes its folder), and check-config has none."""
+    from shopfloor import logs
+
+    data_dir = Path(args.data_dir).resolve() if getattr(args, "data_dir", None) else None
+    if args.command == "init" or data_dir is None or not (data_dir.is_dir() or args.command == "demo"):
+        logs.setup(args.verbose, None)
+        return
+    name = {"demo": "shopfloor", "serve": "shopfloor", "printer-agent": f"printer-agent-{getattr(args, 'name', '')}"
+            }.get(args.command, args.command)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+    logs.setup(args.verbose, data_dir, name=f"{safe}.log")
 
 
 SITE_FILE = "site.toml"
@@ -561,7 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _setup_logging(args.verbose)
+    _setup_logging(args)
     try:
         return int(args.func(args))
     except settings_mod.ConfigError as exc:

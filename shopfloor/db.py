@@ -4,6 +4,7 @@ advisory lock up front: the same one-writer-at-a-time the services are written f
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,12 +12,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shopfloor.events import ThreadEvent
 from shopfloor.write_turns import WriteTurns
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Set in session.info by whoever adds an outbox row; after commit the publisher is woken.
 OUTBOX_PENDING = "outbox_pending"
@@ -108,12 +110,44 @@ class Database:
         return cfg
 
     def migrate(self, revision: str = "head") -> None:
+        self._backup_before_migration(revision)
         with self.write_engine.begin() as conn:
             cfg = self.alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
 
+    def _backup_before_migration(self, revision: str) -> None:
+        """A SQLite file holding data is copied to DATA_DIR/backups/pre-migration-<from>-<UTC>.sqlite3 before a
+        migration changes it: an upgrade that goes wrong half-way, or a new version that has to be taken back, then
+        has yesterday's database to return to. A fresh database has nothing to keep; PostgreSQL is pg_dump's."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        from shopfloor import backup
+
+        path = backup.sqlite_file(self.url)
+        if path is None or not path.is_file():
+            return
+        with self.read_engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current is None:
+                return
+            script = ScriptDirectory.from_config(self.alembic_config())
+            target = script.get_revision(revision)
+            if target is None or target.revision == current or not _holds_data(conn):
+                return
+        out = backup.backups_dir(path.parent) / f"pre-migration-{current}-{backup.stamp()}{backup.SUFFIX}"
+        info = backup.backup_sqlite(path, out)
+        log.info("database at revision %s kept as %s before migrating it to %s", current, info.path,
+                 target.revision)
+
     def dispose(self) -> None:
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
+
+
+def _holds_data(conn: Connection) -> bool:
+    """Whether any table but alembic's own has a row."""
+    names = [n for n in inspect(conn).get_table_names() if n != "alembic_version"]
+    return any(conn.execute(text(f'SELECT 1 FROM "{n}" LIMIT 1')).first() is not None for n in names)

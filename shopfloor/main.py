@@ -19,6 +19,7 @@ from nicegui import app, run, ui
 from shopfloor import nicegui_outbox
 from shopfloor.api.app import install
 from shopfloor.api.deps import ApiServices
+from shopfloor.backup_schedule import BackupSchedule
 from shopfloor.clock import Clock, SiteClock
 from shopfloor.contract.access import Role
 from shopfloor.credentials import Credentials
@@ -29,6 +30,7 @@ from shopfloor.kiosk.common.frame import StaffFrame
 from shopfloor.kiosk.common.printer_choice import PrinterChoice
 from shopfloor.mqtt import BrokerAddress
 from shopfloor.publisher import OutboxPublisher
+from shopfloor.run_lock import LockHeld, RunLock
 from shopfloor.services.aftercare.services import AftercareServices
 from shopfloor.services.appointments import AppointmentService
 from shopfloor.services.audit import AuditService
@@ -248,6 +250,8 @@ class Shopfloor:
         self._late_task: asyncio.Task[None] | None = None
         self._housekeeping_task: asyncio.Task[None] | None = None
         self._messages_task: asyncio.Task[None] | None = None
+        self._backup_task: asyncio.Task[None] | None = None
+        self._run_lock: RunLock | None = None
 
     def _setup_tabs(self, clock: SiteClock) -> list[SetupTab]:
         """/setup's tabs, in the order a new site fills them in (kiosk/setup/*_tab.py)."""
@@ -301,6 +305,8 @@ class Shopfloor:
         self._late_task = asyncio.create_task(self._mark_late_forever())
         self._housekeeping_task = asyncio.create_task(self._housekeeping_forever())
         self._messages_task = asyncio.create_task(self.message_sender.run_forever(run.io_bound))
+        nightly = BackupSchedule(self.ctx, self.options.data_dir)  # SQLite only; a PostgreSQL site's is pg_dump's
+        self._backup_task = asyncio.create_task(nightly.run_forever(run.io_bound))
         loop.call_later(GC_FREEZE_AFTER_SECONDS, self._freeze_long_lived)
 
     @staticmethod
@@ -356,6 +362,8 @@ class Shopfloor:
             self._housekeeping_task.cancel()
         if self._messages_task:
             self._messages_task.cancel()
+        if self._backup_task:
+            self._backup_task.cancel()
         for feed in self._feeds:
             feed.stop()
         for agent in self.agents:
@@ -399,6 +407,12 @@ class Shopfloor:
         """Start everything and serve until Ctrl-C."""
         # Fewer full collections: a board server keeps many long-lived small objects (cards, labels).
         gc.set_threshold(700, 10, 100)
+        # one server per data directory, held until this process ends (a restore refuses meanwhile)
+        self._run_lock = RunLock(self.options.data_dir)
+        try:
+            self._run_lock.acquire()
+        except LockHeld as exc:
+            raise SystemExit(f"shopfloor: cannot start: {exc}") from None
         nicegui_outbox.install()  # a connected page no longer wakes the server every second
         # the certificate first: a site CA that cannot be used stops the start before anything runs
         web = web_server.run_options(self.options.data_dir, self.settings, https=self.options.https,
