@@ -25,6 +25,7 @@ from shopfloor.api import (
     messages,
     order_photos,
     parts,
+    personal_data,
     print_jobs,
     promises,
     quality,
@@ -45,7 +46,7 @@ RESOURCES = (appointments, slots_capacity, customers, imports, repair_orders, pr
              clockings, additional_work, quality, promises, carry_over, parts, walkaround, order_photos, estimate,
              documents, settlement, delivery, settlement_documents, messages, follow_ups, complaints, kpis,
              staff_pins,
-             setup_tokens)
+             setup_tokens, personal_data)
 DESCRIPTION = """Bearer token: an API client's token, made in /setup → API clients (or POST /setup/api-clients) with
 the staff roles it may act as, shown once and revocable; or `[api] token` in credentials.toml (the caller named
 "api", holding every staff role), or the token of an `[api_tokens.<name>]` table there, with `roles = [...]`
