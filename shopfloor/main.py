@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from nicegui import app, run, ui
 
-from shopfloor import nicegui_outbox
+from shopfloor import nicegui_outbox, systemd_notify
 from shopfloor.api.app import install
 from shopfloor.api.deps import ApiServices
 from shopfloor.backup_schedule import BackupSchedule
@@ -66,6 +66,7 @@ from shopfloor.web import server as web_server
 
 if TYPE_CHECKING:
     from shopfloor.kiosk.setup.tab import SetupTab
+from shopfloor.web import health as health_route
     from shopfloor.printer.agent import PrinterAgent
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ HOUSEKEEPING_AFTER_SECONDS = 60
 
 
 class Page(Protocol):
+READY_WAIT_TRIES = 300  # 30 s for the web server to listen before READY=1 is sent anyway
     """A page object: registers its route(s) with NiceGUI."""
 
     def register(self, path: str) -> None: ...
@@ -151,6 +153,7 @@ class Shopfloor:
         site = settings.site.id
         self.db = Database(options.database_url or sqlite_url(options.data_dir / "shopfloor.sqlite3"))
         self.ctx = ServiceContext(self.db, settings, clock or Clock(), server_url=server_url(settings, options))
+        from shopfloor.services.health import HealthService
         # every service, once; pages, the API and the server's own loop share them
         self.auth = AuthService(self.ctx)
         self.checkin = CheckinService(self.ctx)
@@ -205,6 +208,10 @@ class Shopfloor:
             (self.kiosk, "/kiosk"),
             (AppointmentBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock,
                                   screens=self.tokens), "/board/appointments"),
+        # /healthz, /status and the systemd watchdog: the server's own broker link, each printer's last status
+        self.health = HealthService(
+            self.ctx, broker_connected=self.publisher.link.connected.is_set, data_dir=options.data_dir,
+            printers=lambda: {name: str(s["status"]) for name, s in self.board_store.printer_status.items()})
             (ProgressBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock,
                                screens=self.tokens), "/board/progress"),
             (LoungePage(self.lounge_store, settings, clock=self.ctx.clock), "/lounge"),
@@ -267,6 +274,7 @@ class Shopfloor:
         beside each printer instead."""
         from shopfloor.printer.agent import PrinterAgent
         from shopfloor.printer.journal import PrintJournal
+        self._systemd_task: asyncio.Task[None] | None = None
         from shopfloor.printer.transports import transport_for
 
         agents = []
@@ -386,6 +394,30 @@ class Shopfloor:
     def register(self) -> None:
         web_server.prepare(app, self.options.data_dir, self.settings.web, self.settings.reception.photo_max_mb)
         self.register_pages()
+        self._systemd_task = asyncio.create_task(self._tell_systemd())
+
+    async def _tell_systemd(self) -> None:
+        """Under systemd (Type=notify): READY=1 once the web server answers (this runs at its startup, a moment
+        before it listens), then WATCHDOG=1 every half WatchdogSec while this loop runs and the database
+        answers: a hung loop or a dead database gets the server restarted."""
+        host = self.options.http_host if self.options.http_host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        for _ in range(READY_WAIT_TRIES):
+            try:
+                _, writer = await asyncio.open_connection(host, self.options.http_port)
+            except OSError:
+                await asyncio.sleep(0.1)
+                continue
+            writer.close()
+            break
+        systemd_notify.notify(systemd_notify.READY, f"STATUS=serving on port {self.options.http_port}")
+        interval = systemd_notify.watchdog_seconds()
+        while interval is not None:
+            await asyncio.sleep(interval / 2)
+            figures = await self.health.database_figures_soon()
+            if figures.reachable:
+                systemd_notify.notify(systemd_notify.WATCHDOG)
+            else:
+                log.warning("database not answering (%s): no watchdog ping", figures.error)
         install(app, ApiServices.on(self.ctx, self.credentials.api_tokens(), checkin=self.checkin,
                                     repair_orders=self.repair_orders, appointments=self.appointments,
                                     printing=self.printing, booking=self.booking, customers=self.customers,
@@ -426,3 +458,8 @@ class Shopfloor:
                # a page's socket is pinged every 24 s and a vanished screen's client kept 30 s: with 10 s (pings every
                # 8 s, engine.io checking one of 50 sockets every 80 ms) woke an idle server ~19 times a second
                favicon="🔧", reconnect_timeout=30, **web)
+        systemd_notify.notify(systemd_notify.STOPPING)
+        if self._systemd_task:
+            self._systemd_task.cancel()
+        self.health.close()
+        health_route.register(app, self.health)
