@@ -43,9 +43,9 @@ def _as(app: FastAPI, token: str) -> TestClient:
 def _everything_stored(services: Services) -> str:
     """Every column of both tables and the audit, as text: where a token in clear would show."""
     with services.db.read() as s:
-        rows: list[object] = [*s.scalars(select(ApiClient)), *s.scalars(select(DisplayScreen)),
-                              *s.scalars(select(AuditEntry))]
-        return "\n".join(str({c: getattr(r, c) for c in r.__table__.columns.keys()}) for r in rows)  # type: ignore[attr-defined]
+        rows: list[ApiClient | DisplayScreen | AuditEntry] = [
+            *s.scalars(select(ApiClient)), *s.scalars(select(DisplayScreen)), *s.scalars(select(AuditEntry))]
+        return "\n".join(str({c.key: getattr(r, c.key) for c in r.__table__.columns}) for r in rows)
 
 
 def _sqlite_bytes(services: Services) -> bytes:
@@ -123,7 +123,7 @@ def test_names_are_unique_and_roles_checked(services: Services, app: FastAPI) ->
 
 def test_use_is_written_at_most_once_a_minute(services: Services) -> None:
     admin = TokenAdmin(services.ctx)
-    view, token = admin.create_client("DMS", ["advisor"], MANAGER)
+    _, token = admin.create_client("DMS", ["advisor"], MANAGER)
     first = services.clock.now()
     assert admin.caller(token) is not None
     services.clock.advance(seconds=30)
@@ -133,7 +133,7 @@ def test_use_is_written_at_most_once_a_minute(services: Services) -> None:
     assert admin.caller(token) is not None
     assert [c.last_used_at for c in admin.clients()] == [services.clock.now()]
 
-    screen, screen_token = admin.create_screen("wall", MANAGER)
+    screen, _ = admin.create_screen("wall", MANAGER)
     admin.seen(screen.id, "192.168.1.50")
     admin.seen(screen.id, "192.168.1.51")  # within the minute: not written
     assert [(s.last_seen_at, s.last_address) for s in admin.screens()] == [(services.clock.now(), "192.168.1.50")]

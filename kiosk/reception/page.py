@@ -17,6 +17,7 @@ from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import frame, session
 from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
+from shopfloor.kiosk.common.camera_scan import CameraScan
 from shopfloor.kiosk.common.formatting import when
 from shopfloor.kiosk.common.frame import StaffFrame
 from shopfloor.kiosk.reception.checkin_form import CheckinForm
@@ -108,6 +109,7 @@ class KioskWorkspace:
                     self.manual = ui.input(placeholder=t("kiosk.manual_tag")) \
                         .props("outlined dense clearable data-testid=manual-tag") \
                         .classes("w-full").on("keydown.enter", self._manual_entry).mark("manual-tag")
+                    CameraScan(t, STATIC_URL).button()  # the tablet's camera, beside the wedge scanner
                 self.decisions = PrintDecisions(self.page.printing, self.page.printers, t, self.user)
                 ui.label(t("kiosk.open_orders")).classes("text-grey-8 pt-2")
                 self.orders = ui.column().classes("w-full gap-1").mark("open-orders")

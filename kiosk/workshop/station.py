@@ -25,6 +25,7 @@ from shopfloor.domain.workshop import BADGE_PREFIX, BADGE_SEARCH_RE, QcStage, no
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import frame, session
 from shopfloor.kiosk.common.blocking import io
+from shopfloor.kiosk.common.camera_scan import CameraScan
 from shopfloor.kiosk.reception.page import STATIC_URL as WEDGE_STATIC_URL
 from shopfloor.kiosk.workshop import photos, station_dialogs, station_view
 from shopfloor.services.audit import Actor, ActorKind
@@ -129,6 +130,8 @@ class StationView:
             self.body = ui.column().classes("w-full gap-3")
         # dialogs live outside the body: a redraw from the bus does not close the one in use
         self.dialog_host = ui.element("div")
+        with self.dialog_host:
+            self.camera = CameraScan(self.t, WEDGE_STATIC_URL)  # badge or ticket, by the tablet's camera
         self._draw_bar()
         # subscribed inside the page: NiceGUI drops it when this client goes away
         self.page.store.changed.subscribe(self._store_changed)
@@ -261,8 +264,10 @@ class StationView:
                     manual = ui.input(placeholder=t("station.manual_ticket")) \
                         .props("outlined dense clearable").classes("w-80 text-lg").mark("manual-ticket")
                     manual.on("keydown.enter", lambda: self.manual_ticket(manual))
+                    self.camera.button()
             else:
                 ui.space()
+                self.camera.button("lg")
             if self.user.may(Permission.DISPATCH):
                 ui.button(t("station.badges"), icon="qr_code_2",
                           on_click=lambda: ui.navigate.to(station_view.BADGES_PATH)) \

@@ -3,7 +3,7 @@ and one display token per wall screen. A token is answered once, in the 201 of t
 keeps only its SHA-256. Revoking takes effect on the next request."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,9 +19,10 @@ from shopfloor.services.setup.tokens import ApiClientView, ScreenView
 
 router = APIRouter(route_class=GuardedRoute, tags=["setup: access"])
 RoleIn = StaffRole
-NAME_TAKEN = {409: {**ERRORS[409], "description": "the name is taken on this site (a name is the actor of what "
-                                                  "the client changes, so it names one client)"}}
-NOT_FOUND = {404: {**ERRORS[404], "description": "no such API client / screen on this site"}}
+Responses = dict[int | str, dict[str, Any]]
+NAME_TAKEN: Responses = {409: {**ERRORS[409], "description": (
+    "the name is taken on this site (a name is the actor of what the client changes, so it names one client)")}}
+NOT_FOUND: Responses = {404: {**ERRORS[404], "description": "no such API client / screen on this site"}}
 
 
 def _at(moment: datetime | None, api: Services) -> str | None:
