@@ -266,6 +266,14 @@ class Shopfloor:
         # people: staff and PINs, technicians, shifts/leave/holidays, bays
         # the catalogues and the site's configuration: hours, labour operations, parts, printers, message texts
         # access: API clients, wall screens, the addresses tablets use
+        from shopfloor.kiosk.setup.addresses_tab import AddressesTab
+        from shopfloor.kiosk.setup.screens_tab import ScreensTab
+        from shopfloor.kiosk.setup.tokens_tab import TokensTab
+
+        tabs += [TokensTab(self.tokens, self.settings.site.tz),
+                 ScreensTab(self.tokens, self.settings.site.tz, server_url(self.settings, self.options)),
+                 AddressesTab(host=self.options.http_host, port=self.options.http_port, https=self.options.https,
+                              public_url=self.settings.web.public_url)]
         # personal data (PIPL)
         return tabs
 
