@@ -55,6 +55,10 @@ from shopfloor.services.pruning import PruningService
 from shopfloor.services.reception.services import ReceptionServices
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.services.settlement.services import SettlementServices
+from shopfloor.services.setup.bays import BayAdmin
+from shopfloor.services.setup.calendar import CalendarAdmin
+from shopfloor.services.setup.staff import StaffAdmin
+from shopfloor.services.setup.technicians import TechnicianAdmin
 from shopfloor.services.setup.tokens import TokenAdmin
 from shopfloor.services.solicitation import SolicitationService
 from shopfloor.services.workshop.assumed import AssumedClockings
@@ -181,6 +185,11 @@ class Shopfloor:
         self.dms_import = DmsImportService(self.ctx)
         self.calendar = CalendarService(self.ctx)
         self.audit = AuditService(self.ctx)
+        # /setup's people and bays (the API builds its own on the same context: they keep no state)
+        self.staff_admin = StaffAdmin(self.ctx)
+        self.technician_admin = TechnicianAdmin(self.ctx)
+        self.calendar_admin = CalendarAdmin(self.ctx)
+        self.bay_admin = BayAdmin(self.ctx)
         # API clients and wall screens made in /setup, beside credentials.toml's tokens (which keep their names)
         self.tokens = TokenAdmin(self.ctx, reserved_names=(t.name for t in credentials.api_tokens()))
         self.broker = None
@@ -264,6 +273,7 @@ class Shopfloor:
         """/setup's tabs, in the order a new site fills them in (kiosk/setup/*_tab.py)."""
         tabs: list[SetupTab] = []
         # people: staff and PINs, technicians, shifts/leave/holidays, bays
+        tabs += self._people_tabs(clock)
         # the catalogues and the site's configuration: hours, labour operations, parts, printers, message texts
         # access: API clients, wall screens, the addresses tablets use
         from shopfloor.kiosk.setup.addresses_tab import AddressesTab
@@ -276,6 +286,15 @@ class Shopfloor:
                               public_url=self.settings.web.public_url)]
         # personal data (PIPL)
         return tabs
+
+    def _people_tabs(self, clock: SiteClock) -> list[SetupTab]:
+        from shopfloor.kiosk.setup.bays_tab import BaysTab
+        from shopfloor.kiosk.setup.calendar_tab import CalendarTab
+        from shopfloor.kiosk.setup.staff_tab import StaffTab
+        from shopfloor.kiosk.setup.technicians_tab import TechniciansTab
+
+        return [StaffTab(self.staff_admin), TechniciansTab(self.technician_admin),
+                CalendarTab(self.calendar_admin, self.technician_admin, clock), BaysTab(self.bay_admin)]
 
     def _build_agents(self) -> list[PrinterAgent]:
         """The demo runs every printer's agent in this process; a site runs `shopfloor printer-agent NAME`

@@ -62,18 +62,20 @@ class BadgesPage:
     def register(self, path: str) -> None:
         ui.page(path, title="shopfloor · badges")(self.build)
 
-    def _cards(self) -> list[tuple[str, str, str]]:
+    def _cards(self, only: int | None = None) -> list[tuple[str, str, str]]:
         badges = self.clocking.badges()
         return [(tech["name"], tech["skill"], qr_data_url(badges[tech["id"]]))
-                for tech in self.repair_orders.technicians() if tech["id"] in badges]
+                for tech in self.repair_orders.technicians()
+                if tech["id"] in badges and (only is None or tech["id"] == only)]
 
-    async def build(self, lang: str | None = None) -> None:
+    async def build(self, lang: str | None = None, technician: str | None = None) -> None:
+        """`technician`: one technician's card only (/setup's print button, after a badge is reissued)."""
         signed_in = await self.frame.open(lang, PATH)
         if signed_in is None:
             return
         t, _user = signed_in
         ui.add_head_html(STYLE)
-        cards = await io(self._cards)
+        cards = await io(self._cards, int(technician) if technician and technician.isdigit() else None)
         with ui.row().classes("w-full items-center justify-between badge-controls"):
             with ui.column().classes("gap-0"):
                 ui.label(t("badges.title")).classes("text-2xl font-bold").mark("badges-title")

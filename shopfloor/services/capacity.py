@@ -133,7 +133,9 @@ def load_plan(s: Session, ctx: ServiceContext, day: date) -> DayPlan:
         tech_days.append(TechnicianDay(t.id, t.name, t.skill, hours,
                                        datetime.combine(day, shift_start, tzinfo=ctx.tz),
                                        datetime.combine(day, shift_end, tzinfo=ctx.tz)))
-    bays = [BayInfo(b.id, b.code, b.kind) for b in s.scalars(select(Bay).where(Bay.site_id == site).order_by(Bay.id))]
+    # a bay taken out of use at /setup is offered no more (it keeps its past bookings)
+    bays = [BayInfo(b.id, b.code, b.kind)
+            for b in s.scalars(select(Bay).where(Bay.site_id == site, Bay.active.is_(True)).order_by(Bay.id))]
     # columns, not entities: a busy day is read for every proposal and every booking
     rows = s.execute(select(Appointment.id, Appointment.advisor_id, Appointment.start, Appointment.hours,
                             Appointment.skill, Appointment.job_lines, Appointment.equipment, Appointment.bay_id)
