@@ -11,12 +11,14 @@ from __future__ import annotations
 import difflib
 import functools
 import logging
-import os
 import tempfile
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from shopfloor.printer.ticket import DOTS_PER_COLUMN
+from shopfloor.printer.ticket import DOTS_PER_COLUMN, PrinterProfile
+
+if TYPE_CHECKING:
+    from shopfloor.settings import PrinterSettings
 
 # the range a ticket's layout supports (shopfloor.printer.ticket.PrinterProfile)
 MIN_COLUMNS, MAX_COLUMNS = 24, 64
@@ -56,20 +58,18 @@ class ModelProfile:
 @functools.cache
 def _capabilities() -> dict[str, Any]:
     """python-escpos's profile database. Importing escpos.capabilities calls logging.basicConfig() (which would
-    make our own logging setup a no-op) and pickles the database into a new temporary folder it never removes:
-    both undone here."""
+    make our own logging setup a no-op) and pickles the database into a new temporary folder that nothing removes
+    (mkdtemp() runs even when $ESCPOS_CAPABILITIES_PICKLE_DIR is set): both undone here, the folder being one
+    of ours, removed once the import has read it."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    before = os.environ.get("ESCPOS_CAPABILITIES_PICKLE_DIR")
+    real_mkdtemp = tempfile.mkdtemp
     with tempfile.TemporaryDirectory(prefix="shopfloor-escpos-") as pickles:
-        os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = pickles
+        tempfile.mkdtemp = lambda *args, **kwargs: pickles  # type: ignore[assignment]
         try:
             from escpos import capabilities
         finally:
-            if before is None:
-                os.environ.pop("ESCPOS_CAPABILITIES_PICKLE_DIR", None)
-            else:
-                os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = before
+            tempfile.mkdtemp = real_mkdtemp
             for handler in root.handlers[:]:
                 if handler not in handlers:
                     root.removeHandler(handler)
@@ -110,3 +110,13 @@ def model_profile(model: str) -> ModelProfile:
         dots=_number(media.get("width", {}).get("pixels")), dpi=_number(media.get("dpi")),
         cut="partial" if features.get("paperPartCut") else "full" if features.get("paperFullCut") else "none",
         code_pages=tuple(str(v) for v in data.get("codePages", {}).values()))
+
+
+def ticket_profile(printer: PrinterSettings) -> PrinterProfile:
+    """How documents are laid out for a printer of the site's config: its columns and encoding, and with a model
+    named, the model's print line in dots and its cut (none: blank lines to tear off at)."""
+    if not printer.model:
+        return PrinterProfile(name=printer.name, encoding=printer.encoding, columns=printer.columns)
+    model = model_profile(printer.model)
+    return PrinterProfile(name=printer.name, encoding=printer.encoding, columns=printer.columns, cut=model.cut,
+                          dots=model.dots)

@@ -20,7 +20,7 @@ from shopfloor.domain.models import PrintJob, RepairOrder, Site
 from shopfloor.domain.versions import next_version
 from shopfloor.events import emit_on_loop
 from shopfloor.printer.estimate_slip import EstimateSlipData, render_estimate_slip
-from shopfloor.printer.profiles import model_profile
+from shopfloor.printer.profiles import ticket_profile
 from shopfloor.printer.ticket import PrinterProfile, TicketData, render_ticket
 from shopfloor.services import outbox, views
 from shopfloor.services.audit import Actor, Entity, record
@@ -68,19 +68,20 @@ class PrintService:
         self.documents = DocumentService(ctx, server_url or ctx.settings.web.public_url or "http://localhost:8080")
         self.settled = Event[PrintJobInfo]()
         """an agent's acknowledgement settled a print job: the job as it now is; fired on NiceGUI's loop"""
-        self._printer_names = frozenset(p.name for p in ctx.settings.printers)
         self._refused_acks: dict[str, int] = {}  # printer (as its topic named it) -> acks dropped
         self._renderers: dict[str, DocumentRenderer] = {}  # register_document()
+
+    @property
+    def _printer_names(self) -> frozenset[str]:
+        """The site's printers as the configuration names them now (/setup may add one while the server runs)."""
+        return frozenset(p.name for p in self.ctx.settings.printers)
 
     def profile(self, printer: str) -> PrinterProfile:
         try:
             p = self.ctx.settings.printer(printer)
         except KeyError:
             raise NotFound("error.printer_unknown", printer=printer) from None
-        if not p.model:
-            return PrinterProfile(name=p.name, encoding=p.encoding, columns=p.columns)
-        model = model_profile(p.model)
-        return PrinterProfile(name=p.name, encoding=p.encoding, columns=p.columns, cut=model.cut, dots=model.dots)
+        return ticket_profile(p)
 
     def ticket_data(self, s: Session, ro: RepairOrder, reprint: bool) -> TicketData:
         site = s.get(Site, ro.site_id)
