@@ -100,7 +100,7 @@ EnumValue = Annotated[E, Strict(False)]
 
 class PrintKind(StrEnum):
     """What a print job is: a job ticket, a booking confirmation slip, a parts pick label, a vehicle's tag label, a
-    repair order's estimate slip, its settlement list (结算清单) and its delivery sheet (交车单)."""
+    repair order's estimate slip, its settlement list (结算清单), its delivery sheet (交车单), and a test print."""
 
     TICKET = "ticket"
     CONFIRMATION = "confirmation"
@@ -109,6 +109,7 @@ class PrintKind(StrEnum):
     ESTIMATE = "estimate"
     SETTLEMENT_LIST = "settlement_list"
     DELIVERY_SHEET = "delivery_sheet"
+    TEST = "test"  # /setup's test print: a short GB18030 ticket through the whole print path
 
 
 def _base64(value: str) -> str:

@@ -1,0 +1,72 @@
+"""What the catalogue tabs of /setup share: the CSV export and import bar (an import's report lists each refused
+line with its column and reason, the good lines having been kept) and how a refusal is shown."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from nicegui import events, ui
+
+from shopfloor.domain.errors import DomainError
+from shopfloor.kiosk.common.blocking import io
+from shopfloor.services.setup.csv_io import CsvImport
+
+if TYPE_CHECKING:
+    from shopfloor.i18n import Translator
+
+MAX_SHOWN_ERRORS = 50
+
+
+def refused(t: Translator, exc: DomainError) -> None:
+    ui.notify(exc.message(t.lang), type="negative", multi_line=True, timeout=8000)
+
+
+def import_report(t: Translator, box: ui.column, report: CsvImport) -> None:
+    """What an import did, in the reader's language, each refused line with its column."""
+    box.clear()
+    failed = len({e.line for e in report.errors})
+    with box:
+        ui.label(t("setup_catalogue.csv.report", rows=report.rows, added=report.added, updated=report.updated,
+                   unchanged=report.unchanged, failed=failed)) \
+            .classes("text-positive" if not failed else "text-warning").mark("csv-report")
+        for err in report.errors[:MAX_SHOWN_ERRORS]:
+            where = t("setup_catalogue.csv.line_column", line=err.line, column=err.column) if err.column \
+                else t("setup_catalogue.csv.line", line=err.line)
+            ui.label(f"{where}: {t(err.key, **err.params)}").classes("text-negative text-sm").mark("csv-error")
+        if len(report.errors) > MAX_SHOWN_ERRORS:
+            ui.label(t("setup_catalogue.csv.more", count=len(report.errors) - MAX_SHOWN_ERRORS)) \
+                .classes("text-grey-7 text-sm")
+
+
+def csv_bar(t: Translator, name: str, export: Callable[[], bytes], run_import: Callable[[bytes], CsvImport],
+            after: Callable[[], Awaitable[None]], mark: str) -> ui.column:
+    """Export and import buttons for one list; returns the column the import's report goes into."""
+    with ui.expansion(t("setup_catalogue.csv.title"), icon="import_export").classes("w-full border rounded") \
+            .mark(f"{mark}-csv"):
+        ui.label(t("setup_catalogue.csv.hint")).classes("text-grey-7 text-sm")
+        with ui.row().classes("w-full items-center gap-3"):
+            async def download() -> None:
+                data = await io(export)
+                ui.download.content(data, name, "text/csv")
+
+            ui.button(t("setup_catalogue.csv.export"), icon="download", on_click=download).props("outline") \
+                .mark(f"{mark}-export")
+
+            async def uploaded(e: events.UploadEventArguments) -> None:
+                data = await e.file.read()
+                try:
+                    report = await io(run_import, data)
+                except DomainError as exc:
+                    refused(t, exc)
+                    return
+                finally:
+                    upload.reset()
+                import_report(t, box, report)
+                await after()
+
+            upload = ui.upload(label=t("setup_catalogue.csv.import"), auto_upload=True, max_files=1,
+                               on_upload=uploaded).props('accept=".csv,.txt" flat bordered').classes("w-80") \
+                .mark(f"{mark}-upload")
+        box = ui.column().classes("w-full gap-0").mark(f"{mark}-report")
+    return box

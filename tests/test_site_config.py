@@ -1,0 +1,102 @@
+"""The site configuration changed through SiteConfigService (SQLite and PostgreSQL): a change is checked as a whole
+file, a bad value is refused with its key named and the file left as it was, the written file loads back to the
+settings in use, the services' context holds the new settings at once, listeners hear of it and the audit trail
+says which keys changed from what to what."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from shopfloor import settings as settings_mod
+from shopfloor.domain.errors import Invalid
+from shopfloor.services.audit import Actor, AuditService, Entity
+from shopfloor.services.setup.site_config import SiteConfigService
+from shopfloor.settings import Settings
+from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
+
+pytestmark = ON_BOTH_DATABASES
+
+MANAGER = Actor("赵经理", staff_id=5)
+
+
+@pytest.fixture
+def config(services: Services, tmp_path: Path) -> SiteConfigService:
+    path = tmp_path / "site.toml"
+    shutil.copyfile(settings_mod.demo_config_path(), path)
+    return SiteConfigService(services.ctx, path)
+
+
+def test_a_change_is_written_reloads_equal_swaps_the_settings_and_is_audited(services: Services,
+                                                                             config: SiteConfigService) -> None:
+    heard: list[Settings] = []
+    config.changed.subscribe(heard.append)
+    before = services.ctx.settings
+    new = config.update({"workshop": {"labour_rate": 345.5}, "site": {"closing": time(19, 30)}}, MANAGER,
+                        what="labour_rates")
+    assert new.workshop.labour_rate == 345.5 and new.site.closing == time(19, 30)
+    assert services.ctx.settings is new and config.settings is new and heard == [new]
+    # everything else kept as the file had it
+    assert new.printers == before.printers and new.booking == before.booking and new.site.name == before.site.name
+    assert settings_mod.load(config.path) == new
+    rows = AuditService(services.ctx).read(Entity.SITE_CONFIG)
+    assert [(r.entity_id, r.action, r.actor) for r in rows] == [("labour_rates", "changed", "赵经理")]
+    changes = {c["key"]: (c["from"], c["to"]) for c in rows[0].detail["changes"]}
+    assert changes == {"workshop.labour_rate": (before.workshop.labour_rate, 345.5),
+                       "site.closing": (f"{before.site.closing:%H:%M}", "19:30")}
+    assert rows[0].detail["sections"] == ["site", "workshop"]
+
+
+def test_a_bad_value_is_refused_with_its_key_and_the_file_untouched(services: Services,
+                                                                    config: SiteConfigService) -> None:
+    text = config.path.read_text(encoding="utf-8")
+    before = services.ctx.settings
+    with pytest.raises(Invalid) as refused:
+        config.update({"site": {"closing": time(7, 0)}}, MANAGER, what="hours")
+    assert "site" in refused.value.message("en") and "closing 07:00 must be after opening" in refused.value.message()
+    with pytest.raises(Invalid) as refused:
+        config.update({"workshop": {"labour_rate": -1}}, MANAGER, what="labour_rates")
+    assert "workshop.labour_rate" in refused.value.message("en")
+    with pytest.raises(Invalid) as refused:
+        config.update(lambda doc: doc.update(printers=[]), MANAGER, what="printers")
+    assert "printers" in refused.value.message("en")
+    assert config.path.read_text(encoding="utf-8") == text
+    assert services.ctx.settings is before
+    assert AuditService(services.ctx).read(Entity.SITE_CONFIG) == []
+    assert not [p for p in config.path.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_no_change_writes_nothing(services: Services, config: SiteConfigService) -> None:
+    text = config.path.read_text(encoding="utf-8")
+    same = config.update({"workshop": {"labour_rate": services.ctx.settings.workshop.labour_rate}}, MANAGER,
+                         what="labour_rates")
+    assert same is services.ctx.settings and config.path.read_text(encoding="utf-8") == text
+    assert AuditService(services.ctx).read(Entity.SITE_CONFIG) == []
+
+
+def test_without_a_file_the_settings_in_use_are_written(services: Services, tmp_path: Path) -> None:
+    config = SiteConfigService(services.ctx, tmp_path / "new" / "site.toml")
+    before = services.ctx.settings
+    new = config.update(lambda doc: doc["booking"].update(slot_minutes=30), MANAGER, what="hours")
+    assert new.booking.slot_minutes == 30
+    assert new.model_copy(update={"booking": before.booking}) == before
+    assert settings_mod.load(config.path) == new
+
+
+def test_hours_and_rates_forms(services: Services, config: SiteConfigService) -> None:
+    config.set_hours(opening=time(7, 30), closing=time(18, 0), workdays=[6, 1, 2, 2], shift_start=time(8, 0),
+                     shift_end=time(17, 0), break_minutes=45, slot_minutes=20, walk_in_reserve=0.25, actor=MANAGER)
+    s = services.ctx.settings
+    assert (s.site.opening, s.site.closing, s.booking.workdays, s.booking.slot_minutes) == (
+        time(7, 30), time(18, 0), [1, 2, 6], 20)
+    assert (s.booking.shift_start, s.booking.break_minutes, s.booking.walk_in_reserve) == (time(8, 0), 45, 0.25)
+    config.set_labour_rates(labour_rate=280, per_skill={"repair": 420.0}, actor=MANAGER)
+    assert services.ctx.settings.reception.labour_rate("repair", 0) == 420.0
+    assert services.ctx.settings.workshop.labour_rate == 280
+    config.set_labour_rates(labour_rate=280, per_skill={}, actor=MANAGER)
+    assert services.ctx.settings.reception.labour_rates == {}
+    assert [r.entity_id for r in AuditService(services.ctx).read(Entity.SITE_CONFIG)] == [
+        "hours", "labour_rates", "labour_rates"]
