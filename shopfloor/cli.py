@@ -50,6 +50,16 @@ def _site_settings(args: argparse.Namespace, data_dir: Path) -> tuple[settings_m
     return settings_mod.load(path), path
 
 
+def _writable_config(config_path: Path, data_dir: Path) -> Path:
+    """The file /setup rewrites: the configuration in use, except the shipped demo.toml (the demo copied it into
+    DIR/site.toml, which the next start reads; a server started on it alone gets its own there)."""
+    try:
+        shipped = settings_mod.demo_config_path().resolve()
+    except settings_mod.ConfigError:
+        shipped = None
+    return data_dir / SITE_FILE if config_path.resolve() == shipped else config_path.resolve()
+
+
 def _credentials(data_dir: Path) -> Credentials:
     try:
         return creds_mod.load(data_dir)
@@ -117,7 +127,7 @@ def _demo(args: argparse.Namespace) -> int:
     system = Shopfloor(settings, credentials, Options(
         data_dir=data_dir, http_host=args.host, http_port=args.http_port, broker=broker,
         embedded_broker=not args.no_embedded_broker, printer_agents=not args.no_printer_agents,
-        https=_https(args, settings)),
+        https=_https(args, settings), config_path=_writable_config(config_path, data_dir)),
         clock=_demo_clock(args, settings))
     system.db.migrate()
     if not site_setup.has_site(system.ctx):
@@ -263,7 +273,8 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     system = Shopfloor(settings, creds, Options(
         data_dir=data_dir, http_host=args.host, http_port=args.http_port, broker=broker, embedded_broker=False,
-        printer_agents=False, database_url=args.database, https=_https(args, settings)))
+        printer_agents=False, database_url=args.database, https=_https(args, settings),
+        config_path=_writable_config(config_path, data_dir)))
     log.info("site %s from %s; broker %s; database %s; %s", settings.site.id, config_path, broker,
              system.db.url.split("@")[-1], "HTTPS" if system.options.https else "HTTP")
     return _run(system)

@@ -99,6 +99,8 @@ class Options:
     printer_agents: bool = True  # run the file printers' agents in this process (demo)
     database_url: str | None = None
     https: bool = False  # TLS with a certificate from the site's own CA (shopfloor/web/server.py)
+    # the site configuration the server runs on, which /setup rewrites; None: DATA_DIR/site.toml
+    config_path: Path | None = None
 
 
 def lan_address() -> str:
@@ -194,6 +196,7 @@ class Shopfloor:
         self.tokens = TokenAdmin(self.ctx, reserved_names=(t.name for t in credentials.api_tokens()))
         self.broker = None
         if options.embedded_broker:
+        self._build_catalogue_setup()
             from shopfloor.broker.embedded import EmbeddedBroker
 
             self.broker = EmbeddedBroker(options.broker.host, options.broker.port, site, credentials)
@@ -217,6 +220,7 @@ class Shopfloor:
             (self.kiosk, "/kiosk"),
             (AppointmentBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock,
                                   screens=self.tokens), "/board/appointments"),
+        self.printer_choice = printers  # /setup's printers tab shows their status
         # /healthz, /status and the systemd watchdog: the server's own broker link, each printer's last status
         self.health = HealthService(
             self.ctx, broker_connected=self.publisher.link.connected.is_set, data_dir=options.data_dir,
@@ -268,6 +272,8 @@ class Shopfloor:
         self._messages_task: asyncio.Task[None] | None = None
         self._backup_task: asyncio.Task[None] | None = None
         self._run_lock: RunLock | None = None
+        # what was built from the settings follows a change made on /setup (opening hours, printers, rates)
+        self.site_config.changed.subscribe(lambda new: self._follow_settings(new, frame, printers))
 
     def _setup_tabs(self, clock: SiteClock) -> list[SetupTab]:
         """/setup's tabs, in the order a new site fills them in (kiosk/setup/*_tab.py)."""
@@ -281,6 +287,7 @@ class Shopfloor:
         from shopfloor.kiosk.setup.tokens_tab import TokensTab
 
         tabs += [TokensTab(self.tokens, self.settings.site.tz),
+        tabs += self._catalogue_tabs()
                  ScreensTab(self.tokens, self.settings.site.tz, server_url(self.settings, self.options)),
                  AddressesTab(host=self.options.http_host, port=self.options.http_port, https=self.options.https,
                               public_url=self.settings.web.public_url)]
@@ -305,6 +312,48 @@ class Shopfloor:
         from shopfloor.printer.transports import transport_for
 
         agents = []
+    def _build_catalogue_setup(self) -> None:
+        """The site configuration file and the catalogues /setup and the API edit."""
+        from shopfloor.api.setup_catalogue import CatalogueSetup
+        from shopfloor.services.setup.operations import OperationsService
+        from shopfloor.services.setup.parts_catalogue import PartsCatalogueSetup
+        from shopfloor.services.setup.printers import PrinterSetup
+        from shopfloor.services.setup.site_config import SiteConfigService
+        from shopfloor.services.setup.templates import TemplateSetup
+
+        self.site_config = SiteConfigService(self.ctx, self.options.config_path or self.options.data_dir / "site.toml")
+        self.catalogue_setup = CatalogueSetup(
+            config=self.site_config, operations=OperationsService(self.ctx), parts=PartsCatalogueSetup(self.ctx),
+            printers=PrinterSetup(self.ctx, self.site_config, self.printing, self.options.data_dir,
+                                  self.credentials),
+            templates=TemplateSetup(self.ctx, self.site_config))
+
+    def _catalogue_tabs(self) -> list[SetupTab]:
+        from shopfloor.kiosk.setup.hours_tab import HoursTab
+        from shopfloor.kiosk.setup.operations_tab import OperationsTab
+        from shopfloor.kiosk.setup.parts_tab import PartsTab
+        from shopfloor.kiosk.setup.printers_tab import PrintersTab
+        from shopfloor.kiosk.setup.templates_tab import TemplatesTab
+
+        setup = self.catalogue_setup
+        return [HoursTab(setup.config), OperationsTab(setup.operations, setup.config), PartsTab(setup.parts),
+                PrintersTab(setup.printers, self.printer_choice), TemplatesTab(setup.templates)]
+
+    def _follow_settings(self, new: Settings, frame: StaffFrame, printers: PrinterChoice) -> None:
+        """Everything built once from the settings takes the new ones: the services read ctx.settings (already
+        swapped); the frame (site name, language), the printer choice and the pages hold their own reference."""
+        from shopfloor.settings import BookingSettings
+
+        self.settings = new
+        frame.settings = new
+        printers.printers = list(new.printers)
+        for page, _path in self.pages:
+            held = getattr(page, "settings", None)
+            if isinstance(held, Settings):
+                page.settings = new  # type: ignore[attr-defined]
+            elif isinstance(held, BookingSettings):
+                page.settings = new.booking  # type: ignore[attr-defined]
+
         for p in self.settings.printers:
             agents.append(PrinterAgent(
                 site=self.settings.site.id, printer_name=p.name,
@@ -469,6 +518,9 @@ class Shopfloor:
         # one server per data directory, held until this process ends (a restore refuses meanwhile)
         self._run_lock = RunLock(self.options.data_dir)
         try:
+        from shopfloor.api import setup_catalogue
+
+        setup_catalogue.attach(app, self.catalogue_setup)
             self._run_lock.acquire()
         except LockHeld as exc:
             raise SystemExit(f"shopfloor: cannot start: {exc}") from None

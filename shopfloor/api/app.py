@@ -32,6 +32,7 @@ from shopfloor.api import (
     repair_orders,
     settlement,
     settlement_documents,
+    setup_catalogue,
     setup_people,
     setup_tokens,
     slots_capacity,
@@ -46,7 +47,7 @@ from shopfloor.api.fields import PREFIX
 RESOURCES = (appointments, slots_capacity, customers, imports, repair_orders, print_jobs, catalogue, audit, dispatch,
              clockings, additional_work, quality, promises, carry_over, parts, walkaround, order_photos, estimate,
              documents, settlement, delivery, settlement_documents, messages, follow_ups, complaints, kpis,
-             staff_pins, setup_people,
+             staff_pins, setup_people, setup_catalogue,
              setup_tokens, personal_data)
 DESCRIPTION = """Bearer token: an API client's token, made in /setup → API clients (or POST /setup/api-clients) with
 the staff roles it may act as, shown once and revocable; or `[api] token` in credentials.toml (the caller named
