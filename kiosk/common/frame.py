@@ -69,9 +69,7 @@ class StaffFrame:
         if user is None:
             await self.sign_in(t, path)
             return None
-        if await io(self.pins.must_change, user.advisor_id):
-            # a PIN someone else gave works once: the person chooses their own before any page opens
-            pin_change.forced(self.pins, t, user)
+        if await self.pin_forced(t, user):
             return None
         if not staff.may_open(user.roles, path):
             refuse(t, user, path)
@@ -114,14 +112,28 @@ class StaffFrame:
                     ui.button(t("kiosk.log_out"), icon="logout", on_click=_log_out).props("flat color=white") \
                         .mark("log-out")
 
+    async def pin_forced(self, t: Translator, user: session.KioskUser) -> bool:
+        """True (the page builds nothing more) while the person signed in with a one-time PIN: a PIN someone else
+        gave works once, and they choose their own in a dialog no page gets past."""
+        if not await io(self.pins.must_change, user.advisor_id):
+            return False
+        pin_change.forced(self.pins, t, user)
+        return True
+
     def _menu(self, t: Translator, user: session.KioskUser) -> None:
         """The signed-in person's own menu: their PIN (everyone may change their own)."""
         if not user.may(staff.Permission.PIN_OWN):
             return
-        dialog = pin_change.PinChangeDialog(self.pins, t, user, forced=False, on_changed=lambda: None)
+        anchor = ui.element("div")  # the dialog made when asked for: a page's every header need not carry one
+
+        def change() -> None:
+            anchor.clear()
+            with anchor:
+                pin_change.PinChangeDialog(self.pins, t, user, forced=False, on_changed=anchor.clear).open()
+
         with ui.button(icon="manage_accounts").props("flat color=white dense").mark("me-menu") \
                 .tooltip(t("pins.menu")), ui.menu():
-            ui.menu_item(t("pins.change_mine"), on_click=dialog.open).mark("change-pin")
+            ui.menu_item(t("pins.change_mine"), on_click=change).mark("change-pin")
 
     async def sign_in(self, t: Translator, path: str) -> None:
         """The PIN keypad; signed in, the person stays on this page if it is theirs, else goes to their first

@@ -81,6 +81,8 @@ class KioskPage:
             else:
                 frame.refuse(t, user, PATH)
             return
+        if await self.frame.pin_forced(t, user):
+            return
         KioskWorkspace(self, t, user).build()
 
 
