@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 # After a (re)connect the broker resends all retained states at once; entities not re-announced within this
 # time were deleted while we were away. Generous: a missed deletion only lingers, a premature sweep blanks cards.
 RESYNC_SETTLE_SECONDS = 10.0
+# How often the feed looks whether its broker connection is still up (paho tells of a connect, which the feed
+# hears, but of a lost connection only its own link): the boards' "data may be stale" mark follows within this.
+LINK_CHECK_SECONDS = 2.0
 
 
 def default_filters(site: str, role: Role) -> list[str]:
@@ -29,6 +32,7 @@ def default_filters(site: str, role: Role) -> list[str]:
               for kind in (topics.APPOINTMENTS, topics.REPAIR_ORDERS, topics.ADVISORS, topics.TECHNICIANS,
                          topics.CAPACITY, topics.COMPLAINTS)),  # complaints: the manager's escalation banner
             topics.printer_status_filter(site),
+            topics.client_status(site, "+", "+"),  # who is online: /status, and the server's own link (stale mark)
         ]
     raise ValueError(f"a board feed runs as the board or lounge role, not {role.value}")
 
@@ -59,13 +63,18 @@ class BoardFeed:
             on_connected=self._on_connected,
         )
         self._sweep: asyncio.TimerHandle | None = None
+        self._link_check: asyncio.TimerHandle | None = None
+        self._stopped = False
 
     def start(self, wait: float | None = None) -> bool:
+        self._hand_over(self._check_link)
         return self.link.start(wait)
 
     def stop(self) -> None:
+        self._stopped = True
         self.link.stop()
         self._hand_over(self._cancel_sweep)
+        self._hand_over(self._cancel_link_check)
 
     @property
     def connected(self) -> bool:
@@ -73,8 +82,8 @@ class BoardFeed:
 
     # paho's thread from here on: only hand work to the loop
 
-    def _on_message(self, topic: str, payload: bytes, _retained: bool) -> None:
-        self._hand_over(self.store.apply, topic, payload)
+    def _on_message(self, topic: str, payload: bytes, retained: bool) -> None:
+        self._hand_over(self.store.apply, topic, payload, retained)
 
     def _on_connected(self) -> None:
         self._hand_over(self._begin_resync)
@@ -88,6 +97,7 @@ class BoardFeed:
     # event loop from here on
 
     def _begin_resync(self) -> None:
+        self.store.set_feed_connected(True)
         self._cancel_sweep()
         self.store.begin_resync()
         self._sweep = self.loop.call_later(RESYNC_SETTLE_SECONDS, self.store.end_resync)
@@ -96,3 +106,15 @@ class BoardFeed:
         if self._sweep is not None:
             self._sweep.cancel()
             self._sweep = None
+
+    def _check_link(self) -> None:
+        self._link_check = None
+        if self._stopped:
+            return
+        self.store.set_feed_connected(self.connected)
+        self._link_check = self.loop.call_later(LINK_CHECK_SECONDS, self._check_link)
+
+    def _cancel_link_check(self) -> None:
+        if self._link_check is not None:
+            self._link_check.cancel()
+            self._link_check = None

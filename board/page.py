@@ -15,6 +15,7 @@ from nicegui import ui
 
 from shopfloor.board import assets, pairing
 from shopfloor.board.cards import Card, CardCache, Projection
+from shopfloor.board.stale import StaleMark
 from shopfloor.board.store import BoardStore, Listener, State
 from shopfloor.clock import Clock
 from shopfloor.i18n import LANGUAGES, Translator, normalize
@@ -77,6 +78,7 @@ class BoardPage:
             pairing.watch(request, self.screens)
         ui.page_title(f"{t(self.title_key)} · {self.settings.site.name}")
         self.build(t)
+        StaleMark(self.store, t)  # every board and the lounge: "data may be stale" while the feed is down
         return None
 
     def build(self, t: Translator) -> None:

@@ -7,7 +7,9 @@ the pages on that loop.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -22,6 +24,8 @@ State = dict[str, Any]
 # (kind, entity_id, state); state None means the entity was deleted
 Listener = Callable[[str, str, State | None], None]
 PRINTERS = "printers"
+CLIENTS = "clients"  # the `kind` of a client availability change; its entity id is "<role>/<client id>"
+SERVER_ROLE = "server"
 
 
 def _parse_printer_status(topic: str) -> str | None:
@@ -32,11 +36,37 @@ def _parse_printer_status(topic: str) -> str | None:
     return None
 
 
+def _parse_client(topic: str) -> tuple[str, str] | None:
+    """(role, client id) of a clients/<role>/<id> availability topic, else None."""
+    parts = topic.split("/")
+    if len(parts) == 6 and f"{parts[0]}/{parts[1]}" == topics.ROOT and parts[3] == CLIENTS and parts[4] and parts[5]:
+        return parts[4], parts[5]
+    return None
+
+
+@dataclass(frozen=True)
+class ClientPresence:
+    """One MQTT client's availability as the board feed last heard it. `since`: since when (epoch seconds) it
+    is in that state: its own connect time when online; when offline, the moment this server heard it go, or
+    None when it was already offline before this server subscribed (a retained "offline" whose last-will time
+    is that of its connect, not of its end)."""
+
+    role: str
+    client_id: str
+    online: bool
+    since: float | None
+
+
 class BoardStore:
     def __init__(self, site: str | None = None) -> None:
         self.site = site
         self._states: dict[str, dict[str, State]] = {kind: {} for kind in topics.STATE_KINDS}
         self.printer_status: dict[str, State] = {}
+        self.clients: dict[str, ClientPresence] = {}
+        """"<role>/<client id>" -> availability (the board role reads clients/#; the lounge's store has none)"""
+        self.feed_connected = False
+        self.stale_changed = Event[bool]()
+        """the boards' "data may be stale" mark should show (True) or go (False); see `stale`"""
         self.changed = Event[str, str, State | None]()
         """an entity changed: its kind, its id and its new state (None: deleted); one failing listener stops no other"""
         # entities re-announced since the last (re)connect; None outside a resync
@@ -63,15 +93,37 @@ class BoardStore:
     def listener_count(self) -> int:
         return len(self.changed.callbacks)
 
+    @property
+    def stale(self) -> bool:
+        """What this store holds may be out of date: its feed is not connected to the broker, or the server's
+        own broker connection is down (its retained availability says offline), so changes may not reach it."""
+        return not self.feed_connected or any(
+            c.role == SERVER_ROLE and not c.online for c in self.clients.values())
+
+    def _after(self, was_stale: bool) -> None:
+        if self.stale != was_stale:
+            self.stale_changed.emit(not was_stale)
+
     # -- writing ------------------------------------------------------------------------------------------
 
-    def apply(self, topic: str, raw: bytes) -> None:
+    def set_feed_connected(self, connected: bool) -> None:
+        """The feed's broker connection came up or went down (board/feed.py)."""
+        if connected == self.feed_connected:
+            return
+        was_stale = self.stale
+        self.feed_connected = connected
+        self._after(was_stale)
+
+    def apply(self, topic: str, raw: bytes, retained: bool = False) -> None:
         """Take one MQTT message: keep it if it is newer, delete on an empty payload, ignore garbage."""
         parsed = topics.parse_state(topic)
         if parsed is None:
             printer = _parse_printer_status(topic)
+            client = _parse_client(topic) if printer is None else None
             if printer is not None:
                 self._apply_printer(topic, printer, raw)
+            elif client is not None:
+                self._apply_client(topic, *client, raw, retained)
             else:
                 log.debug("ignoring %s: not a state topic", topic)
             return
@@ -116,6 +168,32 @@ class BoardStore:
         # its "online" message, so comparing versions would hide a crashed agent's "offline".
         self.printer_status[printer] = state
         self.changed.emit(PRINTERS, printer, state)
+
+    def _apply_client(self, topic: str, role: str, client_id: str, raw: bytes, retained: bool) -> None:
+        try:
+            availability = payloads.parse(payloads.Availability, raw)
+        except payloads.PayloadError as exc:
+            log.warning("ignoring garbled availability on %s: %s", topic, exc)
+            return
+        key = f"{role}/{client_id}"
+        was_stale = self.stale
+        if availability is None:
+            if self.clients.pop(key, None) is not None:
+                self.changed.emit(CLIENTS, key, None)
+                self._after(was_stale)
+            return
+        online = availability.state == payloads.ClientState.ONLINE
+        previous = self.clients.get(key)
+        if previous is not None and previous.online == online:
+            since = previous.since  # the same state again (a resync): it did not start now
+        elif online:
+            since = availability.at
+        else:
+            since = None if retained else time.time()
+        presence = ClientPresence(role, client_id, online, since)
+        self.clients[key] = presence
+        self.changed.emit(CLIENTS, key, {"role": role, "client_id": client_id, "online": online, "since": since})
+        self._after(was_stale)
 
     # -- resync after a reconnect -------------------------------------------------------------------------
 
