@@ -142,6 +142,7 @@ class Shopfloor:
         from shopfloor.kiosk.follow_up.page import FollowUpPage
         from shopfloor.kiosk.manager.board import ManagerBoardPage
         from shopfloor.kiosk.manager.figures import FiguresPage
+        from shopfloor.kiosk.manager.status_page import StatusPage
         from shopfloor.kiosk.parts.page import PartsPage
         from shopfloor.kiosk.reception.estimate_page import EstimatePage
         from shopfloor.kiosk.reception.page import KioskPage
@@ -269,6 +270,7 @@ class Shopfloor:
         ]
         self._late_task: asyncio.Task[None] | None = None
         self._housekeeping_task: asyncio.Task[None] | None = None
+            (StatusPage(frame, self.board_store, self.health, screens=self.tokens.screens), "/status"),
         self._messages_task: asyncio.Task[None] | None = None
         self._backup_task: asyncio.Task[None] | None = None
         self._run_lock: RunLock | None = None
