@@ -43,7 +43,8 @@ class CameraScan:
         with self.dialog, ui.card().classes("items-center").style("width: min(92vw, 720px)"):
             ui.label(t("camera.title")).classes("text-lg font-medium")
             self.video = ui.element("video").props("autoplay muted playsinline") \
-                .classes("w-full rounded bg-black").style("max-height: 60vh").mark("camera-video")
+                .classes("w-full rounded bg-black").style("max-height: 60vh").mark("camera-video") \
+                .props("data-testid=camera-video")
             self.status = ui.label(t("camera.looking")).classes("text-grey-8 text-center").mark("camera-status")
             ui.button(t("camera.cancel"), icon="close", on_click=self.close).props("flat").mark("camera-cancel")
         ui.on("camera_scan_done", self._done)
@@ -53,9 +54,10 @@ class CameraScan:
         t = self.t
         if self.secure:
             return ui.button(t("camera.button"), icon="photo_camera", on_click=self.open) \
-                .props(f"outline size={size}").mark("camera-button")
+                .props(f"outline size={size} data-testid=camera-button").mark("camera-button")
         return ui.button(t("camera.needs_https"), icon="no_photography", on_click=self.explain) \
-            .props(f"outline color=grey-8 size={size}").mark("camera-button")
+            .props(f"outline color=grey-8 size={size} data-testid=camera-button data-secure=false") \
+            .mark("camera-button")
 
     async def open(self) -> None:
         self.status.set_text(self.t("camera.looking"))
@@ -81,6 +83,6 @@ class CameraScan:
         """Why the camera is off here, and what makes it work: HTTPS with the site's CA on the tablet."""
         with ui.dialog() as dialog, ui.card().classes("max-w-xl").mark("camera-https"):
             ui.label(self.t("camera.https_title")).classes("text-lg font-medium")
-            ui.label(self.t("camera.https_body")).classes("text-grey-9")
+            ui.label(self.t("camera.https_body")).classes("text-grey-9").props("data-testid=camera-https")
             ui.button(self.t("camera.ok"), on_click=dialog.close).props("flat")
         dialog.open()
