@@ -64,11 +64,16 @@ def log_file(data_dir: Path, name: str = FILE_NAME) -> Path:
     return Path(data_dir) / LOG_DIR / name
 
 
-def setup(verbose: bool, data_dir: Path | None, *, name: str = FILE_NAME) -> None:
+def setup(verbose: bool, data_dir: Path | None, *, name: str = FILE_NAME, force: bool = False) -> None:
     """The root logger's handlers for this process (again on a second call: the earlier ones are replaced). Each
     process on a data directory writes a file of its own (`name`): a rotating file shared by two processes would
-    be rotated by both, losing lines."""
+    be rotated by both, losing lines. Logging someone else set up (a test runner calling the command line, a
+    program embedding it) is left as it is, as logging.basicConfig leaves it, unless `force`."""
     root = logging.getLogger()
+    for noisy in NOISY:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not force and any(not getattr(h, _MARK, False) for h in root.handlers):
+        return
     for handler in [h for h in root.handlers if getattr(h, _MARK, False)]:
         root.removeHandler(handler)
         handler.close()
@@ -91,5 +96,3 @@ def setup(verbose: bool, data_dir: Path | None, *, name: str = FILE_NAME) -> Non
         setattr(handler, _MARK, True)
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in NOISY:
-        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -32,7 +32,9 @@ def root_logger() -> Iterator[logging.Logger]:
 
 def test_the_file_rotates_and_keeps_five(tmp_path: Path, root_logger: logging.Logger,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    logs.setup(False, tmp_path)
+    logs.setup(False, None)  # pytest's own handlers on the root logger: left alone
+    assert not [h for h in root_logger.handlers if getattr(h, logs._MARK, False)]
+    logs.setup(False, tmp_path, force=True)
     rotating = [h for h in root_logger.handlers if isinstance(h, logging.handlers.RotatingFileHandler)]
     assert [(h.maxBytes, h.backupCount) for h in rotating] == [(5 * 1024 * 1024, 4)]
     log = logging.getLogger("shopfloor.test")
@@ -44,7 +46,7 @@ def test_the_file_rotates_and_keeps_five(tmp_path: Path, root_logger: logging.Lo
     assert "not at INFO" not in text and "noisy library" not in text
 
     monkeypatch.setattr(logs, "MAX_BYTES", 2_000)
-    logs.setup(True, tmp_path, name="small.log")  # again: the earlier handlers replaced, not doubled
+    logs.setup(True, tmp_path, name="small.log", force=True)  # again: the earlier handlers replaced, not doubled
     assert sum(isinstance(h, logging.handlers.RotatingFileHandler) for h in root_logger.handlers) == 1
     for n in range(300):
         log.debug("line %04d %s", n, "x" * 40)
