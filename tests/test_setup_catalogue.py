@@ -104,7 +104,8 @@ def test_operations_csv_keeps_the_good_lines(setup: setup_catalogue.CatalogueSet
             "M20,20000公里保养,\"20,000 km service\",2.0,maintenance,,20000\n").encode("gb18030")
     report = ops.import_csv(data, actor=MANAGER)
     assert (report.rows, report.added, report.updated) == (4, 2, 1)
-    assert [(e.line, e.column, e.key) for e in report.errors] == [(3, "hours", "setup_catalogue.operations.error.hours")]
+    assert [(e.line, e.column, e.key) for e in report.errors] == [
+        (3, "hours", "setup_catalogue.operations.error.hours")]
     by_code = {o.code: o for o in ops.entries()}
     assert by_code["N01"].hours == 1.5 and by_code["N03"].interval_km == 7500 and "N02" not in by_code
     assert by_code["M20"].hours == 2.0
@@ -184,10 +185,10 @@ def test_message_texts_set_checked_previewed_and_reset(services: Services,
     back = texts.reset("zh-CN", "ready", "sms", actor=MANAGER)
     assert back.own is None and services.ctx.settings.message_templates == {}
     assert message_texts.text(services.ctx, MessageTemplate.READY, "sms", "zh-CN") == back.built_in
-    data = ("language,template,channel,text\n"
-            "en,ready,sms,\"{customer}, {plate} is ready.\"\n"
-            "en,readyy,sms,x\n"
-            "zh-CN,thank_you,wechat,{nobody}\n").encode()
+    data = (b"language,template,channel,text\n"
+            b"en,ready,sms,\"{customer}, {plate} is ready.\"\n"
+            b"en,readyy,sms,x\n"
+            b"zh-CN,thank_you,wechat,{nobody}\n")
     report = texts.import_csv(data, actor=MANAGER)
     assert report.added == 1 and [(e.line, e.column) for e in report.errors] == [(3, "template"), (4, "text")]
     assert services.ctx.settings.message_templates == {"en": {"ready": {"sms": "{customer}, {plate} is ready."}}}
