@@ -185,6 +185,9 @@ class Shopfloor:
         self.solicitation = SolicitationService(self.ctx)
         self.figures = FiguresService(self.ctx)
         self.pruning = PruningService(self.ctx)
+        from shopfloor.services.setup.personal_data import PersonalDataService
+
+        self.personal_data = PersonalDataService(self.ctx, options.data_dir)  # erasing removes photos under it
         self.dms_import = DmsImportService(self.ctx)
         self.calendar = CalendarService(self.ctx)
         self.audit = AuditService(self.ctx)
@@ -294,6 +297,9 @@ class Shopfloor:
                  AddressesTab(host=self.options.http_host, port=self.options.http_port, https=self.options.https,
                               public_url=self.settings.web.public_url)]
         # personal data (PIPL)
+        from shopfloor.kiosk.setup.privacy_tab import PrivacyTab
+
+        tabs.append(PrivacyTab(self.personal_data))
         return tabs
 
     def _people_tabs(self, clock: SiteClock) -> list[SetupTab]:
