@@ -83,6 +83,21 @@ def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     return conn
 
 
+def _source(db_file: Path) -> sqlite3.Connection:
+    """The database to copy, read-write as the server opens it (a WAL reader wants to write the -shm), or read-only
+    for a user who may only read it (an administrator in the server's group)."""
+    try:
+        conn = _connect(db_file, read_only=False)
+    except sqlite3.OperationalError:
+        return _connect(db_file, read_only=True)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        return _connect(db_file, read_only=True)
+    return conn
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
@@ -117,8 +132,7 @@ def backup_sqlite(db_file: Path, out: Path) -> BackupInfo:
     tmp.unlink(missing_ok=True)
     try:
         try:
-            with contextlib.closing(_connect(db_file, read_only=False)) as src, \
-                    contextlib.closing(sqlite3.connect(tmp)) as dst:
+            with contextlib.closing(_source(db_file)) as src, contextlib.closing(sqlite3.connect(tmp)) as dst:
                 # all pages in one step: one read snapshot, while the server's writer goes on in the WAL
                 src.backup(dst)
                 # a single self-contained file (no -wal beside it); the server turns WAL on again when it opens it
@@ -270,6 +284,19 @@ def _user() -> str:
         return "unknown user"
 
 
+def _owned_like_folder(data_dir: Path, made: list[Path]) -> None:
+    """Run as root (`sudo shopfloor restore`), what it made would be root's, and the server, which runs as the data
+    directory's owner (User=shopfloor), could not open its own database or lock, nor write the next nightly copy."""
+    if os.geteuid() != 0:
+        return
+    owner = data_dir.stat()
+    for path in made:
+        if path.exists():
+            os.chown(path, owner.st_uid, owner.st_gid)
+    for path in (data_dir / "logs").glob("*"):
+        os.chown(path, owner.st_uid, owner.st_gid)
+
+
 def _remove(db_file: Path, suffixes: tuple[str, ...]) -> None:
     for suffix in suffixes:
         db_file.with_name(db_file.name + suffix).unlink(missing_ok=True)
@@ -304,6 +331,8 @@ def restore(data_dir: Path, file: Path) -> Path | None:
         _remove(db_file, parts[1:])
         os.replace(staged, db_file)
         _fsync_dir(data_dir)
+        _owned_like_folder(data_dir, [db_file, backups_dir(data_dir), data_dir / "logs", lock.path,
+                                      *(kept.parent.glob(kept.name + "*") if kept else [])])
         log.info("restored %s (schema revision %s) into %s; the database it replaced is kept as %s", file, revision,
                  db_file, kept)
         return kept

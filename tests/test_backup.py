@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -206,6 +207,23 @@ def test_restore_refused_while_the_server_holds_the_data_directory(site: Path, t
     assert not RunLock(site).held_by_other()  # the lock went with the process
     assert cli("restore", "--data-dir", str(site), str(out)).returncode == 0
 
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root, as `sudo shopfloor restore` runs")
+def test_a_restore_run_as_root_leaves_the_files_to_the_folders_owner(site: Path, tmp_path: Path) -> None:
+    """The server runs as the data directory's owner (User=shopfloor): it must still open its database and lock and
+    write the next nightly copy into backups/ after an administrator restored with sudo."""
+    out = tmp_path / "copy.sqlite3"
+    backup.backup_sqlite(site / backup.DB_FILE, out)
+    (site / "logs").mkdir()
+    (site / "logs" / "restore.log").write_text("", encoding="utf-8")
+    nobody = 65534
+    os.chown(site, nobody, nobody)
+    kept = backup.restore(site, out)
+    assert kept is not None
+    for path in (site / backup.DB_FILE, site / "backups", kept, site / "shopfloor.lock", site / "logs" / "restore.log"):
+        assert (path.stat().st_uid, path.stat().st_gid) == (nobody, nobody), path
+    assert out.stat().st_uid == 0  # the administrator's own file is left alone
 
 def test_a_second_server_on_the_data_directory_refuses_to_start(site: Path) -> None:
     """Shopfloor.run() takes the lock before it starts anything (here: the demo, whose site is already seeded)."""
