@@ -540,6 +540,9 @@ class Shopfloor:
         self.register()
         ui.run(host=self.options.http_host, port=self.options.http_port, title="shopfloor", reload=False,
                show=False, storage_secret=self.storage_secret(), uvicorn_logging_level="warning",
+               # uvicorn's own warnings and errors through the root logger's handlers (shopfloor/logs.py: the
+               # journal with priorities, or the rotating file), not a stderr handler of uvicorn's own
+               log_config=None,
                # Quasar's own words (date pickers, tables) in the site's language
                language="en-US" if self.settings.site.language == "en" else "zh-CN",
                # a page's socket is pinged every 24 s and a vanished screen's client kept 30 s: with 10 s (pings every
