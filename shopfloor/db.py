@@ -137,7 +137,12 @@ class Database:
             if target is None or target.revision == current or not _holds_data(conn):
                 return
         out = backup.backups_dir(path.parent) / f"pre-migration-{current}-{backup.stamp()}{backup.SUFFIX}"
-        info = backup.backup_sqlite(path, out)
+        try:
+            info = backup.backup_sqlite(path, out)
+        except (backup.BackupError, OSError) as exc:
+            # a migration without its way back is not started: the database stays as it is, at its old revision
+            raise backup.BackupError(f"not migrating {path} from {current}: the copy before it failed ({exc}); "
+                                     f"make room in {out.parent} or fix the database, then start again") from exc
         log.info("database at revision %s kept as %s before migrating it to %s", current, info.path,
                  target.revision)
 

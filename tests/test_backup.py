@@ -370,6 +370,23 @@ def test_a_migration_is_preceded_by_a_backup(tmp_path: Path) -> None:
     assert scalar(db_file, "SELECT version_num FROM alembic_version") == backup.known_revisions()[-1]
 
 
+
+def test_no_migration_without_its_backup(tmp_path: Path) -> None:
+    """When the copy cannot be written (here backups/ is a file; on a Pi: a full card), the database is not
+    migrated and stays at its revision."""
+    db_file = tmp_path / "shopfloor.sqlite3"
+    db = Database(sqlite_url(db_file))
+    try:
+        db.migrate("0012")
+        with db.write_engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO sites (id, name) VALUES ('bj01', '北京店')")
+        (tmp_path / "backups").write_text("in the way", encoding="utf-8")
+        with pytest.raises(backup.BackupError, match=r"not migrating .* from 0012: the copy before it failed"):
+            db.migrate()
+    finally:
+        db.dispose()
+    assert scalar(db_file, "SELECT version_num FROM alembic_version") == "0012"
+
 def test_an_older_backup_is_restored_and_brought_to_this_schema(site: Path, tmp_path: Path) -> None:
     """A backup from before an upgrade goes back in place at this code's schema, its data kept."""
     old = tmp_path / "old" / backup.DB_FILE
