@@ -46,8 +46,9 @@ class HoursTab:
                 closing = ui.input(t("setup_catalogue.hours.closing"), value=f"{s.site.closing:%H:%M}") \
                     .props("outlined dense type=time").classes("w-40").mark("hours-closing")
             ui.label(t("setup_catalogue.hours.workdays")).classes("text-grey-8")
-            days = {d: ui.checkbox(t(f"setup_catalogue.hours.day.{d}"), value=d in s.booking.workdays)
-                    .mark(f"hours-day-{d}") for d in range(1, 8)}
+            with ui.row().classes("gap-1"):
+                days = {d: ui.checkbox(t(f"setup_catalogue.hours.day.{d}"), value=d in s.booking.workdays)
+                        .mark(f"hours-day-{d}") for d in range(1, 8)}
             ui.separator()
             ui.label(t("setup_catalogue.hours.shift")).classes("text-subtitle1 font-bold")
             with ui.row().classes("gap-4"):
