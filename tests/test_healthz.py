@@ -5,17 +5,20 @@ whole server answering it without a session."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from shopfloor import backup
 from shopfloor import settings as settings_mod
 from shopfloor.clock import FixedClock
 from shopfloor.contract.access import Role
@@ -80,6 +83,24 @@ def test_healthz_reports_the_database_the_backlog_and_the_printers(services: Ser
         health.close()
 
 
+def test_the_last_backup_is_the_newest_copy_in_the_data_dir(services: Services, tmp_path: Path) -> None:
+    source = Database(sqlite_url(tmp_path / "source.sqlite3"))
+    source.migrate()
+    source.dispose()
+    older = backup.backup_sqlite(tmp_path / "source.sqlite3",
+                                 backup.backups_dir(tmp_path) / f"nightly-20261120T020000Z{backup.SUFFIX}")
+    newer = backup.backup_sqlite(tmp_path / "source.sqlite3",
+                                 backup.backups_dir(tmp_path) / f"nightly-20261121T020000Z{backup.SUFFIX}")
+    for made, at in ((older, DEMO_NOW - timedelta(days=3)), (newer, DEMO_NOW - timedelta(days=2))):
+        os.utime(made.path, (at.timestamp(), at.timestamp()))
+    health = _health(services.ctx, data_dir=tmp_path)
+    try:
+        body = _client(health).get("/healthz").json()
+    finally:
+        health.close()
+    assert body["last_backup"] == (DEMO_NOW - timedelta(days=2)).isoformat()
+
+
 def test_a_postgresql_server_that_refuses_gives_503_with_the_same_keys() -> None:
     ctx = _unreachable_ctx(f"postgresql+psycopg://shopfloor@127.0.0.1:{free_port()}/shopfloor")
     health = _health(ctx)
@@ -138,6 +159,7 @@ def silent_server() -> Iterator[int]:
 
 def test_a_hung_database_answers_503_within_the_timeout_and_does_not_pile_up_threads(silent_server: int) -> None:
     ctx = _unreachable_ctx(f"postgresql+psycopg://shopfloor@127.0.0.1:{silent_server}/shopfloor")
+    before = set(threading.enumerate())
     health = _health(ctx, db_timeout=1.0)
     client = _client(health)
     try:
@@ -147,7 +169,7 @@ def test_a_hung_database_answers_503_within_the_timeout_and_does_not_pile_up_thr
             assert answer.status_code == 503
             assert time.monotonic() - started < 3.0
         # the three requests waited for the one probe still hanging, none started another thread
-        assert len([t for t in threading.enumerate() if t.name.startswith("health-db")]) == 1
+        assert len([t for t in set(threading.enumerate()) - before if t.name.startswith("health-db")]) == 1
     finally:
         health.close()
 

@@ -5,13 +5,16 @@ reload. The manager opens it; an advisor is refused."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from shopfloor import backup
 from shopfloor.board.feed import BoardFeed
 from shopfloor.broker.embedded import EmbeddedBroker
 from shopfloor.contract.access import Role
@@ -20,6 +23,7 @@ from shopfloor.mqtt import MqttLink
 from shopfloor.printer.agent import PrinterAgent
 from shopfloor.printer.journal import PrintJournal
 from shopfloor.printer.transports import transport_for
+from shopfloor.testing.plugin import DEMO_NOW
 from shopfloor.testing.simulated_browser import sees, sign_in, staff_member, until
 
 if TYPE_CHECKING:
@@ -83,14 +87,22 @@ async def test_a_printer_agent_going_offline_shows_on_the_open_page(site: Site) 
     await until(lambda: sees(user, marker="client-server-server-demo", content="离线"), timeout=30)
 
 
-async def test_the_backlog_and_the_database_come_from_the_health_service(site: Site) -> None:
+async def test_the_backlog_the_database_and_an_old_backup(site: Site, tmp_path: Path) -> None:
     user = site.user
+    # the server's data dir is tmp_path: a nightly copy of its database, 40 hours before the site's clock
+    made = backup.backup_sqlite(tmp_path / "shopfloor.sqlite3",
+                                backup.backups_dir(tmp_path) / f"nightly-20261121T103000Z{backup.SUFFIX}")
+    at = DEMO_NOW - timedelta(hours=40)
+    os.utime(made.path, (at.timestamp(), at.timestamp()))
     await sign_in(user, staff_member(site.system, "赵经理"))
     await user.open("/status")
     report = await site.system.health.check_soon()
     assert report.outbox_pending is not None
     await until(lambda: sees(user, marker="status-outbox", content=str(report.outbox_pending)), timeout=10)
     await user.should_see(marker="status-messages", content=str(report.messages_pending))
+    await user.should_see(marker="status-last-backup", content="超过 36 小时")
+    # the browsers connected now, by page: this one at least (shown at the next refresh)
+    await until(lambda: sees(user, marker="browsers-/status", content="1 个"), timeout=15)
 
 
 async def test_an_advisor_may_not_open_status(site: Site) -> None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from nicegui import background_tasks, ui
+from nicegui import Client, background_tasks, ui
 
 from shopfloor.board.store import CLIENTS, PRINTERS, BoardStore, ClientPresence
 from shopfloor.i18n import Translator
@@ -33,7 +33,8 @@ ROLE_ORDER = ("server", "board", "lounge", "printer")
 CSS = """
 .sts { width: 100%; max-width: 1240px; margin: 0 auto; display: grid; gap: 12px;
        grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); }
-.sts-card { background: #fff; border: 1px solid #e3e7ee; border-radius: 10px; padding: 12px 16px; }
+.sts-card { background: #fff; border: 1px solid #e3e7ee; border-radius: 10px; padding: 12px 16px; min-width: 0; }
+.sts-wide { grid-column: span 2; }
 .sts-title { font-size: 16px; font-weight: 700; color: #1f2a3d; margin-bottom: 6px; }
 .sts-row { display: flex; align-items: center; gap: 10px; padding: 5px 0; border-top: 1px solid #f0f2f6;
            font-size: 14px; }
@@ -119,14 +120,15 @@ class StatusView:
             self.backlog = self._card(t("status.backlog"), "status-backlog")
             self.backup = self._card(t("status.backup"), "status-backup")
             self.printers = self._card(t("status.printers"), "status-printers")
-            self.clients = self._card(t("status.clients"), "status-clients")
+            self.clients = self._card(t("status.clients"), "status-clients", wide=True)  # long client ids
             self.screens = self._card(t("status.screens"), "status-screens")
+            self.browsers = self._card(t("status.browsers"), "status-browsers", wide=True)
         self.draw_clients()
         self.draw_printers()
 
     @staticmethod
-    def _card(title: str, marker: str) -> ui.element:
-        with ui.element("div").classes("sts-card").mark(marker):
+    def _card(title: str, marker: str, *, wide: bool = False) -> ui.element:
+        with ui.element("div").classes("sts-card sts-wide" if wide else "sts-card").mark(marker):
             ui.label(title).classes("sts-title")
             return ui.element("div")
 
@@ -204,6 +206,7 @@ class StatusView:
         self.draw_backlog(report)
         self.draw_backup(report)
         self.draw_screens(screens)
+        self.draw_browsers()
         self.draw_clients()  # the "since" ages move on
 
     def draw_server(self, r: HealthReport) -> None:
@@ -267,6 +270,29 @@ class StatusView:
                     f" · {s.last_address}" if s.last_address else "")
                 self._row(s.name, t("status.seen_recently" if recent else "status.seen_long_ago"),
                           "ok" if recent else "warn", sub)
+
+
+    def draw_browsers(self) -> None:
+        """The tablets, stations and wall screens connected to this server now, by page: they are browsers, not
+        MQTT clients, so this server's own connections are where they show."""
+        t = self.t
+        pages = connected_pages()
+        self.browsers.clear()
+        with self.browsers:
+            if not pages:
+                self._empty("status.no_browsers")
+            for path, addresses in pages.items():
+                self._row(path, t("status.browsers_count", count=len(addresses)), "ok",
+                          ", ".join(sorted(set(addresses))), marker=f"browsers-{path}")
+
+
+def connected_pages() -> dict[str, list[str]]:
+    """Page path -> the addresses of the browsers showing it now (connected over the websocket)."""
+    pages: dict[str, list[str]] = {}
+    for client in list(Client.instances.values()):
+        if client.has_socket_connection and not client.is_deleted:
+            pages.setdefault(client.page.path, []).append(client.ip)
+    return dict(sorted(pages.items()))
 
 
 PRINTER_STATES = ("online", "offline", "paper_out", "error", UNKNOWN)

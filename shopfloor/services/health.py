@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from shopfloor.backup import BackupInfo, last_backup
 from shopfloor.domain.aftersales_models import CustomerMessage
 from shopfloor.domain.models import OutboxMessage
 from shopfloor.services.context import ServiceContext
@@ -55,13 +56,6 @@ class DatabaseFigures:
 
 
 @dataclass(frozen=True)
-class BackupFacts:
-    at: datetime
-    size: int
-    kind: str
-
-
-@dataclass(frozen=True)
 class HealthReport:
     database: bool
     broker: bool
@@ -69,7 +63,7 @@ class HealthReport:
     outbox_oldest_at: datetime | None
     messages_pending: int | None
     printers: dict[str, str]
-    last_backup: BackupFacts | None
+    last_backup: BackupInfo | None
     version: str
     checked_at: datetime
     database_error: str | None = None  # for the manager's /status page and the log, never in /healthz
@@ -100,15 +94,6 @@ class HealthReport:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _last_backup(data_dir: Path) -> BackupFacts | None:
-    try:
-        from shopfloor.backup import last_backup
-    except ImportError:  # INTEGRATION POINT: until shopfloor/backup.py (issue 13, backups) lands
-        return None
-    found = last_backup(data_dir)
-    return BackupFacts(at=found.at, size=found.size, kind=found.kind) if found is not None else None
 
 
 class HealthService:
@@ -154,11 +139,11 @@ class HealthService:
 
     # -- the rest -------------------------------------------------------------------------------------------
 
-    def last_backup(self) -> BackupFacts | None:
+    def last_backup(self) -> BackupInfo | None:
         if self.data_dir is None:
             return None
         try:
-            return _last_backup(self.data_dir)
+            return last_backup(self.data_dir)
         except OSError as exc:
             log.warning("cannot look at the backups in %s: %s", self.data_dir, exc)
             return None
