@@ -268,6 +268,24 @@ def test_files_that_are_not_this_sites_database_are_refused(site: Path, tmp_path
     assert not [p for p in site.iterdir() if p.name.startswith(".")]
 
 
+
+def test_a_damaged_database_is_replaced_and_kept_as_it_was(site: Path, tmp_path: Path) -> None:
+    """The usual reason to restore: the database itself fails its check. Its files are kept byte for byte."""
+    db_file = site / backup.DB_FILE
+    good = backup.backup_sqlite(db_file, tmp_path / "good.sqlite3")
+    data = bytearray(db_file.read_bytes())
+    data[4096 * 3: 4096 * 6] = b"\x5a" * (4096 * 3)
+    db_file.write_bytes(bytes(data))
+    with pytest.raises(backup.BackupError, match=r"integrity check failed|not a readable|cannot copy"):
+        backup.backup_sqlite(db_file, tmp_path / "fails.sqlite3")
+    done = cli("restore", "--data-dir", str(site), str(good.path))
+    assert done.returncode == 0, done.stderr
+    assert scalar(db_file, "PRAGMA integrity_check") == "ok"
+    assert counts(db_file)["customers"] == counts(good.path)["customers"]
+    kept = [b for b in backup.list_backups(site) if b.kind == "before-restore"]
+    assert len(kept) == 1 and kept[0].path.read_bytes() == bytes(data)
+    assert "fails its check" in done.stderr
+
 def test_backup_of_a_site_without_a_sqlite_file_names_pg_dump(tmp_path: Path) -> None:
     done = cli("backup", "--data-dir", str(tmp_path), "--out", str(tmp_path / "x.sqlite3"))
     assert done.returncode == 2
