@@ -21,7 +21,15 @@ from shopfloor.contract.staff import StaffRole
 from shopfloor.credentials import ApiToken
 from shopfloor.domain.aftersales_models import CustomerMessage, Payment
 from shopfloor.domain.errors import Invalid, NotFound, Refused
-from shopfloor.domain.models import Appointment, AuditEntry, Customer, RepairOrder, Vehicle
+from shopfloor.domain.models import (
+    Appointment,
+    AuditEntry,
+    Customer,
+    OutboxMessage,
+    PrintJob,
+    RepairOrder,
+    Vehicle,
+)
 from shopfloor.domain.reception_models import OrderPhoto, SignedDocument
 from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.services.audit import Actor, Entity, record
@@ -155,6 +163,12 @@ def give_them_data(services: Services, tmp_path: Path, customer_id: int, number:
                              digest=signature_digest(digest, png(), SIGNER, signed_at), witnessed_by="王芳"))
         record(s, services.ctx, "王芳", Entity.REPAIR_ORDER, number, "estimate_signed", to_value=1,
                detail={"version": 1, "signer": SIGNER, "digest": digest})
+        s.add(PrintJob(site_id=services.ctx.site, printer="reception", kind="settlement_list", repair_order_id=ro.id,
+                       reprint=False, data=f"{SURNAME}{GIVEN} {PHONE}".encode("gb18030"), status="printed",
+                       requested_by="林静", created_at=now, finished_at=now, version=1))
+        s.add(OutboxMessage(topic=f"shopfloor/v1/{services.ctx.site}/repair-orders/{number}/state",
+                            payload=f'{{"customer": "{SURNAME}女士", "phone": "{PHONE}"}}'.encode(), retain=True,
+                            created_at=now, sent_at=now))
         s.add(OrderPhoto(repair_order_id=ro.id, name=photo, width=10, height=10, size_bytes=303, uploaded_at=now,
                          uploaded_by="王芳"))
     return photo
@@ -204,6 +218,11 @@ def test_erasure_leaves_no_trace_of_the_person_and_keeps_the_accounts(services: 
 
     assert (done.messages, done.messages_cancelled, done.signatures, done.photos) == (2, 1, 1, 1)
     assert done.photo_files_removed == 1 and not (tmp_path / "photos" / photo).exists()
+    with services.db.read() as s:  # no paper and no sent bus message about the order is left
+        assert not s.scalar(select(func.count()).select_from(PrintJob).join(RepairOrder).where(
+            RepairOrder.number == number, PrintJob.status.in_(("printed", "moved", "superseded", "failed"))))
+        assert not s.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.topic.contains(f"/{number}"), OutboxMessage.sent_at.is_not(None)))
     with services.db.read() as s:
         c = s.get(Customer, customer_id)
         assert c is not None and c.erased_at is not None

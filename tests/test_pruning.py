@@ -1,6 +1,5 @@
 """Pruning sent outbox rows, finished print jobs and customer messages that are over past the site's retention
-(services/pruning.py), on SQLite and
-PostgreSQL, and the server doing it by itself (shopfloor/main.py)."""
+(services/pruning.py), on SQLite and PostgreSQL, and the server doing it by itself (shopfloor/main.py)."""
 
 from __future__ import annotations
 

@@ -232,6 +232,8 @@ class ErasedOut(Shape):
     signatures: int = Field(description="signed documents whose signature image and signer were removed")
     photos: int = Field(description="photo rows deleted")
     photo_files_removed: int = Field(description="photo files removed from DATA_DIR/photos")
+    print_jobs: int = Field(description="finished or failed print jobs of their orders deleted (tickets, lists)")
+    bus_messages: int = Field(description="sent bus messages about their orders and appointments deleted")
 
 
 @router.get("/personal-data/inactive", summary="Customers without a visit for years (PIPL)",

@@ -23,6 +23,10 @@ A customer with none of these has no last visit and is listed too: nothing says 
   in those signatures' audit rows is replaced too (the one audit detail that holds it);
 - photos taken at reception and of additional work on their orders: the rows deleted and the files removed from
   DATA_DIR/photos (after the commit, so no row ever points to a missing file).
+- copies: the finished or failed print jobs of their orders (the tickets' and lists' bytes name them) and the sent
+  bus messages about their orders and appointments are deleted; what the boards may still show (appointments from
+  yesterday on, orders closed since yesterday) is published again with the masked data. Files outside the database
+  (a file printer's tickets, a printer agent's journal) are not touched.
 Repair orders, their lines, parts, payments, refunds, staff names and every figure stay as they were.
 On SQLite the erasing transaction overwrites what it frees (secure_delete) and the WAL is checkpointed and truncated
 afterwards, so the data does not linger in the file; PostgreSQL's autovacuum removes the old row versions. Backups
@@ -35,17 +39,27 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Executable, Select, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from shopfloor.contract import topics
 from shopfloor.domain.aftersales import FollowUpOutcome, FollowUpStatus, MessageState
 from shopfloor.domain.aftersales_models import Complaint, CustomerMessage, FollowUpAttempt, FollowUpCall
 from shopfloor.domain.errors import Invalid, NotFound, Refused
-from shopfloor.domain.models import Appointment, AuditEntry, Customer, QrTag, RepairOrder, Vehicle
+from shopfloor.domain.models import (
+    Appointment,
+    AuditEntry,
+    Customer,
+    OutboxMessage,
+    PrintJob,
+    QrTag,
+    RepairOrder,
+    Vehicle,
+)
 from shopfloor.domain.reception_models import DamageMark, OrderPhoto, SignedDocument
 from shopfloor.domain.states import OPEN_STATUSES, RoStatus
 from shopfloor.domain.text import has_control_characters
@@ -54,6 +68,8 @@ from shopfloor.i18n import t
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.customers import CustomerService, full_name
+from shopfloor.services.pruning import FINISHED_JOBS
+from shopfloor.services.publishing import publish_appointment, publish_orders
 from shopfloor.services.setup.personal_data_export import FORMAT, VERSION, export_customer
 from shopfloor.services.workshop.photos import PhotoStore
 
@@ -64,6 +80,7 @@ WAITING = ("booked", "confirmed", "late")  # appointments still to come
 SIGNED_ACTIONS = ("estimate_signed", "handover_signed")
 MAX_REASON = 300
 MAX_EXPORT = 100  # customers in one export
+CHUNK = 500  # topics per IN (...): below SQLite's limit of bound parameters
 
 
 @dataclass(frozen=True)
@@ -103,6 +120,8 @@ class Erased:
     signatures: int = 0
     photos: int = 0
     photo_files_removed: int = 0
+    print_jobs: int = 0  # finished or failed tickets and lists of their orders, deleted (their bytes name them)
+    bus_messages: int = 0  # sent messages of the bus about their orders and appointments, deleted
     photo_files: list[str] = field(default_factory=list, repr=False)
 
     def counts(self) -> dict[str, int]:
@@ -297,6 +316,7 @@ class PersonalDataService:
         self._aftercare(s, c.id, vehicle_ids, done)
         self._documents(s, orders, masked, marker, done)
         self._photos(s, [o.id for o in orders], done)
+        self._printed_and_published(s, orders, vehicle_ids, done)
         s.flush()
         record(s, self.ctx, actor, Entity.CUSTOMER, c.id, "personal_data_erased", reason=why, detail=done.counts())
         return done
@@ -360,6 +380,35 @@ class PersonalDataService:
                   .values(photo=None))
         done.photo_files = [p.name for p in photos] + extra
         done.photos = len(done.photo_files)
+
+    def _printed_and_published(self, s: Session, orders: list[Any], vehicle_ids: list[int], done: Erased) -> None:
+        """Papers and bus messages are copies of the person's data: the finished print jobs of their orders go (a
+        job still pending or uncertain waits for its printer or a person and stays), and so do the sent bus
+        messages about their orders and appointments (the publisher never reads a sent row again). What the boards
+        may still show (appointments from yesterday on, orders closed since yesterday) goes out again, masked."""
+        done.print_jobs = _changed(s, delete(PrintJob).where(
+            PrintJob.repair_order_id.in_([o.id for o in orders]), PrintJob.status.in_((*FINISHED_JOBS, "failed")))
+            .execution_options(synchronize_session=False))
+        site = self.ctx.site
+        appointment_ids = list(s.scalars(select(Appointment.id).where(Appointment.vehicle_id.in_(vehicle_ids))))
+        names = [topic for o in orders for topic in (
+            topics.state(site, topics.REPAIR_ORDERS, o.number), topics.state(site, topics.LOUNGE, o.number),
+            topics.event(site, topics.REPAIR_ORDERS, o.number))]
+        names += [topics.state(site, topics.APPOINTMENTS, i) for i in appointment_ids]
+        names += [topics.event(site, topics.APPOINTMENTS, i) for i in appointment_ids]
+        for start in range(0, len(names), CHUNK):
+            done.bus_messages += _changed(s, delete(OutboxMessage).where(
+                OutboxMessage.topic.in_(names[start:start + CHUNK]), OutboxMessage.sent_at.is_not(None))
+                .execution_options(synchronize_session=False))
+        since = datetime.combine(self.ctx.today() - timedelta(days=1), time(0), tzinfo=self.ctx.tz)
+        s.flush()
+        s.expire_all()  # the masked plates and the erased name, as the states are built from them
+        recent = list(s.scalars(select(RepairOrder).where(RepairOrder.vehicle_id.in_(vehicle_ids),
+                                                          RepairOrder.closed_at >= since).order_by(RepairOrder.id)))
+        publish_orders(s, self.ctx, recent)
+        for appointment in s.scalars(select(Appointment).where(Appointment.vehicle_id.in_(vehicle_ids),
+                                                               Appointment.start >= since)):
+            publish_appointment(s, self.ctx, appointment)
 
     def _remove_files(self, names: list[str]) -> int:
         if self.photos is None:
