@@ -100,3 +100,11 @@ def test_hours_and_rates_forms(services: Services, config: SiteConfigService) ->
     assert services.ctx.settings.reception.labour_rates == {}
     assert [r.entity_id for r in AuditService(services.ctx).read(Entity.SITE_CONFIG)] == [
         "hours", "labour_rates", "labour_rates"]
+
+
+def test_setup_never_rewrites_the_shipped_demo_configuration(tmp_path: Path) -> None:
+    from shopfloor.cli import _writable_config
+
+    assert _writable_config(settings_mod.demo_config_path(), tmp_path) == tmp_path / "site.toml"
+    own = tmp_path / "elsewhere" / "shop.toml"
+    assert _writable_config(own, tmp_path) == own.resolve()
