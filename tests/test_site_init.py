@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import re
 import stat
+import time
 import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -26,6 +28,7 @@ from shopfloor.ports import free_port
 from shopfloor.services.auth import AuthService
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.staff_pins import PinService
+from shopfloor.testing.chromium_pages import SHOTS, key_in, wait_for
 from shopfloor.testing.plugin import start_server
 
 
@@ -173,3 +176,48 @@ def test_serve_runs_on_the_new_site_and_the_manager_signs_in(site: tuple[Path, s
     finally:
         assert server.stop()
     assert not _files_holding(data_dir, pin)  # nor after the server wrote its last
+
+
+def test_the_first_manager_chooses_a_pin_in_chromium(site: tuple[Path, str, str], driver: Any) -> None:
+    """At a tablet's 1280×800: /setup, the keypad, the printed PIN, the dialog nothing gets past, their own PIN."""
+    from selenium.webdriver.common.by import By
+
+    data_dir, pin, _ = site
+    server = start_server(data_dir, "serve", "--broker", f"mqtt://127.0.0.1:{free_port()}")
+    try:
+        driver.get(server.base + "/setup")
+        key_in(driver, "经理", pin)
+        dialog = wait_for(driver, "[data-testid=pin-change]", state="visible")
+        time.sleep(0.5)  # the dialog's opening transition
+        driver.save_screenshot(str(Path(SHOTS) / "init-forced-pin-1280x800.png"))
+        assert "请设置您自己的 PIN 码" in dialog.text
+        for field, value in (("pin-current", pin), ("pin-new", "2580"), ("pin-repeat", "2580")):
+            # (Quasar puts the attribute on the native input)
+            driver.find_element(By.CSS_SELECTOR, f"input[data-testid={field}]").send_keys(value)
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=pin-save]").click()
+        wait_for(driver, "[data-testid=signed-in]")
+        deadline = time.monotonic() + 15
+        while driver.find_elements(By.CSS_SELECTOR, "[data-testid=pin-change]") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not driver.find_elements(By.CSS_SELECTOR, "[data-testid=pin-change]")
+        assert "/setup" in driver.current_url
+        time.sleep(0.5)
+        driver.save_screenshot(str(Path(SHOTS) / "init-setup-after-pin-1280x800.png"))
+        # "change my PIN" from the header's menu: the same form, which may be cancelled
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=me-menu]").click()
+        wait_for(driver, "[data-testid=change-pin]", state="clickable").click()
+        mine = wait_for(driver, "[data-testid=pin-change]", state="visible")
+        time.sleep(0.5)
+        driver.save_screenshot(str(Path(SHOTS) / "change-my-pin-1280x800.png"))
+        assert "修改我的 PIN 码" in mine.text
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=pin-cancel]").click()
+        db, ctx = _site_db(data_dir)
+        try:
+            manager = AuthService(ctx).advisors()[0]
+            assert not PinService(ctx).must_change(manager.id)
+            assert AuthService(ctx).login(manager.id, "2580").id == manager.id
+        finally:
+            db.dispose()
+    finally:
+        assert server.stop()
+    assert not _files_holding(data_dir, pin)

@@ -102,13 +102,11 @@ class StaffFrame:
                                 button.classes("bg-white/20 rounded")
             with ui.row().classes("items-center gap-2 no-wrap"):
                 if user is not None:
-                    ui.label(t("kiosk.signed_in", name=user.name)).classes("text-lg whitespace-nowrap") \
-                        .mark("signed-in").props("data-testid=signed-in")
+                    self._me(t, user)
                 other = "en" if t.lang == "zh-CN" else "zh-CN"
                 ui.button("EN" if other == "en" else "中文", on_click=lambda: _switch(other)) \
                     .props("flat color=white").mark("lang")
                 if user is not None:
-                    self._menu(t, user)
                     ui.button(t("kiosk.log_out"), icon="logout", on_click=_log_out).props("flat color=white") \
                         .mark("log-out")
 
@@ -120,9 +118,15 @@ class StaffFrame:
         pin_change.forced(self.pins, t, user)
         return True
 
-    def _menu(self, t: Translator, user: session.KioskUser) -> None:
-        """The signed-in person's own menu: their PIN (everyone may change their own)."""
+    def _me(self, t: Translator, user: session.KioskUser) -> None:
+        """Who is signed in; their name opens their own menu ("change my PIN": everyone may change their own), in
+        the room the name takes already (the manager's header is full of pages)."""
+        def name() -> None:
+            ui.label(t("kiosk.signed_in", name=user.name)).classes("text-lg whitespace-nowrap") \
+                .mark("signed-in").props("data-testid=signed-in")
+
         if not user.may(staff.Permission.PIN_OWN):
+            name()
             return
         anchor = ui.element("div")  # the dialog made when asked for: a page's every header need not carry one
 
@@ -131,9 +135,13 @@ class StaffFrame:
             with anchor:
                 pin_change.PinChangeDialog(self.pins, t, user, forced=False, on_changed=anchor.clear).open()
 
-        with ui.button(icon="manage_accounts").props("flat color=white dense").mark("me-menu") \
-                .tooltip(t("pins.menu")), ui.menu():
-            ui.menu_item(t("pins.change_mine"), on_click=change).mark("change-pin")
+        with ui.button().props("flat color=white dense no-caps no-wrap data-testid=me-menu").mark("me-menu") \
+                .classes("px-1"):
+            name()
+            ui.icon("arrow_drop_down")
+            with ui.menu():
+                ui.menu_item(t("pins.change_mine"), on_click=change).mark("change-pin") \
+                    .props("data-testid=change-pin")
 
     async def sign_in(self, t: Translator, path: str) -> None:
         """The PIN keypad; signed in, the person stays on this page if it is theirs, else goes to their first

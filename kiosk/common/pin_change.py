@@ -19,7 +19,7 @@ def _pin_input(label: str, mark: str) -> ui.input:
     # a tablet's numeric keyboard; the browser neither fills it in nor offers to keep it
     return ui.input(label, password=True).props(
         f"outlined inputmode=numeric maxlength={PIN_MAX} autocomplete=off input-class=text-2xl") \
-        .classes("w-full").mark(mark)
+        .classes("w-full").mark(mark).props(f"data-testid={mark}")
 
 
 class PinChangeDialog:
@@ -51,9 +51,10 @@ class PinChangeDialog:
                 if forced:
                     ui.button(t("pins.log_out"), icon="logout", on_click=_log_out).props("flat").mark("pin-log-out")
                 else:
-                    ui.button(t("pins.cancel"), on_click=self.dialog.close).props("flat").mark("pin-cancel")
+                    ui.button(t("pins.cancel"), on_click=self.dialog.close) \
+                        .props("flat data-testid=pin-cancel").mark("pin-cancel")
                 self.save = ui.button(t("pins.save"), icon="check", on_click=self._save) \
-                    .props("unelevated size=lg").mark("pin-save")
+                    .props("unelevated size=lg data-testid=pin-save").mark("pin-save")
 
     def open(self) -> None:
         self.dialog.open()
