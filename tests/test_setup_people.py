@@ -76,13 +76,13 @@ def test_a_new_person_gets_a_one_time_pin_that_signs_in_once(services: Services)
 
 def test_never_the_last_active_manager_off(services: Services) -> None:
     admin = StaffAdmin(services.ctx)
-    manager = next(v for v in admin.list() if v.name == "赵经理")
+    manager = next(v for v in admin.listing() if v.name == "赵经理")
     with pytest.raises(Refused) as refused:
         admin.set_active(manager.id, False, MANAGER)
     assert refused.value.key == "setup_people.error.staff.last_manager"
     with pytest.raises(Refused):
         admin.edit(manager.id, MANAGER, roles=["advisor"])  # losing the role is the same
-    helper = next(v for v in admin.list() if v.name == "孙丽")
+    helper = next(v for v in admin.listing() if v.name == "孙丽")
     admin.edit(helper.id, MANAGER, roles=["cs", "manager"])
     assert admin.set_active(manager.id, False, MANAGER).active is False  # now someone else can open /setup
     assert admin.set_active(manager.id, True, MANAGER).active is True
@@ -108,10 +108,10 @@ def test_staff_csv_keeps_good_rows_and_names_the_bad_line(services: Services) ->
     assert (report.rows, report.added, report.updated, report.unchanged) == (5, 1, 1, 1)
     assert [(e.line, e.column) for e in report.errors] == [(3, "roles"), (5, "active")]
     assert list(pins) == ["周敏"]
-    new_id = next(v.id for v in admin.list() if v.name == "周敏")
+    new_id = next(v.id for v in admin.listing() if v.name == "周敏")
     assert AuthService(services.ctx).login(new_id, pins["周敏"]).name == "周敏"
-    assert next(v for v in admin.list() if v.name == "孙丽").roles == ("parts", "cs")
-    assert "吴丽" not in {v.name for v in admin.list()}
+    assert next(v for v in admin.listing() if v.name == "孙丽").roles == ("parts", "cs")
+    assert "吴丽" not in {v.name for v in admin.listing()}
 
 
 # -- technicians ----------------------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_technicians_csv_round_trip_and_a_bad_line(services: Services) -> None:
     report = admin.import_csv(data, MANAGER)
     assert (report.added, report.updated) == (1, 1)
     assert [(e.line, e.column) for e in report.errors] == [(3, "weekdays"), (5, "skill")]
-    by_name = {v.name: v for v in admin.list()}
+    by_name = {v.name: v for v in admin.listing()}
     assert by_name["马超"].shift == WeeklyShift(time(8, 0), time(17, 0), 60, (0, 1, 2))
     assert by_name["黄强"].shift == WeeklyShift(time(9, 0), time(18, 0), 45, (0, 1, 2, 3, 4, 5))
     assert "马云" not in by_name and "刘备" not in by_name
@@ -162,7 +162,7 @@ def test_technicians_csv_round_trip_and_a_bad_line(services: Services) -> None:
 # -- calendar -------------------------------------------------------------------------------------------------
 def test_leave_and_holidays_change_the_days_capacity(services: Services) -> None:
     cal = CalendarAdmin(services.ctx)
-    tech = next(v for v in TechnicianAdmin(services.ctx).list() if v.name == "赵磊")
+    tech = next(v for v in TechnicianAdmin(services.ctx).listing() if v.name == "赵磊")
     day = services.ctx.today() + timedelta(days=2)
     refresh_marked(services.ctx)
     before = services.booking.capacity(day)["total"]["available"]

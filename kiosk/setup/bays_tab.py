@@ -32,9 +32,9 @@ class BaysTab:
 
     async def build(self, t: Translator, user: KioskUser) -> None:
         with ui.row().classes("w-full items-start justify-between no-wrap"):
-            with ui.column().classes("gap-1"):
+            with ui.column().classes("gap-1 grow min-w-0"):
                 heading(t, "setup_people.bays.title", "setup_people.bays.intro")
-            with ui.row().classes("items-center gap-1 no-wrap"):
+            with ui.row().classes("items-center gap-1 no-wrap shrink-0"):
                 ui.button(t("setup_people.bays.add"), icon="add", on_click=lambda: self._form(t, user, None, refresh)) \
                     .props("unelevated no-caps").mark("bay-add")
                 ui.button(t("setup_people.bays.rename_kind"), icon="drive_file_rename_outline",
@@ -47,10 +47,10 @@ class BaysTab:
                     return report if ok else None
 
                 csv_buttons(t, "bay-csv", "bays.csv", self.bays.export_csv, run_import)
-        listing = ui.column().classes("w-full gap-0").mark("bay-list")
+        listing = ui.column().classes("w-full gap-0").mark("bay-list").props("data-testid=bay-list")
 
         async def refresh() -> None:
-            _ok, views = await attempt(t, self.bays.list)
+            _ok, views = await attempt(t, self.bays.listing)
             listing.clear()
             with listing:
                 self._table(t, user, views or [], refresh)
@@ -118,7 +118,7 @@ class BaysTab:
         dialog.open()
 
     async def _rename(self, t: Translator, user: KioskUser, refresh: Refresh) -> None:
-        _ok, views = await attempt(t, self.bays.list)
+        _ok, views = await attempt(t, self.bays.listing)
         held = sorted({v.kind for v in views or []})
         with ui.dialog() as dialog, ui.card().classes("w-[28rem]").mark("bay-rename-form"):
             ui.label(t("setup_people.bays.rename_kind")).classes("text-lg font-bold")

@@ -35,7 +35,7 @@ class CalendarTab:
 
     async def build(self, t: Translator, user: KioskUser) -> None:
         heading(t, "setup_people.calendar.title", "setup_people.calendar.intro")
-        shifts = ui.column().classes("w-full gap-0").mark("shift-list")
+        shifts = ui.column().classes("w-full gap-0").mark("shift-list").props("data-testid=shift-list")
         with ui.row().classes("w-full no-wrap items-start gap-6 pt-2"):
             with ui.column().classes("w-3/5 gap-1"):
                 leave_head = ui.row().classes("w-full items-center justify-between no-wrap")
@@ -45,7 +45,7 @@ class CalendarTab:
                 holidays = ui.column().classes("w-full gap-0").mark("holiday-list")
 
         async def refresh() -> None:
-            _ok, techs = await attempt(t, self.technicians.list)
+            _ok, techs = await attempt(t, self.technicians.listing)
             _ok, rows = await attempt(t, self.calendar.leave)
             _ok, days = await attempt(t, self.calendar.holidays)
             shifts.clear()
@@ -59,7 +59,7 @@ class CalendarTab:
                 self._holidays(t, user, days or [], refresh)
 
         async def open_leave_form() -> None:
-            _ok, techs = await attempt(t, self.technicians.list)  # as they are now: one added since is offered
+            _ok, techs = await attempt(t, self.technicians.listing)  # as they are now: one added since is offered
             self._leave_form(t, user, techs or [], refresh)
 
         with leave_head:
@@ -93,11 +93,11 @@ class CalendarTab:
     # -- shifts ---------------------------------------------------------------------------------------------
     def _shifts(self, t: Translator, user: KioskUser, techs: list[TechnicianView], refresh: Refresh) -> None:
         ui.label(t("setup_people.calendar.shifts")).classes("text-lg font-bold pt-2")
-        with ui.grid(columns=3).classes("w-full gap-x-4 gap-y-0"):
+        with ui.grid(columns=2).classes("w-full gap-x-6 gap-y-0"):
             for v in techs:
                 with ui.row().classes("items-center no-wrap gap-1 border-b").mark(f"shift-row-{v.id}"):
-                    ui.label(v.name).classes("w-20 font-medium ellipsis")
-                    ui.label(shift_text(t, v.shift)).classes("grow text-sm")
+                    ui.label(v.name).classes("w-24 font-medium ellipsis")
+                    ui.label(shift_text(t, v.shift)).classes("grow text-sm whitespace-nowrap")
                     ui.button(icon="edit", on_click=lambda v=v: self._shift_form(t, user, v, refresh)) \
                         .props("flat dense size=sm").tooltip(t("setup_people.edit")).mark(f"shift-edit-{v.id}")
 

@@ -62,18 +62,19 @@ class SetupView:
         keys = list(self.tabs)
         first = chosen if chosen in self.tabs else keys[0]
         with ui.row().classes("w-full no-wrap items-start gap-0"):
-            with ui.tabs(value=first, on_change=self._switched) \
-                    .props("vertical dense no-caps active-color=primary indicator-color=primary") \
+            with ui.tabs().props("vertical dense no-caps active-color=primary indicator-color=primary") \
                     .classes("w-48 shrink-0").mark("setup-tabs") as tabs:
-                for key, tab in self.tabs.items():
-                    ui.tab(key, label=t(f"setup.tab.{key}"), icon=tab.icon).mark(f"setup-tab-{key}")
-            with ui.tab_panels(tabs, value=first).props("animated=false").classes("grow min-w-0"):
+                buttons = {key: ui.tab(key, label=t(f"setup.tab.{key}"), icon=tab.icon).mark(f"setup-tab-{key}")
+                           for key, tab in self.tabs.items()}
+            tabs.set_value(buttons[first])
+            tabs.on_value_change(self._switched)
+            with ui.tab_panels(tabs, value=buttons[first]).props("animated=false").classes("grow min-w-0"):
                 for key in keys:
                     self.panels[key] = ui.tab_panel(key).classes("p-2").mark(f"setup-panel-{key}")
         await self._open(first)
 
     async def _switched(self, e: events.ValueChangeEventArguments) -> None:
-        key = str(e.value)
+        key = str(e.value.props.get("name")) if isinstance(e.value, ui.tab) else str(e.value)
         if key not in self.tabs:
             return
         # the key is one of our own tab names, never input: safe inside the script

@@ -93,7 +93,8 @@ def one_time_pin(t: Translator, name: str, pin: str) -> None:
     """The PIN to hand over now: it is not shown again."""
     with ui.dialog().props("persistent") as dialog, ui.card().classes("items-center p-6").mark("one-time-pin"):
         ui.label(t("setup_people.staff.pin_for", name=name)).classes("text-lg")
-        ui.label(pin).classes("text-6xl font-mono font-bold tracking-widest py-4").mark("one-time-pin-value")
+        ui.label(pin).classes("text-6xl font-mono font-bold tracking-widest py-4") \
+            .mark("one-time-pin-value").props("data-testid=one-time-pin-value")
         ui.label(t("setup_people.staff.pin_once")).classes("text-grey-8 max-w-sm text-center")
         ui.button(t("setup_people.staff.pin_done"), on_click=dialog.close).props("unelevated") \
             .mark("one-time-pin-done")

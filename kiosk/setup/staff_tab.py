@@ -38,12 +38,12 @@ class StaffTab:
     async def build(self, t: Translator, user: KioskUser) -> None:
         actor = user.actor
         with ui.row().classes("w-full items-start justify-between no-wrap"):
-            with ui.column().classes("gap-1"):
+            with ui.column().classes("gap-1 grow min-w-0"):
                 heading(t, "setup_people.staff.title", "setup_people.staff.intro")
-            with ui.row().classes("items-center gap-1 no-wrap"):
+            with ui.row().classes("items-center gap-1 no-wrap shrink-0"):
                 ui.button(t("setup_people.staff.add"), icon="person_add",
-                          on_click=lambda: self._form(t, user, None, refresh)).props("unelevated no-caps") \
-                    .mark("staff-add")
+                          on_click=lambda: self._form(t, user, None, refresh)) \
+                    .props("unelevated no-caps data-testid=staff-add").mark("staff-add")
 
                 async def run_import(data: bytes) -> CsvImport | None:
                     ok, result = await attempt(t, self.staff.import_csv, data, actor)
@@ -55,10 +55,10 @@ class StaffTab:
                     return None  # shown here, with the PINs
 
                 csv_buttons(t, "staff-csv", "staff.csv", self.staff.export_csv, run_import)
-        listing = ui.column().classes("w-full gap-0").mark("staff-list")
+        listing = ui.column().classes("w-full gap-0").mark("staff-list").props("data-testid=staff-list")
 
         async def refresh() -> None:
-            _ok, views = await attempt(t, self.staff.list)
+            _ok, views = await attempt(t, self.staff.listing)
             listing.clear()
             with listing:
                 self._table(t, user, views or [], refresh)
@@ -100,16 +100,18 @@ class StaffTab:
         with ui.dialog() as dialog, ui.card().classes("w-[32rem]").mark("staff-form"):
             ui.label(t("setup_people.staff.add") if v is None else t("setup_people.staff.edit_title")) \
                 .classes("text-lg font-bold")
-            name = ui.input(t("setup_people.name"), value=v.name if v else "").props("outlined dense maxlength=60") \
-                .classes("w-full").mark("staff-form-name")
+            name = ui.input(t("setup_people.name"), value=v.name if v else "") \
+                .props("outlined dense maxlength=60 data-testid=staff-form-name").classes("w-full") \
+                .mark("staff-form-name")
             code = ui.input(t("setup_people.staff.code"), value=v.code if v else "") \
-                .props("outlined dense maxlength=8").classes("w-32").mark("staff-form-code")
+                .props("outlined dense maxlength=8 data-testid=staff-form-code").classes("w-32") \
+                .mark("staff-form-code")
             ui.label(t("setup_people.staff.roles")).classes("text-caption text-grey-7")
             boxes: dict[str, ui.checkbox] = {}
             with ui.grid(columns=2).classes("gap-0"):
                 for r in StaffRole:
                     boxes[r.value] = ui.checkbox(t(f"role.{r.value}"), value=bool(v and r.value in v.roles)) \
-                        .mark(f"staff-form-role-{r.value}")
+                        .mark(f"staff-form-role-{r.value}").props(f"data-testid=staff-form-role-{r.value}")
 
             async def save() -> None:
                 roles = [k for k, box in boxes.items() if box.value]
@@ -131,7 +133,8 @@ class StaffTab:
 
             with ui.row().classes("w-full justify-end"):
                 ui.button(t("setup_people.cancel"), on_click=dialog.close).props("flat")
-                ui.button(t("setup_people.save"), on_click=save).props("unelevated").mark("staff-form-save")
+                ui.button(t("setup_people.save"), on_click=save).props("unelevated data-testid=staff-form-save") \
+                    .mark("staff-form-save")
         dialog.open()
 
     def _reset(self, t: Translator, user: KioskUser, v: StaffView, refresh: Refresh) -> None:

@@ -39,12 +39,12 @@ class TechniciansTab:
 
     async def build(self, t: Translator, user: KioskUser) -> None:
         with ui.row().classes("w-full items-start justify-between no-wrap"):
-            with ui.column().classes("gap-1"):
+            with ui.column().classes("gap-1 grow min-w-0"):
                 heading(t, "setup_people.technicians.title", "setup_people.technicians.intro")
-            with ui.row().classes("items-center gap-1 no-wrap"):
+            with ui.row().classes("items-center gap-1 no-wrap shrink-0"):
                 ui.button(t("setup_people.technicians.add"), icon="person_add",
                           on_click=lambda: self._form(t, user, None, refresh)).props("unelevated no-caps") \
-                    .mark("tech-add")
+                    .mark("tech-add").props("data-testid=tech-add")
                 ui.button(t("setup_people.technicians.print_all"), icon="print",
                           on_click=lambda: ui.navigate.to(BADGES, new_tab=True)).props("flat dense no-caps") \
                     .mark("tech-print-all")
@@ -55,10 +55,10 @@ class TechniciansTab:
                     return report if ok else None
 
                 csv_buttons(t, "tech-csv", "technicians.csv", self.technicians.export_csv, run_import)
-        listing = ui.column().classes("w-full gap-0").mark("tech-list")
+        listing = ui.column().classes("w-full gap-0").mark("tech-list").props("data-testid=tech-list")
 
         async def refresh() -> None:
-            _ok, views = await attempt(t, self.technicians.list)
+            _ok, views = await attempt(t, self.technicians.listing)
             listing.clear()
             with listing:
                 self._table(t, user, views or [], refresh)
@@ -96,7 +96,8 @@ class TechniciansTab:
                 .classes("text-lg font-bold")
             with ui.row().classes("w-full gap-2 no-wrap items-center"):
                 name = ui.input(t("setup_people.name"), value=v.name if v else "") \
-                    .props("outlined dense maxlength=60").classes("grow").mark("tech-form-name")
+                    .props("outlined dense maxlength=60 data-testid=tech-form-name").classes("grow") \
+                    .mark("tech-form-name")
                 skill = ui.select({s: t(f"skill.{s}") for s in SKILLS}, value=v.skill if v else SKILLS[0],
                                   label=t("setup_people.technicians.skill")).props("outlined dense") \
                     .classes("w-40").mark("tech-form-skill")
@@ -136,7 +137,8 @@ class TechniciansTab:
 
             with ui.row().classes("w-full justify-end"):
                 ui.button(t("setup_people.cancel"), on_click=dialog.close).props("flat")
-                ui.button(t("setup_people.save"), on_click=save).props("unelevated").mark("tech-form-save")
+                ui.button(t("setup_people.save"), on_click=save).props("unelevated data-testid=tech-form-save") \
+                    .mark("tech-form-save")
         dialog.open()
 
     def _change(self, tech_id: int, user: KioskUser, name: str, skill: str, active: bool,

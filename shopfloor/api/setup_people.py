@@ -242,7 +242,7 @@ class BayChange(BaseModel):
 # -- staff ----------------------------------------------------------------------------------------------------
 @router.get("/setup/staff", summary="The staff who sign in", dependencies=[SETUP])
 def get_staff(api: Services) -> list[StaffOut]:
-    return [staff_out(v) for v in StaffAdmin(api.ctx).list()]
+    return [staff_out(v) for v in StaffAdmin(api.ctx).listing()]
 
 
 @router.post("/setup/staff", summary="Add a staff member (answers their one-time PIN)", status_code=201,
@@ -292,7 +292,7 @@ def patch_staff(api: Services, caller: Annotated[Caller, SETUP], staff_id: Id, b
 # -- technicians ----------------------------------------------------------------------------------------------
 @router.get("/setup/technicians", summary="The technicians, in use first", dependencies=[SETUP])
 def get_technicians(api: Services) -> list[TechnicianOut]:
-    return [technician_out(v) for v in TechnicianAdmin(api.ctx).list()]
+    return [technician_out(v) for v in TechnicianAdmin(api.ctx).listing()]
 
 
 @router.post("/setup/technicians", summary="Add a technician", status_code=201,
@@ -420,7 +420,7 @@ def post_holidays_import(api: Services, caller: Annotated[Caller, SETUP], data: 
 # -- bays -----------------------------------------------------------------------------------------------------
 @router.get("/setup/bays", summary="The bays, in use first", dependencies=[SETUP])
 def get_bays(api: Services) -> list[BayOut]:
-    return [bay_out(v) for v in BayAdmin(api.ctx).list()]
+    return [bay_out(v) for v in BayAdmin(api.ctx).listing()]
 
 
 @router.get("/setup/bays/kinds", summary="The kinds a bay may have: lift, the labour catalogue's equipment, and "

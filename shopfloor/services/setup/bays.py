@@ -54,7 +54,7 @@ class BayAdmin:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
-    def list(self) -> list[BayView]:
+    def listing(self) -> list[BayView]:
         with self.ctx.db.read() as s:
             rows = s.scalars(select(Bay).where(Bay.site_id == self.ctx.site)
                              .order_by(Bay.active.desc(), Bay.kind, Bay.code))
@@ -94,7 +94,7 @@ class BayAdmin:
 
     # -- CSV ----------------------------------------------------------------------------------------------
     def export_csv(self) -> bytes:
-        return write_csv(COLUMNS, ((b.code, b.kind, "yes" if b.active else "no") for b in self.list()))
+        return write_csv(COLUMNS, ((b.code, b.kind, "yes" if b.active else "no") for b in self.listing()))
 
     def import_csv(self, data: bytes, actor: Actor) -> CsvImport:
         """Rows keyed by code: a known bay gets the row's kind and in-use, a new one is added."""

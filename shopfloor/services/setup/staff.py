@@ -66,7 +66,7 @@ class StaffAdmin:
         self.ctx = ctx
 
     # -- reading --------------------------------------------------------------------------------------------
-    def list(self) -> list[StaffView]:
+    def listing(self) -> list[StaffView]:
         with self.ctx.db.read() as s:
             rows = s.scalars(select(Advisor).where(Advisor.site_id == self.ctx.site)
                              .order_by(Advisor.active.desc(), Advisor.code, Advisor.id))
@@ -115,7 +115,7 @@ class StaffAdmin:
     # -- CSV ----------------------------------------------------------------------------------------------
     def export_csv(self) -> bytes:
         return write_csv(COLUMNS, ((v.name, v.code, ",".join(v.roles), "yes" if v.active else "no")
-                                   for v in self.list()))
+                                   for v in self.listing()))
 
     def import_csv(self, data: bytes, actor: Actor) -> tuple[CsvImport, dict[str, str]]:
         """Rows keyed by name: a known name is changed, a new one added. Returns the report and the one-time

@@ -103,7 +103,7 @@ class TechnicianAdmin:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
-    def list(self) -> list[TechnicianView]:
+    def listing(self) -> list[TechnicianView]:
         with self.ctx.db.read() as s:
             rows = s.scalars(select(Technician).where(Technician.site_id == self.ctx.site)
                              .order_by(Technician.active.desc(), Technician.id))
@@ -143,7 +143,7 @@ class TechnicianAdmin:
     # -- CSV ----------------------------------------------------------------------------------------------
     def export_csv(self) -> bytes:
         return write_csv(COLUMNS, ((v.name, v.skill, "yes" if v.active else "no", *_shift_text(v.shift))
-                                   for v in self.list()))
+                                   for v in self.listing()))
 
     def import_csv(self, data: bytes, actor: Actor) -> CsvImport:
         """Rows keyed by name: a known technician changed, a new one added. Empty shift cells keep the shift a
