@@ -93,6 +93,32 @@ def test_the_camera_reads_a_tag_into_the_kiosk(server: DemoServer, tmp_path: Pat
         drv.save_screenshot(str(Path(SHOTS) / "camera-kiosk-scanned.png"))
 
 
+def _badge(server: DemoServer, name: str) -> str:
+    """The demo technician's badge token, read from the demo's own database."""
+    from shopfloor.db import Database, sqlite_url
+    from shopfloor.services.workshop.services import WorkshopServices
+    from shopfloor.testing.plugin import make_services
+
+    db = Database(sqlite_url(server.data_dir / "shopfloor.sqlite3"))
+    try:
+        services = make_services(db)
+        tech = next(t for t in services.repair_orders.technicians() if t["name"] == name)
+        return WorkshopServices.on(services.ctx).clocking.badges()[tech["id"]]
+    finally:
+        db.dispose()
+
+
+def test_the_station_signs_a_technician_in_by_the_camera(server: DemoServer, tmp_path: Path) -> None:
+    technician = "陈刚"
+    with camera_browser(qr_video(_badge(server, technician), tmp_path / "badge.y4m")) as drv:
+        sign_in(drv, server, "郑强", "/workshop/station")  # the foreman opens the bay's station
+        wait_for(drv, "[data-testid=scan-badge]")
+        wait_for(drv, "[data-testid=camera-button]", state="clickable").click()
+        signed = wait_for(drv, "[data-testid=bay-technician]", timeout=20)
+        assert technician in signed.text
+        drv.save_screenshot(str(Path(SHOTS) / "camera-station-badge.png"))
+
+
 def test_the_vendored_decoder_reads_a_qr_image(server: DemoServer, tmp_path: Path) -> None:
     """jsQR on its own (the path every browser without BarcodeDetector takes), on a PNG of a QR code."""
     import base64
