@@ -26,7 +26,7 @@ class PinChangeDialog:
     """Current PIN, the new one twice; saved through PinService.change_own as the signed-in person."""
 
     def __init__(self, pins: PinService, t: Translator, user: session.KioskUser, *, forced: bool,
-                 on_changed: Callable[[], None]) -> None:
+                 on_changed: Callable[[], object]) -> None:
         self.pins = pins
         self.t = t
         self.user = user
