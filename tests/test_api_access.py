@@ -130,6 +130,9 @@ EXPECTED: dict[tuple[str, str], Permission] = {
     ("POST", "/complaints/{complaint_id}/resolve"): P.COMPLAINT_HANDLE,
     ("GET", "/kpis"): P.FIGURES,
     ("GET", "/kpis.csv"): P.FIGURES,
+    ("GET", "/personal-data/inactive"): P.PERSONAL_DATA,
+    ("GET", "/customers/{customer_id}/personal-data"): P.PERSONAL_DATA,
+    ("POST", "/customers/{customer_id}/erase"): P.PERSONAL_DATA,
 }
 
 
