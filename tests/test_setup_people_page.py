@@ -105,7 +105,8 @@ def _shot(driver: Any, name: str) -> None:
 
 
 @pytest.mark.browser
-def test_a_technician_added_on_setup_is_on_the_dispatch_board(daytime_server: DemoServer, driver: Any) -> None:
+def test_a_technician_added_on_setup_is_on_the_dispatch_board(daytime_server: DemoServer, driver: Any,
+                                                               tmp_path: Path) -> None:
     server = daytime_server
     chromium.sign_in(driver, server, MANAGER, "/setup?tab=technicians")
     chromium.wait_for(driver, "[data-testid=tech-list]", state="visible")
@@ -129,6 +130,24 @@ def test_a_technician_added_on_setup_is_on_the_dispatch_board(daytime_server: De
         chromium.wait_for(driver, f"[data-testid={ready}]", state="visible")
         time.sleep(0.5)  # the list's rows after the panel
         _shot(driver, tab)
+
+    # switching tabs keeps the open one in the address
+    chromium.wait_for(driver, "[data-testid=setup-tab-technicians]", state="clickable").click()
+    chromium.wait_for(driver, "[data-testid=tech-list]", state="visible")
+    assert driver.current_url.endswith("tab=technicians")
+
+    # a CSV with a bad line among good ones: the good rows kept, the bad line named with its column
+    upload = tmp_path / "technicians.csv"
+    upload.write_text("name,skill,active,shift_start,shift_end,break_minutes,weekdays\n"
+                      "关羽,repair,yes,08:00,17:00,60,1-5\n张飞,chef,yes,,,,\n", encoding="utf-8")
+    chromium.wait_for(driver, "[data-testid=tech-csv-import]", state="clickable").click()
+    chromium.wait_for(driver, ".q-menu input[type=file]").send_keys(str(upload))
+    report = chromium.wait_for(driver, "[data-testid=tech-csv-report]", state="visible")
+    assert "第 3 行，列 skill" in report.text
+    chromium.wait_for(driver, "[data-testid=tech-list]")
+    time.sleep(0.5)
+    _shot(driver, "technicians-import-report")
+    assert "关羽" in driver.find_element("css selector", "[data-testid=tech-list]").text
 
     # someone new: their one-time PIN in a dialog of its own, big
     driver.get(server.base + "/setup?tab=staff")

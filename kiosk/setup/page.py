@@ -65,6 +65,7 @@ class SetupView:
             with ui.tabs().props("vertical dense no-caps active-color=primary indicator-color=primary") \
                     .classes("w-48 shrink-0").mark("setup-tabs") as tabs:
                 buttons = {key: ui.tab(key, label=t(f"setup.tab.{key}"), icon=tab.icon).mark(f"setup-tab-{key}")
+                           .props(f"data-testid=setup-tab-{key}")
                            for key, tab in self.tabs.items()}
             tabs.set_value(buttons[first])
             tabs.on_value_change(self._switched)

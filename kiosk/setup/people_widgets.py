@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Refresh = Callable[[], Awaitable[None]]
+MAX_CSV_BYTES = 5 * 1024 * 1024  # as the API takes
 
 
 async def attempt(t: Translator, fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[bool, T | None]:
@@ -52,22 +53,25 @@ def csv_buttons(t: Translator, mark: str, filename: str, export: Callable[[], by
     async def uploaded(e: events.UploadEventArguments) -> None:
         data = await e.file.read()
         upload.reset()
+        menu.close()
         report = await run_import(data)
         if report is not None:
             import_report(t, report, mark)
 
     ui.button(t("setup_people.csv.export"), icon="download", on_click=download).props("flat dense no-caps") \
         .mark(f"{mark}-export")
-    with ui.button(t("setup_people.csv.import"), icon="upload").props("flat dense no-caps").mark(f"{mark}-import"), \
-            ui.menu().props("anchor='bottom right' self='top right'"), ui.column().classes("p-2 gap-1"):
+    with ui.button(t("setup_people.csv.import"), icon="upload").props(f"flat dense no-caps data-testid={mark}-import") \
+            .mark(f"{mark}-import"), \
+            ui.menu().props("anchor='bottom right' self='top right'") as menu, ui.column().classes("p-2 gap-1"):
         ui.label(t("setup_people.csv.import_hint")).classes("text-caption text-grey-8 max-w-xs")
-        upload = ui.upload(auto_upload=True, max_files=1, on_upload=uploaded) \
+        upload = ui.upload(auto_upload=True, max_files=1, max_file_size=MAX_CSV_BYTES, on_upload=uploaded) \
             .props('accept=".csv,.txt" flat bordered').classes("w-72").mark(f"{mark}-upload")
 
 
 def import_report(t: Translator, report: CsvImport, mark: str, pins: dict[str, str] | None = None) -> None:
     """What an import did, with each refused line (its line, column and why) and any one-time PINs."""
-    with ui.dialog() as dialog, ui.card().classes("min-w-[32rem] max-w-3xl").mark(f"{mark}-report"):
+    with ui.dialog() as dialog, ui.card().classes("min-w-[32rem] max-w-3xl") \
+            .props(f"data-testid={mark}-report").mark(f"{mark}-report"):
         ui.label(t("setup_people.csv.report_title")).classes("text-lg font-bold")
         failed = len({e.line for e in report.errors})
         ui.label(t("setup_people.csv.summary", rows=report.rows, added=report.added, updated=report.updated,
