@@ -116,11 +116,18 @@ if [ "$start_direct" = 1 ]; then
   if curl -fsS --max-time 5 "$health" >/dev/null 2>&1; then
     say "a server already answers $health: not starting another"
   else
-    say "starting \`shopfloor serve\` directly (no systemd), its output in $DATA_DIR/serve.log"
-    [ -f "$DATA_DIR/serve.log" ] || install -m 640 -o shopfloor -g shopfloor /dev/null "$DATA_DIR/serve.log"
+    # as the units would run them (their arguments from /etc/default/shopfloor), as user shopfloor, in the
+    # background; their output in DATA_DIR/*.log
+    start() {
+      local log=$DATA_DIR/$1.log
+      [ -f "$log" ] || install -m 640 -o shopfloor -g shopfloor /dev/null "$log"
+      say "starting \`shopfloor $*\` directly (no systemd), its output in $log"
+      (cd "$DATA_DIR" && runuser -u shopfloor -- setsid "$sf" "$@" >>"$log" 2>&1 </dev/null &)
+    }
     # shellcheck disable=SC2086  # the arguments are words, as systemd splits them
-    (cd "$DATA_DIR" && runuser -u shopfloor -- setsid "$sf" serve --data-dir "$DATA_DIR" $SHOPFLOOR_SERVE_ARGS \
-      >>"$DATA_DIR/serve.log" 2>&1 </dev/null &)
+    [ "$broker" = embedded ] && start broker --data-dir "$DATA_DIR" ${SHOPFLOOR_BROKER_ARGS:-}
+    # shellcheck disable=SC2086
+    start serve --data-dir "$DATA_DIR" ${SHOPFLOOR_SERVE_ARGS:-}
   fi
 elif [ "$no_systemctl" = 1 ]; then
   say "done; not started (no systemctl). On a machine with systemd: systemctl enable --now ${units[*]}"
@@ -128,7 +135,7 @@ elif [ "$no_systemctl" = 1 ]; then
 fi
 say "waiting for $health"
 if ! wait_http "$health" 120; then
-  [ "$start_direct" = 1 ] && tail -n 40 "$DATA_DIR/serve.log" >&2
+  if [ "$start_direct" = 1 ]; then tail -n 40 "$DATA_DIR/serve.log" >&2; fi
   die "the server did not answer $health within 120 s (journalctl -u shopfloor-server)"
 fi
 say "done: the server answers $health"
