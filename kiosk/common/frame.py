@@ -105,7 +105,7 @@ class StaffFrame:
                     self._me(t, user)
                 other = "en" if t.lang == "zh-CN" else "zh-CN"
                 ui.button("EN" if other == "en" else "中文", on_click=lambda: _switch(other)) \
-                    .props("flat color=white").mark("lang")
+                    .props("flat color=white no-wrap").mark("lang")
                 if user is not None:
                     ui.button(t("kiosk.log_out"), icon="logout", on_click=_log_out).props("flat color=white") \
                         .mark("log-out")
@@ -136,9 +136,8 @@ class StaffFrame:
                 pin_change.PinChangeDialog(self.pins, t, user, forced=False, on_changed=anchor.clear).open()
 
         with ui.button().props("flat color=white dense no-caps no-wrap data-testid=me-menu").mark("me-menu") \
-                .classes("px-1"):
+                .classes("px-1").tooltip(t("pins.change_mine")):
             name()
-            ui.icon("arrow_drop_down")
             with ui.menu():
                 ui.menu_item(t("pins.change_mine"), on_click=change).mark("change-pin") \
                     .props("data-testid=change-pin")
