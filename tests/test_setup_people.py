@@ -265,8 +265,9 @@ def test_api_staff_routes(app: FastAPI, services: Services) -> None:
     assert changed.status_code == 200 and changed.json()["roles"] == ["advisor", "parts"]
     assert not changed.json()["active"]
     manager = next(p for p in api.get(f"{API}/staff").json() if p["name"] == "赵经理")
-    refused = api.patch(f"{API}/staff/{manager['id']}", json={"active": False})
+    refused = api.patch(f"{API}/staff/{manager['id']}", json={"name": "赵总", "active": False})
     assert refused.status_code == 409 and "last active manager" in refused.json()["detail"]
+    assert api.get(f"{API}/staff/{manager['id']}").json()["name"] == "赵经理"  # all or nothing
     assert api.get(f"{API}/staff/999999").status_code == 404
     assert api.post(f"{API}/staff", json={"name": "周敏", "code": "Q", "roles": ["advisor"]}).status_code == 409
     assert api.post(f"{API}/staff", json={"name": "x", "code": "A", "roles": ["advisor"]}).status_code == 422
@@ -305,6 +306,8 @@ def test_api_technicians_leave_holidays_bays(app: FastAPI, services: Services) -
     assert patched.status_code == 200 and patched.json()["shift"] is None
     assert api.patch(f"{API}/technicians/{tech['id']}", json={"skill": "chef"}).status_code == 422
     assert api.post(f"{API}/technicians/{tech['id']}/badge").status_code == 200
+    png = api.get(f"{API}/technicians/{tech['id']}/badge.png")
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG") and png.headers["content-type"] == "image/png"
     day = (services.ctx.today() + timedelta(days=2)).isoformat()
     leave = api.post(f"{API}/technicians/{tech['id']}/leave", json={"day": day, "hours": 3, "reason": "体检"})
     assert leave.status_code == 201 and leave.json()["hours"] == "3"

@@ -128,8 +128,8 @@ class TechniciansTab:
                     ok, _ = await attempt(t, self.technicians.add, name.value or "", str(skill.value), user.actor,
                                           new_shift, active=bool(active.value))
                 else:
-                    ok, _ = await attempt(t, self._change, v.id, user, name.value or "", str(skill.value),
-                                          bool(active.value), new_shift)
+                    ok, _ = await attempt(t, self.technicians.edit, v.id, user.actor, name=name.value or "",
+                                          skill=str(skill.value), active=bool(active.value), shift=new_shift)
                 if ok:
                     dialog.close()
                     ui.notify(t("setup_people.saved"), type="positive")
@@ -140,11 +140,6 @@ class TechniciansTab:
                 ui.button(t("setup_people.save"), on_click=save).props("unelevated data-testid=tech-form-save") \
                     .mark("tech-form-save")
         dialog.open()
-
-    def _change(self, tech_id: int, user: KioskUser, name: str, skill: str, active: bool,
-                shift: WeeklyShift | None) -> None:
-        self.technicians.edit(tech_id, user.actor, name=name, skill=skill, active=active)
-        self.technicians.set_shift(tech_id, shift, user.actor)
 
     def _reissue(self, t: Translator, user: KioskUser, v: TechnicianView) -> None:
         async def reissue() -> None:

@@ -4,13 +4,16 @@ as CSV (`…/export.csv`) and goes in from CSV (`POST …/import`, the file as t
 with its line and column, the good ones are kept. Every change is audited with the token's name and applies at
 once (boards, booking, capacity)."""
 
+import io
 from datetime import date, time
 from decimal import Decimal
 from functools import partial
 from typing import Annotated, Any
 
+import qrcode
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from qrcode.constants import ERROR_CORRECT_M
 
 from shopfloor.api.access import Caller, GuardedRoute, allowed
 from shopfloor.api.deps import Services
@@ -25,7 +28,7 @@ from shopfloor.services.setup.calendar import CalendarAdmin, HolidayView, LeaveV
 from shopfloor.services.setup.csv_io import CsvImport
 from shopfloor.services.setup.people_common import format_weekdays, parse_weekdays
 from shopfloor.services.setup.staff import StaffAdmin, StaffView
-from shopfloor.services.setup.technicians import TechnicianAdmin, TechnicianView, check_shift
+from shopfloor.services.setup.technicians import KEEP, KeepShift, TechnicianAdmin, TechnicianView, check_shift
 from shopfloor.services.site_setup import WeeklyShift
 
 router = APIRouter(route_class=GuardedRoute, tags=["setup: people and bays"])
@@ -280,13 +283,9 @@ def get_staff_member(api: Services, staff_id: Id) -> StaffOut:
                   "the name is taken, or it would leave the site without an active manager") | unprocessable(
                   "a code with spaces or taken by another active person"))
 def patch_staff(api: Services, caller: Annotated[Caller, SETUP], staff_id: Id, body: StaffChange) -> StaffOut:
-    admin = StaffAdmin(api.ctx)
-    if body.name is not None or body.code is not None or body.roles is not None:
-        admin.edit(staff_id, caller.actor, name=body.name, code=body.code,
-                   roles=[r.value for r in body.roles] if body.roles is not None else None)
-    if body.active is not None:
-        admin.set_active(staff_id, body.active, caller.actor)
-    return staff_out(admin.get(staff_id))
+    return staff_out(StaffAdmin(api.ctx).edit(
+        staff_id, caller.actor, name=body.name, code=body.code,
+        roles=[r.value for r in body.roles] if body.roles is not None else None, active=body.active))
 
 
 # -- technicians ----------------------------------------------------------------------------------------------
@@ -330,14 +329,15 @@ def get_technician(api: Services, technician_id: Id) -> TechnicianOut:
                   "an unknown skill, a shift that ends before it starts, shift and default_shift both given"))
 def patch_technician(api: Services, caller: Annotated[Caller, SETUP], technician_id: Id,
                      body: TechnicianChange) -> TechnicianOut:
-    admin = TechnicianAdmin(api.ctx)
     if body.shift is not None and body.default_shift:
         raise HTTPException(status_code=422, detail="give either shift or default_shift, not both")
-    shift = _shift_in(body.shift) if body.shift is not None else None
-    admin.edit(technician_id, caller.actor, name=body.name, skill=body.skill, active=body.active)
-    if shift is not None or body.default_shift:
-        admin.set_shift(technician_id, shift, caller.actor)
-    return technician_out(admin.get(technician_id))
+    shift: WeeklyShift | KeepShift | None = KEEP
+    if body.shift is not None:
+        shift = _shift_in(body.shift)
+    elif body.default_shift:
+        shift = None
+    return technician_out(TechnicianAdmin(api.ctx).edit(technician_id, caller.actor, name=body.name,
+                                                        skill=body.skill, active=body.active, shift=shift))
 
 
 @router.post("/setup/technicians/{technician_id}/badge", summary="Reissue a lost badge (the old one stops working)",
@@ -345,6 +345,21 @@ def patch_technician(api: Services, caller: Annotated[Caller, SETUP], technician
 def post_badge(api: Services, caller: Annotated[Caller, SETUP], technician_id: Id) -> TechnicianOut:
     """Print the new badge at /workshop/badges?technician={id}."""
     return technician_out(TechnicianAdmin(api.ctx).reissue_badge(technician_id, caller.actor))
+
+
+@router.get("/setup/technicians/{technician_id}/badge.png", summary="The technician's badge QR as a PNG",
+            response_class=Response, dependencies=[SETUP], responses=NOT_FOUND | unprocessable() | {
+                200: {"description": "the QR the badge carries (it clocks the technician on at a station)",
+                      "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}})
+def get_badge_png(api: Services, technician_id: Id) -> Response:
+    """For a badge printed elsewhere; /workshop/badges?technician={id} prints the card itself."""
+    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=2)
+    qr.add_data(TechnicianAdmin(api.ctx).get(technician_id).badge)
+    qr.make(fit=True)
+    out = io.BytesIO()
+    qr.make_image().save(out)
+    return Response(out.getvalue(), media_type="image/png",
+                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 # -- leave and holidays ---------------------------------------------------------------------------------------

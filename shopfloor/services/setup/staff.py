@@ -90,10 +90,13 @@ class StaffAdmin:
         return self.get(staff_id), self._one_time_pin(staff_id, actor)
 
     def edit(self, staff_id: int, actor: Actor, *, name: str | None = None, code: str | None = None,
-             roles: Iterable[str] | str | None = None) -> StaffView:
+             roles: Iterable[str] | str | None = None, active: bool | None = None) -> StaffView:
+        """What is given changes, all or nothing (None: left as it is)."""
         with self.ctx.db.write() as s:
             person = self._person(s, staff_id)
             self._edit(s, person, actor, name=name, code=code, roles=roles)
+            if active is not None:
+                self._set_active(s, person, active, actor)
             return self._view(person)
 
     def set_active(self, staff_id: int, active: bool, actor: Actor) -> StaffView:

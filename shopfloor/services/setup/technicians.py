@@ -40,6 +40,13 @@ MAX_NAME = 60
 MAX_BREAK = 240
 
 
+class KeepShift:
+    """edit()'s default: the shift left as it is (None would mean the default shift)."""
+
+
+KEEP = KeepShift()
+
+
 @dataclass(frozen=True)
 class TechnicianView:
     id: int
@@ -119,10 +126,13 @@ class TechnicianAdmin:
             return _view(self._add(s, name, skill, actor, shift, active))
 
     def edit(self, tech_id: int, actor: Actor, *, name: str | None = None, skill: str | None = None,
-             active: bool | None = None) -> TechnicianView:
+             active: bool | None = None, shift: WeeklyShift | KeepShift | None = KEEP) -> TechnicianView:
+        """What is given changes, all or nothing; `shift` None means the site's default shift from now on."""
         with self.ctx.db.write() as s:
             tech = self._tech(s, tech_id)
             self._edit(s, tech, actor, name=name, skill=skill, active=active)
+            if not isinstance(shift, KeepShift):
+                self._set_shift(s, tech, shift, actor)
             return _view(tech)
 
     def set_shift(self, tech_id: int, shift: WeeklyShift | None, actor: Actor) -> TechnicianView:
