@@ -34,6 +34,15 @@ class Entity(StrEnum):
     CUSTOMER = "customer"  # a message about neither an order nor an appointment (a new car's follow-up)
     FOLLOW_UP = "follow_up"  # a follow-up call (issue 12)
     COMPLAINT = "complaint"
+    # the site's setup (issue 13)
+    TECHNICIAN = "technician"
+    BAY = "bay"
+    HOLIDAY = "holiday"
+    OPERATION = "operation"  # the labour-operation catalogue
+    SITE_CONFIG = "site_config"  # site.toml: opening hours, labour rates, printers, message texts
+    API_CLIENT = "api_client"
+    DISPLAY_SCREEN = "display_screen"
+    DATABASE = "database"  # a backup put back in place
 
 
 @dataclass(frozen=True)
