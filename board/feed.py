@@ -51,6 +51,8 @@ class BoardFeed:
     ) -> None:
         self.store = store
         self.loop = loop
+        # the board role reads clients/#: the server's retained availability is expected among the states
+        store.expects_server = role == Role.BOARD and filters is None
         prefix = "lounge-feed" if role == Role.LOUNGE else "board-feed"
         self.link = MqttLink(
             address=address,

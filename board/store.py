@@ -65,6 +65,10 @@ class BoardStore:
         self.clients: dict[str, ClientPresence] = {}
         """"<role>/<client id>" -> availability (the board role reads clients/#; the lounge's store has none)"""
         self.feed_connected = False
+        # Set by a feed that reads clients/# (the board role): then the server's own availability must be among
+        # the retained states once the first resync has settled; the lounge role cannot read it.
+        self.expects_server = False
+        self._settled = False
         self.stale_changed = Event[bool]()
         """the boards' "data may be stale" mark should show (True) or go (False); see `stale`"""
         self.changed = Event[str, str, State | None]()
@@ -95,10 +99,13 @@ class BoardStore:
 
     @property
     def stale(self) -> bool:
-        """What this store holds may be out of date: its feed is not connected to the broker, or the server's
-        own broker connection is down (its retained availability says offline), so changes may not reach it."""
-        return not self.feed_connected or any(
-            c.role == SERVER_ROLE and not c.online for c in self.clients.values())
+        """What this store holds may be out of date: its feed is not connected to the broker; or the server's own
+        broker connection is down (its retained availability says offline), so changes may not reach it; or, for
+        a store that expects it, no retained availability of the server at all once the first resync has settled
+        (a broker that lost its retained states, and no server has published since)."""
+        servers = [c for c in self.clients.values() if c.role == SERVER_ROLE]
+        return (not self.feed_connected or any(not c.online for c in servers)
+                or (self.expects_server and self._settled and not servers))
 
     def _after(self, was_stale: bool) -> None:
         if self.stale != was_stale:
@@ -208,6 +215,9 @@ class BoardStore:
         """Drop entities the broker did not re-announce since begin_resync(); returns how many."""
         if self._seen is None:
             return 0
+        was_stale = self.stale
+        self._settled = True
+        self._after(was_stale)
         seen, self._seen = self._seen, None
         gone = [(kind, eid) for kind, entities in self._states.items() for eid in entities if (kind, eid) not in seen]
         for kind, entity_id in gone:

@@ -47,6 +47,26 @@ def test_the_store_is_stale_without_its_feed_or_while_the_server_is_offline() ->
     assert told == [False, True, False, True]
 
 
+def test_a_board_store_without_the_servers_availability_after_its_resync_is_stale() -> None:
+    store = BoardStore()
+    store.expects_server = True  # as the board role's feed sets it
+    store.set_feed_connected(True)
+    store.begin_resync()
+    assert not store.stale  # the retained states are still arriving
+    store.end_resync()
+    assert store.stale  # the broker had nothing from the server: it lost its retained states, no server since
+    store.apply(SERVER_TOPIC, _availability("online"), False)
+    assert not store.stale
+    store.apply(SERVER_TOPIC, b"", False)  # the retained availability cleared
+    assert store.stale
+
+    lounge = BoardStore()  # the lounge role cannot read clients/#: its link alone counts
+    lounge.set_feed_connected(True)
+    lounge.begin_resync()
+    lounge.end_resync()
+    assert not lounge.stale
+
+
 def test_a_retained_offline_heard_at_subscribe_time_has_no_since() -> None:
     store = BoardStore()
     store.apply(topics.client_status("demo", "board", "board-feed-demo"), _availability("offline"), True)
