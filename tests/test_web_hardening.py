@@ -82,11 +82,18 @@ def test_the_demo_serves_https_with_a_certificate_from_the_site_ca(https_demo: D
     assert key.stat().st_mode & 0o077 == 0, "only the server's user may read the web server's key"
 
 
-def test_serve_speaks_https_too(https_demo: DemoServer) -> None:
-    """The server role on the demo's site (its broker need not be up for the pages to answer)."""
+def test_serve_speaks_https_too(https_demo: DemoServer, tmp_path: Path) -> None:
+    """The server role on a copy of the demo's site (one server per data directory: the demo holds its own; the
+    broker need not be up for the pages to answer)."""
+    import shutil
+
+    from shopfloor.backup import backup_sqlite
     from shopfloor.ports import free_port
 
-    server = start_server(https_demo.data_dir, "serve", "--https", "--broker", f"mqtt://127.0.0.1:{free_port()}")
+    site = tmp_path / "site"
+    shutil.copytree(https_demo.data_dir, site, ignore=shutil.ignore_patterns("shopfloor.sqlite3*", "shopfloor.lock"))
+    backup_sqlite(https_demo.data_dir / "shopfloor.sqlite3", site / "shopfloor.sqlite3")
+    server = start_server(site, "serve", "--https", "--broker", f"mqtt://127.0.0.1:{free_port()}")
     try:
         assert server.base.startswith("https://") and server.tls is not None
         assert "secure" in _get(server, "/kiosk").headers["set-cookie"].lower()
