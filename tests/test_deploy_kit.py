@@ -58,7 +58,7 @@ def test_every_unit_passes_systemd_analyze_verify(unit: Path, tmp_path: Path) ->
     # unknown keys are only warnings (exit 0): any word from verify is a finding
     assert (done.returncode, done.stdout + done.stderr) == (0, "")
     assert "ProtectSystem=strict" in text and "NoNewPrivileges=true" in text and "Restart=on-failure" in text
-    assert "Type=notify" in text and "WatchdogSec=" in text and "User=shopfloor" in text
+    assert "Type=notify" in text and "User=shopfloor" in text
 
 
 def test_the_mosquitto_drop_in_replaces_the_command(tmp_path: Path) -> None:
@@ -83,6 +83,72 @@ def test_the_mosquitto_drop_in_replaces_the_command(tmp_path: Path) -> None:
     done = subprocess.run([analyze, "verify", "--man=no", str(tmp_path / "mosquitto.service")],
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode != 0 and "more than one ExecStart" in done.stderr
+
+
+# The units' Type=notify and WatchdogSec= hold only if the commands speak the protocol: each one run here with a
+# notify socket of the test's, as systemd would run it.
+NOTIFYING = {"shopfloor-server.service": ["serve", "--http-port", "{http}", "--broker", "mqtt://127.0.0.1:{mqtt}"],
+             "shopfloor-broker.service": ["broker", "--port", "{mqtt}", "--tls-port", "{tls}"],
+             "shopfloor-printer-agent@.service": ["printer-agent", "reception", "--broker",
+                                                  "mqtt://127.0.0.1:{mqtt}"]}
+
+
+@pytest.fixture(scope="module")
+def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("site")
+    done = subprocess.run([str(VENV / "bin" / "shopfloor"), "init", "--data-dir", str(data), "--site-id", "t1",
+                           "--site-name", "测试店", "--timezone", "Asia/Shanghai"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return data
+
+
+def _notifications(sock: socket.socket, until: float, want: set[str]) -> set[str]:
+    seen: set[str] = set()
+    while time.monotonic() < until and not want <= seen:
+        sock.settimeout(max(0.1, until - time.monotonic()))
+        try:
+            seen.update(sock.recv(4096).decode().splitlines())
+        except TimeoutError:
+            break
+    return seen
+
+
+@pytest.mark.parametrize("unit", sorted(NOTIFYING), ids=lambda n: n.split(".")[0])
+def test_each_units_command_sends_ready_and_the_watchdog_its_unit_expects(unit: str, site_dir: Path,
+                                                                          tmp_path: Path) -> None:
+    text = (KIT / unit).read_text()
+    assert "Type=notify" in text
+    watchdog = re.search(r"^WatchdogSec=", text, re.M) is not None
+    ports = {"http": _free_port(), "mqtt": _free_port(), "tls": _free_port()}
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "notify"))
+    # as systemd starts it: none of pytest's or NiceGUI's test variables (NiceGUI's screen test port, say)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NICEGUI", "PYTEST"))}
+    env.update(NOTIFY_SOCKET=str(tmp_path / "notify"), WATCHDOG_USEC="2000000")
+    broker = None
+    if unit != "shopfloor-broker.service":  # the others want a broker to talk to, as on a site
+        broker = subprocess.Popen([str(VENV / "bin" / "shopfloor"), "broker", "--data-dir", str(site_dir), "--port",
+                                   str(ports["mqtt"]), "--no-tls"], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+    args = [a.format(**ports) for a in NOTIFYING[unit]]
+    command = subprocess.Popen([str(VENV / "bin" / "shopfloor"), *args, "--data-dir", str(site_dir)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        seen = _notifications(sock, time.monotonic() + 60, {"READY=1"})
+        if "READY=1" not in seen:
+            command.terminate()
+            pytest.fail(f"{unit}: no READY=1 within 60 s; its output:\n{command.communicate(timeout=30)[1][-3000:]}")
+        if watchdog:
+            assert "WATCHDOG=1" in _notifications(sock, time.monotonic() + 5, {"WATCHDOG=1"}), \
+                f"{unit} has WatchdogSec= but its command sends no WATCHDOG=1: systemd would restart it"
+    finally:
+        for process in (command, broker):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
+        sock.close()
 
 
 # --- scripts ----------------------------------------------------------------------------------------------
