@@ -42,7 +42,8 @@ def _content(path: str, person: AdvisorInfo) -> dict[str, Any]:
             "/workshop/station": {"marker": "station"}, "/workshop/qc": {"marker": "qc-desk"},
             "/parts": {"marker": "tab-picks"},
             "/delivery": {"marker": "delivery-desk"}, "/cashier": {"marker": "cashier-desk"},
-            "/follow-up": {"marker": "follow-up-list"}, "/complaints": {"marker": "complaints-list"}}[path]
+            "/follow-up": {"marker": "follow-up-list"}, "/complaints": {"marker": "complaints-list"},
+            "/setup": {"marker": "setup-tabs"}, "/status": {"marker": "status-server"}}[path]
 
 
 @pytest.mark.parametrize("role", list(StaffRole))
