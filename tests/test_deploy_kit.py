@@ -444,6 +444,19 @@ echo "== second run"
 manifest >/tmp/second
 echo "== changed by the second run"
 diff /tmp/first /tmp/second && echo "(nothing)"
+echo "== printer"
+# the printer's host role on the same machine: its own credentials file from the server's command
+runuser -u shopfloor -- /opt/shopfloor/venv/bin/shopfloor printer-credentials reception --data-dir /var/lib/shopfloor \
+  --broker "mqtt://127.0.0.1:$MQTT" --out /var/lib/shopfloor/reception.toml >/dev/null
+printer_args=(reception --credentials /var/lib/shopfloor/reception.toml --wheel "/mnt/dist/$WHEEL"
+              --constraints /mnt/src/constraints.txt --find-links /mnt/wheelhouse)
+"$kit/install-printer.sh" "${printer_args[@]}"; echo "printer rc=$?"
+manifest >/tmp/third
+"$kit/install-printer.sh" "${printer_args[@]}"; echo "printer rc=$?"
+manifest >/tmp/fourth
+diff /tmp/third /tmp/fourth && echo "(nothing changed by the second run)"
+stat -c '%n %a %U' /etc/shopfloor/printer-reception.toml /etc/udev/rules.d/99-shopfloor-printers.rules \
+  /etc/systemd/system/shopfloor-printer-agent@.service
 echo "== healthz"
 for _ in $(seq 60); do  # the server answers before its broker connection is up
   body=$(curl -fsS "http://127.0.0.1:$PORT/healthz")
@@ -498,3 +511,8 @@ def test_install_server_in_a_debian_root_serves_healthz_and_a_second_run_changes
     assert {"database", "broker", "outbox_pending"} <= set(health)
     assert (health["database"], health["broker"]) == (True, True)  # the broker the installer started
     assert {"shopfloor-server.service", "shopfloor-broker.service"} <= set(sections["units"].split())
+    printer = sections["printer"]
+    assert printer.count("printer rc=0") == 2 and "(nothing changed by the second run)" in printer, printer
+    assert "/etc/shopfloor/printer-reception.toml 600 shopfloor" in printer
+    assert "/etc/udev/rules.d/99-shopfloor-printers.rules 644 root" in printer
+    assert "not enabling (no systemctl): shopfloor-printer-agent@reception.service" in done.stderr
