@@ -310,14 +310,14 @@ def test_api_technicians_leave_holidays_bays(app: FastAPI, services: Services) -
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG") and png.headers["content-type"] == "image/png"
     day = (services.ctx.today() + timedelta(days=2)).isoformat()
     leave = api.post(f"{API}/technicians/{tech['id']}/leave", json={"day": day, "hours": 3, "reason": "体检"})
-    assert leave.status_code == 201 and leave.json()["hours"] == "3"
+    assert leave.status_code == 201 and leave.json()["hours"] == "3.00"
     assert [x["day"] for x in api.get(f"{API}/technicians/{tech['id']}/leave").json()] == [day]
-    assert api.delete(f"{API}/leave/{leave.json()['id']}").status_code == 204
+    assert api.delete(f"{API}/leave/{leave.json()['id']}").json() == leave.json()
     assert api.post(f"{API}/technicians/999999/leave", json={"day": day}).status_code == 404
     holiday = api.post(f"{API}/holidays", json={"day": day, "name": "停电"})
     assert holiday.status_code == 201
     assert api.post(f"{API}/holidays", json={"day": day}).status_code == 409
-    assert api.delete(f"{API}/holidays/{holiday.json()['id']}").status_code == 204
+    assert api.delete(f"{API}/holidays/{holiday.json()['id']}").json() == holiday.json()
     bay = api.post(f"{API}/bays", json={"code": "P1", "kind": "paint"})
     assert bay.status_code == 201
     out = api.patch(f"{API}/bays/{bay.json()['id']}", json={"active": False})

@@ -5,7 +5,7 @@ with its line and column, the good ones are kept. Every change is audited with t
 once (boards, booking, capacity)."""
 
 import io
-from datetime import date, time
+from datetime import date
 from decimal import Decimal
 from functools import partial
 from typing import Annotated, Any
@@ -26,7 +26,7 @@ from shopfloor.i18n import t
 from shopfloor.services.setup.bays import BayAdmin, BayView
 from shopfloor.services.setup.calendar import CalendarAdmin, HolidayView, LeaveView
 from shopfloor.services.setup.csv_io import CsvImport
-from shopfloor.services.setup.people_common import format_weekdays, parse_weekdays
+from shopfloor.services.setup.people_common import format_weekdays, parse_time, parse_weekdays
 from shopfloor.services.setup.staff import StaffAdmin, StaffView
 from shopfloor.services.setup.technicians import KEEP, KeepShift, TechnicianAdmin, TechnicianView, check_shift
 from shopfloor.services.site_setup import WeeklyShift
@@ -135,10 +135,15 @@ class StaffChange(BaseModel):
     active: bool | None = None
 
 
+HHMM = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
+
+
 class ShiftIO(BaseModel):
+    """A weekly shift: the same hours on each of its weekdays, less an unpaid break."""
+
     model_config = ConfigDict(extra="forbid")
-    start: time
-    end: time
+    start: str = Field(pattern=HHMM, description="HH:MM, site time")
+    end: str = Field(pattern=HHMM, description="HH:MM, after start")
     break_minutes: int = Field(ge=0, le=240)
     weekdays: Text = Field(min_length=1, max_length=20, description='ISO weekdays (1 = Monday): "1-5", "1,2,3"')
 
@@ -152,12 +157,12 @@ class TechnicianOut(Shape):
 
 
 def _shift_in(shift: ShiftIO) -> WeeklyShift:
-    return check_shift(WeeklyShift(shift.start, shift.end, shift.break_minutes,
-                                   parse_weekdays("weekdays", shift.weekdays)))
+    return check_shift(WeeklyShift(parse_time("start", shift.start), parse_time("end", shift.end),
+                                   shift.break_minutes, parse_weekdays("weekdays", shift.weekdays)))
 
 
 def technician_out(v: TechnicianView) -> TechnicianOut:
-    shift = None if v.shift is None else ShiftIO(start=v.shift.start, end=v.shift.end,
+    shift = None if v.shift is None else ShiftIO(start=f"{v.shift.start:%H:%M}", end=f"{v.shift.end:%H:%M}",
                                                  break_minutes=v.shift.break_minutes,
                                                  weekdays=format_weekdays(v.shift.weekdays))
     return TechnicianOut(id=v.id, name=v.name, skill=v.skill, active=v.active, shift=shift)
@@ -377,11 +382,10 @@ def post_leave(api: Services, caller: Annotated[Caller, SETUP], technician_id: I
                                                       caller.actor))
 
 
-@router.delete("/setup/leave/{leave_id}", summary="Remove recorded leave", status_code=204,
+@router.delete("/setup/leave/{leave_id}", summary="Remove recorded leave (answers it as it was)",
                responses=NOT_FOUND | unprocessable())
-def delete_leave(api: Services, caller: Annotated[Caller, SETUP], leave_id: Id) -> Response:
-    CalendarAdmin(api.ctx).remove_leave(leave_id, caller.actor)
-    return Response(status_code=204)
+def delete_leave(api: Services, caller: Annotated[Caller, SETUP], leave_id: Id) -> LeaveOut:
+    return leave_out(CalendarAdmin(api.ctx).remove_leave(leave_id, caller.actor))
 
 
 @router.get("/setup/leave/export.csv", summary="Everyone's leave as CSV (technician, day, hours, reason)",
@@ -412,11 +416,10 @@ def post_holiday(api: Services, caller: Annotated[Caller, SETUP], body: HolidayB
     return holiday_out(CalendarAdmin(api.ctx).add_holiday(body.day, body.name, caller.actor))
 
 
-@router.delete("/setup/holidays/{holiday_id}", summary="Open the workshop again on a holiday", status_code=204,
+@router.delete("/setup/holidays/{holiday_id}", summary="Open the workshop again on a holiday (answers it as it was)",
                responses=NOT_FOUND | unprocessable())
-def delete_holiday(api: Services, caller: Annotated[Caller, SETUP], holiday_id: Id) -> Response:
-    CalendarAdmin(api.ctx).remove_holiday(holiday_id, caller.actor)
-    return Response(status_code=204)
+def delete_holiday(api: Services, caller: Annotated[Caller, SETUP], holiday_id: Id) -> HolidayOut:
+    return holiday_out(CalendarAdmin(api.ctx).remove_holiday(holiday_id, caller.actor))
 
 
 @router.get("/setup/holidays/export.csv", summary="The holidays as CSV (day, name)", response_class=Response,

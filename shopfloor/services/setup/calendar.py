@@ -76,7 +76,8 @@ class CalendarAdmin:
             row = self._add_leave(s, tech, day, hours, reason, actor)
             return _leave_view(row, tech.name)
 
-    def remove_leave(self, leave_id: int, actor: Actor) -> None:
+    def remove_leave(self, leave_id: int, actor: Actor) -> LeaveView:
+        """The leave removed, as it was."""
         with self.ctx.db.write() as s:
             row = s.get(Leave, leave_id)
             tech = s.get(Technician, row.technician_id) if row is not None else None
@@ -86,6 +87,7 @@ class CalendarAdmin:
                          from_value=_leave_text(row), reason=row.reason or None)
             s.delete(row)
             self._live(s, row.day, [tech])
+            return _leave_view(row, tech.name)
 
     def export_leave_csv(self, since: date | None = None) -> bytes:
         return write_csv(LEAVE_COLUMNS, ((v.technician, v.day.isoformat(), "" if v.hours is None else v.hours,
@@ -120,8 +122,11 @@ class CalendarAdmin:
     def _add_leave(self, s: Session, tech: Technician, day: date, hours: Decimal | None, reason: str,
                    actor: Actor) -> Leave:
         self._check_day(day)
-        if hours is not None and not Decimal(0) < hours <= Decimal(24):
-            raise FieldInvalid("hours", "setup_people.error.people.hours", value=str(hours))
+        if hours is not None:
+            given = str(hours)
+            hours = hours.quantize(Decimal("0.01")) if hours.is_finite() and hours < 100 else None  # as kept
+            if hours is None or not Decimal(0) < hours <= Decimal(24):
+                raise FieldInvalid("hours", "setup_people.error.people.hours", value=given[:20])
         reason = text_field("reason", reason, MAX_REASON, required=False)
         row = Leave(technician_id=tech.id, day=day, hours=hours, reason=reason)
         s.add(row)
@@ -143,7 +148,8 @@ class CalendarAdmin:
             h = self._add_holiday(s, day, name, actor)
             return HolidayView(h.id, h.day, h.name)
 
-    def remove_holiday(self, holiday_id: int, actor: Actor) -> None:
+    def remove_holiday(self, holiday_id: int, actor: Actor) -> HolidayView:
+        """The holiday removed, as it was."""
         with self.ctx.db.write() as s:
             h = s.get(Holiday, holiday_id)
             if h is None or h.site_id != self.ctx.site:
@@ -152,6 +158,7 @@ class CalendarAdmin:
                          from_value=h.name)
             s.delete(h)
             self._live(s, h.day, None)
+            return HolidayView(h.id, h.day, h.name)
 
     def export_holidays_csv(self, since: date | None = None) -> bytes:
         return write_csv(HOLIDAY_COLUMNS, ((h.day.isoformat(), h.name) for h in self.holidays(since)))
