@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 def kind_name(t: Translator, kind: str) -> str:
     """The kind in the reader's language where booking names it (booking.bay_kind.*), else as written."""
     named = t(f"booking.bay_kind.{kind}")
-    return kind if named.startswith("booking.bay_kind.") else f"{named} ({kind})"
+    if named.startswith("booking.bay_kind.") or named.lower() == kind:
+        return kind
+    return f"{named} ({kind})"  # the stored word too: the CSV and the labour catalogue use it
 
 
 class BaysTab:

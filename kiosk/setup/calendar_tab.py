@@ -38,10 +38,10 @@ class CalendarTab:
         shifts = ui.column().classes("w-full gap-0").mark("shift-list").props("data-testid=shift-list")
         with ui.row().classes("w-full no-wrap items-start gap-6 pt-2"):
             with ui.column().classes("w-3/5 gap-1"):
-                leave_head = ui.row().classes("w-full items-center justify-between no-wrap")
+                leave_head = ui.column().classes("w-full gap-0")
                 leave = ui.column().classes("w-full gap-0").mark("leave-list")
             with ui.column().classes("w-2/5 gap-1"):
-                holiday_head = ui.row().classes("w-full items-center justify-between no-wrap")
+                holiday_head = ui.column().classes("w-full gap-0")
                 holidays = ui.column().classes("w-full gap-0").mark("holiday-list")
 
         async def refresh() -> None:
