@@ -87,6 +87,36 @@ async def test_a_technician_and_a_bay_added_on_their_tabs(staff_app: tuple[User,
     assert any(b.code == "P1" and b.kind == "lift" for b in system.bay_admin.listing())
 
 
+async def test_leave_and_a_holiday_recorded_on_the_calendar_tab(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    await sign_in(user, staff_member(system, MANAGER))
+    await user.open("/setup?tab=calendar")
+    await user.should_see(marker="shift-list")
+    user.find(marker="holiday-add").click()
+    await until(lambda: sees(user, marker="holiday-form"))
+    user.find(marker="holiday-form-name").type("停电检修")
+    user.find(marker="holiday-form-save").click()
+    today = system.ctx.today()
+
+    async def saved() -> bool:
+        return any(h.day == today for h in system.calendar_admin.holidays())
+
+    await until(saved)
+    assert [(h.day, h.name) for h in system.calendar_admin.holidays() if h.day == today] == [(today, "停电检修")]
+    holiday = next(h for h in system.calendar_admin.holidays() if h.day == today)
+    await until(lambda: sees(user, marker=f"holiday-row-{holiday.id}"))  # the list drawn again
+    assert system.booking.capacity(today)["total"]["available"] == 0  # booking sees it at once
+
+    user.find(marker="leave-add").click()
+    await until(lambda: sees(user, marker="leave-form"))
+    user.find(marker="leave-form-save").click()  # nobody chosen: said, nothing saved
+    async def warned() -> bool:
+        return bool(user.notify.contains("请先选择技师"))
+
+    await until(warned)
+    assert not [v for v in system.calendar_admin.leave() if v.day == today]
+
+
 # -- Chromium ---------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
