@@ -96,6 +96,7 @@ def _demo(args: argparse.Namespace) -> int:
     from shopfloor.demo import seed
     from shopfloor.main import Options, Shopfloor
     from shopfloor.ports import PortInUse, ensure_free
+    from shopfloor.run_lock import LockHeld, RunLock
     from shopfloor.services import site_setup
 
     data_dir = Path(args.data_dir).resolve()
@@ -114,6 +115,13 @@ def _demo(args: argparse.Namespace) -> int:
     except PortInUse as exc:
         print(f"shopfloor: {exc}", file=sys.stderr)
         return 2
+    # before the demo resets or writes its day: a second demo on this folder refuses without touching it
+    lock = RunLock(data_dir)
+    try:
+        lock.acquire()
+    except LockHeld as exc:
+        print(f"shopfloor: cannot start: {exc}", file=sys.stderr)
+        return 2
     if args.reset and data_dir.exists():
         for name in ("shopfloor.sqlite3", "shopfloor.sqlite3-wal", "shopfloor.sqlite3-shm"):
             (data_dir / name).unlink(missing_ok=True)
@@ -129,6 +137,7 @@ def _demo(args: argparse.Namespace) -> int:
         embedded_broker=not args.no_embedded_broker, printer_agents=not args.no_printer_agents,
         https=_https(args, settings), config_path=_writable_config(config_path, data_dir)),
         clock=_demo_clock(args, settings))
+    system.lock_data_dir(lock)
     system.db.migrate()
     if not site_setup.has_site(system.ctx):
         summary = seed.seed(system.ctx, credentials.advisors)
@@ -286,6 +295,7 @@ def _broker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from shopfloor import systemd_notify
     from shopfloor.broker.certs import CertificateError, site_certificate
     from shopfloor.broker.embedded import BrokerStartError, EmbeddedBroker, TlsListener
 
@@ -306,7 +316,6 @@ def _broker(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    from shopfloor import systemd_notify
     try:
         broker.start()
     except BrokerStartError as exc:
@@ -316,7 +325,9 @@ def _broker(args: argparse.Namespace) -> int:
                 f"--tls-ca {data_dir / 'tls' / 'ca.crt'})" if tls is not None else "")
     print(f"MQTT broker for site {settings.site.id} on {args.host}:{broker.port}{over_tls} (Ctrl-C stops it)",
           flush=True)
+    systemd_notify.notify(systemd_notify.READY, f"STATUS=listening on {args.host}:{broker.port}")  # Type=notify
     stop.wait()
+    systemd_notify.notify(systemd_notify.STOPPING)
     broker.stop()
     return 0
 
@@ -336,9 +347,7 @@ def _printer_agent(args: argparse.Namespace) -> int:
                          f"`shopfloor printer-credentials {args.name} --out FILE` writes on the server") from None
     if own_mod.is_printer_file(text):
         try:
-    systemd_notify.notify(systemd_notify.READY, f"STATUS=listening on {args.host}:{broker.port}")  # Type=notify
             own = own_mod.loads(text, str(path))
-    systemd_notify.notify(systemd_notify.STOPPING)
         except ValueError as exc:
             raise SystemExit(f"shopfloor: {exc}") from None
         if own.printer.name != args.name:

@@ -66,11 +66,11 @@ from shopfloor.services.workshop.inspection import InspectionService
 from shopfloor.services.workshop.photos import PhotoStore
 from shopfloor.services.workshop.services import WorkshopServices
 from shopfloor.settings import Settings
+from shopfloor.web import health as health_route
 from shopfloor.web import server as web_server
 
 if TYPE_CHECKING:
     from shopfloor.kiosk.setup.tab import SetupTab
-from shopfloor.web import health as health_route
     from shopfloor.printer.agent import PrinterAgent
 
 log = logging.getLogger(__name__)
@@ -80,11 +80,11 @@ GC_FREEZE_AFTER_SECONDS = 15
 # The first housekeeping (pruning, figures of closed days) once the start has settled; then every [retention]
 # every_minutes.
 HOUSEKEEPING_AFTER_SECONDS = 60
+READY_WAIT_TRIES = 300  # 30 s for the web server to listen before READY=1 is sent anyway
 
 
 
 class Page(Protocol):
-READY_WAIT_TRIES = 300  # 30 s for the web server to listen before READY=1 is sent anyway
     """A page object: registers its route(s) with NiceGUI."""
 
     def register(self, path: str) -> None: ...
@@ -153,6 +153,7 @@ class Shopfloor:
         from shopfloor.kiosk.workshop.live_order import LiveOrderPage
         from shopfloor.kiosk.workshop.qc import QcPage
         from shopfloor.kiosk.workshop.station import StationPage
+        from shopfloor.services.health import HealthService
 
         self.settings = settings
         self.credentials = credentials
@@ -160,7 +161,6 @@ class Shopfloor:
         site = settings.site.id
         self.db = Database(options.database_url or sqlite_url(options.data_dir / "shopfloor.sqlite3"))
         self.ctx = ServiceContext(self.db, settings, clock or Clock(), server_url=server_url(settings, options))
-        from shopfloor.services.health import HealthService
         # every service, once; pages, the API and the server's own loop share them
         self.auth = AuthService(self.ctx)
         self.checkin = CheckinService(self.ctx)
@@ -196,11 +196,11 @@ class Shopfloor:
         self.technician_admin = TechnicianAdmin(self.ctx)
         self.calendar_admin = CalendarAdmin(self.ctx)
         self.bay_admin = BayAdmin(self.ctx)
+        self._build_catalogue_setup()
         # API clients and wall screens made in /setup, beside credentials.toml's tokens (which keep their names)
         self.tokens = TokenAdmin(self.ctx, reserved_names=(t.name for t in credentials.api_tokens()))
         self.broker = None
         if options.embedded_broker:
-        self._build_catalogue_setup()
             from shopfloor.broker.embedded import EmbeddedBroker
 
             self.broker = EmbeddedBroker(options.broker.host, options.broker.port, site, credentials)
@@ -211,11 +211,16 @@ class Shopfloor:
         self._feeds: list[BoardFeed] = []
         self._feed_factory = BoardFeed
         self.agents = self._build_agents() if options.printer_agents else []
+        # /healthz, /status and the systemd watchdog: the server's own broker link, each printer's last status
+        self.health = HealthService(
+            self.ctx, broker_connected=self.publisher.link.connected.is_set, data_dir=options.data_dir,
+            printers=lambda: {name: str(s["status"]) for name, s in self.board_store.printer_status.items()})
 
         # the staff pages (kiosk/): each gets the services it uses and nothing else
         site_clock = SiteClock(self.ctx.clock, settings.site.tz)
         frame = StaffFrame(settings, self.auth, escalations=self.board_store)
         printers = PrinterChoice(settings.printers, self.board_store)
+        self.printer_choice = printers  # /setup's printers tab shows their status
         self.kiosk = KioskPage(frame, site_clock, self.board_store, printers, checkin=self.checkin,
                                repair_orders=self.repair_orders, printing=self.printing, workshop=self.workshop,
                                comebacks=ComebackService(self.ctx), customers=self.customers,
@@ -224,11 +229,6 @@ class Shopfloor:
             (self.kiosk, "/kiosk"),
             (AppointmentBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock,
                                   screens=self.tokens), "/board/appointments"),
-        self.printer_choice = printers  # /setup's printers tab shows their status
-        # /healthz, /status and the systemd watchdog: the server's own broker link, each printer's last status
-        self.health = HealthService(
-            self.ctx, broker_connected=self.publisher.link.connected.is_set, data_dir=options.data_dir,
-            printers=lambda: {name: str(s["status"]) for name, s in self.board_store.printer_status.items()})
             (ProgressBoardPage(self.board_store, settings, credentials.board_token, clock=self.ctx.clock,
                                screens=self.tokens), "/board/progress"),
             (LoungePage(self.lounge_store, settings, clock=self.ctx.clock), "/lounge"),
@@ -270,15 +270,16 @@ class Shopfloor:
             (ComplaintsPage(frame, site_clock, board_store=self.board_store, aftercare=self.aftercare,
                             auth=self.auth, customers=self.customers), "/complaints"),
             (SetupPage(frame, self._setup_tabs(site_clock)), "/setup"),
-        ]
-        self._late_task: asyncio.Task[None] | None = None
-        self._housekeeping_task: asyncio.Task[None] | None = None
             (StatusPage(frame, self.board_store, self.health, screens=self.tokens.screens), "/status"),
-        self._messages_task: asyncio.Task[None] | None = None
-        self._backup_task: asyncio.Task[None] | None = None
-        self._run_lock: RunLock | None = None
+        ]
         # what was built from the settings follows a change made on /setup (opening hours, printers, rates)
         self.site_config.changed.subscribe(lambda new: self._follow_settings(new, frame, printers))
+        self._late_task: asyncio.Task[None] | None = None
+        self._housekeeping_task: asyncio.Task[None] | None = None
+        self._messages_task: asyncio.Task[None] | None = None
+        self._systemd_task: asyncio.Task[None] | None = None
+        self._backup_task: asyncio.Task[None] | None = None
+        self._run_lock: RunLock | None = None
 
     def _setup_tabs(self, clock: SiteClock) -> list[SetupTab]:
         """/setup's tabs, in the order a new site fills them in (kiosk/setup/*_tab.py)."""
@@ -286,13 +287,13 @@ class Shopfloor:
         # people: staff and PINs, technicians, shifts/leave/holidays, bays
         tabs += self._people_tabs(clock)
         # the catalogues and the site's configuration: hours, labour operations, parts, printers, message texts
+        tabs += self._catalogue_tabs()
         # access: API clients, wall screens, the addresses tablets use
         from shopfloor.kiosk.setup.addresses_tab import AddressesTab
         from shopfloor.kiosk.setup.screens_tab import ScreensTab
         from shopfloor.kiosk.setup.tokens_tab import TokensTab
 
         tabs += [TokensTab(self.tokens, self.settings.site.tz),
-        tabs += self._catalogue_tabs()
                  ScreensTab(self.tokens, self.settings.site.tz, server_url(self.settings, self.options)),
                  AddressesTab(host=self.options.http_host, port=self.options.http_port, https=self.options.https,
                               public_url=self.settings.web.public_url)]
@@ -311,15 +312,6 @@ class Shopfloor:
         return [StaffTab(self.staff_admin), TechniciansTab(self.technician_admin),
                 CalendarTab(self.calendar_admin, self.technician_admin, clock), BaysTab(self.bay_admin)]
 
-    def _build_agents(self) -> list[PrinterAgent]:
-        """The demo runs every printer's agent in this process; a site runs `shopfloor printer-agent NAME`
-        beside each printer instead."""
-        from shopfloor.printer.agent import PrinterAgent
-        from shopfloor.printer.journal import PrintJournal
-        self._systemd_task: asyncio.Task[None] | None = None
-        from shopfloor.printer.transports import transport_for
-
-        agents = []
     def _build_catalogue_setup(self) -> None:
         """The site configuration file and the catalogues /setup and the API edit."""
         from shopfloor.api.setup_catalogue import CatalogueSetup
@@ -362,6 +354,14 @@ class Shopfloor:
             elif isinstance(held, BookingSettings):
                 page.settings = new.booking  # type: ignore[attr-defined]
 
+    def _build_agents(self) -> list[PrinterAgent]:
+        """The demo runs every printer's agent in this process; a site runs `shopfloor printer-agent NAME`
+        beside each printer instead."""
+        from shopfloor.printer.agent import PrinterAgent
+        from shopfloor.printer.journal import PrintJournal
+        from shopfloor.printer.transports import transport_for
+
+        agents = []
         for p in self.settings.printers:
             agents.append(PrinterAgent(
                 site=self.settings.site.id, printer_name=p.name,
@@ -400,6 +400,30 @@ class Shopfloor:
         nightly = BackupSchedule(self.ctx, self.options.data_dir)  # SQLite only; a PostgreSQL site's is pg_dump's
         self._backup_task = asyncio.create_task(nightly.run_forever(run.io_bound))
         loop.call_later(GC_FREEZE_AFTER_SECONDS, self._freeze_long_lived)
+        self._systemd_task = asyncio.create_task(self._tell_systemd())
+
+    async def _tell_systemd(self) -> None:
+        """Under systemd (Type=notify): READY=1 once the web server answers (this runs at its startup, a moment
+        before it listens), then WATCHDOG=1 every half WatchdogSec while this loop runs and the database
+        answers: a hung loop or a dead database gets the server restarted."""
+        host = self.options.http_host if self.options.http_host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        for _ in range(READY_WAIT_TRIES):
+            try:
+                _, writer = await asyncio.open_connection(host, self.options.http_port)
+            except OSError:
+                await asyncio.sleep(0.1)
+                continue
+            writer.close()
+            break
+        systemd_notify.notify(systemd_notify.READY, f"STATUS=serving on port {self.options.http_port}")
+        interval = systemd_notify.watchdog_seconds()
+        while interval is not None:
+            await asyncio.sleep(interval / 2)
+            figures = await self.health.database_figures_soon()
+            if figures.reachable:
+                systemd_notify.notify(systemd_notify.WATCHDOG)
+            else:
+                log.warning("database not answering (%s): no watchdog ping", figures.error)
 
     @staticmethod
     def _freeze_long_lived() -> None:
@@ -448,6 +472,9 @@ class Shopfloor:
             await asyncio.sleep(self.settings.retention.every_minutes * 60)
 
     def stop(self) -> None:
+        systemd_notify.notify(systemd_notify.STOPPING)
+        if self._systemd_task:
+            self._systemd_task.cancel()
         if self._late_task:
             self._late_task.cancel()
         if self._housekeeping_task:
@@ -463,6 +490,7 @@ class Shopfloor:
         self.publisher.stop()
         if self.broker is not None:
             self.broker.stop()
+        self.health.close()
         self.db.dispose()
 
     # -- web ------------------------------------------------------------------------------------------------
@@ -478,30 +506,7 @@ class Shopfloor:
     def register(self) -> None:
         web_server.prepare(app, self.options.data_dir, self.settings.web, self.settings.reception.photo_max_mb)
         self.register_pages()
-        self._systemd_task = asyncio.create_task(self._tell_systemd())
-
-    async def _tell_systemd(self) -> None:
-        """Under systemd (Type=notify): READY=1 once the web server answers (this runs at its startup, a moment
-        before it listens), then WATCHDOG=1 every half WatchdogSec while this loop runs and the database
-        answers: a hung loop or a dead database gets the server restarted."""
-        host = self.options.http_host if self.options.http_host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-        for _ in range(READY_WAIT_TRIES):
-            try:
-                _, writer = await asyncio.open_connection(host, self.options.http_port)
-            except OSError:
-                await asyncio.sleep(0.1)
-                continue
-            writer.close()
-            break
-        systemd_notify.notify(systemd_notify.READY, f"STATUS=serving on port {self.options.http_port}")
-        interval = systemd_notify.watchdog_seconds()
-        while interval is not None:
-            await asyncio.sleep(interval / 2)
-            figures = await self.health.database_figures_soon()
-            if figures.reachable:
-                systemd_notify.notify(systemd_notify.WATCHDOG)
-            else:
-                log.warning("database not answering (%s): no watchdog ping", figures.error)
+        health_route.register(app, self.health)
         install(app, ApiServices.on(self.ctx, self.credentials.api_tokens(), checkin=self.checkin,
                                     repair_orders=self.repair_orders, appointments=self.appointments,
                                     printing=self.printing, booking=self.booking, customers=self.customers,
@@ -513,25 +518,33 @@ class Shopfloor:
         def index() -> None:
             ui.navigate.to("/kiosk")
 
+        from shopfloor.api import setup_catalogue
+
+        setup_catalogue.attach(app, self.catalogue_setup)
         app.on_startup(self._start_feeds)
         app.on_shutdown(self.stop)
 
     def storage_secret(self) -> str:
         return hashlib.sha256(b"shopfloor-storage:" + self.credentials.api_token.encode()).hexdigest()
 
+    def lock_data_dir(self, taken: RunLock | None = None) -> None:
+        """One server per data directory, held until this process ends (a restore refuses meanwhile). The demo
+        takes it before it resets or writes its day (and hands it over); run() takes it otherwise."""
+        if taken is not None:
+            self._run_lock = taken
+        if self._run_lock is not None and self._run_lock.held:
+            return
+        self._run_lock = RunLock(self.options.data_dir)
+        try:
+            self._run_lock.acquire()
+        except LockHeld as exc:
+            raise SystemExit(f"shopfloor: cannot start: {exc}") from None
+
     def run(self) -> None:
         """Start everything and serve until Ctrl-C."""
         # Fewer full collections: a board server keeps many long-lived small objects (cards, labels).
         gc.set_threshold(700, 10, 100)
-        # one server per data directory, held until this process ends (a restore refuses meanwhile)
-        self._run_lock = RunLock(self.options.data_dir)
-        try:
-        from shopfloor.api import setup_catalogue
-
-        setup_catalogue.attach(app, self.catalogue_setup)
-            self._run_lock.acquire()
-        except LockHeld as exc:
-            raise SystemExit(f"shopfloor: cannot start: {exc}") from None
+        self.lock_data_dir()
         nicegui_outbox.install()  # a connected page no longer wakes the server every second
         # the certificate first: a site CA that cannot be used stops the start before anything runs
         web = web_server.run_options(self.options.data_dir, self.settings, https=self.options.https,
@@ -548,8 +561,3 @@ class Shopfloor:
                # a page's socket is pinged every 24 s and a vanished screen's client kept 30 s: with 10 s (pings every
                # 8 s, engine.io checking one of 50 sockets every 80 ms) woke an idle server ~19 times a second
                favicon="🔧", reconnect_timeout=30, **web)
-        systemd_notify.notify(systemd_notify.STOPPING)
-        if self._systemd_task:
-            self._systemd_task.cancel()
-        self.health.close()
-        health_route.register(app, self.health)
