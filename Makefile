@@ -4,10 +4,11 @@
 VENV ?= .venv
 PYTHON ?= python3
 
-$(VENV)/.installed: pyproject.toml
+# the tests run on the versions constraints.txt pins, the ones a site installs
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
 .PHONY: demo test lint dist constraints
