@@ -22,7 +22,7 @@ from shopfloor.api.deps import ApiServices
 from shopfloor.backup_schedule import BackupSchedule
 from shopfloor.clock import Clock, SiteClock
 from shopfloor.contract.access import Role
-from shopfloor.credentials import Credentials
+from shopfloor.credentials import FILE_NAME, Credentials
 from shopfloor.db import Database, sqlite_url
 from shopfloor.domain.workshop import ticket_url
 from shopfloor.kiosk.common.blocking import io
@@ -203,7 +203,9 @@ class Shopfloor:
         if options.embedded_broker:
             from shopfloor.broker.embedded import EmbeddedBroker
 
-            self.broker = EmbeddedBroker(options.broker.host, options.broker.port, site, credentials)
+            # credentials.toml re-read on a failed login: a printer added at /setup gets in without a restart
+            self.broker = EmbeddedBroker(options.broker.host, options.broker.port, site, credentials,
+                                         credentials_file=options.data_dir / FILE_NAME, port_flag="--mqtt-port")
         self.publisher = OutboxPublisher(self.ctx, options.broker, credentials.account(Role.SERVER))
         self.publisher.print_ack_received.subscribe(self.printing.handle_ack)
         self.board_store = BoardStore()
@@ -214,7 +216,8 @@ class Shopfloor:
         # /healthz, /status and the systemd watchdog: the server's own broker link, each printer's last status
         self.health = HealthService(
             self.ctx, broker_connected=self.publisher.link.connected.is_set, data_dir=options.data_dir,
-            printers=lambda: {name: str(s["status"]) for name, s in self.board_store.printer_status.items()})
+            printers=lambda: {name: str(s["status"]) for name, s in self.board_store.printer_status.items()},
+            broker_address=f"{'mqtts' if options.broker.tls else 'mqtt'}://{options.broker.host}:{options.broker.port}")
 
         # the staff pages (kiosk/): each gets the services it uses and nothing else
         site_clock = SiteClock(self.ctx.clock, settings.site.tz)
@@ -314,19 +317,12 @@ class Shopfloor:
 
     def _build_catalogue_setup(self) -> None:
         """The site configuration file and the catalogues /setup and the API edit."""
-        from shopfloor.api.setup_catalogue import CatalogueSetup
-        from shopfloor.services.setup.operations import OperationsService
-        from shopfloor.services.setup.parts_catalogue import PartsCatalogueSetup
-        from shopfloor.services.setup.printers import PrinterSetup
-        from shopfloor.services.setup.site_config import SiteConfigService
-        from shopfloor.services.setup.templates import TemplateSetup
+        from shopfloor.services.setup.catalogue import CatalogueSetup
 
-        self.site_config = SiteConfigService(self.ctx, self.options.config_path or self.options.data_dir / "site.toml")
-        self.catalogue_setup = CatalogueSetup(
-            config=self.site_config, operations=OperationsService(self.ctx), parts=PartsCatalogueSetup(self.ctx),
-            printers=PrinterSetup(self.ctx, self.site_config, self.printing, self.options.data_dir,
-                                  self.credentials),
-            templates=TemplateSetup(self.ctx, self.site_config))
+        self.catalogue_setup = CatalogueSetup.on(
+            self.ctx, self.options.config_path or self.options.data_dir / "site.toml", self.options.data_dir,
+            self.credentials, self.printing)
+        self.site_config = self.catalogue_setup.config
 
     def _catalogue_tabs(self) -> list[SetupTab]:
         from shopfloor.kiosk.setup.hours_tab import HoursTab
@@ -336,7 +332,8 @@ class Shopfloor:
         from shopfloor.kiosk.setup.templates_tab import TemplatesTab
 
         setup = self.catalogue_setup
-        return [HoursTab(setup.config), OperationsTab(setup.operations, setup.config), PartsTab(setup.parts),
+        return [HoursTab(setup.config), OperationsTab(setup.operations, setup.config, self.bay_admin),
+                PartsTab(setup.parts),
                 PrintersTab(setup.printers, self.printer_choice), TemplatesTab(setup.templates)]
 
     def _follow_settings(self, new: Settings, frame: StaffFrame, printers: PrinterChoice) -> None:
@@ -512,15 +509,12 @@ class Shopfloor:
                                     printing=self.printing, booking=self.booking, customers=self.customers,
                                     workshop=self.workshop, parts=self.parts, reception=self.reception,
                                     settlement=self.settlement, messages=self.messages, aftercare=self.aftercare,
-                                    kpis=self.kpis, token_admin=self.tokens))
+                                    kpis=self.kpis, token_admin=self.tokens, catalogue=self.catalogue_setup))
 
         @ui.page("/")
         def index() -> None:
             ui.navigate.to("/kiosk")
 
-        from shopfloor.api import setup_catalogue
-
-        setup_catalogue.attach(app, self.catalogue_setup)
         app.on_startup(self._start_feeds)
         app.on_shutdown(self.stop)
 

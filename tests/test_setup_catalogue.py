@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from shopfloor import settings as settings_mod
-from shopfloor.api import setup_catalogue
 from shopfloor.contract import topics
 from shopfloor.contract.staff import StaffRole
 from shopfloor.credentials import ApiToken, generate
@@ -26,11 +25,8 @@ from shopfloor.domain.models import JobLine, OutboxMessage, PrintJob
 from shopfloor.domain.parts_models import PartsLine
 from shopfloor.services.audit import Actor, AuditService, Entity
 from shopfloor.services.customer_messages import templates as message_texts
-from shopfloor.services.setup.operations import OperationsService
-from shopfloor.services.setup.parts_catalogue import PartsCatalogueSetup
-from shopfloor.services.setup.printers import TEST, PrinterSetup
-from shopfloor.services.setup.site_config import SiteConfigService
-from shopfloor.services.setup.templates import TemplateSetup
+from shopfloor.services.setup.catalogue import CatalogueSetup
+from shopfloor.services.setup.printers import TEST
 from shopfloor.testing.api_fixtures import api_app
 from shopfloor.testing.plugin import ON_BOTH_DATABASES, Services
 
@@ -43,23 +39,17 @@ OWNER = ApiToken("owner", "owner-token", frozenset({StaffRole.MANAGER}))
 
 
 @pytest.fixture
-def setup(services: Services, tmp_path: Path) -> setup_catalogue.CatalogueSetup:
+def setup(services: Services, tmp_path: Path) -> CatalogueSetup:
     path = tmp_path / "site.toml"
     shutil.copyfile(settings_mod.demo_config_path(), path)
     creds = generate([], [p.name for p in services.ctx.settings.printers])
     write_credentials(tmp_path / "credentials.toml", creds)
-    config = SiteConfigService(services.ctx, path)
-    return setup_catalogue.CatalogueSetup(
-        config=config, operations=OperationsService(services.ctx), parts=PartsCatalogueSetup(services.ctx),
-        printers=PrinterSetup(services.ctx, config, services.printing, tmp_path, creds),
-        templates=TemplateSetup(services.ctx, config))
+    return CatalogueSetup.on(services.ctx, path, tmp_path, creds, services.printing)
 
 
 @pytest.fixture
-def app(services: Services, setup: setup_catalogue.CatalogueSetup) -> FastAPI:
-    app = api_app(services.ctx, "integrator", ADVISOR, OWNER)
-    setup_catalogue.attach(app, setup)
-    return app
+def app(services: Services, setup: CatalogueSetup) -> FastAPI:
+    return api_app(services.ctx, "integrator", ADVISOR, OWNER, catalogue=setup)
 
 
 def client(app: FastAPI, token: ApiToken) -> TestClient:
@@ -68,7 +58,7 @@ def client(app: FastAPI, token: ApiToken) -> TestClient:
 
 # -- services --------------------------------------------------------------------------------------------------------
 def test_operations_are_added_changed_and_removed_unless_in_use(services: Services,
-                                                               setup: setup_catalogue.CatalogueSetup) -> None:
+                                                               setup: CatalogueSetup) -> None:
     ops = setup.operations
     added = ops.save("wash1", "洗车", "", "0.3", "maintenance", None, None, actor=MANAGER)
     assert (added.code, added.name_en, added.hours, added.in_use) == ("WASH1", "洗车", 0.3, False)
@@ -79,7 +69,8 @@ def test_operations_are_added_changed_and_removed_unless_in_use(services: Servic
     assert bad.value.key == "setup_catalogue.operations.error.hours" and bad.value.params["field"] == "hours"
     with pytest.raises(Invalid):
         ops.save("WASH2", "洗车", "", 1, "paint", actor=MANAGER)
-    ops.remove("wash1", actor=MANAGER)
+    removed = ops.remove("wash1", actor=MANAGER)
+    assert (removed.code, removed.name_zh, removed.hours, removed.equipment) == ("WASH1", "精洗", 0.5, "wash_bay")
     assert "WASH1" not in {o.code for o in ops.entries()}
     with services.db.read() as s:
         used = s.scalar(select(JobLine.operation_code).where(JobLine.operation_code.is_not(None)).limit(1))
@@ -92,7 +83,7 @@ def test_operations_are_added_changed_and_removed_unless_in_use(services: Servic
     assert trail == [("WASH1", "operation_added"), ("WASH1", "operation_changed"), ("WASH1", "operation_removed")]
 
 
-def test_operations_csv_keeps_the_good_lines(setup: setup_catalogue.CatalogueSetup) -> None:
+def test_operations_csv_keeps_the_good_lines(setup: CatalogueSetup) -> None:
     ops = setup.operations
     exported = ops.export_csv().decode("utf-8-sig")
     assert exported.splitlines()[0] == "code,name_zh,name_en,hours,skill,equipment,interval_km"
@@ -112,7 +103,7 @@ def test_operations_csv_keeps_the_good_lines(setup: setup_catalogue.CatalogueSet
     assert ops.import_csv(ops.export_csv(), actor=MANAGER).unchanged == len(by_code)
 
 
-def test_parts_csv_and_removal(services: Services, setup: setup_catalogue.CatalogueSetup) -> None:
+def test_parts_csv_and_removal(services: Services, setup: CatalogueSetup) -> None:
     parts = setup.parts
     data = ("number,name,price,stock\n"
             "NEW-1,新零件,12.50,3\n"
@@ -124,7 +115,8 @@ def test_parts_csv_and_removal(services: Services, setup: setup_catalogue.Catalo
     assert [(e.line, e.column) for e in report.errors] == [(3, "name"), (4, "price")]
     found = {p.number: p for p in parts.search("NEW-")}
     assert set(found) == {"NEW-1", "NEW-4"} and found["NEW-1"].price == 12.5 and found["NEW-4"].stock == 0
-    parts.remove("new-1", actor=MANAGER)
+    removed = parts.remove("new-1", actor=MANAGER)
+    assert (removed.number, removed.name, removed.price, removed.stock) == ("NEW-1", "新零件", 12.5, 3)
     assert [p.number for p in parts.search("NEW-")] == ["NEW-4"]
     with services.db.read() as s:
         used = s.scalar(select(PartsLine.number).where(PartsLine.part_id.is_not(None)).limit(1))
@@ -135,7 +127,7 @@ def test_parts_csv_and_removal(services: Services, setup: setup_catalogue.Catalo
 
 
 def test_printers_added_with_an_account_and_never_the_last_removed(services: Services, tmp_path: Path,
-                                                                  setup: setup_catalogue.CatalogueSetup) -> None:
+                                                                  setup: CatalogueSetup) -> None:
     printers = setup.printers
     saved = printers.save({"name": "bay3", "label": "三号工位", "transport": "network", "host": "192.168.1.50",
                            "columns": "32"}, actor=MANAGER)
@@ -151,7 +143,7 @@ def test_printers_added_with_an_account_and_never_the_last_removed(services: Ser
                           actor=MANAGER, original="bay3")
     assert not again.new_account and again.printer.transport == "usb" and again.printer.host == ""
     for p in list(services.ctx.settings.printers)[:-1]:
-        printers.remove(p.name, actor=MANAGER)
+        assert printers.remove(p.name, actor=MANAGER) == p
     assert len(services.ctx.settings.printers) == 1
     with pytest.raises(Refused):
         printers.remove(services.ctx.settings.printers[0].name, actor=MANAGER)
@@ -159,7 +151,7 @@ def test_printers_added_with_an_account_and_never_the_last_removed(services: Ser
 
 
 def test_a_test_print_is_a_job_on_the_printers_topic(services: Services,
-                                                     setup: setup_catalogue.CatalogueSetup) -> None:
+                                                     setup: CatalogueSetup) -> None:
     job = setup.printers.test_print("reception", actor=MANAGER)
     assert (job.printer, job.kind, job.status) == ("reception", TEST, "pending")
     with services.db.read() as s:
@@ -171,7 +163,7 @@ def test_a_test_print_is_a_job_on_the_printers_topic(services: Services,
 
 
 def test_message_texts_set_checked_previewed_and_reset(services: Services,
-                                                       setup: setup_catalogue.CatalogueSetup) -> None:
+                                                       setup: CatalogueSetup) -> None:
     texts = setup.templates
     with pytest.raises(Invalid) as bad:
         texts.set_text("zh-CN", "ready", "sms", "{custmer}您好，{plate}已完工", actor=MANAGER)
@@ -181,7 +173,8 @@ def test_message_texts_set_checked_previewed_and_reset(services: Services,
     mine = texts.set_text("zh-CN", "ready", "sms", "【{site}】{customer}，{plate}好了[[，{amount}]]", actor=MANAGER)
     assert mine.own is not None and mine.built_in != mine.own
     assert message_texts.text(services.ctx, MessageTemplate.READY, "sms", "zh-CN") == mine.own
-    assert texts.preview("zh-CN", "ready", "sms") == "【示例汽车服务中心】王先生，京A·12345好了，¥1,234.00"
+    site = services.ctx.settings.site.name
+    assert site and texts.preview("zh-CN", "ready", "sms") == f"【{site}】王先生，京A·12345好了，¥1,234.00"
     back = texts.reset("zh-CN", "ready", "sms", actor=MANAGER)
     assert back.own is None and services.ctx.settings.message_templates == {}
     assert message_texts.text(services.ctx, MessageTemplate.READY, "sms", "zh-CN") == back.built_in
@@ -211,6 +204,7 @@ def test_the_api_changes_rates_hours_operations_and_prints(services: Services, a
     assert rates.status_code == 200 and rates.json()["per_skill"] == {"repair": 450}
     assert services.ctx.settings.reception.labour_rate("repair", 0) == 450
     hours = owner.get(f"{API}/setup/hours").json()
+    assert (hours["opening"], hours["closing"]) == ("08:00", "20:00")  # HH:MM, site time: no offset
     refused = owner.put(f"{API}/setup/hours", json={**hours, "closing": "06:00"})
     assert refused.status_code == 422 and "closing" in refused.json()["detail"]
     assert owner.put(f"{API}/setup/hours", json={**hours, "slot_minutes": 30}).json()["slot_minutes"] == 30
@@ -221,7 +215,9 @@ def test_the_api_changes_rates_hours_operations_and_prints(services: Services, a
     assert (imported["added"], imported["failed"]) == (1, 1)
     assert imported["errors"] == [{"line": 3, "column": "skill",
                                    "message": "Unknown skill class “welding” (known: maintenance, repair)."}]
-    assert owner.delete(f"{API}/setup/operations/T99").status_code == 204
+    removed = owner.delete(f"{API}/setup/operations/T99")
+    assert removed.status_code == 200 and removed.json() == {**put.json(), "in_use": False}
+    assert owner.delete(f"{API}/setup/operations/T99").status_code == 404
     job = owner.post(f"{API}/setup/printers/parts/test-print")
     assert job.status_code == 202 and job.json()["status"] == "pending"
     assert owner.get(f"{API}/setup/print-jobs/{job.json()['id']}").json()["status"] == "pending"
@@ -231,6 +227,24 @@ def test_the_api_changes_rates_hours_operations_and_prints(services: Services, a
     trail = AuditService(services.ctx).read(Entity.SITE_CONFIG)
     assert {r.actor for r in trail} == {"owner"}
     assert [r.entity_id for r in trail][:2] == ["labour_rates", "hours"]
+
+
+def test_the_api_removes_a_part_and_a_printer_answering_them_as_they_were(services: Services, app: FastAPI) -> None:
+    owner = client(app, OWNER)
+    part = owner.put(f"{API}/setup/parts/api-1", json={"name": "滤清器", "price": 38.5, "stock": 4})
+    assert part.status_code == 200, part.text
+    removed = owner.delete(f"{API}/setup/parts/{part.json()['number']}")
+    assert removed.status_code == 200 and removed.json() == part.json() == {
+        "number": "API-1", "name": "滤清器", "price": 38.5, "stock": 4}
+    assert owner.delete(f"{API}/setup/parts/API-1").status_code == 404
+    printers = owner.get(f"{API}/setup/printers").json()
+    *others, last = printers
+    for printer in others:
+        gone = owner.delete(f"{API}/setup/printers/{printer['name']}")
+        assert gone.status_code == 200 and gone.json() == printer
+    assert [p.name for p in services.ctx.settings.printers] == [last["name"]]
+    refused = owner.delete(f"{API}/setup/printers/{last['name']}")
+    assert refused.status_code == 409 and owner.get(f"{API}/setup/printers").json() == [last]
 
 
 def test_the_routes_are_in_openapi_with_their_permission(app: FastAPI) -> None:

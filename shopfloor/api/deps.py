@@ -25,6 +25,7 @@ from shopfloor.services.printing import PrintService
 from shopfloor.services.reception.services import ReceptionServices
 from shopfloor.services.repair_orders import RepairOrderService
 from shopfloor.services.settlement.services import SettlementServices
+from shopfloor.services.setup.catalogue import CatalogueSetup
 from shopfloor.services.setup.tokens import TokenAdmin
 from shopfloor.services.workshop.services import WorkshopServices
 
@@ -53,9 +54,11 @@ class ApiServices:
     aftercare: AftercareServices
     kpis: KpiService
     token_admin: TokenAdmin  # the API clients made in /setup, beside `tokens` (credentials.toml)
+    catalogue: CatalogueSetup  # the site configuration file and the catalogues, shared with /setup's tabs
 
     @classmethod
-    def on(cls, ctx: ServiceContext, tokens: Iterable[ApiToken], *, checkin: CheckinService | None = None,
+    def on(cls, ctx: ServiceContext, tokens: Iterable[ApiToken], *, catalogue: CatalogueSetup,
+           checkin: CheckinService | None = None,
            repair_orders: RepairOrderService | None = None, appointments: AppointmentService | None = None,
            printing: PrintService | None = None, booking: BookingService | None = None,
            customers: CustomerService | None = None, workshop: WorkshopServices | None = None,
@@ -64,10 +67,11 @@ class ApiServices:
            aftercare: AftercareServices | None = None, kpis: KpiService | None = None,
            token_admin: TokenAdmin | None = None) -> "ApiServices":
         """The server passes the service objects it already has (one of each per server); what is left out
-        is made on `ctx`."""
+        is made on `ctx`. `catalogue` is never made here: it writes the site's configuration file, which only
+        the caller knows (a default in a temporary folder would lose the manager's changes)."""
         printing = printing or PrintService(ctx)
         callers = tuple(tokens)
-        return cls(ctx=ctx, tokens=callers,
+        return cls(ctx=ctx, tokens=callers, catalogue=catalogue,
                    token_admin=token_admin or TokenAdmin(ctx, reserved_names=(t.name for t in callers)),
                    checkin=checkin or CheckinService(ctx),
                    repair_orders=repair_orders or RepairOrderService(ctx),

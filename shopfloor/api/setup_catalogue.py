@@ -4,55 +4,45 @@ list also as CSV in and out (a bad line is reported, the good ones kept). Change
 checked as a whole file, written, audited and used at once, without a restart."""
 # No `from __future__ import annotations` in shopfloor/api: FastAPI reads the annotations at runtime.
 
-from dataclasses import dataclass
 from datetime import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from shopfloor.api.access import Caller, GuardedRoute, allowed
-from shopfloor.api.errors import BODY_ERRORS, ERRORS
+from shopfloor.api.deps import Services
+from shopfloor.api.errors import BODY_ERRORS, ERRORS, unprocessable
 from shopfloor.api.fields import MAX_ID, FileText, Text
 from shopfloor.contract.staff import Permission
 from shopfloor.domain.capacity import SKILLS
 from shopfloor.i18n import t
+from shopfloor.services.parts.catalogue import PartInfo
+from shopfloor.services.setup.catalogue import CatalogueSetup
 from shopfloor.services.setup.csv_io import CsvImport
-from shopfloor.services.setup.operations import OperationsService, OperationView
-from shopfloor.services.setup.parts_catalogue import PartsCatalogueSetup
-from shopfloor.services.setup.printers import PrinterSetup
-from shopfloor.services.setup.site_config import SiteConfigService
-from shopfloor.services.setup.templates import TemplateSetup, TemplateText
+from shopfloor.services.setup.operations import OperationView
+from shopfloor.services.setup.people_common import parse_time
+from shopfloor.services.setup.templates import TemplateText
 from shopfloor.settings import PrinterSettings
 
 router = APIRouter(route_class=GuardedRoute, tags=["setup: catalogues and configuration"])
-_STATE_KEY = "shopfloor_setup_catalogue"
 SETUP = allowed(Permission.SETUP)
-CONFIG_REFUSED: dict[int | str, dict[str, Any]] = {422: {**BODY_ERRORS.get(422, {}), "description": (
-    "the site configuration would not be valid: the detail names each key at fault (nothing was written)")}}
-IN_USE: dict[int | str, dict[str, Any]] = {409: {**ERRORS[409], "description": "still named by orders or findings"}}
+Answers = dict[int | str, dict[str, Any]]
+_CONFIG = "a site configuration that would not be valid (the detail names each key at fault; nothing was written)"
+CONFIG_REFUSED: Answers = BODY_ERRORS | unprocessable(_CONFIG)
+CSV_REFUSED: Answers = BODY_ERRORS | unprocessable(
+    "a file with an unknown column, without a required column, empty or unreadable as CSV (bad rows are reported "
+    "in the 200 answer instead)")
+IN_USE: Answers = {409: {**ERRORS[409], "description": "still named by orders or findings"}}
+LAST_PRINTER: Answers = {409: {**ERRORS[409], "description": "the site's last printer"}}
+UNKNOWN_TEXT = "an unknown message, channel or language"
+TEXT_REFUSED = f"{UNKNOWN_TEXT}, or a text with an unknown {{field}} or an unclosed brace"
+# HH:MM as text: a JSON-schema "time" needs an offset, and the site's hours have none (site time)
+HHMM = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
 
 
-@dataclass(frozen=True)
-class CatalogueSetup:
-    """The services behind these routes (one of each per server, shared with /setup's tabs)."""
-
-    config: SiteConfigService
-    operations: OperationsService
-    parts: PartsCatalogueSetup
-    printers: PrinterSetup
-    templates: TemplateSetup
-
-
-def attach(app: FastAPI, services: CatalogueSetup) -> None:
-    setattr(app.state, _STATE_KEY, services)
-
-
-def _setup(request: Request) -> CatalogueSetup:
-    services = getattr(request.app.state, _STATE_KEY, None)
-    if not isinstance(services, CatalogueSetup):
-        raise HTTPException(status_code=503, detail="the setup services are not running on this server")
-    return services
+def _setup(api: Services) -> CatalogueSetup:
+    return api.catalogue
 
 
 Setup = Annotated[CatalogueSetup, Depends(_setup)]
@@ -105,11 +95,11 @@ def _csv(name: str, data: bytes) -> CsvOut:
 
 # -- opening hours and labour rates --------------------------------------------------------------------------------
 class HoursIn(_Body):
-    opening: time = Field(description="[site] opening, HH:MM")
-    closing: time = Field(description="[site] closing, after opening")
+    opening: str = Field(pattern=HHMM, description="[site] opening, HH:MM, site time")
+    closing: str = Field(pattern=HHMM, description="[site] closing, HH:MM, after opening")
     workdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(min_length=1, description="ISO weekdays, 1 = Monday")
-    shift_start: time
-    shift_end: time
+    shift_start: str = Field(pattern=HHMM, description="[booking] the default shift's start, HH:MM")
+    shift_end: str = Field(pattern=HHMM, description="[booking] the default shift's end, HH:MM")
     break_minutes: int = Field(ge=0, le=240)
     slot_minutes: Literal[10, 15, 20, 30]
     walk_in_reserve: float = Field(ge=0, le=0.9, description="share of the day's hours kept from bookings")
@@ -119,10 +109,14 @@ class HoursOut(HoursIn):
     pass
 
 
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
 def _hours(api: CatalogueSetup) -> HoursOut:
     s = api.config.settings
-    return HoursOut(opening=s.site.opening, closing=s.site.closing, workdays=s.booking.workdays,
-                    shift_start=s.booking.shift_start, shift_end=s.booking.shift_end,
+    return HoursOut(opening=_hhmm(s.site.opening), closing=_hhmm(s.site.closing), workdays=s.booking.workdays,
+                    shift_start=_hhmm(s.booking.shift_start), shift_end=_hhmm(s.booking.shift_end),
                     break_minutes=s.booking.break_minutes, slot_minutes=s.booking.slot_minutes,
                     walk_in_reserve=s.booking.walk_in_reserve)
 
@@ -135,8 +129,9 @@ def get_hours(api: Setup) -> HoursOut:
 
 @router.put("/setup/hours", summary="Change the opening hours and booking settings (live)", responses=CONFIG_REFUSED)
 def put_hours(body: HoursIn, api: Setup, caller: Annotated[Caller, SETUP]) -> HoursOut:
-    api.config.set_hours(opening=body.opening, closing=body.closing, workdays=body.workdays,
-                         shift_start=body.shift_start, shift_end=body.shift_end, break_minutes=body.break_minutes,
+    api.config.set_hours(opening=parse_time("opening", body.opening), closing=parse_time("closing", body.closing),
+                         workdays=body.workdays, shift_start=parse_time("shift_start", body.shift_start),
+                         shift_end=parse_time("shift_end", body.shift_end), break_minutes=body.break_minutes,
                          slot_minutes=body.slot_minutes, walk_in_reserve=body.walk_in_reserve, actor=caller.actor)
     return _hours(api)
 
@@ -203,16 +198,17 @@ def list_operations(api: Setup) -> list[OperationOut]:
     return [_op(v) for v in api.operations.entries()]
 
 
-@router.put("/setup/operations/{code}", summary="Add or change a labour operation", responses=BODY_ERRORS)
+@router.put("/setup/operations/{code}", summary="Add or change a labour operation",
+            responses=BODY_ERRORS | unprocessable("a value the catalogue's rules refuse (the detail names it)"))
 def put_operation(code: Code, body: OperationIn, api: Setup, caller: Annotated[Caller, SETUP]) -> OperationOut:
     return _op(api.operations.save(code, body.name_zh, body.name_en, body.hours, body.skill, body.equipment,
                                    body.interval_km, actor=caller.actor))
 
 
-@router.delete("/setup/operations/{code}", summary="Remove a labour operation nothing names", status_code=204,
-               responses=IN_USE)
-def delete_operation(code: Code, api: Setup, caller: Annotated[Caller, SETUP]) -> None:
-    api.operations.remove(code, actor=caller.actor)
+@router.delete("/setup/operations/{code}", summary="Remove a labour operation nothing names (answers it as it was)",
+               responses=IN_USE | unprocessable())
+def delete_operation(code: Code, api: Setup, caller: Annotated[Caller, SETUP]) -> OperationOut:
+    return _op(api.operations.remove(code, actor=caller.actor))
 
 
 @router.get("/setup/operations.csv", summary="The labour operations as CSV", dependencies=[SETUP])
@@ -221,7 +217,7 @@ def export_operations(api: Setup) -> CsvOut:
 
 
 @router.post("/setup/operations.csv", summary="Import labour operations from CSV (good rows kept)",
-             responses=BODY_ERRORS)
+             responses=CSV_REFUSED)
 def import_operations(body: CsvIn, api: Setup, caller: Annotated[Caller, SETUP]) -> ImportOut:
     return import_out(api.operations.import_csv(body.csv.encode("utf-8"), actor=caller.actor))
 
@@ -243,21 +239,27 @@ class PartOut(BaseModel):
     stock: float
 
 
-@router.get("/setup/parts", summary="The parts catalogue (searched by number or name)", dependencies=[SETUP])
-def list_parts(api: Setup, q: Annotated[Text, Query(max_length=40)] = "",
-               limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[PartOut]:
-    return [PartOut(number=p.number, name=p.name, price=p.price, stock=p.stock) for p in api.parts.search(q, limit)]
-
-
-@router.put("/setup/parts/{number}", summary="Add or change a part", responses=BODY_ERRORS)
-def put_part(number: PartNumber, body: PartIn, api: Setup, caller: Annotated[Caller, SETUP]) -> PartOut:
-    p = api.parts.save(number, body.name, body.price, body.stock, actor=caller.actor)
+def _part(p: PartInfo) -> PartOut:
     return PartOut(number=p.number, name=p.name, price=p.price, stock=p.stock)
 
 
-@router.delete("/setup/parts/{number}", summary="Remove a part no order names", status_code=204, responses=IN_USE)
-def delete_part(number: PartNumber, api: Setup, caller: Annotated[Caller, SETUP]) -> None:
-    api.parts.remove(number, actor=caller.actor)
+@router.get("/setup/parts", summary="The parts catalogue (searched by number or name)", responses=unprocessable(),
+            dependencies=[SETUP])
+def list_parts(api: Setup, q: Annotated[Text, Query(max_length=40)] = "",
+               limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[PartOut]:
+    return [_part(p) for p in api.parts.search(q, limit)]
+
+
+@router.put("/setup/parts/{number}", summary="Add or change a part",
+            responses=BODY_ERRORS | unprocessable("a part number, name, price or stock the catalogue refuses"))
+def put_part(number: PartNumber, body: PartIn, api: Setup, caller: Annotated[Caller, SETUP]) -> PartOut:
+    return _part(api.parts.save(number, body.name, body.price, body.stock, actor=caller.actor))
+
+
+@router.delete("/setup/parts/{number}", summary="Remove a part no order names (answers it as it was)",
+               responses=IN_USE | unprocessable("a text that is not a part number"))
+def delete_part(number: PartNumber, api: Setup, caller: Annotated[Caller, SETUP]) -> PartOut:
+    return _part(api.parts.remove(number, actor=caller.actor))
 
 
 @router.get("/setup/parts.csv", summary="The parts catalogue as CSV", dependencies=[SETUP])
@@ -265,7 +267,7 @@ def export_parts(api: Setup) -> CsvOut:
     return _csv("parts.csv", api.parts.export_csv())
 
 
-@router.post("/setup/parts.csv", summary="Import parts from CSV (good rows kept)", responses=BODY_ERRORS)
+@router.post("/setup/parts.csv", summary="Import parts from CSV (good rows kept)", responses=CSV_REFUSED)
 def import_parts(body: CsvIn, api: Setup, caller: Annotated[Caller, SETUP]) -> ImportOut:
     return import_out(api.parts.import_csv(body.csv.encode("utf-8"), actor=caller.actor))
 
@@ -332,20 +334,21 @@ def put_printer(name: PrinterName, body: PrinterIn, api: Setup, caller: Annotate
     return PrinterSavedOut(**_printer(saved.printer), new_account=saved.new_account)
 
 
-@router.delete("/setup/printers/{name}", summary="Remove a printer (never the last one)", status_code=204,
-               responses={409: {**ERRORS[409], "description": "the site's last printer"}})
-def delete_printer(name: PrinterName, api: Setup, caller: Annotated[Caller, SETUP]) -> None:
-    api.printers.remove(name, actor=caller.actor)
+@router.delete("/setup/printers/{name}", summary="Remove a printer, never the last one (answers it as it was)",
+               responses=LAST_PRINTER | unprocessable(_CONFIG))
+def delete_printer(name: PrinterName, api: Setup, caller: Annotated[Caller, SETUP]) -> PrinterOut:
+    return PrinterOut(**_printer(api.printers.remove(name, actor=caller.actor)))
 
 
 @router.post("/setup/printers/{name}/test-print", summary="Send a short GB18030 test ticket through the print path",
-             status_code=202)
+             status_code=202, responses=unprocessable())
 def test_print(name: PrinterName, api: Setup, caller: Annotated[Caller, SETUP]) -> PrintJobOut:
     job = api.printers.test_print(name, actor=caller.actor)
     return PrintJobOut(id=job.id, printer=job.printer, status=job.status, detail=job.detail)
 
 
-@router.get("/setup/print-jobs/{job_id}", summary="A test print's status", dependencies=[SETUP])
+@router.get("/setup/print-jobs/{job_id}", summary="A test print's status", responses=unprocessable(),
+            dependencies=[SETUP])
 def test_print_status(job_id: Annotated[int, Path(ge=1, le=MAX_ID)], api: Setup) -> PrintJobOut:
     status, detail = api.printers.job_status(job_id)
     return PrintJobOut(id=job_id, printer="", status=status, detail=detail)
@@ -356,7 +359,7 @@ def export_printers(api: Setup) -> CsvOut:
     return _csv("printers.csv", api.printers.export_csv())
 
 
-@router.post("/setup/printers.csv", summary="Import printers from CSV (good rows kept)", responses=BODY_ERRORS)
+@router.post("/setup/printers.csv", summary="Import printers from CSV (good rows kept)", responses=CSV_REFUSED)
 def import_printers(body: CsvIn, api: Setup, caller: Annotated[Caller, SETUP]) -> ImportOut:
     result = api.printers.import_csv(body.csv.encode("utf-8"), actor=caller.actor)
     return import_out(result.report, result.new_accounts)
@@ -389,21 +392,22 @@ def _text(api: CatalogueSetup, x: TemplateText) -> TemplateTextOut:
                            preview=api.templates.preview(x.language, x.template, x.channel))
 
 
-@router.get("/setup/message-templates", summary="Every customer message text", dependencies=[SETUP])
+@router.get("/setup/message-templates", summary="Every customer message text", responses=unprocessable(),
+            dependencies=[SETUP])
 def list_texts(api: Setup, language: Annotated[Literal["zh-CN", "en"] | None, Query()] = None
                ) -> list[TemplateTextOut]:
     return [_text(api, x) for x in api.templates.texts(language)]
 
 
 @router.put("/setup/message-templates/{language}/{template}/{channel}", summary="Set the site's own text",
-            responses=CONFIG_REFUSED)
+            responses=BODY_ERRORS | unprocessable(f"{TEXT_REFUSED}, or {_CONFIG}"))
 def put_text(language: Lang, template: TemplateName, channel: ChannelName, body: TemplateIn, api: Setup,
              caller: Annotated[Caller, SETUP]) -> TemplateTextOut:
     return _text(api, api.templates.set_text(language, template, channel, body.text, actor=caller.actor))
 
 
 @router.delete("/setup/message-templates/{language}/{template}/{channel}", summary="Back to the built-in text",
-               responses=BODY_ERRORS)
+               responses=unprocessable(UNKNOWN_TEXT))
 def reset_text(language: Lang, template: TemplateName, channel: ChannelName, api: Setup,
                caller: Annotated[Caller, SETUP]) -> TemplateTextOut:
     return _text(api, api.templates.reset(language, template, channel, actor=caller.actor))
@@ -414,7 +418,8 @@ class PreviewOut(BaseModel):
 
 
 @router.post("/setup/message-templates/{language}/{template}/{channel}/preview",
-             summary="A text filled with sample values (nothing is saved)", responses=BODY_ERRORS,
+             summary="A text filled with sample values (nothing is saved)",
+             responses=BODY_ERRORS | unprocessable(TEXT_REFUSED),
              dependencies=[SETUP])
 def preview_text(language: Lang, template: TemplateName, channel: ChannelName, body: TemplateIn, api: Setup
                  ) -> PreviewOut:
@@ -427,6 +432,6 @@ def export_texts(api: Setup) -> CsvOut:
 
 
 @router.post("/setup/message-templates.csv", summary="Import message texts from CSV (good rows kept)",
-             responses=BODY_ERRORS)
+             responses=CSV_REFUSED)
 def import_texts(body: CsvIn, api: Setup, caller: Annotated[Caller, SETUP]) -> ImportOut:
     return import_out(api.templates.import_csv(body.csv.encode("utf-8"), actor=caller.actor))

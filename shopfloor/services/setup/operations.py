@@ -122,15 +122,18 @@ class OperationsService:
             op = self._find(s, value.code)
             return self._view(op, op.code in self._used(s))
 
-    def remove(self, code: str, *, actor: Actor | str) -> None:
-        """Only an operation nothing names: orders and findings keep their code for the history."""
+    def remove(self, code: str, *, actor: Actor | str) -> OperationView:
+        """Only an operation nothing names: orders and findings keep their code for the history. Returns it as
+        it was."""
         with self.ctx.db.write() as s:
             op = self._find(s, code.strip().upper())
             if op.code in self._used(s):
                 raise Refused("setup_catalogue.operations.error.in_use", code=op.code)
             record(s, self.ctx, actor, Entity.OPERATION, op.code, "operation_removed",
                    from_value=f"{op.name_zh} {op.hours}h {op.skill}")
+            removed = self._view(op, False)
             s.delete(op)
+            return removed
 
     def export_csv(self) -> bytes:
         return write_csv(COLUMNS, ([o.code, o.name_zh, o.name_en, f"{o.hours:g}", o.skill, o.equipment,

@@ -21,6 +21,7 @@ from shopfloor.services.parts.catalogue import (
     clean_name,
     decimal_of,
     find_part,
+    part_info,
     store_part,
 )
 from shopfloor.services.setup.csv_io import CsvImport, CsvRow, RowProblem, import_rows, read_rows, write_csv
@@ -52,7 +53,8 @@ class PartsCatalogueSetup:
     def save(self, number: str, name: str, price: object, stock: object, *, actor: Actor | str) -> PartInfo:
         return self.catalogue.save(number, name, price, stock, actor=actor)
 
-    def remove(self, number: str, *, actor: Actor | str) -> None:
+    def remove(self, number: str, *, actor: Actor | str) -> PartInfo:
+        """Only a part no parts line names; returns it as it was."""
         code = normalize_number(number)
         with self.ctx.db.write() as s:
             part = find_part(s, self.ctx.site, code)
@@ -62,7 +64,9 @@ class PartsCatalogueSetup:
                 raise Refused("setup_catalogue.parts.error.in_use", number=code)
             record(s, self.ctx, actor, Entity.PART, code, "part_removed",
                    from_value=f"{part.name} ¥{float(part.price):.2f} ×{float(part.stock):g}")
+            removed = part_info(part)
             s.delete(part)
+            return removed
 
     def export_csv(self) -> bytes:
         return write_csv(COLUMNS, ([p.number, p.name, f"{p.price:.2f}", f"{p.stock:g}"]

@@ -118,9 +118,11 @@ class PrinterSetup:
         name = str(values.get("name", "")).strip()
         return PrinterSaved(self.ctx.settings.printer(name), name in saved)
 
-    def remove(self, name: str, *, actor: Actor | str) -> None:
+    def remove(self, name: str, *, actor: Actor | str) -> PrinterSettings:
+        """Never the site's last printer; returns the one removed as it was."""
         printers = self.ctx.settings.printers
-        if all(p.name != name for p in printers):
+        removed = next((p for p in printers if p.name == name), None)
+        if removed is None:
             raise NotFound("error.printer_unknown", printer=name)
         if len(printers) == 1:
             raise Refused("setup_catalogue.printers.error.last")
@@ -129,6 +131,7 @@ class PrinterSetup:
             doc["printers"] = [p for p in doc.get("printers", []) if p.get("name") != name]
 
         self.config.update(change, actor, what="printers")
+        return removed
 
     def test_print(self, name: str, *, actor: Actor | str) -> PrintJobInfo:
         """A test ticket queued like any job; its status follows the agent's acknowledgement (job_status)."""
