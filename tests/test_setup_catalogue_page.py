@@ -1,6 +1,7 @@
 """/setup's catalogue tabs in the browser: the manager changes a labour rate and the estimate of an open order is
-priced with it at once, without a restart; a bad value is refused with the key named; and on the running demo a
-test print goes the whole print path into the file printer's folder."""
+priced with it at once, without a restart; a bad value is refused with the key named; an operation's bay kind is
+picked from the site's bay kinds, named as the bays tab names them; and on the running demo a test print goes the
+whole print path into the file printer's folder."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from shopfloor.domain.models import JobLine, RepairOrder
 from shopfloor.domain.states import OPEN_STATUSES
-from shopfloor.services.audit import Entity
+from shopfloor.services.audit import Actor, Entity
 from shopfloor.testing.simulated_browser import sees, sign_in, staff_member, until
 
 if TYPE_CHECKING:
@@ -77,6 +78,29 @@ async def test_hours_refused_with_the_key_and_printers_follow(staff_app: tuple[U
     assert "bay9" in {p.name for p in system.printer_choice.printers}
     await user.open("/setup?tab=printers")
     await until(lambda: sees(user, marker="printer-bay9"))
+
+
+async def test_an_operations_bay_kind_is_picked_from_the_sites_kinds(staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    system.bay_admin.add("P1", "paint", Actor("赵经理"))  # a kind no operation names yet is offered too
+    await sign_in(user, staff_member(system, "赵经理"))
+    await user.open("/setup?tab=operations")
+    await until(lambda: sees(user, marker="operation-add"))
+    user.find(marker="operation-add").click()
+    await until(lambda: sees(user, marker="operation-equipment"))
+    picker = next(iter(user.find(marker="operation-equipment").elements))
+    assert picker.options == {"": "无（普通工位，任意举升机）", "alignment": "四轮定位 (alignment)",
+                              "paint": "烤漆房 (paint)"}
+    assert picker.value == ""
+    values = {"operation-code": "PNT1", "operation-name-zh": "局部喷漆", "operation-hours": 2,
+              "operation-equipment": "paint"}
+    for marker, value in values.items():
+        for element in user.find(marker=marker).elements:
+            element.value = value
+    user.find(marker="operation-save").click()
+    await until(lambda: notified(user, "已保存"))
+    assert {o.code: o.equipment for o in system.catalogue_setup.operations.entries()}["PNT1"] == "paint"
+    await until(lambda: sees(user, content="烤漆房 (paint)"))
 
 
 def _lines(system: Shopfloor, number: str) -> list[JobLine]:

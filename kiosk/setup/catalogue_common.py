@@ -1,5 +1,6 @@
 """What the catalogue tabs of /setup share: the CSV export and import bar (an import's report lists each refused
-line with its column and reason, the good lines having been kept) and how a refusal is shown."""
+line with its column and reason, the good lines having been kept, and is scrolled into view: below a long list it
+would otherwise sit under the fold) and how a refusal is shown."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
     from shopfloor.i18n import Translator
 
 MAX_SHOWN_ERRORS = 50
+# Quasar's uploader prints its raw byte count and percentage ("0.0B / 0.00%") under the label: noise for a CSV
+# read at once, so the upload bars carry this class and the rule hides it
+UPLOAD_CLASS = "sf-csv-upload"
+UPLOAD_CSS = f".{UPLOAD_CLASS} .q-uploader__subtitle {{ display: none; }}"
 
 
 def refused(t: Translator, exc: DomainError) -> None:
@@ -63,10 +68,13 @@ def csv_bar(t: Translator, name: str, export: Callable[[], bytes], run_import: C
                 finally:
                     upload.reset()
                 import_report(t, box, report)
+                # the element's own id, never data: safe in the script
+                ui.run_javascript(f"getHtmlElement({box.id})?.scrollIntoView({{behavior: 'smooth', block: 'start'}})")
                 await after()
 
+            ui.add_css(UPLOAD_CSS)
             upload = ui.upload(label=t("setup_catalogue.csv.import"), auto_upload=True, max_files=1,
-                               on_upload=uploaded).props('accept=".csv,.txt" flat bordered').classes("w-80") \
-                .mark(f"{mark}-upload")
-        box = ui.column().classes("w-full gap-0").mark(f"{mark}-report")
+                               on_upload=uploaded).props('accept=".csv,.txt" flat bordered') \
+                .classes(f"w-80 {UPLOAD_CLASS}").mark(f"{mark}-upload")
+        box = ui.column().classes("w-full gap-0 scroll-mt-16").mark(f"{mark}-report")
     return box

@@ -1,7 +1,8 @@
 """/setup → Labour operations: the labour rates ([workshop] labour_rate, [reception] labour_rates per skill class;
 the estimate prices with them at once) and the labour-operation catalogue (code, names, flat-rate hours, skill
-class, the bay kind it needs, a maintenance package's interval), added, changed, removed while nothing names it,
-and as CSV in and out."""
+class, the bay kind it needs — picked from the kinds the site's bays and operations have, named as the bays tab
+names them —, a maintenance package's interval), added, changed, removed while nothing names it, and as CSV in
+and out."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
-from shopfloor.domain.capacity import SKILLS
+from shopfloor.domain.capacity import GENERAL_BAY, SKILLS
 from shopfloor.domain.errors import DomainError
 from shopfloor.kiosk.common.blocking import io
+from shopfloor.kiosk.setup.bays_tab import kind_name
 from shopfloor.kiosk.setup.catalogue_common import csv_bar, refused
 from shopfloor.services.setup.operations import OperationView
 
 if TYPE_CHECKING:
     from shopfloor.i18n import Translator
     from shopfloor.kiosk.common.session import KioskUser
+    from shopfloor.services.setup.bays import BayAdmin
     from shopfloor.services.setup.operations import OperationsService
     from shopfloor.services.setup.site_config import SiteConfigService
 
@@ -26,9 +29,10 @@ class OperationsTab:
     key = "operations"
     icon = "build"
 
-    def __init__(self, operations: OperationsService, config: SiteConfigService) -> None:
+    def __init__(self, operations: OperationsService, config: SiteConfigService, bays: BayAdmin) -> None:
         self.operations = operations
         self.config = config
+        self.bays = bays
 
     async def build(self, t: Translator, user: KioskUser) -> None:
         self._rates(t, user)
@@ -54,7 +58,8 @@ class OperationsTab:
             found.clear()
             found.update({v.code: v for v in views})
             table.rows = [{"code": v.code, "name_zh": v.name_zh, "name_en": v.name_en, "hours": f"{v.hours:g}",
-                           "skill": t(f"skill.{v.skill}"), "equipment": v.equipment or "",
+                           "skill": t(f"skill.{v.skill}"),
+                           "equipment": kind_name(t, v.equipment) if v.equipment else "",
                            "interval_km": f"{v.interval_km:,}" if v.interval_km else "",
                            "in_use": t("setup_catalogue.operations.used") if v.in_use else ""} for v in views]
             table.update()
@@ -94,7 +99,9 @@ class OperationsTab:
                 ui.button(t("setup_catalogue.save"), icon="save", on_click=save).props("unelevated") \
                     .mark("rates-save")
 
-    def _edit(self, t: Translator, user: KioskUser, op: OperationView | None, refresh: Any) -> None:
+    async def _edit(self, t: Translator, user: KioskUser, op: OperationView | None, refresh: Any) -> None:
+        # the kinds as they are now: a bay added on the bays tab since this tab was built is offered
+        kinds = await io(self.bays.kinds)
         self.dialog_host.clear()
         with self.dialog_host, ui.dialog().props("persistent") as dialog, \
                 ui.card().classes("w-[560px] gap-2").mark("operation-dialog"):
@@ -115,12 +122,20 @@ class OperationsTab:
                 skill = ui.select({k: t(f"skill.{k}") for k in SKILLS}, value=op.skill if op else SKILLS[0],
                                   label=t("setup_catalogue.operations.col.skill")).props("outlined dense") \
                     .classes("w-40").mark("operation-skill")
-                equipment = ui.input(t("setup_catalogue.operations.col.equipment"),
-                                     value=(op.equipment or "") if op else "").props("outlined dense maxlength=20") \
-                    .classes("w-32").mark("operation-equipment")
+            with ui.row().classes("w-full no-wrap gap-2"):
+                now = (op.equipment or "") if op else ""
+                # general work ("lift") is what no kind means: offered once, as "none"
+                offered = {"": t("setup_catalogue.operations.equipment_none"),
+                           **{k: kind_name(t, k) for k in kinds if k != GENERAL_BAY}}
+                if now and now not in offered:
+                    offered[now] = kind_name(t, now)
+                equipment = ui.select(offered, value=now, with_input=True, new_value_mode="add-unique",
+                                      label=t("setup_catalogue.operations.col.equipment")) \
+                    .props("outlined dense").classes("w-64").mark("operation-equipment")
                 interval = ui.number(t("setup_catalogue.operations.col.interval_km"),
                                      value=op.interval_km if op else None, min=1, step=1000) \
                     .props("outlined dense clearable").classes("w-36").mark("operation-interval")
+            ui.label(t("setup_catalogue.operations.equipment_hint")).classes("text-caption text-grey-7")
 
             async def save() -> None:
                 try:

@@ -1,7 +1,8 @@
 """Customer message texts ([message_templates] per language × template × channel) from /setup and the API: the
-built-in text beside the site's own, the fields a text may use, a preview filled with sample values, and a reset
-to the built-in text. A text is refused when it names a field that does not exist (a typo would print nothing
-where the customer's plate should be) or holds a stray brace."""
+built-in text beside the site's own, the fields a text may use, a preview, and a reset to the built-in text. The
+preview names the site as its customers will read it ([site] name and [booking] hotline from the live settings);
+only the customer's, the car's and the visit's fields take sample values. A text is refused when it names a field
+that does not exist (a typo would print nothing where the customer's plate should be) or holds a stray brace."""
 
 from __future__ import annotations
 
@@ -23,13 +24,14 @@ CHANNELS = texts.TEXT_KEYS
 REMINDER_FIELDS = ("last_service_date", "last_service_km", "due")
 MAX_TEXT = 2000
 COLUMNS = ("language", "template", "channel", "text")
+# the customer's and the car's fields; the site's own ones come from the settings (see TemplateSetup.preview)
 SAMPLE: dict[str, dict[str, str]] = {
-    "zh-CN": {"customer": "王先生", "plate": "京A·12345", "site": "示例汽车服务中心", "hotline": "010-88886666",
+    "zh-CN": {"customer": "王先生", "plate": "京A·12345",
               "advisor": "张伟", "link": "http://192.168.1.10:8080/c/AbC123", "time": "14:30", "date": "12月8日",
               "work": "20000公里保养", "next_service_date": "2027-06-08", "next_service_km": "40,000",
               "amount": "¥1,234.00", "last_service_date": "2026-06-08", "last_service_km": "15,000",
               "due": "20000公里保养"},
-    "en": {"customer": "Mr Wang", "plate": "京A·12345", "site": "Example Motors Service", "hotline": "010-88886666",
+    "en": {"customer": "Mr Wang", "plate": "京A·12345",
            "advisor": "Zhang Wei", "link": "http://192.168.1.10:8080/c/AbC123", "time": "14:30", "date": "2026-12-08",
            "work": "20,000 km service", "next_service_date": "2027-06-08", "next_service_km": "40,000",
            "amount": "¥1,234.00", "last_service_date": "2026-06-08", "last_service_km": "15,000",
@@ -125,13 +127,16 @@ class TemplateSetup:
         return next(x for x in self.texts(language) if x.template == found.value and x.channel == channel)
 
     def preview(self, language: str, template: str, channel: str, text: str | None = None) -> str:
-        """The text (as typed, else as configured) filled with sample values."""
+        """The text (as typed, else as configured) filled as the sender fills it for this site: its own name and
+        hotline (an empty hotline drops its [[…]] part, as in a real message), sample values for the rest."""
         try:
             found = _checked_key(language, template, channel)
             body = check_text(found, text) if text is not None else self.get(language, template, channel).text
         except RowProblem as problem:
             raise _invalid(problem) from None
-        return texts.fill_text(body, dict(SAMPLE.get(language, SAMPLE["en"])))
+        settings = self.ctx.settings
+        values = {**SAMPLE.get(language, SAMPLE["en"]), "site": settings.site.name, "hotline": settings.booking.hotline}
+        return texts.fill_text(body, values)
 
     def set_text(self, language: str, template: str, channel: str, text: str, *, actor: Actor | str) -> TemplateText:
         try:
