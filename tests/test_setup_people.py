@@ -247,6 +247,42 @@ def test_bays_csv_reports_the_bad_line(services: Services) -> None:
     assert "P1,spray,no" in out and "A1,alignment,yes" in out and "P2" not in out
 
 
+# -- order and wording -----------------------------------------------------------------------------------------
+def test_lists_come_in_natural_order(services: Services) -> None:
+    bays = BayAdmin(services.ctx)
+    for code, kind in (("B10", "lift"), ("B3", "alignment"), ("b2", "paint"), ("B1", "lift")):
+        bays.add(code, kind, MANAGER)
+    codes = [v.code for v in bays.listing() if v.active and v.code.startswith("B")]
+    assert codes == ["B1", "B2", "B3", "B10"]  # whatever their kind, 10 after 3
+    bays.edit(next(v.id for v in bays.listing() if v.code == "B1"), MANAGER, active=False)
+    assert bays.listing()[-1].code == "B1"  # out of use at the end
+    bays.add("7", "lift", MANAGER)
+    codes = [v.code for v in bays.listing() if v.active]
+    assert codes.index("7") < codes.index("A1") < codes.index("B2")  # the demo's 1…6 and A1: numbers first
+    staff = StaffAdmin(services.ctx)
+    staff.add("甲", "Z10", ["advisor"], MANAGER)
+    staff.add("乙", "Z9", ["advisor"], MANAGER)
+    active = [v.code for v in staff.listing() if v.active]
+    assert active.index("Z9") < active.index("Z10")
+    techs = TechnicianAdmin(services.ctx)
+    techs.add("Alan 2", "repair", MANAGER)
+    techs.add("alan 10", "repair", MANAGER)
+    names = [v.name for v in techs.listing() if v.active]
+    assert names.index("Alan 2") < names.index("alan 10")
+
+
+def test_a_missing_field_is_named_in_the_readers_language(services: Services) -> None:
+    with pytest.raises(DomainError) as missing:
+        StaffAdmin(services.ctx).add("  ", "Q", ["advisor"], MANAGER)
+    assert missing.value.message("zh-CN") == "缺少姓名。"
+    assert missing.value.message("en") == "The name is missing."
+    with pytest.raises(DomainError) as late:
+        TechnicianAdmin(services.ctx).add("", "repair", MANAGER)
+    assert late.value.message("zh-CN") == "缺少姓名。"
+    report = BayAdmin(services.ctx).import_csv(b"code,kind,active\n,lift,yes\n", MANAGER)
+    assert [(e.line, e.column, e.params) for e in report.errors] == [(2, "code", {"column": "code"})]
+
+
 # -- API ------------------------------------------------------------------------------------------------------
 @pytest.fixture
 def app(services: Services) -> FastAPI:

@@ -24,6 +24,7 @@ from shopfloor.services.context import ServiceContext
 from shopfloor.services.setup.csv_io import CsvImport, CsvRow, import_rows, read_rows, write_csv
 from shopfloor.services.setup.people_common import (
     FieldInvalid,
+    natural_key,
     parse_active,
     refresh_capacity,
     row_columns,
@@ -56,9 +57,9 @@ class BayAdmin:
 
     def listing(self) -> list[BayView]:
         with self.ctx.db.read() as s:
-            rows = s.scalars(select(Bay).where(Bay.site_id == self.ctx.site)
-                             .order_by(Bay.active.desc(), Bay.kind, Bay.code))
-            return [_view(b) for b in rows]
+            rows = s.scalars(select(Bay).where(Bay.site_id == self.ctx.site))
+            # in use first, then B1, B2 … B10 whatever their kind (a database sorts "B10" before "B2")
+            return sorted((_view(b) for b in rows), key=lambda v: (not v.active, natural_key(v.code), v.id))
 
     def kinds(self) -> list[str]:
         """The kinds a bay may have: general work's, those the labour catalogue's operations need, and those the

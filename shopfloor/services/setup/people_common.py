@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from shopfloor.domain.errors import Invalid
 from shopfloor.domain.models import Technician
+from shopfloor.i18n import catalogue, normalize
+from shopfloor.i18n import t as translate
 from shopfloor.services.capacity import board_days, publish_capacity
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.publishing import publish_technician
@@ -25,6 +27,26 @@ T = TypeVar("T")
 YES = {"yes", "y", "true", "1", "是", "在用", "active"}
 NO = {"no", "n", "false", "0", "否", "停用", "inactive"}
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """B2 before B10: the runs of digits compared as numbers (and before letters: 2 before A1), the rest without
+    regard to case."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part.casefold())
+                 for part in DIGITS.split(text) if part)
+
+
+def field_label(lang: str, column: str) -> str:
+    """A field as the reader's language names it (setup_people.field.*); the column's own name where none is
+    written."""
+    return catalogue(normalize(lang)).get(f"setup_people.field.{column}", column)
+
+
+def labelled(lang: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A message's parameters with its {column} named in the reader's language."""
+    column = params.get("column")
+    return {**params, "column": field_label(lang, column)} if isinstance(column, str) else params
 
 
 class FieldInvalid(Invalid):
@@ -33,6 +55,9 @@ class FieldInvalid(Invalid):
     def __init__(self, column: str, key: str, /, **params: Any) -> None:
         super().__init__(key, **params)
         self.column = column
+
+    def message(self, lang: str = "en") -> str:
+        return translate(lang, self.key, **labelled(lang, self.params))
 
 
 @contextmanager

@@ -23,7 +23,13 @@ from shopfloor.services.audit import Actor, Entity
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.publishing import publish_advisor
 from shopfloor.services.setup.csv_io import CsvImport, CsvRow, import_rows, read_rows, write_csv
-from shopfloor.services.setup.people_common import FieldInvalid, parse_active, row_columns, text_field
+from shopfloor.services.setup.people_common import (
+    FieldInvalid,
+    natural_key,
+    parse_active,
+    row_columns,
+    text_field,
+)
 
 COLUMNS = ("name", "code", "roles", "active")
 MAX_NAME, MAX_CODE = 60, 8
@@ -68,9 +74,9 @@ class StaffAdmin:
     # -- reading --------------------------------------------------------------------------------------------
     def listing(self) -> list[StaffView]:
         with self.ctx.db.read() as s:
-            rows = s.scalars(select(Advisor).where(Advisor.site_id == self.ctx.site)
-                             .order_by(Advisor.active.desc(), Advisor.code, Advisor.id))
-            return [self._view(a) for a in rows]
+            rows = s.scalars(select(Advisor).where(Advisor.site_id == self.ctx.site))
+            # in use first, then by board code as people read it (A2 before A10)
+            return sorted((self._view(a) for a in rows), key=lambda v: (not v.active, natural_key(v.code), v.id))
 
     def get(self, staff_id: int) -> StaffView:
         with self.ctx.db.read() as s:

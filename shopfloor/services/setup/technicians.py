@@ -24,6 +24,7 @@ from shopfloor.services.setup.csv_io import CsvImport, CsvRow, import_rows, read
 from shopfloor.services.setup.people_common import (
     FieldInvalid,
     format_weekdays,
+    natural_key,
     one_of,
     parse_active,
     parse_time,
@@ -112,9 +113,9 @@ class TechnicianAdmin:
 
     def listing(self) -> list[TechnicianView]:
         with self.ctx.db.read() as s:
-            rows = s.scalars(select(Technician).where(Technician.site_id == self.ctx.site)
-                             .order_by(Technician.active.desc(), Technician.id))
-            return [_view(t) for t in rows]
+            rows = s.scalars(select(Technician).where(Technician.site_id == self.ctx.site))
+            # in use first, then by name (as the CSV and the badges list them)
+            return sorted((_view(t) for t in rows), key=lambda v: (not v.active, natural_key(v.name), v.id))
 
     def get(self, tech_id: int) -> TechnicianView:
         with self.ctx.db.read() as s:
