@@ -57,6 +57,39 @@ async def test_a_person_added_gets_a_one_time_pin_and_the_last_manager_stays(
     assert next(v for v in system.staff_admin.listing() if v.name == MANAGER).active
 
 
+async def test_a_pin_reset_from_a_row_shows_the_new_pin_that_signs_in(
+        staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    await sign_in(user, staff_member(system, MANAGER))
+    await user.open("/setup?tab=staff")
+    await user.should_see(marker="staff-list")
+    person = staff_member(system, "孙丽")
+    user.find(marker=f"staff-reset-{person.id}").click()
+    await until(lambda: sees(user, marker="staff-reset-confirm"))
+    user.find(marker="staff-reset-confirm-yes").click()  # the list is drawn again, this row with it
+    await until(lambda: sees(user, marker="one-time-pin-value"))
+    shown = next(iter(user.find(marker="one-time-pin-value").elements)).text
+    assert len(shown) == 6 and shown.isdigit()
+    assert system.auth.login(person.id, shown).name == "孙丽"
+    user.find(marker="one-time-pin-done").click()
+    await until(lambda: not_seen(user, "one-time-pin-value"))
+
+    user.find(marker="staff-add").click()  # no name: the field named in the reader's language
+    await until(lambda: sees(user, marker="staff-form"))
+    user.find(marker="staff-form-code").type("Q")
+    user.find(marker="staff-form-role-advisor").click()
+    user.find(marker="staff-form-save").click()
+
+    async def named() -> bool:
+        return bool(user.notify.contains("缺少姓名。"))
+
+    await until(named)
+
+
+async def not_seen(user: User, marker: str) -> bool:
+    return not await sees(user, marker=marker)
+
+
 async def test_a_technician_and_a_bay_added_on_their_tabs(staff_app: tuple[User, Shopfloor]) -> None:
     user, system = staff_app
     await sign_in(user, staff_member(system, MANAGER))
@@ -191,3 +224,25 @@ def test_a_technician_added_on_setup_is_on_the_dispatch_board(daytime_server: De
     assert len(pin.text) == 6 and pin.text.isdigit() and pin.size["height"] >= 50
     time.sleep(0.3)
     _shot(driver, "staff-one-time-pin")
+
+    # a forgotten PIN reset from the person's row: the new one shown, though the list is drawn again
+    chromium.wait_for(driver, "[data-testid=one-time-pin-done]", state="clickable").click()
+    chromium.wait_for(driver, "[data-testid=staff-list] [data-testid^=staff-reset-]", state="clickable").click()
+    chromium.wait_for(driver, "[data-testid=staff-reset-confirm-yes]", state="clickable").click()
+    pin = chromium.wait_for(driver, "[data-testid=one-time-pin-value]", state="visible")
+    assert len(pin.text) == 6 and pin.text.isdigit()
+    time.sleep(0.3)
+    _shot(driver, "staff-reset-pin")
+    chromium.wait_for(driver, "[data-testid=one-time-pin-done]", state="clickable").click()
+
+    # an import with a line refused: the report in view at once, the missing field named in Chinese
+    people = tmp_path / "staff.csv"
+    people.write_text("name,code,roles,active\n黄忠,H,advisor,yes\n,K,advisor,yes\n", encoding="utf-8")
+    chromium.wait_for(driver, "[data-testid=staff-csv-import]", state="clickable").click()
+    chromium.wait_for(driver, ".q-menu input[type=file]").send_keys(str(people))
+    report = chromium.wait_for(driver, "[data-testid=staff-csv-report]", state="visible")
+    assert "第 3 行，列 name：缺少姓名。" in report.text and "黄忠" in report.text
+    time.sleep(0.5)
+    assert driver.execute_script("const r = arguments[0].getBoundingClientRect();"
+                                 "return r.top >= 0 && r.bottom <= window.innerHeight;", report)
+    _shot(driver, "staff-import-report")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from nicegui import ui
 
 from shopfloor.contract.staff import StaffRole
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.frame import role_names
 from shopfloor.kiosk.setup.people_widgets import (
     Refresh,
@@ -84,9 +85,10 @@ class StaffTab:
                 with ui.row().classes("grow justify-end gap-0 no-wrap"):
                     ui.button(icon="edit", on_click=lambda v=v: self._form(t, user, v, refresh)) \
                         .props("flat dense").tooltip(t("setup_people.edit")).mark(f"staff-edit-{v.id}")
-                    ui.button(t("setup_people.staff.reset_pin"), icon="pin",
-                              on_click=lambda v=v: self._reset(t, user, v, refresh)) \
-                        .props("flat dense no-caps").mark(f"staff-reset-{v.id}")
+                    set_attrs(ui.button(t("setup_people.staff.reset_pin"), icon="pin",
+                                        on_click=lambda v=v: self._reset(t, user, v, refresh))
+                              .props("flat dense no-caps").mark(f"staff-reset-{v.id}"),
+                              data_testid=f"staff-reset-{v.id}")
                     if v.active:
                         ui.button(t("setup_people.deactivate"), icon="person_off",
                                   on_click=lambda v=v: self._active(t, user, v, False, refresh)) \
@@ -110,8 +112,9 @@ class StaffTab:
             boxes: dict[str, ui.checkbox] = {}
             with ui.grid(columns=2).classes("gap-0"):
                 for r in StaffRole:
-                    boxes[r.value] = ui.checkbox(t(f"role.{r.value}"), value=bool(v and r.value in v.roles)) \
-                        .mark(f"staff-form-role-{r.value}").props(f"data-testid=staff-form-role-{r.value}")
+                    boxes[r.value] = set_attrs(
+                        ui.checkbox(t(f"role.{r.value}"), value=bool(v and r.value in v.roles))
+                        .mark(f"staff-form-role-{r.value}"), data_testid=f"staff-form-role-{r.value}")
 
             async def save() -> None:
                 roles = [k for k, box in boxes.items() if box.value]
