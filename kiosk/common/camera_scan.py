@@ -8,9 +8,13 @@ another device the button stays, and says HTTPS is needed and why, rather than v
 
 from __future__ import annotations
 
+import html
+import json
 from typing import TYPE_CHECKING
 
 from nicegui import ui
+
+from shopfloor.kiosk.common.attributes import set_attrs
 
 if TYPE_CHECKING:
     from fastapi import Request
@@ -38,7 +42,7 @@ class CameraScan:
         client = ui.context.client
         self.secure = secure_context(client.request)
         for script in SCRIPTS:
-            ui.add_body_html(f'<script src="{static_url}/{script}"></script>')
+            ui.add_body_html(f'<script src="{html.escape(f"{static_url}/{script}")}"></script>')
         self.dialog = ui.dialog().props("persistent").mark("camera-dialog")
         with self.dialog, ui.card().classes("items-center").style("width: min(92vw, 720px)"):
             ui.label(t("camera.title")).classes("text-lg font-medium")
@@ -53,16 +57,17 @@ class CameraScan:
     def button(self, size: str = "md") -> ui.button:
         t = self.t
         if self.secure:
-            return ui.button(t("camera.button"), icon="photo_camera", on_click=self.open) \
-                .props(f"outline size={size} data-testid=camera-button").mark("camera-button")
-        return ui.button(t("camera.needs_https"), icon="no_photography", on_click=self.explain) \
-            .props(f"outline color=grey-8 size={size} data-testid=camera-button data-secure=false") \
-            .mark("camera-button")
+            button = ui.button(t("camera.button"), icon="photo_camera", on_click=self.open) \
+                .props("outline data-testid=camera-button").mark("camera-button")
+        else:
+            button = ui.button(t("camera.needs_https"), icon="no_photography", on_click=self.explain) \
+                .props("outline color=grey-8 data-testid=camera-button data-secure=false").mark("camera-button")
+        return set_attrs(button, size=size)
 
     async def open(self) -> None:
         self.status.set_text(self.t("camera.looking"))
         self.dialog.open()
-        ui.run_javascript(f"window.shopfloorCamera && window.shopfloorCamera.start({self.video.id})")
+        ui.run_javascript(f"window.shopfloorCamera && window.shopfloorCamera.start({json.dumps(self.video.id)})")
 
     def close(self) -> None:
         ui.run_javascript("window.shopfloorCamera && window.shopfloorCamera.stop()")

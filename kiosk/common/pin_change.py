@@ -10,6 +10,7 @@ from nicegui import ui
 from shopfloor.domain.errors import DomainError
 from shopfloor.i18n import Translator
 from shopfloor.kiosk.common import session
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.services.pins import PIN_MAX
 from shopfloor.services.staff_pins import PinService
@@ -17,9 +18,9 @@ from shopfloor.services.staff_pins import PinService
 
 def _pin_input(label: str, mark: str) -> ui.input:
     # a tablet's numeric keyboard; the browser neither fills it in nor offers to keep it
-    return ui.input(label, password=True).props(
+    return set_attrs(ui.input(label, password=True).props(
         f"outlined inputmode=numeric maxlength={PIN_MAX} autocomplete=off input-class=text-2xl") \
-        .classes("w-full").mark(mark).props(f"data-testid={mark}")
+        .classes("w-full").mark(mark), data_testid=mark)
 
 
 class PinChangeDialog:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from nicegui import ui
 
 from shopfloor.domain.errors import DomainError
+from shopfloor.kiosk.common.attributes import set_attrs
 
 if TYPE_CHECKING:
     from nicegui import events
@@ -64,8 +65,8 @@ class SetupView:
         with ui.row().classes("w-full no-wrap items-start gap-0"):
             with ui.tabs().props("vertical dense no-caps active-color=primary indicator-color=primary") \
                     .classes("w-48 shrink-0").mark("setup-tabs") as tabs:
-                buttons = {key: ui.tab(key, label=t(f"setup.tab.{key}"), icon=tab.icon).mark(f"setup-tab-{key}")
-                           .props(f"data-testid=setup-tab-{key}")
+                buttons = {key: set_attrs(ui.tab(key, label=t(f"setup.tab.{key}"), icon=tab.icon)
+                                          .mark(f"setup-tab-{key}"), data_testid=f"setup-tab-{key}")
                            for key, tab in self.tabs.items()}
             tabs.set_value(buttons[first])
             tabs.on_value_change(self._switched)
