@@ -4,6 +4,7 @@ would otherwise sit under the fold) and how a refusal is shown."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -68,8 +69,8 @@ def csv_bar(t: Translator, name: str, export: Callable[[], bytes], run_import: C
                 finally:
                     upload.reset()
                 import_report(t, box, report)
-                # the element's own id, never data: safe in the script
-                ui.run_javascript(f"getHtmlElement({box.id})?.scrollIntoView({{behavior: 'smooth', block: 'start'}})")
+                ui.run_javascript(f"getHtmlElement({json.dumps(box.id)})"
+                                  "?.scrollIntoView({behavior: 'smooth', block: 'start'})")
                 await after()
 
             ui.add_css(UPLOAD_CSS)
