@@ -79,6 +79,10 @@ class StaffFrame:
 
     def header(self, t: Translator, user: session.KioskUser | None, active: str) -> None:
         ui.add_head_html(FONT)
+        pages = [item for item in staff.PAGES if user is not None and staff.may_open(user.roles, item.path)]
+        # the manager opens every desk: labelled, their buttons would wrap the header onto two lines and take the
+        # boards' room, so beyond NAV_LABELLED only the current page keeps its label (and log-out is its icon)
+        crowded = len(pages) > NAV_LABELLED
         with ui.header().classes("items-center justify-between bg-primary px-4 py-2 no-wrap"):
             with ui.row().classes("items-center gap-3 no-wrap"):
                 ui.icon("car_repair", size="md")
@@ -86,10 +90,6 @@ class StaffFrame:
                 if user is not None:
                     # a phone (the ticket's QR opened on one: /ro/<number>) has no room for the navigation
                     with ui.row().classes("items-center gap-1 no-wrap pl-4 max-sm:hidden"):
-                        pages = [item for item in staff.PAGES if staff.may_open(user.roles, item.path)]
-                        # the manager opens every desk: labelled, ten buttons would wrap the header onto two lines
-                        # and take the boards' room, so beyond NAV_LABELLED only the current page keeps its label
-                        crowded = len(pages) > NAV_LABELLED
                         for item in pages:
                             label = t(item.label_key)
                             shown = label if item.path == active or not crowded else ""
@@ -107,8 +107,10 @@ class StaffFrame:
                 ui.button("EN" if other == "en" else "中文", on_click=lambda: _switch(other)) \
                     .props("flat color=white no-wrap").mark("lang")
                 if user is not None:
-                    ui.button(t("kiosk.log_out"), icon="logout", on_click=_log_out).props("flat color=white") \
-                        .mark("log-out")
+                    log_out = ui.button("" if crowded else t("kiosk.log_out"), icon="logout", on_click=_log_out) \
+                        .props("flat color=white no-wrap").mark("log-out")
+                    if crowded:
+                        log_out.tooltip(t("kiosk.log_out"))
 
     async def pin_forced(self, t: Translator, user: session.KioskUser) -> bool:
         """True (the page builds nothing more) while the person signed in with a one-time PIN: a PIN someone else
