@@ -27,8 +27,7 @@ from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.session import Session
 from amqtt.utils import gen_client_id
 
-from shopfloor.broker.passwords import hash_password
-from shopfloor.broker.plugins import ShopfloorAccessPlugin
+from shopfloor.broker.plugins import ShopfloorAccessPlugin, account_configs
 from shopfloor.credentials import Credentials
 from shopfloor.mqtt import BrokerAddress
 
@@ -44,8 +43,9 @@ class BrokerStartError(RuntimeError):
 
 
 class BrokerPortInUse(BrokerStartError):
-    def __init__(self, host: str, port: int) -> None:
-        super().__init__(f"MQTT port {port} on {host} is already in use; choose another with --mqtt-port")
+    def __init__(self, host: str, port: int, flag: str = "") -> None:
+        super().__init__(f"MQTT port {port} on {host} is already in use; "
+                         + (f"choose another with {flag}" if flag else "choose another port"))
         self.host = host
         self.port = port
 
@@ -63,14 +63,8 @@ class TlsListener:
 
 
 def broker_config(host: str, port: int, site: str, credentials: Credentials,
-                  tls: TlsListener | None = None) -> BrokerConfig:
-    accounts: dict[str, dict[str, str]] = {}
-    for login in credentials.logins():
-        username = login.account.username
-        if username in accounts:
-            raise ValueError(f"MQTT username {username!r} is used by more than one account")
-        accounts[username] = {"password_hash": hash_password(login.account.password), "role": login.role.value,
-                              "printer": login.printer or ""}
+                  tls: TlsListener | None = None, credentials_file: Path | None = None) -> BrokerConfig:
+    accounts = account_configs(credentials)
     listeners = {"default": ListenerConfig(type=ListenerType.TCP, bind=f"{host}:{port}")}
     if tls is not None:
         listeners["tls"] = ListenerConfig(type=ListenerType.TCP, bind=f"{tls.host}:{tls.port}", ssl=True,
@@ -79,7 +73,8 @@ def broker_config(host: str, port: int, site: str, credentials: Credentials,
         listeners=listeners,
         # Replaces amqtt's default plugins: anonymous login, $SYS topics, and a packet logger whose DEBUG
         # output would include CONNECT passwords.
-        plugins={_PLUGIN_PATH: {"site": site, "accounts": accounts}},
+        plugins={_PLUGIN_PATH: {"site": site, "accounts": accounts,
+                                "credentials_file": str(credentials_file) if credentials_file else ""}},
     )
 
 
@@ -216,7 +211,7 @@ async def _send_all(sends: list[Coroutine[Any, Any, Any]], session: Session) -> 
             log.debug("retained delivery to %r failed: %r", session.client_id, result)
 
 
-def _probe_bind(host: str, port: int) -> None:
+def _probe_bind(host: str, port: int, flag: str = "") -> None:
     """Fail early with a clear message, instead of amqtt's traceback, when the port is taken."""
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
@@ -231,14 +226,14 @@ def _probe_bind(host: str, port: int) -> None:
             try:
                 probe.bind(sockaddr)
             except OSError as exc:
-                raise _start_error(host, port, exc) from exc
+                raise _start_error(host, port, exc, flag) from exc
 
 
-def _start_error(host: str, port: int, exc: BaseException) -> BrokerStartError:
+def _start_error(host: str, port: int, exc: BaseException, flag: str = "") -> BrokerStartError:
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, OSError) and cause.errno == errno.EADDRINUSE:
-            return BrokerPortInUse(host, port)
+            return BrokerPortInUse(host, port, flag)
         cause = cause.__cause__ or cause.__context__
     return BrokerStartError(f"MQTT broker on {host}:{port} failed to start: {exc}")
 
@@ -253,16 +248,22 @@ def _quiet_amqtt_logging() -> None:
 
 class EmbeddedBroker:
     """amqtt with shopfloor's accounts and ACL, listening on TCP `host:port` (port 0: any free port), and with
-    `tls` on a TLS listener as well (its port: `tls_port` once started)."""
+    `tls` on a TLS listener as well (its port: `tls_port` once started). With `credentials_file` (the site's
+    credentials.toml) an account added or changed there later is let in without a restart. `port_flag` and
+    `tls_port_flag` name the command's options for a port in use."""
 
     def __init__(self, host: str, port: int, site: str, credentials: Credentials,
-                 tls: TlsListener | None = None) -> None:
+                 tls: TlsListener | None = None, credentials_file: Path | None = None,
+                 port_flag: str = "", tls_port_flag: str = "") -> None:
         self.host = host
         self.port = port
         self.tls = tls
         self.tls_port = tls.port if tls is not None else None
         self.site = site
         self._credentials = credentials
+        self._credentials_file = credentials_file
+        self._port_flag = port_flag
+        self._tls_port_flag = tls_port_flag
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
@@ -285,10 +286,10 @@ class EmbeddedBroker:
         if self._thread is not None:
             raise RuntimeError("EmbeddedBroker is already started")
         _quiet_amqtt_logging()
-        _probe_bind(self.host, self.port)
+        _probe_bind(self.host, self.port, self._port_flag)
         if self.tls is not None:
-            _probe_bind(self.tls.host, self.tls.port)
-        config = broker_config(self.host, self.port, self.site, self._credentials, self.tls)
+            _probe_bind(self.tls.host, self.tls.port, self._tls_port_flag)
+        config = broker_config(self.host, self.port, self.site, self._credentials, self.tls, self._credentials_file)
         self._ready.clear()
         self._error = None
         self._thread = threading.Thread(target=self._run, args=(config,), name=f"mqtt-broker:{self.port}", daemon=True)
@@ -299,7 +300,7 @@ class EmbeddedBroker:
         if self._error is not None:
             error = self._error
             self.stop()
-            raise _start_error(self.host, self.port, error) from error
+            raise _start_error(self.host, self.port, error, self._port_flag) from error
         log.info("MQTT broker for site %r listening on %s:%d%s", self.site, self.host, self.port,
                  f" and TLS {self.tls.host}:{self.tls_port}" if self.tls is not None else "")
 

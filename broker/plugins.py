@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from amqtt.contexts import Action, BaseContext
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from amqtt.session import Session
 
+from shopfloor import credentials as creds_mod
 from shopfloor.broker.passwords import hash_password, verify_password
 from shopfloor.contract.access import Role, may_publish, may_receive, may_subscribe
 
@@ -68,6 +70,10 @@ class ShopfloorAccessPlugin(BaseAuthPlugin, BaseTopicPlugin):
         site: str = ""
         accounts: dict[str, AccountConfig] = field(default_factory=dict)
         """username -> its password hash and role"""
+        credentials_file: str = ""
+        """The site's credentials.toml the accounts came from: re-read at a login when it has changed, so a printer
+        added at /setup (its account written there) gets in without restarting the broker, and a renewed password
+        shuts the old one out (a client already connected stays until it disconnects)."""
 
     def __init__(self, context: BaseContext) -> None:
         super().__init__(context)
@@ -80,6 +86,9 @@ class ShopfloorAccessPlugin(BaseAuthPlugin, BaseTopicPlugin):
             raise ValueError("ShopfloorAccessPlugin: no accounts configured; the broker would refuse every login")
         self.site = config.site
         self._accounts = {name: _account(name, a) for name, a in config.accounts.items()}
+        self._credentials_file = Path(config.credentials_file) if config.credentials_file else None
+        self._credentials_mtime = self._mtime()
+        self._reloading = asyncio.Lock()
         # Unknown usernames are checked against this too, so a refusal takes as long whether or not the name exists.
         self._decoy_hash = hash_password("decoy")
 
@@ -97,6 +106,9 @@ class ShopfloorAccessPlugin(BaseAuthPlugin, BaseTopicPlugin):
         if not session.username:
             log.warning("MQTT login refused: %s sent no username (anonymous access is off)", who)
             return False
+        # before every check, not only a failed one: a printer's password renewed in the file (a lost printer host)
+        # must stop the old one at once
+        await self._reload_if_changed()
         account = self._accounts.get(session.username)
         # scrypt takes tens of milliseconds: keep it off the loop that serves every other client.
         password_ok = await asyncio.to_thread(
@@ -115,6 +127,40 @@ class ShopfloorAccessPlugin(BaseAuthPlugin, BaseTopicPlugin):
         log.debug("MQTT login: user %r (%s), %s", session.username, account.role.value, who)
         return True
 
+    def _mtime(self) -> tuple[int, int, int] | None:
+        """What tells a changed file: its inode too, since credentials.write replaces the file (a rewrite within
+        the file system's timestamp tick keeps the mtime)."""
+        if self._credentials_file is None:
+            return None
+        try:
+            st = self._credentials_file.stat()
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    async def _reload_if_changed(self) -> bool:
+        """Re-read credentials.toml if it changed since the accounts were last taken from it; True if they were.
+        A file that cannot be read keeps the accounts in use (and says why)."""
+        async with self._reloading:
+            mtime = self._mtime()
+            if mtime is None or mtime == self._credentials_mtime:
+                return False
+            assert self._credentials_file is not None
+            path = self._credentials_file
+            try:
+                creds = creds_mod.loads(path.read_text(encoding="utf-8"), str(path))
+                accounts = await asyncio.to_thread(_accounts_of, creds)
+            except (OSError, ValueError) as exc:
+                log.error("MQTT accounts not reloaded, the ones in use stay: %s", exc)
+                self._credentials_mtime = mtime
+                return False
+            added = sorted(set(accounts) - set(self._accounts))
+            self._accounts = accounts
+            self._credentials_mtime = mtime
+            log.info("MQTT accounts reloaded from %s (%d accounts%s)", path, len(accounts),
+                     f"; new: {', '.join(added)}" if added else "")
+            return True
+
     async def topic_filtering(
         self, *, session: Session | None = None, topic: str | None = None, action: Action | None = None
     ) -> bool:
@@ -129,6 +175,22 @@ class ShopfloorAccessPlugin(BaseAuthPlugin, BaseTopicPlugin):
                 action.value if action else "action", username, account.role.value if account else "unknown",
                 client_id, topic)
         return False
+
+
+def account_configs(creds: creds_mod.Credentials) -> dict[str, dict[str, str]]:
+    """Every login of the site's credentials as the plugin's account table (password hashes, role, printer)."""
+    accounts: dict[str, dict[str, str]] = {}
+    for login in creds.logins():
+        username = login.account.username
+        if username in accounts:
+            raise ValueError(f"MQTT username {username!r} is used by more than one account")
+        accounts[username] = {"password_hash": hash_password(login.account.password), "role": login.role.value,
+                              "printer": login.printer or ""}
+    return accounts
+
+
+def _accounts_of(creds: creds_mod.Credentials) -> dict[str, _Account]:
+    return {name: _account(name, AccountConfig(**a)) for name, a in account_configs(creds).items()}
 
 
 def _account(username: str, config: AccountConfig) -> _Account:

@@ -22,7 +22,7 @@ from shopfloor.api.deps import ApiServices
 from shopfloor.backup_schedule import BackupSchedule
 from shopfloor.clock import Clock, SiteClock
 from shopfloor.contract.access import Role
-from shopfloor.credentials import Credentials
+from shopfloor.credentials import FILE_NAME, Credentials
 from shopfloor.db import Database, sqlite_url
 from shopfloor.domain.workshop import ticket_url
 from shopfloor.kiosk.common.blocking import io
@@ -203,7 +203,9 @@ class Shopfloor:
         if options.embedded_broker:
             from shopfloor.broker.embedded import EmbeddedBroker
 
-            self.broker = EmbeddedBroker(options.broker.host, options.broker.port, site, credentials)
+            # credentials.toml re-read at a login once it changed: a printer added at /setup gets in without a restart
+            self.broker = EmbeddedBroker(options.broker.host, options.broker.port, site, credentials,
+                                         credentials_file=options.data_dir / FILE_NAME, port_flag="--mqtt-port")
         self.publisher = OutboxPublisher(self.ctx, options.broker, credentials.account(Role.SERVER))
         self.publisher.print_ack_received.subscribe(self.printing.handle_ack)
         self.board_store = BoardStore()
@@ -214,7 +216,8 @@ class Shopfloor:
         # /healthz, /status and the systemd watchdog: the server's own broker link, each printer's last status
         self.health = HealthService(
             self.ctx, broker_connected=self.publisher.link.connected.is_set, data_dir=options.data_dir,
-            printers=lambda: {name: str(s["status"]) for name, s in self.board_store.printer_status.items()})
+            printers=lambda: {name: str(s["status"]) for name, s in self.board_store.printer_status.items()},
+            broker_address=f"{'mqtts' if options.broker.tls else 'mqtt'}://{options.broker.host}:{options.broker.port}")
 
         # the staff pages (kiosk/): each gets the services it uses and nothing else
         site_clock = SiteClock(self.ctx.clock, settings.site.tz)

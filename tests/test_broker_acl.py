@@ -527,16 +527,16 @@ def test_password_hashes() -> None:
 
 def test_port_in_use_is_a_clear_error(embedded_broker: EmbeddedBroker, credentials: Credentials) -> None:
     with pytest.raises(BrokerPortInUse) as caught:
-        EmbeddedBroker("127.0.0.1", embedded_broker.port, SITE, credentials).start()
+        EmbeddedBroker("127.0.0.1", embedded_broker.port, SITE, credentials, port_flag="--port").start()
     port = embedded_broker.port
-    assert str(caught.value) == f"MQTT port {port} on 127.0.0.1 is already in use; choose another with --mqtt-port"
+    assert str(caught.value) == f"MQTT port {port} on 127.0.0.1 is already in use; choose another with --port"
 
 
 def test_amqtt_bind_failure_is_reported_as_port_in_use(embedded_broker: EmbeddedBroker,
                                                        credentials: Credentials,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     # when another process takes the port between our probe and amqtt's bind
-    monkeypatch.setattr(embedded, "_probe_bind", lambda host, port: None)
+    monkeypatch.setattr(embedded, "_probe_bind", lambda *args: None)
     second = EmbeddedBroker("127.0.0.1", embedded_broker.port, SITE, credentials)
     with pytest.raises(BrokerPortInUse):
         second.start()

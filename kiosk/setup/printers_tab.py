@@ -1,7 +1,7 @@
 """/setup → Printers: the site's [[printers]] with what each agent last reported, added, changed, removed (never the
 last one), each with a test print that goes the way every ticket goes (print job → MQTT → the printer's agent →
-acknowledgement) and shows how it ended. A new printer's MQTT account is made at once; the page says that the
-broker learns it only from `shopfloor mosquitto-config` or a restart of `shopfloor broker`."""
+acknowledgement) and shows how it ended. A new printer's MQTT account is made at once (credentials.toml): the embedded
+broker (`shopfloor broker`, the demo's) lets it in without a restart; for Mosquitto the page names the two commands."""
 
 from __future__ import annotations
 
@@ -112,7 +112,8 @@ class PrintersTab:
         with self.notice, ui.card().classes("w-full bg-amber-1").mark("printer-broker-notice"):
             ui.label(t("setup_catalogue.printers.new_account", names=", ".join(names))).classes("font-bold")
             ui.label(t("setup_catalogue.printers.broker_hint")).classes("text-grey-9")
-            ui.label("shopfloor mosquitto-config --data-dir …").classes("font-mono text-sm")
+            ui.label("shopfloor mosquitto-config --data-dir … --out …  &&  sudo systemctl reload mosquitto").classes(
+                "font-mono text-sm")
 
     async def _test(self, t: Translator, user: KioskUser, p: PrinterSettings) -> None:
         result = self.results.get(p.name)
