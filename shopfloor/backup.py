@@ -158,8 +158,14 @@ def list_backups(data_dir: Path) -> list[BackupInfo]:
     return sorted(found, key=lambda b: (b.at, b.path.name), reverse=True)
 
 
+# the copies a site keeps on purpose; the automatic ones (before a restore, before a migration) copy whatever was
+# there, and counting them would hide that the nightly backup has stopped
+SCHEDULED_KINDS = ("nightly", "manual")
+
+
 def last_backup(data_dir: Path) -> BackupInfo | None:
-    found = list_backups(data_dir)
+    """The newest nightly or `shopfloor backup` copy in DATA_DIR/backups."""
+    found = [b for b in list_backups(data_dir) if b.kind in SCHEDULED_KINDS]
     return found[0] if found else None
 
 

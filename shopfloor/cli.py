@@ -286,7 +286,32 @@ def _serve(args: argparse.Namespace) -> int:
         config_path=_writable_config(config_path, data_dir)))
     log.info("site %s from %s; broker %s; database %s; %s", settings.site.id, config_path, broker,
              system.db.url.split("@")[-1], "HTTPS" if system.options.https else "HTTP")
+    if args.broker and (broker.host, broker.port) != (creds.broker_host, creds.broker_port):
+        # our brokers refuse anonymous logins, but another one (a system Mosquitto) may take ours and keep the
+        # site's retained state: say where we are, so a wrong --broker shows in the log
+        log.warning("broker %s is not the one `shopfloor broker`/`mosquitto-config` recorded in %s (mqtt://%s:%d)",
+                    broker, data_dir / creds_mod.FILE_NAME, creds.broker_host, creds.broker_port)
+    elif not args.broker and not creds.broker_set_by:
+        log.warning("broker mqtt://%s:%d is the default of %s, never set by `shopfloor broker` or `shopfloor "
+                    "mosquitto-config`: if another broker (e.g. the system's Mosquitto) listens there, the site's "
+                    "state goes to it; start the site's broker first", creds.broker_host, creds.broker_port,
+                    data_dir / creds_mod.FILE_NAME)
     return _run(system)
+
+
+def _record_broker(data_dir: Path, address: BrokerAddress, command: str) -> str:
+    """Write the plain listener's address to credentials.toml [broker], so `serve` and `printer-agent` on this host
+    connect to this broker without --broker (and not to another one, e.g. Debian's Mosquitto on 1883, that happens
+    to listen on the old address). Returns the sentence saying so."""
+    creds = _credentials(data_dir)
+    path = data_dir / creds_mod.FILE_NAME
+    if (creds.broker_host, creds.broker_port, creds.broker_set_by) == (address.host, address.port, command):
+        return f"{path} [broker] is mqtt://{address.host}:{address.port}: serve and printer-agent use it"
+    old = f"mqtt://{creds.broker_host}:{creds.broker_port}"
+    creds.broker_host, creds.broker_port, creds.broker_set_by = address.host, address.port, command
+    creds_mod.write(path, creds)
+    return (f"{path} [broker] set to mqtt://{address.host}:{address.port} (was {old}): serve and printer-agent "
+            "on this host use it")
 
 
 def _broker(args: argparse.Namespace) -> int:
@@ -310,7 +335,9 @@ def _broker(args: argparse.Namespace) -> int:
             print(f"shopfloor: TLS: {exc}", file=sys.stderr)
             return 2
         tls = TlsListener(args.tls_bind, args.tls_port, cert.cert, cert.key, cert.ca_cert)
-    broker = EmbeddedBroker(args.host, args.port, settings.site.id, creds, tls=tls)
+    broker = EmbeddedBroker(args.host, args.port, settings.site.id, creds, tls=tls,
+                            credentials_file=data_dir / creds_mod.FILE_NAME, port_flag="--port",
+                            tls_port_flag="--tls-port")
     # Handlers before the start: whoever waits for its first words (the broker logs "listening" before the banner)
     # may stop it at once, and a stop asked for while it starts ends it cleanly once started.
     stop = threading.Event()
@@ -323,8 +350,9 @@ def _broker(args: argparse.Namespace) -> int:
         return 2
     over_tls = (f"; TLS on {args.tls_bind}:{broker.tls_port} (clients: mqtts://HOST:{broker.tls_port} "
                 f"--tls-ca {data_dir / 'tls' / 'ca.crt'})" if tls is not None else "")
-    print(f"MQTT broker for site {settings.site.id} on {args.host}:{broker.port}{over_tls} (Ctrl-C stops it)",
-          flush=True)
+    recorded = _record_broker(data_dir, broker.address, "broker")
+    print(f"MQTT broker for site {settings.site.id} on {args.host}:{broker.port}{over_tls} (Ctrl-C stops it)\n"
+          f"  {recorded}", flush=True)
     systemd_notify.notify(systemd_notify.READY, f"STATUS=listening on {args.host}:{broker.port}")  # Type=notify
     stop.wait()
     systemd_notify.notify(systemd_notify.STOPPING)
@@ -411,8 +439,9 @@ def _printer_credentials(args: argparse.Namespace) -> int:
     for warning in own_mod.address_warnings(address):
         print(f"warning: {warning}", file=sys.stderr)
     if new:
-        print(f"note: new MQTT account(s) for printer(s) {', '.join(new)}: restart `shopfloor broker`, or run "
-              "`shopfloor mosquitto-config` again and restart Mosquitto", file=sys.stderr)
+        print(f"note: new MQTT account(s) for printer(s) {', '.join(new)}: a running `shopfloor broker` lets them in "
+              "by itself; with Mosquitto run `shopfloor mosquitto-config` again, then `sudo systemctl reload "
+              "mosquitto`", file=sys.stderr)
     return 0
 
 
@@ -424,6 +453,8 @@ def _mosquitto_config(args: argparse.Namespace) -> int:
 
     data_dir = Path(args.data_dir).resolve()
     settings, _ = _site_settings(args, data_dir)
+    # before the files: install-server.sh remakes them when credentials.toml is newer than passwd
+    recorded = _record_broker(data_dir, BrokerAddress("127.0.0.1", args.port), "mosquitto-config")
     try:
         cfg = write_site_config(_site_credentials(data_dir, settings), settings.site.id, data_dir,
                                 Path(args.out).resolve(),
@@ -434,7 +465,7 @@ def _mosquitto_config(args: argparse.Namespace) -> int:
         return 2
     for warning in cfg.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"wrote {cfg.conf}\n  run:   /usr/sbin/mosquitto -c {cfg.conf}\n"
+    print(f"wrote {cfg.conf}\n  run:   /usr/sbin/mosquitto -c {cfg.conf}\n  {recorded}\n"
           f"  LAN clients trust {cfg.ca_cert} (e.g. --broker mqtts://HOST:{args.tls_port} --tls-ca {cfg.ca_cert})")
     return 0
 

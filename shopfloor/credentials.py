@@ -112,6 +112,7 @@ class Credentials:
     advisors: dict[str, str] = field(default_factory=dict)
     broker_host: str = "127.0.0.1"
     broker_port: int = 1883
+    broker_set_by: str = ""  # who last wrote [broker]: broker, mosquitto-config, demo; "" = init's default
     named_api_tokens: dict[str, ApiToken] = field(default_factory=dict)  # [api_tokens.<name>]
     printers: dict[str, MqttAccount] = field(default_factory=dict)  # [mqtt.printer.<name>]
     messages: MessageSecrets = field(default_factory=MessageSecrets)  # [sms], [wechat], [email]
@@ -161,7 +162,8 @@ def dumps(creds: Credentials) -> str:
                                                                       if r]}
                               for name, caller in creds.named_api_tokens.items()}
     data["boards"] = {"token": creds.board_token}
-    data["broker"] = {"host": creds.broker_host, "port": creds.broker_port}
+    data["broker"] = {"host": creds.broker_host, "port": creds.broker_port,
+                      **({"set_by": creds.broker_set_by} if creds.broker_set_by else {})}
     mqtt: dict[str, object] = {role.value: {"username": a.username, "password": a.password}
                                for role, a in creds.mqtt.items()}
     if creds.printers:
@@ -190,6 +192,7 @@ def loads(text: str, source: str = FILE_NAME) -> Credentials:
             advisors={str(k): str(v) for k, v in data.get("advisors", {}).items()},
             broker_host=str(data.get("broker", {}).get("host", "127.0.0.1")),
             broker_port=int(data.get("broker", {}).get("port", 1883)),
+            broker_set_by=str(data.get("broker", {}).get("set_by", "")),
             named_api_tokens=_named_api_tokens(data.get("api_tokens", {}), str(data["api"]["token"])),
             printers=printers,
             messages=_message_secrets(data),
@@ -271,14 +274,14 @@ def load_or_create(data_dir: Path, advisor_names: list[str], broker_host: str, b
             if name not in creds.advisors:
                 creds.advisors[name] = f"{secrets.randbelow(10**4):04d}"
                 changed = True
-        if (creds.broker_host, creds.broker_port) != (broker_host, broker_port):
-            creds.broker_host, creds.broker_port = broker_host, broker_port
+        if (creds.broker_host, creds.broker_port, creds.broker_set_by) != (broker_host, broker_port, "demo"):
+            creds.broker_host, creds.broker_port, creds.broker_set_by = broker_host, broker_port, "demo"
             changed = True
         if changed:
             write(path, creds)
         return creds
     creds = generate(advisor_names, printer_names)
-    creds.broker_host, creds.broker_port = broker_host, broker_port
+    creds.broker_host, creds.broker_port, creds.broker_set_by = broker_host, broker_port, "demo"
     write(path, creds)
     return creds
 

@@ -33,6 +33,8 @@ SITE_FILES = (SITE_FILE, creds_mod.FILE_NAME, DB_FILE, f"{DB_FILE}-wal")
 PLACEHOLDER_PRINTER = "reception"
 MANAGER_CODE = "M"
 DEFAULT_MANAGER = {"zh-CN": "经理", "en": "Manager"}
+# printed on the screens that offer the printer, so in the site's language
+PLACEHOLDER_LABEL = {"zh-CN": "前台（占位：请在 /setup 设置）", "en": "Reception (placeholder: set at /setup)"}
 ACTOR = Actor("shopfloor init", ActorKind.SYSTEM)
 SETTINGS_HEADER = ("# shopfloor site configuration, written by `shopfloor init`. /setup changes it while the server "
                    "runs;\n# `shopfloor check-config FILE` validates a copy edited by hand. Keys left out keep their "
@@ -49,8 +51,8 @@ def site_config(args: argparse.Namespace) -> dict[str, object]:
                  "language": args.language},
         # a site configuration names at least one printer: a placeholder writing tickets into
         # DIR/tickets/reception until /setup → Printers names the real one
-        "printers": [{"name": PLACEHOLDER_PRINTER, "label": "Reception (placeholder: set at /setup)",
-                      "transport": "file"}],
+        "printers": [{"name": PLACEHOLDER_PRINTER,
+                      "label": PLACEHOLDER_LABEL.get(args.language, PLACEHOLDER_LABEL["en"]), "transport": "file"}],
     }
 
 
@@ -149,10 +151,15 @@ def main(args: argparse.Namespace) -> int:
                        chooses their own PIN; a lost PIN is reset by another manager at /setup.
 
 Next:
-  1. An MQTT broker for the site:  shopfloor broker --data-dir {data_dir}
-     (or Mosquitto: shopfloor mosquitto-config --data-dir {data_dir} --out DIR)
+  1. An MQTT broker for the site:  shopfloor broker --data-dir {data_dir} [--port P]
+     (or Mosquitto: shopfloor mosquitto-config --data-dir {data_dir} --out DIR [--port P])
+     either one writes its address into credentials.toml [broker], which serve and printer-agent follow
   2. The server:                   shopfloor serve --data-dir {data_dir}
-  3. Open {base}/setup, sign in as {name} with the PIN above, and set up staff,
-     technicians, bays, opening hours, the catalogues and the printers. The tablets open {base}/kiosk.
+  3. A printer agent, or nothing is ever printed (a test print waits forever):
+                                   shopfloor printer-agent {PLACEHOLDER_PRINTER} --data-dir {data_dir}
+     the placeholder printer writes each ticket as a file into the folder above, printing nothing on paper
+  4. Open {base}/setup, sign in as {name} with the PIN above, and set up staff,
+     technicians, bays, opening hours, the catalogues and the printers (each real printer: its own agent).
+     The tablets open {base}/kiosk.
 """, flush=True)
     return 0

@@ -36,8 +36,8 @@ from shopfloor.web import health as health_route
 
 pytestmark = ON_BOTH_DATABASES  # the tests with `services` run on SQLite and on PostgreSQL
 
-KEYS = {"status", "database", "broker", "outbox_pending", "outbox_oldest_at", "messages_pending", "printers",
-        "last_backup", "version", "checked_at"}
+KEYS = {"status", "problems", "database", "broker", "broker_address", "outbox_pending", "outbox_oldest_at",
+        "messages_pending", "printers", "last_backup", "last_backup_kind", "version", "checked_at"}
 
 
 def _client(health: HealthService) -> TestClient:
@@ -71,7 +71,11 @@ def test_healthz_reports_the_database_the_backlog_and_the_printers(services: Ser
         assert body["printers"]["workshop"] == "paper_out"
         assert {body["printers"][n] for n in configured - {"workshop"}} <= {"unknown"}
         assert body["status"] == "degraded"  # a printer out of paper
+        # the reasons, as codes naming printers and nobody else
+        assert "printer_paper_out:workshop" in body["problems"]
+        assert "broker_disconnected" not in body["problems"]
         assert body["last_backup"] is None  # none made in this data dir
+        assert ("no_backup" in body["problems"]) == services.db.url.startswith("sqlite")
         assert first.headers["cache-control"] == "no-store"
 
         with services.db.write() as s:  # a change the publisher has not sent yet
@@ -99,6 +103,29 @@ def test_the_last_backup_is_the_newest_copy_in_the_data_dir(services: Services, 
     finally:
         health.close()
     assert body["last_backup"] == (DEMO_NOW - timedelta(days=2)).isoformat()
+    assert body["last_backup_kind"] == "nightly"
+
+
+def test_the_automatic_copies_before_a_restore_or_a_migration_are_not_the_last_backup(services: Services,
+                                                                                       tmp_path: Path) -> None:
+    source = Database(sqlite_url(tmp_path / "source.sqlite3"))
+    source.migrate()
+    source.dispose()
+    folder = backup.backups_dir(tmp_path)
+    made = [backup.backup_sqlite(tmp_path / "source.sqlite3", folder / f"{name}{backup.SUFFIX}")
+            for name in ("nightly-2026-11-20", "before-restore-20261121T020000Z", "pre-migration-0012-x")]
+    for days, info in zip((3, 2, 1), made, strict=True):
+        at = DEMO_NOW - timedelta(days=days)
+        os.utime(info.path, (at.timestamp(), at.timestamp()))
+    assert backup.last_backup(tmp_path) == backup.list_backups(tmp_path)[-1]  # the nightly, the oldest file
+    health = _health(services.ctx, data_dir=tmp_path)
+    try:
+        body = _client(health).get("/healthz").json()
+    finally:
+        health.close()
+    assert body["last_backup"] == (DEMO_NOW - timedelta(days=3)).isoformat()
+    assert body["last_backup_kind"] == "nightly"
+    assert "no_backup" not in body["problems"]
 
 
 def test_a_postgresql_server_that_refuses_gives_503_with_the_same_keys() -> None:
@@ -202,10 +229,12 @@ def test_the_running_server_answers_healthz_without_a_session(tmp_path: Path) ->
     try:
         with urllib.request.urlopen(server.base + "/healthz", timeout=10) as response:
             assert response.status == 200
+            assert response.headers.get("Set-Cookie") is None  # no session for a monitor's poll
             body = json.load(response)
         assert set(body) == KEYS
         assert body["database"] is True
         assert body["broker"] is True  # the demo's embedded broker
+        assert str(body["broker_address"]).startswith("mqtt://127.0.0.1:")
         assert isinstance(body["outbox_pending"], int)
         # the demo runs its printers' agents: each says "online" over the broker the server's board feed reads
         wait_until(lambda: set(_get(server.base)["printers"].values()) == {"online"}, what="printers online")

@@ -6,8 +6,12 @@ site and the manager signs in with the printed PIN."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import stat
+import subprocess
+import sys
 import time
 import tomllib
 import urllib.error
@@ -74,6 +78,9 @@ def test_init_makes_an_empty_site_whose_pin_is_nowhere_in_plain_text(site: tuple
     data_dir, pin, out = site
     assert len(pin) == 6
     assert f"serve --data-dir {data_dir}" in out and "/setup" in out and "reception" in out
+    # without an agent nothing prints: the step is there, and what the placeholder does with a ticket
+    assert f"shopfloor printer-agent reception --data-dir {data_dir}" in out
+    assert "writes each ticket as a file" in out
     assert {p.name for p in data_dir.iterdir()} >= {"site.toml", "credentials.toml", "shopfloor.sqlite3"}
     assert not _files_holding(data_dir, pin)
 
@@ -81,6 +88,7 @@ def test_init_makes_an_empty_site_whose_pin_is_nowhere_in_plain_text(site: tuple
     assert (settings.site.id, settings.site.name, settings.site.timezone, settings.site.language) == (
         "bj01", "北京朝阳 \"星辰\" 4S店", "Asia/Shanghai", "zh-CN")
     assert [(p.name, p.transport) for p in settings.printers] == [("reception", "file")]
+    assert settings.printers[0].label == "前台（占位：请在 /setup 设置）"  # the site's language
 
     path = data_dir / "credentials.toml"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -144,7 +152,55 @@ def test_an_english_site_with_a_named_manager(tmp_path: Path, capsys: pytest.Cap
                            "Europe/London", "--language", "en", "--manager", "Ann Lee")
     assert code == 0, err
     assert "Ann Lee" in out and not _files_holding(data_dir, _printed_pin(out))
-    assert settings_mod.load(data_dir / "site.toml").site.language == "en"
+    settings = settings_mod.load(data_dir / "site.toml")
+    assert settings.site.language == "en"
+    assert settings.printers[0].label == "Reception (placeholder: set at /setup)"
+
+
+def _broker_in_credentials(data_dir: Path) -> dict[str, object]:
+    broker: dict[str, object] = tomllib.loads((data_dir / "credentials.toml").read_text(encoding="utf-8"))["broker"]
+    return broker
+
+
+def test_mosquitto_config_records_its_listener_for_serve(site: tuple[Path, str, str],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    data_dir, _, _ = site
+    assert _broker_in_credentials(data_dir) == {"host": "127.0.0.1", "port": 1883}  # init's default, not recorded
+    port = free_port()
+    code = cli.main(["mosquitto-config", "--data-dir", str(data_dir), "--out", str(data_dir.parent / "mosq"),
+                     "--port", str(port)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert _broker_in_credentials(data_dir) == {"host": "127.0.0.1", "port": port, "set_by": "mosquitto-config"}
+    assert f"[broker] set to mqtt://127.0.0.1:{port} (was mqtt://127.0.0.1:1883)" in out
+
+
+def _start_broker(data_dir: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "shopfloor.cli", "broker", "--data-dir", str(data_dir), *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"})
+
+
+def test_the_broker_records_its_port_and_names_its_own_flag_when_the_port_is_taken(
+        site: tuple[Path, str, str]) -> None:
+    data_dir, _, _ = site
+    port = free_port()
+    first = _start_broker(data_dir, "--port", str(port), "--no-tls")
+    try:
+        assert first.stdout is not None
+        banner = ""
+        while "[broker]" not in banner and first.poll() is None:  # the log's "listening" line, then the banner
+            banner += first.stdout.readline()
+        assert "MQTT broker for site bj01 on" in banner, banner
+        assert f"[broker] set to mqtt://127.0.0.1:{port}" in banner
+        assert _broker_in_credentials(data_dir) == {"host": "127.0.0.1", "port": port, "set_by": "broker"}
+        second = _start_broker(data_dir, "--port", str(port), "--no-tls")
+        out, _ = second.communicate(timeout=30)
+        assert second.returncode == 2
+        assert "choose another with --port" in out and "--mqtt-port" not in out
+    finally:
+        first.send_signal(signal.SIGINT)
+        assert first.wait(timeout=15) == 0
 
 
 def _get(url: str) -> tuple[int, bytes]:

@@ -216,8 +216,9 @@ class StatusView:
             self._row(t("status.database"), t("status.reachable" if r.database else "status.unreachable"),
                       "ok" if r.database else "bad", "" if r.database else (r.database_error or ""),
                       marker="status-database")
+            # the address: a server publishing to the wrong broker (another one on 1883) shows here
             self._row(t("status.broker"), t("status.connected" if r.broker else "status.disconnected"),
-                      "ok" if r.broker else "bad", marker="status-broker")
+                      "ok" if r.broker else "bad", r.broker_address, marker="status-broker")
             self._row(t("status.version"), r.version, "muted", t("status.checked", at=self.local(r.checked_at)))
 
     def draw_backlog(self, r: HealthReport) -> None:
@@ -244,7 +245,8 @@ class StatusView:
             at = r.last_backup.at
             old = r.checked_at - at > timedelta(hours=BACKUP_WARN_HOURS)
             self._row(self.local(at), t("status.backup_old", hours=BACKUP_WARN_HOURS) if old else t("status.ok"),
-                      "bad" if old else "ok", t("status.ago", age=age_text(t, at, r.checked_at)),
+                      "bad" if old else "ok", f"{t(f'status.backup_kind.{r.last_backup.kind}')} · "
+                      f"{t('status.ago', age=age_text(t, at, r.checked_at))}",
                       marker="status-last-backup")
 
     def draw_screens(self, screens: Sequence[ScreenInfo] | None) -> None:

@@ -67,6 +67,20 @@ class HealthReport:
     version: str
     checked_at: datetime
     database_error: str | None = None  # for the manager's /status page and the log, never in /healthz
+    broker_address: str = ""  # where this server publishes (mqtt://host:port): a wrong broker shows here
+    backups_expected: bool = True  # SQLite: the nightly copy lands in DATA_DIR/backups (PostgreSQL: pg_dump's job)
+
+    @property
+    def problems(self) -> list[str]:
+        """Why the status is not "ok", as stable codes (no names of people, only of printers): a monitor can alert on
+        them and a person can read them. A missing backup is named here without making the status "degraded"."""
+        found = [] if self.database else ["database_unreachable"]
+        if not self.broker:
+            found.append("broker_disconnected")
+        found += [f"printer_{state}:{name}" for name, state in self.printers.items() if state != "online"]
+        if self.backups_expected and self.last_backup is None:
+            found.append("no_backup")
+        return found
 
     @property
     def status(self) -> str:
@@ -80,13 +94,16 @@ class HealthReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "status": self.status,
+            "problems": self.problems,
             "database": self.database,
             "broker": self.broker,
+            "broker_address": self.broker_address,
             "outbox_pending": self.outbox_pending,
             "outbox_oldest_at": _iso(self.outbox_oldest_at),
             "messages_pending": self.messages_pending,
             "printers": dict(self.printers),
             "last_backup": _iso(self.last_backup.at) if self.last_backup else None,
+            "last_backup_kind": self.last_backup.kind if self.last_backup else None,
             "version": self.version,
             "checked_at": _iso(self.checked_at),
         }
@@ -99,9 +116,10 @@ def _iso(value: datetime | None) -> str | None:
 class HealthService:
     def __init__(self, ctx: ServiceContext, *, broker_connected: Callable[[], bool],
                  printers: Callable[[], Mapping[str, str]], data_dir: Path | None,
-                 db_timeout: float = DB_TIMEOUT_SECONDS) -> None:
+                 db_timeout: float = DB_TIMEOUT_SECONDS, broker_address: str = "") -> None:
         """`broker_connected`: the server's own broker connection (the publisher's link); `printers`: each
-        printer's last retained status (board store), read on the event loop."""
+        printer's last retained status (board store), read on the event loop; `broker_address`: where it publishes."""
+        self.broker_address = broker_address
         self.ctx = ctx
         self.broker_connected = broker_connected
         self.printers = printers
@@ -160,7 +178,9 @@ class HealthService:
             database=figures.reachable, database_error=figures.error, broker=self.broker_connected(),
             outbox_pending=figures.outbox_pending, outbox_oldest_at=figures.outbox_oldest_at,
             messages_pending=figures.messages_pending, printers=self.printer_states(),
-            last_backup=self.last_backup(), version=self.version, checked_at=self.ctx.now())
+            last_backup=self.last_backup(), version=self.version, checked_at=self.ctx.now(),
+            broker_address=self.broker_address,
+            backups_expected=self.data_dir is not None and self.ctx.db.url.startswith("sqlite"))
 
     def check(self) -> HealthReport:
         """Everything, the database asked in this thread (command line, tests)."""
