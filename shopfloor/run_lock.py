@@ -88,7 +88,7 @@ class RunLock:
         pid = self.holder_pid()
         who = f"process {pid}" if pid else "another process"
         return (f"{who} holds {self.path}: a shopfloor server (or a restore) is running on {self.data_dir}; "
-                "stop it first (e.g. `sudo systemctl stop shopfloor`)")
+                "stop it first (e.g. `sudo systemctl stop shopfloor-server`)")
 
     def __enter__(self) -> RunLock:
         self.acquire()
