@@ -304,8 +304,8 @@ class PrinterOut(BaseModel):
 
 
 class PrinterSavedOut(PrinterOut):
-    new_account: bool = Field(description="an MQTT account was made for it: run `shopfloor mosquitto-config` (or "
-                                          "restart `shopfloor broker`) so the broker lets its agent in")
+    new_account: bool = Field(description="an MQTT account was made for it: the embedded broker lets its agent in "
+                                          "at once; with Mosquitto run `shopfloor mosquitto-config` and reload it")
 
 
 class PrintJobOut(BaseModel):
