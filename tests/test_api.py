@@ -104,8 +104,11 @@ def test_every_refusal_is_documented_per_route(client: TestClient) -> None:
             if op.get("parameters") or op.get("requestBody"):
                 refusal = answers["422"]["content"]["application/json"]["schema"]
                 assert refusal == {"$ref": "#/components/schemas/Unprocessable"}, (method, path)
-            if op.get("requestBody"):
-                assert {"400", "413"} <= set(answers), (method, path)
+            body = op.get("requestBody")
+            if body:
+                assert "413" in answers, (method, path)
+                if "application/json" in body["content"]:  # a CSV body is read as bytes: FastAPI never 400s it
+                    assert "400" in answers, (method, path)
     detail = schema["components"]["schemas"]["Unprocessable"]["properties"]["detail"]
     assert [alt.get("type") for alt in detail["anyOf"]] == ["string", "array"]
 
