@@ -28,6 +28,20 @@ def refused(t: Translator, exc: DomainError) -> None:
     ui.notify(exc.message(t.lang), type="negative", multi_line=True, timeout=8000)
 
 
+async def from_dialog(t: Translator, dialog: ui.dialog, change: Callable[[], object], done_key: str,
+                      refresh: Callable[[], Awaitable[None]]) -> None:
+    """A dialog's save or remove: the service call off the loop; refused, the dialog stays open with what was typed;
+    done, it closes, says so and redraws the list."""
+    try:
+        await io(change)
+    except DomainError as exc:
+        refused(t, exc)
+        return
+    dialog.close()
+    ui.notify(t(done_key), type="positive")
+    await refresh()
+
+
 def import_report(t: Translator, box: ui.column, report: CsvImport) -> None:
     """What an import did, in the reader's language, each refused line with its column."""
     box.clear()

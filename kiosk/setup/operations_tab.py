@@ -14,7 +14,7 @@ from shopfloor.domain.capacity import GENERAL_BAY, SKILLS
 from shopfloor.domain.errors import DomainError
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.setup.bays_tab import kind_name
-from shopfloor.kiosk.setup.catalogue_common import csv_bar, refused
+from shopfloor.kiosk.setup.catalogue_common import csv_bar, from_dialog, refused
 from shopfloor.services.setup.operations import OperationView
 
 if TYPE_CHECKING:
@@ -138,27 +138,15 @@ class OperationsTab:
             ui.label(t("setup_catalogue.operations.equipment_hint")).classes("text-caption text-grey-7")
 
             async def save() -> None:
-                try:
-                    await io(self.operations.save, code.value, name_zh.value, name_en.value,
-                             "" if hours.value is None else hours.value, skill.value, equipment.value,
-                             None if interval.value in (None, "") else int(interval.value), actor=user.actor)
-                except DomainError as exc:
-                    refused(t, exc)
-                    return
-                dialog.close()
-                ui.notify(t("setup_catalogue.saved"), type="positive")
-                await refresh()
+                await from_dialog(t, dialog, lambda: self.operations.save(
+                    code.value, name_zh.value, name_en.value, "" if hours.value is None else hours.value, skill.value,
+                    equipment.value, None if interval.value in (None, "") else int(interval.value), actor=user.actor),
+                    "setup_catalogue.saved", refresh)
 
             async def remove() -> None:
                 assert op is not None
-                try:
-                    await io(self.operations.remove, op.code, actor=user.actor)
-                except DomainError as exc:
-                    refused(t, exc)
-                    return
-                dialog.close()
-                ui.notify(t("setup_catalogue.removed"), type="positive")
-                await refresh()
+                await from_dialog(t, dialog, lambda: self.operations.remove(op.code, actor=user.actor),
+                                  "setup_catalogue.removed", refresh)
 
             with ui.row().classes("w-full items-center gap-2"):
                 if op is not None:

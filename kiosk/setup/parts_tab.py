@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
-from shopfloor.domain.errors import DomainError
 from shopfloor.kiosk.common.blocking import io
-from shopfloor.kiosk.setup.catalogue_common import csv_bar, refused
+from shopfloor.kiosk.setup.catalogue_common import csv_bar, from_dialog
 from shopfloor.services.parts.catalogue import PartInfo
 
 if TYPE_CHECKING:
@@ -82,27 +81,14 @@ class PartsTab:
                     .props("outlined dense").classes("grow").mark("part-stock")
 
             async def save() -> None:
-                try:
-                    await io(self.parts.save, number.value or "", name.value or "",
-                             "" if price.value is None else price.value, 0 if stock.value is None else stock.value,
-                             actor=user.actor)
-                except DomainError as exc:
-                    refused(t, exc)
-                    return
-                dialog.close()
-                ui.notify(t("setup_catalogue.saved"), type="positive")
-                await refresh()
+                await from_dialog(t, dialog, lambda: self.parts.save(
+                    number.value or "", name.value or "", "" if price.value is None else price.value,
+                    0 if stock.value is None else stock.value, actor=user.actor), "setup_catalogue.saved", refresh)
 
             async def remove() -> None:
                 assert part is not None
-                try:
-                    await io(self.parts.remove, part.number, actor=user.actor)
-                except DomainError as exc:
-                    refused(t, exc)
-                    return
-                dialog.close()
-                ui.notify(t("setup_catalogue.removed"), type="positive")
-                await refresh()
+                await from_dialog(t, dialog, lambda: self.parts.remove(part.number, actor=user.actor),
+                                  "setup_catalogue.removed", refresh)
 
             with ui.row().classes("w-full items-center gap-2"):
                 if part is not None:
