@@ -149,6 +149,14 @@ def _sees(drv: Any, xpath: str, timeout: float = 20.0) -> Any:
     return _until(f"{xpath} on the page", lambda: drv.find_elements("xpath", xpath), timeout)[0]
 
 
+def _until_or_empty(check: Any, timeout: float) -> Any:
+    """What `check` gives within `timeout` seconds, polled every 0.2 s; its last (empty) answer after."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return found
+
+
 def _money(amount: Decimal) -> str:
     return f"¥{amount:,.2f}"
 
@@ -260,8 +268,15 @@ def _to_delivered(server: DemoServer, fake: FakeProvider, windows: ExitStack) ->
     cashier = _window(windows, "cashier")
     chromium.sign_in(cashier, server, CASHIER, "/cashier")
     _type(cashier, ZH("cashier.search"), car["shown"])  # read off the delivery desk, dot and all
-    _click(cashier, _card(number), 20)
-    _sees(cashier, f"//*[normalize-space(text())='{ZH('cashier.take')}']")
+    # each keystroke redraws the list: a tap on a card the next answer replaces is lost, as it would be for a
+    # person, who taps again
+    take = f"//*[normalize-space(text())='{ZH('cashier.take')}']"
+
+    def tap_the_bill() -> list[Any]:
+        _click(cashier, _card(number), 20)
+        return _until_or_empty(lambda: cashier.find_elements("xpath", take), 3.0)
+
+    _until("the bill open at the cashier", tap_the_bill, 30)
     _sees(cashier, f"//*[normalize-space(text())='{car['shown']}']")  # the plate as the other desks write it
     _click(cashier, _button(ZH("settlement.method.card")))
     _type(cashier, ZH("cashier.amount"), str(card))
