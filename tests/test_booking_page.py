@@ -22,7 +22,7 @@ from shopfloor.printer.inspect import decode_raster_images, text_lines
 from shopfloor.printer.ticket import PrinterProfile
 from shopfloor.services.booking import BookingRequest
 from shopfloor.services.confirmations import ConfirmationData, ConfirmationService, render_confirmation
-from shopfloor.testing.chromium_pages import first_advisor, sign_in, wait_for
+from shopfloor.testing.chromium_pages import click_css, first_advisor, sign_in, wait_for
 from shopfloor.testing.plugin import DemoServer, Services
 
 TOMORROW = date(2026, 11, 24)  # the day after DEMO_NOW
@@ -122,10 +122,6 @@ def test_slip_on_an_ascii_printer_is_in_english() -> None:
 
 # --- the page in Chromium -----------------------------------------------------------------------------------
 
-
-
-
-
 def _wait(drv: Any, css: str, timeout: float = 15.0) -> Any:
     return wait_for(drv, css, timeout, "clickable")
 
@@ -149,17 +145,17 @@ def test_book_from_a_partial_plate_to_the_printed_slip(demo_server: DemoServer, 
     sign_in(driver, demo_server, first_advisor(demo_server), "/booking?lang=zh-CN")
 
     _wait(driver, "input[data-testid=customer-search]").send_keys(plate[2:6].lower())
-    _wait(driver, f'[data-plate="{plate}"]').click()
+    click_css(driver, f'[data-plate="{plate}"]')
     assert _wait(driver, "[data-testid=vehicle-plate]").text == display_plate(plate)
 
     tiles = driver.find_elements(By.CSS_SELECTOR, "[data-testid^=day-]")
     day = tiles[1].get_attribute("data-testid").removeprefix("day-")  # tomorrow: open all day whenever this runs
     tiles[1].click()
-    _wait(driver, "[data-testid=op-OIL]").click()
-    _wait(driver, "[data-testid=op-ALN]").click()
+    click_css(driver, "[data-testid=op-OIL]")
+    click_css(driver, "[data-testid=op-ALN]")
     WebDriverWait(driver, 15).until(
         lambda d: "1.5" in d.find_element(By.CSS_SELECTOR, "[data-testid=work-total]").text)
-    _wait(driver, "[data-testid=slot-0]").click()
+    click_css(driver, "[data-testid=slot-0]")
 
     booked = _wait(driver, "[data-testid=booked-id]").text
     appointment_id = int(booked.removeprefix("#"))
@@ -175,7 +171,7 @@ def test_book_from_a_partial_plate_to_the_printed_slip(demo_server: DemoServer, 
     assert [line["code"] for line in appt["job_lines"]] == ["OIL", "ALN"]
     assert _wait(driver, "[data-testid=confirm-time]").text.startswith(appt["start"][11:16])
 
-    _wait(driver, "[data-testid=print-confirmation]").click()
+    click_css(driver, "[data-testid=print-confirmation]")
     deadline = time.monotonic() + 20
     while not _slips_for(demo_server, plate) and time.monotonic() < deadline:
         time.sleep(0.3)

@@ -82,16 +82,20 @@ class EmbeddedTestBroker:
     def start(self) -> None:
         self.broker.start()
 
+    # amqtt's shutdown under a loaded machine (a parallel test run) has taken more than the broker's own 10 s;
+    # the thread holds the port until it ends, and a restart on that port must wait for it
+    STOP_SECONDS = 60.0
+
     def kill(self) -> None:
         # A thread cannot be SIGKILLed: stop closes every connection at once, and retained state is lost.
-        self.broker.stop()
+        self.broker.stop(self.STOP_SECONDS)
 
     def restart(self) -> None:
-        self.broker.stop()
+        self.broker.stop(self.STOP_SECONDS)
         self.broker.start()  # the port chosen at the first start is kept
 
     def stop(self) -> None:
-        self.broker.stop()
+        self.broker.stop(self.STOP_SECONDS)
 
     def retained_topics(self, timeout: float = 5.0) -> list[str]:
         return self.broker.retained_topics(timeout)

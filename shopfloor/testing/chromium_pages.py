@@ -64,8 +64,16 @@ def sign_in(drv: Any, server: DemoServer, name: str, path: str = "/kiosk", timeo
 
 def click_xpath(drv: Any, xpath: str, timeout: float = 15.0) -> None:
     """Click the element at `xpath` once clickable; a redraw in between (stale element, an overlay) is retried."""
+    _click("xpath", xpath, drv, timeout)
+
+
+def click_css(drv: Any, css: str, timeout: float = 15.0) -> None:
+    """Click the element at the CSS selector `css` once clickable, like `click_xpath`."""
+    _click("css selector", css, drv, timeout)
+
+
+def _click(by: str, where: str, drv: Any, timeout: float) -> None:
     from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -73,7 +81,7 @@ def click_xpath(drv: Any, xpath: str, timeout: float = 15.0) -> None:
     while True:
         try:
             WebDriverWait(drv, max(deadline - time.monotonic(), 0.5)).until(
-                ec.element_to_be_clickable((By.XPATH, xpath))).click()
+                ec.element_to_be_clickable((by, where))).click()
             return
         except (StaleElementReferenceException, ElementClickInterceptedException):
             if time.monotonic() > deadline:
