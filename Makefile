@@ -15,10 +15,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: $(VENV)/.installed
 	$(VENV)/bin/shopfloor demo $(ARGS)
 
+# the suite in one process per core, a test file per process at a time (its module fixtures, e.g. a demo server,
+# made once); TEST_WORKERS=0 runs it in this process
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python scripts/typecheck.py
-	$(VENV)/bin/pytest $(ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
