@@ -234,6 +234,16 @@ def test_serve_runs_on_the_new_site_and_the_manager_signs_in(site: tuple[Path, s
     assert not _files_holding(data_dir, pin)  # nor after the server wrote its last
 
 
+def _status_as(driver: Any, url: str) -> int:
+    """The HTTP status `url` answers with this browser's cookies (its staff session)."""
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Cookie": cookies}), timeout=10) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
 def test_the_first_manager_chooses_a_pin_in_chromium(site: tuple[Path, str, str], driver: Any) -> None:
     """At a tablet's 1280×800: /setup, the keypad, the printed PIN, the dialog nothing gets past, their own PIN."""
     from selenium.webdriver.common.by import By
@@ -247,6 +257,9 @@ def test_the_first_manager_chooses_a_pin_in_chromium(site: tuple[Path, str, str]
         time.sleep(0.5)  # the dialog's opening transition
         driver.save_screenshot(str(Path(SHOTS) / "init-forced-pin-1280x800.png"))
         assert "请设置您自己的 PIN 码" in dialog.text
+        # the plain routes a signed-in browser opens (PDFs, photos) are shut too until the PIN is their own
+        pdf = server.base + "/documents/settlement-list/RO-NONE.pdf"
+        assert _status_as(driver, pdf) == 403
         for field, value in (("pin-current", pin), ("pin-new", "2580"), ("pin-repeat", "2580")):
             # (Quasar puts the attribute on the native input)
             driver.find_element(By.CSS_SELECTOR, f"input[data-testid={field}]").send_keys(value)
@@ -257,6 +270,7 @@ def test_the_first_manager_chooses_a_pin_in_chromium(site: tuple[Path, str, str]
             time.sleep(0.2)
         assert not driver.find_elements(By.CSS_SELECTOR, "[data-testid=pin-change]")
         assert "/setup" in driver.current_url
+        assert _status_as(driver, pdf) == 404  # let in: there is no such order
         time.sleep(0.5)
         driver.save_screenshot(str(Path(SHOTS) / "init-setup-after-pin-1280x800.png"))
         # "change my PIN" from the header's menu: the same form, which may be cancelled

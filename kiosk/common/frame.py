@@ -116,7 +116,9 @@ class StaffFrame:
         """True (the page builds nothing more) while the person signed in with a one-time PIN: a PIN someone else
         gave works once, and they choose their own in a dialog no page gets past."""
         if not await io(self.pins.must_change, user.advisor_id):
+            session.mark_one_time_pin(False)
             return False
+        session.mark_one_time_pin(True)
         pin_change.forced(self.pins, t, user)
         return True
 

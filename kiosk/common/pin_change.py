@@ -73,6 +73,7 @@ class PinChangeDialog:
             return
         finally:
             self.save.enable()
+        session.mark_one_time_pin(False)
         for field in (self.current, self.new, self.repeat):
             field.set_value("")
         self.dialog.close()

@@ -52,9 +52,24 @@ def route_user(permission: Permission) -> KioskUser:
     user = current_user()
     if user is None:
         raise HTTPException(status_code=401, detail="sign in on a staff page first")
+    if holds_one_time_pin():
+        raise HTTPException(status_code=403, detail="choose your own PIN on a staff page first")
     if not user.may(permission):
         raise HTTPException(status_code=403, detail="not allowed")
     return user
+
+
+def mark_one_time_pin(one_time: bool) -> None:
+    """Whether this browser's person signed in with a one-time PIN and has yet to choose their own: the staff pages
+    find it out (and show the dialog no page gets past); the plain routes (PDFs, photos) read it here."""
+    signed = app.storage.user.get("kiosk_advisor")
+    if isinstance(signed, dict) and bool(signed.get("one_time_pin")) != one_time:
+        app.storage.user["kiosk_advisor"] = {**signed, "one_time_pin": one_time}
+
+
+def holds_one_time_pin() -> bool:
+    signed = app.storage.user.get("kiosk_advisor")
+    return isinstance(signed, dict) and bool(signed.get("one_time_pin"))
 
 
 def log_in(advisor_id: int, name: str, hours: int, roles: frozenset[StaffRole]) -> None:
