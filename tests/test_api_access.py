@@ -343,7 +343,9 @@ def test_a_check_in_and_its_moves_are_audited_with_the_token_name(app: FastAPI, 
 
 
 @pytest.mark.parametrize("params", [
-    {"entity": "customer"},
+    {"entity": "vehicle"},
+    {"entity": "customer:abc"},
+    {"entity": "bay:0"},
     {"entity": "staff:abc"},
     {"entity": "appointment:abc"},
     {"entity": "appointment:"},
@@ -378,6 +380,26 @@ def test_an_audit_answer_too_long_is_refused_not_cut(app: FastAPI, services: Ser
     monkeypatch.setattr(audit_route, "MAX_ROWS", 1)
     response = as_caller(app, TOKEN).get(f"{PREFIX}/audit", params={"entity": f"appointment:{booked['id']}"})
     assert response.status_code == 422 and "1 rows" in response.json()["detail"]
+
+
+def test_a_customers_export_and_a_holiday_are_read_from_the_audit(app: FastAPI, services: Services) -> None:
+    from datetime import date
+
+    from shopfloor.services.audit import Actor
+    from shopfloor.services.setup.calendar import CalendarAdmin
+    from shopfloor.services.setup.personal_data import PersonalDataService
+
+    manager = Actor("赵经理", staff_id=5)
+    with services.ctx.db.read() as s:
+        customer_id = s.scalar(select(func.min(Vehicle.customer_id)))
+    PersonalDataService(services.ctx).export([customer_id], actor=manager)
+    CalendarAdmin(services.ctx).add_holiday(date(2027, 10, 1), "国庆节", manager)
+    api = as_caller(app, TOKEN)
+    trail = api.get(f"{PREFIX}/audit", params={"entity": f"customer:{customer_id}"}).json()
+    assert [(r["entity"], r["entity_id"], r["action"], r["actor"]) for r in trail] == [
+        ("customer", str(customer_id), "personal_data_exported", "赵经理")]
+    trail = api.get(f"{PREFIX}/audit", params={"entity": "holiday", "id": "2027-10-01"}).json()
+    assert [(r["entity"], r["action"], r["to"]) for r in trail] == [("holiday", "holiday_added", "国庆节")]
 
 
 # -- overrides need their own permission ------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""/audit: who changed an appointment or a repair order, when, from what to what and why (the audit_log table,
-written by the services in the same transaction as each change)."""
+"""/audit: who changed an appointment, a repair order or anything else the site keeps (staff, customers, the
+setup's lists, site.toml, a restore), when, from what to what and why (the audit_log table, written by the services
+in the same transaction as each change)."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Query
 from pydantic import Field
@@ -19,8 +20,14 @@ from shopfloor.services.audit import Entity
 
 router = APIRouter(route_class=GuardedRoute, tags=["audit"])
 MAX_ROWS = 1000
-_ENTITIES = (Entity.APPOINTMENT, Entity.REPAIR_ORDER, Entity.STAFF, Entity.PART, Entity.FOLLOW_UP, Entity.COMPLAINT)
-_NUMBERED = (Entity.APPOINTMENT, Entity.STAFF, Entity.FOLLOW_UP, Entity.COMPLAINT)  # ids stored as str(id)
+EntityName = Literal["appointment", "repair_order", "staff", "part", "customer", "follow_up", "complaint",
+                     "technician", "bay", "holiday", "operation", "site_config", "api_client", "display_screen",
+                     "database"]
+_ENTITIES = frozenset(get_args(EntityName))
+# ids stored as str(id); the others are a number, part number, day, operation code, site.toml section or file
+_NUMBERED = (Entity.APPOINTMENT, Entity.STAFF, Entity.CUSTOMER, Entity.FOLLOW_UP, Entity.COMPLAINT, Entity.TECHNICIAN,
+             Entity.BAY, Entity.API_CLIENT, Entity.DISPLAY_SCREEN)
+_ENTITY_LIST = ", ".join(get_args(EntityName))
 
 
 class AuditEntry(Shape):
@@ -29,10 +36,12 @@ class AuditEntry(Shape):
     actor: str = Field(description="the staff member's name, the API token's name, or system")
     actor_kind: Literal["staff", "api", "system", "customer"]
     actor_id: int | None = Field(description="the staff member's id when actor_kind is staff")
-    entity: Literal["appointment", "repair_order", "staff", "part", "follow_up", "complaint"]
+    entity: EntityName
     entity_id: str = Field(description="the appointment's id, the repair order's number, the staff member's id, "
-                                       "a part number (\"import\" for a catalogue import), a follow-up call's or a "
-                                       "complaint's id")
+                                       "a part number (\"import\" for a catalogue import), the id of a customer, "
+                                       "follow-up call, complaint, technician, bay, API client or wall screen, a "
+                                       "holiday's day, an operation's code (\"csv\" for an import), site.toml's "
+                                       "section, the database's file")
     action: str = Field(description="booked, moved, cancelled, call, checked_in, transition …")
     from_: str | None = Field(alias="from", description="the value before the change")
     to: str | None = Field(description="the value after it")
@@ -41,8 +50,8 @@ class AuditEntry(Shape):
 
 
 def _which(entity: str, given_id: str | None) -> tuple[Entity, str | None]:
-    """`appointment`, `repair_order` or `staff` (sign-in failures and waits), and the id from `entity=kind:id` or
-    `id=`; an appointment's or staff member's id as stored."""
+    """The entity (`staff` holds sign-in failures and waits), and the id from `entity=kind:id` or `id=`; a numbered
+    entity's id as stored."""
     kind, colon, named = entity.partition(":")
     if kind.strip() not in _ENTITIES or (colon and not named.strip()):
         raise Invalid("api.audit.entity", entity=entity)
@@ -62,17 +71,17 @@ def _which(entity: str, given_id: str | None) -> tuple[Entity, str | None]:
 @router.get("/audit", summary="The audit trail of appointments or repair orders, oldest first",
             dependencies=[allowed(Permission.AUDIT_READ)],
             description=f"At most {MAX_ROWS} rows: a wider question is refused (422), not cut short.",
-            responses=unprocessable(f"an entity other than appointment, repair_order, staff, part, follow_up or "
-                                    f"complaint, two different "
-                                    f"ids, an appointment id that is no number, {DAY_REFUSED}, from after to, or more "
-                                    f"than {MAX_ROWS} rows"))
+            responses=unprocessable(f"an entity other than {_ENTITY_LIST}, two different ids, a numbered "
+                                    f"entity's id that is no number, {DAY_REFUSED}, from after to, or more than "
+                                    f"{MAX_ROWS} rows"))
 def get_audit(api: Services,
               entity: Annotated[Text, Query(min_length=1, max_length=80, description=(
-                  "appointment, repair_order, staff (sign-in failures and waits), part (the parts catalogue), "
-                  "follow_up or complaint; with an id as one parameter: appointment:42, repair_order:RO20261123-001, "
-                  "staff:3, part:04152-YZZA6, complaint:7"))],
+                  f"{_ENTITY_LIST} (staff holds sign-in failures and waits, part the parts catalogue, customer "
+                  "a personal-data export or erasure, site_config site.toml's changes); with an id as one "
+                  "parameter: appointment:42, repair_order:RO20261123-001, staff:3, part:04152-YZZA6, customer:12, "
+                  "holiday:2026-10-01, operation:OIL"))],
               entity_id: Annotated[Text | None, Query(alias="id", max_length=40, description=(
-                  "the appointment's id or the repair order's number"))] = None,
+                  "the id as in entity=kind:id"))] = None,
               first: Annotated[Text | None, Query(alias="from", max_length=40, description=(
                   "YYYY-MM-DD, the site's day, included; default: since the beginning"))] = None,
               last: Annotated[Text | None, Query(alias="to", max_length=40, description=(
