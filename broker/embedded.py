@@ -7,6 +7,7 @@ so it can be started and stopped from plain synchronous code (the CLI, tests).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import errno
 import logging
@@ -317,6 +318,27 @@ class EmbeddedBroker:
         self._thread = None
         self._loop = self._stopping = None
         self._broker = None
+
+    def answers(self, timeout: float = 5.0) -> bool:
+        """The broker's thread runs and its event loop takes work within `timeout` (the systemd watchdog's
+        question: a hung loop serves no client)."""
+        loop = self._loop
+        if not self.running or loop is None:
+            return False
+
+        async def nothing() -> None:
+            return None
+
+        try:
+            done = asyncio.run_coroutine_threadsafe(nothing(), loop)
+        except RuntimeError:  # the loop has closed meanwhile
+            return False
+        try:
+            done.result(timeout)
+        except (TimeoutError, concurrent.futures.CancelledError):
+            done.cancel()
+            return False
+        return True
 
     def retained_topics(self, timeout: float = 5.0) -> list[str]:
         """Topics the broker currently retains (diagnostics and tests)."""

@@ -258,6 +258,12 @@ class PrinterAgent:
                 info.wait_for_publish(timeout=2)
         self.link.stop()
 
+    def working(self) -> bool:
+        """Its worker thread still runs (the systemd watchdog's question; a broker out of reach is not a fault of
+        the agent's: it keeps retrying and its journal keeps the jobs)."""
+        worker = self._worker
+        return worker is not None and worker.is_alive()
+
     def pending(self) -> list[int]:
         """Ids of the jobs not yet acknowledged, including one being printed right now."""
         with self._cond:

@@ -69,6 +69,7 @@ def run_agent(
         # Type=notify: started either way; without the broker it keeps retrying and its journal keeps the jobs
         systemd_notify.notify(systemd_notify.READY, f"STATUS=printer {printer_name}: broker "
                               f"{'connected' if agent.link.connected.is_set() else 'not reachable yet'}")
+        systemd_notify.keep_watchdog(stop, agent.working, f"printer agent {printer_name}")
         if on_started is not None:
             on_started(agent)
         stop.wait()

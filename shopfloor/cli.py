@@ -354,6 +354,7 @@ def _broker(args: argparse.Namespace) -> int:
     print(f"MQTT broker for site {settings.site.id} on {args.host}:{broker.port}{over_tls} (Ctrl-C stops it)\n"
           f"  {recorded}", flush=True)
     systemd_notify.notify(systemd_notify.READY, f"STATUS=listening on {args.host}:{broker.port}")  # Type=notify
+    systemd_notify.keep_watchdog(stop, broker.answers, "the MQTT broker")
     stop.wait()
     systemd_notify.notify(systemd_notify.STOPPING)
     broker.stop()

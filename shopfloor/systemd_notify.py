@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -60,3 +62,23 @@ def watchdog_seconds() -> float | None:
     except ValueError:
         return None
     return value / 1_000_000 if value > 0 else None
+
+
+def keep_watchdog(stop: threading.Event, healthy: Callable[[], bool], what: str) -> threading.Thread | None:
+    """For a process whose main thread only waits (the broker, a printer agent): ping WATCHDOG=1 every half
+    interval from a thread of its own while `healthy()` says the work goes on, until `stop` is set. None when the
+    unit has no watchdog for this process."""
+    interval = watchdog_seconds()
+    if interval is None:
+        return None
+
+    def ping() -> None:
+        while not stop.wait(interval / 2):
+            if healthy():
+                notify(WATCHDOG)
+            else:  # systemd restarts it once the interval passes without a ping
+                log.warning("%s is not working: no watchdog ping", what)
+
+    thread = threading.Thread(target=ping, name="systemd-watchdog", daemon=True)
+    thread.start()
+    return thread

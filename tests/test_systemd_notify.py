@@ -3,6 +3,7 @@ process a unit starts with Type=notify (the server, `shopfloor broker`, a printe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -156,3 +157,44 @@ def test_a_printer_agent_is_ready_once_started_even_without_the_broker(tmp_path:
         stop.set()
         agent.join(10)
     manager.wait_for(systemd_notify.STOPPING, timeout=5)
+
+
+def test_a_waiting_process_pings_only_while_its_work_goes_on(manager: Manager, monkeypatch: pytest.MonkeyPatch,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    """keep_watchdog, as the broker and a printer agent use it: pings while healthy, none while not, none after
+    the stop, and no thread at all without a watchdog."""
+    monkeypatch.delenv("WATCHDOG_USEC", raising=False)
+    assert systemd_notify.keep_watchdog(threading.Event(), lambda: True, "nothing") is None
+    monkeypatch.setenv("WATCHDOG_USEC", "400000")  # a ping every 0.2 s
+    working = threading.Event()
+    working.set()
+    stop = threading.Event()
+    thread = systemd_notify.keep_watchdog(stop, working.is_set, "the test's worker")
+    assert thread is not None
+    manager.wait_for(systemd_notify.WATCHDOG, timeout=5)
+    working.clear()
+    time.sleep(0.5)  # a ping already on its way when the work stopped may still arrive: read and dropped
+    with contextlib.suppress(TimeoutError):
+        while True:
+            manager.sock.recv(4096)
+    with pytest.raises(AssertionError):
+        manager.wait_for(systemd_notify.WATCHDOG, timeout=1.0)
+    assert "the test's worker is not working: no watchdog ping" in caplog.text
+    working.set()
+    manager.wait_for(systemd_notify.WATCHDOG, timeout=5)
+    stop.set()
+    thread.join(timeout=2)
+    assert not thread.is_alive()
+
+
+def test_the_embedded_broker_answers_while_it_runs() -> None:
+    from shopfloor.broker.embedded import EmbeddedBroker
+
+    broker = EmbeddedBroker("127.0.0.1", 0, "t1", creds_mod.generate([], ["reception"]))
+    assert not broker.answers()
+    broker.start()
+    try:
+        assert broker.answers()
+    finally:
+        broker.stop()
+    assert not broker.answers()
