@@ -136,9 +136,18 @@ def test_printers_added_with_an_account_and_never_the_last_removed(services: Ser
     assert services.ctx.settings.printer("bay3").host == "192.168.1.50"
     with pytest.raises(Invalid) as bad:
         printers.save({"name": "bay4", "transport": "network"}, actor=MANAGER)
-    assert "host" in bad.value.message("en")
-    with pytest.raises(Invalid):
+    assert bad.value.message("zh-CN") == "网络打印机需要填写地址：打印机的 IP 地址或主机名。"
+    assert "needs its address" in bad.value.message("en")
+    with pytest.raises(Invalid) as bad:
+        printers.save({"name": "bay4", "transport": "serial"}, actor=MANAGER)
+    assert "/dev/ttyUSB0" in bad.value.message("zh-CN") and "设备" in bad.value.message("zh-CN")
+    with pytest.raises(Invalid) as bad:
         printers.save({"name": "Bay 4!", "transport": "file"}, actor=MANAGER)
+    assert bad.value.message("zh-CN").startswith("名称“Bay 4!”：只能用小写字母")
+    with pytest.raises(Invalid) as bad:
+        printers.save({"name": "bay4", "transport": "network", "host": "10.0.0.9", "port": "70000"}, actor=MANAGER)
+    assert bad.value.message("zh-CN").startswith("端口“70000”：应为 1 到 65535")
+    assert "bay4" not in [p.name for p in services.ctx.settings.printers]  # nothing saved of a refused form
     again = printers.save({"name": "bay3", "label": "三号", "transport": "usb", "device": "/dev/usb/lp1"},
                           actor=MANAGER, original="bay3")
     assert not again.new_account and again.printer.transport == "usb" and again.printer.host == ""

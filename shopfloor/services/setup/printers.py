@@ -31,6 +31,7 @@ FIELDS = ("name", "label", "transport", "path", "host", "port", "device", "baudr
 COLUMNS = FIELDS
 REQUIRED = ("name", "transport")
 _INTEGERS = ("port", "baudrate", "columns")
+_WORDED = ("name", "port", "baudrate", "columns", "transport", "encoding")  # fields with a message of their own
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,22 @@ def _table(values: dict[str, Any], keep: dict[str, Any] | None = None) -> dict[s
 
 
 def _checked(table: dict[str, Any]) -> PrinterSettings:
-    """One printer's table as the site configuration will check it, the first problem named by its key."""
+    """One printer's table as the site configuration will check it, the first problem named by its key: in the
+    reader's words for what a person gets wrong at the form (the settings model's own message, in English, for
+    the rest)."""
+    transport = table.get("transport", "file")
+    if transport == "network" and not table.get("host"):
+        raise RowProblem("host", "setup_catalogue.printers.error.needs_host")
+    if transport in ("usb", "serial") and not table.get("device"):
+        raise RowProblem("device", "setup_catalogue.printers.error.needs_device")
     try:
         return PrinterSettings.model_validate(table)
     except ValidationError as exc:
         err = exc.errors()[0]
         column = str(err["loc"][0]) if err["loc"] else ""
+        if column in _WORDED:
+            raise RowProblem(column, f"setup_catalogue.printers.error.{column}", value=str(table.get(column))[:40]
+                             ) from None
         message = str(err["msg"]).removeprefix("Value error, ")
         raise RowProblem(column, "setup_catalogue.printers.error.invalid", field=column or "printer",
                          problem=message) from None
