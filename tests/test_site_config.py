@@ -5,9 +5,11 @@ says which keys changed from what to what."""
 
 from __future__ import annotations
 
+import difflib
 import shutil
 from datetime import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,6 +50,29 @@ def test_a_change_is_written_reloads_equal_swaps_the_settings_and_is_audited(ser
     assert changes == {"workshop.labour_rate": (before.workshop.labour_rate, 345.5),
                        "site.closing": (f"{before.site.closing:%H:%M}", "19:30")}
     assert rows[0].detail["sections"] == ["site", "workshop"]
+
+
+def test_the_sites_comments_and_layout_stay_where_nothing_changed(services: Services,
+                                                                   config: SiteConfigService) -> None:
+    before = config.path.read_text(encoding="utf-8")
+    config.update({"workshop": {"labour_rate": 345.5}}, MANAGER, what="labour_rates")
+
+    def add_printer(doc: dict[str, Any]) -> None:
+        doc["printers"].append({"name": "bay3", "transport": "network", "host": "192.168.1.50"})
+
+    config.update(add_printer, MANAGER, what="printers")
+    after = config.path.read_text(encoding="utf-8")
+    diff = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    # one value changed on its own line (its comment kept beside it); the new printer added; nothing else
+    assert [line for line in diff if line.startswith("-")] == [next(
+        line for line in ["-" + x for x in before.splitlines()] if line.startswith("-labour_rate"))]
+    assert diff[1].startswith("+labour_rate = 345.5") and "# yuan per flat-rate hour" in diff[1]
+    assert [line for line in diff[2:] if line.strip("+ ")] == [
+        "+[[printers]]", '+name = "bay3"', '+transport = "network"', '+host = "192.168.1.50"']
+    new = settings_mod.load(config.path)
+    assert new == services.ctx.settings and new.printer("bay3").host == "192.168.1.50"
+    assert new.workshop.labour_rate == 345.5
 
 
 def test_a_bad_value_is_refused_with_its_key_and_the_file_untouched(services: Services,

@@ -1,10 +1,11 @@
 """The site's configuration file (DATA_DIR/site.toml, or the --config file the server runs on) changed from /setup
 and the API: every change is checked as a whole file (shopfloor.settings.parse, the same check `check-config`
-runs), written atomically with tomli-w, swapped into the services' context so they use it at once, audited, and
-announced (`changed`) so that what holds the old settings (pages, the printer choice) follows without a restart.
+runs), written atomically, swapped into the services' context so they use it at once, audited, and announced
+(`changed`) so that what holds the old settings (pages, the printer choice) follows without a restart.
 
-The file is rewritten from its own tables: what the site wrote stays, what it left out keeps its default; its
-comments are lost (tomli-w writes none), which the audit trail makes up for."""
+The file is changed where its tables changed: what the site wrote stays, what it left out keeps its default, and
+its comments and layout are kept (toml_edit, with tomlkit); a file tomlkit cannot change faithfully is written
+afresh with tomli-w (its comments lost then, which the audit trail makes up for)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from shopfloor.domain.errors import Invalid
 from shopfloor.events import ThreadEvent
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
+from shopfloor.services.setup.toml_edit import rewritten
 from shopfloor.settings import ConfigError, Settings, parse
 
 Change = Callable[[dict[str, Any]], None] | dict[str, Any]
@@ -130,21 +132,31 @@ class SiteConfigService:
     def document(self) -> dict[str, Any]:
         """The file's tables as written; the settings in use when there is no file yet (a test, a site started
         with the demo's configuration)."""
-        if self.path.exists():
-            try:
-                return tomllib.loads(self.path.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise Invalid("site_config.error.unreadable", path=str(self.path), detail=str(exc)[:200]) from None
+        text = self._text()
+        if text is not None:
+            return tomllib.loads(text)
         dumped = _plain(self.ctx.settings.model_dump(mode="python", exclude_defaults=True))
         assert isinstance(dumped, dict)
         return dumped
+
+    def _text(self) -> str | None:
+        """The file's text, checked as TOML; None when there is no file yet."""
+        if not self.path.exists():
+            return None
+        try:
+            text = self.path.read_text(encoding="utf-8")
+            tomllib.loads(text)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise Invalid("site_config.error.unreadable", path=str(self.path), detail=str(exc)[:200]) from None
+        return text
 
     def update(self, change: Change, actor: Actor | str, *, what: str) -> Settings:
         """Apply `change` (a function editing the file's tables in place, or tables to merge in), check the whole
         file, write it, swap the settings, audit what changed under `what` (the section or list edited: "hours",
         "printers"…) and tell the listeners. Invalid names every key at fault, and nothing is written."""
         with self._lock:
-            old_doc = self.document()
+            old_text = self._text()
+            old_doc = tomllib.loads(old_text) if old_text is not None else self.document()
             new_doc = copy.deepcopy(old_doc)
             if callable(change):
                 change(new_doc)
@@ -162,6 +174,8 @@ class SiteConfigService:
             changes = differences(old_doc, new_doc)
             if not changes:
                 return self.ctx.settings
+            if old_text is not None:  # the site's comments and layout kept where the change allows
+                text = rewritten(old_text, new_doc, text) or text
             sections = sorted({c["key"].split(".", 1)[0] for c in changes})
             with self.ctx.db.write() as s:
                 record(s, self.ctx, actor, Entity.SITE_CONFIG, what[:60], "changed",
