@@ -8,13 +8,21 @@ from typing import TYPE_CHECKING
 
 from nicegui import ui
 
-from shopfloor.kiosk.setup.people_widgets import Refresh, attempt, columns, csv_buttons, heading
+from shopfloor.kiosk.setup.people_widgets import Refresh, attempt, columns, csv_buttons
+from shopfloor.kiosk.setup.setup_list import (
+    LiveList,
+    edit_button,
+    form_buttons,
+    importer,
+    list_header,
+    list_row,
+    state_badge,
+)
 from shopfloor.services.setup.bays import BayAdmin, BayView
 
 if TYPE_CHECKING:
     from shopfloor.i18n import Translator
     from shopfloor.kiosk.common.session import KioskUser
-    from shopfloor.services.setup.csv_io import CsvImport
 
 
 def kind_name(t: Translator, kind: str) -> str:
@@ -33,30 +41,17 @@ class BaysTab:
         self.bays = bays
 
     async def build(self, t: Translator, user: KioskUser) -> None:
-        with ui.row().classes("w-full items-start justify-between no-wrap"):
-            with ui.column().classes("gap-1 grow min-w-0"):
-                heading(t, "setup_people.bays.title", "setup_people.bays.intro")
-            with ui.row().classes("items-center gap-1 no-wrap shrink-0"):
-                ui.button(t("setup_people.bays.add"), icon="add", on_click=lambda: self._form(t, user, None, refresh)) \
-                    .props("unelevated no-caps").mark("bay-add")
-                ui.button(t("setup_people.bays.rename_kind"), icon="drive_file_rename_outline",
-                          on_click=lambda: self._rename(t, user, refresh)).props("flat dense no-caps") \
-                    .mark("bay-rename-kind")
-
-                async def run_import(data: bytes) -> CsvImport | None:
-                    ok, report = await attempt(t, self.bays.import_csv, data, user.actor)
-                    await refresh()
-                    return report if ok else None
-
-                csv_buttons(t, "bay-csv", "bays.csv", self.bays.export_csv, run_import)
-        listing = ui.column().classes("w-full gap-0").mark("bay-list").props("data-testid=bay-list")
-
-        async def refresh() -> None:
-            _ok, views = await attempt(t, self.bays.listing)
-            listing.clear()
-            with listing:
-                self._table(t, user, views or [], refresh)
-
+        shown = LiveList(t, self.bays.listing)
+        refresh = shown.refresh
+        with list_header(t, "setup_people.bays.title", "setup_people.bays.intro"):
+            ui.button(t("setup_people.bays.add"), icon="add", on_click=lambda: self._form(t, user, None, refresh)) \
+                .props("unelevated no-caps").mark("bay-add")
+            ui.button(t("setup_people.bays.rename_kind"), icon="drive_file_rename_outline",
+                      on_click=lambda: self._rename(t, user, refresh)).props("flat dense no-caps") \
+                .mark("bay-rename-kind")
+            csv_buttons(t, "bay-csv", "bays.csv", self.bays.export_csv,
+                        importer(t, self.bays.import_csv, user.actor, refresh))
+        shown.place("bay-list", lambda views: self._table(t, user, views, refresh))
         await refresh()
 
     def _table(self, t: Translator, user: KioskUser, views: list[BayView], refresh: Refresh) -> None:
@@ -66,16 +61,13 @@ class BaysTab:
         columns([(t("setup_people.bays.code"), "w-24"), (t("setup_people.bays.kind"), "w-56"),
                  (t("setup_people.state"), "w-28"), ("", "grow")])
         for v in views:
-            with ui.row().classes("w-full no-wrap items-center gap-2 border-b py-1" +
-                                  ("" if v.active else " text-grey-6")).mark(f"bay-row-{v.id}"):
+            with list_row(f"bay-row-{v.id}", v.active):
                 ui.label(v.code).classes("w-24 font-mono font-medium").mark("bay-code")
                 ui.label(kind_name(t, v.kind)).classes("w-56")
                 with ui.row().classes("w-28"):
-                    ui.badge(t("setup_people.bays.in_use") if v.active else t("setup_people.bays.out_of_use"),
-                             color="positive" if v.active else "grey")
+                    state_badge(v.active, t("setup_people.bays.in_use"), t("setup_people.bays.out_of_use"))
                 with ui.row().classes("grow justify-end gap-0 no-wrap"):
-                    ui.button(icon="edit", on_click=lambda v=v: self._form(t, user, v, refresh)) \
-                        .props("flat dense").tooltip(t("setup_people.edit")).mark(f"bay-edit-{v.id}")
+                    edit_button(t, lambda v=v: self._form(t, user, v, refresh), f"bay-edit-{v.id}")
 
                     async def toggle(v: BayView = v) -> None:
                         ok, _ = await attempt(t, self.bays.edit, v.id, user.actor, active=not v.active)
@@ -114,9 +106,7 @@ class BaysTab:
                     ui.notify(t("setup_people.saved"), type="positive")
                     await refresh()
 
-            with ui.row().classes("w-full justify-end"):
-                ui.button(t("setup_people.cancel"), on_click=dialog.close).props("flat")
-                ui.button(t("setup_people.save"), on_click=save).props("unelevated").mark("bay-form-save")
+            form_buttons(t, dialog, save, "bay-form-save")
         dialog.open()
 
     async def _rename(self, t: Translator, user: KioskUser, refresh: Refresh) -> None:
@@ -138,7 +128,5 @@ class BaysTab:
                     ui.notify(t("setup_people.bays.renamed", count=count or 0), type="positive")
                     await refresh()
 
-            with ui.row().classes("w-full justify-end"):
-                ui.button(t("setup_people.cancel"), on_click=dialog.close).props("flat")
-                ui.button(t("setup_people.save"), on_click=save).props("unelevated").mark("bay-rename-save")
+            form_buttons(t, dialog, save, "bay-rename-save")
         dialog.open()

@@ -4,14 +4,18 @@ Leave and holidays go out and in as CSV. Booking and the boards see a change at 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
 
 from shopfloor.domain.errors import DomainError
-from shopfloor.kiosk.setup.people_widgets import Refresh, attempt, columns, confirm, csv_buttons, heading
+from shopfloor.kiosk.setup.people_widgets import Refresh, attempt, columns, csv_buttons, heading
+from shopfloor.kiosk.setup.setup_list import form_buttons, importer, remove_button
 from shopfloor.kiosk.setup.technicians_tab import shift_text
 from shopfloor.services.setup.calendar import CalendarAdmin, HolidayView, LeaveView
 from shopfloor.services.setup.people_common import format_weekdays, parse_day, parse_hours
@@ -21,7 +25,16 @@ if TYPE_CHECKING:
     from shopfloor.clock import SiteClock
     from shopfloor.i18n import Translator
     from shopfloor.kiosk.common.session import KioskUser
-    from shopfloor.services.setup.csv_io import CsvImport
+
+
+@contextmanager
+def panel_head(t: Translator, title_key: str, add_key: str, on_add: Callable[[], Any], add_mark: str
+               ) -> Iterator[None]:
+    """A panel's title and its add button; what is built inside follows the button (the CSV buttons)."""
+    ui.label(t(title_key)).classes("text-lg font-bold")
+    with ui.row().classes("items-center gap-1 no-wrap"):
+        ui.button(t(add_key), icon="add", on_click=on_add).props("unelevated dense no-caps").mark(add_mark)
+        yield
 
 
 class CalendarTab:
@@ -62,32 +75,14 @@ class CalendarTab:
             _ok, techs = await attempt(t, self.technicians.listing)  # as they are now: one added since is offered
             self._leave_form(t, user, techs or [], refresh)
 
-        with leave_head:
-            ui.label(t("setup_people.calendar.leave")).classes("text-lg font-bold")
-            with ui.row().classes("items-center gap-1 no-wrap"):
-                ui.button(t("setup_people.calendar.add_leave"), icon="add",
-                          on_click=open_leave_form) \
-                    .props("unelevated dense no-caps").mark("leave-add")
-
-                async def import_leave(data: bytes) -> CsvImport | None:
-                    ok, report = await attempt(t, self.calendar.import_leave_csv, data, user.actor)
-                    await refresh()
-                    return report if ok else None
-
-                csv_buttons(t, "leave-csv", "leave.csv", self.calendar.export_leave_csv, import_leave)
-        with holiday_head:
-            ui.label(t("setup_people.calendar.holidays")).classes("text-lg font-bold")
-            with ui.row().classes("items-center gap-1 no-wrap"):
-                ui.button(t("setup_people.calendar.add_holiday"), icon="add",
-                          on_click=lambda: self._holiday_form(t, user, refresh)) \
-                    .props("unelevated dense no-caps").mark("holiday-add")
-
-                async def import_holidays(data: bytes) -> CsvImport | None:
-                    ok, report = await attempt(t, self.calendar.import_holidays_csv, data, user.actor)
-                    await refresh()
-                    return report if ok else None
-
-                csv_buttons(t, "holiday-csv", "holidays.csv", self.calendar.export_holidays_csv, import_holidays)
+        with leave_head, panel_head(t, "setup_people.calendar.leave", "setup_people.calendar.add_leave",
+                                    open_leave_form, "leave-add"):
+            csv_buttons(t, "leave-csv", "leave.csv", self.calendar.export_leave_csv,
+                        importer(t, self.calendar.import_leave_csv, user.actor, refresh))
+        with holiday_head, panel_head(t, "setup_people.calendar.holidays", "setup_people.calendar.add_holiday",
+                                      lambda: self._holiday_form(t, user, refresh), "holiday-add"):
+            csv_buttons(t, "holiday-csv", "holidays.csv", self.calendar.export_holidays_csv,
+                        importer(t, self.calendar.import_holidays_csv, user.actor, refresh))
         await refresh()
 
     # -- shifts ---------------------------------------------------------------------------------------------
@@ -129,9 +124,7 @@ class CalendarTab:
                     dialog.close()
                     await refresh()
 
-            with ui.row().classes("w-full justify-end"):
-                ui.button(t("setup_people.cancel"), on_click=dialog.close).props("flat")
-                ui.button(t("setup_people.save"), on_click=save).props("unelevated").mark("shift-form-save")
+            form_buttons(t, dialog, save, "shift-form-save")
         dialog.open()
 
     # -- leave ----------------------------------------------------------------------------------------------
@@ -149,16 +142,9 @@ class CalendarTab:
                 ui.label(t("setup_people.calendar.whole_day") if v.hours is None else
                          t("setup_people.calendar.some_hours", hours=f"{v.hours.normalize():f}")).classes("w-20")
                 ui.label(v.reason).classes("grow ellipsis")
-
-                async def remove(v: LeaveView = v) -> None:
-                    ok, _ = await attempt(t, self.calendar.remove_leave, v.id, user.actor)
-                    if ok:
-                        await refresh()
-
-                ui.button(icon="delete", on_click=lambda v=v, remove=remove: confirm(
-                    t, t("setup_people.calendar.remove_leave", name=v.technician, day=v.day.isoformat()),
-                    t("setup_people.remove"), remove, "leave-remove-confirm")) \
-                    .props("flat dense size=sm color=negative").classes("w-8").mark(f"leave-remove-{v.id}")
+                remove_button(t, t("setup_people.calendar.remove_leave", name=v.technician, day=v.day.isoformat()),
+                              partial(self.calendar.remove_leave, v.id, user.actor), refresh,
+                              "leave-remove-confirm", f"leave-remove-{v.id}").classes("w-8")
 
     def _leave_form(self, t: Translator, user: KioskUser, techs: list[TechnicianView], refresh: Refresh) -> None:
         with ui.dialog() as dialog, ui.card().classes("w-[30rem]").mark("leave-form"):
@@ -193,9 +179,7 @@ class CalendarTab:
                     dialog.close()
                     await refresh()
 
-            with ui.row().classes("w-full justify-end"):
-                ui.button(t("setup_people.cancel"), on_click=dialog.close).props("flat")
-                ui.button(t("setup_people.save"), on_click=save).props("unelevated").mark("leave-form-save")
+            form_buttons(t, dialog, save, "leave-form-save")
         dialog.open()
 
     # -- holidays -------------------------------------------------------------------------------------------
@@ -207,16 +191,9 @@ class CalendarTab:
             with ui.row().classes("w-full no-wrap items-center gap-2 border-b").mark(f"holiday-row-{v.id}"):
                 ui.label(v.day.isoformat()).classes("w-28 font-mono")
                 ui.label(v.name).classes("grow ellipsis")
-
-                async def remove(v: HolidayView = v) -> None:
-                    ok, _ = await attempt(t, self.calendar.remove_holiday, v.id, user.actor)
-                    if ok:
-                        await refresh()
-
-                ui.button(icon="delete", on_click=lambda v=v, remove=remove: confirm(
-                    t, t("setup_people.calendar.remove_holiday", day=v.day.isoformat()), t("setup_people.remove"),
-                    remove, "holiday-remove-confirm")) \
-                    .props("flat dense size=sm color=negative").mark(f"holiday-remove-{v.id}")
+                remove_button(t, t("setup_people.calendar.remove_holiday", day=v.day.isoformat()),
+                              partial(self.calendar.remove_holiday, v.id, user.actor), refresh,
+                              "holiday-remove-confirm", f"holiday-remove-{v.id}")
 
     def _holiday_form(self, t: Translator, user: KioskUser, refresh: Refresh) -> None:
         with ui.dialog() as dialog, ui.card().classes("w-[26rem]").mark("holiday-form"):
@@ -237,9 +214,7 @@ class CalendarTab:
                     dialog.close()
                     await refresh()
 
-            with ui.row().classes("w-full justify-end"):
-                ui.button(t("setup_people.cancel"), on_click=dialog.close).props("flat")
-                ui.button(t("setup_people.save"), on_click=save).props("unelevated").mark("holiday-form-save")
+            form_buttons(t, dialog, save, "holiday-form-save")
         dialog.open()
 
     def _today(self) -> date:

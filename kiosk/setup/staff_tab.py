@@ -17,10 +17,10 @@ from shopfloor.kiosk.setup.people_widgets import (
     columns,
     confirm,
     csv_buttons,
-    heading,
     import_report,
     one_time_pin,
 )
+from shopfloor.kiosk.setup.setup_list import LiveList, edit_button, form_buttons, list_header, list_row, state_badge
 from shopfloor.services.setup.csv_io import CsvImport
 from shopfloor.services.setup.staff import StaffAdmin, StaffView
 
@@ -38,53 +38,42 @@ class StaffTab:
 
     async def build(self, t: Translator, user: KioskUser) -> None:
         actor = user.actor
-        with ui.row().classes("w-full items-start justify-between no-wrap"):
-            with ui.column().classes("gap-1 grow min-w-0"):
-                heading(t, "setup_people.staff.title", "setup_people.staff.intro")
-            with ui.row().classes("items-center gap-1 no-wrap shrink-0"):
-                ui.button(t("setup_people.staff.add"), icon="person_add",
-                          on_click=lambda: self._form(t, user, None, refresh)) \
-                    .props("unelevated no-caps data-testid=staff-add").mark("staff-add")
+        shown = LiveList(t, self.staff.listing)
+        refresh = shown.refresh
+        with list_header(t, "setup_people.staff.title", "setup_people.staff.intro"):
+            ui.button(t("setup_people.staff.add"), icon="person_add",
+                      on_click=lambda: self._form(t, user, None, refresh)) \
+                .props("unelevated no-caps data-testid=staff-add").mark("staff-add")
 
-                async def run_import(data: bytes) -> CsvImport | None:
-                    ok, result = await attempt(t, self.staff.import_csv, data, actor)
-                    if not ok or result is None:
-                        return None
-                    report, pins = result
-                    await refresh()
-                    import_report(t, report, "staff-csv", pins)
-                    return None  # shown here, with the PINs
+            async def run_import(data: bytes) -> CsvImport | None:
+                ok, result = await attempt(t, self.staff.import_csv, data, actor)
+                if not ok or result is None:
+                    return None
+                report, pins = result
+                await refresh()
+                import_report(t, report, "staff-csv", pins)
+                return None  # shown here, with the PINs
 
-                csv_buttons(t, "staff-csv", "staff.csv", self.staff.export_csv, run_import)
-        listing = ui.column().classes("w-full gap-0").mark("staff-list").props("data-testid=staff-list")
-
-        async def refresh() -> None:
-            _ok, views = await attempt(t, self.staff.listing)
-            listing.clear()
-            with listing:
-                self._table(t, user, views or [], refresh)
-
+            csv_buttons(t, "staff-csv", "staff.csv", self.staff.export_csv, run_import)
+        shown.place("staff-list", lambda views: self._table(t, user, views, refresh))
         await refresh()
 
     def _table(self, t: Translator, user: KioskUser, views: list[StaffView], refresh: Refresh) -> None:
         columns([(t("setup_people.name"), "w-36"), (t("setup_people.staff.code"), "w-16"),
                  (t("setup_people.staff.roles"), "w-64"), (t("setup_people.state"), "w-48"), ("", "grow")])
         for v in views:
-            with ui.row().classes("w-full no-wrap items-center gap-2 border-b py-1" +
-                                  ("" if v.active else " text-grey-6")).mark(f"staff-row-{v.id}"):
+            with list_row(f"staff-row-{v.id}", v.active):
                 ui.label(v.name).classes("w-36 font-medium").mark("staff-name")
                 ui.label(v.code).classes("w-16 font-mono")
                 ui.label(role_names(t, [StaffRole(r) for r in v.roles])).classes("w-64")
                 with ui.row().classes("w-48 gap-1"):
-                    ui.badge(t("setup_people.active") if v.active else t("setup_people.inactive"),
-                             color="positive" if v.active else "grey")
+                    state_badge(v.active, t("setup_people.active"), t("setup_people.inactive"))
                     if v.must_change_pin:
                         ui.badge(t("setup_people.staff.must_change"), color="warning")
                     if v.locked:
                         ui.badge(t("setup_people.staff.locked"), color="negative")
                 with ui.row().classes("grow justify-end gap-0 no-wrap"):
-                    ui.button(icon="edit", on_click=lambda v=v: self._form(t, user, v, refresh)) \
-                        .props("flat dense").tooltip(t("setup_people.edit")).mark(f"staff-edit-{v.id}")
+                    edit_button(t, lambda v=v: self._form(t, user, v, refresh), f"staff-edit-{v.id}")
                     set_attrs(ui.button(t("setup_people.staff.reset_pin"), icon="pin",
                                         on_click=lambda v=v: self._reset(t, user, v, refresh))
                               .props("flat dense no-caps").mark(f"staff-reset-{v.id}"),
@@ -134,10 +123,7 @@ class StaffTab:
                     ui.notify(t("setup_people.saved"), type="positive")
                     await refresh()
 
-            with ui.row().classes("w-full justify-end"):
-                ui.button(t("setup_people.cancel"), on_click=dialog.close).props("flat")
-                ui.button(t("setup_people.save"), on_click=save).props("unelevated data-testid=staff-form-save") \
-                    .mark("staff-form-save")
+            form_buttons(t, dialog, save, "staff-form-save", testid=True)
         dialog.open()
 
     def _reset(self, t: Translator, user: KioskUser, v: StaffView, refresh: Refresh) -> None:

@@ -10,7 +10,16 @@ from nicegui import ui
 
 from shopfloor.domain.capacity import SKILLS
 from shopfloor.domain.errors import DomainError
-from shopfloor.kiosk.setup.people_widgets import Refresh, attempt, columns, confirm, csv_buttons, heading
+from shopfloor.kiosk.setup.people_widgets import Refresh, attempt, columns, confirm, csv_buttons
+from shopfloor.kiosk.setup.setup_list import (
+    LiveList,
+    edit_button,
+    form_buttons,
+    importer,
+    list_header,
+    list_row,
+    state_badge,
+)
 from shopfloor.services.setup.people_common import format_weekdays
 from shopfloor.services.setup.technicians import TechnicianAdmin, TechnicianView, shift_from_text
 from shopfloor.services.site_setup import WeeklyShift
@@ -18,7 +27,6 @@ from shopfloor.services.site_setup import WeeklyShift
 if TYPE_CHECKING:
     from shopfloor.i18n import Translator
     from shopfloor.kiosk.common.session import KioskUser
-    from shopfloor.services.setup.csv_io import CsvImport
 
 BADGES = "/workshop/badges"
 
@@ -38,31 +46,18 @@ class TechniciansTab:
         self.technicians = technicians
 
     async def build(self, t: Translator, user: KioskUser) -> None:
-        with ui.row().classes("w-full items-start justify-between no-wrap"):
-            with ui.column().classes("gap-1 grow min-w-0"):
-                heading(t, "setup_people.technicians.title", "setup_people.technicians.intro")
-            with ui.row().classes("items-center gap-1 no-wrap shrink-0"):
-                ui.button(t("setup_people.technicians.add"), icon="person_add",
-                          on_click=lambda: self._form(t, user, None, refresh)).props("unelevated no-caps") \
-                    .mark("tech-add").props("data-testid=tech-add")
-                ui.button(t("setup_people.technicians.print_all"), icon="print",
-                          on_click=lambda: ui.navigate.to(BADGES, new_tab=True)).props("flat dense no-caps") \
-                    .mark("tech-print-all")
-
-                async def run_import(data: bytes) -> CsvImport | None:
-                    ok, report = await attempt(t, self.technicians.import_csv, data, user.actor)
-                    await refresh()
-                    return report if ok else None
-
-                csv_buttons(t, "tech-csv", "technicians.csv", self.technicians.export_csv, run_import)
-        listing = ui.column().classes("w-full gap-0").mark("tech-list").props("data-testid=tech-list")
-
-        async def refresh() -> None:
-            _ok, views = await attempt(t, self.technicians.listing)
-            listing.clear()
-            with listing:
-                self._table(t, user, views or [], refresh)
-
+        shown = LiveList(t, self.technicians.listing)
+        refresh = shown.refresh
+        with list_header(t, "setup_people.technicians.title", "setup_people.technicians.intro"):
+            ui.button(t("setup_people.technicians.add"), icon="person_add",
+                      on_click=lambda: self._form(t, user, None, refresh)).props("unelevated no-caps") \
+                .mark("tech-add").props("data-testid=tech-add")
+            ui.button(t("setup_people.technicians.print_all"), icon="print",
+                      on_click=lambda: ui.navigate.to(BADGES, new_tab=True)).props("flat dense no-caps") \
+                .mark("tech-print-all")
+            csv_buttons(t, "tech-csv", "technicians.csv", self.technicians.export_csv,
+                        importer(t, self.technicians.import_csv, user.actor, refresh))
+        shown.place("tech-list", lambda views: self._table(t, user, views, refresh))
         await refresh()
 
     def _table(self, t: Translator, user: KioskUser, views: list[TechnicianView], refresh: Refresh) -> None:
@@ -70,17 +65,14 @@ class TechniciansTab:
                  (t("setup_people.technicians.weekly_shift"), "w-72"), (t("setup_people.state"), "w-20"),
                  ("", "grow")])
         for v in views:
-            with ui.row().classes("w-full no-wrap items-center gap-2 border-b py-1" +
-                                  ("" if v.active else " text-grey-6")).mark(f"tech-row-{v.id}"):
+            with list_row(f"tech-row-{v.id}", v.active):
                 ui.label(v.name).classes("w-36 font-medium").mark("tech-name")
                 ui.label(t(f"skill.{v.skill}")).classes("w-28")
                 ui.label(shift_text(t, v.shift)).classes("w-72")
                 with ui.row().classes("w-20"):
-                    ui.badge(t("setup_people.active") if v.active else t("setup_people.inactive"),
-                             color="positive" if v.active else "grey")
+                    state_badge(v.active, t("setup_people.active"), t("setup_people.inactive"))
                 with ui.row().classes("grow justify-end gap-0 no-wrap"):
-                    ui.button(icon="edit", on_click=lambda v=v: self._form(t, user, v, refresh)) \
-                        .props("flat dense").tooltip(t("setup_people.edit")).mark(f"tech-edit-{v.id}")
+                    edit_button(t, lambda v=v: self._form(t, user, v, refresh), f"tech-edit-{v.id}")
                     ui.button(t("setup_people.technicians.reissue"), icon="qr_code",
                               on_click=lambda v=v: self._reissue(t, user, v)).props("flat dense no-caps") \
                         .mark(f"tech-reissue-{v.id}")
@@ -135,10 +127,7 @@ class TechniciansTab:
                     ui.notify(t("setup_people.saved"), type="positive")
                     await refresh()
 
-            with ui.row().classes("w-full justify-end"):
-                ui.button(t("setup_people.cancel"), on_click=dialog.close).props("flat")
-                ui.button(t("setup_people.save"), on_click=save).props("unelevated data-testid=tech-form-save") \
-                    .mark("tech-form-save")
+            form_buttons(t, dialog, save, "tech-form-save", testid=True)
         dialog.open()
 
     def _reissue(self, t: Translator, user: KioskUser, v: TechnicianView) -> None:
