@@ -5,12 +5,14 @@ would otherwise sit under the fold) and how a refusal is shown."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from nicegui import events, ui
 
 from shopfloor.domain.errors import DomainError
+from shopfloor.kiosk.common.attributes import set_attrs
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.services.setup.csv_io import CsvImport
 
@@ -40,6 +42,41 @@ async def from_dialog(t: Translator, dialog: ui.dialog, change: Callable[[], obj
     dialog.close()
     ui.notify(t(done_key), type="positive")
     await refresh()
+
+
+@contextmanager
+def edit_dialog(host: ui.element, width: str, mark: str, title: str) -> Iterator[ui.dialog]:
+    """An item's dialog, titled, in the tab's dialog host (emptied first: one dialog at a time), opened once built."""
+    host.clear()
+    with host, ui.dialog().props("persistent") as dialog, ui.card().classes(f"{width} gap-2").mark(mark):
+        ui.label(title).classes("text-lg font-bold")
+        yield dialog
+    dialog.open()
+
+
+def key_input(label: str, value: str, maxlength: int, width: str, mark: str, *, fixed: bool) -> ui.input:
+    """The item's key (a code, a part number): typed for a new item, shown but fixed for a known one."""
+    box = set_attrs(ui.input(label, value=value).props("outlined dense").classes(width).mark(mark),
+                    maxlength=str(maxlength))  # as the props string gave it: text
+    if fixed:
+        box.disable()
+    return box
+
+
+def dialog_actions(t: Translator, dialog: ui.dialog, save: Callable[[], Awaitable[None]], save_mark: str,
+                   remove: Callable[[], Awaitable[None]] | None, remove_mark: str,
+                   kept_because: str | None = None) -> None:
+    """Remove (a known item only; greyed out with `kept_because` said beside it), cancel and save."""
+    with ui.row().classes("w-full items-center gap-2"):
+        if remove is not None:
+            gone = ui.button(t("setup_catalogue.remove"), icon="delete", on_click=remove) \
+                .props("flat color=negative").mark(remove_mark)
+            if kept_because is not None:
+                gone.disable()
+                ui.label(kept_because).classes("text-grey-7 text-sm")
+        ui.space()
+        ui.button(t("setup_catalogue.cancel"), on_click=dialog.close).props("flat")
+        ui.button(t("setup_catalogue.save"), icon="save", on_click=save).props("unelevated").mark(save_mark)
 
 
 def import_report(t: Translator, box: ui.column, report: CsvImport) -> None:

@@ -14,7 +14,7 @@ from shopfloor.domain.capacity import GENERAL_BAY, SKILLS
 from shopfloor.domain.errors import DomainError
 from shopfloor.kiosk.common.blocking import io
 from shopfloor.kiosk.setup.bays_tab import kind_name
-from shopfloor.kiosk.setup.catalogue_common import csv_bar, from_dialog, refused
+from shopfloor.kiosk.setup.catalogue_common import csv_bar, dialog_actions, edit_dialog, from_dialog, key_input, refused
 from shopfloor.services.setup.operations import OperationView
 
 if TYPE_CHECKING:
@@ -102,15 +102,10 @@ class OperationsTab:
     async def _edit(self, t: Translator, user: KioskUser, op: OperationView | None, refresh: Any) -> None:
         # the kinds as they are now: a bay added on the bays tab since this tab was built is offered
         kinds = await io(self.bays.kinds)
-        self.dialog_host.clear()
-        with self.dialog_host, ui.dialog().props("persistent") as dialog, \
-                ui.card().classes("w-[560px] gap-2").mark("operation-dialog"):
-            ui.label(t("setup_catalogue.operations.edit" if op else "setup_catalogue.operations.add")) \
-                .classes("text-lg font-bold")
-            code = ui.input(t("setup_catalogue.operations.col.code"), value=op.code if op else "") \
-                .props("outlined dense maxlength=20").classes("w-40").mark("operation-code")
-            if op is not None:
-                code.disable()
+        with edit_dialog(self.dialog_host, "w-[560px]", "operation-dialog",
+                         t("setup_catalogue.operations.edit" if op else "setup_catalogue.operations.add")) as dialog:
+            code = key_input(t("setup_catalogue.operations.col.code"), op.code if op else "", 20, "w-40",
+                             "operation-code", fixed=op is not None)
             name_zh = ui.input(t("setup_catalogue.operations.col.name_zh"), value=op.name_zh if op else "") \
                 .props("outlined dense maxlength=80").classes("w-full").mark("operation-name-zh")
             name_en = ui.input(t("setup_catalogue.operations.col.name_en"), value=op.name_en if op else "") \
@@ -148,15 +143,6 @@ class OperationsTab:
                 await from_dialog(t, dialog, lambda: self.operations.remove(op.code, actor=user.actor),
                                   "setup_catalogue.removed", refresh)
 
-            with ui.row().classes("w-full items-center gap-2"):
-                if op is not None:
-                    gone = ui.button(t("setup_catalogue.remove"), icon="delete", on_click=remove) \
-                        .props("flat color=negative").mark("operation-remove")
-                    if op.in_use:
-                        gone.disable()
-                        ui.label(t("setup_catalogue.operations.in_use_hint")).classes("text-grey-7 text-sm")
-                ui.space()
-                ui.button(t("setup_catalogue.cancel"), on_click=dialog.close).props("flat")
-                ui.button(t("setup_catalogue.save"), icon="save", on_click=save).props("unelevated") \
-                    .mark("operation-save")
-        dialog.open()
+            dialog_actions(t, dialog, save, "operation-save", remove if op is not None else None,
+                           "operation-remove", t("setup_catalogue.operations.in_use_hint") if op and op.in_use
+                           else None)

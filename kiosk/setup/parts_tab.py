@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from nicegui import ui
 
 from shopfloor.kiosk.common.blocking import io
-from shopfloor.kiosk.setup.catalogue_common import csv_bar, from_dialog
+from shopfloor.kiosk.setup.catalogue_common import csv_bar, dialog_actions, edit_dialog, from_dialog, key_input
 from shopfloor.services.parts.catalogue import PartInfo
 
 if TYPE_CHECKING:
@@ -63,15 +63,10 @@ class PartsTab:
         await refresh()
 
     def _edit(self, t: Translator, user: KioskUser, part: PartInfo | None, refresh: Any) -> None:
-        self.dialog_host.clear()
-        with self.dialog_host, ui.dialog().props("persistent") as dialog, \
-                ui.card().classes("w-[480px] gap-2").mark("part-dialog"):
-            ui.label(t("setup_catalogue.parts.edit" if part else "setup_catalogue.parts.add")) \
-                .classes("text-lg font-bold")
-            number = ui.input(t("setup_catalogue.parts.col.number"), value=part.number if part else "") \
-                .props("outlined dense maxlength=40").classes("w-full").mark("part-number")
-            if part is not None:
-                number.disable()
+        with edit_dialog(self.dialog_host, "w-[480px]", "part-dialog",
+                         t("setup_catalogue.parts.edit" if part else "setup_catalogue.parts.add")) as dialog:
+            number = key_input(t("setup_catalogue.parts.col.number"), part.number if part else "", 40, "w-full",
+                               "part-number", fixed=part is not None)
             name = ui.input(t("setup_catalogue.parts.col.name"), value=part.name if part else "") \
                 .props("outlined dense maxlength=80").classes("w-full").mark("part-name")
             with ui.row().classes("w-full no-wrap gap-2"):
@@ -90,11 +85,5 @@ class PartsTab:
                 await from_dialog(t, dialog, lambda: self.parts.remove(part.number, actor=user.actor),
                                   "setup_catalogue.removed", refresh)
 
-            with ui.row().classes("w-full items-center gap-2"):
-                if part is not None:
-                    ui.button(t("setup_catalogue.remove"), icon="delete", on_click=remove) \
-                        .props("flat color=negative").mark("part-remove")
-                ui.space()
-                ui.button(t("setup_catalogue.cancel"), on_click=dialog.close).props("flat")
-                ui.button(t("setup_catalogue.save"), icon="save", on_click=save).props("unelevated").mark("part-save")
-        dialog.open()
+            dialog_actions(t, dialog, save, "part-save", remove if part is not None else None,
+                           "part-remove")
