@@ -21,13 +21,14 @@ from shopfloor.services import audit
 from shopfloor.services.audit import Actor, Entity
 from shopfloor.services.capacity import RELEASED
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.setup.csv_io import CsvImport, CsvRow, import_rows, read_rows, write_csv
+from shopfloor.services.setup.csv_io import CsvImport, CsvRow, write_csv
 from shopfloor.services.setup.people_common import (
     FieldInvalid,
-    natural_key,
+    import_each_row,
+    in_use_first,
     parse_active,
     refresh_capacity,
-    row_columns,
+    site_row,
     text_field,
 )
 
@@ -59,7 +60,7 @@ class BayAdmin:
         with self.ctx.db.read() as s:
             rows = s.scalars(select(Bay).where(Bay.site_id == self.ctx.site))
             # in use first, then B1, B2 … B10 whatever their kind (a database sorts "B10" before "B2")
-            return sorted((_view(b) for b in rows), key=lambda v: (not v.active, natural_key(v.code), v.id))
+            return in_use_first((_view(b) for b in rows), lambda v: v.code)
 
     def kinds(self) -> list[str]:
         """The kinds a bay may have: general work's, those the labour catalogue's operations need, and those the
@@ -99,13 +100,8 @@ class BayAdmin:
 
     def import_csv(self, data: bytes, actor: Actor) -> CsvImport:
         """Rows keyed by code: a known bay gets the row's kind and in-use, a new one is added."""
-        rows = read_rows(data, COLUMNS, required=("code", "kind"))
-        with self.ctx.db.write() as s:
-            def apply(row: CsvRow) -> str:
-                with s.begin_nested(), row_columns():
-                    return self._apply_row(s, row, actor)
-
-            return import_rows(rows, apply)
+        return import_each_row(self.ctx, data, COLUMNS, ("code", "kind"),
+                               lambda s, row: self._apply_row(s, row, actor))
 
     def _apply_row(self, s: Session, row: CsvRow, actor: Actor) -> str:
         code = _code(row.cells.get("code", ""))
@@ -168,10 +164,7 @@ class BayAdmin:
             raise Refused("setup_people.error.bays.booked", code=bay.code, count=int(held))
 
     def _bay(self, s: Session, bay_id: int) -> Bay:
-        bay = s.get(Bay, bay_id)
-        if bay is None or bay.site_id != self.ctx.site:
-            raise NotFound("setup_people.error.bays.not_found", id=bay_id)
-        return bay
+        return site_row(s, self.ctx, Bay, bay_id, "setup_people.error.bays.not_found")
 
 
 def _code(value: str) -> str:

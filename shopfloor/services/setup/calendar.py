@@ -19,14 +19,15 @@ from shopfloor.domain.models import Holiday, Leave, Technician
 from shopfloor.services import audit
 from shopfloor.services.audit import Actor, Entity
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.setup.csv_io import CsvImport, CsvRow, import_rows, read_rows, write_csv
+from shopfloor.services.setup.csv_io import CsvImport, CsvRow, write_csv
 from shopfloor.services.setup.people_common import (
     FieldInvalid,
+    import_each_row,
     parse_day,
     parse_hours,
     refresh_capacity,
     republish_technicians,
-    row_columns,
+    site_row,
     text_field,
 )
 
@@ -95,13 +96,8 @@ class CalendarAdmin:
 
     def import_leave_csv(self, data: bytes, actor: Actor) -> CsvImport:
         """Each row a technician's leave (by name); a row equal to one already recorded is left as it is."""
-        rows = read_rows(data, LEAVE_COLUMNS, required=("technician", "day"))
-        with self.ctx.db.write() as s:
-            def apply(row: CsvRow) -> str:
-                with s.begin_nested(), row_columns():
-                    return self._leave_row(s, row, actor)
-
-            return import_rows(rows, apply)
+        return import_each_row(self.ctx, data, LEAVE_COLUMNS, ("technician", "day"),
+                               lambda s, row: self._leave_row(s, row, actor))
 
     def _leave_row(self, s: Session, row: CsvRow, actor: Actor) -> str:
         name = text_field("technician", row.cells.get("technician", ""), 60)
@@ -165,13 +161,8 @@ class CalendarAdmin:
 
     def import_holidays_csv(self, data: bytes, actor: Actor) -> CsvImport:
         """Rows keyed by day: a known day gets the row's name, a new one is added."""
-        rows = read_rows(data, HOLIDAY_COLUMNS, required=("day",))
-        with self.ctx.db.write() as s:
-            def apply(row: CsvRow) -> str:
-                with s.begin_nested(), row_columns():
-                    return self._holiday_row(s, row, actor)
-
-            return import_rows(rows, apply)
+        return import_each_row(self.ctx, data, HOLIDAY_COLUMNS, ("day",),
+                               lambda s, row: self._holiday_row(s, row, actor))
 
     def _holiday_row(self, s: Session, row: CsvRow, actor: Actor) -> str:
         day = parse_day("day", row.cells.get("day", ""))
@@ -211,10 +202,7 @@ class CalendarAdmin:
             raise FieldInvalid("day", "setup_people.error.calendar.day_range", day=day.isoformat())
 
     def _tech(self, s: Session, tech_id: int) -> Technician:
-        tech = s.get(Technician, tech_id)
-        if tech is None or tech.site_id != self.ctx.site:
-            raise NotFound("setup_people.error.technicians.not_found", id=tech_id)
-        return tech
+        return site_row(s, self.ctx, Technician, tech_id, "setup_people.error.technicians.not_found")
 
 
 def _leave_view(row: Leave, name: str) -> LeaveView:

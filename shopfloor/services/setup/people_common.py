@@ -1,27 +1,28 @@
 """What /setup's people lists (staff, technicians, calendar, bays) check the same way: a field's text, yes/no,
 weekdays, times and days as a person types them or a spreadsheet writes them, and the capacity refresh a change
-of hours triggers."""
+of hours triggers; and what they do the same way: a listing's order, a CSV import's rows each in its own
+savepoint, one of the site's rows by id."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shopfloor.domain.errors import Invalid
+from shopfloor.domain.errors import Invalid, NotFound
 from shopfloor.domain.models import Technician
 from shopfloor.i18n import catalogue, normalize
 from shopfloor.i18n import t as translate
 from shopfloor.services.capacity import board_days, publish_capacity
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.publishing import publish_technician
-from shopfloor.services.setup.csv_io import RowProblem
+from shopfloor.services.setup.csv_io import CsvImport, CsvRow, RowProblem, import_rows, read_rows
 
 T = TypeVar("T")
 YES = {"yes", "y", "true", "1", "是", "在用", "active"}
@@ -30,11 +31,37 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 DIGITS = re.compile(r"(\d+)")
 
 
+class Listed(Protocol):
+    """A listing's view: staff, technician, bay."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def active(self) -> bool: ...
+
+
+class SiteOwned(Protocol):
+    """A table row of one site's."""
+
+    id: Any
+    site_id: Any
+
+
+L = TypeVar("L", bound=Listed)
+R = TypeVar("R", bound=SiteOwned)
+
+
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """B2 before B10: the runs of digits compared as numbers (and before letters: 2 before A1), the rest without
     regard to case."""
     return tuple((0, int(part)) if part.isdigit() else (1, part.casefold())
                  for part in DIGITS.split(text) if part)
+
+
+def in_use_first(views: Iterable[L], name: Callable[[L], str]) -> list[L]:
+    """In use first, then by `name` as people read it (B2 before B10, A2 before A10), then as added."""
+    return sorted(views, key=lambda v: (not v.active, natural_key(name(v)), v.id))
 
 
 def field_label(lang: str, column: str) -> str:
@@ -67,6 +94,27 @@ def row_columns() -> Iterator[None]:
         yield
     except FieldInvalid as exc:
         raise RowProblem(exc.column, exc.key, **exc.params) from None
+
+
+def import_each_row(ctx: ServiceContext, data: bytes, columns: Sequence[str], required: Iterable[str],
+                    apply_row: Callable[[Session, CsvRow], str]) -> CsvImport:
+    """A CSV import in one transaction, each row in a savepoint of its own: a refused row is rolled back and
+    reported with its column, the good ones are kept."""
+    rows = read_rows(data, columns, required=required)
+    with ctx.db.write() as s:
+        def apply(row: CsvRow) -> str:
+            with s.begin_nested(), row_columns():
+                return apply_row(s, row)
+
+        return import_rows(rows, apply)
+
+
+def site_row(s: Session, ctx: ServiceContext, model: type[R], row_id: int, not_found: str) -> R:
+    """The site's row of `model` by id; NotFound (`not_found`) for none, or another site's."""
+    row = s.get(model, row_id)
+    if row is None or row.site_id != ctx.site:
+        raise NotFound(not_found, id=row_id)
+    return row
 
 
 def text_field(column: str, value: str, longest: int, *, required: bool = True) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shopfloor.contract.staff import StaffRole, format_roles, parse_roles
-from shopfloor.domain.errors import NotFound, Refused
+from shopfloor.domain.errors import Refused
 from shopfloor.domain.models import Advisor
 from shopfloor.domain.versions import next_version
 from shopfloor.services import audit
@@ -25,9 +25,10 @@ from shopfloor.services.publishing import publish_advisor
 from shopfloor.services.setup.csv_io import CsvImport, CsvRow, import_rows, read_rows, write_csv
 from shopfloor.services.setup.people_common import (
     FieldInvalid,
-    natural_key,
+    in_use_first,
     parse_active,
     row_columns,
+    site_row,
     text_field,
 )
 
@@ -76,7 +77,7 @@ class StaffAdmin:
         with self.ctx.db.read() as s:
             rows = s.scalars(select(Advisor).where(Advisor.site_id == self.ctx.site))
             # in use first, then by board code as people read it (A2 before A10)
-            return sorted((self._view(a) for a in rows), key=lambda v: (not v.active, natural_key(v.code), v.id))
+            return in_use_first((self._view(a) for a in rows), lambda v: v.code)
 
     def get(self, staff_id: int) -> StaffView:
         with self.ctx.db.read() as s:
@@ -238,8 +239,5 @@ class StaffAdmin:
         return code
 
     def _person(self, s: Session, staff_id: int) -> Advisor:
-        person = s.get(Advisor, staff_id)
-        if person is None or person.site_id != self.ctx.site:
-            raise NotFound("setup_people.error.staff.not_found", id=staff_id)
-        return person
+        return site_row(s, self.ctx, Advisor, staff_id, "setup_people.error.staff.not_found")
 

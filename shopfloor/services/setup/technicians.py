@@ -13,24 +13,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from shopfloor.domain.capacity import SKILLS
-from shopfloor.domain.errors import NotFound, Refused
+from shopfloor.domain.errors import Refused
 from shopfloor.domain.models import Technician
 from shopfloor.domain.versions import next_version
 from shopfloor.services import audit
 from shopfloor.services.audit import Actor, Entity
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.publishing import publish_technician
-from shopfloor.services.setup.csv_io import CsvImport, CsvRow, import_rows, read_rows, write_csv
+from shopfloor.services.setup.csv_io import CsvImport, CsvRow, write_csv
 from shopfloor.services.setup.people_common import (
     FieldInvalid,
     format_weekdays,
-    natural_key,
+    import_each_row,
+    in_use_first,
     one_of,
     parse_active,
     parse_time,
     parse_weekdays,
     refresh_capacity,
-    row_columns,
+    site_row,
     text_field,
 )
 from shopfloor.services.site_setup import WeeklyShift, reissue_badge, set_shift
@@ -115,7 +116,7 @@ class TechnicianAdmin:
         with self.ctx.db.read() as s:
             rows = s.scalars(select(Technician).where(Technician.site_id == self.ctx.site))
             # in use first, then by name (as the CSV and the badges list them)
-            return sorted((_view(t) for t in rows), key=lambda v: (not v.active, natural_key(v.name), v.id))
+            return in_use_first((_view(t) for t in rows), lambda v: v.name)
 
     def get(self, tech_id: int) -> TechnicianView:
         with self.ctx.db.read() as s:
@@ -159,13 +160,7 @@ class TechnicianAdmin:
     def import_csv(self, data: bytes, actor: Actor) -> CsvImport:
         """Rows keyed by name: a known technician changed, a new one added. Empty shift cells keep the shift a
         known technician has (a new one works the default shift)."""
-        rows = read_rows(data, COLUMNS, required=("name",))
-        with self.ctx.db.write() as s:
-            def apply(row: CsvRow) -> str:
-                with s.begin_nested(), row_columns():
-                    return self._apply_row(s, row, actor)
-
-            return import_rows(rows, apply)
+        return import_each_row(self.ctx, data, COLUMNS, ("name",), lambda s, row: self._apply_row(s, row, actor))
 
     def _apply_row(self, s: Session, row: CsvRow, actor: Actor) -> str:
         cells = row.cells
@@ -260,10 +255,7 @@ class TechnicianAdmin:
         return name
 
     def _tech(self, s: Session, tech_id: int) -> Technician:
-        tech = s.get(Technician, tech_id)
-        if tech is None or tech.site_id != self.ctx.site:
-            raise NotFound("setup_people.error.technicians.not_found", id=tech_id)
-        return tech
+        return site_row(s, self.ctx, Technician, tech_id, "setup_people.error.technicians.not_found")
 
 
 def _view(t: Technician) -> TechnicianView:
