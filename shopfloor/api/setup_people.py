@@ -61,6 +61,7 @@ async def csv_body(request: Request) -> bytes:
 
 
 CsvFile = Annotated[bytes, Depends(csv_body)]
+Since = Annotated[date | None, Query(description="default: today")]  # the first day a leave or holiday list shows
 
 
 def _csv(data: bytes, name: str) -> Response:
@@ -98,6 +99,10 @@ class StaffImportOut(ImportOut):
 
 def _report(report: CsvImport) -> dict[str, Any]:
     return report.to_dict(partial(t, "en"))
+
+
+def _imported(report: CsvImport) -> ImportOut:
+    return ImportOut.model_validate(_report(report))
 
 
 class StaffOut(Shape):
@@ -319,7 +324,7 @@ def get_technicians_csv(api: Services) -> Response:
 def post_technicians_import(api: Services, caller: Annotated[Caller, SETUP], data: CsvFile) -> ImportOut:
     """Rows keyed by name; columns name, skill, active (yes/no), shift_start, shift_end (HH:MM), break_minutes,
     weekdays ("1-5" or "1,2,3"; 1 = Monday). Empty shift cells keep a known technician's shift."""
-    return ImportOut.model_validate(_report(TechnicianAdmin(api.ctx).import_csv(data, caller.actor)))
+    return _imported(TechnicianAdmin(api.ctx).import_csv(data, caller.actor))
 
 
 @router.get("/setup/technicians/{technician_id}", summary="One technician", responses=NOT_FOUND | unprocessable(),
@@ -370,8 +375,7 @@ def get_badge_png(api: Services, technician_id: Id) -> Response:
 # -- leave and holidays ---------------------------------------------------------------------------------------
 @router.get("/setup/technicians/{technician_id}/leave", summary="A technician's leave from a day on",
             responses=NOT_FOUND | unprocessable(), dependencies=[SETUP])
-def get_leave(api: Services, technician_id: Id,
-              since: Annotated[date | None, Query(description="default: today")] = None) -> list[LeaveOut]:
+def get_leave(api: Services, technician_id: Id, since: Since = None) -> list[LeaveOut]:
     return [leave_out(v) for v in CalendarAdmin(api.ctx).leave(technician_id, since)]
 
 
@@ -390,8 +394,7 @@ def delete_leave(api: Services, caller: Annotated[Caller, SETUP], leave_id: Id) 
 
 @router.get("/setup/leave/export.csv", summary="Everyone's leave as CSV (technician, day, hours, reason)",
             response_class=Response, responses=CSV_OUT | unprocessable(), dependencies=[SETUP])
-def get_leave_csv(api: Services, since: Annotated[date | None, Query(description="default: today")] = None
-                  ) -> Response:
+def get_leave_csv(api: Services, since: Since = None) -> Response:
     return _csv(CalendarAdmin(api.ctx).export_leave_csv(since), "leave.csv")
 
 
@@ -399,13 +402,12 @@ def get_leave_csv(api: Services, since: Annotated[date | None, Query(description
              openapi_extra=CSV_BODY, responses=TOO_LARGE | CSV_REFUSED)
 def post_leave_import(api: Services, caller: Annotated[Caller, SETUP], data: CsvFile) -> ImportOut:
     """technician by name; hours empty for the whole day; a row equal to recorded leave is left as it is."""
-    return ImportOut.model_validate(_report(CalendarAdmin(api.ctx).import_leave_csv(data, caller.actor)))
+    return _imported(CalendarAdmin(api.ctx).import_leave_csv(data, caller.actor))
 
 
 @router.get("/setup/holidays", summary="The days the workshop is closed, from a day on", responses=unprocessable(),
             dependencies=[SETUP])
-def get_holidays(api: Services, since: Annotated[date | None, Query(description="default: today")] = None
-                 ) -> list[HolidayOut]:
+def get_holidays(api: Services, since: Since = None) -> list[HolidayOut]:
     return [holiday_out(v) for v in CalendarAdmin(api.ctx).holidays(since)]
 
 
@@ -424,15 +426,14 @@ def delete_holiday(api: Services, caller: Annotated[Caller, SETUP], holiday_id: 
 
 @router.get("/setup/holidays/export.csv", summary="The holidays as CSV (day, name)", response_class=Response,
             responses=CSV_OUT | unprocessable(), dependencies=[SETUP])
-def get_holidays_csv(api: Services, since: Annotated[date | None, Query(description="default: today")] = None
-                     ) -> Response:
+def get_holidays_csv(api: Services, since: Since = None) -> Response:
     return _csv(CalendarAdmin(api.ctx).export_holidays_csv(since), "holidays.csv")
 
 
 @router.post("/setup/holidays/import", summary="Add or rename holidays from CSV (day, name)",
              openapi_extra=CSV_BODY, responses=TOO_LARGE | CSV_REFUSED)
 def post_holidays_import(api: Services, caller: Annotated[Caller, SETUP], data: CsvFile) -> ImportOut:
-    return ImportOut.model_validate(_report(CalendarAdmin(api.ctx).import_holidays_csv(data, caller.actor)))
+    return _imported(CalendarAdmin(api.ctx).import_holidays_csv(data, caller.actor))
 
 
 # -- bays -----------------------------------------------------------------------------------------------------
@@ -462,7 +463,7 @@ def get_bays_csv(api: Services) -> Response:
 @router.post("/setup/bays/import", summary="Add or change bays from CSV (code, kind, active)", openapi_extra=CSV_BODY,
              responses=TOO_LARGE | CSV_REFUSED)
 def post_bays_import(api: Services, caller: Annotated[Caller, SETUP], data: CsvFile) -> ImportOut:
-    return ImportOut.model_validate(_report(BayAdmin(api.ctx).import_csv(data, caller.actor)))
+    return _imported(BayAdmin(api.ctx).import_csv(data, caller.actor))
 
 
 @router.patch("/setup/bays/{bay_id}", summary="Change a bay's code or kind, or take it out of use",
