@@ -33,6 +33,7 @@ from shopfloor.testing.broker_fixtures import MosquittoBroker, start_broker
 from shopfloor.testing.plugin import DEMO_NOW, ON_BOTH_DATABASES, Services, start_server
 from shopfloor.testing.polling import wait_until
 from shopfloor.web import health as health_route
+from shopfloor.web.security import SECURITY_HEADERS
 
 pytestmark = ON_BOTH_DATABASES  # the tests with `services` run on SQLite and on PostgreSQL
 
@@ -77,6 +78,7 @@ def test_healthz_reports_the_database_the_backlog_and_the_printers(services: Ser
         assert body["last_backup"] is None  # none made in this data dir
         assert ("no_backup" in body["problems"]) == services.db.url.startswith("sqlite")
         assert first.headers["cache-control"] == "no-store"
+        _assert_security_headers(dict(first.headers))
 
         with services.db.write() as s:  # a change the publisher has not sent yet
             outbox.put_raw(s, DEMO_NOW, "shopfloor/v1/demo/test/healthz", b"{}", False)
@@ -230,6 +232,8 @@ def test_the_running_server_answers_healthz_without_a_session(tmp_path: Path) ->
         with urllib.request.urlopen(server.base + "/healthz", timeout=10) as response:
             assert response.status == 200
             assert response.headers.get("Set-Cookie") is None  # no session for a monitor's poll
+            # the same security headers as every other answer, though /healthz is in front of their middleware
+            _assert_security_headers(dict(response.headers))
             body = json.load(response)
         assert set(body) == KEYS
         assert body["database"] is True
@@ -240,6 +244,14 @@ def test_the_running_server_answers_healthz_without_a_session(tmp_path: Path) ->
         wait_until(lambda: set(_get(server.base)["printers"].values()) == {"online"}, what="printers online")
     finally:
         assert server.stop()
+
+
+def _assert_security_headers(headers: dict[str, str]) -> None:
+    lowered = {k.lower(): v for k, v in headers.items()}
+    for name, value in SECURITY_HEADERS:
+        assert lowered.get(name.decode()) == value.decode(), name
+    assert "frame-ancestors 'none'" in lowered["content-security-policy"]
+    assert lowered["x-frame-options"] == "DENY"
 
 
 def _get(base: str) -> dict[str, object]:

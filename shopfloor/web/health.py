@@ -4,7 +4,8 @@ while the database answers, 503 when it does not; the body is the same JSON eith
 
 NiceGUI's request-tracking middleware gives every request a session id, which sets a session cookie and makes a
 user storage for it: a monitor polling every minute would leave one behind per poll. So /healthz is answered by an
-app of its own placed in front of the whole middleware stack: no session, no storage, no cookie.
+app of its own placed in front of the whole middleware stack: no session, no storage, no cookie. That app has
+the security headers every other answer gets (web/security.py) around it, since it is in front of those too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shopfloor.services.health import HealthService
+from shopfloor.web.security import SecurityHeaders
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +47,15 @@ def health_app(health: HealthService) -> FastAPI:
         if not report.database:
             log.warning("/healthz: database not reachable (%s)", report.database_error)
         return JSONResponse(report.to_dict(), status_code=200 if report.database else 503,
-                            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+                            headers={"Cache-Control": "no-store"})
 
     return app
 
 
 def register(app: FastAPI, health: HealthService) -> None:
-    """Put /healthz in front of `app`'s middleware (built on the first request, after NiceGUI added its own)."""
-    own = health_app(health)
+    """Put /healthz in front of `app`'s middleware (built on the first request, after NiceGUI added its own), with
+    the same security headers as every other answer."""
+    own = SecurityHeaders(health_app(health))
     build = app.build_middleware_stack
 
     def build_with_healthz_first() -> ASGIApp:
