@@ -4,6 +4,8 @@ A backup is SQLite's online backup (`sqlite3.Connection.backup`): one consistent
 keeps writing (WAL: readers and the writer do not block each other), written to a hidden temporary file, checked
 with `PRAGMA integrity_check`, then renamed into place; so a file named *.sqlite3 in DATA_DIR/backups is always a
 whole, checked database. Copying the file with `cp` instead could catch a page half-written or miss the -wal.
+A copy holds the customers' personal data, so only its owner may read it (0600, a folder made for it 0700),
+whatever the umask.
 
 A PostgreSQL site is backed up with pg_dump (README, "Backups"); there is no SQLite file to copy."""
 
@@ -16,6 +18,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import stat
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +41,8 @@ PG_DUMP_HINT = ("a site whose server runs on PostgreSQL (serve --database postgr
                 "  pg_dump -Fc -f shopfloor.dump postgresql://USER@HOST/DBNAME\n"
                 "and restored (server stopped) with:\n"
                 "  pg_restore --clean --if-exists --no-owner -d postgresql://USER@HOST/DBNAME shopfloor.dump")
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
 
 
 class BackupError(RuntimeError):
@@ -106,6 +111,18 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _private_folder(folder: Path) -> None:
+    """`folder` made when missing, for its owner alone (its parents, if made too, as the umask says)."""
+    if not folder.is_dir():
+        folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+
+
+def _new_private_file(path: Path) -> None:
+    """An empty file only its owner may read, made before SQLite opens it (SQLite would make it as the umask says,
+    and gives its journal the database file's mode)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE_MODE))
+
+
 def check_copy(conn: sqlite3.Connection, what: Path) -> str | None:
     """Raises BackupError unless the database passes its integrity check; returns its alembic revision (None when
     it has no alembic_version table: not a shopfloor database, or one never migrated)."""
@@ -127,10 +144,11 @@ def backup_sqlite(db_file: Path, out: Path) -> BackupInfo:
     db_file, out = Path(db_file), Path(out)
     if not db_file.is_file():
         raise BackupError(f"{db_file}: no such database file")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    _private_folder(out.parent)
     tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
     tmp.unlink(missing_ok=True)
     try:
+        _new_private_file(tmp)  # an empty file is an empty SQLite database
         try:
             with contextlib.closing(_source(db_file)) as src, contextlib.closing(sqlite3.connect(tmp)) as dst:
                 # all pages in one step: one read snapshot, while the server's writer goes on in the WAL
@@ -141,6 +159,7 @@ def backup_sqlite(db_file: Path, out: Path) -> BackupInfo:
         except sqlite3.DatabaseError as exc:
             raise BackupError(f"{db_file}: cannot copy: {exc}") from None
         with open(tmp, "rb+") as f:
+            os.fchmod(f.fileno(), PRIVATE_FILE_MODE)  # exactly 0600, whatever the umask took away
             os.fsync(f.fileno())
         os.replace(tmp, out)
         _fsync_dir(out.parent)
@@ -229,11 +248,13 @@ def _keep_current(db_file: Path, data_dir: Path) -> Path | None:
         return backup_sqlite(db_file, out).path
     except BackupError as exc:
         log.warning("the current database fails its check (%s); keeping its files as they are", exc)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    _private_folder(out.parent)
     for suffix in ("", "-wal", "-shm"):
         part = db_file.with_name(db_file.name + suffix)
         if part.exists():
-            shutil.copy2(part, out.with_name(out.name + suffix))
+            kept = out.with_name(out.name + suffix)
+            shutil.copy2(part, kept)
+            os.chmod(kept, PRIVATE_FILE_MODE)
     return out
 
 
@@ -333,6 +354,9 @@ def restore(data_dir: Path, file: Path) -> Path | None:
         _prepare(staged, data_dir, file)
         kept = _keep_current(db_file, data_dir)
         _record(staged, data_dir, file, revision, kept)
+        # the restored database readable by whoever could read the one it replaces (the staged copy is 0600)
+        if db_file.exists():
+            os.chmod(staged, stat.S_IMODE(db_file.stat().st_mode))
         # the old database's WAL and index go first: SQLite would replay that WAL into the restored file
         _remove(db_file, parts[1:])
         os.replace(staged, db_file)

@@ -284,7 +284,46 @@ def test_a_damaged_database_is_replaced_and_kept_as_it_was(site: Path, tmp_path:
     assert counts(db_file)["customers"] == counts(good.path)["customers"]
     kept = [b for b in backup.list_backups(site) if b.kind == "before-restore"]
     assert len(kept) == 1 and kept[0].path.read_bytes() == bytes(data)
+    assert kept[0].path.stat().st_mode & 0o777 == 0o600  # kept as it was, but for its owner only
     assert "fails its check" in done.stderr
+
+@contextlib.contextmanager
+def umask(mask: int) -> Iterator[None]:
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_backups_are_readable_by_their_owner_only(site: Path, tmp_path: Path) -> None:
+    """They hold the customers' personal data: 0600 files in a 0700 folder when it is made for them, whatever the
+    umask (the command inherits this one); the restored database keeps the mode of the one it replaces."""
+    db_file = site / backup.DB_FILE
+    db_file.chmod(0o640)
+    with umask(0o022):
+        out = tmp_path / "made" / "manual.sqlite3"
+        done = cli("backup", "--data-dir", str(site), "--out", str(out))
+        assert done.returncode == 0, done.stderr
+        assert mode(out) == 0o600 and mode(out.parent) == 0o700
+        existing = tmp_path / "existing.sqlite3"
+        existing.write_bytes(b"")
+        existing.chmod(0o644)
+        assert mode(backup.backup_sqlite(db_file, existing).path) == 0o600  # a file replaced is private too
+        with opened(site) as db:
+            services = make_services(db, FixedClock(at_site(1, 3, 0)))
+            info = BackupSchedule(services.ctx, site).run_once()
+        assert info is not None and info.kind == "nightly"
+        assert mode(info.path) == 0o600 and mode(backup.backups_dir(site)) == 0o700
+        kept = backup.restore(site, out)
+        assert kept is not None and mode(kept) == 0o600
+        assert mode(db_file) == 0o640
+    assert sorted(p.name for p in backup.backups_dir(site).iterdir()) == sorted([info.path.name, kept.name])
+
 
 def test_backup_of_a_site_without_a_sqlite_file_names_pg_dump(tmp_path: Path) -> None:
     done = cli("backup", "--data-dir", str(tmp_path), "--out", str(tmp_path / "x.sqlite3"))
