@@ -151,7 +151,7 @@ def bus_status(found: PrinterStatus) -> tuple[PrinterCondition, str] | None:
         return payloads.PRINTER_PAPER_OUT, found.detail
     if found.state == PrinterState.OFFLINE:
         return payloads.PRINTER_OFFLINE, found.detail
-    if found.state in (PrinterState.COVER_OPEN, PrinterState.ERROR):
+    if found.state in (PrinterState.COVER_OPEN, PrinterState.ERROR, PrinterState.NOT_ESCPOS):
         return payloads.PRINTER_ERROR, found.detail
     return None
 

@@ -35,6 +35,9 @@ class NetworkTransport(StreamTransport):
     def _where(self) -> str:
         return f"printer {self.host}:{self.port}"
 
+    def _likely_mismatch(self) -> str:
+        return "wrong address or port (another service answers there), or not an ESC/POS receipt printer"
+
     def _open(self) -> Channel:
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
@@ -196,6 +199,9 @@ class SerialTransport(StreamTransport):
 
     def _where(self) -> str:
         return f"serial printer {self.device}"
+
+    def _likely_mismatch(self) -> str:
+        return f"baud rate {self.baudrate} not the printer's, or not an ESC/POS receipt printer"
 
     def _transfer_seconds(self, size: int) -> float:
         # ten bits a byte on the wire (start, eight data, stop)

@@ -12,6 +12,8 @@ the current mode, like the paper sensor of a real printer):
                  is loaded: a test asserting "nothing printed while paper was out" checks that jobs() is empty.
     cover_open   like paper_out, with the cover-open bit instead (0x1A/0x16/0x12).
     drop_mid_job reads `after` bytes, then closes the connection abruptly (reset).
+    http         no printer at all: a web server at a wrong address or port. Answers the first bytes it gets
+                 with "HTTP/1.1 400 Bad Request" and closes; they land in `raw` only (nothing is printed).
 
 `after` counts every byte on the connection, status queries included. `jobs()` holds the job bytes (status
 queries taken out) of every connection the client finished and closed; broken or hung ones are in
@@ -43,7 +45,13 @@ class Mode(StrEnum):
     PAPER_OUT = "paper_out"
     COVER_OPEN = "cover_open"
     DROP_MID_JOB = "drop_mid_job"
+    HTTP = "http"
 
+
+# what a web server says to bytes that are no HTTP request; read byte by byte as status answers, its "R", "r"
+# and "v" say paper out
+HTTP_ANSWER: Final = (b"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nContent-Type: text/html\r\n"
+                      b"Content-Length: 0\r\nConnection: close\r\n\r\n")
 
 # answers to DLE EOT 1, 2, 3, 4
 _ANSWERS: Final[dict[Mode, dict[int, int]]] = {
@@ -176,6 +184,9 @@ class PrinterSimulator:
     def drop_mid_job(self, after: int) -> None:
         self.set_mode(Mode.DROP_MID_JOB, after)
 
+    def http(self) -> None:
+        self.set_mode(Mode.HTTP)
+
     # --- what happened ----------------------------------------------------------------------------------------
 
     def connections(self) -> list[Connection]:
@@ -273,6 +284,9 @@ class PrinterSimulator:
                 if not chunk:
                     self._finish(record, complete=True, ended="closed")
                     return
+                if record.mode == Mode.HTTP:
+                    self._answer_http(sock, record, chunk)
+                    return
                 data, reply, queries = responder.feed(chunk)
                 with self._changed:
                     record.raw += chunk
@@ -286,6 +300,25 @@ class PrinterSimulator:
         finally:
             if record.ended != "hung":
                 sock.close()
+
+    def _answer_http(self, sock: socket.socket, record: Connection, chunk: bytes) -> None:
+        with self._changed:
+            record.raw += chunk
+        with contextlib.suppress(OSError):
+            sock.sendall(HTTP_ANSWER)
+            sock.shutdown(socket.SHUT_WR)
+            # read on until the client closes (a close with unread bytes resets the connection, and the reset
+            # may destroy the answer before the client has read it); what it sends still lands in `raw`
+            deadline = time.monotonic() + 2.0
+            while not self._stopping.is_set() and (remaining := deadline - time.monotonic()) > 0:
+                if not select.select([sock], [], [], min(remaining, 0.05))[0]:
+                    continue
+                more = sock.recv(4096)
+                if not more:
+                    break
+                with self._changed:
+                    record.raw += more
+        self._finish(record, complete=False, ended="answered as a web server")
 
     def _end_fault(self, sock: socket.socket, record: Connection) -> None:
         if record.mode == Mode.DROP_MID_JOB:

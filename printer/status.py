@@ -5,7 +5,9 @@ or its buffer is full, and each is answered with one byte. Bit meanings, from Ep
 (bit 0 is the least significant):
 
     every answer      bits 1 and 4 are 1, bits 0 and 7 are 0  (mask 0x93 == 0x12). Automatic status back
-                      (ASB) packets and XON/XOFF never have this shape, so other bytes are skipped as noise.
+                      (ASB) packets and XON/XOFF never have this shape and are skipped. Any other byte means
+                      the device is no ESC/POS printer (a web server or another service at the address): its
+                      text is full of letters of the answers' shape ("R", "r", "v" …), read as paper out.
     n=1 printer       bit 3: offline.  bit 5: waiting for online recovery.  (bit 2: drawer pin 3, unused here)
     n=2 offline cause bit 2: cover open.  bit 3: paper being fed by the FEED button.
                       bit 5: printing stopped by paper end.  bit 6: an error occurred.
@@ -30,6 +32,14 @@ REALTIME_QUERIES: Final = frozenset({1, 2, 3, 4})
 
 _SHAPE_MASK: Final = 0x93
 _SHAPE: Final = 0x12
+# XON and XOFF: a serial printer's flow control, not answers
+FLOW_CONTROL: Final = frozenset({0x11, 0x13})
+# automatic status back: four bytes, the first with bit 4 set and bits 0, 1 and 7 clear, the rest with bits 4
+# and 7 clear (a printer sends them on a status change once ASB is enabled)
+_ASB_FIRST_MASK: Final = 0x93
+_ASB_FIRST: Final = 0x10
+_ASB_REST_MASK: Final = 0x90
+ASB_LENGTH: Final = 4
 # n=1
 OFFLINE_BIT: Final = 0x08
 # n=2
@@ -48,6 +58,7 @@ class PrinterState(StrEnum):
     PAPER_OUT = "paper_out"
     COVER_OPEN = "cover_open"
     OFFLINE = "offline"        # unreachable, not answering, or offline for a reason it does not tell
+    NOT_ESCPOS = "not_escpos"  # something answers at the address, but not as an ESC/POS printer (wrong address)
     ERROR = "error"            # the printer reports an error (cutter jam, head temperature, …)
     UNKNOWN = "unknown"        # this transport cannot ask (status queries unsupported or disabled)
 
@@ -66,6 +77,44 @@ class PrinterStatus:
 
 def is_status_byte(value: int) -> bool:
     return value & _SHAPE_MASK == _SHAPE
+
+
+class AnswerReader:
+    """Sorts the bytes a printer sends back into status answers, skipping XON/XOFF and ASB packets (which may be
+    cut across reads). Any other byte sets `foreign`: the device is no ESC/POS printer; `received` keeps what
+    it sent, to show a person."""
+
+    def __init__(self) -> None:
+        self.answers: list[int] = []
+        self.foreign = False
+        self.received = bytearray()
+        self._asb_left = 0  # bytes of an ASB packet still to come
+
+    def feed(self, chunk: bytes) -> None:
+        self.received += chunk
+        for b in chunk:
+            if self._asb_left:
+                self._asb_left -= 1
+                if b & _ASB_REST_MASK == 0:
+                    continue
+                self._asb_left = 0
+                self.foreign = True  # not an ASB packet after all
+            elif is_status_byte(b):
+                self.answers.append(b)
+            elif b in FLOW_CONTROL:
+                continue
+            elif b & _ASB_FIRST_MASK == _ASB_FIRST:
+                self._asb_left = ASB_LENGTH - 1
+            else:
+                self.foreign = True
+
+
+def not_escpos_detail(where: str, received: bytes, likely: str) -> str:
+    """What a person reads when the device at `where` (printer host:port, or device path) answers, but not as an
+    ESC/POS printer: the start of what it sent, escaped, tells a web server's error from another service;
+    `likely`: the probable cause for this kind of link."""
+    sample = repr(bytes(received[:24]))[2:-1] + ("…" if len(received) > 24 else "")
+    return f"{where}: does not answer as an ESC/POS printer (it sent \"{sample}\"): {likely}"
 
 
 def is_offline(printer_answer: int) -> bool:

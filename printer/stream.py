@@ -7,6 +7,10 @@ status queries (see `status.py`).
   answer proves delivery. Without it a successful write proves nothing: the kernel happily buffers a whole
   ticket for a printer that has hung and never reads again. No answer within the timeout: TransferBroken.
 
+A device that answers with bytes no ESC/POS printer sends (a web server at a wrong address or port) is no
+printer: before the job, not a byte of it is sent (PrinterUnreachable, status NOT_ESCPOS); after it, the job
+is uncertain (TransferBroken). Its letters must not be read as status answers (many have their shape).
+
 A printer that does not answer status queries needs `status_queries=False`; then a network job counts as
 delivered once the printer's TCP stack has acknowledged every byte, a device job once the driver took it.
 """
@@ -34,6 +38,14 @@ class WriteFailed(Exception):
 
 class LinkClosed(Exception):
     """The printer closed the link or the device went away."""
+
+
+class ForeignAnswer(Exception):
+    """The device sent bytes no ESC/POS printer sends; `received`: what it sent."""
+
+    def __init__(self, received: bytes) -> None:
+        super().__init__(f"not an ESC/POS answer: {received[:24]!r}")
+        self.received = received
 
 
 class Channel(Protocol):
@@ -66,6 +78,13 @@ class StreamTransport:
 
     def _transfer_seconds(self, size: int) -> float:
         return size / SLOWEST_BYTES_PER_SECOND
+
+    def _likely_mismatch(self) -> str:
+        """The probable cause when the device answers, but not as an ESC/POS printer."""
+        return "not an ESC/POS receipt printer"
+
+    def _not_escpos(self, received: bytes) -> str:
+        return rt.not_escpos_detail(self._where(), received, self._likely_mismatch())
 
     def query_status(self) -> PrinterStatus:
         if not self.status_queries:
@@ -114,6 +133,9 @@ class StreamTransport:
         except LinkClosed as exc:
             raise TransferBroken(f"{where}: link closed after all {len(data)} bytes were sent, before the printer "
                                  f"confirmed them ({exc})") from exc
+        except ForeignAnswer as exc:
+            raise TransferBroken(f"{self._not_escpos(exc.received)}; all {len(data)} bytes of the job "
+                                 f"had been sent to it") from exc
         if not answers:
             raise TransferBroken(f"{where}: all {len(data)} bytes sent but no status answer within "
                                  f"{self.timeout:g} s: the printer may not have taken the job")
@@ -136,6 +158,9 @@ class StreamTransport:
         except LinkClosed as exc:
             raise PrinterUnreachable(f"{where}: link closed before the printer answered a status query "
                                      f"({exc})") from exc
+        except ForeignAnswer as exc:
+            detail = self._not_escpos(exc.received)
+            raise PrinterUnreachable(detail, PrinterStatus(PrinterState.NOT_ESCPOS, detail)) from exc
         if len(answers) < 3:
             raise PrinterUnreachable(f"{where}: no answer to a status query within {self.timeout:g} s "
                                      f"(printer busy, hung, or not answering status queries)")
@@ -144,17 +169,20 @@ class StreamTransport:
     @staticmethod
     def _answers(channel: Channel, count: int, deadline: float, *, partial: bool = False) -> list[int]:
         """Up to `count` status answers by the deadline. A closed link raises LinkClosed, unless `partial` and
-        some answers came first (after a job: the answers that matter arrived)."""
-        answers: list[int] = []
-        while len(answers) < count and time.monotonic() < deadline:
+        some answers came first (after a job: the answers that matter arrived). A byte that is no status
+        answer, XON/XOFF or ASB raises ForeignAnswer at once: the answers around it mean nothing."""
+        reader = rt.AnswerReader()
+        while len(reader.answers) < count and time.monotonic() < deadline:
             try:
                 chunk = channel.read(deadline)
             except LinkClosed:
-                if answers and partial:
-                    return answers
+                if reader.answers and partial:
+                    return reader.answers
                 raise
-            answers += [b for b in chunk if rt.is_status_byte(b)]
-        return answers
+            reader.feed(chunk)
+            if reader.foreign:
+                raise ForeignAnswer(bytes(reader.received))
+        return reader.answers
 
     @staticmethod
     def _drain(channel: Channel) -> None:
