@@ -270,22 +270,29 @@ def _serve(args: argparse.Namespace) -> int:
     """The server role alone: kiosk, boards, API and outbox publisher, against an external broker."""
     from shopfloor.main import Options, Shopfloor
     from shopfloor.ports import PortInUse, ensure_free
+    from shopfloor.run_lock import LockHeld, RunLock
 
     data_dir = Path(args.data_dir).resolve()
     settings, config_path = _site_settings(args, data_dir)
     creds = _credentials(data_dir)
     broker = _broker_address(args, creds)
+    # the lock before the first line of the log: a second server refused on this folder writes into the running
+    # one's log why it did not start, and no "starting" line of a start that never happened
+    lock = RunLock(data_dir)
     try:
+        lock.acquire()
         ensure_free(args.host, args.http_port, "HTTP", "--http-port")
-    except PortInUse as exc:
-        print(f"shopfloor: {exc}", file=sys.stderr)
+    except (LockHeld, PortInUse) as exc:
+        lock.release()
+        log.error("cannot start: %s", exc)
         return 2
     system = Shopfloor(settings, creds, Options(
         data_dir=data_dir, http_host=args.host, http_port=args.http_port, broker=broker, embedded_broker=False,
         printer_agents=False, database_url=args.database, https=_https(args, settings),
         config_path=_writable_config(config_path, data_dir)))
-    log.info("site %s from %s; broker %s; database %s; %s", settings.site.id, config_path, broker,
-             system.db.url.split("@")[-1], "HTTPS" if system.options.https else "HTTP")
+    system.lock_data_dir(lock)
+    log.info("starting site %s from %s on %s; broker %s; database %s", settings.site.id, config_path,
+             listen_url(args.host, args.http_port, system.options.https), broker, system.db.url.split("@")[-1])
     if args.broker and (broker.host, broker.port) != (creds.broker_host, creds.broker_port):
         # our brokers refuse anonymous logins, but another one (a system Mosquitto) may take ours and keep the
         # site's retained state: say where we are, so a wrong --broker shows in the log
@@ -297,6 +304,12 @@ def _serve(args: argparse.Namespace) -> int:
                     "state goes to it; start the site's broker first", creds.broker_host, creds.broker_port,
                     data_dir / creds_mod.FILE_NAME)
     return _run(system)
+
+
+def listen_url(host: str, port: int, https: bool) -> str:
+    """Where the server listens, as a URL: http://0.0.0.0:8080 (every interface), https://[::1]:8443."""
+    shown = f"[{host}]" if ":" in host else (host or "0.0.0.0")
+    return f"{'https' if https else 'http'}://{shown}:{port}"
 
 
 def _record_broker(data_dir: Path, address: BrokerAddress, command: str) -> str:

@@ -8,6 +8,7 @@ import asyncio
 import gc
 import hashlib
 import logging
+import signal
 import socket
 from dataclasses import dataclass, field
 from datetime import date
@@ -123,6 +124,18 @@ def server_url(settings: Settings, options: Options) -> str:
         return settings.web.public_url
     host = options.http_host if options.http_host not in ("0.0.0.0", "::", "") else lan_address()
     return f"{'https' if options.https else 'http'}://{host}:{options.http_port}"
+
+
+def stop_reason() -> str:
+    """The signal the web server is stopping for (SIGTERM from systemd, SIGINT from Ctrl-C), else "shutdown".
+    uvicorn keeps the signals it caught in a private list, to raise them again once it has stopped; read with care."""
+    from nicegui.server import Server
+
+    caught = getattr(getattr(Server, "instance", None), "_captured_signals", None) or []
+    try:
+        return signal.Signals(caught[-1]).name if caught else "shutdown"
+    except (TypeError, ValueError):
+        return "shutdown"
 
 
 class Shopfloor:
@@ -469,6 +482,7 @@ class Shopfloor:
             await asyncio.sleep(self.settings.retention.every_minutes * 60)
 
     def stop(self) -> None:
+        log.info("stopping (%s)", stop_reason())
         systemd_notify.notify(systemd_notify.STOPPING)
         if self._systemd_task:
             self._systemd_task.cancel()

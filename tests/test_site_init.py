@@ -229,9 +229,20 @@ def test_serve_runs_on_the_new_site_and_the_manager_signs_in(site: tuple[Path, s
         finally:
             db.dispose()
         assert not _files_holding(data_dir, pin)
+        # a second server on this folder refuses, and says why in the log the running one writes (no start of its own)
+        second = subprocess.run([sys.executable, "-m", "shopfloor.cli", "serve", "--data-dir", str(data_dir), "--host",
+                                 "127.0.0.1", "--http-port", str(free_port()), "--broker", "mqtt://127.0.0.1:1"],
+                                capture_output=True, text=True, timeout=120,
+                                env={k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"})
+        assert second.returncode == 2 and "cannot start" in second.stderr, second.stderr
     finally:
-        assert server.stop()
+        assert server.stop(sig=signal.SIGTERM)  # as systemd stops it
     assert not _files_holding(data_dir, pin)  # nor after the server wrote its last
+    lines = (data_dir / "logs" / "shopfloor.log").read_text(encoding="utf-8").splitlines()
+    starting = [line for line in lines if "starting site bj01" in line]
+    assert len(starting) == 1 and f" on {server.base}; " in starting[0]  # the address and port it listens on
+    assert [line for line in lines if "ERROR   shopfloor: cannot start: " in line and "is running on" in line]
+    assert any(line.endswith("INFO    shopfloor.main: stopping (SIGTERM)") for line in lines)
 
 
 def _status_as(driver: Any, url: str) -> int:

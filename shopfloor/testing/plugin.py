@@ -230,9 +230,9 @@ class DemoServer:
     process: subprocess.Popen[bytes]
     tls: ssl.SSLContext | None = None  # under --https: trusts only DATA_DIR/tls/ca.crt
 
-    def stop(self, timeout: float = 20.0) -> bool:
-        """Ctrl-C; True if it stopped in time."""
-        self.process.send_signal(signal.SIGINT)
+    def stop(self, timeout: float = 20.0, sig: signal.Signals = signal.SIGINT) -> bool:
+        """Ctrl-C (or `sig`: SIGTERM as systemd stops it); True if it stopped in time."""
+        self.process.send_signal(sig)
         try:
             self.process.wait(timeout=timeout)
             return True
