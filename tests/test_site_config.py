@@ -75,6 +75,56 @@ def test_the_sites_comments_and_layout_stay_where_nothing_changed(services: Serv
     assert new.workshop.labour_rate == 345.5
 
 
+INIT_STYLE = """# written by `shopfloor init`
+printers = [
+    { name = "reception", label = "前台", transport = "file" },
+]
+
+# 本店营业时间由张经理确认
+[site]
+id = "demo"
+name = "北京朝阳4S店"
+timezone = "Asia/Shanghai"
+language = "zh-CN"  # 界面语言
+
+# 文件末尾注释
+"""
+
+
+def test_a_form_of_many_fields_writes_the_one_that_changed_in_an_init_written_file(
+        services: Services, tmp_path: Path) -> None:
+    """init writes the printers as an inline array at the top: it stays one, above the comment that was above
+    [site]; the hours form sends eight fields and one line changes; saving again and again grows nothing."""
+    path = tmp_path / "site.toml"
+    path.write_text(INIT_STYLE, encoding="utf-8")
+    config = SiteConfigService(services.ctx, path)
+    services.ctx.settings = settings_mod.load(path)
+    now = services.ctx.settings
+    hours = {"opening": now.site.opening, "workdays": now.booking.workdays, "shift_start": now.booking.shift_start,
+             "shift_end": now.booking.shift_end, "break_minutes": now.booking.break_minutes,
+             "slot_minutes": now.booking.slot_minutes, "walk_in_reserve": now.booking.walk_in_reserve}
+    config.set_hours(closing=time(19, 0), **hours, actor=MANAGER)
+    assert path.read_text(encoding="utf-8") == INIT_STYLE.replace(
+        'language = "zh-CN"  # 界面语言\n', 'language = "zh-CN"  # 界面语言\nclosing = 19:00:00\n')
+    rows = AuditService(services.ctx).read(Entity.SITE_CONFIG)
+    assert [c["key"] for c in rows[-1].detail["changes"]] == ["site.closing"]
+
+    def printers(*labels: str) -> Any:
+        def change(doc: dict[str, Any]) -> None:
+            doc["printers"] = [{"name": "reception", "label": labels[0], "transport": "file"}] + [
+                {"name": f"p{i}", "label": label, "transport": "file"} for i, label in enumerate(labels[1:])]
+        return change
+
+    config.update(printers("前台", "车间"), MANAGER, what="printers")
+    first = path.read_text(encoding="utf-8")
+    assert first.index('name = "p0"') < first.index("# 本店营业时间由张经理确认") < first.index("[site]")
+    for label in ("车间二", "车间三", "车间"):
+        config.update(printers("前台", label), MANAGER, what="printers")
+        config.set_hours(closing=time(19, 0), **hours, actor=MANAGER)  # nothing changes: nothing written
+    assert path.read_text(encoding="utf-8") == first
+    assert settings_mod.load(path) == services.ctx.settings
+
+
 def test_a_bad_value_is_refused_with_its_key_and_the_file_untouched(services: Services,
                                                                     config: SiteConfigService) -> None:
     text = config.path.read_text(encoding="utf-8")

@@ -27,7 +27,7 @@ from shopfloor.domain.errors import Invalid
 from shopfloor.events import ThreadEvent
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.setup.toml_edit import rewritten
+from shopfloor.services.setup.toml_edit import rewritten, without_defaults
 from shopfloor.settings import ConfigError, Settings, parse
 
 Change = Callable[[dict[str, Any]], None] | dict[str, Any]
@@ -162,6 +162,8 @@ class SiteConfigService:
                 change(new_doc)
             else:
                 _merge(new_doc, change)
+            effective = _plain(self.ctx.settings.model_dump(mode="python"))
+            without_defaults(old_doc, new_doc, effective)
             try:
                 text = tomli_w.dumps(new_doc)
             except TypeError as exc:
