@@ -148,6 +148,12 @@ def test_printers_added_with_an_account_and_never_the_last_removed(services: Ser
         printers.save({"name": "bay4", "transport": "network", "host": "10.0.0.9", "port": "70000"}, actor=MANAGER)
     assert bad.value.message("zh-CN").startswith("端口“70000”：应为 1 到 65535")
     assert "bay4" not in [p.name for p in services.ctx.settings.printers]  # nothing saved of a refused form
+    with pytest.raises(Invalid) as bad:  # adding under a name in use must not overwrite that printer
+        printers.save({"name": "bay3", "transport": "file"}, actor=MANAGER)
+    assert bad.value.message("zh-CN").startswith("已有名为“bay3”的打印机")
+    with pytest.raises(Invalid):  # nor renaming onto it
+        printers.save({"name": "bay3", "transport": "file"}, actor=MANAGER, original="reception")
+    assert services.ctx.settings.printer("bay3").host == "192.168.1.50"
     again = printers.save({"name": "bay3", "label": "三号", "transport": "usb", "device": "/dev/usb/lp1"},
                           actor=MANAGER, original="bay3")
     assert not again.new_account and again.printer.transport == "usb" and again.printer.host == ""

@@ -114,6 +114,9 @@ class PrintersTab:
             ui.label(t("setup_catalogue.printers.broker_hint")).classes("text-grey-9")
             ui.label("shopfloor mosquitto-config --data-dir … --out …  &&  sudo systemctl reload mosquitto").classes(
                 "font-mono text-sm")
+            for name in names:
+                ui.label(f"shopfloor printer-agent {name} --data-dir …").classes("font-mono text-sm") \
+                    .mark(f"printer-agent-command-{name}")
 
     async def _test(self, t: Translator, user: KioskUser, p: PrinterSettings) -> None:
         result = self.results.get(p.name)

@@ -121,12 +121,15 @@ class PrinterSetup:
         return list(self.ctx.settings.printers)
 
     def save(self, values: dict[str, Any], *, actor: Actor | str, original: str | None = None) -> PrinterSaved:
-        """Add a printer, or change the one named `original` (its name may change: a new account then)."""
+        """Add a printer, or change the one named `original` (its name may change: a new account then). A name
+        another printer has is refused: adding must not overwrite it unasked."""
+        name = str(values.get("name", "")).strip()
+        if name != original and any(p.name == name for p in self.ctx.settings.printers):
+            raise Invalid("setup_catalogue.printers.error.taken", name=name[:40])
         try:
             saved = self._save_all([values], actor=actor, original=original)
         except RowProblem as problem:
             raise Invalid(problem.key, **problem.params) from None
-        name = str(values.get("name", "")).strip()
         return PrinterSaved(self.ctx.settings.printer(name), name in saved)
 
     def remove(self, name: str, *, actor: Actor | str) -> PrinterSettings:
