@@ -71,7 +71,7 @@ async def test_hours_refused_with_the_key_and_printers_follow(staff_app: tuple[U
     for element in user.find(marker="hours-closing").elements:
         element.value = "06:00"
     user.find(marker="hours-save").click()
-    await until(lambda: notified(user, "closing 06:00 must be after opening 08:00"))
+    await until(lambda: notified(user, "关门时间（06:00）必须晚于开门时间（08:00）"))  # the form says it
     assert system.ctx.settings.site.closing.hour != 6
     # a printer added on /setup is offered by the pages' printer choice at once
     system.catalogue_setup.printers.save({"name": "bay9", "label": "九号", "transport": "file"}, actor="test")

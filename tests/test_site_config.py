@@ -168,6 +168,15 @@ def test_hours_and_rates_forms(services: Services, config: SiteConfigService) ->
     assert (s.site.opening, s.site.closing, s.booking.workdays, s.booking.slot_minutes) == (
         time(7, 30), time(18, 0), [1, 2, 6], 20)
     assert (s.booking.shift_start, s.booking.break_minutes, s.booking.walk_in_reserve) == (time(8, 0), 45, 0.25)
+    form = {"opening": time(7, 30), "closing": time(18, 0), "workdays": [1], "shift_start": time(8, 0),
+            "shift_end": time(17, 0), "break_minutes": 45, "slot_minutes": 20, "walk_in_reserve": 0.25}
+    for wrong, said in (({"closing": time(7, 0)}, "关门时间（07:00）必须晚于开门时间（07:30），未保存。"),
+                        ({"shift_end": time(8, 0)}, "班次结束时间（08:00）必须晚于开始时间（08:00），未保存。"),
+                        ({"workdays": []}, "请至少选择一个工作日，未保存。")):
+        with pytest.raises(Invalid) as refused:
+            config.set_hours(**(form | wrong), actor=MANAGER)
+        assert refused.value.message("zh-CN") == said
+    assert services.ctx.settings is s  # nothing saved of a refused form
     config.set_labour_rates(labour_rate=280, per_skill={"repair": 420.0}, actor=MANAGER)
     assert services.ctx.settings.reception.labour_rate("repair", 0) == 420.0
     assert services.ctx.settings.workshop.labour_rate == 280

@@ -193,7 +193,14 @@ class SiteConfigService:
     # -- the sections /setup edits as forms ------------------------------------------------------------------
     def set_hours(self, *, opening: time, closing: time, workdays: list[int], shift_start: time, shift_end: time,
                   break_minutes: int, slot_minutes: int, walk_in_reserve: float, actor: Actor | str) -> Settings:
-        """Opening hours ([site]), the working week, the default shift and how bookings are sold ([booking])."""
+        """Opening hours ([site]), the working week, the default shift and how bookings are sold ([booking]).
+        The mistakes a person makes at this form are named in their words (the whole file is checked after)."""
+        if closing <= opening:
+            raise Invalid("site_config.error.closing", opening=f"{opening:%H:%M}", closing=f"{closing:%H:%M}")
+        if shift_end <= shift_start:
+            raise Invalid("site_config.error.shift", start=f"{shift_start:%H:%M}", end=f"{shift_end:%H:%M}")
+        if not workdays:
+            raise Invalid("site_config.error.no_workdays")
         return self.update({"site": {"opening": opening, "closing": closing},
                             "booking": {"workdays": sorted(set(workdays)), "shift_start": shift_start,
                                         "shift_end": shift_end, "break_minutes": break_minutes,
