@@ -26,6 +26,7 @@ Listener = Callable[[str, str, State | None], None]
 PRINTERS = "printers"
 CLIENTS = "clients"  # the `kind` of a client availability change; its entity id is "<role>/<client id>"
 SERVER_ROLE = "server"
+PRINTER_ROLE = "printer"
 
 
 def _parse_printer_status(topic: str) -> str | None:
@@ -128,7 +129,7 @@ class BoardStore:
             printer = _parse_printer_status(topic)
             client = _parse_client(topic) if printer is None else None
             if printer is not None:
-                self._apply_printer(topic, printer, raw)
+                self._apply_printer(topic, printer, raw, retained)
             elif client is not None:
                 self._apply_client(topic, *client, raw, retained)
             else:
@@ -160,7 +161,7 @@ class BoardStore:
         entities[entity_id] = state
         self.changed.emit(kind, entity_id, state)
 
-    def _apply_printer(self, topic: str, printer: str, raw: bytes) -> None:
+    def _apply_printer(self, topic: str, printer: str, raw: bytes, retained: bool) -> None:
         try:
             status = payloads.parse(payloads.PrinterStatus, raw)
         except payloads.PayloadError as exc:
@@ -169,12 +170,27 @@ class BoardStore:
         if status is None:
             if self.printer_status.pop(printer, None) is not None:
                 self.changed.emit(PRINTERS, printer, None)
+            self._drop_client(f"{PRINTER_ROLE}/{printer}")
             return
         state = status.to_dict()
         # Availability is "last message wins" (docs/asyncapi.yaml): the agent's last will was composed before
         # its "online" message, so comparing versions would hide a crashed agent's "offline".
         self.printer_status[printer] = state
         self.changed.emit(PRINTERS, printer, state)
+        self._apply_agent(printer, status, retained)
+
+    def _apply_agent(self, printer: str, status: payloads.PrinterStatus, retained: bool) -> None:
+        """A printer agent has no clients/ topic: its printer's status is its availability (docs/asyncapi.yaml),
+        listed among the clients as printer/<printer name>. Online since the first status heard from it running
+        (it says its status again at every connect, so that is its connect time or a later status change)."""
+        gone = status.status == payloads.PRINTER_OFFLINE and status.detail in payloads.AGENT_GONE
+        published = status.version / 1_000_000  # versions are the agent's wall clock in microseconds
+        if gone:
+            # a clean stop is dated when sent; a last will was composed at connect, so its date says nothing
+            since = published if status.detail == payloads.AGENT_STOPPED else None if retained else time.time()
+        else:
+            since = published
+        self._set_client(PRINTER_ROLE, printer, not gone, since)
 
     def _apply_client(self, topic: str, role: str, client_id: str, raw: bytes, retained: bool) -> None:
         try:
@@ -182,21 +198,26 @@ class BoardStore:
         except payloads.PayloadError as exc:
             log.warning("ignoring garbled availability on %s: %s", topic, exc)
             return
-        key = f"{role}/{client_id}"
-        was_stale = self.stale
         if availability is None:
-            if self.clients.pop(key, None) is not None:
-                self.changed.emit(CLIENTS, key, None)
-                self._after(was_stale)
+            self._drop_client(f"{role}/{client_id}")
             return
         online = availability.state == payloads.ClientState.ONLINE
+        self._set_client(role, client_id, online, availability.at if online else None if retained else time.time())
+
+    def _drop_client(self, key: str) -> None:
+        was_stale = self.stale
+        if self.clients.pop(key, None) is not None:
+            self.changed.emit(CLIENTS, key, None)
+            self._after(was_stale)
+
+    def _set_client(self, role: str, client_id: str, online: bool, since: float | None) -> None:
+        """`since`: when it came to this state, unless it is in it already (a resync, or another status of a
+        printer agent's): then it did not start now."""
+        key = f"{role}/{client_id}"
+        was_stale = self.stale
         previous = self.clients.get(key)
         if previous is not None and previous.online == online:
-            since = previous.since  # the same state again (a resync): it did not start now
-        elif online:
-            since = availability.at
-        else:
-            since = None if retained else time.time()
+            since = previous.since
         presence = ClientPresence(role, client_id, online, since)
         self.clients[key] = presence
         self.changed.emit(CLIENTS, key, {"role": role, "client_id": client_id, "online": online, "since": since})

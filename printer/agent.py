@@ -253,7 +253,7 @@ class PrinterAgent:
                 log.warning("printer %s: job still in progress after %.0f s; disconnecting anyway",
                             self.printer_name, timeout)
         if self.link.connected.is_set():
-            info = self._publish_status(payloads.PRINTER_OFFLINE, "agent stopped")
+            info = self._publish_status(payloads.PRINTER_OFFLINE, payloads.AGENT_STOPPED)
             with contextlib.suppress(RuntimeError, ValueError):  # not sent in time or connection gone: moot
                 info.wait_for_publish(timeout=2)
         self.link.stop()
@@ -422,7 +422,7 @@ class PrinterAgent:
         return True
 
     def _status_bytes(self, state: str) -> bytes:
-        detail = "agent connection lost" if state == payloads.PRINTER_OFFLINE else ""
+        detail = payloads.AGENT_CONNECTION_LOST if state == payloads.PRINTER_OFFLINE else ""
         return payloads.encode(payloads.printer_status(printer=self.printer_name, status=state, detail=detail,
                                                        version=_VERSIONS.next()))
 

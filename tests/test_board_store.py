@@ -14,7 +14,7 @@ import pytest
 
 from shopfloor.board import cards
 from shopfloor.board.feed import BoardFeed, default_filters
-from shopfloor.board.store import BoardStore
+from shopfloor.board.store import BoardStore, ClientPresence
 from shopfloor.contract import access, payloads, topics
 from shopfloor.contract.access import Role
 from shopfloor.testing.polling import eventually_async
@@ -144,6 +144,28 @@ def test_printer_status_is_kept_apart(store: BoardStore) -> None:
     store.apply(topics.printer_status(SITE, "workshop"), raw(status))
     assert store.printer_status["workshop"]["status"] == "paper_out"
     assert len(store) == 0
+
+
+def test_a_printer_agent_is_a_client_by_its_printers_status(store: BoardStore) -> None:
+    # the agent has no clients/ topic: its printer's status (its last will says offline) is its availability
+    topic, started = topics.printer_status(SITE, "workshop"), 1_800_000_000_000_000
+
+    def say(status: str, detail: str, version: int, retained: bool = False) -> None:
+        store.apply(topic, raw(payloads.printer_status(printer="workshop", status=status, detail=detail,
+                                                       version=version)), retained)
+
+    say(payloads.PRINTER_ONLINE, "", started)
+    assert store.clients["printer/workshop"] == ClientPresence("printer", "workshop", True, started / 1e6)
+    say(payloads.PRINTER_OFFLINE, "printer 10.0.0.9:9100: connection refused", started + 5)  # the printer, not it
+    say(payloads.PRINTER_PAPER_OUT, "paper out", started + 9)
+    assert store.clients["printer/workshop"] == ClientPresence("printer", "workshop", True, started / 1e6)
+    say(payloads.PRINTER_OFFLINE, payloads.AGENT_STOPPED, started + 60_000_000)
+    assert store.clients["printer/workshop"] == ClientPresence("printer", "workshop", False, started / 1e6 + 60)
+    store.clients.clear()
+    say(payloads.PRINTER_OFFLINE, payloads.AGENT_CONNECTION_LOST, started, retained=True)  # a will from before
+    assert store.clients["printer/workshop"] == ClientPresence("printer", "workshop", False, None)
+    store.apply(topic, b"", True)
+    assert "printer/workshop" not in store.clients
 
 
 @pytest.mark.parametrize("change", [

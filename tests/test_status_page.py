@@ -75,6 +75,12 @@ async def test_a_printer_agent_going_offline_shows_on_the_open_page(site: Site) 
     await sign_in(user, staff_member(site.system, "赵经理"))
     await user.open("/status")
     await until(lambda: sees(user, marker=f"printer-{printer}", content="就绪"), timeout=10)
+    label = next(p.label for p in site.system.settings.printers if p.name == printer)
+    assert label and label != printer
+    await user.should_see(marker=f"printer-{printer}-name", content=label)  # the label staff see, not the name
+    # the agent among the MQTT clients: its printer's status topic is its availability
+    await until(lambda: sees(user, marker=f"client-printer-{printer}", content="在线"), timeout=10)
+    await user.should_see(marker=f"client-printer-{printer}-name", content=f"{label} ({printer})")
     await until(lambda: sees(user, marker="client-board-board-feed-demo", content="在线"), timeout=10)
     await until(lambda: sees(user, marker="client-server-server-demo", content="在线"), timeout=10)
     await user.should_see(marker="status-database", content="正常")
@@ -82,6 +88,7 @@ async def test_a_printer_agent_going_offline_shows_on_the_open_page(site: Site) 
 
     await asyncio.to_thread(site.agent.stop)  # the agent says "offline" as it goes (a crash: its will says it)
     await until(lambda: sees(user, marker=f"printer-{printer}", content="离线"), timeout=10)
+    await until(lambda: sees(user, marker=f"client-printer-{printer}", content="离线"), timeout=10)
 
     site.server_link.kill()  # the server's link dies without a goodbye: the broker publishes its will
     await until(lambda: sees(user, marker="client-server-server-demo", content="离线"), timeout=30)

@@ -1,6 +1,7 @@
 """/status: the manager's view of whether the site's machinery runs: the database and the broker, every MQTT
 client online or offline (the server's connections, the boards' feeds, from the retained clients/<role>/<id>
-topics), every printer agent and its printer's state, what waits to be sent (outbox rows to the boards, messages
+topics; each printer agent from its printer's status topic, which is its availability), every printer and its
+state under the label staff see, what waits to be sent (outbox rows to the boards, messages
 to customers), the last backup, and the paired wall screens with when each was last seen.
 
 Clients and printers follow the board store live (the board role reads clients/# and the printers' status);
@@ -135,7 +136,9 @@ class StatusView:
     @staticmethod
     def _row(name: str, pill: str, tone: str, sub: str = "", marker: str = "") -> None:
         with ui.element("div").classes("sts-row"):
-            ui.label(name).classes("sts-name")
+            name_label = ui.label(name).classes("sts-name")
+            if marker:
+                name_label.mark(f"{marker}-name")
             if sub:
                 ui.label(sub).classes("sts-sub")
             label = ui.label(pill).classes(f"sts-pill sts-{tone}")
@@ -149,9 +152,9 @@ class StatusView:
 
     def store_changed(self, kind: str, _entity_id: str, _state: dict[str, Any] | None) -> None:
         if kind == CLIENTS:
-            self.draw_clients()
+            self.draw_clients()  # a printer agent's too: the store derives it from its printer's status
         elif kind == PRINTERS:
-            self.draw_printers()  # a printer agent's availability is its printer's status ("offline": its will)
+            self.draw_printers()
 
     def draw_clients(self) -> None:
         t = self.t
@@ -161,11 +164,19 @@ class StatusView:
         with self.clients:
             if not rows:
                 self._empty("status.no_clients")
+            labels = self.printer_labels()
             for c in rows:
                 since = self._since(c)
                 role = t(f"status.role.{c.role}") if c.role in ROLE_ORDER else c.role
-                self._row(f"{role} · {c.client_id}", t("status.online" if c.online else "status.offline"),
+                # a printer agent is known by its printer's name: staff know the printer by its label
+                name = (f"{labels[c.client_id]} ({c.client_id})" if c.role == "printer" and c.client_id in labels
+                        else c.client_id)
+                self._row(f"{role} · {name}", t("status.online" if c.online else "status.offline"),
                           "ok" if c.online else "bad", since(now), marker=f"client-{c.role}-{c.client_id}")
+
+    def printer_labels(self) -> dict[str, str]:
+        """Configured printer name -> the label staff see (the name when it has none)."""
+        return {p.name: p.label or p.name for p in self.page.health.ctx.settings.printers}
 
     def _since(self, c: ClientPresence) -> Callable[[datetime], str]:
         def text(now: datetime) -> str:
@@ -179,6 +190,7 @@ class StatusView:
         t = self.t
         states = self.page.health.printer_states()
         details = self.page.store.printer_status
+        labels = self.printer_labels()
         self.printers.clear()
         with self.printers:
             if not states:
@@ -186,8 +198,8 @@ class StatusView:
             for name, state in states.items():
                 detail = str(details.get(name, {}).get("detail", "") or "")
                 tone = {"online": "ok", "offline": "bad", UNKNOWN: "muted"}.get(state, "warn")
-                self._row(name, t(f"status.printer_state.{state}") if state in PRINTER_STATES else state, tone,
-                          detail, marker=f"printer-{name}")
+                shown = t(f"status.printer_state.{state}") if state in PRINTER_STATES else state
+                self._row(labels.get(name, name), shown, tone, detail, marker=f"printer-{name}")
 
     # -- every REFRESH_SECONDS ----------------------------------------------------------------------------
 

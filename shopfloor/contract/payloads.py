@@ -197,6 +197,11 @@ PRINTER_ONLINE: Final = PrinterCondition.ONLINE
 PRINTER_OFFLINE: Final = PrinterCondition.OFFLINE
 PRINTER_PAPER_OUT: Final = PrinterCondition.PAPER_OUT
 PRINTER_ERROR: Final = PrinterCondition.ERROR
+# The printer status topic is also its agent's availability (docs/asyncapi.yaml): "offline" with one of these
+# details says the agent itself is gone (stopped, or its last will); any other status comes from a running agent.
+AGENT_STOPPED: Final = "agent stopped"
+AGENT_CONNECTION_LOST: Final = "agent connection lost"
+AGENT_GONE: Final = frozenset({AGENT_STOPPED, AGENT_CONNECTION_LOST})
 
 
 class PrinterStatus(Payload):
