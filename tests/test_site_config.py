@@ -108,6 +108,10 @@ def test_a_form_of_many_fields_writes_the_one_that_changed_in_an_init_written_fi
         'language = "zh-CN"  # 界面语言\n', 'language = "zh-CN"  # 界面语言\nclosing = 19:00:00\n')
     rows = AuditService(services.ctx).read(Entity.SITE_CONFIG)
     assert [c["key"] for c in rows[-1].detail["changes"]] == ["site.closing"]
+    config.update(lambda doc: doc["printers"][0].update(label="接待台"), MANAGER, what="printers")
+    assert [(c["key"], c["from"], c["to"]) for c in AuditService(services.ctx).read(Entity.SITE_CONFIG)[-1]
+            .detail["changes"]] == [("printers.reception.label", "前台", "接待台")]
+    config.update(lambda doc: doc["printers"][0].update(label="前台"), MANAGER, what="printers")
 
     def printers(*labels: str) -> Any:
         def change(doc: dict[str, Any]) -> None:

@@ -55,8 +55,16 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
     if isinstance(value, dict) and value:
         for key, inner in value.items():
             _flatten(f"{prefix}.{key}" if prefix else str(key), inner, out)
+    elif _named_tables(value):  # the printers: each by its name, so a change names the printer and the field
+        for table in value:
+            _flatten(f"{prefix}.{table['name']}", {k: v for k, v in table.items() if k != "name"} or "", out)
     else:
         out[prefix] = value
+
+
+def _named_tables(value: Any) -> bool:
+    return (isinstance(value, list) and bool(value)
+            and all(isinstance(v, dict) and isinstance(v.get("name"), str) for v in value))
 
 
 def _shown(key: str, value: Any) -> Any:
@@ -73,8 +81,8 @@ def _shown(key: str, value: Any) -> Any:
 
 
 def differences(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each key whose value differs ("workshop.labour_rate": 300 → 350), tables flattened to dotted keys; a list
-    (the printers) compared whole."""
+    """Each key whose value differs ("workshop.labour_rate": 300 → 350), tables flattened to dotted keys, a list
+    of named tables by name ("printers.bay5.host"); another list compared whole."""
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     _flatten("", old, before)
