@@ -177,6 +177,7 @@ class CalendarTab:
                                       user.actor)
                 if ok:
                     dialog.close()
+                    ui.notify(t("setup_people.saved"), type="positive")
                     await refresh()
 
             form_buttons(t, dialog, save, "leave-form-save")
@@ -212,6 +213,7 @@ class CalendarTab:
                 ok, _ = await attempt(t, self.calendar.add_holiday, when, name.value or "", user.actor)
                 if ok:
                     dialog.close()
+                    ui.notify(t("setup_people.saved"), type="positive")
                     await refresh()
 
             form_buttons(t, dialog, save, "holiday-form-save")
