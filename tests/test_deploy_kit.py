@@ -393,6 +393,10 @@ def _wheelhouse(wheel: Path) -> Path:
     --find-links (as a site without the internet would)."""
     house = CACHE / "wheelhouse"
     house.mkdir(parents=True, exist_ok=True)
+    # pip download copies our own wheel in too; a copy left from an earlier build (same version, other
+    # dependencies) would stand for this one and hide a dependency the house lacks
+    for ours in house.glob("shopfloor-*"):
+        ours.unlink()
     pip = [str(VENV / "bin" / "pip"), "download", "--quiet", "-c", str(REPO / "constraints.txt"), str(wheel),
            "-d", str(house)]
     if subprocess.run([*pip, "--no-index", "--find-links", str(house)], capture_output=True, timeout=300).returncode:
