@@ -342,6 +342,16 @@ def test_the_handover_record_has_its_own_signature(demo_server: DemoServer, driv
     _shot(driver, "handover_signed_en")
 
 
+def _text_of(drv: Any, css: str) -> str:
+    """The text of the element at `css`, "" while there is none or it is being redrawn (found stale)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    try:
+        return str(drv.find_element("css selector", css).text)
+    except (NoSuchElementException, StaleElementReferenceException):
+        return ""
+
+
 def test_the_printouts_and_the_customers_qr(demo_server: DemoServer, driver: Any) -> None:
     from PIL import Image
     from pyzbar.pyzbar import decode
@@ -353,16 +363,16 @@ def test_the_printouts_and_the_customers_qr(demo_server: DemoServer, driver: Any
     _open(driver, demo_server, number, "output")
     for button in ("print-ticket", "print-estimate"):
         before = {j["id"] for j in demo_server.api(f"/api/v1/repair-orders/{number}")["print_jobs"]}
-        wait_for(driver, f"[data-testid={button}]", state="clickable").click()
+        click_css(driver, f"[data-testid={button}]")  # the panel redraws as jobs change: found again if replaced
         job = _until(driver, lambda d, b=before: next(
             (j for j in demo_server.api(f"/api/v1/repair-orders/{number}")["print_jobs"] if j["id"] not in b), None))
         # the agent acknowledges within a second: the page follows the job without being read again (a job left
         # "waiting" gets printed twice), sooner than its fallback re-read of waiting jobs would
         _until(driver, lambda d, j=job: next(x for x in demo_server.api(f"/api/v1/repair-orders/{number}")
                                              ["print_jobs"] if x["id"] == j["id"])["status"] == "printed")
-        shown = _until(driver, lambda d, j=job: d.find_element(
-            By.CSS_SELECTOR, f"[data-testid=print-job][data-job='{j['id']}'][data-status=printed]"), timeout=4)
-        assert ZH("print.printed") in shown.text and ZH("print.pending") not in shown.text
+        shown = _until(driver, lambda d, j=job: _text_of(
+            d, f"[data-testid=print-job][data-job='{j['id']}'][data-status=printed]"), timeout=4)
+        assert ZH("print.printed") in shown and ZH("print.pending") not in shown
     assert not driver.find_elements(By.CSS_SELECTOR, ".q-notification.bg-negative")
     qr = wait_for(driver, "[data-testid=customer-qr] img", state="visible")
     _until(driver, lambda d: qr.size["width"] > 100)
