@@ -27,7 +27,7 @@ from shopfloor.domain.errors import Invalid
 from shopfloor.events import ThreadEvent
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
-from shopfloor.services.setup.toml_edit import rewritten, without_defaults
+from shopfloor.services.setup.toml_edit import named_tables, rewritten, without_defaults
 from shopfloor.settings import ConfigError, Settings, parse
 
 Change = Callable[[dict[str, Any]], None] | dict[str, Any]
@@ -55,16 +55,11 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
     if isinstance(value, dict) and value:
         for key, inner in value.items():
             _flatten(f"{prefix}.{key}" if prefix else str(key), inner, out)
-    elif _named_tables(value):  # the printers: each by its name, so a change names the printer and the field
+    elif named_tables(value):  # the printers: each by its name, so a change names the printer and the field
         for table in value:
             _flatten(f"{prefix}.{table['name']}", {k: v for k, v in table.items() if k != "name"} or "", out)
     else:
         out[prefix] = value
-
-
-def _named_tables(value: Any) -> bool:
-    return (isinstance(value, list) and bool(value)
-            and all(isinstance(v, dict) and isinstance(v.get("name"), str) for v in value))
 
 
 def _shown(key: str, value: Any) -> Any:
@@ -140,31 +135,30 @@ class SiteConfigService:
     def document(self) -> dict[str, Any]:
         """The file's tables as written; the settings in use when there is no file yet (a test, a site started
         with the demo's configuration)."""
-        text = self._text()
-        if text is not None:
-            return tomllib.loads(text)
+        read = self._read()
+        if read is not None:
+            return read[1]
         dumped = _plain(self.ctx.settings.model_dump(mode="python", exclude_defaults=True))
         assert isinstance(dumped, dict)
         return dumped
 
-    def _text(self) -> str | None:
-        """The file's text, checked as TOML; None when there is no file yet."""
+    def _read(self) -> tuple[str, dict[str, Any]] | None:
+        """The file's text and its tables; None when there is no file yet."""
         if not self.path.exists():
             return None
         try:
             text = self.path.read_text(encoding="utf-8")
-            tomllib.loads(text)
+            return text, tomllib.loads(text)
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise Invalid("site_config.error.unreadable", path=str(self.path), detail=str(exc)[:200]) from None
-        return text
 
     def update(self, change: Change, actor: Actor | str, *, what: str) -> Settings:
         """Apply `change` (a function editing the file's tables in place, or tables to merge in), check the whole
         file, write it, swap the settings, audit what changed under `what` (the section or list edited: "hours",
         "printers"…) and tell the listeners. Invalid names every key at fault, and nothing is written."""
         with self._lock:
-            old_text = self._text()
-            old_doc = tomllib.loads(old_text) if old_text is not None else self.document()
+            read = self._read()
+            old_text, old_doc = read if read is not None else (None, self.document())
             new_doc = copy.deepcopy(old_doc)
             if callable(change):
                 change(new_doc)

@@ -49,7 +49,7 @@ def _sync(container: Any, new: dict[str, Any]) -> None:
             continue  # untouched: its layout and comments stay as they are
         if isinstance(value, dict) and isinstance(old, dict):
             _sync(old, value)
-        elif isinstance(old, AoT | Array) and _named_tables(value):
+        elif isinstance(old, AoT | Array) and named_tables(value):
             _sync_named(container, key, old, value)
         elif old is None and isinstance(container, Table) and not isinstance(value, dict | list):
             _add_after_last_key(container, key, value)
@@ -68,8 +68,10 @@ def _add_after_last_key(table: Table, key: str, value: Any) -> None:
         table[key] = value
 
 
-def _named_tables(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, dict) and isinstance(v.get("name"), str) for v in value)
+def named_tables(value: Any) -> bool:
+    """A non-empty list of tables each with a name (the printers): matched and told apart by that name."""
+    return (isinstance(value, list) and bool(value)
+            and all(isinstance(v, dict) and isinstance(v.get("name"), str) for v in value))
 
 
 def _sync_named(container: Any, key: str, old: AoT | Array, new: list[dict[str, Any]]) -> None:
