@@ -73,9 +73,7 @@ class HoursTab:
 
             async def save() -> None:
                 try:
-                    chosen = [d for d, box in days.items() if box.value]
-                    if not chosen:
-                        raise Invalid("setup_catalogue.hours.error.no_day")
+                    chosen = [d for d, box in days.items() if box.value]  # none: SiteConfigService says so
                     await io(self.config.set_hours, opening=parse_time(opening.value or "", "opening"),
                              closing=parse_time(closing.value or "", "closing"), workdays=chosen,
                              shift_start=parse_time(shift_start.value or "", "shift_start"),
