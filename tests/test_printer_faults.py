@@ -26,7 +26,7 @@ from shopfloor.printer.journal import PRINTED, UNCERTAIN, PrintJournal
 from shopfloor.printer.runner import run_agent
 from shopfloor.printer.simulator import EscposResponder, PrinterSimulator, PtyPrinter
 from shopfloor.printer.status import PrinterState, PrinterStatus
-from shopfloor.printer.stream import LinkClosed, StreamTransport, WriteFailed
+from shopfloor.printer.stream import LinkClosed
 from shopfloor.printer.transports import (
     DeviceTransport,
     FileTransport,
@@ -44,6 +44,7 @@ from shopfloor.testing.printer_fixtures import (
     RecordingLink,
     printer_simulator,  # noqa: F401  (until the plugin registers it)
 )
+from shopfloor.testing.scripted_printer import ScriptedChannel, ScriptedTransport
 
 PRINTER = "front-desk"
 NOW = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
@@ -240,51 +241,6 @@ def test_printer_without_status_queries_counts_tcp_acknowledgement(sim):
 
 
 # --- the protocol's edges, on a scripted channel ------------------------------------------------------------
-
-
-class ScriptedChannel:
-    """The printer's answers, released one list per write (as a printer answers what it was asked)."""
-
-    def __init__(self, replies: list[list[bytes | Exception]], fail_write_at: int | None = None, sent: int = 0,
-                 stale: bytes = b"") -> None:
-        self.replies = replies
-        self.reads: list[bytes | Exception] = [stale] if stale else []
-        self.writes: list[bytes] = []
-        self.fail_write_at, self.sent = fail_write_at, sent
-
-    def write(self, data: bytes, deadline: float) -> None:
-        if self.fail_write_at is not None and len(self.writes) == self.fail_write_at:
-            raise WriteFailed(self.sent, "timed out")
-        self.reads += self.replies[len(self.writes)] if len(self.writes) < len(self.replies) else []
-        self.writes.append(data)
-
-    def read(self, deadline: float) -> bytes:
-        if not self.reads:
-            time.sleep(max(0.0, min(0.01, deadline - time.monotonic())))
-            return b""
-        item = self.reads.pop(0)
-        if isinstance(item, Exception):
-            raise item
-        return item
-
-    def wait_sent(self, deadline: float) -> bool:
-        return True
-
-    def close(self) -> None:
-        pass
-
-
-class ScriptedTransport(StreamTransport):
-    def __init__(self, channel: ScriptedChannel) -> None:
-        self.channel = channel
-        self.timeout = 0.1
-        self.status_queries = True
-
-    def _open(self) -> ScriptedChannel:
-        return self.channel
-
-    def _where(self) -> str:
-        return "scripted"
 
 
 READY3 = b"\x12\x12\x12"

@@ -20,7 +20,6 @@ from shopfloor.printer.agent import PrinterAgent, PrintJobHandler, bus_status
 from shopfloor.printer.journal import UNCERTAIN, PrintJournal
 from shopfloor.printer.simulator import HTTP_ANSWER, PrinterSimulator
 from shopfloor.printer.status import PrinterState
-from shopfloor.printer.stream import StreamTransport
 from shopfloor.printer.transports import NetworkTransport, PrinterUnreachable, SerialTransport
 from shopfloor.testing.broker_fixtures import TEST_SITE
 from shopfloor.testing.polling import eventually
@@ -28,6 +27,7 @@ from shopfloor.testing.printer_fixtures import (
     RecordingLink,
     printer_simulator,  # noqa: F401  (until the plugin registers it)
 )
+from shopfloor.testing.scripted_printer import scripted
 
 PRINTER = "workshop"
 NOW = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
@@ -111,42 +111,11 @@ def test_agent_says_error_not_paper_out_and_prints_nothing(sim, transport, journ
 # --- on a scripted channel: after the job, and what a real printer may send besides answers ------------------
 
 
-class Scripted(StreamTransport):
-    """A channel whose reads are given, one list per write (as a printer answers what it was asked)."""
-
-    def __init__(self, replies: list[list[bytes]]) -> None:
-        self.replies, self.reads, self.writes = replies, list[bytes](), list[bytes]()
-        self.timeout = 0.1
-        self.status_queries = True
-
-    def _open(self) -> Scripted:
-        return self
-
-    def _where(self) -> str:
-        return "scripted"
-
-    def write(self, data: bytes, deadline: float) -> None:
-        self.reads += self.replies[len(self.writes)] if len(self.writes) < len(self.replies) else []
-        self.writes.append(data)
-
-    def read(self, deadline: float) -> bytes:
-        if not self.reads:
-            time.sleep(max(0.0, min(0.01, deadline - time.monotonic())))
-            return b""
-        return self.reads.pop(0)
-
-    def wait_sent(self, deadline: float) -> bool:
-        return True
-
-    def close(self) -> None:
-        pass
-
-
 READY3 = b"\x12\x12\x12"
 
 
 def test_foreign_bytes_after_the_job_make_it_uncertain(journal):
-    handler = PrintJobHandler(PRINTER, Scripted([[READY3], [b"\x12HTTP/1.1 400"]]), journal, clock=lambda: NOW)
+    handler = PrintJobHandler(PRINTER, scripted([[READY3], [b"\x12HTTP/1.1 400"]]), journal, clock=lambda: NOW)
     ack = handler.handle(job(2))
     assert ack.result == ACK_UNCERTAIN and "does not answer as an ESC/POS printer" in ack.detail
     assert journal.outcome(2) == UNCERTAIN
@@ -157,14 +126,14 @@ def test_foreign_bytes_after_the_job_make_it_uncertain(journal):
     [[b"\x11\x12\x13\x12\x12"], [b"\x13\x11\x12"]],         # XON/XOFF between them
 ], ids=["asb", "xon-xoff"])
 def test_asb_and_flow_control_are_no_foreign_bytes(replies):
-    transport = Scripted(replies)
+    transport = scripted(replies)
     assert transport.query_status().state == PrinterState.READY
-    Scripted(replies).send(1, b"job")
+    scripted(replies).send(1, b"job")
 
 
 def test_a_broken_asb_packet_is_foreign():
     with pytest.raises(PrinterUnreachable, match="does not answer") as caught:
-        Scripted([[b"\x10\x00\x52"]]).send(1, b"job")  # 0x52: bit 4 set, no ASB byte after the first
+        scripted([[b"\x10\x00\x52"]]).send(1, b"job")  # 0x52: bit 4 set, no ASB byte after the first
     assert caught.value.status.state == PrinterState.NOT_ESCPOS
 
 
