@@ -67,7 +67,7 @@ def _waiting_tag(server: DemoServer) -> tuple[str, str]:
 
 
 def test_the_camera_reads_a_tag_into_the_kiosk(server: DemoServer, tmp_path: Path) -> None:
-    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     plate, tag = _waiting_tag(server)
     with camera_browser(qr_video(tag, tmp_path / "tag.y4m")) as drv:
@@ -84,12 +84,12 @@ def test_the_camera_reads_a_tag_into_the_kiosk(server: DemoServer, tmp_path: Pat
         assert shown.text.strip() == display_plate(plate)
         decoder = drv.execute_script("return window.shopfloorCamera.usingDetector() ? 'BarcodeDetector' : 'jsQR'")
         print(f"decoded by {decoder}")
-        # the dialog closed and the camera was let go
-        assert not drv.find_elements(By.CSS_SELECTOR, "[data-testid=camera-video]") or \
-            not drv.find_element(By.CSS_SELECTOR, "[data-testid=camera-video]").is_displayed()
-        assert drv.execute_script(
-            "const v = document.querySelector('[data-testid=camera-video]'); return !v || !v.srcObject || "
-            "v.srcObject.getTracks().every(t => t.readyState === 'ended')")
+        # the dialog closes and the camera is let go; the dialog's removal runs on after the form shows,
+        # so the video is watched until it is gone or hidden with its tracks ended
+        WebDriverWait(drv, 10).until(lambda d: d.execute_script(
+            "const v = document.querySelector('[data-testid=camera-video]');"
+            "return !v || (v.offsetParent === null && (!v.srcObject || "
+            "v.srcObject.getTracks().every(t => t.readyState === 'ended')));"))
         drv.save_screenshot(str(Path(SHOTS) / "camera-kiosk-scanned.png"))
 
 
