@@ -1,7 +1,8 @@
 """The reception kiosk's advisor side in NiceGUI's simulated browser: the ticket's QR URL opens its order; a
 pending additional-work finding is shown with its price (labour rate × hours + parts) and the customer's decision is
 recorded with how it was given; check-in suggests a comeback for a car back within comeback_days for a like
-concern and stores it; a dispatch to an absent technician is refused with the reason and needs a typed override."""
+concern and stores it; an operation taken out of use is still ticked for the car booked with it and offered to no
+other; a dispatch to an absent technician is refused with the reason and needs a typed override."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlalchemy import select
 
-from shopfloor.domain.models import Leave, QrTag, RepairOrder, Technician
+from shopfloor.domain.models import Appointment, Leave, QrTag, RepairOrder, Technician
 from shopfloor.domain.states import OPEN_STATUSES
 from shopfloor.domain.workshop import ticket_url
 from shopfloor.i18n import Translator
 from shopfloor.main import Shopfloor
 from shopfloor.services.audit import Entity
-from shopfloor.services.checkin import CheckinRequest
+from shopfloor.services.checkin import ARRIVABLE, CheckinRequest, booked_lines
 from shopfloor.services.comebacks import ComebackService
 from shopfloor.testing.delivery import settle
 from shopfloor.testing.simulated_browser import scan, sees, sign_in, staff_member, until
@@ -72,6 +73,39 @@ async def test_the_ticket_qr_opens_the_order_and_the_customers_decision_is_recor
     info = next(f for f in system.workshop.additional_work.for_order(number) if f.id == found.id)
     assert (info.decision_method, info.decided_by) == ("phone", "张伟")
     assert any(line["additional"] for line in system.repair_orders.get(number)["job_lines"])
+
+
+def _booked_with_a_code(system: Shopfloor) -> tuple[str, str]:
+    """The tag of a car booked today with a catalogue operation and not in the workshop, and that operation."""
+    start, end = system.ctx.day_bounds(system.ctx.today())
+    with system.db.read() as s:
+        busy = select(RepairOrder.vehicle_id).where(RepairOrder.status.in_([x.value for x in OPEN_STATUSES]))
+        for appt in s.scalars(select(Appointment).where(Appointment.start >= start, Appointment.start < end,
+                                                        Appointment.status.in_(ARRIVABLE),
+                                                        Appointment.vehicle_id.not_in(busy))):
+            codes = [line.code for line in booked_lines(appt.job_lines) if line.code]
+            tag = s.scalar(select(QrTag.token).where(QrTag.vehicle_id == appt.vehicle_id, QrTag.revoked_at.is_(None)))
+            if codes and tag:
+                return tag, codes[0]
+    raise AssertionError("the demo books cars with catalogue operations today")
+
+
+async def test_an_operation_out_of_use_is_ticked_only_for_the_car_booked_with_it(
+        staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    tag, booked = _booked_with_a_code(system)
+    ops = {o.code: o for o in system.catalogue_setup.operations.entries()}
+    other = next(code for code in ops if code != booked)
+    for code in (booked, other):
+        o = ops[code]
+        system.catalogue_setup.operations.save(code, o.name_zh, o.name_en, o.hours, o.skill, o.equipment,
+                                               o.interval_km, active=False, actor="赵经理")
+    await sign_in(user, staff_member(system, "张伟"))
+    await user.open("/kiosk")
+    scan(user, tag)
+    await until(lambda: sees(user, marker="scan-appt"), timeout=20)
+    assert next(iter(user.find(marker=f"op-{booked}").elements)).value is True
+    assert not await sees(user, marker=f"op-{other}")
 
 
 async def test_check_in_suggests_a_comeback_and_stores_it(staff_app: tuple[User, Shopfloor]) -> None:

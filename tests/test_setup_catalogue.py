@@ -83,10 +83,46 @@ def test_operations_are_added_changed_and_removed_unless_in_use(services: Servic
     assert trail == [("WASH1", "operation_added"), ("WASH1", "operation_changed"), ("WASH1", "operation_removed")]
 
 
+def test_an_operation_in_use_is_taken_out_of_use_and_offered_for_no_new_work(services: Services,
+                                                                            setup: CatalogueSetup,
+                                                                            app: FastAPI) -> None:
+    ops = setup.operations
+    with services.db.read() as s:
+        code = s.scalar(select(JobLine.operation_code).where(JobLine.operation_code.is_not(None)).limit(1))
+    assert code is not None
+    now = ops.get(code)
+    assert now.in_use and now.active
+    retired = ops.save(code, now.name_zh, now.name_en, now.hours, now.skill, now.equipment, now.interval_km,
+                       active=False, actor=MANAGER)
+    assert (retired.active, retired.in_use, retired.hours) == (False, True, now.hours)
+    assert code in {o.code for o in ops.entries()}  # the history keeps it
+    assert code not in {o.code for o in services.checkin.operations()}
+    assert code in {o.code for o in services.checkin.operations(out_of_use=True)}
+    # a change of hours leaves it out of use
+    assert ops.save(code, now.name_zh, now.name_en, now.hours + 0.5, now.skill, now.equipment, now.interval_km,
+                    actor=MANAGER).active is False
+    owner = client(app, OWNER)
+    assert code not in {o["code"] for o in owner.get(f"{API}/operations").json()}
+    listed = {o["code"]: o for o in owner.get(f"{API}/setup/operations").json()}
+    assert listed[code]["active"] is False and listed[code]["in_use"] is True
+    exported = ops.export_csv().decode("utf-8-sig").splitlines()
+    assert next(line for line in exported if line.startswith(f"{code},")).endswith(",no")
+    report = ops.import_csv(f"code,name_zh,hours,skill,active\n{code},{now.name_zh},{now.hours},{now.skill},"
+                            f"maybe\n".encode(), actor=MANAGER)
+    assert [(e.line, e.column, e.key) for e in report.errors] == [(2, "active", "setup_people.error.people.yes_no")]
+    back = owner.put(f"{API}/setup/operations/{code}", json={"name_zh": now.name_zh, "hours": now.hours,
+                                                             "skill": now.skill, "active": True})
+    assert back.status_code == 200 and back.json()["active"] is True
+    assert code in {o["code"] for o in owner.get(f"{API}/operations").json()}
+    changes = [r for r in AuditService(services.ctx).read(Entity.OPERATION) if r.entity_id == code]
+    assert ("operation_changed", "active=False") in [(r.action, r.to_value) for r in changes]
+    assert any("active=True" in (r.to_value or "") for r in changes)
+
+
 def test_operations_csv_keeps_the_good_lines(setup: CatalogueSetup) -> None:
     ops = setup.operations
     exported = ops.export_csv().decode("utf-8-sig")
-    assert exported.splitlines()[0] == "code,name_zh,name_en,hours,skill,equipment,interval_km"
+    assert exported.splitlines()[0] == "code,name_zh,name_en,hours,skill,equipment,interval_km,active"
     assert any(line.startswith("M20,20000公里保养,") for line in exported.splitlines())
     data = ("code,name_zh,name_en,hours,skill,equipment,interval_km\n"
             "N01,新项目一,New one,1.5,repair,,\n"

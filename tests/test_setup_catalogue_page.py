@@ -1,7 +1,7 @@
 """/setup's catalogue tabs in the browser: the manager changes a labour rate and the estimate of an open order is
 priced with it at once, without a restart; a bad value is refused with the key named; an operation's bay kind is
-picked from the site's bay kinds, named as the bays tab names them; and on the running demo a test print goes the
-whole print path into the file printer's folder."""
+picked from the site's bay kinds, named as the bays tab names them; one taken out of use is not offered at the
+booking desk; and on the running demo a test print goes the whole print path into the file printer's folder."""
 
 from __future__ import annotations
 
@@ -101,6 +101,28 @@ async def test_an_operations_bay_kind_is_picked_from_the_sites_kinds(staff_app: 
     await until(lambda: notified(user, "已保存"))
     assert {o.code: o.equipment for o in system.catalogue_setup.operations.entries()}["PNT1"] == "paint"
     await until(lambda: sees(user, content="烤漆房 (paint)"))
+
+
+async def test_an_operation_out_of_use_is_not_offered_at_the_booking_desk(
+        staff_app: tuple[User, Shopfloor]) -> None:
+    user, system = staff_app
+    await sign_in(user, staff_member(system, "赵经理"))
+    await user.open("/setup?tab=operations")
+    await until(lambda: sees(user, marker="operation-add"))
+    user.find(marker="operation-add").click()
+    await until(lambda: sees(user, marker="operation-active"))
+    assert next(iter(user.find(marker="operation-active").elements)).value is True  # a new one is offered
+    values = {"operation-code": "OLD1", "operation-name-zh": "旧套餐", "operation-hours": 1, "operation-active": False}
+    for marker, value in values.items():
+        for element in user.find(marker=marker).elements:
+            element.value = value
+    user.find(marker="operation-save").click()
+    await until(lambda: notified(user, "已保存"))
+    assert {o.code: o.active for o in system.catalogue_setup.operations.entries()}["OLD1"] is False
+    await until(lambda: sees(user, content="停用"))
+    await user.open("/booking")
+    await until(lambda: sees(user, marker="op-M20"))
+    assert not await sees(user, marker="op-OLD1")
 
 
 def _lines(system: Shopfloor, number: str) -> list[JobLine]:

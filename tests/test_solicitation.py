@@ -144,6 +144,15 @@ def test_first_service_three_weeks_after_the_sale(site: Site_) -> None:
         assert (sold_today in ids) is listed
 
 
+def test_a_package_out_of_use_is_not_suggested(site: Site_) -> None:
+    car = site.car(sold_on=days(-60))
+    with site.ctx.db.write() as s:
+        package = s.scalars(select(LabourOperation).where(LabourOperation.code == "M05")).one()
+        package.active = False
+    entry = next(e for e in site.lists()["first_service"] if e["vehicle_id"] == car)
+    assert entry["suggested_work"]["code"] == "M10"  # the smallest package still offered
+
+
 def test_maintenance_by_days_with_the_boundary_at_the_horizon(site: Site_) -> None:
     at_horizon = site.car(sold_on=days(-900), last_service_on=days(HORIZON - INTERVAL_DAYS), last_service_km=18400,
                           mileage_at=days(HORIZON - INTERVAL_DAYS), mileage_km=18400)

@@ -95,8 +95,10 @@ class CheckinForm:
             with ui.column().classes("w-1/2 gap-1"):
                 ui.label(t("kiosk.job_lines")).classes("text-grey-8")
                 booked = self._booked(operations)
-                # The booked work first and ticked; then maintenance before repair, as the catalogue reads.
-                ordered = sorted(operations, key=lambda o: (o.code not in booked, o.skill != "maintenance", o.code))
+                # The booked work first and ticked; then maintenance before repair, as the catalogue reads. An
+                # operation out of use is offered only to the car booked with it.
+                ordered = sorted((o for o in operations if o.active or o.code in booked),
+                                 key=lambda o: (o.code not in booked, o.skill != "maintenance", o.code))
                 with ui.scroll_area().classes("w-full h-72 border rounded"):
                     for pos, line in enumerate(self.free):
                         self.free_on[pos] = True

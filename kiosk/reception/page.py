@@ -231,7 +231,7 @@ class KioskWorkspace:
             ui.notify(self.t("kiosk.opened_existing", number=scan.open_ro), type="info")
             await self.show_order(scan.open_ro)
             return
-        operations = await io(self.page.checkin.operations)
+        operations = await io(self.page.checkin.operations, out_of_use=True)
         recent = await io(self.page.comebacks.recent, scan.tag) if self.page.comebacks else []
         self.current = None
         self.drawing += 1

@@ -1,8 +1,8 @@
 """/setup → Labour operations: the labour rates ([workshop] labour_rate, [reception] labour_rates per skill class;
 the estimate prices with them at once) and the labour-operation catalogue (code, names, flat-rate hours, skill
 class, the bay kind it needs — picked from the kinds the site's bays and operations have, named as the bays tab
-names them —, a maintenance package's interval), added, changed, removed while nothing names it, and as CSV in
-and out."""
+names them —, a maintenance package's interval), added, changed, removed while nothing names it, taken out of use
+and put back, and as CSV in and out."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ class OperationsTab:
                       on_click=lambda: self._edit(t, user, None, refresh)).props("unelevated") \
                 .mark("operation-add")
         columns = [{"name": c, "label": t(f"setup_catalogue.operations.col.{c}"), "field": c, "align": "left"}
-                   for c in ("code", "name_zh", "name_en", "hours", "skill", "equipment", "interval_km", "in_use")]
+                   for c in ("code", "name_zh", "name_en", "hours", "skill", "equipment", "interval_km", "in_use",
+                             "state")]
         table = ui.table(columns=columns, rows=[], row_key="code", pagination=0) \
             .props("dense flat virtual-scroll hide-bottom").classes("w-full h-[330px] cursor-pointer") \
             .mark("operations-table")
@@ -61,7 +62,8 @@ class OperationsTab:
                            "skill": t(f"skill.{v.skill}"),
                            "equipment": kind_name(t, v.equipment) if v.equipment else "",
                            "interval_km": f"{v.interval_km:,}" if v.interval_km else "",
-                           "in_use": t("setup_catalogue.operations.used") if v.in_use else ""} for v in views]
+                           "in_use": t("setup_catalogue.operations.used") if v.in_use else "",
+                           "state": "" if v.active else t("setup_catalogue.operations.out_of_use")} for v in views]
             table.update()
             count.text = t("setup_catalogue.count", count=len(views))
 
@@ -131,11 +133,15 @@ class OperationsTab:
                                      value=op.interval_km if op else None, min=1, step=1000) \
                     .props("outlined dense clearable").classes("w-36").mark("operation-interval")
             ui.label(t("setup_catalogue.operations.equipment_hint")).classes("text-caption text-grey-7")
+            active = ui.switch(t("setup_catalogue.operations.active"), value=op.active if op else True) \
+                .mark("operation-active")
+            ui.label(t("setup_catalogue.operations.active_hint")).classes("text-caption text-grey-7")
 
             async def save() -> None:
                 await from_dialog(t, dialog, lambda: self.operations.save(
                     code.value, name_zh.value, name_en.value, "" if hours.value is None else hours.value, skill.value,
-                    equipment.value, None if interval.value in (None, "") else int(interval.value), actor=user.actor),
+                    equipment.value, None if interval.value in (None, "") else int(interval.value),
+                    active=bool(active.value), actor=user.actor),
                     "setup_catalogue.saved", refresh)
 
             async def remove() -> None:

@@ -175,6 +175,8 @@ class OperationIn(_Body):
     skill: Literal["maintenance", "repair"]
     equipment: Text | None = Field(default=None, max_length=20, description="a bay kind it needs (alignment…)")
     interval_km: int | None = Field(default=None, ge=1, le=500_000, description="a maintenance package's km")
+    active: bool | None = Field(default=None, description="false: out of use (kept for the orders that name it, "
+                                "offered for no new work); true: back in use; absent: as it is (a new one: in use)")
 
 
 class OperationOut(BaseModel):
@@ -186,11 +188,12 @@ class OperationOut(BaseModel):
     equipment: str | None
     interval_km: int | None
     in_use: bool = Field(description="named by orders or findings: it cannot be removed")
+    active: bool = Field(description="false: out of use, offered for no new work")
 
 
 def _op(v: OperationView) -> OperationOut:
     return OperationOut(code=v.code, name_zh=v.name_zh, name_en=v.name_en, hours=v.hours, skill=v.skill,
-                        equipment=v.equipment, interval_km=v.interval_km, in_use=v.in_use)
+                        equipment=v.equipment, interval_km=v.interval_km, in_use=v.in_use, active=v.active)
 
 
 @router.get("/setup/operations", summary="The labour-operation catalogue", dependencies=[SETUP])
@@ -202,7 +205,7 @@ def list_operations(api: Setup) -> list[OperationOut]:
             responses=BODY_ERRORS | unprocessable("a value the catalogue's rules refuse (the detail names it)"))
 def put_operation(code: Code, body: OperationIn, api: Setup, caller: Annotated[Caller, SETUP]) -> OperationOut:
     return _op(api.operations.save(code, body.name_zh, body.name_en, body.hours, body.skill, body.equipment,
-                                   body.interval_km, actor=caller.actor))
+                                   body.interval_km, active=body.active, actor=caller.actor))
 
 
 @router.delete("/setup/operations/{code}", summary="Remove a labour operation nothing names (answers it as it was)",

@@ -257,6 +257,8 @@ class LabourOperation(Base):
     interval_km: Mapped[int | None] = mapped_column(Integer)
     # rev 0011: what the walkaround measures for this job ("tyre_tread,brake_pad"): red/yellow/green per item
     measurements: Mapped[str] = mapped_column(String(100), default="", server_default=text("''"))
+    # rev 0013: out of use — kept for the orders that name it, no longer offered for new work
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
     def name(self, lang: str) -> str:
         return self.name_zh if lang.startswith("zh") else self.name_en

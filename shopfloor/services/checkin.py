@@ -229,10 +229,14 @@ class CheckinService:
                              .where(Vehicle.site_id == self.ctx.site, QrTag.revoked_at.is_(None)).order_by(Vehicle.id))
             return [(plate, f"{surname}{salutation}", token) for plate, surname, salutation, token in rows]
 
-    def operations(self) -> list[LabourOperation]:
+    def operations(self, *, out_of_use: bool = False) -> list[LabourOperation]:
+        """The catalogue offered for new work; `out_of_use`: with the operations taken out of use (reception
+        still ticks one a car was booked with)."""
         with self.ctx.db.read() as s:
-            return list(s.scalars(select(LabourOperation).where(LabourOperation.site_id == self.ctx.site)
-                                  .order_by(LabourOperation.code)))
+            query = select(LabourOperation).where(LabourOperation.site_id == self.ctx.site)
+            if not out_of_use:
+                query = query.where(LabourOperation.active)
+            return list(s.scalars(query.order_by(LabourOperation.code)))
 
     def default_promise(self, total_hours: float, skill: str | None = None) -> datetime:
         """When the work can be done and the car handed over: with `skill`, after the queue of the qualified

@@ -364,7 +364,8 @@ class SolicitationService:
                 .where(Vehicle.site_id == site).order_by(Vehicle.id))}
             packages = [_Package(op.code, op.name_zh, op.name_en, float(op.hours), op.skill, op.interval_km)
                         for op in s.scalars(select(LabourOperation).where(
-                            LabourOperation.site_id == site, LabourOperation.interval_km.is_not(None),
+                            LabourOperation.site_id == site, LabourOperation.active,
+                            LabourOperation.interval_km.is_not(None),
                             LabourOperation.interval_km > 0))
                         if op.interval_km is not None]
             visits = s.execute(select(RepairOrder.vehicle_id, func.max(RepairOrder.opened_at)).where(

@@ -1,5 +1,6 @@
 """0013: running a real site (issue 13): integrations' API clients and the wall screens' display tokens, each
-issued and revoked at /setup (hashes only); a one-time PIN that asks for the person's own; bays taken out of use;
+issued and revoked at /setup (hashes only); a one-time PIN that asks for the person's own; bays and labour
+operations taken out of use;
 a customer's personal data erased on request (PIPL)"""
 
 import sqlalchemy as sa
@@ -52,12 +53,16 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("pin_must_change", sa.Boolean(), server_default="0", nullable=False))
     with op.batch_alter_table("bays") as batch_op:
         batch_op.add_column(sa.Column("active", sa.Boolean(), server_default="1", nullable=False))
+    with op.batch_alter_table("labour_operations") as batch_op:
+        batch_op.add_column(sa.Column("active", sa.Boolean(), server_default="1", nullable=False))
     op.add_column("customers", sa.Column("erased_at", UtcDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("customers") as batch_op:
         batch_op.drop_column("erased_at")
+    with op.batch_alter_table("labour_operations") as batch_op:
+        batch_op.drop_column("active")
     with op.batch_alter_table("bays") as batch_op:
         batch_op.drop_column("active")
     with op.batch_alter_table("advisors") as batch_op:

@@ -1,8 +1,10 @@
 """The labour-operation catalogue from /setup and the API: code, names, flat-rate hours, skill class, the bay kind
 it needs and a maintenance package's interval. Bookings and orders copy what they use (description, hours,
-skill), so an edit changes what is sold from now on, never a booked car. The catalogue has no "out of use" mark:
-an operation nothing refers to can be removed; one a job line, a finding or the walkaround's proposals name stays
-(change its hours or names instead)."""
+skill), so an edit changes what is sold from now on, never a booked car. An operation nothing refers to can be
+removed; one a job line, a finding or the walkaround's proposals name stays, and is taken out of use instead: kept
+for the history, no longer offered by the booking desk, reception (except to the car booked with it), the
+station's findings, the API's catalogue or the call lists' due packages (site.toml's walkaround proposals still
+propose what they name; an API client naming its code is still served)."""
 
 from __future__ import annotations
 
@@ -20,12 +22,13 @@ from shopfloor.domain.workshop_models import AdditionalWork
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.setup.csv_io import CsvImport, CsvRow, RowProblem, import_rows, read_rows, write_csv
+from shopfloor.services.setup.people_common import FieldInvalid, parse_active
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
 EQUIPMENT = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
 MAX_NAME = 80
 MAX_INTERVAL_KM = 500_000
-COLUMNS = ("code", "name_zh", "name_en", "hours", "skill", "equipment", "interval_km")
+COLUMNS = ("code", "name_zh", "name_en", "hours", "skill", "equipment", "interval_km", "active")
 REQUIRED = ("code", "name_zh", "hours", "skill")
 
 
@@ -39,6 +42,7 @@ class OperationView:
     equipment: str | None
     interval_km: int | None
     in_use: bool  # named by a job line, a finding or [reception] proposals: it cannot be removed
+    active: bool  # False: out of use, offered for no new work
 
 
 @dataclass(frozen=True)
@@ -111,14 +115,16 @@ class OperationsService:
             return self._view(op, op.code in self._used(s))
 
     def save(self, code: object, name_zh: object, name_en: object, hours: object, skill: object,
-             equipment: object = None, interval_km: object = None, *, actor: Actor | str) -> OperationView:
-        """Add the operation, or change the one of this code."""
+             equipment: object = None, interval_km: object = None, *, active: bool | None = None,
+             actor: Actor | str) -> OperationView:
+        """Add the operation, or change the one of this code; `active` None leaves it in or out of use as it is
+        (a new one: in use)."""
         try:
             value = clean(code, name_zh, name_en, hours, skill, equipment, interval_km)
         except RowProblem as problem:
             raise _as_invalid(problem) from None
         with self.ctx.db.write() as s:
-            self._store(s, value, actor)
+            self._store(s, value, active, actor)
             op = self._find(s, value.code)
             return self._view(op, op.code in self._used(s))
 
@@ -137,7 +143,7 @@ class OperationsService:
 
     def export_csv(self) -> bytes:
         return write_csv(COLUMNS, ([o.code, o.name_zh, o.name_en, f"{o.hours:g}", o.skill, o.equipment,
-                                    o.interval_km] for o in self.entries()))
+                                    o.interval_km, "yes" if o.active else "no"] for o in self.entries()))
 
     def import_csv(self, data: bytes, *, actor: Actor | str) -> CsvImport:
         """Every good row added or changed, each bad one reported with its line; one audit row for the import
@@ -148,7 +154,11 @@ class OperationsService:
                 cells = row.cells
                 value = clean(cells.get("code"), cells.get("name_zh"), cells.get("name_en"), cells.get("hours"),
                               cells.get("skill"), cells.get("equipment"), cells.get("interval_km"))
-                return self._store(s, value, actor)
+                try:  # an empty cell (or a file from before the column) leaves it as it is
+                    active = parse_active("active", cells.get("active") or "")
+                except FieldInvalid as exc:
+                    raise RowProblem("active", exc.key, **exc.params) from None
+                return self._store(s, value, active, actor)
 
             report = import_rows(rows, apply)
             record(s, self.ctx, actor, Entity.OPERATION, "csv", "operations_imported",
@@ -157,20 +167,22 @@ class OperationsService:
         return report
 
     # -- inside a transaction -------------------------------------------------------------------------------
-    def _store(self, s: Session, v: OperationInput, actor: Actor | str) -> str:
+    def _store(self, s: Session, v: OperationInput, active: bool | None, actor: Actor | str) -> str:
         op = s.scalar(select(LabourOperation).where(LabourOperation.site_id == self.ctx.site,
                                                     LabourOperation.code == v.code))
         if op is None:
             s.add(LabourOperation(site_id=self.ctx.site, code=v.code, name_zh=v.name_zh, name_en=v.name_en,
-                                  hours=v.hours, skill=v.skill, equipment=v.equipment, interval_km=v.interval_km))
+                                  hours=v.hours, skill=v.skill, equipment=v.equipment, interval_km=v.interval_km,
+                                  active=active is not False))
             s.flush()
             record(s, self.ctx, actor, Entity.OPERATION, v.code, "operation_added",
-                   to_value=f"{v.name_zh} {v.hours}h {v.skill}")
+                   to_value=f"{v.name_zh} {v.hours}h {v.skill}", detail={"active": active is not False})
             return "added"
         before = {"name_zh": op.name_zh, "name_en": op.name_en, "hours": Decimal(op.hours), "skill": op.skill,
-                  "equipment": op.equipment, "interval_km": op.interval_km}
+                  "equipment": op.equipment, "interval_km": op.interval_km, "active": op.active}
         after = {"name_zh": v.name_zh, "name_en": v.name_en, "hours": v.hours, "skill": v.skill,
-                 "equipment": v.equipment, "interval_km": v.interval_km}
+                 "equipment": v.equipment, "interval_km": v.interval_km,
+                 "active": op.active if active is None else active}
         changed = {k: (before[k], after[k]) for k in after if before[k] != after[k]}
         if not changed:
             return "unchanged"
@@ -208,4 +220,4 @@ class OperationsService:
     @staticmethod
     def _view(o: LabourOperation, in_use: bool) -> OperationView:
         return OperationView(o.code, o.name_zh, o.name_en, float(o.hours), o.skill, o.equipment, o.interval_km,
-                             in_use)
+                             in_use, o.active)
