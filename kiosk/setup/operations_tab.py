@@ -50,6 +50,7 @@ class OperationsTab:
         table = ui.table(columns=columns, rows=[], row_key="code", pagination=0) \
             .props("dense flat virtual-scroll hide-bottom").classes("w-full h-[330px] cursor-pointer") \
             .mark("operations-table")
+        table.add_slot("body-cell-state", '<q-td :props="props" class="text-negative">{{ props.value }}</q-td>')
         table.on("rowClick", lambda e: self._edit(t, user, found.get(str((e.args[1] or {}).get("code")))
                                                   if len(e.args) > 1 and isinstance(e.args[1], dict) else None,
                                                   refresh))
