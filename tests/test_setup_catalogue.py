@@ -101,8 +101,14 @@ def test_an_operation_in_use_is_taken_out_of_use_and_offered_for_no_new_work(ser
     # a change of hours leaves it out of use
     assert ops.save(code, now.name_zh, now.name_en, now.hours + 0.5, now.skill, now.equipment, now.interval_km,
                     actor=MANAGER).active is False
+    with pytest.raises(Invalid) as booked:  # no new booking names it
+        services.booking.lines(codes=[code])
+    assert booked.value.key == "error.operation_out_of_use"
     owner = client(app, OWNER)
     assert code not in {o["code"] for o in owner.get(f"{API}/operations").json()}
+    slots = client(app, ADVISOR).get(f"{API}/slots", params={"day": services.ctx.today().isoformat(),
+                                                            "operations": [code]})
+    assert slots.status_code == 422 and "out of use" in slots.json()["detail"]
     listed = {o["code"]: o for o in owner.get(f"{API}/setup/operations").json()}
     assert listed[code]["active"] is False and listed[code]["in_use"] is True
     exported = ops.export_csv().decode("utf-8-sig").splitlines()

@@ -66,14 +66,16 @@ def key_input(label: str, value: str, maxlength: int, width: str, mark: str, *, 
 def dialog_actions(t: Translator, dialog: ui.dialog, save: Callable[[], Awaitable[None]], save_mark: str,
                    remove: Callable[[], Awaitable[None]] | None, remove_mark: str,
                    kept_because: str | None = None) -> None:
-    """Remove (a known item only; greyed out with `kept_because` said beside it), cancel and save."""
+    """Remove (a known item only; greyed out with `kept_because` said above it), cancel and save."""
+    if remove is not None and kept_because is not None:
+        # its own line: beside the buttons a long reason pushed cancel and save onto a line of their own
+        ui.label(kept_because).classes("text-grey-7 text-sm")
     with ui.row().classes("w-full items-center gap-2"):
         if remove is not None:
             gone = ui.button(t("setup_catalogue.remove"), icon="delete", on_click=remove) \
-                .props("flat color=negative").mark(remove_mark)
+                .props("flat " + ("color=grey" if kept_because is not None else "color=negative")).mark(remove_mark)
             if kept_because is not None:
                 gone.disable()
-                ui.label(kept_because).classes("text-grey-7 text-sm")
         ui.space()
         ui.button(t("setup_catalogue.cancel"), on_click=dialog.close).props("flat")
         ui.button(t("setup_catalogue.save"), icon="save", on_click=save).props("unelevated").mark(save_mark)
@@ -86,7 +88,7 @@ def import_report(t: Translator, box: ui.column, report: CsvImport) -> None:
     with box:
         ui.label(t("setup_catalogue.csv.report", rows=report.rows, added=report.added, updated=report.updated,
                    unchanged=report.unchanged, failed=failed)) \
-            .classes("text-positive" if not failed else "text-warning").mark("csv-report")
+            .classes("text-positive" if not failed else "text-orange-10").mark("csv-report")
         for err in report.errors[:MAX_SHOWN_ERRORS]:
             where = t("setup_catalogue.csv.line_column", line=err.line, column=err.column) if err.column \
                 else t("setup_catalogue.csv.line", line=err.line)

@@ -48,7 +48,8 @@ ACTOR_IGNORED = "ignored: the actor of every change is the API token's name (kep
 HOURS_NOTE = "at least 0.1 (6 minutes, the smallest flat-rate unit), at most 100"
 # What the rules refuse in a day or a booking's work, for the routes' 422 descriptions
 DAY_REFUSED = "a day that is not YYYY-MM-DD (0001-01-02 to 9999-12-30)"
-WORK_REFUSED = "work that is missing, names an unknown labour operation or has hours outside 0.1–100"
+WORK_REFUSED = ("work that is missing, names an unknown labour operation or one out of use, or has hours outside "
+                "0.1–100")
 
 
 class ChangeBody(BaseModel):

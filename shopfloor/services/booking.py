@@ -158,6 +158,9 @@ class BookingService:
             unknown = [c for c in codes if c not in ops]
             if unknown:
                 raise Invalid("error.operation_unknown", code=", ".join(unknown))
+            retired = [c for c in codes if not ops[c].active]
+            if retired:  # kept for the orders that name it; a booked car still gets it at check-in
+                raise Invalid("error.operation_out_of_use", code=", ".join(retired))
             lang = self.ctx.settings.site.language
             out += [WorkLine(ops[c].name(lang), float(ops[c].hours), ops[c].skill, c, ops[c].equipment) for c in codes]
         if hours is not None:
