@@ -47,11 +47,12 @@ def _cars_in_progress(svc: Services) -> list[str]:
     return numbers
 
 
-def _retained(broker: EmbeddedBroker, credentials: Credentials, filter_: str, want: int) -> dict[str, bytes]:
-    """What a subscriber connecting now gets: the retained message of each topic under the filter."""
+def _retained(broker: EmbeddedBroker, credentials: Credentials, filter_: str, want: set[str]) -> dict[str, bytes]:
+    """What a subscriber connecting now gets: the retained message of each topic under the filter, waited for
+    until every topic in `want` came (the filter also matches other orders' states, which may come first)."""
     fresh = Collector(broker.address, credentials.account(Role.SERVER), [filter_], "burst-fresh")
     try:
-        fresh.wait_for(lambda messages: len({topic for topic, _, _ in messages}) >= want)
+        fresh.wait_for(lambda messages: want <= {topic for topic, _, _ in messages})
         return fresh.latest()
     finally:
         fresh.close()
@@ -98,14 +99,16 @@ def test_a_burst_of_moves_from_many_threads_loses_nothing(services: Services, de
         with services.db.read() as s:
             current = {number: version for number, version in s.execute(
                 select(RepairOrder.number, RepairOrder.version).where(RepairOrder.number.in_(numbers)))}
-        states = _retained(demo_broker, credentials, topics.state_filter(site, topics.REPAIR_ORDERS), CARS)
+        states = _retained(demo_broker, credentials, topics.state_filter(site, topics.REPAIR_ORDERS),
+                           {topics.state(site, topics.REPAIR_ORDERS, number) for number in numbers})
         for number, version in current.items():  # the last move's version, or a later republish's
             assert version >= max(v for n, v in answers if n == number)
             assert json.loads(states[topics.state(site, topics.REPAIR_ORDERS, number)])["version"] == version
 
         today = services.ctx.today()
         capacity_topic = topics.state(site, topics.CAPACITY, today.isoformat())
-        capacity = payloads.parse(CapacityState, _retained(demo_broker, credentials, capacity_topic, 1)[capacity_topic])
+        retained = _retained(demo_broker, credentials, capacity_topic, {capacity_topic})
+        capacity = payloads.parse(CapacityState, retained[capacity_topic])
         assert capacity is not None
         with services.db.read() as s:
             expected: dict[str, Any] = capacity_figures(load_plan(s, services.ctx, today)).to_dict()
