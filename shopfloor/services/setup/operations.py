@@ -4,7 +4,7 @@ skill), so an edit changes what is sold from now on, never a booked car. An oper
 removed; one a job line, a finding or the walkaround's proposals name stays, and is taken out of use instead: kept
 for the history, no longer offered by the booking desk, reception (except to the car booked with it), the
 station's findings, the API's catalogue or the call lists' due packages (site.toml's walkaround proposals still
-propose what they name; an API client naming its code is still served)."""
+propose what they name; a booking naming its code is refused, a check-in or a finding naming it is served)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from shopfloor.domain.workshop_models import AdditionalWork
 from shopfloor.services.audit import Actor, Entity, record
 from shopfloor.services.context import ServiceContext
 from shopfloor.services.setup.csv_io import CsvImport, CsvRow, RowProblem, import_rows, read_rows, write_csv
-from shopfloor.services.setup.people_common import FieldInvalid, parse_active
+from shopfloor.services.setup.people_common import parse_active, row_columns
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
 EQUIPMENT = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
@@ -154,10 +154,8 @@ class OperationsService:
                 cells = row.cells
                 value = clean(cells.get("code"), cells.get("name_zh"), cells.get("name_en"), cells.get("hours"),
                               cells.get("skill"), cells.get("equipment"), cells.get("interval_km"))
-                try:  # an empty cell (or a file from before the column) leaves it as it is
+                with row_columns():  # an empty cell (or a file from before the column) leaves it as it is
                     active = parse_active("active", cells.get("active") or "")
-                except FieldInvalid as exc:
-                    raise RowProblem("active", exc.key, **exc.params) from None
                 return self._store(s, value, active, actor)
 
             report = import_rows(rows, apply)
